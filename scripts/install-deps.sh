@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package reportd needs to build, run and test.
+# Idempotent: packages already present are left alone.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libssl-dev libsodium-dev libsqlite3-dev sqlite3 zlib1g-dev
+  libhowardhinnant-date-dev tzdata
+  libxlsxwriter-dev libtomlplusplus-dev libsystemd-dev
+  libcpp-httplib-dev doctest-dev
+  python3 python3-aiosmtpd python3-openpyxl python3-croniter
+  openssl ca-certificates procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,130 @@
+#pragma once
+// Plain records the store keeps. None of them ever holds a record value from
+// Salesforce: only configuration, counts, sizes, times and error codes.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace reportd::store {
+
+using Bytes = std::vector<std::uint8_t>;
+
+// A connected Salesforce org. Secrets are stored sealed by crypto::Vault.
+struct Connection {
+  std::int64_t id = 0;
+  std::string name;           // operator's handle, unique
+  std::string login_url;      // e.g. https://login.salesforce.com
+  std::string client_id;      // connected app consumer key (not a secret)
+  Bytes sealed_client_secret;  // empty when the app has none
+  std::string org_id;         // 00D…, empty until first learnt
+  std::string instance_url;   // empty until first refresh
+  Bytes sealed_refresh_token;
+  std::string key_id;         // key that sealed the tokens (see crypto::Vault)
+  std::string status = "ok";  // "ok" | "needs-reauth"
+  std::string status_reason;
+  std::vector<std::string> allowed_domains;  // empty: any domain
+  std::int64_t created_at_ms = 0;
+};
+
+enum class SourceKind { kSoql, kReport, kBulk };
+enum class Overlap { kSkip, kQueue };
+
+std::string_view to_string(SourceKind kind);
+std::optional<SourceKind> source_kind_from(std::string_view s);
+
+struct Schedule {
+  std::int64_t id = 0;
+  std::string name;  // unique
+  std::int64_t connection_id = 0;
+  std::string origin = "local";  // "local" (CLI) | "salesforce" (synced)
+  std::string sf_record_id;      // the schedule record in Salesforce, if synced
+  std::string cron;
+  std::string tz = "UTC";
+  SourceKind source_kind = SourceKind::kSoql;
+  std::string source;  // SOQL text or report id
+  std::vector<std::string> formats;     // "csv", "xlsx", "html"
+  std::vector<std::string> recipients;  // e-mail addresses
+  std::string subject;
+  bool send_when_empty = false;
+  std::int64_t min_rows = 0;
+  std::string files_target;  // record id for Salesforce Files, empty: none
+  bool paused = false;
+  std::string pause_reason;
+  std::int64_t catchup_seconds = 6 * 3600;  // DESIGN.md §4.3
+  Overlap overlap = Overlap::kSkip;
+  std::int64_t splay_seconds = 0;
+  std::int64_t min_interval_seconds = 300;
+  std::int64_t created_at_ms = 0;
+};
+
+// DESIGN.md §4.4.
+enum class RunState {
+  kPending,
+  kRunning,
+  kDelivering,
+  kSucceeded,
+  kFailed,
+  kSkipped,
+  kMissed,
+  kCancelled,
+};
+
+std::string_view to_string(RunState state);
+std::optional<RunState> run_state_from(std::string_view s);
+bool is_final(RunState state);
+
+// One occurrence of a schedule; (schedule_id, nominal_s) is unique.
+struct Run {
+  std::int64_t id = 0;
+  std::int64_t schedule_id = 0;
+  std::int64_t nominal_s = 0;  // the occurrence's UTC instant, seconds
+  RunState state = RunState::kPending;
+  std::string reason;      // why skipped/failed/missed; never record values
+  std::string error_code;  // e.g. "MALFORMED_QUERY", "smtp-550"
+  std::int64_t attempt = 0;
+  std::int64_t claimed_at_ms = 0;
+  std::int64_t started_at_ms = 0;
+  std::int64_t finished_at_ms = 0;
+  std::int64_t disposed_at_ms = 0;
+  std::int64_t rows = 0;
+  std::int64_t bytes = 0;
+  bool truncated = false;
+};
+
+enum class DeliveryState { kPending, kSending, kSent, kFailed };
+
+std::string_view to_string(DeliveryState state);
+std::optional<DeliveryState> delivery_state_from(std::string_view s);
+
+// One side effect of a run: channel × recipient (DESIGN.md §4.4).
+struct Delivery {
+  std::int64_t id = 0;
+  std::int64_t run_id = 0;
+  std::string channel;    // "smtp" | "files"
+  std::string recipient;  // address, or target record id for files
+  DeliveryState state = DeliveryState::kPending;
+  std::string message_id;           // smtp: derived from occurrence+recipient
+  std::string content_document_id;  // files: what Salesforce returned
+  std::string error;
+  std::int64_t updated_at_ms = 0;
+};
+
+struct RunFilter {
+  std::optional<std::int64_t> schedule_id;
+  std::optional<RunState> state;
+  std::int64_t limit = 50;
+};
+
+// What the daemon last said about itself, read by `reportd status`.
+struct DaemonState {
+  std::int64_t pid = 0;
+  std::int64_t started_at_ms = 0;
+  std::int64_t heartbeat_at_ms = 0;
+  std::string version;
+  std::string status;  // e.g. "running", "stopped"
+};
+
+}  // namespace reportd::store

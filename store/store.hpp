@@ -1,0 +1,87 @@
+#pragma once
+// The store: connections, schedules, occurrences/runs, the delivery ledger.
+// This interface is shaped by what jobs/ and the CLI need and implemented here
+// (SQLite now, PostgreSQL later), as leveldb's Env is. Calls block; jobs/
+// runs them on its store thread, never on the event loop.
+// Thread safety: an implementation is used from one thread at a time.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/records.hpp"
+#include "table/status.hpp"
+
+namespace reportd::store {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- connections
+  virtual Result<std::int64_t> add_connection(const Connection& c) = 0;
+  virtual Result<std::vector<Connection>> list_connections() = 0;
+  virtual Result<Connection> find_connection(std::string_view name) = 0;
+  virtual Result<Connection> get_connection(std::int64_t id) = 0;
+  virtual Status remove_connection(std::string_view name) = 0;
+  // Replaces the sealed refresh token (rotation by Salesforce, or re-wrap).
+  virtual Status update_connection_secrets(std::int64_t id, const Bytes& sealed_refresh_token,
+                                           const Bytes& sealed_client_secret,
+                                           std::string_view key_id) = 0;
+  virtual Status update_connection_org(std::int64_t id, std::string_view org_id,
+                                       std::string_view instance_url) = 0;
+  virtual Status set_connection_status(std::int64_t id, std::string_view status,
+                                       std::string_view reason) = 0;
+
+  // --- keys
+  // How many connections have their secrets sealed under each key id.
+  virtual Result<std::map<std::string, std::int64_t>> count_tokens_by_key() = 0;
+  // Calls `rewrap` for every connection and stores what it returns, all in one
+  // transaction: either every connection is re-wrapped or none is.
+  using Rewrap = std::function<Result<Connection>(const Connection&)>;
+  virtual Result<std::int64_t> rewrap_all(const Rewrap& rewrap) = 0;
+
+  // --- schedules
+  virtual Result<std::int64_t> add_schedule(const Schedule& s) = 0;
+  virtual Status update_schedule(const Schedule& s) = 0;  // by id
+  virtual Result<std::vector<Schedule>> list_schedules() = 0;
+  virtual Result<Schedule> find_schedule(std::string_view name) = 0;
+  virtual Result<Schedule> get_schedule(std::int64_t id) = 0;
+  virtual Status remove_schedule(std::string_view name) = 0;
+  virtual Status set_schedule_paused(std::int64_t id, bool paused, std::string_view reason) = 0;
+
+  // --- occurrences and runs
+  // Claims (schedule, nominal instant) with a unique insert. Returns the new
+  // run's id, or nullopt when the occurrence was already claimed, by this
+  // process before a restart or by another process on the same store.
+  virtual Result<std::optional<std::int64_t>> claim_occurrence(std::int64_t schedule_id,
+                                                               std::int64_t nominal_s,
+                                                               RunState state,
+                                                               std::string_view reason,
+                                                               std::int64_t now_ms) = 0;
+  virtual Status update_run(const Run& run) = 0;  // by id
+  virtual Result<Run> get_run(std::int64_t id) = 0;
+  virtual Result<std::vector<Run>> list_runs(const RunFilter& filter) = 0;  // newest first
+  // The latest claimed occurrence of a schedule, if any.
+  virtual Result<std::optional<Run>> last_run(std::int64_t schedule_id) = 0;
+  // Runs that are not final: crash recovery re-runs them.
+  virtual Result<std::vector<Run>> unfinished_runs() = 0;
+
+  // --- delivery ledger
+  // Inserts the row if it is new, else returns the existing one unchanged.
+  virtual Result<Delivery> ensure_delivery(std::int64_t run_id, std::string_view channel,
+                                           std::string_view recipient,
+                                           std::string_view message_id, std::int64_t now_ms) = 0;
+  virtual Status update_delivery(const Delivery& d) = 0;  // by id, durably
+  virtual Result<std::vector<Delivery>> list_deliveries(std::int64_t run_id) = 0;
+
+  // --- daemon state
+  virtual Status put_daemon_state(const DaemonState& s) = 0;
+  virtual Result<std::optional<DaemonState>> get_daemon_state() = 0;
+};
+
+}  // namespace reportd::store

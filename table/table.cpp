@@ -1,0 +1,38 @@
+#include "table/table.hpp"
+
+namespace reportd::table {
+
+std::string_view to_string(CellType type) {
+  switch (type) {
+    case CellType::kNull: return "null";
+    case CellType::kString: return "string";
+    case CellType::kNumber: return "number";
+    case CellType::kBoolean: return "boolean";
+    case CellType::kDate: return "date";
+    case CellType::kDateTime: return "datetime";
+  }
+  return "unknown";
+}
+
+Status TeeSink::begin(const TableHeader& header) {
+  for (RowSink* s : sinks_) {
+    if (Status st = s->begin(header); !st.ok()) return st;
+  }
+  return {};
+}
+
+Status TeeSink::row(std::span<const Cell> cells) {
+  for (RowSink* s : sinks_) {
+    if (Status st = s->row(cells); !st.ok()) return st;
+  }
+  return {};
+}
+
+Status TeeSink::end(const TableFooter& footer) {
+  for (RowSink* s : sinks_) {
+    if (Status st = s->end(footer); !st.ok()) return st;
+  }
+  return {};
+}
+
+}  // namespace reportd::table
