@@ -23,7 +23,10 @@ class Store {
   virtual ~Store() = default;
 
   // --- connections
-  virtual Result<std::int64_t> add_connection(const Connection& c) = 0;
+  // Inserts `c` and, in the same transaction, passes the row (with its new id)
+  // to `seal`, which returns it with secrets sealed and bound to that id.
+  using SealNew = std::function<Result<Connection>(Connection with_id)>;
+  virtual Result<std::int64_t> add_connection(const Connection& c, const SealNew& seal) = 0;
   virtual Result<std::vector<Connection>> list_connections() = 0;
   virtual Result<Connection> find_connection(std::string_view name) = 0;
   virtual Result<Connection> get_connection(std::int64_t id) = 0;

@@ -1,0 +1,17 @@
+#pragma once
+// Numbered schema migrations, tracked in PRAGMA user_version. Migration N
+// moves the schema from version N-1 to N in one transaction.
+
+#include "store/sqlite_db.hpp"
+#include "table/status.hpp"
+
+namespace reportd::store {
+
+// The schema version this build writes.
+int schema_version();
+
+// Brings `db` up to schema_version(). Refuses a database written by a newer
+// reportd instead of guessing.
+Status migrate(Db& db);
+
+}  // namespace reportd::store

@@ -1,0 +1,72 @@
+#include "store/records.hpp"
+
+#include <array>
+#include <utility>
+
+namespace reportd::store {
+namespace {
+
+template <class E, std::size_t N>
+std::optional<E> lookup(const std::array<std::pair<E, std::string_view>, N>& names,
+                        std::string_view s) {
+  for (const auto& [e, name] : names) {
+    if (name == s) return e;
+  }
+  return std::nullopt;
+}
+
+template <class E, std::size_t N>
+std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& names, E e) {
+  for (const auto& [v, name] : names) {
+    if (v == e) return name;
+  }
+  return "unknown";
+}
+
+constexpr std::array<std::pair<SourceKind, std::string_view>, 3> kSourceKinds{{
+    {SourceKind::kSoql, "soql"},
+    {SourceKind::kReport, "report"},
+    {SourceKind::kBulk, "bulk"},
+}};
+
+constexpr std::array<std::pair<RunState, std::string_view>, 8> kRunStates{{
+    {RunState::kPending, "pending"},
+    {RunState::kRunning, "running"},
+    {RunState::kDelivering, "delivering"},
+    {RunState::kSucceeded, "succeeded"},
+    {RunState::kFailed, "failed"},
+    {RunState::kSkipped, "skipped"},
+    {RunState::kMissed, "missed"},
+    {RunState::kCancelled, "cancelled"},
+}};
+
+constexpr std::array<std::pair<DeliveryState, std::string_view>, 4> kDeliveryStates{{
+    {DeliveryState::kPending, "pending"},
+    {DeliveryState::kSending, "sending"},
+    {DeliveryState::kSent, "sent"},
+    {DeliveryState::kFailed, "failed"},
+}};
+
+}  // namespace
+
+std::string_view to_string(SourceKind kind) { return name_of(kSourceKinds, kind); }
+std::optional<SourceKind> source_kind_from(std::string_view s) { return lookup(kSourceKinds, s); }
+std::string_view to_string(RunState state) { return name_of(kRunStates, state); }
+std::optional<RunState> run_state_from(std::string_view s) { return lookup(kRunStates, s); }
+std::string_view to_string(DeliveryState state) { return name_of(kDeliveryStates, state); }
+std::optional<DeliveryState> delivery_state_from(std::string_view s) {
+  return lookup(kDeliveryStates, s);
+}
+
+bool is_final(RunState state) {
+  switch (state) {
+    case RunState::kPending:
+    case RunState::kRunning:
+    case RunState::kDelivering:
+      return false;
+    default:
+      return true;
+  }
+}
+
+}  // namespace reportd::store

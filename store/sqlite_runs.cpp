@@ -1,0 +1,175 @@
+// SqliteStore: occurrences, runs, the delivery ledger and daemon state.
+#include "store/sqlite_store.hpp"
+
+namespace reportd::store {
+namespace {
+
+constexpr const char* kRunColumns =
+    "SELECT id, schedule_id, nominal_s, state, reason, error_code, attempt, claimed_at_ms, "
+    "started_at_ms, finished_at_ms, disposed_at_ms, rows, bytes, truncated FROM runs ";
+
+Run read_run(const Stmt& q) {
+  Run r;
+  r.id = q.int64(0);
+  r.schedule_id = q.int64(1);
+  r.nominal_s = q.int64(2);
+  r.state = run_state_from(q.text(3)).value_or(RunState::kFailed);
+  r.reason = q.text(4);
+  r.error_code = q.text(5);
+  r.attempt = q.int64(6);
+  r.claimed_at_ms = q.int64(7);
+  r.started_at_ms = q.int64(8);
+  r.finished_at_ms = q.int64(9);
+  r.disposed_at_ms = q.int64(10);
+  r.rows = q.int64(11);
+  r.bytes = q.int64(12);
+  r.truncated = q.int64(13) != 0;
+  return r;
+}
+
+constexpr const char* kDeliveryColumns =
+    "SELECT id, run_id, channel, recipient, state, message_id, content_document_id, error, "
+    "updated_at_ms FROM deliveries ";
+
+Delivery read_delivery(const Stmt& q) {
+  Delivery d;
+  d.id = q.int64(0);
+  d.run_id = q.int64(1);
+  d.channel = q.text(2);
+  d.recipient = q.text(3);
+  d.state = delivery_state_from(q.text(4)).value_or(DeliveryState::kFailed);
+  d.message_id = q.text(5);
+  d.content_document_id = q.text(6);
+  d.error = q.text(7);
+  d.updated_at_ms = q.int64(8);
+  return d;
+}
+
+}  // namespace
+
+Result<std::optional<std::int64_t>> SqliteStore::claim_occurrence(std::int64_t schedule_id,
+                                                                  std::int64_t nominal_s,
+                                                                  RunState state,
+                                                                  std::string_view reason,
+                                                                  std::int64_t now_ms) {
+  // The UNIQUE (schedule_id, nominal_s) key makes the claim: a second
+  // insert of the same occurrence changes nothing.
+  Stmt q(db_,
+         "INSERT INTO runs (schedule_id, nominal_s, state, reason, claimed_at_ms) "
+         "VALUES (?, ?, ?, ?, ?) ON CONFLICT (schedule_id, nominal_s) DO NOTHING");
+  q.bind(1, schedule_id).bind(2, nominal_s).bind(3, to_string(state)).bind(4, reason);
+  q.bind(5, now_ms);
+  if (Status st = q.run("claim occurrence"); !st.ok()) return st;
+  if (sqlite3_changes(db_.get()) == 0) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(sqlite3_last_insert_rowid(db_.get()));
+}
+
+Status SqliteStore::update_run(const Run& r) {
+  Stmt q(db_,
+         "UPDATE runs SET state=?, reason=?, error_code=?, attempt=?, started_at_ms=?, "
+         "finished_at_ms=?, disposed_at_ms=?, rows=?, bytes=?, truncated=? WHERE id=?");
+  q.bind(1, to_string(r.state)).bind(2, r.reason).bind(3, r.error_code).bind(4, r.attempt);
+  q.bind(5, r.started_at_ms).bind(6, r.finished_at_ms).bind(7, r.disposed_at_ms);
+  q.bind(8, r.rows).bind(9, r.bytes).bind(10, std::int64_t{r.truncated}).bind(11, r.id);
+  return q.run("update run");
+}
+
+Result<std::vector<Run>> SqliteStore::query_runs(const char* where, const RunFilter& f) {
+  std::string sql = std::string(kRunColumns) + where;
+  Stmt q(db_, sql.c_str());
+  int i = 1;
+  if (f.schedule_id) q.bind(i++, *f.schedule_id);
+  if (f.state) q.bind(i++, to_string(*f.state));
+  std::vector<Run> out;
+  while (q.step()) out.push_back(read_run(q));
+  if (Status st = q.status("read runs"); !st.ok()) return st;
+  return out;
+}
+
+Result<Run> SqliteStore::get_run(std::int64_t id) {
+  Stmt q(db_, (std::string(kRunColumns) + "WHERE id = ?").c_str());
+  q.bind(1, id);
+  if (q.step()) return read_run(q);
+  if (Status st = q.status("read run"); !st.ok()) return st;
+  return Status::error(ErrorKind::kNotFound, "no run with id " + std::to_string(id));
+}
+
+Result<std::vector<Run>> SqliteStore::list_runs(const RunFilter& f) {
+  std::string where = "WHERE 1=1";
+  if (f.schedule_id) where += " AND schedule_id = ?";
+  if (f.state) where += " AND state = ?";
+  where += " ORDER BY claimed_at_ms DESC, id DESC LIMIT " + std::to_string(f.limit);
+  return query_runs(where.c_str(), f);
+}
+
+Result<std::optional<Run>> SqliteStore::last_run(std::int64_t schedule_id) {
+  RunFilter f;
+  f.schedule_id = schedule_id;
+  auto runs = query_runs("WHERE schedule_id = ? ORDER BY nominal_s DESC LIMIT 1", f);
+  if (!runs.ok()) return std::move(runs).status();
+  if (runs->empty()) return std::optional<Run>();
+  return std::optional<Run>(std::move(runs->front()));
+}
+
+Result<std::vector<Run>> SqliteStore::unfinished_runs() {
+  return query_runs("WHERE state IN ('pending', 'running', 'delivering') ORDER BY id", {});
+}
+
+Result<Delivery> SqliteStore::ensure_delivery(std::int64_t run_id, std::string_view channel,
+                                              std::string_view recipient,
+                                              std::string_view message_id,
+                                              std::int64_t now_ms) {
+  Stmt ins(db_,
+           "INSERT INTO deliveries (run_id, channel, recipient, state, message_id, "
+           "updated_at_ms) VALUES (?, ?, ?, 'pending', ?, ?) "
+           "ON CONFLICT (run_id, channel, recipient) DO NOTHING");
+  ins.bind(1, run_id).bind(2, channel).bind(3, recipient).bind(4, message_id).bind(5, now_ms);
+  if (Status st = ins.run("add delivery"); !st.ok()) return st;
+  Stmt q(db_, (std::string(kDeliveryColumns) +
+                "WHERE run_id = ? AND channel = ? AND recipient = ?").c_str());
+  q.bind(1, run_id).bind(2, channel).bind(3, recipient);
+  if (q.step()) return read_delivery(q);
+  if (Status st = q.status("read delivery"); !st.ok()) return st;
+  return Status::error(ErrorKind::kInternal, "delivery row vanished");
+}
+
+Status SqliteStore::update_delivery(const Delivery& d) {
+  Stmt q(db_,
+         "UPDATE deliveries SET state=?, message_id=?, content_document_id=?, error=?, "
+         "updated_at_ms=? WHERE id=?");
+  q.bind(1, to_string(d.state)).bind(2, d.message_id).bind(3, d.content_document_id);
+  q.bind(4, d.error).bind(5, d.updated_at_ms).bind(6, d.id);
+  return q.run("update delivery");
+}
+
+Result<std::vector<Delivery>> SqliteStore::list_deliveries(std::int64_t run_id) {
+  Stmt q(db_, (std::string(kDeliveryColumns) + "WHERE run_id = ? ORDER BY id").c_str());
+  q.bind(1, run_id);
+  std::vector<Delivery> out;
+  while (q.step()) out.push_back(read_delivery(q));
+  if (Status st = q.status("read deliveries"); !st.ok()) return st;
+  return out;
+}
+
+Status SqliteStore::put_daemon_state(const DaemonState& s) {
+  Stmt q(db_,
+         "INSERT INTO daemon_state (id, pid, started_at_ms, heartbeat_at_ms, version, status) "
+         "VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET pid=excluded.pid, "
+         "started_at_ms=excluded.started_at_ms, heartbeat_at_ms=excluded.heartbeat_at_ms, "
+         "version=excluded.version, status=excluded.status");
+  q.bind(1, s.pid).bind(2, s.started_at_ms).bind(3, s.heartbeat_at_ms).bind(4, s.version);
+  q.bind(5, s.status);
+  return q.run("record daemon state");
+}
+
+Result<std::optional<DaemonState>> SqliteStore::get_daemon_state() {
+  Stmt q(db_, "SELECT pid, started_at_ms, heartbeat_at_ms, version, status FROM daemon_state");
+  if (q.step()) {
+    DaemonState s{q.int64(0), q.int64(1), q.int64(2), q.text(3), q.text(4)};
+    return std::optional<DaemonState>(std::move(s));
+  }
+  if (Status st = q.status("read daemon state"); !st.ok()) return st;
+  return std::optional<DaemonState>();
+}
+
+}  // namespace reportd::store

@@ -1,0 +1,82 @@
+#pragma once
+// The embedded store: one SQLite file in WAL mode with synchronous=FULL,
+// secure_delete and in-memory temp storage. Implements Store. One thread at
+// a time (jobs/ calls it from its store thread; the CLI from main).
+
+#include <memory>
+#include <string>
+
+#include "store/sqlite_db.hpp"
+#include "store/store.hpp"
+
+namespace reportd::store {
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating if needed) and migrates the database at `path`;
+  // ":memory:" gives a private in-memory store for tests.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+
+  Result<std::int64_t> add_connection(const Connection& c, const SealNew& seal) override;
+  Result<std::vector<Connection>> list_connections() override;
+  Result<Connection> find_connection(std::string_view name) override;
+  Result<Connection> get_connection(std::int64_t id) override;
+  Status remove_connection(std::string_view name) override;
+  Status update_connection_secrets(std::int64_t id, const Bytes& sealed_refresh_token,
+                                   const Bytes& sealed_client_secret,
+                                   std::string_view key_id) override;
+  Status update_connection_org(std::int64_t id, std::string_view org_id,
+                               std::string_view instance_url) override;
+  Status set_connection_status(std::int64_t id, std::string_view status,
+                               std::string_view reason) override;
+
+  Result<std::map<std::string, std::int64_t>> count_tokens_by_key() override;
+  Result<std::int64_t> rewrap_all(const Rewrap& rewrap) override;
+
+  Result<std::int64_t> add_schedule(const Schedule& s) override;
+  Status update_schedule(const Schedule& s) override;
+  Result<std::vector<Schedule>> list_schedules() override;
+  Result<Schedule> find_schedule(std::string_view name) override;
+  Result<Schedule> get_schedule(std::int64_t id) override;
+  Status remove_schedule(std::string_view name) override;
+  Status set_schedule_paused(std::int64_t id, bool paused, std::string_view reason) override;
+
+  Result<std::optional<std::int64_t>> claim_occurrence(std::int64_t schedule_id,
+                                                       std::int64_t nominal_s, RunState state,
+                                                       std::string_view reason,
+                                                       std::int64_t now_ms) override;
+  Status update_run(const Run& run) override;
+  Result<Run> get_run(std::int64_t id) override;
+  Result<std::vector<Run>> list_runs(const RunFilter& filter) override;
+  Result<std::optional<Run>> last_run(std::int64_t schedule_id) override;
+  Result<std::vector<Run>> unfinished_runs() override;
+
+  Result<Delivery> ensure_delivery(std::int64_t run_id, std::string_view channel,
+                                   std::string_view recipient, std::string_view message_id,
+                                   std::int64_t now_ms) override;
+  Status update_delivery(const Delivery& d) override;
+  Result<std::vector<Delivery>> list_deliveries(std::int64_t run_id) override;
+
+  Status put_daemon_state(const DaemonState& s) override;
+  Result<std::optional<DaemonState>> get_daemon_state() override;
+
+  // For tests and `reportd doctor`: PRAGMA integrity_check's verdict.
+  Result<std::string> integrity_check();
+  Db& db() { return db_; }
+
+ private:
+  explicit SqliteStore(Db db) : db_(std::move(db)) {}
+  Result<std::vector<Connection>> query_connections(const char* where, std::string_view arg,
+                                                    std::int64_t id);
+  Result<std::vector<Schedule>> query_schedules(const char* where, std::string_view arg,
+                                                std::int64_t id);
+  Result<std::vector<Run>> query_runs(const char* sql, const RunFilter& filter);
+
+  Db db_;
+};
+
+// Joins and splits the list columns (formats, recipients, domains).
+std::string join(const std::vector<std::string>& items, char sep);
+std::vector<std::string> split(std::string_view s, char sep);
+
+}  // namespace reportd::store
