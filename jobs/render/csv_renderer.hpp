@@ -1,0 +1,56 @@
+#pragma once
+// CsvRenderer: a RowSink writing RFC 4180 CSV (UTF-8, CRLF, header row of
+// labels) into scratch, one file per table. Owns only a small write buffer;
+// used from the run's thread, one call at a time.
+//
+// Formula-injection guard (on by default): a string cell whose first
+// character is '=', '+', '-', '@', TAB or CR is prefixed with a single quote
+// ('), so spreadsheet programs show it as text instead of running it
+// (OWASP "CSV injection"). Numbers, dates and booleans are never changed, so
+// -5 stays -5.
+
+#include <string>
+
+#include "jobs/render/scratch.hpp"
+#include "table/table.hpp"
+
+namespace date {
+class time_zone;
+}
+
+namespace reportd::render {
+
+struct CsvOptions {
+  bool bom = false;            // UTF-8 BOM first, for Excel on Windows
+  bool formula_guard = true;   // see above
+  const date::time_zone* tz = nullptr;  // datetimes are written in this zone (null: UTC)
+  std::string base_name = "report";     // file name without ".csv"
+};
+
+class CsvRenderer final : public table::RowSink {
+ public:
+  CsvRenderer(Scratch& scratch, CsvOptions options);
+
+  Status begin(const table::TableHeader& header) override;
+  Status row(std::span<const table::Cell> cells) override;
+  Status end(const table::TableFooter& footer) override;
+
+  std::uint64_t rows() const { return rows_; }
+
+ private:
+  Status flush();
+  void append_field(std::string_view text, bool guard);
+
+  Scratch& scratch_;
+  CsvOptions options_;
+  ScratchFile* file_ = nullptr;
+  std::string buf_;
+  std::string field_;
+  int tables_ = 0;
+  std::uint64_t rows_ = 0;
+};
+
+// True when `text` would be neutralised by the guard.
+bool needs_formula_guard(std::string_view text);
+
+}  // namespace reportd::render

@@ -1,0 +1,162 @@
+#include "jobs/render/html_summary.hpp"
+
+#include <cstdio>
+
+#include "jobs/render/cell_text.hpp"
+
+namespace reportd::render {
+
+Status HtmlSummary::begin(const table::TableHeader& header) {
+  TableSummary t;
+  t.name = header.name;
+  for (const auto& c : header.columns) t.labels.push_back(c.label.empty() ? c.name : c.label);
+  tables_.push_back(std::move(t));
+  return {};
+}
+
+Status HtmlSummary::row(std::span<const table::Cell> cells) {
+  if (tables_.empty()) return Status::error(ErrorKind::kInternal, "html: row before begin");
+  TableSummary& t = tables_.back();
+  ++t.rows;
+  if (t.first_rows.size() < preview_rows_) {
+    std::vector<std::string> r;
+    r.reserve(cells.size());
+    for (const auto& c : cells) {
+      std::string s;
+      append_cell_text(s, c, tz_);
+      r.push_back(std::move(s));
+    }
+    t.first_rows.push_back(std::move(r));
+  }
+  return {};
+}
+
+Status HtmlSummary::end(const table::TableFooter& footer) {
+  if (tables_.empty()) return Status::error(ErrorKind::kInternal, "html: end before begin");
+  // The source's count wins: it may have seen rows we were not sent.
+  if (footer.rows > tables_.back().rows) tables_.back().rows = footer.rows;
+  tables_.back().truncated = footer.truncated;
+  return {};
+}
+
+std::uint64_t HtmlSummary::total_rows() const {
+  std::uint64_t n = 0;
+  for (const auto& t : tables_) n += t.rows;
+  return n;
+}
+
+bool HtmlSummary::any_truncated() const {
+  for (const auto& t : tables_) {
+    if (t.truncated) return true;
+  }
+  return false;
+}
+
+std::string html_escape(std::string_view in) {
+  std::string s = sanitize_utf8(in);
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      case '\0': out += "&#xFFFD;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string human_bytes(std::uint64_t bytes) {
+  char buf[32];
+  if (bytes < 1024) {
+    std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(bytes));
+  } else if (bytes < 1024 * 1024) {
+    std::snprintf(buf, sizeof buf, "%.1f KB", static_cast<double>(bytes) / 1024.0);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  }
+  return buf;
+}
+
+namespace {
+
+std::string plural_rows(std::uint64_t n) {
+  return std::to_string(n) + (n == 1 ? " row" : " rows");
+}
+
+constexpr std::string_view kTruncatedNote =
+    "The source cut this table short (Salesforce returned only part of the data).";
+
+}  // namespace
+
+EmailBodies render_bodies(const SummaryInput& in, const HtmlSummary& summary) {
+  EmailBodies b;
+  std::string when = format_datetime_human(in.run_time_ms, in.tz);
+  std::string& h = b.html;
+  std::string& t = b.text;
+  h += "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>";
+  h += html_escape(in.schedule_name);
+  h += "</title></head>\n<body style=\"font-family:sans-serif\">\n<h2>";
+  h += html_escape(in.schedule_name);
+  h += "</h2>\n<p>Run at " + html_escape(when) + ". " + plural_rows(summary.total_rows()) + ".</p>\n";
+  t += sanitize_utf8(in.schedule_name) + "\n\nRun at " + sanitize_utf8(when) + ". " +
+       plural_rows(summary.total_rows()) + ".\n";
+
+  auto list = [&](std::string_view title, const std::vector<std::string>& items) {
+    if (items.empty()) return;
+    h += "<p>" + std::string(title) + ":</p>\n<ul>\n";
+    t += "\n" + std::string(title) + ":\n";
+    for (const auto& i : items) {
+      h += "<li>" + html_escape(i) + "</li>\n";
+      t += "- " + sanitize_utf8(i) + "\n";
+    }
+    h += "</ul>\n";
+  };
+  std::vector<std::string> files;
+  for (const auto& a : in.attachments) files.push_back(a.filename + " (" + human_bytes(a.bytes) + ")");
+  list("Attached", files);
+  list("Too large to attach; download from Salesforce Files", in.links);
+  std::vector<std::string> notes = in.notes;
+  for (const auto& tab : summary.tables()) {
+    if (tab.truncated) notes.push_back(tab.name + ": " + std::string(kTruncatedNote));
+  }
+  list("Notes", notes);
+
+  for (const auto& tab : summary.tables()) {
+    if (tab.first_rows.empty()) continue;
+    std::string caption = tab.name + ": first " + std::to_string(tab.first_rows.size()) + " of " +
+                          plural_rows(tab.rows);
+    h += "<table border=\"1\" cellspacing=\"0\" cellpadding=\"4\" style=\"border-collapse:collapse\">\n";
+    h += "<caption>" + html_escape(caption) + "</caption>\n<tr>";
+    t += "\n" + sanitize_utf8(caption) + "\n";
+    for (std::size_t i = 0; i < tab.labels.size(); ++i) {
+      h += "<th>" + html_escape(tab.labels[i]) + "</th>";
+      t += (i ? " | " : "") + sanitize_utf8(tab.labels[i]);
+    }
+    h += "</tr>\n";
+    t += "\n";
+    for (const auto& r : tab.first_rows) {
+      h += "<tr>";
+      for (std::size_t i = 0; i < r.size(); ++i) {
+        h += "<td>" + html_escape(r[i]) + "</td>";
+        std::string v = sanitize_utf8(r[i]);
+        for (char& c : v) {
+          if (c == '\r' || c == '\n' || c == '\0') c = ' ';
+        }
+        t += (i ? " | " : "") + v;
+      }
+      h += "</tr>\n";
+      t += "\n";
+    }
+    h += "</table>\n";
+  }
+  h += "<p style=\"color:#666;font-size:small\">Sent by reportd.</p>\n</body></html>\n";
+  t += "\n-- \nSent by reportd.\n";
+  return b;
+}
+
+}  // namespace reportd::render

@@ -1,0 +1,95 @@
+#pragma once
+// Scratch: the memory-only home of one run's rendered outputs (DESIGN.md §4.5).
+// Each output is a memfd (MFD_CLOEXEC), charged against a per-run byte cap and
+// zeroed when the Scratch is disposed or destroyed. Not thread-safe: one run.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "table/status.hpp"
+
+namespace reportd::render {
+
+struct ScratchOptions {
+  // The most bytes all outputs of one run may hold together.
+  std::uint64_t cap_bytes = 256ull << 20;
+  // A memory-backed directory (tmpfs/ramfs) for libxlsxwriter's temp files.
+  // Empty: $RUNTIME_DIRECTORY (systemd's tmpfs), else /dev/shm.
+  std::string tmpdir;
+};
+
+// One memfd. Appends are charged against the owning Scratch's cap.
+class ScratchFile {
+ public:
+  ScratchFile(int fd, std::string filename, std::string content_type, class Scratch* owner);
+  ~ScratchFile();
+  ScratchFile(const ScratchFile&) = delete;
+  ScratchFile& operator=(const ScratchFile&) = delete;
+
+  // Appends bytes; fails with kLimit when the run's cap would be exceeded.
+  Status append(std::string_view bytes);
+  // Re-reads the size after an external writer (libxlsxwriter) wrote through
+  // path(), and charges it against the cap.
+  Status account_external_writes();
+  // A read-only view of the whole content, valid until the next append or
+  // until the file is disposed.
+  Result<std::string_view> view();
+  // "/proc/self/fd/N": for libraries that insist on a file name.
+  std::string path() const;
+
+  std::uint64_t size() const { return size_; }
+  const std::string& filename() const { return filename_; }
+  const std::string& content_type() const { return content_type_; }
+  // Overwrites the content with zeros, frees it and closes the fd.
+  void dispose();
+
+ private:
+  void unmap();
+
+  int fd_ = -1;
+  std::string filename_;
+  std::string content_type_;
+  Scratch* owner_;
+  std::uint64_t size_ = 0;
+  void* map_ = nullptr;
+  std::uint64_t map_size_ = 0;
+};
+
+// The per-run scratch: owns every output file and the byte budget.
+class Scratch {
+ public:
+  // Validates the tmpdir (must exist and be tmpfs/ramfs).
+  static Result<std::unique_ptr<Scratch>> open(const ScratchOptions& options);
+  ~Scratch();
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+
+  // A new, empty output. `filename` is what a recipient sees.
+  Result<ScratchFile*> create(std::string filename, std::string content_type);
+  const std::vector<std::unique_ptr<ScratchFile>>& outputs() const { return files_; }
+  const std::string& tmpdir() const { return tmpdir_; }
+  std::uint64_t used_bytes() const { return used_; }
+  std::uint64_t cap_bytes() const { return cap_; }
+  // Zeroes and closes every output. Idempotent; the destructor calls it.
+  void dispose();
+
+ private:
+  friend class ScratchFile;
+  Scratch(std::uint64_t cap, std::string tmpdir) : cap_(cap), tmpdir_(std::move(tmpdir)) {}
+  Status charge(std::uint64_t old_size, std::uint64_t new_size);
+
+  std::uint64_t cap_;
+  std::uint64_t used_ = 0;
+  std::string tmpdir_;
+  std::vector<std::unique_ptr<ScratchFile>> files_;
+};
+
+// The directory scratch would use for `configured` (see ScratchOptions::tmpdir).
+std::string default_tmpdir(std::string_view configured);
+// Ok when `dir` is a directory on tmpfs or ramfs.
+Status check_memory_backed(const std::string& dir);
+
+}  // namespace reportd::render

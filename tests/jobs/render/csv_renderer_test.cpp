@@ -1,0 +1,108 @@
+#include "jobs/render/csv_renderer.hpp"
+
+#include <doctest/doctest.h>
+#include <date/tz.h>
+
+#include <array>
+
+namespace reportd::render {
+namespace {
+
+using table::Cell;
+using table::CellType;
+
+std::string csv_of(Scratch& s, std::size_t i = 0) {
+  auto v = s.outputs().at(i)->view();
+  REQUIRE(v.ok());
+  return std::string(*v);
+}
+
+table::TableHeader two_cols() {
+  return {"T", {{"a", "A", CellType::kString}, {"b", "B", CellType::kNumber}}};
+}
+
+TEST_CASE("csv: header of labels, CRLF line ends, RFC 4180 quoting") {
+  auto s = Scratch::open({});
+  REQUIRE(s.ok());
+  CsvRenderer r(**s, {});
+  REQUIRE(r.begin(two_cols()).ok());
+  std::array<Cell, 2> row{Cell::string("x, \"y\"\nz"), Cell::num(1.5, "1.5")};
+  REQUIRE(r.row(row).ok());
+  REQUIRE(r.end({1, false}).ok());
+  CHECK(csv_of(**s) == "A,B\r\n\"x, \"\"y\"\"\nz\",1.5\r\n");
+  CHECK((*s)->outputs()[0]->filename() == "report.csv");
+}
+
+TEST_CASE("csv: the formula guard quotes text that a spreadsheet would run, not numbers") {
+  for (std::string_view bad : {"=1+1", "+1", "-1", "@SUM(A1)", "\tx"}) {
+    auto s = Scratch::open({});
+    REQUIRE(s.ok());
+    CsvRenderer r(**s, {});
+    REQUIRE(r.begin(two_cols()).ok());
+    std::array<Cell, 2> row{Cell::string(bad), Cell::num(-5, "-5")};
+    REQUIRE(r.row(row).ok());
+    REQUIRE(r.end({1, false}).ok());
+    CHECK(csv_of(**s) == "A,B\r\n'" + std::string(bad) + ",-5\r\n");
+  }
+  auto s = Scratch::open({});
+  REQUIRE(s.ok());
+  CsvOptions o;
+  o.formula_guard = false;
+  CsvRenderer r(**s, o);
+  REQUIRE(r.begin(two_cols()).ok());
+  std::array<Cell, 2> row{Cell::string("=1+1"), Cell::null()};
+  REQUIRE(r.row(row).ok());
+  REQUIRE(r.end({1, false}).ok());
+  CHECK(csv_of(**s) == "A,B\r\n=1+1,\r\n");
+}
+
+TEST_CASE("csv: BOM, typed cells, datetimes in the schedule's zone") {
+  auto s = Scratch::open({});
+  REQUIRE(s.ok());
+  CsvOptions o;
+  o.bom = true;
+  o.tz = date::locate_zone("Europe/Paris");
+  CsvRenderer r(**s, o);
+  table::TableHeader h{"T",
+                       {{"d", "D", CellType::kDate},
+                        {"t", "T", CellType::kDateTime},
+                        {"b", "B", CellType::kBoolean}}};
+  REQUIRE(r.begin(h).ok());
+  // 2024-07-01T10:00:00Z is 12:00 in Paris (CEST).
+  std::array<Cell, 3> row{Cell::date(19905, ""), Cell::datetime(1719828000000, ""),
+                          Cell::boolean_value(true)};
+  REQUIRE(r.row(row).ok());
+  REQUIRE(r.end({1, false}).ok());
+  CHECK(csv_of(**s) == "\xEF\xBB\xBF" "D,T,B\r\n2024-07-01,2024-07-01T12:00:00+02:00,true\r\n");
+}
+
+TEST_CASE("csv: each table of a run gets its own file") {
+  auto s = Scratch::open({});
+  REQUIRE(s.ok());
+  CsvRenderer r(**s, {});
+  for (const char* name : {"Accounts", "Cases/Open"}) {
+    REQUIRE(r.begin({name, {{"a", "A", CellType::kString}}}).ok());
+    REQUIRE(r.end({0, false}).ok());
+  }
+  REQUIRE((*s)->outputs().size() == 2);
+  CHECK((*s)->outputs()[0]->filename() == "report.csv");
+  CHECK((*s)->outputs()[1]->filename() == "report-Cases_Open.csv");
+}
+
+TEST_CASE("csv: exceeding the scratch cap fails the run instead of cutting the file") {
+  ScratchOptions o;
+  o.cap_bytes = 100;
+  auto s = Scratch::open(o);
+  REQUIRE(s.ok());
+  CsvRenderer r(**s, {});
+  REQUIRE(r.begin(two_cols()).ok());
+  std::string big(200, 'x');
+  std::array<Cell, 2> row{Cell::string(big), Cell::null()};
+  REQUIRE(r.row(row).ok());  // buffered
+  Status st = r.end({1, false});
+  CHECK(st.kind() == ErrorKind::kLimit);
+  CHECK(st.message().find("xxx") == std::string::npos);  // no values in errors
+}
+
+}  // namespace
+}  // namespace reportd::render

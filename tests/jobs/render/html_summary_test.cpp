@@ -1,0 +1,40 @@
+#include "jobs/render/html_summary.hpp"
+
+#include <doctest/doctest.h>
+#include <date/tz.h>
+
+#include "jobs/render/sample_table.hpp"
+
+namespace reportd::render {
+namespace {
+
+TEST_CASE("html: names, run time in the schedule's zone, counts and attachments, escaped") {
+  const auto* tz = date::locate_zone("America/New_York");
+  HtmlSummary s(2, tz);
+  REQUIRE(emit_sample_table(s, 5, "Opps <b>").ok());
+  SummaryInput in{"Weekly <script>alert(1)</script> & co", 1719828000000, tz,
+                  {{"report.csv", 2048}}, {}, {}};
+  EmailBodies b = render_bodies(in, s);
+  CHECK(b.html.find("<script>") == std::string::npos);
+  CHECK(b.html.find("Weekly &lt;script&gt;alert(1)&lt;/script&gt; &amp; co") != std::string::npos);
+  CHECK(b.html.find("2024-07-01 06:00 EDT") != std::string::npos);
+  CHECK(b.html.find("5 rows") != std::string::npos);
+  CHECK(b.html.find("report.csv (2.0 KB)") != std::string::npos);
+  CHECK(b.html.find("Opps &lt;b&gt;: first 2 of 5 rows") != std::string::npos);
+  CHECK(b.html.find("Quote &quot;q&quot;") == std::string::npos);  // row 2 not shown
+  CHECK(b.html.find("Comma, inside") != std::string::npos);
+  CHECK(b.text.find("Weekly <script>alert(1)</script> & co") != std::string::npos);
+  CHECK(b.text.find("Record Id | Name | Amount") != std::string::npos);
+}
+
+TEST_CASE("html: a table cut by the source is flagged") {
+  HtmlSummary s(0, nullptr);
+  REQUIRE(s.begin({"R", {}}).ok());
+  REQUIRE(s.end({2000, true}).ok());
+  EmailBodies b = render_bodies({"S", 0, nullptr, {}, {}, {}}, s);
+  CHECK(b.text.find("cut this table short") != std::string::npos);
+  CHECK(b.html.find("2000 rows") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace reportd::render

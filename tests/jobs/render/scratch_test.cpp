@@ -1,0 +1,60 @@
+#include "jobs/render/scratch.hpp"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace reportd::render {
+namespace {
+
+TEST_CASE("scratch: outputs are memfds whose bytes read back through view()") {
+  auto s = Scratch::open({});
+  REQUIRE(s.ok());
+  auto f = (*s)->create("a.txt", "text/plain");
+  REQUIRE(f.ok());
+  REQUIRE((*f)->append("hello ").ok());
+  REQUIRE((*f)->append("world").ok());
+  CHECK(*(*f)->view() == "hello world");
+  char link[256] = {};
+  REQUIRE(::readlink((*f)->path().c_str(), link, sizeof link - 1) > 0);
+  CHECK(std::string(link).rfind("/memfd:reportd-scratch", 0) == 0);
+  CHECK((*s)->used_bytes() == 11);
+}
+
+TEST_CASE("scratch: the cap counts every output of the run") {
+  ScratchOptions o;
+  o.cap_bytes = 10;
+  auto s = Scratch::open(o);
+  REQUIRE(s.ok());
+  auto a = (*s)->create("a", "x");
+  auto b = (*s)->create("b", "x");
+  REQUIRE((*a)->append("123456").ok());
+  CHECK((*b)->append("12345").kind() == ErrorKind::kLimit);
+  CHECK((*b)->append("1234").ok());
+}
+
+TEST_CASE("scratch: dispose zeroes the content before closing") {
+  auto s = Scratch::open({});
+  REQUIRE(s.ok());
+  auto f = (*s)->create("a", "x");
+  REQUIRE((*f)->append("secret-marker").ok());
+  // Keep a second descriptor to look at the memory after dispose.
+  int dup = ::open((*f)->path().c_str(), O_RDONLY);
+  REQUIRE(dup >= 0);
+  (*s)->dispose();
+  char buf[32] = {};
+  CHECK(::pread(dup, buf, sizeof buf, 0) == 0);  // truncated
+  ::close(dup);
+  CHECK((*s)->used_bytes() == 0);
+}
+
+TEST_CASE("scratch: a tmpdir on persistent disk is refused") {
+  ScratchOptions o;
+  o.tmpdir = "/";
+  CHECK(!Scratch::open(o).ok());
+  o.tmpdir = "/dev/shm";
+  CHECK(Scratch::open(o).ok());
+}
+
+}  // namespace
+}  // namespace reportd::render
