@@ -1,0 +1,73 @@
+#pragma once
+// Client: the real salesforce::Api for one connected org. Owns its HTTPS
+// pool and Session (access token, single-flight refresh). Lives on one
+// executor (the event loop); calls may run concurrently as coroutines on it.
+// On 401 INVALID_SESSION_ID a call refreshes the token once and retries.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "salesforce_client/api.hpp"
+#include "salesforce_client/http_message.hpp"
+#include "salesforce_client/https_pool.hpp"
+#include "salesforce_client/session.hpp"
+
+namespace reportd::salesforce {
+
+struct ClientOptions {
+  // Where token requests go: https://login.salesforce.com, https://test.salesforce.com
+  // or the org's My Domain. REST calls go to the instance_url the token names.
+  std::string login_url = "https://login.salesforce.com";
+  std::string api_version = "61.0";  // REST API version, without the "v"
+  TransportOptions transport;        // CA file, deadlines, size bound
+  // Bulk API 2.0: job polling backs off from `initial` to `max` (x1.5 each
+  // time) and gives up (kTransient) after `timeout`.
+  std::chrono::milliseconds bulk_poll_initial{500};
+  std::chrono::milliseconds bulk_poll_max{10'000};
+  std::chrono::milliseconds bulk_timeout{30 * 60'000};
+  std::uint32_t bulk_max_records = 20'000;  // rows per results request (bounds memory)
+};
+
+class Client final : public Api {
+ public:
+  // Fails with kInvalidArgument for a bad login_url or CA file.
+  static Result<std::unique_ptr<Client>> create(boost::asio::any_io_executor executor,
+                                                ClientOptions options, Credential credential);
+  ~Client() override;
+
+  boost::asio::awaitable<Status> query(std::string soql, bool all, table::RowSink& sink) override;
+  boost::asio::awaitable<Status> run_report(std::string report_id, table::RowSink& sink) override;
+  boost::asio::awaitable<Status> bulk_query(std::string soql, table::RowSink& sink) override;
+  boost::asio::awaitable<Status> patch_record(std::string sobject, std::string id,
+                                              std::string json_body) override;
+  boost::asio::awaitable<Result<UploadResult>> upload_file(FileUpload file) override;
+  std::optional<ApiUsage> api_usage() const override { return usage_; }
+
+  // One authorized REST call: `target` is a path ("/services/data/...") or
+  // an absolute URL on the instance. Statuses >= 300 become errors.
+  boost::asio::awaitable<Result<HttpResponse>> call(std::string method, std::string target,
+                                                    std::string content_type = {},
+                                                    std::string body = {},
+                                                    std::string accept = "application/json");
+
+  // "/services/data/v61.0"
+  std::string data_path() const { return "/services/data/v" + options_.api_version; }
+  Session& session() { return *session_; }
+  HttpsPool& pool() { return *pool_; }
+
+ private:
+  Client(boost::asio::any_io_executor executor, ClientOptions options,
+         std::unique_ptr<HttpsPool> pool, Origin login, Credential credential);
+
+  boost::asio::any_io_executor executor_;
+  ClientOptions options_;
+  std::unique_ptr<HttpsPool> pool_;
+  std::unique_ptr<Session> session_;
+  std::optional<ApiUsage> usage_;
+};
+
+}  // namespace reportd::salesforce

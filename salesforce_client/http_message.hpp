@@ -1,0 +1,59 @@
+#pragma once
+// Plain request/response values exchanged with HttpsPool, and the origin
+// (scheme https, host, port) a URL names. No executor, no I/O.
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "table/status.hpp"
+
+namespace reportd::salesforce {
+
+// "https://host[:port]" split into parts. Only https is accepted.
+struct Origin {
+  std::string host;
+  std::string port = "443";
+  std::string to_string() const;  // "https://host[:port]"
+  bool operator==(const Origin&) const = default;
+};
+
+// Splits an absolute https URL into its origin and target ("/path?query").
+struct ParsedUrl {
+  Origin origin;
+  std::string target;
+};
+Result<ParsedUrl> parse_https_url(std::string_view url);
+
+struct HttpRequest {
+  std::string method = "GET";  // GET, POST, PATCH, DELETE
+  Origin origin;
+  std::string target;          // "/services/data/v61.0/query?q=..."
+  std::string content_type;    // of `body`, when there is one
+  std::string accept = "application/json";
+  std::string authorization;   // full header value ("Bearer ...") or empty
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  bool secret = false;  // body/response hold credentials: zeroed after use
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string content_type;
+  std::string body;  // inflated when the server sent gzip
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // First header named `name` (case-insensitive), or empty.
+  std::string_view header(std::string_view name) const;
+};
+
+// The path part of a target, without the query string: used in error context
+// so that literal values in a query string never reach a message.
+std::string_view path_of(std::string_view target);
+
+// application/x-www-form-urlencoded / query-string escaping.
+std::string url_encode(std::string_view s);
+std::string form_encode(const std::vector<std::pair<std::string_view, std::string_view>>& kv);
+
+}  // namespace reportd::salesforce

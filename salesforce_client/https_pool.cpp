@@ -1,0 +1,240 @@
+// One request = take an idle connection for the origin (or open one: resolve,
+// TCP connect, TLS handshake, each under its own deadline), write, read the
+// whole response under the request deadline, and park the connection again
+// when the server keeps it alive. A request that fails on a reused
+// connection before any response byte arrived is retried once on a fresh
+// one: the server most likely closed the idle connection.
+#include "salesforce_client/https_pool.hpp"
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "salesforce_client/error.hpp"
+#include "salesforce_client/inflate.hpp"
+#include "salesforce_client/oauth.hpp"
+
+namespace reportd::salesforce {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
+
+bool is_stale_connection_error(const boost::system::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == ssl::error::stream_truncated;
+}
+
+Status network_status(const boost::system::error_code& ec, const std::string& context,
+                      std::string_view during, const TransportOptions& options) {
+  if (ec == beast::error::timeout)
+    return transport_error(std::string(during) + " timed out", context, ErrorKind::kTransient,
+                           "timeout")
+        .to_status();
+  if (ec == http::error::body_limit || ec == http::error::header_limit)
+    return transport_error("response exceeds " + std::to_string(options.max_response_bytes) +
+                               " bytes",
+                           context, ErrorKind::kLimit, "too-large")
+        .to_status();
+  if (ec == http::error::partial_message || ec == http::error::end_of_stream ||
+      ec == asio::error::eof || ec == ssl::error::stream_truncated ||
+      ec == asio::error::connection_reset)
+    return transport_error(std::string("connection closed during ") + std::string(during),
+                           context, ErrorKind::kTransient, "connection-cut")
+        .to_status();
+  return transport_error(std::string(during) + ": " + ec.message(), context).to_status();
+}
+
+}  // namespace
+
+struct HttpsPool::Impl {
+  ssl::context ctx{ssl::context::tls_client};
+};
+
+struct HttpsPool::Connection {
+  Connection(const asio::any_io_executor& ex, ssl::context& ctx) : stream(ex, ctx) {}
+  beast::ssl_stream<beast::tcp_stream> stream;
+  beast::flat_buffer buffer;
+};
+
+Result<std::unique_ptr<HttpsPool>> HttpsPool::create(asio::any_io_executor executor,
+                                                     TransportOptions options) {
+  auto impl = std::make_unique<Impl>();
+  SSL_CTX* native = impl->ctx.native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  impl->ctx.set_options(ssl::context::default_workarounds | ssl::context::no_compression);
+  boost::system::error_code ec;
+  impl->ctx.set_default_verify_paths(ec);
+  if (ec)
+    return Status::error(ErrorKind::kIo, "salesforce: cannot load the system CA store: " +
+                                             ec.message(), "ca-store");
+  if (!options.ca_file.empty()) {
+    impl->ctx.load_verify_file(options.ca_file, ec);
+    if (ec)
+      return Status::error(ErrorKind::kInvalidArgument,
+                           "salesforce: cannot load ca_file " + options.ca_file + ": " +
+                               ec.message() + " (expected PEM certificates)",
+                           "ca-file");
+  }
+  impl->ctx.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+  return std::unique_ptr<HttpsPool>(
+      new HttpsPool(std::move(executor), std::move(options), std::move(impl)));
+}
+
+HttpsPool::HttpsPool(asio::any_io_executor executor, TransportOptions options,
+                     std::unique_ptr<Impl> impl)
+    : executor_(std::move(executor)), options_(std::move(options)), impl_(std::move(impl)) {}
+
+HttpsPool::~HttpsPool() = default;
+
+void HttpsPool::close_idle() { idle_.clear(); }
+
+asio::awaitable<Result<std::unique_ptr<HttpsPool::Connection>>> HttpsPool::connect(
+    Origin origin, std::string context) {
+  using namespace asio::experimental::awaitable_operators;
+  tcp::resolver resolver(executor_);
+  asio::steady_timer timer(executor_);
+  timer.expires_after(options_.connect_timeout);
+  auto resolved =
+      co_await (resolver.async_resolve(origin.host, origin.port, kTuple) || timer.async_wait(kTuple));
+  if (resolved.index() == 1)
+    co_return network_status(beast::error::timeout, context, "resolving " + origin.host, options_);
+  auto [rec, endpoints] = std::get<0>(std::move(resolved));
+  if (rec) co_return network_status(rec, context, "resolving " + origin.host, options_);
+
+  auto conn = std::make_unique<Connection>(executor_, impl_->ctx);
+  auto& layer = beast::get_lowest_layer(conn->stream);
+  layer.expires_after(options_.connect_timeout);
+  auto [cec, ep] = co_await layer.async_connect(endpoints, kTuple);
+  if (cec)
+    co_return network_status(cec, context, "connecting to " + origin.host + ":" + origin.port,
+                             options_);
+  ++opened_;
+
+  // Host-name (or IP) verification is done by OpenSSL's chain verification.
+  SSL* ssl_handle = conn->stream.native_handle();
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl_handle);
+  boost::system::error_code aec;
+  asio::ip::make_address(origin.host, aec);
+  if (!aec) {
+    X509_VERIFY_PARAM_set1_ip_asc(param, origin.host.c_str());
+  } else {
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    X509_VERIFY_PARAM_set1_host(param, origin.host.c_str(), 0);
+    SSL_set_tlsext_host_name(ssl_handle, origin.host.c_str());
+  }
+  layer.expires_after(options_.handshake_timeout);
+  auto [hec] = co_await conn->stream.async_handshake(ssl::stream_base::client, kTuple);
+  if (hec) {
+    long verify = SSL_get_verify_result(ssl_handle);
+    if (verify != X509_V_OK)
+      co_return transport_error(
+          std::string("TLS certificate verification failed: ") +
+              X509_verify_cert_error_string(verify),
+          context, ErrorKind::kPermanent, "tls-verify")
+          .to_status();
+    co_return network_status(hec, context, "TLS handshake", options_);
+  }
+  co_return conn;
+}
+
+asio::awaitable<Result<HttpResponse>> HttpsPool::request(HttpRequest req) {
+  const std::string context = "salesforce: " + req.method + " " + std::string(path_of(req.target));
+  http::request<http::string_body> msg{http::string_to_verb(req.method), req.target, 11};
+  msg.set(http::field::host,
+          req.origin.port == "443" ? req.origin.host : req.origin.host + ":" + req.origin.port);
+  msg.set(http::field::user_agent, options_.user_agent);
+  msg.set(http::field::accept, req.accept);
+  msg.set(http::field::accept_encoding, "gzip");
+  if (!req.authorization.empty()) msg.set(http::field::authorization, req.authorization);
+  for (const auto& [k, v] : req.headers) msg.set(k, v);
+  if (!req.body.empty() || req.method == "POST" || req.method == "PATCH") {
+    if (!req.content_type.empty()) msg.set(http::field::content_type, req.content_type);
+    msg.body() = std::move(req.body);
+  }
+  msg.keep_alive(true);
+  msg.prepare_payload();
+
+  // Zeroes a credential-bearing request body on every way out.
+  struct WipeOnExit {
+    http::request<http::string_body>& m;
+    bool on;
+    ~WipeOnExit() {
+      if (on) wipe(m.body());
+    }
+  } wipe_guard{msg, req.secret};
+  auto& idle = idle_[req.origin.host + ":" + req.origin.port];
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<Connection> conn;
+    bool reused = false;
+    if (!idle.empty()) {
+      conn = std::move(idle.back());
+      idle.pop_back();
+      reused = true;
+    } else {
+      auto opened = co_await connect(req.origin, context);
+      if (!opened) co_return std::move(opened).status();
+      conn = std::move(opened.value());
+    }
+    beast::get_lowest_layer(conn->stream).expires_after(options_.request_timeout);
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(options_.max_response_bytes);
+    parser.header_limit(64 * 1024);
+    auto [wec, wn] = co_await http::async_write(conn->stream, msg, kTuple);
+    boost::system::error_code ec = wec;
+    std::string_view during = "sending the request";
+    if (!ec) {
+      auto [rec, rn] = co_await http::async_read(conn->stream, conn->buffer, parser, kTuple);
+      ec = rec;
+      during = "reading the response";
+    }
+    if (ec) {
+      if (reused && attempt == 0 && !parser.got_some() && is_stale_connection_error(ec)) continue;
+      if (ec == beast::error::timeout)
+        co_return transport_error("no complete response within " +
+                                      ms_text(options_.request_timeout),
+                                  context, ErrorKind::kTransient, "timeout")
+            .to_status();
+      co_return network_status(ec, context, during, options_);
+    }
+
+    auto& res = parser.get();
+    HttpResponse out;
+    out.status = static_cast<int>(res.result_int());
+    for (const auto& field : res)
+      out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    out.content_type = std::string(res[http::field::content_type]);
+    out.body = std::move(res.body());
+    const bool keep = res.keep_alive();
+    const auto encoding = res[http::field::content_encoding];
+    const bool gzipped = (encoding == "gzip" || encoding == "deflate") && out.body.size() >= 2 &&
+                         static_cast<unsigned char>(out.body[0]) == 0x1f &&
+                         static_cast<unsigned char>(out.body[1]) == 0x8b;
+    if (keep && idle.size() < options_.max_idle_per_origin) idle.push_back(std::move(conn));
+    if (gzipped) {
+      auto plain = gunzip(out.body, options_.max_response_bytes);
+      if (!plain) co_return std::move(plain).status().with_context(context);
+      out.body = std::move(plain.value());
+    }
+    co_return out;
+  }
+}
+
+}  // namespace reportd::salesforce

@@ -1,0 +1,311 @@
+// The SAX handler keeps a trie of the select-list paths (lower-cased, since
+// Salesforce returns canonical casing whatever the SOQL said) and a cursor
+// into it while walking a record. Everything outside the selected paths
+// (attributes, child subqueries, unknown keys) is skipped by depth counting.
+#include "salesforce_client/query_page.hpp"
+
+#include <boost/json/basic_parser_impl.hpp>
+
+#include "salesforce_client/cell_parse.hpp"
+
+namespace reportd::salesforce {
+namespace json = boost::json;
+using table::Cell;
+using table::CellType;
+
+namespace {
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+bool ieq_lower(std::string_view key, std::string_view lowered) {
+  if (key.size() != lowered.size()) return false;
+  for (std::size_t i = 0; i < key.size(); ++i)
+    if (lower(key[i]) != lowered[i]) return false;
+  return true;
+}
+}  // namespace
+
+struct QueryPageParser::Handler {
+  static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
+
+  struct Node {
+    std::string name;  // lower-cased key
+    std::vector<int> children;
+    int column = -1;
+  };
+
+  explicit Handler(const std::vector<SelectField>& fields) {
+    nodes.push_back({});
+    for (std::size_t c = 0; c < fields.size(); ++c) {
+      if (fields[c].path.empty()) continue;
+      int at = 0;
+      for (const auto& part : fields[c].path) {
+        std::string low;
+        for (char ch : part) low.push_back(lower(ch));
+        int next = -1;
+        for (int child : nodes[static_cast<std::size_t>(at)].children)
+          if (nodes[static_cast<std::size_t>(child)].name == low) next = child;
+        if (next < 0) {
+          next = static_cast<int>(nodes.size());
+          nodes.push_back({low, {}, -1});
+          nodes[static_cast<std::size_t>(at)].children.push_back(next);
+        }
+        at = next;
+      }
+      nodes[static_cast<std::size_t>(at)].column = static_cast<int>(c);
+    }
+    cells.resize(fields.size());
+    texts.resize(fields.size());
+  }
+
+  void reset(table::RowSink* s, std::vector<CellType>* t) {
+    sink = s;
+    types = t;
+    info = {};
+    depth = 0;
+    skip = 0;
+    in_records = false;
+    top_key.clear();
+    stack.clear();
+    pending = -1;
+    status = Status();
+  }
+
+  // --- state ---
+  std::vector<Node> nodes;
+  std::vector<Cell> cells;
+  std::vector<std::string> texts;
+  table::RowSink* sink = nullptr;
+  std::vector<CellType>* types = nullptr;
+  QueryPageInfo info;
+  int depth = 0;
+  int skip = 0;
+  bool in_records = false;
+  std::string top_key;
+  std::vector<int> stack;  // trie node of each open object inside a record
+  int pending = -1;        // trie node named by the last key inside a record
+  std::string key_buf, str_buf, num_buf;
+  Status status;
+
+  bool in_record() const { return in_records && depth >= 3; }
+
+  // The column the current value belongs to, or -1.
+  int value_column() const {
+    if (!in_record() || pending < 0) return -1;
+    return nodes[static_cast<std::size_t>(pending)].column;
+  }
+
+  void set_text(int col, std::string_view text, Cell cell) {
+    auto c = static_cast<std::size_t>(col);
+    texts[c].assign(text.data(), text.size());
+    cells[c] = cell;
+  }
+
+  bool finish_record(json::error_code& ec) {
+    ++info.records;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      if (cells[i].type != CellType::kNull && cells[i].type != CellType::kBoolean)
+        cells[i].text = texts[i];
+    }
+    if (types) {
+      for (std::size_t i = 0; i < cells.size(); ++i)
+        if ((*types)[i] == CellType::kNull) (*types)[i] = cells[i].type;
+      return true;
+    }
+    status = sink->row(cells);
+    if (!status.ok()) {
+      ec = json::error::exception;
+      return false;
+    }
+    return true;
+  }
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+
+  bool on_object_begin(json::error_code& ec) {
+    if (skip) return ++skip, true;
+    if (depth == 0) return ++depth, true;
+    if (in_records && depth == 2) {  // a record
+      ++depth;
+      for (auto& c : cells) c = Cell::null();
+      stack.assign(1, 0);
+      pending = -1;
+      return true;
+    }
+    if (in_record() && pending >= 0 && !nodes[static_cast<std::size_t>(pending)].children.empty()) {
+      ++depth;
+      stack.push_back(pending);
+      pending = -1;
+      return true;
+    }
+    (void)ec;
+    skip = 1;
+    return true;
+  }
+
+  bool on_object_end(std::size_t, json::error_code& ec) {
+    if (skip) return --skip, true;
+    if (in_records && depth == 3) {
+      --depth;
+      stack.clear();
+      return finish_record(ec);
+    }
+    if (in_record()) stack.pop_back();
+    --depth;
+    pending = -1;
+    return true;
+  }
+
+  bool on_array_begin(json::error_code& ec) {
+    if (skip) return ++skip, true;
+    if (depth == 0) {  // an error array, not a query page
+      ec = json::error::syntax;
+      return false;
+    }
+    if (depth == 1 && top_key == "records") {
+      in_records = true;
+      ++depth;
+      return true;
+    }
+    skip = 1;
+    return true;
+  }
+
+  bool on_array_end(std::size_t, json::error_code&) {
+    if (skip) return --skip, true;
+    --depth;
+    in_records = false;
+    return true;
+  }
+
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    if (!skip) key_buf.append(s.data(), s.size());
+    return true;
+  }
+
+  bool on_key(json::string_view s, std::size_t, json::error_code&) {
+    if (skip) return true;
+    std::string_view key(s.data(), s.size());
+    if (!key_buf.empty()) {
+      key_buf.append(s.data(), s.size());
+      key = key_buf;
+    }
+    if (depth == 1) {
+      top_key.assign(key);
+    } else if (in_record()) {
+      pending = -1;
+      const auto& node = nodes[static_cast<std::size_t>(stack.back())];
+      for (int child : node.children)
+        if (ieq_lower(key, nodes[static_cast<std::size_t>(child)].name)) pending = child;
+    }
+    key_buf.clear();
+    return true;
+  }
+
+  bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
+    if (!skip) str_buf.append(s.data(), s.size());
+    return true;
+  }
+
+  bool on_string(json::string_view s, std::size_t, json::error_code&) {
+    if (skip) return true;
+    std::string_view v(s.data(), s.size());
+    if (!str_buf.empty()) {
+      str_buf.append(s.data(), s.size());
+      v = str_buf;
+    }
+    if (depth == 1 && top_key == "nextRecordsUrl") {
+      info.next_records_url.assign(v);
+    } else if (int col = value_column(); col >= 0) {
+      auto c = static_cast<std::size_t>(col);
+      texts[c].assign(v);
+      cells[c] = sniff_string_cell(texts[c]);
+    }
+    str_buf.clear();
+    return true;
+  }
+
+  bool on_number_part(json::string_view s, json::error_code&) {
+    if (!skip) num_buf.append(s.data(), s.size());
+    return true;
+  }
+
+  bool number(double v, json::string_view s) {
+    if (skip) return true;
+    num_buf.append(s.data(), s.size());
+    if (depth == 1 && top_key == "totalSize") {
+      info.total_size = v < 0 ? 0 : static_cast<std::uint64_t>(v);
+    } else if (int col = value_column(); col >= 0) {
+      set_text(col, num_buf, Cell::num(v, {}));
+    }
+    num_buf.clear();
+    return true;
+  }
+  bool on_int64(std::int64_t i, json::string_view s, json::error_code&) {
+    return number(static_cast<double>(i), s);
+  }
+  bool on_uint64(std::uint64_t u, json::string_view s, json::error_code&) {
+    return number(static_cast<double>(u), s);
+  }
+  bool on_double(double d, json::string_view s, json::error_code&) { return number(d, s); }
+
+  bool on_bool(bool b, json::error_code&) {
+    if (skip) return true;
+    if (depth == 1 && top_key == "done") info.done = b;
+    else if (int col = value_column(); col >= 0)
+      cells[static_cast<std::size_t>(col)] = Cell::boolean_value(b);
+    return true;
+  }
+
+  bool on_null(json::error_code&) { return true; }  // cells start null
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+};
+
+struct QueryPageParser::Impl {
+  explicit Impl(const std::vector<SelectField>& fields) : parser(json::parse_options{}, fields) {}
+  json::basic_parser<Handler> parser;
+};
+
+QueryPageParser::QueryPageParser(std::vector<SelectField> fields)
+    : fields_(std::move(fields)), impl_(std::make_unique<Impl>(fields_)) {}
+
+QueryPageParser::~QueryPageParser() = default;
+
+Result<QueryPageInfo> QueryPageParser::run(std::string_view page, table::RowSink* sink,
+                                           std::vector<CellType>* types) {
+  auto& parser = impl_->parser;
+  parser.reset();
+  parser.handler().reset(sink, types);
+  json::error_code ec;
+  parser.write_some(false, page.data(), page.size(), ec);
+  Handler& h = parser.handler();
+  if (!h.status.ok()) return std::move(h.status);
+  if (ec || !parser.done())
+    return Status::error(ErrorKind::kTransient,
+                         "salesforce: query page is not a valid query result (" +
+                             (ec ? ec.message() : std::string("incomplete JSON")) + ")",
+                         "bad-response");
+  if (!h.info.done && h.info.next_records_url.empty())
+    return Status::error(ErrorKind::kTransient,
+                         "salesforce: query page has done:false but no nextRecordsUrl",
+                         "bad-response");
+  return std::move(h.info);
+}
+
+Result<std::vector<CellType>> QueryPageParser::scan_types(std::string_view page) {
+  std::vector<CellType> types(fields_.size(), CellType::kNull);
+  auto r = run(page, nullptr, &types);
+  if (!r) return std::move(r).status();
+  for (auto& t : types)
+    if (t == CellType::kNull) t = CellType::kString;
+  return types;
+}
+
+Result<QueryPageInfo> QueryPageParser::parse(std::string_view page, table::RowSink& sink) {
+  return run(page, &sink, nullptr);
+}
+
+}  // namespace reportd::salesforce

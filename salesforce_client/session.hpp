@@ -1,0 +1,80 @@
+#pragma once
+// Session: the access token of one connected org and how to get a new one
+// (refresh_token grant or JWT bearer). Refresh is single-flight: concurrent
+// callers that find the token stale share one token request. Owns the access
+// token only; the refresh token is loaded from the caller's store for each
+// refresh and zeroed right after. Lives on the client's executor.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <variant>
+
+#include "salesforce_client/http_message.hpp"
+#include "salesforce_client/https_pool.hpp"
+#include "table/status.hpp"
+
+namespace reportd::salesforce {
+
+// The refresh_token grant (the normal credential of a connected org).
+struct RefreshTokenCredential {
+  std::string client_id;
+  std::string client_secret;  // empty when the connected app does not require it
+  // Returns the current refresh token, e.g. unsealed from the store. Called
+  // only when a token request is due; the client zeroes its copy after use.
+  std::function<boost::asio::awaitable<Result<std::string>>()> load_refresh_token;
+  // Seals and stores a refresh token that Salesforce rotated. Awaited before
+  // the new token (or the access token that came with it) is used; a failure
+  // fails the refresh. May be empty when the app never rotates.
+  std::function<boost::asio::awaitable<Status>(std::string new_refresh_token)>
+      store_refresh_token;
+};
+
+// The JWT bearer flow (RS256), an alternative credential without a refresh token.
+struct JwtCredential {
+  std::string client_id;  // iss
+  std::string username;   // sub
+  std::string audience;   // aud: https://login.salesforce.com or https://test.salesforce.com
+  // Returns the RSA private key in PEM; zeroed after use.
+  std::function<boost::asio::awaitable<Result<std::string>>()> load_private_key_pem;
+};
+
+using Credential = std::variant<RefreshTokenCredential, JwtCredential>;
+
+struct AccessToken {
+  std::string bearer;      // "Bearer <token>"
+  Origin instance;         // from instance_url
+  std::uint64_t generation = 0;  // increases with every successful token request
+};
+
+class Session {
+ public:
+  Session(boost::asio::any_io_executor executor, HttpsPool& pool, Origin login,
+          Credential credential);
+
+  // The current token; requests one first when there is none.
+  boost::asio::awaitable<Result<AccessToken>> token();
+  // Called after a 401 INVALID_SESSION_ID with the token that was rejected:
+  // returns a newer token, requesting one unless another caller already did.
+  boost::asio::awaitable<Result<AccessToken>> refresh_after(std::uint64_t stale_generation);
+
+  std::uint64_t token_requests() const { return requests_; }
+
+ private:
+  boost::asio::awaitable<Status> request_token();
+
+  HttpsPool& pool_;
+  Origin login_;
+  Credential credential_;
+  AccessToken current_;
+  bool refreshing_ = false;
+  std::uint64_t finished_ = 0;  // token requests finished (ok or not)
+  std::uint64_t requests_ = 0;
+  Status last_failure_;
+  boost::asio::steady_timer wake_;  // cancelled when a token request finishes
+};
+
+}  // namespace reportd::salesforce
