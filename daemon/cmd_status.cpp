@@ -1,0 +1,94 @@
+// reportd status
+#include <signal.h>
+
+#include <boost/json.hpp>
+
+#include <cerrno>
+#include <ostream>
+
+#include "daemon/commands.hpp"
+#include "daemon/serve.hpp"
+#include "daemon/time_text.hpp"
+#include "store/migrations.hpp"
+
+namespace reportd::daemon {
+namespace {
+
+bool process_alive(std::int64_t pid) {
+  return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+}
+
+}  // namespace
+
+int cmd_status(Context& ctx) {
+  auto opened = ctx.open_store();
+  if (!opened.ok()) return ctx.fail(opened.status());
+  store::SqliteStore& st = **opened;
+  auto daemon = st.get_daemon_state();
+  auto conns = st.list_connections();
+  auto scheds = st.list_schedules();
+  if (!daemon.ok()) return ctx.fail(daemon.status());
+  if (!conns.ok()) return ctx.fail(conns.status());
+  if (!scheds.ok()) return ctx.fail(scheds.status());
+
+  std::int64_t now = now_ms();
+  bool running = false;
+  std::string daemon_text = "never started on this state directory";
+  if (daemon->has_value()) {
+    const store::DaemonState& d = daemon->value();
+    bool fresh = now - d.heartbeat_at_ms < 3 * kHeartbeatMs;
+    running = d.status == "running" && fresh && process_alive(d.pid);
+    if (running) {
+      daemon_text = "running (pid " + std::to_string(d.pid) + ", version " + d.version +
+                    ", up " + human_duration(now - d.started_at_ms) + ", last heartbeat " +
+                    human_duration(now - d.heartbeat_at_ms) + " ago)";
+    } else {
+      daemon_text = "not running (last seen " + iso_utc(d.heartbeat_at_ms) + ", " + d.status + ")";
+    }
+  }
+  std::int64_t reauth = 0, paused = 0;
+  for (const auto& c : *conns) reauth += c.status == "needs-reauth";
+  for (const auto& s : *scheds) paused += s.paused;
+  store::RunFilter recent;
+  recent.limit = 1000;
+  auto runs = st.list_runs(recent);
+  if (!runs.ok()) return ctx.fail(runs.status());
+  std::map<std::string, std::int64_t> by_state;
+  for (const auto& r : *runs) ++by_state[std::string(store::to_string(r.state))];
+
+  if (ctx.json()) {
+    boost::json::object runs_obj;
+    for (const auto& [k, v] : by_state) runs_obj[k] = v;
+    boost::json::object o{{"state_dir", ctx.state_dir()},
+                          {"database", ctx.db_path()},
+                          {"schema_version", store::schema_version()},
+                          {"daemon_running", running},
+                          {"daemon", daemon_text},
+                          {"connections", conns->size()},
+                          {"connections_needing_reauth", reauth},
+                          {"schedules", scheds->size()},
+                          {"schedules_paused", paused},
+                          {"recent_runs", runs_obj}};
+    ctx.out << boost::json::serialize(o) << "\n";
+    return 0;
+  }
+  ctx.out << "reportd " << REPORTD_VERSION << "\n"
+          << "  daemon:      " << daemon_text << "\n"
+          << "  state dir:   " << ctx.state_dir() << "\n"
+          << "  database:    " << ctx.db_path() << " (schema " << store::schema_version() << ")\n"
+          << "  connections: " << conns->size();
+  if (reauth) ctx.out << " (" << reauth << " need re-authorization)";
+  ctx.out << "\n  schedules:   " << scheds->size();
+  if (paused) ctx.out << " (" << paused << " paused)";
+  ctx.out << "\n  recent runs: ";
+  if (by_state.empty()) ctx.out << "none";
+  bool first = true;
+  for (const auto& [k, v] : by_state) {
+    ctx.out << (first ? "" : ", ") << v << " " << k;
+    first = false;
+  }
+  ctx.out << "\n";
+  return 0;
+}
+
+}  // namespace reportd::daemon

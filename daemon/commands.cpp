@@ -1,0 +1,159 @@
+#include "daemon/commands.hpp"
+
+#include <algorithm>
+#include <ostream>
+
+namespace reportd::daemon {
+namespace {
+
+const OptionSpec kOutput{"output", true, "text (default) or json"};
+
+std::string command_name(const Command& c) {
+  std::string name;
+  for (std::string_view w : c.words) {
+    if (!name.empty()) name += ' ';
+    name += w;
+  }
+  return name;
+}
+
+void print_usage(std::ostream& out) {
+  out << "usage: reportd [--state-dir DIR] [--key-file FILE] [--config FILE] COMMAND ...\n\n"
+         "reportd sends scheduled Salesforce reports. Commands:\n";
+  for (const Command& c : commands()) {
+    std::string line = "  " + command_name(c);
+    if (!c.operands.empty()) line += " " + std::string(c.operands);
+    out << line << std::string(line.size() < 32 ? 32 - line.size() : 1, ' ') << c.summary << "\n";
+  }
+  out << "\nGlobal options:\n";
+  for (const OptionSpec& o : global_options()) {
+    out << "  --" << o.name << (o.takes_value ? " VALUE" : "") << "\n      " << o.help << "\n";
+  }
+  out << "\n`reportd COMMAND --help` describes one command.\n";
+}
+
+void print_command_help(const Command& c, std::ostream& out) {
+  out << "usage: reportd " << command_name(c);
+  if (!c.operands.empty()) out << " " << c.operands;
+  for (const OptionSpec& o : c.options) {
+    out << " [--" << o.name << (o.takes_value ? " VALUE" : "") << "]";
+  }
+  out << "\n\n" << c.summary << "\n";
+  if (!c.options.empty()) out << "\nOptions:\n";
+  for (const OptionSpec& o : c.options) {
+    out << "  --" << o.name << (o.takes_value ? " VALUE" : "") << "\n      " << o.help << "\n";
+  }
+}
+
+// The command whose words are the longest prefix of `words`.
+const Command* find_command(const std::vector<std::string>& words) {
+  const Command* best = nullptr;
+  for (const Command& c : commands()) {
+    if (c.words.size() > words.size()) continue;
+    if (!std::equal(c.words.begin(), c.words.end(), words.begin())) continue;
+    if (best == nullptr || c.words.size() > best->words.size()) best = &c;
+  }
+  return best;
+}
+
+}  // namespace
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> kCommands = {
+      {{"serve"}, "", 0, "run the daemon in the foreground (systemd Type=notify)", {}, cmd_serve},
+      {{"status"}, "", 0, "show whether the daemon runs, and what it holds", {kOutput},
+       cmd_status},
+      {{"keys", "generate"},
+       "",
+       0,
+       "write a new master key file (mode 0600)",
+       {{"out", true, "file to write (required)"},
+        {"add", false, "put a new primary key in front of the keys already in --out"}},
+       cmd_keys_generate},
+      {{"keys", "status"}, "", 0, "show how many tokens each key id seals", {kOutput},
+       cmd_keys_status},
+      {{"keys", "rotate"},
+       "",
+       0,
+       "re-seal every token under the primary key, in one transaction",
+       {},
+       cmd_keys_rotate},
+      {{"connections", "add"},
+       "NAME",
+       1,
+       "connect a Salesforce org; the refresh token is read from standard input",
+       {{"login-url", true, "https://login.salesforce.com, https://test.salesforce.com or "
+                            "a My Domain URL (required)"},
+        {"client-id", true, "the connected app's consumer key (required)"},
+        {"client-secret-file", true, "file holding the connected app's consumer secret"},
+        {"refresh-token-stdin", false, "read the refresh token from standard input (required)"},
+        {"org-id", true, "the org's 15- or 18-character id, if known"},
+        {"allowed-domains", true, "comma-separated recipient domains allowed for this org"}},
+       cmd_connections_add},
+      {{"connections", "list"}, "", 0, "list connected orgs", {kOutput}, cmd_connections_list},
+      {{"connections", "remove"},
+       "NAME",
+       1,
+       "remove a connection and its schedules",
+       {},
+       cmd_connections_remove},
+      {{"version"}, "", 0, "print the version", {}, cmd_version},
+  };
+  return kCommands;
+}
+
+std::vector<OptionSpec> all_options() {
+  std::vector<OptionSpec> all = global_options();
+  for (const Command& c : commands()) {
+    for (const OptionSpec& o : c.options) {
+      bool seen = std::any_of(all.begin(), all.end(),
+                              [&](const OptionSpec& a) { return a.name == o.name; });
+      if (!seen) all.push_back(o);
+    }
+  }
+  all.push_back({"count", true, ""});  // -n
+  return all;
+}
+
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  Result<Args> args = parse_args(argc, argv, all_options());
+  if (!args.ok()) {
+    err << "reportd: " << args.status().message() << "\n";
+    return 2;
+  }
+  if (args->words.empty()) {
+    print_usage(args->has("help") ? out : err);
+    return args->has("help") ? 0 : 2;
+  }
+  const Command* cmd = find_command(args->words);
+  if (cmd == nullptr) {
+    err << "reportd: unknown command \"" << args->words.front()
+        << "\"; `reportd --help` lists the commands\n";
+    return 2;
+  }
+  if (args->has("help")) {
+    print_command_help(*cmd, out);
+    return 0;
+  }
+  std::vector<std::string_view> allowed;
+  for (const OptionSpec& o : cmd->options) allowed.push_back(o.name);
+  std::string name = command_name(*cmd);
+  if (Status st = check_allowed(*args, name, allowed, cmd->words.size(), cmd->operand_count);
+      !st.ok()) {
+    err << "reportd: " << st.message() << "\n";
+    return 2;
+  }
+  if (auto o = args->get("output"); o && *o != "text" && *o != "json") {
+    err << "reportd: --output must be \"text\" or \"json\", not \"" << *o << "\"\n";
+    return 2;
+  }
+  Context ctx{std::move(args).value(), out, err};
+  return cmd->run(ctx);
+}
+
+int cmd_version(Context& ctx) {
+  ctx.out << "reportd " << REPORTD_VERSION << "\n";
+  return 0;
+}
+
+}  // namespace reportd::daemon

@@ -1,0 +1,41 @@
+#pragma once
+// The CLI's command table: each command's words, usage, options and the
+// function that runs it. main() parses argv, finds the command, checks its
+// options and calls it.
+
+#include <string_view>
+#include <vector>
+
+#include "daemon/context.hpp"
+
+namespace reportd::daemon {
+
+struct Command {
+  std::vector<std::string_view> words;    // e.g. {"connections", "add"}
+  std::string_view operands;              // e.g. "NAME", "" for none
+  std::size_t operand_count;
+  std::string_view summary;
+  std::vector<OptionSpec> options;        // besides the global ones
+  int (*run)(Context& ctx);
+};
+
+const std::vector<Command>& commands();
+
+// Every option any command knows, for parse_args().
+std::vector<OptionSpec> all_options();
+
+// Runs the CLI; returns the process exit code.
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+
+// Command implementations (one file per group).
+int cmd_keys_generate(Context& ctx);
+int cmd_keys_status(Context& ctx);
+int cmd_keys_rotate(Context& ctx);
+int cmd_connections_add(Context& ctx);
+int cmd_connections_list(Context& ctx);
+int cmd_connections_remove(Context& ctx);
+int cmd_status(Context& ctx);
+int cmd_serve(Context& ctx);
+int cmd_version(Context& ctx);
+
+}  // namespace reportd::daemon

@@ -1,0 +1,42 @@
+#pragma once
+// What every CLI command gets: parsed arguments, resolved paths, and the
+// means to open the store and load keys on demand. Lives in main's frame.
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+#include "crypto/key_ring.hpp"
+#include "daemon/args.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace reportd::daemon {
+
+inline constexpr const char* kDefaultStateDir = "/var/lib/reportd";
+inline constexpr const char* kDefaultConfig = "/etc/reportd/reportd.toml";
+
+struct Context {
+  Args args;
+  std::ostream& out;
+  std::ostream& err;
+
+  std::string state_dir() const { return args.get_or("state-dir", kDefaultStateDir); }
+  std::string db_path() const { return state_dir() + "/reportd.db"; }
+  bool json() const { return args.get_or("output", "text") == "json"; }
+
+  // Creates the state directory (mode 0700) if needed and opens the store.
+  Result<std::unique_ptr<store::SqliteStore>> open_store() const;
+  // --key-file, else $CREDENTIALS_DIRECTORY/master.key.
+  Result<crypto::KeyRing> load_keys() const;
+
+  // Prints "reportd: <message>" to err and returns the exit code for it.
+  int fail(const Status& st) const;
+};
+
+// Reads all of standard input into secure memory, without the trailing
+// newline. Used for secrets, which never travel in argv.
+Result<crypto::SecureBuffer> read_secret_stdin();
+// Reads a secret file into secure memory, without the trailing newline.
+Result<crypto::SecureBuffer> read_secret_file(const std::string& path);
+
+}  // namespace reportd::daemon

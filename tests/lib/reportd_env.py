@@ -1,0 +1,50 @@
+"""Shared helpers for tests that drive the real binaries from the build tree."""
+import os
+import shutil
+import subprocess
+import tempfile
+
+SOURCE_DIR = os.environ.get("REPORTD_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+BUILD_DIR = os.environ.get("REPORTD_BUILD_DIR", os.path.join(SOURCE_DIR, "build", "dev"))
+REPORTD = os.path.join(BUILD_DIR, "reportd")
+SFSIM = os.path.join(BUILD_DIR, "reportd-sfsim")
+
+
+class Sandbox:
+    """A temporary directory with a key file and a state directory."""
+
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix="reportd-test-")
+        self.state = os.path.join(self.root, "state")
+        self.key = os.path.join(self.root, "master.key")
+
+    def cleanup(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def run(self, *args, stdin=None, key=True, check=True, env=None):
+        cmd = [REPORTD, "--state-dir", self.state]
+        if key:
+            cmd += ["--key-file", self.key]
+        cmd += list(args)
+        p = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env, timeout=60)
+        if check and p.returncode != 0:
+            raise AssertionError(f"{cmd} exited {p.returncode}\nstdout:{p.stdout}\nstderr:{p.stderr}")
+        return p
+
+    def generate_key(self):
+        return self.run("keys", "generate", "--out", self.key, key=False)
+
+
+def files_containing(root, needle: bytes):
+    """Every file under root whose bytes contain needle."""
+    hits = []
+    for dirpath, _, names in os.walk(root):
+        for n in names:
+            path = os.path.join(dirpath, n)
+            try:
+                with open(path, "rb") as f:
+                    if needle in f.read():
+                        hits.append(path)
+            except OSError:
+                pass
+    return hits
