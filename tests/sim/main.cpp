@@ -1,0 +1,150 @@
+// reportd-sfsim: wires options, PKI, data and routes together, prints the
+// base URL and serves until SIGTERM/SIGINT.
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "http_util.hpp"
+#include "ids.hpp"
+#include "options.hpp"
+#include "sim.hpp"
+#include "tls.hpp"
+
+namespace {
+
+using namespace reportd::sim;
+
+void write_file(const std::filesystem::path& path, const std::string& data, bool secret = false) {
+  auto tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << data;
+    if (!out) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  if (secret) ::chmod(tmp.c_str(), 0600);
+  std::filesystem::rename(tmp, path);
+}
+
+std::string org_json(const Sim& sim, const Options& opts, const std::filesystem::path& dir,
+                     const std::vector<std::string>& schedules) {
+  const OrgInfo& o = sim.org();
+  auto kv = [](const char* k, const std::string& v) { return std::string("  ") + jstr(k) + ": " + jstr(v); };
+  std::string sched = "[";
+  for (size_t i = 0; i < schedules.size(); ++i) sched += (i ? ", " : "") + jstr(schedules[i]);
+  sched += "]";
+  std::string out = "{\n";
+  for (const auto& line :
+       {kv("login_url", o.base_url), kv("instance_url", o.base_url), kv("client_id", o.client_id),
+        kv("client_secret", o.client_secret), kv("refresh_token", sim.initial_refresh_token()),
+        kv("access_token", sim.initial_access_token()), kv("username", o.username),
+        kv("password", o.password), kv("org_id", o.org_id), kv("user_id", o.user_id),
+        kv("api_version", opts.api_version), kv("redirect_uri", o.redirect_uri),
+        kv("ca_file", (dir / "ca.pem").string()), kv("jwt_key_file", (dir / "jwt_key.pem").string()),
+        kv("jwt_cert_file", (dir / "jwt_cert.pem").string()),
+        kv("report_tabular", make_id("00O", 1)), kv("report_summary", make_id("00O", 2)),
+        kv("report_matrix", make_id("00O", 3)), kv("schedule_object", "Reportd_Schedule__c"),
+        kv("marker", opts.marker), kv("hooks_url", o.base_url + "/__sim")}) {
+    out += line + ",\n";
+  }
+  out += "  \"schedule_ids\": " + sched + ",\n";
+  out += "  \"rows\": {\"Account\": " + std::to_string(opts.rows_account) +
+         ", \"Contact\": " + std::to_string(opts.rows_contact) +
+         ", \"Opportunity\": " + std::to_string(opts.rows_opportunity) + "},\n";
+  out += "  \"page_size\": " + std::to_string(opts.page_size) + "\n}\n";
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opts;
+  bool help = false;
+  std::string err;
+  if (!parse_options(argc, argv, opts, help, err)) {
+    std::cerr << "reportd-sfsim: " << err << "\n\n" << usage_text();
+    return 2;
+  }
+  if (help) {
+    std::cout << usage_text();
+    return 0;
+  }
+  // Signals are taken by a waiting thread; block them before any thread starts.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  try {
+    std::filesystem::path dir = opts.state_dir;
+    std::filesystem::create_directories(dir);
+    TlsMaterial tls = generate_tls(opts.listen_host);
+    write_file(dir / "ca.pem", to_pem(tls.ca_cert.get()));
+    write_file(dir / "jwt_key.pem", to_pem(tls.jwt_key.get()), true);
+    write_file(dir / "jwt_cert.pem", to_pem(tls.jwt_cert.get()));
+
+    httplib::SSLServer svr([&tls](SSL_CTX& ctx) {
+      SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+      return SSL_CTX_use_certificate(&ctx, tls.server_cert.get()) == 1 &&
+             SSL_CTX_use_PrivateKey(&ctx, tls.server_key.get()) == 1 &&
+             SSL_CTX_check_private_key(&ctx) == 1;
+    });
+    if (!svr.is_valid()) throw std::runtime_error("TLS server setup failed");
+    svr.new_task_queue = [] { return new httplib::ThreadPool(64); };
+    svr.set_keep_alive_max_count(10000);
+    svr.set_keep_alive_timeout(10);
+    svr.set_payload_max_length(size_t{1} << 30);
+    int port = opts.listen_port;
+    if (port == 0) port = svr.bind_to_any_port(opts.listen_host);
+    else if (!svr.bind_to_port(opts.listen_host, port)) port = -1;
+    if (port <= 0) throw std::runtime_error("cannot listen on " + opts.listen_host);
+    std::string host = opts.listen_host == "0.0.0.0" ? "127.0.0.1" : opts.listen_host;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    std::string base = "https://" + host + ":" + std::to_string(port);
+
+    Store store;
+    GenConfig gen;
+    gen.accounts = opts.rows_account;
+    gen.contacts = opts.rows_contact;
+    gen.opportunities = opts.rows_opportunity;
+    gen.marker = opts.marker;
+    gen.username = "integration@reportd-sim.example";
+    Dataset data(gen, store);
+    OrgInfo org{base, make_id("00D", 0), make_id("005", 0), gen.username, "sim-password",
+                "3MVG9SimReportdConsumerKey.sfsim", "SimConsumerSecret0123456789",
+                "http://localhost:1717/OauthRedirect"};
+    Sim sim(opts, tls, org, data);
+    sim.install(svr);
+    const ObjectDef& sched = *find_object("Reportd_Schedule__c");
+    std::vector<std::string> schedules = {
+        store.insert(sched, {{"Name", Value::str("Weekly pipeline")}, {"Cron__c", Value::str("0 7 * * MON")},
+                             {"Active__c", Value::boolean(true)}}),
+        store.insert(sched, {{"Name", Value::str("Daily accounts")}, {"Cron__c", Value::str("30 6 * * *")},
+                             {"Active__c", Value::boolean(true)}})};
+    write_file(dir / "org.json", org_json(sim, opts, dir, schedules), true);
+
+    std::atomic<bool> stopping{false};
+    std::thread waiter([&] {
+      int sig = 0;
+      sigwait(&stop_signals, &sig);
+      stopping = true;
+      svr.stop();
+    });
+    std::cout << base << std::endl;
+    svr.listen_after_bind();
+    if (!stopping) pthread_kill(waiter.native_handle(), SIGTERM);
+    waiter.join();
+  } catch (const std::exception& e) {
+    std::cerr << "reportd-sfsim: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,4 @@
+#include "sim.hpp"
+namespace reportd::sim {
+void Sim::install_reports(httplib::Server&) {}
+}  // namespace reportd::sim

@@ -1,0 +1,128 @@
+// The simulator: org identity, mutable test state (tokens, cursors, bulk
+// jobs, fault knobs, counters) and the HTTP routes. Handlers run on
+// httplib's worker threads; all mutable state is guarded by mu_.
+#pragma once
+
+#include <httplib.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "dataset.hpp"
+#include "options.hpp"
+#include "plan.hpp"
+#include "soql.hpp"
+#include "tls.hpp"
+
+namespace reportd::sim {
+
+/// Fixed identity of the demo org, written to org.json.
+struct OrgInfo {
+  std::string base_url;  // https://127.0.0.1:PORT, login and instance
+  std::string org_id;
+  std::string user_id;
+  std::string username;
+  std::string password;
+  std::string client_id;
+  std::string client_secret;
+  std::string redirect_uri;
+};
+
+/// Who called an API route, after the gate let the call through.
+struct Caller {
+  std::string version;    // "62.0" from /services/data/v62.0/...
+  std::uint64_t call = 0; // metered call number
+  bool cut = false;       // this response must be cut mid-body (streaming routes do it themselves)
+};
+
+struct BulkJob {
+  std::string id;
+  std::string operation;  // query | queryAll
+  std::string soql;
+  std::string version;
+  std::string created;
+  std::string delimiter = ",";
+  std::string column_delimiter = "COMMA";
+  std::string line_ending = "LF";
+  std::string state = "UploadComplete";
+  int polls = 0;
+};
+
+class Sim {
+ public:
+  Sim(const Options& opts, const TlsMaterial& tls, OrgInfo org, Dataset& data);
+
+  /// Adds every route to svr.
+  void install(httplib::Server& svr);
+  /// The mintable access token for org.json (valid from the start).
+  std::string initial_access_token() const { return initial_access_token_; }
+  std::string initial_refresh_token() const { return initial_refresh_token_; }
+  const OrgInfo& org() const { return org_; }
+
+  using ApiHandler = std::function<void(const httplib::Request&, httplib::Response&, const Caller&)>;
+  using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+
+ private:
+  // gate.cpp
+  void api(httplib::Server& svr, const std::string& method, const std::string& pattern,
+           const std::string& name, ApiHandler h, bool metered = true);
+  void plain(httplib::Server& svr, const std::string& method, const std::string& pattern,
+             const std::string& name, Handler h);
+  void count(const std::string& name);
+  std::string mint_access_token();
+  void log_request(const httplib::Request& req, const httplib::Response& res);
+  // oauth.cpp
+  void install_oauth(httplib::Server& svr);
+  void token(const httplib::Request& req, httplib::Response& res);
+  std::string token_body(const std::string& access, const std::string& refresh,
+                         const std::string& scope);
+  std::string identity_json() const;
+  // rest.cpp
+  void install_rest(httplib::Server& svr);
+  // query.cpp
+  void install_query(httplib::Server& svr);
+  void run_query(const httplib::Request& req, httplib::Response& res, const Caller& c, bool all);
+  void query_more(const httplib::Request& req, httplib::Response& res, const Caller& c);
+  void write_page(httplib::Response& res, const httplib::Request& req, const Caller& c,
+                  const std::string& cursor_id, Cursor cur, std::uint64_t offset);
+  // sobjects.cpp
+  void install_sobjects(httplib::Server& svr);
+  // reports.cpp
+  void install_reports(httplib::Server& svr);
+  // bulk.cpp
+  void install_bulk(httplib::Server& svr);
+  // hooks.cpp
+  void install_hooks(httplib::Server& svr);
+
+  const Options& opts_;
+  const TlsMaterial& tls_;
+  OrgInfo org_;
+  Dataset& data_;
+
+  mutable std::mutex mu_;
+  Faults faults_;
+  std::uint64_t api_calls_ = 0;
+  std::uint64_t serial_ = 0;  // for minted tokens, codes, cursor and job ids
+  std::map<std::string, std::uint64_t> access_tokens_;  // token -> calls served
+  std::map<std::string, bool> refresh_tokens_;         // token -> still valid
+  struct AuthCode {
+    std::string redirect_uri, challenge, method;
+  };
+  std::map<std::string, AuthCode> codes_;
+  std::map<std::string, Cursor> cursors_;
+  std::map<std::string, BulkJob> jobs_;
+  std::map<std::string, std::uint64_t> stats_;
+  struct LoggedRequest {
+    std::string method, path;
+    int status;
+  };
+  std::vector<LoggedRequest> requests_;
+  std::string initial_access_token_;
+  std::string initial_refresh_token_;
+};
+
+}  // namespace reportd::sim

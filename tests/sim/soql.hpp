@@ -1,0 +1,54 @@
+// A small SOQL subset: SELECT fields (dotted parent paths), COUNT() and
+// COUNT(field), FROM one object, WHERE with AND-ed comparisons, ORDER BY
+// (accepted, ignored), LIMIT and OFFSET. Errors carry Salesforce's
+// errorCode and caret-diagram message.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "schema.hpp"
+#include "value.hpp"
+
+namespace reportd::sim {
+
+/// One selected column: the reference fields walked, then the leaf field.
+struct FieldPath {
+  std::vector<const FieldDef*> refs;      // e.g. {Contact.AccountId, Account.OwnerId}
+  std::vector<const ObjectDef*> objects;  // object of each step, objects[0] = FROM object
+  const FieldDef* leaf = nullptr;
+  std::string dotted;                     // canonical, e.g. "Account.Owner.Name"
+};
+
+struct Condition {
+  FieldPath path;
+  std::string op;             // = != < <= > >= LIKE IN NOTIN
+  std::vector<Value> values;  // literal(s); Value::null() for null
+};
+
+struct Query {
+  const ObjectDef* object = nullptr;
+  bool count_only = false;          // SELECT COUNT()
+  bool aggregate_count = false;     // SELECT COUNT(field) [alias]
+  std::string aggregate_alias;      // "expr0" unless aliased
+  std::vector<FieldPath> fields;
+  std::vector<Condition> where;     // all must hold
+  std::optional<std::uint64_t> limit;
+  std::uint64_t offset = 0;
+};
+
+struct SoqlError {
+  std::string code;     // MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE
+  std::string message;  // with the caret diagram, as Salesforce sends it
+};
+
+std::variant<Query, SoqlError> parse_soql(std::string_view text);
+
+/// True when v satisfies the condition (SOQL semantics, null-aware).
+bool matches(const Condition& c, const Value& v);
+
+}  // namespace reportd::sim
