@@ -1,0 +1,128 @@
+// Error classification, Sforce-Limit-Info, cell typing, URLs, gzip.
+#include <doctest/doctest.h>
+#include <zlib.h>
+
+#include "salesforce_client/cell_parse.hpp"
+#include "salesforce_client/error.hpp"
+#include "salesforce_client/http_message.hpp"
+#include "salesforce_client/inflate.hpp"
+#include "salesforce_client/limit_info.hpp"
+
+using namespace reportd;
+using namespace reportd::salesforce;
+
+TEST_CASE("errors: REST error bodies map to kinds and keep the errorCode") {
+  struct Case {
+    int status;
+    std::string_view content_type, body;
+    ErrorKind kind;
+    std::string_view code;
+  };
+  const Case cases[] = {
+      {400, "application/json", R"([{"message":"unexpected token: q","errorCode":"MALFORMED_QUERY"}])",
+       ErrorKind::kPermanent, "MALFORMED_QUERY"},
+      {401, "application/json", R"([{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}])",
+       ErrorKind::kAuth, "INVALID_SESSION_ID"},
+      {403, "application/json", R"([{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}])",
+       ErrorKind::kLimit, "REQUEST_LIMIT_EXCEEDED"},
+      {400, "application/json", R"([{"message":"invalid query locator","errorCode":"INVALID_QUERY_LOCATOR"}])",
+       ErrorKind::kTransient, "INVALID_QUERY_LOCATOR"},
+      {503, "text/html; charset=UTF-8", "<html><body>Secret 001ABC</body></html>",
+       ErrorKind::kTransient, "SERVER_UNAVAILABLE"},
+      {500, "application/json", R"([{"message":"boom","errorCode":"UNKNOWN_EXCEPTION"}])",
+       ErrorKind::kTransient, "UNKNOWN_EXCEPTION"},
+      {404, "application/json", R"([{"errorCode":"NOT_FOUND","message":"gone"}])",
+       ErrorKind::kPermanent, "NOT_FOUND"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.body);
+    Error e = rest_error(c.status, c.content_type, c.body, "salesforce: GET /services/data/v61.0/query");
+    CHECK(e.kind == c.kind);
+    CHECK(e.error_code == c.code);
+    Status s = e.to_status();
+    CHECK(s.code() == c.code);
+    CHECK(s.message().rfind("salesforce: GET /services/data/v61.0/query: " +
+                                std::to_string(c.status), 0) == 0);
+  }
+  Error html = rest_error(503, "text/html; charset=UTF-8", "<html>Secret 001ABC</html>", "ctx");
+  CHECK(html.to_string() == "ctx: 503 SERVER_UNAVAILABLE: non-JSON body (text/html)");
+}
+
+TEST_CASE("errors: OAuth invalid_grant is kAuth with code invalid_grant") {
+  Error e = oauth_error(400, "application/json",
+                        R"({"error":"invalid_grant","error_description":"expired access/refresh token"})",
+                        "salesforce: POST /services/oauth2/token");
+  CHECK(e.kind == ErrorKind::kAuth);
+  CHECK(e.error_code == "invalid_grant");
+  CHECK(oauth_error(503, "text/html", "<html>", "c").kind == ErrorKind::kTransient);
+  CHECK(oauth_error(400, "application/json", R"({"error":"unsupported_grant_type"})", "c").kind ==
+        ErrorKind::kPermanent);
+}
+
+TEST_CASE("errors: one_line flattens and bounds messages") {
+  CHECK(one_line("a\nb\r\n  c") == "a b  c");
+  CHECK(one_line(std::string(500, 'x'), 10) == "xxxxxxxxxx...");
+  CHECK(one_line("\xc3\xbc\xc3\xbc", 3) == "\xc3\xbc...");
+}
+
+TEST_CASE("limits: Sforce-Limit-Info api-usage") {
+  auto u = parse_limit_info("api-usage=18/5000");
+  REQUIRE(u);
+  CHECK(u->used == 18);
+  CHECK(u->limit == 5000);
+  u = parse_limit_info("per-app-api-usage=17/250(appName=x); api-usage=25/15000; api-bursts=1/750");
+  REQUIRE(u);
+  CHECK(u->used == 25);
+  CHECK(u->limit == 15000);
+  CHECK_FALSE(parse_limit_info("per-app-api-usage=17/250(appName=x)"));
+  CHECK_FALSE(parse_limit_info(""));
+  CHECK_FALSE(parse_limit_info("api-usage=abc"));
+}
+
+TEST_CASE("cells: Salesforce dates and datetimes") {
+  CHECK(parse_date("1970-01-01") == 0);
+  CHECK(parse_date("2024-02-29") == 19782);
+  CHECK_FALSE(parse_date("2023-02-29"));
+  CHECK_FALSE(parse_date("2024-1-01"));
+  CHECK(parse_datetime("1970-01-01T00:00:00.000+0000") == 0);
+  CHECK(parse_datetime("2011-07-07T00:37:00.000+0000") == 1309999020000);
+  CHECK(parse_datetime("1970-01-01T01:00:00.250+01:00") == 250);
+  CHECK(parse_datetime("1970-01-01T00:00:01Z") == 1000);
+  CHECK_FALSE(parse_datetime("1970-01-01T00:00:01"));
+  CHECK_FALSE(parse_datetime("1970-01-01 00:00:01Z"));
+  CHECK(sniff_string_cell("2024-01-31").type == table::CellType::kDate);
+  CHECK(sniff_string_cell("2024-01-31T10:00:00.000Z").type == table::CellType::kDateTime);
+  CHECK(sniff_string_cell("2024-01-31 notes").type == table::CellType::kString);
+}
+
+TEST_CASE("urls: https only, origin and target split, encoding") {
+  auto u = parse_https_url("https://127.0.0.1:8443/services/data/v61.0/query?q=a%20b");
+  REQUIRE(u.ok());
+  CHECK(u.value().origin.host == "127.0.0.1");
+  CHECK(u.value().origin.port == "8443");
+  CHECK(u.value().target == "/services/data/v61.0/query?q=a%20b");
+  CHECK(path_of(u.value().target) == "/services/data/v61.0/query");
+  CHECK(parse_https_url("https://login.salesforce.com").value().origin.port == "443");
+  CHECK_FALSE(parse_https_url("http://login.salesforce.com").ok());
+  CHECK(url_encode("a b+c/'") == "a%20b%2Bc%2F%27");
+}
+
+TEST_CASE("gzip: inflate with a size bound") {
+  std::string plain(100000, 'a');
+  std::string packed(compressBound(static_cast<uLong>(plain.size())) + 32, '\0');
+  z_stream zs{};
+  REQUIRE(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+  zs.next_in = reinterpret_cast<Bytef*>(plain.data());
+  zs.avail_in = static_cast<uInt>(plain.size());
+  zs.next_out = reinterpret_cast<Bytef*>(packed.data());
+  zs.avail_out = static_cast<uInt>(packed.size());
+  REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
+  packed.resize(zs.total_out);
+  deflateEnd(&zs);
+  auto out = gunzip(packed, 1 << 20);
+  REQUIRE(out.ok());
+  CHECK(out.value() == plain);
+  CHECK(gunzip(packed, 1000).status().kind() == ErrorKind::kLimit);
+  CHECK(gunzip(std::string_view(packed).substr(0, packed.size() / 2), 1 << 20).status().code() ==
+        "bad-gzip");
+}

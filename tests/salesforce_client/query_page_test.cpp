@@ -1,0 +1,91 @@
+#include "salesforce_client/query_page.hpp"
+
+#include <doctest/doctest.h>
+
+#include "test_sinks.hpp"
+
+using namespace reportd;
+using namespace reportd::salesforce;
+using reportd::table::CellType;
+
+namespace {
+QueryPageParser parser_for(std::string_view soql) {
+  auto f = parse_select_list(soql);
+  REQUIRE(f.ok());
+  return QueryPageParser(std::move(f.value()));
+}
+
+constexpr std::string_view kPage = R"({"totalSize":3,"done":false,
+ "nextRecordsUrl":"/services/data/v61.0/query/01gXX-2000",
+ "records":[
+  {"attributes":{"type":"Contact","url":"/x"},"Id":"003A","Name":"Jane \"JD\" D\u00fcnn",
+   "Owner":null,"Amount":12.50,"IsWon":true,"CloseDate":"2024-02-29",
+   "CreatedDate":"2024-01-01T00:00:01.500+0000","Contacts":{"totalSize":1,"done":true,"records":[{"Id":"x"}]}},
+  {"attributes":{"type":"Contact"},"Id":"003B","Name":"Line\nbreak, comma","Owner":{"attributes":{},"Name":"Ow"},
+   "Amount":67043365.50166918337345123291015625,"IsWon":false,"CloseDate":null,"CreatedDate":"2024-01-01T00:00:00Z"},
+  {"ID":"003C","NAME":null,"owner":{"name":"Lower"},"Amount":-3,"IsWon":null,"CloseDate":"2024-13-01","CreatedDate":"nope"}
+ ]})";
+}  // namespace
+
+TEST_CASE("query page: records flatten into typed cells in SELECT order") {
+  auto p = parser_for("SELECT Id, Name, Owner.Name, Amount, IsWon, CloseDate, CreatedDate, "
+                      "(SELECT Id FROM Contacts) FROM Contact");
+  testing::RecordingSink sink;
+  auto info = p.parse(kPage, sink);
+  REQUIRE(info.ok());
+  CHECK(info.value().total_size == 3);
+  CHECK_FALSE(info.value().done);
+  CHECK(info.value().next_records_url == "/services/data/v61.0/query/01gXX-2000");
+  CHECK(info.value().records == 3);
+  REQUIRE(sink.rows.size() == 3);
+  using R = std::vector<std::string>;
+  CHECK(sink.rows[0] == R{"003A", "Jane \"JD\" D\xc3\xbcnn", "<null>", "12.50", "true",
+                          "2024-02-29", "2024-01-01T00:00:01.500+0000"});
+  CHECK(sink.types[0] == std::vector<CellType>{CellType::kString, CellType::kString,
+                                               CellType::kNull, CellType::kNumber,
+                                               CellType::kBoolean, CellType::kDate,
+                                               CellType::kDateTime});
+  // Long decimals keep their exact text.
+  CHECK(sink.rows[1] == R{"003B", "Line\nbreak, comma", "Ow",
+                          "67043365.50166918337345123291015625", "false", "<null>",
+                          "2024-01-01T00:00:00Z"});
+  // Keys match case-insensitively; values that only look like dates stay strings.
+  CHECK(sink.rows[2] == R{"003C", "<null>", "Lower", "-3", "<null>", "2024-13-01", "nope"});
+  CHECK(sink.types[2][5] == CellType::kString);
+}
+
+TEST_CASE("query page: column types come from the first non-null values") {
+  auto p = parser_for("SELECT Owner.Name, Amount, CloseDate, Missing__c FROM Contact");
+  auto types = p.scan_types(kPage);
+  REQUIRE(types.ok());
+  CHECK(types.value() == std::vector<CellType>{CellType::kString, CellType::kNumber,
+                                               CellType::kDate, CellType::kString});
+}
+
+TEST_CASE("query page: last page, empty page and bad bodies") {
+  auto p = parser_for("SELECT Id FROM Account");
+  testing::RecordingSink sink;
+  auto last = p.parse(R"({"totalSize":0,"done":true,"records":[]})", sink);
+  REQUIRE(last.ok());
+  CHECK(last.value().done);
+  CHECK(last.value().records == 0);
+  for (std::string_view bad : {std::string_view(R"({"totalSize":1,"done":false,"records":[]})"),
+                               std::string_view(R"({"records":[{"Id":"1"})"),
+                               std::string_view(R"([{"errorCode":"X","message":"m"}])")}) {
+    CAPTURE(bad);
+    auto r = p.parse(bad, sink);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().kind() == ErrorKind::kTransient);
+    CHECK(r.status().message().find("\"1\"") == std::string::npos);
+  }
+}
+
+TEST_CASE("query page: a failing sink stops parsing with its own status") {
+  auto p = parser_for("SELECT Id FROM Contact");
+  testing::RecordingSink sink;
+  sink.fail_at_row = 2;
+  auto r = p.parse(kPage, sink);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == "sink");
+  CHECK(sink.rows.size() == 2);
+}
