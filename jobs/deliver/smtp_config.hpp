@@ -1,0 +1,46 @@
+#pragma once
+// SmtpConfig: the [smtp] table of the config file, validated once and passed
+// as const& (or by value into coroutines). Plain data; any thread.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <toml++/toml.h>
+
+#include "table/status.hpp"
+
+
+namespace reportd::deliver {
+
+struct SmtpConfig {
+  std::string host;                // relay host; the certificate must name it
+  std::uint16_t port = 587;        // 465 for tls = "implicit"
+  std::string tls = "starttls";    // "implicit" | "starttls" | "none" (loopback only)
+  std::string username;            // empty: no AUTH
+  std::string password_file;       // file holding the password; relative paths are
+                                   // looked up in $CREDENTIALS_DIRECTORY
+  std::string from;                // envelope and header From address
+  std::string from_name = "reportd";  // display name of From
+  std::string ca_file;             // PEM bundle to trust; empty: the system store
+  std::string helo_name = "localhost";  // name sent with EHLO
+  std::chrono::seconds step_timeout{60};  // deadline for each SMTP step
+  std::uint64_t max_message_bytes = 20ull << 20;  // larger messages use the fallback
+};
+
+// Ok, or kInvalidArgument naming the key: "smtp.tls: must be ...".
+Status validate(const SmtpConfig& config);
+
+// Parses and validates the [smtp] table. Keys: host, port, tls, username,
+// password_file, from, from_name, ca_file, helo_name, timeout_seconds,
+// max_message_bytes. Unknown keys are an error (typos must not pass silently).
+Result<SmtpConfig> smtp_config_from_toml(const toml::table& smtp);
+
+// Reads the password (trailing newline dropped). Refuses a file that group or
+// others can read.
+Result<std::string> read_smtp_password(const SmtpConfig& config);
+
+// True for "localhost", 127.0.0.0/8 and ::1.
+bool is_loopback_host(std::string_view host);
+
+}  // namespace reportd::deliver
