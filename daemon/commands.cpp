@@ -97,6 +97,15 @@ const std::vector<Command>& commands() {
        "remove a connection and its schedules",
        {},
        cmd_connections_remove},
+      {{"cron", "explain"},
+       "EXPR",
+       1,
+       "print the normalised expression and its next fire times, marking DST moves",
+       {{"tz", true, "IANA time zone, e.g. Europe/Berlin (default UTC)"},
+        {"from", true, "start after this RFC 3339 instant (default now)"},
+        {"count", true, "how many fire times (-n; default 10)"},
+        kOutput},
+       cmd_cron_explain},
       {{"version"}, "", 0, "print the version", {}, cmd_version},
   };
   return kCommands;

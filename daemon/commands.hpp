@@ -35,6 +35,7 @@ int cmd_connections_add(Context& ctx);
 int cmd_connections_list(Context& ctx);
 int cmd_connections_remove(Context& ctx);
 int cmd_status(Context& ctx);
+int cmd_cron_explain(Context& ctx);
 int cmd_serve(Context& ctx);
 int cmd_version(Context& ctx);
 
