@@ -9,8 +9,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
+#include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,11 +52,21 @@ std::unique_ptr<Client> make_client(boost::asio::io_context& io, const SimProces
                                     TokenStore& store, ClientOptions options = {});
 
 template <class T>
+boost::asio::awaitable<void> store_into(boost::asio::awaitable<T> op, std::optional<T>* out) {
+  out->emplace(co_await std::move(op));
+}
+
+// Runs `op` on `io` to completion; rethrows what it threw.
+template <class T>
 T run(boost::asio::io_context& io, boost::asio::awaitable<T> op) {
-  auto fut = boost::asio::co_spawn(io, std::move(op), boost::asio::use_future);
+  std::optional<T> out;
+  std::exception_ptr error;
+  boost::asio::co_spawn(io, store_into(std::move(op), &out),
+                        [&error](std::exception_ptr e) { error = e; });
   io.restart();
   io.run();
-  return fut.get();
+  if (error) std::rethrow_exception(error);
+  return std::move(*out);
 }
 
 // Peak resident set size of this process (VmHWM), in KiB.
