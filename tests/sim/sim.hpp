@@ -43,6 +43,7 @@ struct BulkJob {
   std::string id;
   std::string operation;  // query | queryAll
   std::string soql;
+  std::string object;
   std::string version;
   std::string created;
   std::string delimiter = ",";
