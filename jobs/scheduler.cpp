@@ -1,0 +1,158 @@
+#include "jobs/scheduler.hpp"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace reportd::jobs {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+std::int64_t to_ms(Clock::WallTime t) { return t.time_since_epoch().count(); }
+
+struct Loaded {
+  store::Schedule schedule;
+  std::optional<std::int64_t> last_nominal_s;
+};
+
+}  // namespace
+
+milliseconds wall_step(Clock::WallTime wall_before, Clock::SteadyTime steady_before,
+                       Clock::WallTime wall_now, Clock::SteadyTime steady_now) {
+  return (wall_now - wall_before) -
+         std::chrono::duration_cast<milliseconds>(steady_now - steady_before);
+}
+
+Scheduler::Scheduler(boost::asio::any_io_executor executor, Clock& clock, StoreThread& store,
+                     Launcher& launcher, const SchedulerOptions& options)
+    : clock_(clock),
+      store_(store),
+      launcher_(launcher),
+      options_(options),
+      core_(options),
+      timer_(std::move(executor)) {}
+
+boost::asio::awaitable<Status> Scheduler::load() {
+  auto loaded = co_await store_.run([](store::Store& s) -> Result<std::vector<Loaded>> {
+    auto schedules = s.list_schedules();
+    if (!schedules.ok()) return std::move(schedules).status();
+    std::vector<Loaded> out;
+    out.reserve(schedules->size());
+    for (store::Schedule& sc : *schedules) {
+      if (sc.paused) continue;
+      auto last = s.last_run(sc.id);
+      if (!last.ok()) return std::move(last).status();
+      std::optional<std::int64_t> nominal;
+      if (*last) nominal = (*last)->nominal_s;
+      out.push_back({std::move(sc), nominal});
+    }
+    return out;
+  });
+  if (!loaded.ok()) co_return std::move(loaded).status().with_context("scheduler: load");
+  const date::sys_seconds now = date::floor<seconds>(clock_.wall_now());
+  load_errors_.clear();
+  for (const Loaded& l : *loaded) {
+    // Resume after the last claimed occurrence; a schedule never claimed
+    // starts from its creation (or now, when that is unknown).
+    date::sys_seconds cursor = now;
+    if (l.schedule.created_at_ms > 0)
+      cursor = date::floor<seconds>(Clock::WallTime{milliseconds{l.schedule.created_at_ms}});
+    if (l.last_nominal_s) cursor = date::sys_seconds{seconds{*l.last_nominal_s}};
+    if (Status s = upsert(l.schedule, cursor); !s.ok()) load_errors_.push_back(std::move(s));
+  }
+  co_return Status{};
+}
+
+Status Scheduler::upsert(const store::Schedule& schedule, date::sys_seconds cursor) {
+  auto spec = make_spec(schedule);
+  if (!spec.ok()) {
+    core_.remove(schedule.id);
+    return spec.status();
+  }
+  core_.upsert(*spec, cursor);
+  timer_.cancel();  // run() re-evaluates its sleep
+  return {};
+}
+
+void Scheduler::remove(std::int64_t schedule_id) {
+  core_.remove(schedule_id);
+  timer_.cancel();
+}
+
+boost::asio::awaitable<void> Scheduler::tick() {
+  const Clock::WallTime wall = clock_.wall_now();
+  const Clock::SteadyTime steady = clock_.steady_now();
+  std::string context;
+  if (last_wake_) {
+    const milliseconds step = wall_step(last_wake_->first, last_wake_->second, wall, steady);
+    if (step > options_.jump_tolerance || step < -options_.jump_tolerance) {
+      ++clock_steps_;
+      context = "the wall clock stepped " + std::string(step.count() > 0 ? "forward " : "back ") +
+                std::to_string(std::abs(step.count()) / 1000) + "s";
+    }
+  }
+  last_wake_ = {wall, steady};
+
+  std::vector<Decision> decisions = core_.collect_due(date::floor<seconds>(wall), context);
+  if (!decisions.empty()) {
+    const std::int64_t now_ms = to_ms(wall);
+    auto results = co_await store_.run([decisions, now_ms](store::Store& s) {
+      std::vector<Result<std::optional<std::int64_t>>> out;
+      out.reserve(decisions.size());
+      for (const Decision& d : decisions)
+        out.push_back(s.claim_occurrence(d.occurrence.schedule_id,
+                                         d.occurrence.nominal.time_since_epoch().count(),
+                                         d.state, d.reason, now_ms));
+      return out;
+    });
+    for (std::size_t i = 0; i < decisions.size(); ++i) {
+      if (results[i].ok()) {
+        core_.on_claimed(decisions[i], *results[i]);
+      } else {
+        // Not claimed, so not run: counted for metrics and the journal.
+        ++claim_errors_;
+        core_.on_claimed(decisions[i], std::nullopt);
+      }
+    }
+  }
+  launch_ready();
+}
+
+void Scheduler::launch_ready() {
+  for (const Launch& l : core_.dispatch()) launcher_.launch(l);
+}
+
+void Scheduler::run_finished(std::int64_t schedule_id) {
+  core_.on_finished(schedule_id);
+  launch_ready();
+}
+
+milliseconds Scheduler::sleep_for(Clock::WallTime now) const {
+  const milliseconds longest = options_.max_sleep;
+  const auto wake = core_.next_wake();
+  if (!wake) return longest;
+  const milliseconds until = std::chrono::duration_cast<milliseconds>(*wake - now);
+  return std::clamp(until, milliseconds{0}, longest);
+}
+
+boost::asio::awaitable<void> Scheduler::run() {
+  while (!stopped_) {
+    co_await tick();
+    if (stopped_) break;
+    timer_.expires_after(sleep_for(clock_.wall_now()));
+    // Cancelled by upsert()/remove()/stop(): loop and re-evaluate.
+    (void)co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+  }
+}
+
+void Scheduler::stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+}  // namespace reportd::jobs
