@@ -9,13 +9,10 @@
 
 #include "salesforce_client/error.hpp"
 #include "salesforce_client/oauth.hpp"
+#include "salesforce_client/token_endpoint.hpp"
 
 namespace reportd::salesforce {
 namespace asio = boost::asio;
-
-namespace {
-constexpr std::string_view kTokenPath = "/services/oauth2/token";
-}
 
 Session::Session(asio::any_io_executor executor, HttpsPool& pool, Origin login,
                  Credential credential)
@@ -52,18 +49,13 @@ asio::awaitable<Result<AccessToken>> Session::refresh_after(std::uint64_t stale_
 
 asio::awaitable<Status> Session::request_token() {
   ++requests_;
-  HttpRequest req;
-  req.method = "POST";
-  req.origin = login_;
-  req.target = std::string(kTokenPath);
-  req.content_type = "application/x-www-form-urlencoded";
-  req.secret = true;
+  std::string body;
   if (auto* rt = std::get_if<RefreshTokenCredential>(&credential_)) {
     if (!rt->load_refresh_token)
       co_return Status::error(ErrorKind::kInternal, "salesforce: no refresh-token loader");
     Result<std::string> token = co_await rt->load_refresh_token();
     if (!token) co_return std::move(token).status().with_context("salesforce: load refresh token");
-    req.body = refresh_grant_body(rt->client_id, rt->client_secret, token.value());
+    body = refresh_grant_body(rt->client_id, rt->client_secret, token.value());
     wipe(token.value());
   } else {
     auto& jwt = std::get<JwtCredential>(credential_);
@@ -75,27 +67,16 @@ asio::awaitable<Status> Session::request_token() {
                                         std::chrono::system_clock::now());
     wipe(pem.value());
     if (!assertion) co_return std::move(assertion).status();
-    req.body = jwt_bearer_body(assertion.value());
+    body = jwt_bearer_body(assertion.value());
   }
 
-  const std::string context = "salesforce: POST " + std::string(kTokenPath);
-  Result<HttpResponse> res = co_await pool_.request(std::move(req));
-  if (!res) co_return std::move(res).status();
-  HttpResponse& r = res.value();
-  if (r.status != 200) {
-    Error e = oauth_error(r.status, r.content_type, r.body, context);
-    wipe(r.body);
-    if (e.kind == ErrorKind::kAuth) e.message += " (the connection needs re-authorization)";
-    co_return e.to_status();
-  }
-  Result<TokenResponse> parsed = parse_token_response(r.body);
-  wipe(r.body);
+  Result<TokenResponse> parsed = co_await salesforce::request_token(pool_, login_, std::move(body));
   if (!parsed) co_return std::move(parsed).status();
   TokenResponse& t = parsed.value();
   auto instance = parse_https_url(t.instance_url);
   if (!instance) {
     t.wipe();
-    co_return std::move(instance).status().with_context(context + ": instance_url");
+    co_return std::move(instance).status().with_context("salesforce: token response instance_url");
   }
   if (!t.refresh_token.empty()) {
     // Rotation: the old refresh token is already dead; persist the new one
