@@ -1,0 +1,205 @@
+#include "jobs/deliver/email_delivery.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include "jobs/deliver/zip_writer.hpp"
+
+namespace reportd::deliver {
+namespace {
+
+namespace asio = boost::asio;
+constexpr std::uint64_t kHeaderAllowance = 8 * 1024;
+constexpr std::string_view kSmtpChannel = "smtp";
+
+std::string domain_of(std::string_view email) { return std::string(email.substr(email.rfind('@') + 1)); }
+
+std::vector<std::uint64_t> sizes_of(const std::vector<OutputRef>& outs) {
+  std::vector<std::uint64_t> s;
+  for (const auto& o : outs) s.push_back(o.bytes.size());
+  return s;
+}
+
+struct Content {
+  Packaging packaging = Packaging::kAttached;
+  std::vector<OutputRef> attachments;
+  render::EmailBodies bodies;
+};
+
+render::EmailBodies bodies_for(const EmailJob& job, const std::vector<OutputRef>& attached,
+                               std::vector<std::string> links, std::vector<std::string> notes) {
+  render::SummaryInput in = job.summary;
+  in.attachments.clear();
+  for (const auto& a : attached) in.attachments.push_back({a.filename, a.bytes.size()});
+  in.links = std::move(links);
+  for (auto& n : notes) in.notes.push_back(std::move(n));
+  render::HtmlSummary none(0, nullptr);
+  return render::render_bodies(in, job.tables != nullptr ? *job.tables : none);
+}
+
+// Attached, zipped, or uploaded and linked; an error when none fits.
+asio::awaitable<Result<Content>> choose_content(store::Store& store, StoreRunner& runner,
+                                                render::Scratch& scratch, const EmailJob& job,
+                                                std::uint64_t max) {
+  Content c;
+  c.bodies = bodies_for(job, job.outputs, {}, {});
+  std::uint64_t body = c.bodies.html.size() * 2 + c.bodies.text.size() * 2;
+  std::uint64_t plain = estimate_message_bytes(sizes_of(job.outputs), body);
+  if (plain <= max) {
+    c.attachments = job.outputs;
+    co_return c;
+  }
+  std::vector<ZipEntry> entries;
+  std::uint64_t raw = 0;
+  for (const auto& o : job.outputs) {
+    entries.push_back({o.filename, o.bytes});
+    raw += o.bytes.size();
+  }
+  auto zip = zip_outputs(scratch, entries, "report.zip");
+  if (!zip.ok()) co_return zip.status();
+  auto zbytes = (*zip)->view();
+  if (!zbytes.ok()) co_return zbytes.status();
+  OutputRef z{"report.zip", "application/zip", *zbytes};
+  c.bodies = bodies_for(job, {z}, {}, {"The report was zipped to fit the mail size limit."});
+  std::uint64_t zipped = estimate_message_bytes({zbytes->size()}, body);
+  if (zipped <= max) {
+    c.packaging = Packaging::kZipped;
+    c.attachments = {z};
+    co_return c;
+  }
+  std::string sizes = "the report is " + std::to_string(raw) + " bytes (" + std::to_string(zbytes->size()) +
+                      " zipped), over the mail limit of " + std::to_string(max) + " bytes";
+  if (job.files_api == nullptr) {
+    co_return Status::error(ErrorKind::kLimit,
+                            "email: " + sizes + "; set a Files target on the schedule to send a link instead, "
+                            "or raise smtp.max_message_bytes if the relay allows it",
+                            "too-large");
+  }
+  FilesJob fj{job.run_id, job.files_target, job.outputs, job.now_ms};
+  auto ids = co_await deliver_files(store, runner, *job.files_api, fj, "files-link");
+  if (!ids.ok()) co_return Status(ids.status()).with_context("email: " + sizes + "; Files fallback");
+  std::vector<std::string> links;
+  for (std::size_t i = 0; i < ids->size(); ++i) {
+    links.push_back(job.outputs[i].filename + ": " + job.instance_url + "/lightning/r/ContentDocument/" +
+                    (*ids)[i] + "/view");
+  }
+  c.packaging = Packaging::kFilesLink;
+  c.bodies = bodies_for(job, {}, std::move(links), {"The report was too large to email, even zipped."});
+  co_return c;
+}
+
+}  // namespace
+
+std::uint64_t estimate_message_bytes(const std::vector<std::uint64_t>& sizes, std::uint64_t body_bytes) {
+  std::uint64_t total = kHeaderAllowance + body_bytes;
+  for (auto n : sizes) {
+    std::uint64_t b64 = (n + 2) / 3 * 4;
+    total += b64 + b64 / 76 * 2 + 2 + 1024;  // line ends, part headers
+  }
+  return total;
+}
+
+asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, StoreRunner& runner,
+                                                   MailTransport& transport, render::Scratch& scratch,
+                                                   EmailJob job) {
+  for (const auto& o : job.outputs) {
+    if (o.bytes.empty()) {
+      co_return Status::error(ErrorKind::kInternal, "email: output " + o.filename + " is empty; not sending");
+    }
+  }
+  std::uint64_t max = transport.max_message_bytes();
+  auto content = co_await choose_content(store, runner, scratch, job, max);
+  if (!content.ok()) co_return content.status();
+
+  EmailResult result;
+  result.packaging = content->packaging;
+  int refused = 0, deferred = 0;
+  std::string last_code;
+  for (const auto& rcpt : job.recipients) {
+    std::string message_id = derive_message_id(job.occurrence_key, rcpt, domain_of(job.from.email));
+    std::optional<Result<store::Delivery>> row;
+    co_await runner.run([&] { row.emplace(store.ensure_delivery(job.run_id, kSmtpChannel, rcpt, message_id, job.now_ms)); });
+    if (!row->ok()) co_return Status(row->status()).with_context("email: ledger");
+    store::Delivery d = row->value();
+    if (d.state == store::DeliveryState::kSent) {
+      ++result.already_sent;
+      continue;
+    }
+    if (d.state == store::DeliveryState::kFailed) {  // refused for good by an earlier attempt
+      ++refused;
+      continue;
+    }
+    MailMessage m;
+    m.from = job.from;
+    m.to.push_back(Address{std::string(), rcpt});
+    m.subject = job.subject;
+    m.message_id = d.message_id.empty() ? message_id : d.message_id;
+    m.date_ms = job.now_ms;
+    m.text = content->bodies.text;
+    m.html = content->bodies.html;
+    for (const auto& a : content->attachments) m.attachments.push_back({a.filename, a.content_type, a.bytes});
+    auto mime = build_mime(m);
+    if (!mime.ok()) co_return Status(mime.status()).with_context("email");
+    if (mime->size() > max) {
+      co_return Status::error(ErrorKind::kLimit, "email: message of " + std::to_string(mime->size()) +
+                                                     " bytes is over smtp.max_message_bytes", "too-large");
+    }
+    d.state = store::DeliveryState::kSending;
+    d.updated_at_ms = job.now_ms;
+    Status st;
+    co_await runner.run([&] { st = store.update_delivery(d); });
+    if (!st.ok()) co_return std::move(st).with_context("email: ledger");
+
+    Envelope env;  // built apart: GCC 12 miscompiles init lists inside co_await
+    env.from = job.from.email;
+    env.to.push_back(rcpt);
+    auto sent = co_await transport.send(std::move(env), std::move(*mime));
+    if (sent.ok() && !sent->recipients.empty()) {
+      const RecipientResult& r = sent->recipients.front();
+      d.error = r.outcome == RcptOutcome::kAccepted ? std::string() : "smtp-" + std::to_string(r.code);
+      d.state = r.outcome == RcptOutcome::kAccepted    ? store::DeliveryState::kSent
+                : r.outcome == RcptOutcome::kPermanent ? store::DeliveryState::kFailed
+                                                       : store::DeliveryState::kPending;
+    } else if (sent.ok()) {
+      d.state = store::DeliveryState::kPending;
+      d.error = "smtp-no-reply";
+    } else {
+      const Status& e = sent.status();
+      d.error = e.code();
+      // Unknown outcome stays "sending": the retry resends with the same Message-ID.
+      d.state = e.code() == "smtp-unknown-outcome" ? store::DeliveryState::kSending
+                : e.kind() == ErrorKind::kTransient ? store::DeliveryState::kPending
+                                                    : store::DeliveryState::kFailed;
+      if (e.kind() == ErrorKind::kAuth || e.kind() == ErrorKind::kInvalidArgument ||
+          e.code() == "smtp-tls" || e.code() == "smtp-no-starttls" || e.code() == "smtp-tls-required") {
+        // The relay, not the recipient, is at fault: leave the row retryable and stop.
+        d.state = store::DeliveryState::kPending;
+        co_await runner.run([&] { st = store.update_delivery(d); });
+        co_return Status(e).with_context("email");
+      }
+    }
+    d.updated_at_ms = job.now_ms;
+    co_await runner.run([&] { st = store.update_delivery(d); });
+    if (!st.ok()) co_return std::move(st).with_context("email: ledger");
+    if (d.state == store::DeliveryState::kSent) ++result.sent;
+    else if (d.state == store::DeliveryState::kFailed) ++refused;
+    else ++deferred;
+    if (d.state != store::DeliveryState::kSent) last_code = d.error;
+  }
+  std::size_t n = job.recipients.size();
+  if (deferred > 0) {
+    co_return Status::error(ErrorKind::kTransient,
+                            "email: " + std::to_string(deferred) + " of " + std::to_string(n) +
+                                " recipients deferred (" + last_code + "); will retry",
+                            last_code);
+  }
+  if (refused > 0) {
+    co_return Status::error(ErrorKind::kPermanent,
+                            "email: " + std::to_string(refused) + " of " + std::to_string(n) +
+                                " recipients refused (" + last_code + ")",
+                            last_code);
+  }
+  co_return result;
+}
+
+}  // namespace reportd::deliver

@@ -1,0 +1,59 @@
+#pragma once
+// Email delivery of one run: chooses how the outputs travel (attached, else
+// zipped, else uploaded to Salesforce Files and linked, else a clear failure),
+// then sends one message per recipient through the delivery ledger (DESIGN.md
+// §4.4): pending → sending → sent | failed, committed before and after each
+// send; a retry skips recipients already sent. Event-loop coroutine.
+
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "jobs/deliver/files_delivery.hpp"
+#include "jobs/deliver/mail_transport.hpp"
+#include "jobs/deliver/mime.hpp"
+#include "jobs/render/html_summary.hpp"
+#include "jobs/render/scratch.hpp"
+
+namespace reportd::deliver {
+
+struct EmailJob {
+  std::int64_t run_id = 0;
+  std::string occurrence_key;            // e.g. "42@1700000000": the Message-ID input
+  std::vector<std::string> recipients;   // validated addresses
+  Address from;
+  std::string subject;
+  std::int64_t now_ms = 0;               // Date header and ledger times
+  render::SummaryInput summary;          // attachments, links, notes are added here
+  const render::HtmlSummary* tables = nullptr;  // counts and preview rows; may be null
+  std::vector<OutputRef> outputs;        // views into scratch
+  // Salesforce Files fallback when even the zip is too big; null: none.
+  salesforce::Api* files_api = nullptr;
+  std::string files_target;              // record to link uploads to; empty: the user's library
+  std::string instance_url;              // for links, e.g. https://acme.my.salesforce.com
+};
+
+enum class Packaging { kAttached, kZipped, kFilesLink };
+
+// Pure: how outputs of these sizes travel under `max_message_bytes`
+// (nullopt: too big even zipped, so Files or failure). Estimates base64 and
+// MIME overhead conservatively.
+std::uint64_t estimate_message_bytes(const std::vector<std::uint64_t>& attachment_sizes,
+                                     std::uint64_t body_bytes);
+
+struct EmailResult {
+  Packaging packaging = Packaging::kAttached;
+  int sent = 0;          // sent by this attempt
+  int already_sent = 0;  // sent by an earlier attempt, skipped
+};
+
+// Ok when every recipient has the message. Otherwise kTransient when some
+// recipient is worth retrying (4xx, network, unknown outcome), kPermanent
+// when some were refused (5xx) and nothing is left to retry, kLimit when the
+// report cannot travel at all. Messages count recipients, never name values.
+boost::asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, StoreRunner& runner,
+                                                          MailTransport& transport, render::Scratch& scratch,
+                                                          EmailJob job);
+
+}  // namespace reportd::deliver

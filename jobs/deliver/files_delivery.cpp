@@ -1,0 +1,50 @@
+#include "jobs/deliver/files_delivery.hpp"
+
+#include <optional>
+
+namespace reportd::deliver {
+
+namespace asio = boost::asio;
+
+asio::awaitable<Result<std::vector<std::string>>> deliver_files(store::Store& store, StoreRunner& runner,
+                                                                salesforce::Api& api, FilesJob job,
+                                                                std::string channel) {
+  std::vector<std::string> ids;
+  for (const auto& out : job.outputs) {
+    std::string key = (job.target_record_id.empty() ? std::string("library") : job.target_record_id) + "/" +
+                      out.filename;
+    std::optional<Result<store::Delivery>> row;
+    co_await runner.run([&] { row.emplace(store.ensure_delivery(job.run_id, channel, key, "", job.now_ms)); });
+    if (!row->ok()) co_return Status(row->status()).with_context("files: ledger");
+    store::Delivery d = row->value();
+    if (d.state == store::DeliveryState::kSent && !d.content_document_id.empty()) {
+      ids.push_back(d.content_document_id);
+      continue;  // uploaded by an earlier attempt of this run
+    }
+    d.state = store::DeliveryState::kSending;
+    d.updated_at_ms = job.now_ms;
+    Status st;
+    co_await runner.run([&] { st = store.update_delivery(d); });
+    if (!st.ok()) co_return std::move(st).with_context("files: ledger");
+
+    salesforce::FileUpload up{out.filename, out.filename, out.content_type, out.bytes, job.target_record_id};
+    auto r = co_await api.upload_file(std::move(up));
+    if (r.ok()) {
+      d.state = store::DeliveryState::kSent;
+      d.content_document_id = r->content_document_id;
+      d.error.clear();
+    } else {
+      d.state = r.status().kind() == ErrorKind::kTransient || r.status().kind() == ErrorKind::kLimit
+                    ? store::DeliveryState::kPending
+                    : store::DeliveryState::kFailed;
+      d.error = r.status().code().empty() ? std::string(to_string(r.status().kind())) : r.status().code();
+    }
+    co_await runner.run([&] { st = store.update_delivery(d); });
+    if (!r.ok()) co_return Status(r.status()).with_context("files: upload " + out.filename);
+    if (!st.ok()) co_return std::move(st).with_context("files: ledger");
+    ids.push_back(d.content_document_id);
+  }
+  co_return ids;
+}
+
+}  // namespace reportd::deliver

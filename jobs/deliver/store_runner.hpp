@@ -1,0 +1,36 @@
+#pragma once
+// StoreRunner: runs a blocking store call off the event loop and resumes the
+// awaiting coroutine on its own executor (STYLE.md rule 17). The pipeline
+// gives an ExecutorStoreRunner on its store thread; tests may run inline.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+
+namespace reportd::deliver {
+
+class StoreRunner {
+ public:
+  virtual ~StoreRunner() = default;
+  // Runs `fn` to completion; the awaiting coroutine resumes afterwards.
+  virtual boost::asio::awaitable<void> run(std::function<void()> fn) = 0;
+};
+
+// Runs each call on `store_executor` (e.g. a one-thread pool owning the store).
+class ExecutorStoreRunner final : public StoreRunner {
+ public:
+  explicit ExecutorStoreRunner(boost::asio::any_io_executor store_executor)
+      : store_executor_(std::move(store_executor)) {}
+  boost::asio::awaitable<void> run(std::function<void()> fn) override;
+
+ private:
+  boost::asio::any_io_executor store_executor_;
+};
+
+// Runs each call where the coroutine is (tests, the one-shot CLI).
+class InlineStoreRunner final : public StoreRunner {
+ public:
+  boost::asio::awaitable<void> run(std::function<void()> fn) override;
+};
+
+}  // namespace reportd::deliver
