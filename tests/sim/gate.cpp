@@ -81,8 +81,11 @@ void Sim::log_request(const httplib::Request& req, const httplib::Response& res)
   }
 }
 
-static void add_route(httplib::Server& svr, const std::string& method, const std::string& pattern,
+static void add_route(httplib::Server& svr, const std::string& method, const std::string& path_regex,
                       httplib::Server::Handler h) {
+  // Clients that join an instance URL ending in '/' send "//services/...";
+  // accept any number of leading slashes.
+  const std::string pattern = "/+" + path_regex.substr(1);
   if (method == "GET") svr.Get(pattern, std::move(h));
   else if (method == "POST") svr.Post(pattern, std::move(h));
   else if (method == "PATCH") svr.Patch(pattern, std::move(h));
