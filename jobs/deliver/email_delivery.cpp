@@ -11,6 +11,11 @@ namespace {
 namespace asio = boost::asio;
 constexpr std::uint64_t kHeaderAllowance = 8 * 1024;
 constexpr std::string_view kSmtpChannel = "smtp";
+constexpr std::string_view kLinkChannel = "files-link";
+constexpr std::string_view kZipName = "report.zip";
+constexpr std::string_view kZipType = "application/zip";
+constexpr std::string_view kZippedNote = "The report was zipped to fit the mail size limit.";
+constexpr std::string_view kTooBigNote = "The report was too large to email, even zipped.";
 
 std::string domain_of(std::string_view email) { return std::string(email.substr(email.rfind('@') + 1)); }
 
@@ -42,7 +47,7 @@ asio::awaitable<Result<Content>> choose_content(store::Store& store, StoreRunner
                                                 render::Scratch& scratch, const EmailJob& job,
                                                 std::uint64_t max) {
   Content c;
-  c.bodies = bodies_for(job, job.outputs, {}, {});
+  c.bodies = bodies_for(job, job.outputs, std::vector<std::string>(), std::vector<std::string>());
   std::uint64_t body = c.bodies.html.size() * 2 + c.bodies.text.size() * 2;
   std::uint64_t plain = estimate_message_bytes(sizes_of(job.outputs), body);
   if (plain <= max) {
@@ -52,19 +57,21 @@ asio::awaitable<Result<Content>> choose_content(store::Store& store, StoreRunner
   std::vector<ZipEntry> entries;
   std::uint64_t raw = 0;
   for (const auto& o : job.outputs) {
-    entries.push_back({o.filename, o.bytes});
+    entries.push_back(ZipEntry{o.filename, o.bytes});
     raw += o.bytes.size();
   }
-  auto zip = zip_outputs(scratch, entries, "report.zip");
+  auto zip = zip_outputs(scratch, entries, std::string(kZipName));
   if (!zip.ok()) co_return zip.status();
   auto zbytes = (*zip)->view();
   if (!zbytes.ok()) co_return zbytes.status();
-  OutputRef z{"report.zip", "application/zip", *zbytes};
-  c.bodies = bodies_for(job, {z}, {}, {"The report was zipped to fit the mail size limit."});
-  std::uint64_t zipped = estimate_message_bytes({zbytes->size()}, body);
-  if (zipped <= max) {
+  // No braced lists in coroutine frames: GCC 12 miscompiles their arrays.
+  std::vector<OutputRef> zipped_list(1, OutputRef{std::string(kZipName), std::string(kZipType), *zbytes});
+  std::vector<std::string> notes(1, std::string(kZippedNote));
+  c.bodies = bodies_for(job, zipped_list, std::vector<std::string>(), std::move(notes));
+  std::vector<std::uint64_t> zsize(1, zbytes->size());
+  if (estimate_message_bytes(zsize, body) <= max) {
     c.packaging = Packaging::kZipped;
-    c.attachments = {z};
+    c.attachments = std::move(zipped_list);
     co_return c;
   }
   std::string sizes = "the report is " + std::to_string(raw) + " bytes (" + std::to_string(zbytes->size()) +
@@ -75,8 +82,12 @@ asio::awaitable<Result<Content>> choose_content(store::Store& store, StoreRunner
                             "or raise smtp.max_message_bytes if the relay allows it",
                             "too-large");
   }
-  FilesJob fj{job.run_id, job.files_target, job.outputs, job.now_ms};
-  auto ids = co_await deliver_files(store, runner, *job.files_api, fj, "files-link");
+  FilesJob fj;
+  fj.run_id = job.run_id;
+  fj.target_record_id = job.files_target;
+  fj.outputs = job.outputs;
+  fj.now_ms = job.now_ms;
+  auto ids = co_await deliver_files(store, runner, *job.files_api, std::move(fj), std::string(kLinkChannel));
   if (!ids.ok()) co_return Status(ids.status()).with_context("email: " + sizes + "; Files fallback");
   std::vector<std::string> links;
   for (std::size_t i = 0; i < ids->size(); ++i) {
@@ -84,7 +95,8 @@ asio::awaitable<Result<Content>> choose_content(store::Store& store, StoreRunner
                     (*ids)[i] + "/view");
   }
   c.packaging = Packaging::kFilesLink;
-  c.bodies = bodies_for(job, {}, std::move(links), {"The report was too large to email, even zipped."});
+  std::vector<std::string> too_big(1, std::string(kTooBigNote));
+  c.bodies = bodies_for(job, std::vector<OutputRef>(), std::move(links), std::move(too_big));
   co_return c;
 }
 
@@ -137,7 +149,7 @@ asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, StoreRun
     m.date_ms = job.now_ms;
     m.text = content->bodies.text;
     m.html = content->bodies.html;
-    for (const auto& a : content->attachments) m.attachments.push_back({a.filename, a.content_type, a.bytes});
+    for (const auto& a : content->attachments) m.attachments.push_back(Attachment{a.filename, a.content_type, a.bytes});
     auto mime = build_mime(m);
     if (!mime.ok()) co_return Status(mime.status()).with_context("email");
     if (mime->size() > max) {
