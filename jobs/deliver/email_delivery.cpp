@@ -139,6 +139,7 @@ asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, StoreRun
     }
     if (d.state == store::DeliveryState::kFailed) {  // refused for good by an earlier attempt
       ++refused;
+      last_code = d.error;
       continue;
     }
     MailMessage m;
