@@ -15,10 +15,43 @@ using std::chrono::seconds;
 
 std::int64_t to_ms(Clock::WallTime t) { return t.time_since_epoch().count(); }
 
+// Claims each decision; runs on the store thread while tick() waits, so the
+// decisions it points to outlive it.
+struct ClaimAll {
+  const std::vector<Decision>* decisions;
+  std::int64_t now_ms;
+  std::vector<Result<std::optional<std::int64_t>>> operator()(store::Store& s) const {
+    std::vector<Result<std::optional<std::int64_t>>> out;
+    out.reserve(decisions->size());
+    for (const Decision& d : *decisions)
+      out.push_back(s.claim_occurrence(d.occurrence.schedule_id,
+                                       d.occurrence.nominal.time_since_epoch().count(), d.state,
+                                       d.reason, now_ms));
+    return out;
+  }
+};
+
 struct Loaded {
   store::Schedule schedule;
   std::optional<std::int64_t> last_nominal_s;
 };
+
+// Every active schedule with its last claimed occurrence (store thread).
+Result<std::vector<Loaded>> load_all(store::Store& s) {
+  auto schedules = s.list_schedules();
+  if (!schedules.ok()) return std::move(schedules).status();
+  std::vector<Loaded> out;
+  out.reserve(schedules->size());
+  for (store::Schedule& sc : *schedules) {
+    if (sc.paused) continue;
+    auto last = s.last_run(sc.id);
+    if (!last.ok()) return std::move(last).status();
+    std::optional<std::int64_t> nominal;
+    if (*last) nominal = (*last)->nominal_s;
+    out.push_back({std::move(sc), nominal});
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -38,21 +71,7 @@ Scheduler::Scheduler(boost::asio::any_io_executor executor, Clock& clock, StoreT
       timer_(std::move(executor)) {}
 
 boost::asio::awaitable<Status> Scheduler::load() {
-  auto loaded = co_await store_.run([](store::Store& s) -> Result<std::vector<Loaded>> {
-    auto schedules = s.list_schedules();
-    if (!schedules.ok()) return std::move(schedules).status();
-    std::vector<Loaded> out;
-    out.reserve(schedules->size());
-    for (store::Schedule& sc : *schedules) {
-      if (sc.paused) continue;
-      auto last = s.last_run(sc.id);
-      if (!last.ok()) return std::move(last).status();
-      std::optional<std::int64_t> nominal;
-      if (*last) nominal = (*last)->nominal_s;
-      out.push_back({std::move(sc), nominal});
-    }
-    return out;
-  });
+  auto loaded = co_await store_.run(&load_all);
   if (!loaded.ok()) co_return std::move(loaded).status().with_context("scheduler: load");
   const date::sys_seconds now = date::floor<seconds>(clock_.wall_now());
   load_errors_.clear();
@@ -101,15 +120,10 @@ boost::asio::awaitable<void> Scheduler::tick() {
   std::vector<Decision> decisions = core_.collect_due(date::floor<seconds>(wall), context);
   if (!decisions.empty()) {
     const std::int64_t now_ms = to_ms(wall);
-    auto results = co_await store_.run([decisions, now_ms](store::Store& s) {
-      std::vector<Result<std::optional<std::int64_t>>> out;
-      out.reserve(decisions.size());
-      for (const Decision& d : decisions)
-        out.push_back(s.claim_occurrence(d.occurrence.schedule_id,
-                                         d.occurrence.nominal.time_since_epoch().count(),
-                                         d.state, d.reason, now_ms));
-      return out;
-    });
+    // A named function object: GCC 12 destroys a capturing lambda temporary
+    // inside a co_await expression twice.
+    ClaimAll claim{&decisions, now_ms};
+    auto results = co_await store_.run(claim);
     for (std::size_t i = 0; i < decisions.size(); ++i) {
       if (results[i].ok()) {
         core_.on_claimed(decisions[i], *results[i]);

@@ -1,0 +1,215 @@
+// The Asio scheduler end to end on a real SQLite store (":memory:") and a
+// fake clock: restarts and a second process never double-fire, wall-clock
+// steps are noticed, run() stops cleanly. No test sleeps.
+#include "jobs/scheduler.hpp"
+
+#include <exception>
+#include <memory>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <doctest/doctest.h>
+
+#include "store/sqlite_store.hpp"
+#include "tests/jobs/fake_clock.hpp"
+#include "tests/jobs/time_text.hpp"
+
+namespace asio = boost::asio;
+using namespace reportd::jobs;  // NOLINT: test file
+using reportd::Status;
+using reportd::store::RunState;
+using test::at;
+using test::FakeClock;
+using test::text;
+
+namespace {
+
+class RecordingLauncher final : public Launcher {
+ public:
+  void launch(const Launch& l) override {
+    launches.push_back(l);
+    if (on_launch) on_launch(l);
+  }
+  std::vector<Launch> launches;
+  std::function<void(const Launch&)> on_launch;
+};
+
+// Runs one awaitable to completion on `io` and returns its value.
+template <class T>
+T run_sync(asio::io_context& io, asio::awaitable<T> a) {
+  std::exception_ptr error;
+  std::optional<T> out;
+  asio::co_spawn(io, std::move(a), [&](std::exception_ptr e, T v) {
+    error = e;
+    out.emplace(std::move(v));
+  });
+  io.restart();
+  io.run();
+  if (error) std::rethrow_exception(error);
+  return std::move(*out);
+}
+
+void run_sync(asio::io_context& io, asio::awaitable<void> a) {
+  std::exception_ptr error;
+  bool done = false;
+  asio::co_spawn(io, std::move(a), [&](std::exception_ptr e) {
+    error = e;
+    done = true;
+  });
+  io.restart();
+  io.run();
+  if (error) std::rethrow_exception(error);
+  REQUIRE(done);
+}
+
+struct Fixture {
+  Fixture() {
+    auto s = reportd::store::SqliteStore::open(":memory:");
+    REQUIRE(s.ok());
+    store = std::move(s).value();
+    reportd::store::Connection c;
+    c.name = "acme";
+    c.login_url = "https://login.example.com";
+    c.client_id = "cid";
+    auto id = store->add_connection(c, [](reportd::store::Connection x)
+                                           -> reportd::Result<reportd::store::Connection> {
+      x.sealed_refresh_token = {1};
+      x.key_id = "k";
+      return x;
+    });
+    REQUIRE(id.ok());
+    connection = *id;
+  }
+  std::int64_t add(const char* name, const char* cron, const char* tz = "UTC") {
+    reportd::store::Schedule s;
+    s.name = name;
+    s.connection_id = connection;
+    s.cron = cron;
+    s.tz = tz;
+    s.source = "SELECT Id FROM Account";
+    s.formats = {"csv"};
+    s.recipients = {"a@example.com"};
+    auto id = store->add_schedule(s);
+    REQUIRE_MESSAGE(id.ok(), id.status().message());
+    return *id;
+  }
+  std::vector<reportd::store::Run> runs(std::int64_t schedule_id) {
+    reportd::store::RunFilter f;
+    f.schedule_id = schedule_id;
+    f.limit = 1000;
+    auto r = store->list_runs(f);
+    REQUIRE(r.ok());
+    return *r;
+  }
+
+  std::unique_ptr<reportd::store::SqliteStore> store;
+  std::int64_t connection = 0;
+};
+
+}  // namespace
+
+TEST_CASE("scheduler: restart after downtime and a second process never double-fire") {
+  Fixture fx;
+  const std::int64_t id = fx.add("quarter-hourly", "*/15 * * * *");
+  // Before the outage, 10:00 ran.
+  REQUIRE(fx.store->claim_occurrence(id, at("2026-05-04T10:00:00Z").time_since_epoch().count(),
+                                     RunState::kSucceeded, "", 0)
+              .ok());
+  asio::io_context io;
+  FakeClock clock(at("2026-05-04T11:07:00Z"));
+  StoreThread st(*fx.store);
+  RecordingLauncher launcher;
+  Scheduler a(io.get_executor(), clock, st, launcher, {});
+  REQUIRE(run_sync(io, a.load()).ok());
+  CHECK(a.load_errors().empty());
+  run_sync(io, a.tick());
+  REQUIRE(launcher.launches.size() == 1);
+  CHECK(text(launcher.launches[0].occurrence.nominal) == "2026-05-04T11:00:00Z");
+  auto runs = fx.runs(id);
+  REQUIRE(runs.size() == 5);
+  int missed = 0;
+  for (const auto& r : runs) missed += r.state == RunState::kMissed;
+  CHECK(missed == 3);
+
+  // A second process (or this one restarted) at the same moment: nothing new.
+  RecordingLauncher other;
+  Scheduler b(io.get_executor(), clock, st, other, {});
+  REQUIRE(run_sync(io, b.load()).ok());
+  run_sync(io, b.tick());
+  CHECK(other.launches.empty());
+  // Even a process that missed the restart's cursor loses the claim race.
+  const date::sys_seconds before_claims = at("2026-05-04T10:59:00Z");
+  REQUIRE(b.upsert(*fx.store->get_schedule(id), before_claims).ok());
+  run_sync(io, b.tick());
+  CHECK(other.launches.empty());
+  CHECK(fx.runs(id).size() == 5);
+}
+
+TEST_CASE("scheduler: a wall-clock step is noticed and its missed fires say so") {
+  Fixture fx;
+  const std::int64_t id = fx.add("hourly", "0 * * * *");
+  asio::io_context io;
+  FakeClock clock(at("2026-05-04T09:59:00Z"));
+  StoreThread st(*fx.store);
+  RecordingLauncher launcher;
+  Scheduler s(io.get_executor(), clock, st, launcher, {});
+  REQUIRE(run_sync(io, s.load()).ok());
+  // created_at is now-ish in the store; start the cursor explicitly.
+  REQUIRE(s.upsert(*fx.store->get_schedule(id), at("2026-05-04T09:59:00Z")).ok());
+  run_sync(io, s.tick());
+  CHECK(s.sleep_for(clock.wall_now()) == std::chrono::seconds{60});
+  clock.advance(std::chrono::seconds{60});
+  run_sync(io, s.tick());
+  REQUIRE(launcher.launches.size() == 1);
+  s.run_finished(id);
+  CHECK(s.clock_steps() == 0);
+  // The wall clock jumps 3 h ahead while only 5 s pass.
+  clock.advance(std::chrono::seconds{5});
+  clock.step_wall(std::chrono::hours{3});
+  run_sync(io, s.tick());
+  CHECK(s.clock_steps() == 1);
+  REQUIRE(launcher.launches.size() == 2);
+  CHECK(text(launcher.launches[1].occurrence.nominal) == "2026-05-04T13:00:00Z");
+  int stepped = 0;
+  for (const auto& r : fx.runs(id))
+    stepped += r.state == RunState::kMissed && r.reason.find("stepped forward") != std::string::npos;
+  CHECK(stepped == 2);
+  // And back 2 h: nothing fires again.
+  s.run_finished(id);
+  clock.step_wall(-std::chrono::hours{2});
+  run_sync(io, s.tick());
+  CHECK(s.clock_steps() == 2);
+  CHECK(launcher.launches.size() == 2);
+  CHECK(s.sleep_for(clock.wall_now()) == std::chrono::minutes{15});  // capped by max_sleep
+}
+
+TEST_CASE("scheduler: run() launches what is due and stops when told") {
+  Fixture fx;
+  const std::int64_t id = fx.add("daily", "0 9 * * *");
+  asio::io_context io;
+  FakeClock clock(at("2026-05-04T09:00:00Z"));
+  StoreThread st(*fx.store);
+  RecordingLauncher launcher;
+  Scheduler s(io.get_executor(), clock, st, launcher, {});
+  REQUIRE(run_sync(io, s.load()).ok());
+  REQUIRE(s.upsert(*fx.store->get_schedule(id), at("2026-05-04T08:00:00Z")).ok());
+  launcher.on_launch = [&](const Launch&) { s.stop(); };
+  run_sync(io, s.run());
+  CHECK(launcher.launches.size() == 1);
+}
+
+TEST_CASE("scheduler: invalid stored schedules are reported, not loaded") {
+  Fixture fx;
+  fx.add("ok", "0 9 * * *");
+  fx.add("too-often", "* * * * *");
+  asio::io_context io;
+  FakeClock clock(at("2026-05-04T09:00:00Z"));
+  StoreThread st(*fx.store);
+  RecordingLauncher launcher;
+  Scheduler s(io.get_executor(), clock, st, launcher, {});
+  REQUIRE(run_sync(io, s.load()).ok());
+  CHECK(s.core().size() == 1);
+  REQUIRE(s.load_errors().size() == 1);
+  CHECK(s.load_errors()[0].message().find("schedule `too-often`") == 0);
+}
