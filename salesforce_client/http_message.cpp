@@ -6,8 +6,13 @@
 namespace reportd::salesforce {
 
 std::string Origin::to_string() const {
-  std::string s = "https://" + host;
-  if (port != "443") s += ":" + port;
+  // Appends, not operator+: GCC 12 -O3 warns falsely (-Wrestrict) on "x" + str.
+  std::string s = "https://";
+  s += host;
+  if (port != "443") {
+    s += ':';
+    s += port;
+  }
   return s;
 }
 
@@ -22,8 +27,11 @@ Result<ParsedUrl> parse_https_url(std::string_view url) {
     return Status::error(ErrorKind::kInvalidArgument, "URL has no host", "bad-url");
   if (r->has_port()) out.origin.port = std::string(r->port());
   out.target = std::string(r->encoded_path());
-  if (out.target.empty()) out.target = "/";
-  if (r->has_query()) out.target += "?" + std::string(r->encoded_query());
+  if (out.target.empty()) out.target.push_back('/');
+  if (r->has_query()) {
+    out.target += '?';
+    out.target += std::string_view(r->encoded_query());
+  }
   return out;
 }
 
