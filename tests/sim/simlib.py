@@ -22,13 +22,14 @@ def sim_binary():
 class Sim:
     """A running simulator; use as a context manager."""
 
-    def __init__(self, *flags):
+    def __init__(self, *flags, env=None):
         self.dir = tempfile.mkdtemp(prefix="sfsim-")
         self.stderr_path = os.path.join(self.dir, "stderr.log")
         with open(self.stderr_path, "w") as err:
             self.proc = subprocess.Popen(
                 [sim_binary(), "--listen", "127.0.0.1:0", "--state-dir", self.dir, *flags],
-                stdout=subprocess.PIPE, stderr=err, text=True)
+                stdout=subprocess.PIPE, stderr=err, text=True,
+                env=dict(os.environ, **(env or {})))
         self.base = self.proc.stdout.readline().strip()
         if not self.base.startswith("https://"):
             self.proc.kill()
