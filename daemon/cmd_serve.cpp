@@ -60,6 +60,11 @@ void rethrow(std::exception_ptr e) {
 }  // namespace
 
 int cmd_serve(Context& ctx) {
+  Result<Config> loaded_config = ctx.load_config();
+  if (!loaded_config.ok()) {
+    return ctx.fail(std::move(loaded_config).status().with_context("cannot start"));
+  }
+  Config config = std::move(loaded_config).value();
   Result<crypto::KeyRing> keys = ctx.load_keys();
   if (!keys.ok()) {
     return ctx.fail(std::move(keys).status().with_context("cannot start"));
@@ -80,6 +85,7 @@ int cmd_serve(Context& ctx) {
                             {"state_dir", ctx.state_dir()},
                             {"version", REPORTD_VERSION},
                             {"key_id", keys->primary().id},
+                            {"config", config.path.empty() ? "defaults" : config.path},
                             {"connections", conns.ok() ? static_cast<long>(conns->size()) : -1L},
                             {"schedules", schedules.ok() ? static_cast<long>(schedules->size()) : -1L}});
 
@@ -95,8 +101,18 @@ int cmd_serve(Context& ctx) {
                          std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::steady_clock::now().time_since_epoch())
                              .count()));
-          log::notice("serve.reload", {{"signal", "SIGHUP"}});
-          sd_notify(0, "READY=1");
+          // A bad new config keeps the old one and says why (DESIGN.md §5).
+          Result<Config> next = ctx.load_config();
+          if (next.ok()) {
+            config = std::move(next).value();
+            log::notice("serve.reload", {{"config", config.path.empty() ? "defaults" : config.path}});
+            sd_notify(0, "READY=1\nSTATUS=running; config reloaded");
+          } else {
+            log::err("serve.reload_failed", {{"error", next.status().message()},
+                                             {"state", "kept the previous config"}});
+            sd_notifyf(0, "READY=1\nSTATUS=reload failed, kept the previous config: %s",
+                       next.status().message().c_str());
+          }
           signals.async_wait(on_signal);
           return;
         }

@@ -8,6 +8,7 @@
 
 #include "crypto/key_ring.hpp"
 #include "daemon/args.hpp"
+#include "daemon/config.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace reportd::daemon {
@@ -28,6 +29,12 @@ struct Context {
   Result<std::unique_ptr<store::SqliteStore>> open_store() const;
   // --key-file, else $CREDENTIALS_DIRECTORY/master.key.
   Result<crypto::KeyRing> load_keys() const;
+
+  // --config FILE (must exist), else /etc/reportd/reportd.toml if present.
+  Result<Config> load_config() const {
+    auto given = args.get("config");
+    return daemon::load_config(given ? *given : kDefaultConfig, given.has_value());
+  }
 
   // Prints "reportd: <message>" to err and returns the exit code for it.
   int fail(const Status& st) const;

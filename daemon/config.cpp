@@ -1,0 +1,204 @@
+#include "daemon/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <set>
+
+namespace reportd::daemon {
+namespace {
+
+Status bad(const std::string& key, const std::string& what) {
+  return Status::error(ErrorKind::kInvalidArgument, key + ": " + what);
+}
+
+// Fails on keys the table does not know, so a typo is never silently ignored.
+Status only_keys(const toml::table& t, const std::string& prefix,
+                 const std::set<std::string, std::less<>>& known) {
+  for (const auto& [k, v] : t) {
+    if (known.count(k.str()) == 0) {
+      std::string list;
+      for (const auto& n : known) list += (list.empty() ? "" : ", ") + n;
+      return bad(prefix + std::string(k.str()), "unknown key; known keys here: " + list);
+    }
+  }
+  return {};
+}
+
+Status get_string(const toml::table& t, const std::string& prefix, const char* key,
+                  std::string& out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return {};
+  auto v = n->value<std::string>();
+  if (!v) return bad(prefix + key, "must be a string");
+  out = *v;
+  return {};
+}
+
+Status get_int(const toml::table& t, const std::string& prefix, const char* key,
+               std::int64_t lo, std::int64_t hi, std::int64_t& out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return {};
+  auto v = n->value<std::int64_t>();
+  if (!v || n->type() != toml::node_type::integer) return bad(prefix + key, "must be an integer");
+  if (*v < lo || *v > hi) {
+    return bad(prefix + key, "must be " + std::to_string(lo) + ".." + std::to_string(hi) +
+                                 ", not " + std::to_string(*v));
+  }
+  out = *v;
+  return {};
+}
+
+Status get_duration(const toml::table& t, const std::string& prefix, const char* key,
+                    std::int64_t lo, std::int64_t& out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return {};
+  Result<std::int64_t> d = Status::error(ErrorKind::kInvalidArgument, "");
+  if (auto i = n->value<std::int64_t>(); i && n->type() == toml::node_type::integer) {
+    d = *i;
+  } else if (auto s = n->value<std::string>()) {
+    d = parse_duration(*s);
+  }
+  if (!d.ok()) return bad(prefix + key, "must be a duration such as \"90s\", \"15m\" or \"6h\"");
+  if (*d < lo) return bad(prefix + key, "must be at least " + std::to_string(lo) + " seconds");
+  out = *d;
+  return {};
+}
+
+#define TRY(expr)                   \
+  do {                              \
+    if (Status st_ = (expr); !st_.ok()) return st_; \
+  } while (0)
+
+Result<Config> from_table(const toml::table& root, const std::string& path) {
+  Config c;
+  c.path = path;
+  TRY(only_keys(root, "", {"smtp", "salesforce", "http", "limits", "defaults", "notices",
+                           "connections"}));
+  if (const toml::table* smtp = root["smtp"].as_table()) {
+    auto s = deliver::smtp_config_from_toml(*smtp);
+    if (!s.ok()) return s.status();
+    c.smtp = std::move(s).value();
+  }
+  if (const toml::table* sf = root["salesforce"].as_table()) {
+    TRY(only_keys(*sf, "salesforce.", {"ca_file", "api_version", "request_timeout"}));
+    TRY(get_string(*sf, "salesforce.", "ca_file", c.salesforce_ca_file));
+    TRY(get_string(*sf, "salesforce.", "api_version", c.api_version));
+    TRY(get_duration(*sf, "salesforce.", "request_timeout", 1, c.request_timeout_s));
+    if (!c.salesforce_ca_file.empty() && !std::filesystem::exists(c.salesforce_ca_file)) {
+      return bad("salesforce.ca_file", "file " + c.salesforce_ca_file + " does not exist");
+    }
+  }
+  if (const toml::table* http = root["http"].as_table()) {
+    TRY(only_keys(*http, "http.", {"listen"}));
+    TRY(get_string(*http, "http.", "listen", c.http_listen));
+    auto colon = c.http_listen.rfind(':');
+    if (colon == std::string::npos || colon + 1 == c.http_listen.size()) {
+      return bad("http.listen", "must be HOST:PORT such as \"127.0.0.1:9464\"");
+    }
+  }
+  if (const toml::table* l = root["limits"].as_table()) {
+    TRY(only_keys(*l, "limits.", {"max_concurrent_runs", "max_runs_per_org", "run_deadline",
+                                  "api_budget_percent", "scratch_max_bytes",
+                                  "failures_before_pause"}));
+    TRY(get_int(*l, "limits.", "max_concurrent_runs", 1, 1000, c.max_concurrent_runs));
+    TRY(get_int(*l, "limits.", "max_runs_per_org", 1, 1000, c.max_runs_per_org));
+    TRY(get_duration(*l, "limits.", "run_deadline", 10, c.run_deadline_s));
+    TRY(get_int(*l, "limits.", "api_budget_percent", 1, 100, c.api_budget_percent));
+    TRY(get_int(*l, "limits.", "scratch_max_bytes", 1 << 20, 64ll << 30, c.scratch_max_bytes));
+    TRY(get_int(*l, "limits.", "failures_before_pause", 1, 1000, c.failures_before_pause));
+  }
+  if (const toml::table* d = root["defaults"].as_table()) {
+    TRY(only_keys(*d, "defaults.", {"time_zone", "catchup", "min_interval"}));
+    TRY(get_string(*d, "defaults.", "time_zone", c.default_tz));
+    TRY(get_duration(*d, "defaults.", "catchup", 0, c.catchup_s));
+    TRY(get_duration(*d, "defaults.", "min_interval", 1, c.min_interval_s));
+  }
+  if (const toml::table* n = root["notices"].as_table()) {
+    TRY(only_keys(*n, "notices.", {"operator"}));
+    TRY(get_string(*n, "notices.", "operator", c.operator_email));
+  }
+  if (const toml::table* conns = root["connections"].as_table()) {
+    for (const auto& [name, node] : *conns) {
+      std::string prefix = "connections." + std::string(name.str()) + ".";
+      const toml::table* t = node.as_table();
+      if (t == nullptr) return bad(prefix.substr(0, prefix.size() - 1), "must be a table");
+      TRY(only_keys(*t, prefix, {"allowed_domains"}));
+      std::vector<std::string> domains;
+      if (const toml::array* arr = (*t)["allowed_domains"].as_array()) {
+        for (const auto& e : *arr) {
+          auto s = e.value<std::string>();
+          if (!s || s->empty() || s->find('@') != std::string::npos) {
+            return bad(prefix + "allowed_domains",
+                       "must be a list of domain names such as [\"example.com\"]");
+          }
+          domains.push_back(*s);
+        }
+      } else if (t->contains("allowed_domains")) {
+        return bad(prefix + "allowed_domains", "must be a list of strings");
+      }
+      c.allowed_domains[std::string(name.str())] = std::move(domains);
+    }
+  }
+  return c;
+}
+
+#undef TRY
+
+}  // namespace
+
+Result<std::int64_t> parse_duration(std::string_view text) {
+  if (text.empty()) return Status::error(ErrorKind::kInvalidArgument, "empty duration");
+  std::int64_t value = 0;
+  std::size_t i = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    if (value > 1'000'000'000) return Status::error(ErrorKind::kInvalidArgument, "too large");
+    value = value * 10 + (text[i] - '0');
+  }
+  if (i == 0) return Status::error(ErrorKind::kInvalidArgument, "not a duration");
+  std::string_view unit = text.substr(i);
+  if (unit.empty() || unit == "s") return value;
+  if (unit == "m" || unit == "min") return value * 60;
+  if (unit == "h") return value * 3600;
+  if (unit == "d") return value * 86400;
+  return Status::error(ErrorKind::kInvalidArgument, "unknown unit");
+}
+
+Result<Config> parse_config(std::string_view text, const std::string& path) {
+  toml::table parsed;
+  try {
+    // This toml++ build reports syntax errors by throwing.
+    parsed = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    return Status::error(ErrorKind::kInvalidArgument,
+                         path + ":" + std::to_string(e.source().begin.line) + ":" +
+                             std::to_string(e.source().begin.column) + ": " +
+                             std::string(e.description()));
+  }
+  auto c = from_table(parsed, path);
+  if (!c.ok()) return std::move(c).status().with_context(path);
+  return c;
+}
+
+Result<Config> load_config(const std::string& path, bool required) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    if (!required) return Config{};
+    return Status::error(ErrorKind::kNotFound, "config file " + path + " does not exist");
+  }
+  std::string text;
+  {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) {
+      return Status::error(ErrorKind::kIo, "cannot read config file " + path);
+    }
+    char buf[8192];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+    std::fclose(f);
+  }
+  return parse_config(text, path);
+}
+
+}  // namespace reportd::daemon

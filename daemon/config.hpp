@@ -1,0 +1,61 @@
+#pragma once
+// The daemon's configuration: /etc/reportd/reportd.toml or --config FILE.
+// A plain struct with a default for every field, validated once by
+// load_config() and passed as const&. SIGHUP builds a new one and keeps the
+// old one when the new one is bad.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jobs/deliver/smtp_config.hpp"
+#include "table/status.hpp"
+
+namespace reportd::daemon {
+
+struct Config {
+  std::string path;  // where it was read from; empty: built-in defaults
+
+  // [smtp]: the relay mail goes through; unset until configured.
+  std::optional<deliver::SmtpConfig> smtp;
+
+  // [salesforce]
+  std::string salesforce_ca_file;   // PEM trusted in addition to the system store
+  std::string api_version = "61.0";
+  std::int64_t request_timeout_s = 120;
+
+  // [http]
+  std::string http_listen = "127.0.0.1:9464";  // health, metrics, OAuth callback
+
+  // [limits]
+  std::int64_t max_concurrent_runs = 8;
+  std::int64_t max_runs_per_org = 4;
+  std::int64_t run_deadline_s = 30 * 60;
+  std::int64_t api_budget_percent = 90;     // defer runs while usage is above this
+  std::int64_t scratch_max_bytes = 512ll << 20;  // rendered outputs of one run
+  std::int64_t failures_before_pause = 5;
+
+  // [defaults] for schedules that do not say
+  std::string default_tz = "UTC";
+  std::int64_t catchup_s = 6 * 3600;
+  std::int64_t min_interval_s = 300;
+
+  // [notices]
+  std::string operator_email;  // gets failure notices; empty: none
+
+  // [connections.NAME]: allowed recipient domains per connection.
+  std::map<std::string, std::vector<std::string>> allowed_domains;
+};
+
+// Reads and validates `path`. Errors name the file, the key and what to do:
+// "reportd.toml: limits.max_runs_per_org: must be 1..1000, not 0".
+// `required` false: a missing file gives the defaults.
+Result<Config> load_config(const std::string& path, bool required);
+Result<Config> parse_config(std::string_view text, const std::string& path);
+
+// "90s", "15m", "6h", "2d" or a bare number of seconds.
+Result<std::int64_t> parse_duration(std::string_view text);
+
+}  // namespace reportd::daemon

@@ -1,0 +1,96 @@
+#include "daemon/config.hpp"
+
+#include <doctest/doctest.h>
+
+namespace reportd::daemon {
+namespace {
+
+Result<Config> parse(const char* text) { return parse_config(text, "reportd.toml"); }
+
+std::string error_of(const char* text) {
+  auto c = parse(text);
+  REQUIRE_FALSE(c.ok());
+  return c.status().message();
+}
+
+TEST_CASE("config: an empty file gives the documented defaults") {
+  auto c = parse("");
+  REQUIRE(c.ok());
+  CHECK(c->max_runs_per_org == 4);
+  CHECK(c->catchup_s == 6 * 3600);
+  CHECK(c->min_interval_s == 300);
+  CHECK(c->api_budget_percent == 90);
+  CHECK(c->http_listen == "127.0.0.1:9464");
+  CHECK_FALSE(c->smtp.has_value());
+}
+
+TEST_CASE("config: every section is read") {
+  auto c = parse(R"(
+[smtp]
+host = "mail.example.com"
+port = 587
+tls = "starttls"
+from = "reports@example.com"
+
+[http]
+listen = "127.0.0.1:8080"
+
+[limits]
+max_concurrent_runs = 16
+max_runs_per_org = 2
+run_deadline = "45m"
+
+[defaults]
+time_zone = "Europe/Berlin"
+catchup = "2h"
+min_interval = 60
+
+[notices]
+operator = "ops@example.com"
+
+[connections.acme]
+allowed_domains = ["acme.com", "acme.co.uk"]
+)");
+  REQUIRE(c.ok());
+  REQUIRE(c->smtp.has_value());
+  CHECK(c->smtp->host == "mail.example.com");
+  CHECK(c->http_listen == "127.0.0.1:8080");
+  CHECK(c->max_concurrent_runs == 16);
+  CHECK(c->run_deadline_s == 45 * 60);
+  CHECK(c->catchup_s == 7200);
+  CHECK(c->min_interval_s == 60);
+  CHECK(c->operator_email == "ops@example.com");
+  CHECK(c->allowed_domains.at("acme").size() == 2);
+}
+
+TEST_CASE("config: errors name the file, the key and what is allowed") {
+  CHECK(error_of("[limits]\nmax_runs_per_org = 0\n") ==
+        "reportd.toml: limits.max_runs_per_org: must be 1..1000, not 0");
+  CHECK(error_of("[limits]\nmax_run_per_org = 2\n").find("limits.max_run_per_org: unknown key") !=
+        std::string::npos);
+  CHECK(error_of("[limits]\nrun_deadline = \"soon\"\n").find("limits.run_deadline") !=
+        std::string::npos);
+  CHECK(error_of("[http]\nlisten = \"localhost\"\n").find("http.listen: must be HOST:PORT") !=
+        std::string::npos);
+  CHECK(error_of("[smtpp]\n").find("smtpp: unknown key") != std::string::npos);
+  CHECK(error_of("[connections.acme]\nallowed_domains = [\"a@b.com\"]\n")
+            .find("connections.acme.allowed_domains") != std::string::npos);
+  CHECK(error_of("[smtp]\nhost = \"x\"\ntls = \"maybe\"\n").find("smtp.tls") !=
+        std::string::npos);
+  // A TOML syntax error names the line.
+  CHECK(error_of("[limits\n").find("reportd.toml:1:") != std::string::npos);
+}
+
+TEST_CASE("config: durations") {
+  CHECK(*parse_duration("90") == 90);
+  CHECK(*parse_duration("90s") == 90);
+  CHECK(*parse_duration("15m") == 900);
+  CHECK(*parse_duration("6h") == 21600);
+  CHECK(*parse_duration("2d") == 172800);
+  CHECK_FALSE(parse_duration("").ok());
+  CHECK_FALSE(parse_duration("h").ok());
+  CHECK_FALSE(parse_duration("5 weeks").ok());
+}
+
+}  // namespace
+}  // namespace reportd::daemon
