@@ -11,7 +11,7 @@ packages=(
   libxlsxwriter-dev libtomlplusplus-dev libsystemd-dev
   libcpp-httplib-dev doctest-dev
   python3 python3-aiosmtpd python3-openpyxl python3-croniter
-  openssl ca-certificates procps
+  openssl ca-certificates procps systemd
 )
 
 missing=()
