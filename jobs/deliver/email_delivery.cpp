@@ -169,7 +169,8 @@ asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, StoreRun
     auto sent = co_await transport.send(std::move(env), std::move(*mime));
     if (sent.ok() && !sent->recipients.empty()) {
       const RecipientResult& r = sent->recipients.front();
-      d.error = r.outcome == RcptOutcome::kAccepted ? std::string() : "smtp-" + std::to_string(r.code);
+      d.error.clear();
+      if (r.outcome != RcptOutcome::kAccepted) d.error = "smtp-" + std::to_string(r.code);
       d.state = r.outcome == RcptOutcome::kAccepted    ? store::DeliveryState::kSent
                 : r.outcome == RcptOutcome::kPermanent ? store::DeliveryState::kFailed
                                                        : store::DeliveryState::kPending;

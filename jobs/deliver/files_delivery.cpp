@@ -11,8 +11,11 @@ asio::awaitable<Result<std::vector<std::string>>> deliver_files(store::Store& st
                                                                 std::string channel) {
   std::vector<std::string> ids;
   for (const auto& out : job.outputs) {
-    std::string key = (job.target_record_id.empty() ? std::string("library") : job.target_record_id) + "/" +
-                      out.filename;
+    // No ?: with temporaries in coroutine frames: GCC 12 destroys them wrongly.
+    std::string key = job.target_record_id;
+    if (key.empty()) key = "library";
+    key += "/";
+    key += out.filename;
     std::optional<Result<store::Delivery>> row;
     co_await runner.run([&] { row.emplace(store.ensure_delivery(job.run_id, channel, key, "", job.now_ms)); });
     if (!row->ok()) co_return Status(row->status()).with_context("files: ledger");
@@ -37,7 +40,8 @@ asio::awaitable<Result<std::vector<std::string>>> deliver_files(store::Store& st
       d.state = r.status().kind() == ErrorKind::kTransient || r.status().kind() == ErrorKind::kLimit
                     ? store::DeliveryState::kPending
                     : store::DeliveryState::kFailed;
-      d.error = r.status().code().empty() ? std::string(to_string(r.status().kind())) : r.status().code();
+      d.error = r.status().code();
+      if (d.error.empty()) d.error = to_string(r.status().kind());
     }
     co_await runner.run([&] { st = store.update_delivery(d); });
     if (!r.ok()) co_return Status(r.status()).with_context("files: upload " + out.filename);

@@ -13,6 +13,7 @@
 #include <boost/asio/write.hpp>
 #include <cctype>
 #include <map>
+#include <tuple>
 
 #include "jobs/deliver/mime.hpp"
 
@@ -113,8 +114,14 @@ class Session {
     for (int n = 0; n < kMaxReplyLines; ++n) {
       arm(cfg_.step_timeout);
       auto buf = asio::dynamic_buffer(rbuf_, kMaxReplyLine);
-      auto [ec, len] = tls_ ? co_await asio::async_read_until(stream_, buf, "\r\n", kTuple)
-                            : co_await asio::async_read_until(stream_.next_layer(), buf, "\r\n", kTuple);
+      // if/else, not ?:, around co_await: GCC 12 mishandles temporaries there.
+      boost::system::error_code ec;
+      std::size_t len = 0;
+      if (tls_) {
+        std::tie(ec, len) = co_await asio::async_read_until(stream_, buf, "\r\n", kTuple);
+      } else {
+        std::tie(ec, len) = co_await asio::async_read_until(stream_.next_layer(), buf, "\r\n", kTuple);
+      }
       if (ec) co_return net_error(ec);
       std::string line = rbuf_.substr(0, len - 2);
       rbuf_.erase(0, len);
@@ -140,8 +147,14 @@ class Session {
                                 std::chrono::seconds extra = std::chrono::seconds(0)) {
     step_ = std::move(step);
     arm(cfg_.step_timeout + extra);
-    auto [ec, n] = tls_ ? co_await asio::async_write(stream_, asio::buffer(data), kTuple)
-                        : co_await asio::async_write(stream_.next_layer(), asio::buffer(data), kTuple);
+    boost::system::error_code ec;
+    std::size_t n = 0;
+    if (tls_) {
+      std::tie(ec, n) = co_await asio::async_write(stream_, asio::buffer(data), kTuple);
+    } else {
+      std::tie(ec, n) = co_await asio::async_write(stream_.next_layer(), asio::buffer(data), kTuple);
+    }
+    (void)n;
     if (ec) co_return net_error(ec);
     co_return Status();
   }
@@ -268,7 +281,8 @@ asio::awaitable<Result<SendReport>> smtp_send(SmtpConfig cfg, std::string passwo
 
   if (!cfg.username.empty()) {
     auto auth = caps->find("AUTH");
-    std::string mechs = auth == caps->end() ? "" : " " + auth->second + " ";
+    std::string mechs;
+    if (auth != caps->end()) mechs = " " + auth->second + " ";
     if (mechs.find(" PLAIN ") != std::string::npos) {
       std::string token = std::string(1, '\0') + cfg.username + std::string(1, '\0') + password;
       REPORTD_TRY(co_await s.write("AUTH PLAIN " + base64_encode(token, 0) + "\r\n", "AUTH PLAIN"));
