@@ -194,6 +194,34 @@ class Faults(unittest.TestCase):
         self.assertEqual(ledger[0][3], "sent")
         self.assertEqual(ledger[0][4], ids.pop())
 
+    def test_too_big_to_attach_is_zipped_and_unzips_byte_identical(self):
+        import io
+        import tempfile
+        import zipfile
+        s = self.server()
+        with tempfile.TemporaryDirectory(dir="/dev/shm") as out_dir:
+            out = run_driver("deliver", "--port", s.port, "--ca", self.pki.ca, "--rows", 3000,
+                             "--max-bytes", 250000, "--to", "alice@example.org", "--out", out_dir)
+            self.assertEqual(lines_with(out, "ATTEMPT")[0][3], "ok", out)
+            msg = email.message_from_bytes(s.messages[0][2], policy=email.policy.default)
+            parts = {p.get_filename(): p.get_payload(decode=True) for p in msg.iter_attachments()}
+            self.assertEqual(list(parts), ["report.zip"])
+            with zipfile.ZipFile(io.BytesIO(parts["report.zip"])) as z:
+                self.assertIsNone(z.testzip())
+                self.assertEqual(sorted(z.namelist()), ["report.csv", "report.xlsx"])
+                for name in z.namelist():
+                    with open(os.path.join(out_dir, name), "rb") as f:
+                        self.assertEqual(z.read(name), f.read(), name)
+            self.assertIn("zipped", msg.get_body(preferencelist=("plain",)).get_content())
+
+    def test_too_big_even_zipped_without_files_fails_and_sends_nothing(self):
+        s = self.server()
+        out = run_driver("deliver", "--port", s.port, "--ca", self.pki.ca, "--rows", 3000,
+                         "--max-bytes", 20000, "--to", "alice@example.org")
+        attempt = lines_with(out, "ATTEMPT")[0]
+        self.assertEqual(attempt[3:5], ["limit", "too-large"], out)
+        self.assertEqual(s.messages, [])
+
     def test_starttls_not_offered_is_refused(self):
         s = self.server(offer_starttls=False)
         out = self.drive("send", s, ["alice@example.org"])
