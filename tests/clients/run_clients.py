@@ -96,7 +96,9 @@ def main():
             # jsforce
             rc, out, err = run(["node", os.path.join(HERE, "jsforce_demo.js"), org_file], env)
             js = sf_json(out.strip().splitlines()[-1]) if out.strip() else {}
-            report["jsforce"] = {"rc": rc, "steps": js.get("results"), "calls": calls(sim)}
+            report["jsforce"] = {"rc": rc, "steps": js.get("results"), "calls": calls(sim),
+                                 "stats": sim.stats()["endpoints"]}
+            sim.request("POST", "/__sim/reset", auth=False)
             if rc != 0:
                 ok = False
                 report["jsforce"]["stderr"] = err[-2000:]
@@ -126,7 +128,8 @@ def main():
                           "result": sf_json(out).get("result") if rc3 == 0 else (err or out)[-1500:]})
             file_calls = calls(sim)
             report["sf"] = {"steps": steps, "calls": {"login": login_calls, "query": query_calls,
-                                                       "create file": file_calls}}
+                                                       "create file": file_calls},
+                            "stats": sim.stats()["endpoints"]}
             if rc != 0 or rc2 != 0 or rc3 != 0 or q.get("totalSize") != 4500 or len(q.get("records", [])) != 4500:
                 ok = False
         finally:

@@ -58,7 +58,7 @@ bool apply(const json::object& o, Faults& f, std::string& err) {
 
 void Sim::install_hooks(httplib::Server& svr) {
   auto guarded = [this, &svr](const std::string& method, const std::string& path, Handler h) {
-    plain(svr, method, path, "sim" + path.substr(5),
+    plain(svr, method, path, "sim" + path.substr(6),
           [h](const httplib::Request& req, httplib::Response& res) {
             if (!loopback(req)) {
               res.status = 403;

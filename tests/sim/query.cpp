@@ -125,7 +125,10 @@ void Sim::run_query(const httplib::Request& req, httplib::Response& res, const C
     return send_error(req, res, 400, err->code, err->message);
   }
   Query q = std::get<Query>(std::move(parsed));
-  if (req.get_param_value("columns") == "true") return send_json(req, res, 200, columns_json(q));
+  if (req.get_param_value("columns") == "true") {
+    count("query.columns");
+    return send_json(req, res, 200, columns_json(q));
+  }
   Cursor cur = plan_query(data_, q, all);
   if (q.count_only) {
     return send_json(req, res, 200,

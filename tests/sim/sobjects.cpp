@@ -160,7 +160,7 @@ void Sim::install_sobjects(httplib::Server& svr) {
                               {"ShareType", Value::str("I")},
                               {"Visibility", Value::str("AllUsers")}});
       }
-      count("files.uploaded");
+      count(req.is_multipart_form_data() ? "files.uploaded.multipart" : "files.uploaded.json");
       return send_json(req, res, 201, "{\"id\":" + jstr(id) + ",\"success\":true,\"errors\":[]}");
     }
     if (o->name == "ContentDocumentLink") {
