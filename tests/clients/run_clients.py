@@ -1,5 +1,10 @@
 """Real Salesforce clients (jsforce, the sf CLI) against reportd-sfsim.
 
+jsforce: refresh-token login (explicit and after a 401), paged query,
+ContentVersion upload, update, describe, limits, a report and a Bulk 2.0 query.
+sf CLI: access-token login, `data query` over pages, `data create file`
+(multipart), JWT login and `data export bulk`.
+
 Installs tests/clients/node_modules with npm when missing, starts the
 simulator, runs each client, and prints what each one called (method + path
 from the simulator's request log). Exits 0 with "skipped: npm unavailable"
@@ -127,8 +132,25 @@ def main():
             steps.append({"step": "sf data create file", "rc": rc3,
                           "result": sf_json(out).get("result") if rc3 == 0 else (err or out)[-1500:]})
             file_calls = calls(sim)
+            # JWT bearer login with the connected app's key, then a Bulk 2.0 export.
+            rc4, out, err = run([SF, "org", "login", "jwt", "--client-id", sim.org["client_id"],
+                                 "--jwt-key-file", sim.org["jwt_key_file"], "--username", sim.org["username"],
+                                 "--instance-url", sim.base, "--alias", "simjwt", "--json"], env)
+            steps.append({"step": "sf org login jwt", "rc": rc4,
+                          "result": sf_json(out).get("result", {}).get("orgId") if rc4 == 0 else (err or out)[-1500:]})
+            jwt_calls = calls(sim)
+            csv_path = os.path.join(home, "accounts.csv")
+            rc5, out, err = run([SF, "data", "export", "bulk", "--query", "SELECT Id, Name, Owner.Name FROM Account",
+                                 "--output-file", csv_path, "--result-format", "csv", "--wait", "2",
+                                 "--target-org", "simjwt", "--json"], env)
+            exported = sf_json(out).get("result", {}).get("totalSize") if rc5 == 0 else None
+            steps.append({"step": "sf data export bulk", "rc": rc5, "totalSize": exported,
+                          "error": None if rc5 == 0 else (err or out)[-1500:]})
+            bulk_calls = calls(sim)
+            ok = ok and rc4 == 0 and rc5 == 0 and exported == 4500
             report["sf"] = {"steps": steps, "calls": {"login": login_calls, "query": query_calls,
-                                                       "create file": file_calls},
+                                                       "create file": file_calls, "login jwt": jwt_calls,
+                                                       "export bulk": bulk_calls},
                             "stats": sim.stats()["endpoints"]}
             if rc != 0 or rc2 != 0 or rc3 != 0 or q.get("totalSize") != 4500 or len(q.get("records", [])) != 4500:
                 ok = False
