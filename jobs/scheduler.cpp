@@ -98,12 +98,18 @@ Status Scheduler::upsert(const store::Schedule& schedule, date::sys_seconds curs
   return {};
 }
 
+Status Scheduler::upsert(const store::Schedule& schedule) {
+  const auto cursor = core_.cursor(schedule.id);
+  return upsert(schedule, cursor ? *cursor : date::floor<seconds>(clock_.wall_now()));
+}
+
 void Scheduler::remove(std::int64_t schedule_id) {
   core_.remove(schedule_id);
   timer_.cancel();
 }
 
 boost::asio::awaitable<void> Scheduler::tick() {
+  ++wakes_;
   const Clock::WallTime wall = clock_.wall_now();
   const Clock::SteadyTime steady = clock_.steady_now();
   std::string context;

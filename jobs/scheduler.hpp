@@ -42,7 +42,9 @@ class Scheduler {
   const std::vector<Status>& load_errors() const { return load_errors_; }
 
   // Adds or replaces one schedule (sync, CLI); `cursor` as in SchedulerCore.
+  // Without a cursor, a known schedule keeps its own and a new one starts now.
   Status upsert(const store::Schedule& schedule, date::sys_seconds cursor);
+  Status upsert(const store::Schedule& schedule);
   void remove(std::int64_t schedule_id);
 
   // Wakes for each due occurrence until stop().
@@ -57,6 +59,7 @@ class Scheduler {
   void run_finished(std::int64_t schedule_id);
 
   const SchedulerCore& core() const { return core_; }
+  std::int64_t wakes() const { return wakes_; }              // tick() calls
   std::int64_t clock_steps() const { return clock_steps_; }  // wall-clock steps seen
   std::int64_t claim_errors() const { return claim_errors_; }
   // How long run() sleeps from `now`: until the next due occurrence, at most
@@ -75,6 +78,7 @@ class Scheduler {
   bool stopped_ = false;
   std::optional<std::pair<Clock::WallTime, Clock::SteadyTime>> last_wake_;
   std::vector<Status> load_errors_;
+  std::int64_t wakes_ = 0;
   std::int64_t clock_steps_ = 0;
   std::int64_t claim_errors_ = 0;
 };

@@ -42,6 +42,12 @@ void SchedulerCore::remove(std::int64_t schedule_id) {
   deferred_.erase(schedule_id);
 }
 
+std::optional<date::sys_seconds> SchedulerCore::cursor(std::int64_t schedule_id) const {
+  auto it = entries_.find(schedule_id);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.cursor;
+}
+
 void SchedulerCore::arm(Entry& e) {
   e.generation = next_generation_++;
   if (e.next) heap_.push(HeapItem{*e.next + e.spec.splay, e.spec.id, e.generation});

@@ -65,6 +65,8 @@ class SchedulerCore {
   void upsert(const ScheduleSpec& spec, date::sys_seconds cursor);
   void remove(std::int64_t schedule_id);
   std::size_t size() const { return entries_.size(); }
+  // The schedule's cursor (latest handled instant), if it is known.
+  std::optional<date::sys_seconds> cursor(std::int64_t schedule_id) const;
 
   // When the earliest occurrence (splay included) is due; nullopt: never.
   std::optional<date::sys_seconds> next_wake() const;

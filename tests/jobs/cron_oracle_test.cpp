@@ -54,7 +54,7 @@ TEST_CASE("cron: next_fire matches the brute-force oracle across zones, 2024-203
       // Zones that changed their offset for good (and had DST before).
       {"Pacific/Apia", 2010},      {"Europe/Volgograd", 2010},  {"America/Caracas", 2006},
       {"Asia/Pyongyang", 2014},    {"Europe/Moscow", 2010}};
-  const long cases = env_or("REPORTD_ORACLE_CASES", 5000);
+  const long cases = env_or("REPORTD_ORACLE_CASES", 8000);
   const auto seed = static_cast<std::uint64_t>(env_or("REPORTD_ORACLE_SEED", 20260329));
   std::mt19937_64 rng(seed);
   MESSAGE("seed " << seed << ", " << cases << " cases");

@@ -131,6 +131,9 @@ TEST_CASE("scheduler: restart after downtime and a second process never double-f
   int missed = 0;
   for (const auto& r : runs) missed += r.state == RunState::kMissed;
   CHECK(missed == 3);
+  // Re-syncing the schedule keeps its cursor: nothing is decided twice.
+  REQUIRE(a.upsert(*fx.store->get_schedule(id)).ok());
+  CHECK(a.core().cursor(id) == at("2026-05-04T11:00:00Z"));
 
   // A second process (or this one restarted) at the same moment: nothing new.
   RecordingLauncher other;

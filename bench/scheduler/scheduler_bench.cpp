@@ -1,0 +1,179 @@
+// scheduler_bench [--schedules N] [--idle SECONDS]
+// Loads N schedules (default 100,000) from an in-memory SQLite store into the
+// real Scheduler, then prints: load time and peak RSS, next_fire() calls per
+// second, and the CPU used while the armed scheduler sits idle (default 60 s).
+// The schedules fire daily or weekly at random times that avoid the hour
+// around the run, so the idle window has no due fires: every wake counted
+// there is overhead.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <date/tz.h>
+
+#include "jobs/next_fire.hpp"
+#include "jobs/schedule_spec.hpp"
+#include "jobs/scheduler.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+long peak_rss_kib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+class CountingLauncher final : public reportd::jobs::Launcher {
+ public:
+  void launch(const reportd::jobs::Launch& l) override {
+    ++launches;
+    if (scheduler) scheduler->run_finished(l.occurrence.schedule_id);
+  }
+  long launches = 0;
+  reportd::jobs::Scheduler* scheduler = nullptr;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  long n = 100000;
+  double idle = 60;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--schedules") n = std::atol(argv[i + 1]);
+    if (a == "--idle") idle = std::atof(argv[i + 1]);
+  }
+  auto opened = reportd::store::SqliteStore::open(":memory:");
+  if (!opened.ok()) {
+    std::fprintf(stderr, "store: %s\n", opened.status().message().c_str());
+    return 1;
+  }
+  auto store = std::move(opened).value();
+  std::vector<std::int64_t> orgs;
+  for (int o = 0; o < 50; ++o) {
+    reportd::store::Connection c;
+    c.name = "org" + std::to_string(o);
+    c.login_url = "https://login.example.com";
+    c.client_id = "cid";
+    auto id = store->add_connection(
+        c, [](reportd::store::Connection x) -> reportd::Result<reportd::store::Connection> {
+          x.sealed_refresh_token = {1};
+          x.key_id = "k";
+          return x;
+        });
+    if (!id.ok()) return 1;
+    orgs.push_back(*id);
+  }
+  const char* zones[] = {"UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata",
+                         "Australia/Lord_Howe", "America/Santiago"};
+  // Each schedule's local hour is 2+ hours away from the zone's current hour.
+  std::vector<long> local_hour;
+  for (const char* z : zones) {
+    const auto local = date::make_zoned(z, std::chrono::system_clock::now()).get_local_time();
+    local_hour.push_back(static_cast<long>(
+        (local - date::floor<date::days>(local)) / std::chrono::hours{1}));
+  }
+  std::mt19937_64 rng(7);
+  auto t = Clock::now();
+  for (long i = 0; i < n; ++i) {
+    reportd::store::Schedule s;
+    s.name = "s" + std::to_string(i);
+    s.connection_id = orgs[static_cast<std::size_t>(i) % orgs.size()];
+    const std::size_t zi = static_cast<std::size_t>(rng() % std::size(zones));
+    const long hour = (local_hour[zi] + 2 + static_cast<long>(rng() % 20)) % 24;
+    const long minute = static_cast<long>(rng() % 60);
+    s.cron = std::to_string(minute) + " " + std::to_string(hour) + " * * " +
+             (rng() % 3 == 0 ? "1-5" : "*");
+    s.tz = zones[zi];
+    s.source = "SELECT Id FROM Account";
+    if (!store->add_schedule(s).ok()) return 1;
+  }
+  std::printf("store insert of %ld schedules: %.2f s (not part of load)\n", n, since(t));
+  const long rss_before = peak_rss_kib();
+
+  asio::io_context io;
+  reportd::jobs::SystemClock clock;
+  reportd::jobs::StoreThread st(*store);
+  CountingLauncher launcher;
+  reportd::jobs::Scheduler scheduler(io.get_executor(), clock, st, launcher, {});
+  launcher.scheduler = &scheduler;
+
+  t = Clock::now();
+  reportd::Status loaded;
+  asio::co_spawn(io, scheduler.load(), [&](std::exception_ptr e, reportd::Status s) {
+    if (e) std::rethrow_exception(e);
+    loaded = std::move(s);
+  });
+  io.run();
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "load: %s\n", loaded.message().c_str());
+    return 1;
+  }
+  std::printf("load (store read + parse + first next_fire + heap): %.2f s for %zu schedules\n",
+              since(t), scheduler.core().size());
+  std::printf("peak RSS: %.1f MiB before load, %.1f MiB after\n", rss_before / 1024.0,
+              peak_rss_kib() / 1024.0);
+
+  // next_fire() throughput over a mix of expressions and DST zones.
+  std::vector<reportd::jobs::CronExpr> exprs;
+  for (const char* e : {"*/15 * * * *", "0 9 * * 1-5", "30 2 * * *", "0 */2 * * *",
+                        "0 0 L * *", "0 8 * * 1#1", "15 10 15W * *", "0 0 1 1 *"})
+    exprs.push_back(*reportd::jobs::parse_cron(e));
+  std::vector<const date::time_zone*> tz;
+  for (const char* z : zones) tz.push_back(*reportd::jobs::find_zone(z));
+  long calls = 0;
+  date::sys_seconds after{std::chrono::seconds{1'767'225'600}};  // 2026-01-01
+  t = Clock::now();
+  while (since(t) < 2.0) {
+    for (int i = 0; i < 1000; ++i, ++calls) {
+      const auto f = reportd::jobs::next_fire(exprs[static_cast<std::size_t>(calls) % exprs.size()],
+                                              *tz[static_cast<std::size_t>(calls / 8) % tz.size()],
+                                              after);
+      after += std::chrono::seconds{f ? 3541 : 1};
+    }
+  }
+  std::printf("next_fire: %.0f calls/s\n", static_cast<double>(calls) / since(t));
+
+  // Idle: the armed scheduler on its io_context for `idle` seconds.
+  bool finished = false;
+  asio::co_spawn(io, scheduler.run(), [&](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+    finished = true;
+  });
+  io.restart();
+  io.run_for(std::chrono::milliseconds{50});  // the first wake
+  const long wakes_before = scheduler.wakes();
+  const double cpu_before = cpu_seconds();
+  t = Clock::now();
+  io.run_for(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::duration<double>(idle)));
+  const double cpu = cpu_seconds() - cpu_before;
+  std::printf("idle %.0f s with %zu schedules armed: CPU %.3f ms, %ld wakes, %ld launches\n",
+              since(t), scheduler.core().size(), cpu * 1000, scheduler.wakes() - wakes_before,
+              launcher.launches);
+  scheduler.stop();
+  io.run();
+  return finished ? 0 : 1;
+}
