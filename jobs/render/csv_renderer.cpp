@@ -35,7 +35,10 @@ CsvRenderer::CsvRenderer(Scratch& scratch, CsvOptions options)
 Status CsvRenderer::begin(const table::TableHeader& header) {
   ++tables_;
   std::string name = options_.base_name;
-  if (tables_ > 1) name += "-" + file_part(header.name);
+  if (tables_ > 1) {
+    name += '-';
+    name += file_part(header.name);
+  }
   auto file = scratch_.create(name + ".csv", "text/csv; charset=utf-8");
   if (!file.ok()) return file.status();
   file_ = *file;
