@@ -6,6 +6,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -102,14 +103,16 @@ void ScratchFile::dispose() {
   unmap();
   // Zero before freeing: the pages go back to the kernel either way, but a
   // core dump or a stray mapping must never see report data after the run.
-  if (size_ > 0) {
-    void* p = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
-    if (p != MAP_FAILED) {
-      explicit_bzero(p, size_);
-      ::munmap(p, size_);
-    }
-    (void)::ftruncate(fd_, 0);
+  // Window by window, so zeroing a large output does not map it all at once.
+  constexpr std::uint64_t kWindow = 1 << 20;
+  for (std::uint64_t off = 0; off < size_; off += kWindow) {
+    std::uint64_t len = std::min(kWindow, size_ - off);
+    void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, static_cast<off_t>(off));
+    if (p == MAP_FAILED) break;
+    explicit_bzero(p, len);
+    ::munmap(p, len);
   }
+  if (size_ > 0) (void)::ftruncate(fd_, 0);
   ::close(fd_);
   fd_ = -1;
   if (owner_ != nullptr && owner_->used_ >= size_) owner_->used_ -= size_;
