@@ -36,6 +36,15 @@ int cmd_connections_list(Context& ctx);
 int cmd_connections_remove(Context& ctx);
 int cmd_status(Context& ctx);
 int cmd_cron_explain(Context& ctx);
+int cmd_schedules_add(Context& ctx);
+int cmd_schedules_list(Context& ctx);
+int cmd_schedules_show(Context& ctx);
+int cmd_schedules_pause(Context& ctx);
+int cmd_schedules_resume(Context& ctx);
+int cmd_schedules_remove(Context& ctx);
+int cmd_schedules_next(Context& ctx);
+int cmd_runs(Context& ctx);
+int cmd_runs_show(Context& ctx);
 int cmd_serve(Context& ctx);
 int cmd_version(Context& ctx);
 

@@ -1,0 +1,103 @@
+#include "jobs/schedule_check.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "jobs/deliver/mime.hpp"
+#include "jobs/schedule_spec.hpp"
+
+namespace reportd::jobs {
+namespace {
+
+Status invalid(std::string field, std::string message) {
+  return Status::error(ErrorKind::kInvalidArgument, field + ": " + message);
+}
+
+bool has_control(std::string_view s) {
+  return std::any_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+}  // namespace
+
+bool is_salesforce_id(std::string_view id, std::string_view prefix) {
+  if (id.size() != 15 && id.size() != 18) return false;
+  if (!prefix.empty() && id.substr(0, prefix.size()) != prefix) return false;
+  return std::all_of(id.begin(), id.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+}
+
+std::string domain_of(std::string_view address) {
+  std::size_t at = address.rfind('@');
+  std::string d(at == std::string_view::npos ? std::string_view{} : address.substr(at + 1));
+  std::transform(d.begin(), d.end(), d.begin(),
+                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  return d;
+}
+
+Status check_schedule(const store::Schedule& s, const std::vector<std::string>& allowed_domains) {
+  if (s.name.empty() || s.name.size() > 80 || has_control(s.name)) {
+    return invalid("name", "must be 1-80 printable characters");
+  }
+  if (auto spec = make_spec(s); !spec.ok()) return spec.status();
+
+  switch (s.source_kind) {
+    case store::SourceKind::kSoql:
+    case store::SourceKind::kBulk: {
+      std::string head = s.source.substr(0, std::min<std::size_t>(s.source.size(), 7));
+      std::transform(head.begin(), head.end(), head.begin(), [](char c) {
+        return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      });
+      if (s.source.empty()) return invalid("soql", "is empty; give a SELECT query");
+      if (head != "SELECT ") {
+        return invalid("soql", "must be a SELECT query, e.g. \"SELECT Id, Name FROM Account\"");
+      }
+      break;
+    }
+    case store::SourceKind::kReport:
+      if (!is_salesforce_id(s.source, "00O")) {
+        return invalid("report", "\"" + s.source +
+                                     "\" is not a report id; a report id is 15 or 18 "
+                                     "characters starting with 00O (copy it from the report's URL)");
+      }
+      break;
+  }
+
+  if (s.formats.empty()) return invalid("formats", "name at least one of csv, xlsx, html");
+  for (const std::string& f : s.formats) {
+    if (std::find(std::begin(kFormats), std::end(kFormats), f) == std::end(kFormats)) {
+      return invalid("formats", "\"" + f + "\" is not a format; use csv, xlsx or html");
+    }
+  }
+
+  if (s.recipients.empty() && s.files_target.empty()) {
+    return invalid("recipients", "name at least one address (or a Files target record)");
+  }
+  for (const std::string& r : s.recipients) {
+    if (Status st = deliver::validate_address(r); !st.ok()) {
+      return invalid("recipients", "\"" + r + "\": " + st.message());
+    }
+    if (!allowed_domains.empty()) {
+      std::string d = domain_of(r);
+      bool ok = std::any_of(allowed_domains.begin(), allowed_domains.end(),
+                            [&](const std::string& a) { return domain_of("@" + a) == d; });
+      if (!ok) {
+        std::string list;
+        for (const auto& a : allowed_domains) list += (list.empty() ? "" : ", ") + a;
+        return invalid("recipients", "\"" + r + "\" is outside the domains allowed for this "
+                                     "connection (" + list + ")");
+      }
+    }
+  }
+  if (has_control(s.subject)) {
+    return invalid("subject", "must not contain line breaks or control characters");
+  }
+  if (s.min_rows < 0) return invalid("min_rows", "must be 0 or more");
+  if (!s.files_target.empty() && !is_salesforce_id(s.files_target)) {
+    return invalid("files_target", "\"" + s.files_target +
+                                       "\" is not a record id (15 or 18 letters and digits)");
+  }
+  return {};
+}
+
+}  // namespace reportd::jobs
