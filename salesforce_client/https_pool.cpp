@@ -180,11 +180,12 @@ asio::awaitable<Result<HttpResponse>> HttpsPool::request(HttpRequest req) {
       if (on) wipe(m.body());
     }
   } wipe_guard{msg, req.secret};
-  auto& idle = idle_[req.origin.host + ":" + req.origin.port];
+  // Looked up afresh after every suspension: close_idle() may run meanwhile.
+  const std::string key = req.origin.host + ":" + req.origin.port;
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<Connection> conn;
     bool reused = false;
-    if (!idle.empty()) {
+    if (auto& idle = idle_[key]; !idle.empty()) {
       conn = std::move(idle.back());
       idle.pop_back();
       reused = true;
@@ -227,7 +228,8 @@ asio::awaitable<Result<HttpResponse>> HttpsPool::request(HttpRequest req) {
     const bool gzipped = (encoding == "gzip" || encoding == "deflate") && out.body.size() >= 2 &&
                          static_cast<unsigned char>(out.body[0]) == 0x1f &&
                          static_cast<unsigned char>(out.body[1]) == 0x8b;
-    if (keep && idle.size() < options_.max_idle_per_origin) idle.push_back(std::move(conn));
+    if (auto& idle = idle_[key]; keep && idle.size() < options_.max_idle_per_origin)
+      idle.push_back(std::move(conn));
     if (gzipped) {
       auto plain = gunzip(out.body, options_.max_response_bytes);
       if (!plain) co_return std::move(plain).status().with_context(context);
