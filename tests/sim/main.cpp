@@ -17,6 +17,15 @@
 #include "sim.hpp"
 #include "tls.hpp"
 
+#if defined(__SANITIZE_THREAD__)
+// libcpp-httplib is a prebuilt Debian library without TSan instrumentation:
+// TSan sees the memcpy/memcmp it calls but not all of its synchronisation,
+// and reports races between its worker threads that are not ours.
+extern "C" const char* __tsan_default_suppressions() {
+  return "called_from_lib:libcpp-httplib.so\n";
+}
+#endif
+
 namespace {
 
 using namespace reportd::sim;
