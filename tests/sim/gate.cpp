@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <memory>
 #include <thread>
@@ -109,6 +110,12 @@ void Sim::api(httplib::Server& svr, const std::string& method, const std::string
     Caller c;
     c.version = req.matches.size() > 1 && req.matches[1].matched ? req.matches[1].str()
                                                                   : opts_.api_version;
+    // Versions the org does not serve are 404 NOT_FOUND, as on Salesforce.
+    const double ver = std::atof(c.version.c_str());
+    if (ver < 31.0 || ver > std::atof(opts_.api_version.c_str())) {
+      send_error(req, res, 404, "NOT_FOUND", "The requested resource does not exist");
+      return;
+    }
     std::uint64_t slow = 0, limit = 0, max = opts_.api_max;
     bool html503 = false;
     {

@@ -274,6 +274,9 @@ class QueryTest(unittest.TestCase):
     def test_marker_planted_every_fifth_row(self):
         recs = self.sim.query_all_pages("SELECT Name, Description FROM Account LIMIT 10")[0]["records"]
         self.assertIn("ZQX-MARKER-7", recs[0]["Name"])
+        for name in os.listdir(self.sim.dir):  # the simulator never writes the marker
+            with open(os.path.join(self.sim.dir, name), "rb") as f:
+                self.assertNotIn(b"ZQX-MARKER-7", f.read(), name)
         self.assertIn("ZQX-MARKER-7", recs[5]["Description"])
         self.assertNotIn("ZQX-MARKER-7", recs[1]["Name"])
 
@@ -347,6 +350,7 @@ class QueryTest(unittest.TestCase):
         self.assertEqual((types["Amount"], types["CloseDate"], types["CreatedDate"], types["IsWon"]),
                          ("currency", "date", "datetime", "boolean"))
         self.assertEqual(s.get(V + "/sobjects/Nope/describe")[0], 404)
+        self.assertEqual(s.get("/services/data/v99.0/limits")[2][0]["errorCode"], "NOT_FOUND")
         lim = s.get(V + "/limits")[2]
         self.assertEqual(lim["DailyApiRequests"]["Max"], 100000)
         user = s.get(V + "/sobjects/User/" + s.org["user_id"])[2]
