@@ -33,8 +33,9 @@ struct FilesJob {
 
 // Uploads what the ledger does not show as sent. Returns the ContentDocumentIds
 // in output order. Errors keep Api's kind (kTransient: retry the run).
+// `channel` is "files" for the Files format, "files-link" for the mail fallback.
 boost::asio::awaitable<Result<std::vector<std::string>>> deliver_files(store::Store& store, StoreRunner& runner,
                                                                        salesforce::Api& api, FilesJob job,
-                                                                       std::string channel = "files");
+                                                                       std::string channel);
 
 }  // namespace reportd::deliver

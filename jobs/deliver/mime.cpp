@@ -16,7 +16,6 @@ namespace {
 constexpr std::string_view kCrlf = "\r\n";
 constexpr std::size_t kWordBytes = 45;  // 60 base64 chars: encoded-word stays within 75
 constexpr std::size_t kParamChunk = 60;
-constexpr std::size_t kMaxAsciiName = 64;
 
 bool is_atext(char c) {
   auto u = static_cast<unsigned char>(c);
@@ -94,10 +93,10 @@ std::string clean_display_name(std::string_view in) {
     out += c;
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
-  // A plain phrase is sent as is; anything else becomes one encoded-word.
-  std::size_t max = plain_phrase(out) ? kMaxAsciiName : kWordBytes;
-  if (out.size() > max) {
-    out = std::string(utf8_chunks(out, max).front());
+  // A plain phrase (at most 60 characters) is sent as is; anything else
+  // becomes one encoded-word.
+  if (!plain_phrase(out) && out.size() > kWordBytes) {
+    out = std::string(utf8_chunks(out, kWordBytes).front());
     while (!out.empty() && out.back() == ' ') out.pop_back();
   }
   return out;

@@ -11,6 +11,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <tuple>
@@ -137,14 +138,22 @@ class Session {
                                 "smtp-protocol");
       }
       r.code = code;
-      r.lines.push_back(line.size() > 4 ? line.substr(4) : std::string());
+      std::string text;
+      if (line.size() > 4) text = line.substr(4);
+      r.lines.push_back(std::move(text));
       if (line.size() <= 3 || line[3] == ' ') co_return r;
     }
     co_return Status::error(ErrorKind::kTransient, "smtp: " + step_ + ": reply too long", "smtp-protocol");
   }
 
-  asio::awaitable<Status> write(std::string data, std::string step,
-                                std::chrono::seconds extra = std::chrono::seconds(0)) {
+  // Owns the bytes: commands are built in temporaries.
+  asio::awaitable<Status> write(std::string data, std::string step) {
+    co_return co_await write_view(data, std::move(step), std::chrono::seconds(0));
+  }
+
+  // `data` must outlive the call; callers await it directly.
+  // (No default arguments on coroutines: GCC 12 copies them into the frame wrongly.)
+  asio::awaitable<Status> write_view(std::string_view data, std::string step, std::chrono::seconds extra) {
     step_ = std::move(step);
     arm(cfg_.step_timeout + extra);
     boost::system::error_code ec;
@@ -194,6 +203,11 @@ class Session {
   bool tls_ = false;
   bool timed_out_ = false;
   std::uint64_t generation_ = 0;
+};
+
+struct ZeroOnExit {
+  std::string& s;
+  ~ZeroOnExit() { std::fill(s.begin(), s.end(), '\0'); }
 };
 
 using Caps = std::map<std::string, std::string>;  // "SIZE" -> "10240000"
@@ -311,6 +325,9 @@ asio::awaitable<Result<SendReport>> smtp_send(SmtpConfig cfg, std::string passwo
   }
 
   std::string stuffed = dot_stuff(message);
+  // The message holds report data: zero both copies however we leave.
+  ZeroOnExit zero_message{message};
+  ZeroOnExit zero_stuffed{stuffed};
   std::string mail_from = "MAIL FROM:<" + env.from + ">";
   if (auto size = caps->find("SIZE"); size != caps->end()) {
     std::uint64_t limit = size->second.empty() ? 0 : std::strtoull(size->second.c_str(), nullptr, 10);
@@ -360,7 +377,7 @@ asio::awaitable<Result<SendReport>> smtp_send(SmtpConfig cfg, std::string passwo
   if (data->code != 354) co_return reply_error("DATA", *data);
   stuffed += ".\r\n";
   auto extra = std::chrono::seconds(static_cast<std::int64_t>(stuffed.size() / 65536));
-  REPORTD_TRY(co_await s.write(std::move(stuffed), "message body", extra));
+  REPORTD_TRY(co_await s.write_view(stuffed, "message body", extra));
   auto done = co_await s.read_reply("end of data");
   if (!done.ok()) {
     // RFC 1047: the server may have queued the message. The caller retries

@@ -210,12 +210,12 @@ TEST_CASE("files: each output becomes a ContentVersion on the target, recorded i
   job.target_record_id = "001000000000001";
   const auto& out = f.scratch->outputs().at(0);
   job.outputs.push_back({out->filename(), out->content_type(), *out->view()});
-  auto r1 = run_sync(deliver_files(*f.db, f.runner, api, job));
+  auto r1 = run_sync(deliver_files(*f.db, f.runner, api, job, "files"));
   CHECK(r1.status().kind() == ErrorKind::kTransient);
   CHECK(f.ledger()["files:001000000000001/report.csv"].state == store::DeliveryState::kPending);
-  auto r2 = run_sync(deliver_files(*f.db, f.runner, api, job));
+  auto r2 = run_sync(deliver_files(*f.db, f.runner, api, job, "files"));
   REQUIRE(r2.ok());
-  auto r3 = run_sync(deliver_files(*f.db, f.runner, api, job));
+  auto r3 = run_sync(deliver_files(*f.db, f.runner, api, job, "files"));
   REQUIRE(r3.ok());
   CHECK(api.uploads.size() == 1);
   CHECK(*r3 == std::vector<std::string>{"0691"});

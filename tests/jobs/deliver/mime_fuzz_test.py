@@ -39,7 +39,7 @@ def clean_name(b):
     s = " ".join(s.split(" "))
     s = " ".join(w for w in s.split(" ") if w) if s.strip(" ") else ""
     plain = re.fullmatch(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+( [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*", s)
-    limit = 64 if plain and len(s) <= 64 and "=?" not in s else 45
+    limit = 60 if plain and len(s) <= 60 and "=?" not in s else 45
     raw = s.encode("utf-8")
     if len(raw) > limit:
         cut = limit
