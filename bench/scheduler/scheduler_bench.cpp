@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
     auto id = store->add_connection(
         c, [](reportd::store::Connection x) -> reportd::Result<reportd::store::Connection> {
           x.sealed_refresh_token = {1};
-          x.key_id = "k";
+          x.key_id.assign("key0");
           return x;
         });
     if (!id.ok()) return 1;
@@ -134,8 +134,8 @@ int main(int argc, char** argv) {
   }
   std::printf("load (store read + parse + first next_fire + heap): %.2f s for %zu schedules\n",
               since(t), scheduler.core().size());
-  std::printf("peak RSS: %.1f MiB before load, %.1f MiB after\n", rss_before / 1024.0,
-              peak_rss_kib() / 1024.0);
+  std::printf("peak RSS: %.1f MiB before load, %.1f MiB after\n", static_cast<double>(rss_before) / 1024.0,
+              static_cast<double>(peak_rss_kib()) / 1024.0);
 
   // next_fire() throughput over a mix of expressions and DST zones.
   std::vector<reportd::jobs::CronExpr> exprs;
