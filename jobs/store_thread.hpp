@@ -29,6 +29,11 @@ class StoreThread {
   StoreThread(const StoreThread&) = delete;
   StoreThread& operator=(const StoreThread&) = delete;
 
+  // The store thread's executor and the store, for helpers that post their
+  // own work there (deliver::ExecutorStoreRunner).
+  boost::asio::any_io_executor executor() { return pool_.get_executor(); }
+  store::Store& store() { return store_; }
+
   // Runs fn(store) on the store thread and returns what it returns. An
   // exception from fn (a bug) is rethrown in the awaiting coroutine.
   template <class F>

@@ -1,0 +1,81 @@
+#include "jobs/org_clients.hpp"
+
+#include <sodium.h>
+
+namespace reportd::jobs {
+namespace {
+
+namespace asio = boost::asio;
+
+// Unseals the connection's current refresh token. The copy handed to the
+// client is zeroed by the client after the token request.
+asio::awaitable<Result<std::string>> load_token(StoreThread* store, const crypto::Vault* vault,
+                                                std::int64_t connection_id) {
+  co_return co_await store->run([vault, connection_id](store::Store& s) -> Result<std::string> {
+    auto c = s.get_connection(connection_id);
+    if (!c.ok()) return std::move(c).status();
+    auto plain = vault->open(c->sealed_refresh_token, {c->id, c->org_id});
+    if (!plain.ok()) {
+      return std::move(plain).status().with_context("connection " + c->name + ": refresh token");
+    }
+    return std::string(plain->view());
+  });
+}
+
+// Seals and stores a refresh token that Salesforce rotated, before the
+// client uses what came with it.
+asio::awaitable<Status> store_token(StoreThread* store, const crypto::Vault* vault,
+                                    std::int64_t connection_id, std::string token) {
+  Status st = co_await store->run([vault, connection_id, &token](store::Store& s) -> Status {
+    auto c = s.get_connection(connection_id);
+    if (!c.ok()) return std::move(c).status();
+    crypto::Binding b{c->id, c->org_id};
+    auto sealed = vault->seal(std::span(reinterpret_cast<const std::uint8_t*>(token.data()),
+                                        token.size()),
+                              b);
+    return s.update_connection_secrets(c->id, sealed, c->sealed_client_secret,
+                                       vault->keys().primary().id);
+  });
+  sodium_memzero(token.data(), token.size());
+  co_return st;
+}
+
+}  // namespace
+
+OrgClients::OrgClients(asio::any_io_executor executor, StoreThread& store,
+                       const crypto::Vault& vault, OrgClientOptions options)
+    : executor_(std::move(executor)), store_(store), vault_(vault), options_(std::move(options)) {}
+
+Result<salesforce::Api*> OrgClients::api_for(const store::Connection& c) {
+  if (auto it = clients_.find(c.id); it != clients_.end()) return it->second.get();
+
+  salesforce::RefreshTokenCredential cred;
+  cred.client_id = c.client_id;
+  if (!c.sealed_client_secret.empty()) {
+    auto secret = vault_.open(c.sealed_client_secret, {c.id, c.org_id});
+    if (!secret.ok()) {
+      return std::move(secret).status().with_context("connection " + c.name + ": client secret");
+    }
+    cred.client_secret = std::string(secret->view());
+  }
+  StoreThread* store = &store_;
+  const crypto::Vault* vault = &vault_;
+  std::int64_t id = c.id;
+  cred.load_refresh_token = [store, vault, id] { return load_token(store, vault, id); };
+  cred.store_refresh_token = [store, vault, id](std::string token) {
+    return store_token(store, vault, id, std::move(token));
+  };
+
+  salesforce::ClientOptions o;
+  o.login_url = c.login_url;
+  o.api_version = options_.api_version;
+  o.transport.ca_file = options_.ca_file;
+  o.transport.request_timeout = options_.request_timeout;
+  auto client = salesforce::Client::create(executor_, std::move(o), std::move(cred));
+  if (!client.ok()) return std::move(client).status().with_context("connection " + c.name);
+  salesforce::Api* api = client->get();
+  clients_.emplace(c.id, std::move(client).value());
+  return api;
+}
+
+}  // namespace reportd::jobs

@@ -1,0 +1,71 @@
+#include "jobs/run_outputs.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace reportd::jobs {
+
+std::string file_base_name(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) != 0) {
+      out += static_cast<char>(std::tolower(u));
+    } else if (!out.empty() && out.back() != '-') {
+      out += '-';
+    }
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out.empty() ? "report" : out.substr(0, 60);
+}
+
+RunOutputs::RunOutputs(std::unique_ptr<render::Scratch> scratch, std::size_t preview_rows,
+                       const date::time_zone* zone)
+    : scratch_(std::move(scratch)), summary_(preview_rows, zone) {}
+
+Result<std::unique_ptr<RunOutputs>> RunOutputs::create(const store::Schedule& s,
+                                                       const date::time_zone* zone,
+                                                       const OutputOptions& options) {
+  auto scratch = render::Scratch::open(options.scratch);
+  if (!scratch.ok()) return std::move(scratch).status();
+  auto has = [&](std::string_view f) {
+    return std::find(s.formats.begin(), s.formats.end(), f) != s.formats.end();
+  };
+  std::unique_ptr<RunOutputs> out(new RunOutputs(std::move(scratch).value(),
+                                                 has("html") ? options.preview_rows : 0, zone));
+  std::string base = file_base_name(s.name);
+  std::vector<table::RowSink*> sinks{&out->summary_};
+  if (has("csv")) {
+    render::CsvOptions o;
+    o.tz = zone;
+    o.base_name = base;
+    out->csv_ = std::make_unique<render::CsvRenderer>(*out->scratch_, o);
+    sinks.push_back(out->csv_.get());
+  }
+  if (has("xlsx")) {
+    render::XlsxOptions o;
+    o.tz = zone;
+    o.filename = base + ".xlsx";
+    out->xlsx_ = std::make_unique<render::XlsxRenderer>(*out->scratch_, o);
+    sinks.push_back(out->xlsx_.get());
+  }
+  out->tee_ = table::TeeSink(std::move(sinks));
+  return out;
+}
+
+Status RunOutputs::finish() {
+  if (xlsx_) return xlsx_->finish();
+  return {};
+}
+
+Result<std::vector<deliver::OutputRef>> RunOutputs::refs() {
+  std::vector<deliver::OutputRef> out;
+  for (const auto& f : scratch_->outputs()) {
+    auto bytes = f->view();
+    if (!bytes.ok()) return std::move(bytes).status();
+    out.push_back({f->filename(), f->content_type(), *bytes});
+  }
+  return out;
+}
+
+}  // namespace reportd::jobs

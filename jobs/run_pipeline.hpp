@@ -1,0 +1,89 @@
+#pragma once
+// RunPipeline: carries one claimed occurrence through DESIGN.md §1 and §4.4:
+// token -> source -> renderers -> condition -> deliveries -> dispose, with
+// transient errors retried (exponential backoff, jitter) inside the run's
+// deadline. Every state change is committed through the store thread before
+// the next side effect, so a run killed at any point runs again after a
+// restart and skips what the delivery ledger shows as sent. Each run is one
+// coroutine on the event loop, spawned with a completion handler that records
+// a crash as a failed run; never detached.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "jobs/api_provider.hpp"
+#include "jobs/clock.hpp"
+#include "jobs/deliver/mail_transport.hpp"
+#include "jobs/deliver/mime.hpp"
+#include "jobs/deliver/store_runner.hpp"
+#include "jobs/run_outputs.hpp"
+#include "jobs/scheduler.hpp"
+#include "jobs/store_thread.hpp"
+
+namespace reportd::jobs {
+
+struct PipelineOptions {
+  std::chrono::seconds run_deadline{30 * 60};
+  std::chrono::milliseconds retry_initial{2000};  // first backoff; doubles, with jitter
+  std::chrono::milliseconds retry_max{60'000};
+  int api_budget_percent = 90;  // skip a run while the org's API usage is above this
+  OutputOptions outputs;
+  deliver::Address from;  // From of report emails
+};
+
+// What a finished run looked like, for the caller (CLI `run --now`, tests).
+struct RunOutcome {
+  store::RunState state = store::RunState::kFailed;
+  std::string reason;
+  std::int64_t rows = 0;
+};
+
+// Called after a run reaches a final state, with the schedule and the run.
+using RunFinished = std::function<void(std::int64_t schedule_id, const store::Run& run)>;
+
+class RunPipeline final : public Launcher {
+ public:
+  // `mail` may be null: runs with recipients then fail with a clear reason.
+  RunPipeline(boost::asio::any_io_executor executor, StoreThread& store, ApiProvider& apis,
+              deliver::MailTransport* mail, Clock& clock, PipelineOptions options);
+
+  // Launcher: spawns the run; `on_finished` hears of it when it ends.
+  void launch(const Launch& launch) override;
+  void set_on_finished(RunFinished f) { on_finished_ = std::move(f); }
+
+  // Runs a claimed run to a final state and returns how it ended. Used by
+  // launch(), by crash recovery and by `reportd run NAME --now`.
+  boost::asio::awaitable<RunOutcome> execute(std::int64_t run_id);
+  // Spawns execute() like launch() does, for an already-claimed run id.
+  void spawn(std::int64_t schedule_id, std::int64_t run_id);
+
+  std::size_t active() const { return active_; }
+
+ private:
+  struct Context;
+  boost::asio::awaitable<Status> fetch(Context& ctx);
+  boost::asio::awaitable<Status> deliver(Context& ctx);
+  boost::asio::awaitable<bool> backoff(Context& ctx, int attempt, const Status& why);
+  boost::asio::awaitable<Status> save(store::Run run);
+  std::int64_t now_ms();
+
+  boost::asio::any_io_executor executor_;
+  StoreThread& store_;
+  ApiProvider& apis_;
+  deliver::MailTransport* mail_;
+  Clock& clock_;
+  PipelineOptions options_;
+  RunFinished on_finished_;
+  std::size_t active_ = 0;
+  std::minstd_rand jitter_{std::random_device{}()};
+};
+
+}  // namespace reportd::jobs
