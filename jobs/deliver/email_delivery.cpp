@@ -184,7 +184,8 @@ asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, StoreRun
       d.state = e.code() == "smtp-unknown-outcome" ? store::DeliveryState::kSending
                 : e.kind() == ErrorKind::kTransient ? store::DeliveryState::kPending
                                                     : store::DeliveryState::kFailed;
-      if (e.kind() == ErrorKind::kAuth || e.kind() == ErrorKind::kInvalidArgument ||
+      // kLimit: the relay's SIZE is below smtp.max_message_bytes; lower the setting.
+      if (e.kind() == ErrorKind::kAuth || e.kind() == ErrorKind::kInvalidArgument || e.kind() == ErrorKind::kLimit ||
           e.code() == "smtp-tls" || e.code() == "smtp-no-starttls" || e.code() == "smtp-tls-required") {
         // The relay, not the recipient, is at fault: leave the row retryable and stop.
         d.state = store::DeliveryState::kPending;

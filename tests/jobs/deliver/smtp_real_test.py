@@ -147,6 +147,20 @@ class RealServer(unittest.TestCase):
         self.assertEqual(status_of(out), "STATUS ok", out)
         self.assertEqual(len(self.sink.messages), 1)
 
+    def test_plain_relay_on_loopback_with_tls_none(self):
+        port = free_port()
+        self.controller = Controller(self.sink, hostname="127.0.0.1", port=port)
+        self.controller.start()
+        out = run_driver("send", "--host", "127.0.0.1", "--port", port, "--tls", "none", "--rows", 5,
+                         "--to", "alice@example.org")
+        self.assertEqual(status_of(out), "STATUS ok", out)
+        self.assertEqual(len(self.sink.messages), 1)
+
+    def test_tls_none_to_a_remote_host_is_refused(self):
+        out = run_driver("send", "--host", "smtp.example.com", "--port", 25, "--tls", "none", "--rows", 1,
+                         "--to", "alice@example.org")
+        self.assertIn("loopback", status_of(out))
+
     def test_wrong_password_is_an_auth_error(self):
         port = self.start()
         with open(self.pwfile, "w") as f:

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
+
 #include "jobs/render/sample_table.hpp"
 
 namespace reportd::render {
@@ -35,6 +37,19 @@ TEST_CASE("xlsx: no table still gives a valid workbook") {
   XlsxRenderer r(**s, {});
   REQUIRE(r.finish().ok());
   CHECK((*s)->outputs().at(0)->size() > 0);
+}
+
+TEST_CASE("xlsx: a text over Excel's cell limit is cut visibly and counted, not dropped") {
+  auto s = Scratch::open({});
+  REQUIRE(s.ok());
+  XlsxRenderer r(**s, {});
+  REQUIRE(r.begin({"T", {{"a", "A", table::CellType::kString}}}).ok());
+  std::string big(40000, 'y');
+  std::array<table::Cell, 1> row{table::Cell::string(big)};
+  REQUIRE(r.row(row).ok());
+  REQUIRE(r.end({1, false}).ok());
+  REQUIRE(r.finish().ok());
+  CHECK(r.cut_cells() == 1);
 }
 
 }  // namespace
