@@ -48,7 +48,9 @@ class Sim:
         self.stop()
 
     def stop(self):
-        """SIGTERM, wait, and return the exit code; removes the state dir."""
+        """SIGTERM, wait, and return the exit code; removes the state dir.
+
+        Raises when a sanitizer reported anything on the simulator's stderr."""
         try:
             if self.proc.poll() is None:
                 self.proc.send_signal(signal.SIGTERM)
@@ -57,6 +59,12 @@ class Sim:
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
                     raise
+            with open(self.stderr_path, errors="replace") as f:
+                err = f.read()
+            for needle in ("ERROR: AddressSanitizer", "WARNING: ThreadSanitizer", "runtime error:",
+                           "ERROR: LeakSanitizer"):
+                if needle in err:
+                    raise AssertionError("reportd-sfsim sanitizer report:\n" + err[-4000:])
             return self.proc.returncode
         finally:
             self.proc.stdout.close()
