@@ -184,3 +184,19 @@ TEST_CASE("faults: INVALID_QUERY_LOCATOR fails the query with that code") {
   CHECK(s.kind() == ErrorKind::kTransient);  // re-running the query from the start can work
   CHECK(s.message().find("/query/") != std::string::npos);
 }
+
+TEST_CASE("faults: Bulk API 2.0 survives session expiry between poll and results") {
+  auto sim = SimProcess::start({"--rows-contact", "3000", "--session-expires-after", "2"});
+  if (!sim) return;
+  asio::io_context io;
+  TokenStore store;
+  ClientOptions options;
+  options.bulk_poll_initial = std::chrono::milliseconds(20);
+  options.bulk_max_records = 1000;
+  auto client = make_client(io, *sim, store, options);
+  CountingSink sink;
+  Status s = run(io, client->bulk_query("SELECT Id, Name FROM Contact", sink));
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  CHECK(sink.rows == 3000);
+  CHECK(client->session().token_requests() >= 2);
+}

@@ -141,7 +141,10 @@ TEST_CASE("flows: every report the org lists runs into a table with labelled col
     // cap must show as truncation, never silently.
     if (sink.rows.size() >= 2000) CHECK(sink.footer.truncated);
     MESSAGE(id << ": " << sink.header.name << ", " << sink.header.columns.size() << " columns, "
-               << sink.rows.size() << " rows, truncated=" << sink.footer.truncated);
+               << sink.rows.size() << " rows, truncated=" << sink.footer.truncated
+               << "; first columns: " << sink.header.columns[0].label << " | "
+               << sink.header.columns[1].label << "; first row: "
+               << (sink.rows.empty() ? std::string() : sink.rows[0][0] + " | " + sink.rows[0][1]));
   }
   CHECK(formats_seen >= 3);
 }

@@ -82,7 +82,7 @@ TEST_CASE("client: TLS peer verification cannot be skipped: an untrusted CA fail
   asio::io_context io;
   TokenStore store;
   ClientOptions options;
-  options.transport.ca_file = "/etc/ssl/certs/ca-certificates.crt";  // not the sim's CA
+  options.transport.ca_file = sim->state_dir + "/jwt_cert.pem";  // a valid cert, not the sim's CA
   auto client = make_client(io, *sim, store, options);
   CountingSink sink;
   Status s = run(io, client->query("SELECT Id FROM Account", false, sink));
@@ -163,4 +163,32 @@ TEST_CASE("client: PATCH a record and upload a ContentVersion linked to it") {
   } else {
     MESSAGE("ContentDocumentLink query not supported by the simulator: " << s.message());
   }
+}
+
+TEST_CASE("client: responses are gzip-compressed on the wire and inflated") {
+  auto sim = SimProcess::start({"--rows-account", "50"});
+  if (!sim) return;
+  asio::io_context io;
+  TokenStore store;
+  auto client = make_client(io, *sim, store);
+  Result<HttpResponse> r = run(io, client->call("GET", client->data_path() +
+                                                           "/query?q=SELECT+Id+FROM+Account"));
+  REQUIRE(r.ok());
+  CHECK(r.value().header("Content-Encoding") == "gzip");
+  CHECK(r.value().body.rfind("{", 0) == 0);
+}
+
+TEST_CASE("client: a response larger than the bound fails with a limit error") {
+  auto sim = SimProcess::start({"--rows-account", "5000"});
+  if (!sim) return;
+  asio::io_context io;
+  TokenStore store;
+  ClientOptions options;
+  options.transport.max_response_bytes = 100'000;
+  auto client = make_client(io, *sim, store, options);
+  CountingSink sink;
+  Status s = run(io, client->query("SELECT Id, Name, Description FROM Account", false, sink));
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.kind() == ErrorKind::kLimit);
+  CHECK(s.code() == "too-large");
 }
