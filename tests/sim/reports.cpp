@@ -6,6 +6,7 @@
 #include "http_util.hpp"
 #include "ids.hpp"
 #include "report_format.hpp"
+#include "reports.hpp"
 #include "sim.hpp"
 
 namespace reportd::sim {
@@ -290,7 +291,15 @@ const ReportDef* find_report(const std::string& id) {
 
 }  // namespace
 
+std::optional<std::string> run_report(const Dataset& data, const std::string& id, bool details,
+                                      const std::string& version) {
+  const ReportDef* def = find_report(id);
+  if (def == nullptr) return std::nullopt;
+  return Runner(data, *def, details, version).run();
+}
+
 void Sim::install_reports(httplib::Server& svr) {
+  install_report_instances(svr);
   const std::string v = R"(/services/data/v(\d+\.\d+)/analytics/reports)";
   api(svr, "GET", v + "/?", "reports.list",
       [](const httplib::Request& req, httplib::Response& res, const Caller& c) {

@@ -53,6 +53,12 @@ struct BulkJob {
   int polls = 0;
 };
 
+struct ReportInstance {
+  std::string id, report_id, owner_id, requested, completed;
+  std::string status = "New";  // New -> Running -> Success, one step per fetch
+  bool details = false;
+};
+
 class Sim {
  public:
   Sim(const Options& opts, const TlsMaterial& tls, OrgInfo org, Dataset& data);
@@ -94,6 +100,8 @@ class Sim {
   void install_sobjects(httplib::Server& svr);
   // reports.cpp
   void install_reports(httplib::Server& svr);
+  // report_instances.cpp
+  void install_report_instances(httplib::Server& svr);
   // bulk.cpp
   void install_bulk(httplib::Server& svr);
   // hooks.cpp
@@ -116,6 +124,7 @@ class Sim {
   std::map<std::string, AuthCode> codes_;
   std::map<std::string, Cursor> cursors_;
   std::map<std::string, BulkJob> jobs_;
+  std::map<std::string, ReportInstance> report_instances_;
   std::map<std::string, std::uint64_t> stats_;
   struct LoggedRequest {
     std::string method, path;

@@ -73,6 +73,20 @@ class ReportsTest(unittest.TestCase):
         self.assertIn("T!0", m["factMap"])
         self.assertEqual(m["factMap"]["T!T"]["aggregates"][1]["value"], 2500)
 
+    def test_async_instance(self):
+        rid = self.sim.org["report_matrix"]
+        base = V + "/analytics/reports/%s/instances" % rid
+        status, _, inst = self.sim.request("POST", base + "?includeDetails=true")
+        self.assertEqual((status, inst["status"], inst["completionDate"]), (200, "New", None))
+        first = self.sim.get(base + "/" + inst["id"])[2]
+        self.assertEqual(first["attributes"]["status"], "Running")
+        self.assertNotIn("factMap", first)
+        done = self.sim.get(base + "/" + inst["id"])[2]
+        self.assertEqual((done["attributes"]["status"], done["attributes"]["type"]), ("Success", "ReportInstance"))
+        self.assertEqual(done["reportMetadata"]["reportFormat"], "MATRIX")
+        self.assertIn("rows", done["factMap"]["0!0"])
+        self.assertEqual([i["id"] for i in self.sim.get(base)[2]], [inst["id"]])
+
     def test_without_details_and_unknown(self):
         r = self.run_report("report_summary", details=False)
         self.assertFalse(r["hasDetailRows"])
