@@ -1,137 +1,210 @@
-// reportd serve
+// reportd serve: the daemon. Wires the runtime, the scheduler and signals
+// together on one io_context (DESIGN.md §5).
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <csignal>
 #include <ostream>
 
 #include "daemon/commands.hpp"
 #include "daemon/log.hpp"
+#include "daemon/runtime.hpp"
 #include "daemon/serve.hpp"
 #include "daemon/time_text.hpp"
+#include "jobs/schedule_reload.hpp"
+#include "jobs/scheduler.hpp"
 
 namespace asio = boost::asio;
 
 namespace reportd::daemon {
 namespace {
 
-// Runs blocking store calls on the store thread, never on the event loop.
-class StoreThread {
- public:
-  explicit StoreThread(store::Store& store) : store_(store) {}
-  ~StoreThread() { pool_.join(); }
-
-  template <class F>
-  asio::awaitable<Status> run(F f) {
-    auto home = co_await asio::this_coro::executor;
-    co_await asio::post(pool_.get_executor(), asio::use_awaitable);
-    Status st = f(store_);
-    co_await asio::post(home, asio::use_awaitable);
-    co_return st;
-  }
-
- private:
-  store::Store& store_;
-  asio::thread_pool pool_{1};
-};
-
-asio::awaitable<void> heartbeat(StoreThread& st, store::DaemonState state) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  for (;;) {
-    state.heartbeat_at_ms = now_ms();
-    Status s = co_await st.run([&](store::Store& db) { return db.put_daemon_state(state); });
-    if (!s.ok()) log::warning("heartbeat.failed", {{"error", s.message()}});
-    timer.expires_after(std::chrono::milliseconds(kHeartbeatMs));
-    co_await timer.async_wait(asio::use_awaitable);
-  }
-}
+constexpr auto kDrainBound = std::chrono::seconds(60);
 
 void rethrow(std::exception_ptr e) {
   if (e) std::rethrow_exception(e);
 }
 
+class Daemon {
+ public:
+  Daemon(Context& ctx, Config config, const crypto::KeyRing& keys, store::Store& store)
+      : ctx_(ctx),
+        config_(std::move(config)),
+        runtime_(io_, config_, keys, store),
+        scheduler_(io_.get_executor(), runtime_.clock, runtime_.store_thread, runtime_.pipeline,
+                   scheduler_options(config_)),
+        reload_(scheduler_, runtime_.store_thread),
+        signals_(io_, SIGINT, SIGTERM, SIGHUP) {
+    runtime_.pipeline.set_on_finished([this](std::int64_t schedule_id, const store::Run& run) {
+      scheduler_.run_finished(schedule_id);
+      log::write(run.state == store::RunState::kFailed ? log::Priority::kErr : log::Priority::kInfo,
+                 "run.done", {{"schedule", schedule_id},
+                              {"state", std::string(store::to_string(run.state))},
+                              {"rows", run.rows},
+                              {"reason", run.reason}});
+    });
+  }
+
+  int run() {
+    asio::co_spawn(io_, start(), rethrow);
+    wait_signal();
+    io_.run();
+    return 0;
+  }
+
+ private:
+  static jobs::SchedulerOptions scheduler_options(const Config& c) {
+    jobs::SchedulerOptions o;
+    o.global_limit = static_cast<int>(c.max_concurrent_runs);
+    o.per_org_limit = static_cast<int>(c.max_runs_per_org);
+    return o;
+  }
+
+  asio::awaitable<void> start() {
+    Status loaded = co_await scheduler_.load();
+    if (!loaded.ok()) throw std::runtime_error(loaded.message());
+    for (const Status& e : scheduler_.load_errors()) {
+      log::warning("schedule.invalid", {{"error", e.message()}});
+    }
+    (void)co_await reload_.prime();
+    // Crash recovery: runs that a kill interrupted run again; the delivery
+    // ledger keeps them from repeating what was already sent.
+    auto unfinished = co_await runtime_.store_thread.run(
+        [](store::Store& s) { return s.unfinished_runs(); });
+    if (unfinished.ok()) {
+      for (const store::Run& r : *unfinished) {
+        log::notice("run.recover", {{"run", r.id}, {"schedule", r.schedule_id},
+                                    {"state", std::string(store::to_string(r.state))}});
+        runtime_.pipeline.spawn(r.schedule_id, r.id);
+      }
+    }
+    asio::co_spawn(io_, scheduler_.run(), rethrow);
+    asio::co_spawn(io_, heartbeat(), rethrow);
+    state_.status = "running";
+    sd_notify(0, "READY=1\nSTATUS=running");
+    log::info("serve.ready", {{"schedules", static_cast<long>(scheduler_.core().size())}});
+  }
+
+  asio::awaitable<void> heartbeat() {
+    asio::steady_timer timer(io_);
+    std::int64_t seen_version = -1;
+    while (!stopping_) {
+      state_.heartbeat_at_ms = now_ms();
+      store::DaemonState s = state_;
+      auto version = co_await runtime_.store_thread.run([s](store::Store& db) -> Result<std::int64_t> {
+        if (Status st = db.put_daemon_state(s); !st.ok()) return st;
+        return db.data_version();
+      });
+      if (!version.ok()) {
+        log::warning("heartbeat.failed", {{"error", version.status().message()}});
+      } else if (seen_version >= 0 && *version != seen_version) {
+        // The CLI changed something: bring the scheduler up to date.
+        auto r = co_await reload_.reload();
+        if (r.ok() && (r->added || r->changed || r->removed)) {
+          log::info("schedules.reload", {{"count", r->added + r->changed + r->removed}});
+        }
+        if (r.ok()) {
+          for (const Status& e : r->errors) log::warning("schedule.invalid", {{"error", e.message()}});
+        }
+      }
+      if (version.ok()) seen_version = *version;
+      timer.expires_after(std::chrono::milliseconds(kHeartbeatMs));
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+
+  void wait_signal() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        reload_config();
+        wait_signal();
+        return;
+      }
+      stop(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    });
+  }
+
+  void reload_config() {
+    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+               static_cast<unsigned long long>(
+                   std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count()));
+    // A bad new config keeps the old one and says why (DESIGN.md §5).
+    Result<Config> next = ctx_.load_config();
+    if (next.ok()) {
+      config_ = std::move(next).value();
+      runtime_.apply(config_);
+      log::notice("serve.reload", {{"config", config_.path.empty() ? "defaults" : config_.path}});
+      sd_notify(0, "READY=1\nSTATUS=running; config reloaded");
+    } else {
+      log::err("serve.reload_failed",
+               {{"error", next.status().message()}, {"state", "kept the previous config"}});
+      sd_notifyf(0, "READY=1\nSTATUS=reload failed, kept the previous config: %s",
+                 next.status().message().c_str());
+    }
+  }
+
+  void stop(const char* why) {
+    if (stopping_) return;
+    stopping_ = true;
+    sd_notify(0, "STOPPING=1");
+    log::notice("serve.stop", {{"signal", why},
+                               {"count", static_cast<long>(runtime_.pipeline.active())}});
+    scheduler_.stop();
+    asio::co_spawn(io_, drain(), rethrow);
+  }
+
+  // Lets running runs finish, within a bound; what is cut off runs again
+  // after the next start (crash recovery).
+  asio::awaitable<void> drain() {
+    asio::steady_timer timer(io_);
+    auto until = std::chrono::steady_clock::now() + kDrainBound;
+    while (runtime_.pipeline.active() > 0 && std::chrono::steady_clock::now() < until) {
+      timer.expires_after(std::chrono::milliseconds(100));
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+    state_.status = "stopped";
+    state_.heartbeat_at_ms = now_ms();
+    store::DaemonState s = state_;
+    (void)co_await runtime_.store_thread.run([s](store::Store& db) { return db.put_daemon_state(s); });
+    io_.stop();
+  }
+
+  Context& ctx_;
+  asio::io_context io_;
+  Config config_;
+  Runtime runtime_;
+  jobs::Scheduler scheduler_;
+  jobs::ScheduleReload reload_;
+  asio::signal_set signals_;
+  store::DaemonState state_{::getpid(), now_ms(), 0, REPORTD_VERSION, "starting"};
+  bool stopping_ = false;
+};
+
 }  // namespace
 
 int cmd_serve(Context& ctx) {
-  Result<Config> loaded_config = ctx.load_config();
-  if (!loaded_config.ok()) {
-    return ctx.fail(std::move(loaded_config).status().with_context("cannot start"));
-  }
-  Config config = std::move(loaded_config).value();
+  Result<Config> config = ctx.load_config();
+  if (!config.ok()) return ctx.fail(std::move(config).status().with_context("cannot start"));
   Result<crypto::KeyRing> keys = ctx.load_keys();
-  if (!keys.ok()) {
-    return ctx.fail(std::move(keys).status().with_context("cannot start"));
-  }
+  if (!keys.ok()) return ctx.fail(std::move(keys).status().with_context("cannot start"));
   auto opened = ctx.open_store();
-  if (!opened.ok()) {
-    return ctx.fail(std::move(opened).status().with_context("cannot start"));
-  }
-  store::Store& db = **opened;
-
-  asio::io_context io;
-  StoreThread store_thread(db);
-  store::DaemonState state{::getpid(), now_ms(), 0, REPORTD_VERSION, "running"};
-
-  auto schedules = db.list_schedules();
-  auto conns = db.list_connections();
+  if (!opened.ok()) return ctx.fail(std::move(opened).status().with_context("cannot start"));
   log::info("serve.start", {{"pid", static_cast<long>(::getpid())},
                             {"state_dir", ctx.state_dir()},
                             {"version", REPORTD_VERSION},
                             {"key_id", keys->primary().id},
-                            {"config", config.path.empty() ? "defaults" : config.path},
-                            {"connections", conns.ok() ? static_cast<long>(conns->size()) : -1L},
-                            {"schedules", schedules.ok() ? static_cast<long>(schedules->size()) : -1L}});
-
-  asio::co_spawn(io, heartbeat(store_thread, state), rethrow);
-
-  asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
-  std::function<void(const boost::system::error_code&, int)> on_signal =
-      [&](const boost::system::error_code& ec, int sig) {
-        if (ec) return;
-        if (sig == SIGHUP) {
-          sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-                     static_cast<unsigned long long>(
-                         std::chrono::duration_cast<std::chrono::microseconds>(
-                             std::chrono::steady_clock::now().time_since_epoch())
-                             .count()));
-          // A bad new config keeps the old one and says why (DESIGN.md §5).
-          Result<Config> next = ctx.load_config();
-          if (next.ok()) {
-            config = std::move(next).value();
-            log::notice("serve.reload", {{"config", config.path.empty() ? "defaults" : config.path}});
-            sd_notify(0, "READY=1\nSTATUS=running; config reloaded");
-          } else {
-            log::err("serve.reload_failed", {{"error", next.status().message()},
-                                             {"state", "kept the previous config"}});
-            sd_notifyf(0, "READY=1\nSTATUS=reload failed, kept the previous config: %s",
-                       next.status().message().c_str());
-          }
-          signals.async_wait(on_signal);
-          return;
-        }
-        sd_notify(0, "STOPPING=1");
-        log::notice("serve.stop", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-        io.stop();
-      };
-  signals.async_wait(on_signal);
-
-  sd_notify(0, "READY=1\nSTATUS=running, no schedules due");
-  log::info("serve.ready", {});
-  io.run();
-
-  state.heartbeat_at_ms = now_ms();
-  state.status = "stopped";
-  if (Status s = db.put_daemon_state(state); !s.ok()) {
-    log::warning("serve.stop", {{"error", s.message()}});
-  }
-  return 0;
+                            {"config", config->path.empty() ? "defaults" : config->path}});
+  Daemon daemon(ctx, std::move(config).value(), *keys, **opened);
+  return daemon.run();
 }
 
 }  // namespace reportd::daemon

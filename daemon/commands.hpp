@@ -44,6 +44,7 @@ int cmd_schedules_resume(Context& ctx);
 int cmd_schedules_remove(Context& ctx);
 int cmd_schedules_next(Context& ctx);
 int cmd_runs(Context& ctx);
+int cmd_run(Context& ctx);
 int cmd_runs_show(Context& ctx);
 int cmd_serve(Context& ctx);
 int cmd_version(Context& ctx);

@@ -1,6 +1,7 @@
 #include "jobs/run_pipeline.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -167,7 +168,7 @@ asio::awaitable<RunOutcome> RunPipeline::execute(std::int64_t run_id) {
     ctx.run.error_code = code_of(st);
   } else {
     ctx.run.state = skipped ? RunState::kSkipped : RunState::kSucceeded;
-    if (!skipped && ctx.run.truncated) {
+    if (!skipped && ctx.run.truncated && ctx.run.reason.empty()) {
       ctx.run.reason = "the Reports API returned only the first 2,000 rows (flagged in the email)";
     }
   }
@@ -241,7 +242,26 @@ asio::awaitable<Status> RunPipeline::fetch(Context& ctx) {
   }
 }
 
+Status RunPipeline::write_dry_run(Context& ctx) {
+  auto refs = ctx.outputs->refs();
+  if (!refs.ok()) return refs.status();
+  for (const deliver::OutputRef& r : *refs) {
+    std::string path = options_.dry_run_dir + "/" + r.filename;
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (f == nullptr) {
+      return Status::error(ErrorKind::kIo, "dry run: cannot write " + path);
+    }
+    bool ok = std::fwrite(r.bytes.data(), 1, r.bytes.size(), f) == r.bytes.size();
+    ok = std::fclose(f) == 0 && ok;
+    if (!ok) return Status::error(ErrorKind::kIo, "dry run: cannot write " + path);
+  }
+  ctx.run.reason = "dry run: " + std::to_string(refs->size()) + " file(s) written to " +
+                   options_.dry_run_dir + "; nothing delivered";
+  return {};
+}
+
 asio::awaitable<Status> RunPipeline::deliver(Context& ctx) {
+  if (!options_.dry_run_dir.empty()) co_return write_dry_run(ctx);
   auto refs = ctx.outputs->refs();
   if (!refs.ok()) co_return refs.status();
   deliver::ExecutorStoreRunner runner(store_.executor());

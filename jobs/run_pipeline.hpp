@@ -37,6 +37,9 @@ struct PipelineOptions {
   int api_budget_percent = 90;  // skip a run while the org's API usage is above this
   OutputOptions outputs;
   deliver::Address from;  // From of report emails
+  // Dry run (`reportd run NAME --now --dry-run --out DIR`): write the outputs
+  // into this directory, which the operator chose, instead of delivering.
+  std::string dry_run_dir;
 };
 
 // What a finished run looked like, for the caller (CLI `run --now`, tests).
@@ -58,6 +61,8 @@ class RunPipeline final : public Launcher {
   // Launcher: spawns the run; `on_finished` hears of it when it ends.
   void launch(const Launch& launch) override;
   void set_on_finished(RunFinished f) { on_finished_ = std::move(f); }
+  // Replaces the mail transport (SIGHUP with a new [smtp] table); may be null.
+  void set_mail(deliver::MailTransport* mail) { mail_ = mail; }
 
   // Runs a claimed run to a final state and returns how it ended. Used by
   // launch(), by crash recovery and by `reportd run NAME --now`.
@@ -71,6 +76,7 @@ class RunPipeline final : public Launcher {
   struct Context;
   boost::asio::awaitable<Status> fetch(Context& ctx);
   boost::asio::awaitable<Status> deliver(Context& ctx);
+  Status write_dry_run(Context& ctx);
   boost::asio::awaitable<bool> backoff(Context& ctx, int attempt, const Status& why);
   boost::asio::awaitable<Status> save(store::Run run);
   std::int64_t now_ms();

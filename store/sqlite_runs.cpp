@@ -151,6 +151,13 @@ Result<std::vector<Delivery>> SqliteStore::list_deliveries(std::int64_t run_id) 
   return out;
 }
 
+Result<std::int64_t> SqliteStore::data_version() {
+  Stmt q(db_, "PRAGMA data_version");
+  if (q.step()) return q.int64(0);
+  if (Status st = q.status("read data version"); !st.ok()) return st;
+  return std::int64_t{0};
+}
+
 Status SqliteStore::put_daemon_state(const DaemonState& s) {
   Stmt q(db_,
          "INSERT INTO daemon_state (id, pid, started_at_ms, heartbeat_at_ms, version, status) "

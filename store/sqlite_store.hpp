@@ -57,6 +57,7 @@ class SqliteStore final : public Store {
   Status update_delivery(const Delivery& d) override;
   Result<std::vector<Delivery>> list_deliveries(std::int64_t run_id) override;
 
+  Result<std::int64_t> data_version() override;
   Status put_daemon_state(const DaemonState& s) override;
   Result<std::optional<DaemonState>> get_daemon_state() override;
 

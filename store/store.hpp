@@ -82,6 +82,10 @@ class Store {
   virtual Status update_delivery(const Delivery& d) = 0;  // by id, durably
   virtual Result<std::vector<Delivery>> list_deliveries(std::int64_t run_id) = 0;
 
+  // A number that changes whenever another process (the CLI) commits, so the
+  // daemon notices schedule changes without re-reading everything.
+  virtual Result<std::int64_t> data_version() = 0;
+
   // --- daemon state
   virtual Status put_daemon_state(const DaemonState& s) = 0;
   virtual Result<std::optional<DaemonState>> get_daemon_state() = 0;
