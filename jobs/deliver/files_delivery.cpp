@@ -6,6 +6,16 @@ namespace reportd::deliver {
 
 namespace asio = boost::asio;
 
+Result<std::vector<OutputRef>> output_refs(render::Scratch& scratch) {
+  std::vector<OutputRef> refs;
+  for (const auto& f : scratch.outputs()) {
+    auto v = f->view();
+    if (!v.ok()) return v.status();
+    refs.push_back(OutputRef{f->filename(), f->content_type(), *v});
+  }
+  return refs;
+}
+
 asio::awaitable<Result<std::vector<std::string>>> deliver_files(store::Store& store, StoreRunner& runner,
                                                                 salesforce::Api& api, FilesJob job,
                                                                 std::string channel) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "jobs/deliver/store_runner.hpp"
+#include "jobs/render/scratch.hpp"
 #include "salesforce_client/api.hpp"
 #include "store/store.hpp"
 
@@ -23,6 +24,10 @@ struct OutputRef {
   std::string content_type;
   std::string_view bytes;
 };
+
+// Views of every output in `scratch`, for EmailJob/FilesJob. Valid until the
+// scratch is disposed or written again.
+Result<std::vector<OutputRef>> output_refs(render::Scratch& scratch);
 
 struct FilesJob {
   std::int64_t run_id = 0;

@@ -101,8 +101,9 @@ struct Fixture {
     j.now_ms = 1700000000000;
     j.summary.schedule_name = "Pipeline";
     j.tables = &summary;
-    const auto& f = scratch->outputs().at(0);
-    j.outputs.push_back({f->filename(), f->content_type(), *f->view()});
+    auto refs = output_refs(*scratch);
+    REQUIRE(refs.ok());
+    j.outputs = *refs;
     return j;
   }
 
