@@ -97,10 +97,11 @@ class Daemon {
     while (!stopping_) {
       state_.heartbeat_at_ms = now_ms();
       store::DaemonState s = state_;
-      auto version = co_await runtime_.store_thread.run([s](store::Store& db) -> Result<std::int64_t> {
+      auto beat = [s](store::Store& db) -> Result<std::int64_t> {
         if (Status st = db.put_daemon_state(s); !st.ok()) return st;
         return db.data_version();
-      });
+      };
+      auto version = co_await runtime_.store_thread.run(std::move(beat));
       if (!version.ok()) {
         log::warning("heartbeat.failed", {{"error", version.status().message()}});
       } else if (seen_version >= 0 && *version != seen_version) {
@@ -174,7 +175,8 @@ class Daemon {
     state_.status = "stopped";
     state_.heartbeat_at_ms = now_ms();
     store::DaemonState s = state_;
-    (void)co_await runtime_.store_thread.run([s](store::Store& db) { return db.put_daemon_state(s); });
+    auto put = [s](store::Store& db) { return db.put_daemon_state(s); };
+    (void)co_await runtime_.store_thread.run(std::move(put));
     io_.stop();
   }
 

@@ -11,7 +11,7 @@ namespace asio = boost::asio;
 // client is zeroed by the client after the token request.
 asio::awaitable<Result<std::string>> load_token(StoreThread* store, const crypto::Vault* vault,
                                                 std::int64_t connection_id) {
-  co_return co_await store->run([vault, connection_id](store::Store& s) -> Result<std::string> {
+  auto load = [vault, connection_id](store::Store& s) -> Result<std::string> {
     auto c = s.get_connection(connection_id);
     if (!c.ok()) return std::move(c).status();
     auto plain = vault->open(c->sealed_refresh_token, {c->id, c->org_id});
@@ -19,14 +19,15 @@ asio::awaitable<Result<std::string>> load_token(StoreThread* store, const crypto
       return std::move(plain).status().with_context("connection " + c->name + ": refresh token");
     }
     return std::string(plain->view());
-  });
+  };
+  co_return co_await store->run(std::move(load));
 }
 
 // Seals and stores a refresh token that Salesforce rotated, before the
 // client uses what came with it.
 asio::awaitable<Status> store_token(StoreThread* store, const crypto::Vault* vault,
                                     std::int64_t connection_id, std::string token) {
-  Status st = co_await store->run([vault, connection_id, &token](store::Store& s) -> Status {
+  auto save = [vault, connection_id, &token](store::Store& s) -> Status {
     auto c = s.get_connection(connection_id);
     if (!c.ok()) return std::move(c).status();
     crypto::Binding b{c->id, c->org_id};
@@ -35,7 +36,8 @@ asio::awaitable<Status> store_token(StoreThread* store, const crypto::Vault* vau
                               b);
     return s.update_connection_secrets(c->id, sealed, c->sealed_client_secret,
                                        vault->keys().primary().id);
-  });
+  };
+  Status st = co_await store->run(std::move(save));
   sodium_memzero(token.data(), token.size());
   co_return st;
 }

@@ -84,7 +84,10 @@ void RunPipeline::spawn(std::int64_t schedule_id, std::int64_t run_id) {
 }
 
 asio::awaitable<Status> RunPipeline::save(store::Run run) {
-  co_return co_await store_.run([run](store::Store& s) { return s.update_run(run); });
+  // Named, not a temporary: GCC 12 destroys a capturing lambda temporary
+  // inside a co_await expression twice.
+  auto update = [run](store::Store& s) { return s.update_run(run); };
+  co_return co_await store_.run(std::move(update));
 }
 
 asio::awaitable<bool> RunPipeline::backoff(Context& ctx, int attempt, const Status& why) {
@@ -108,7 +111,7 @@ asio::awaitable<RunOutcome> RunPipeline::execute(std::int64_t run_id) {
     store::Schedule schedule;
     store::Connection connection;
   };
-  auto loaded = co_await store_.run([run_id](store::Store& s) -> Result<Loaded> {
+  auto load = [run_id](store::Store& s) -> Result<Loaded> {
     auto run = s.get_run(run_id);
     if (!run.ok()) return std::move(run).status();
     auto sched = s.get_schedule(run->schedule_id);
@@ -116,7 +119,8 @@ asio::awaitable<RunOutcome> RunPipeline::execute(std::int64_t run_id) {
     auto conn = s.get_connection(sched->connection_id);
     if (!conn.ok()) return std::move(conn).status();
     return Loaded{*run, *sched, *conn};
-  });
+  };
+  auto loaded = co_await store_.run(std::move(load));
   if (!loaded.ok()) co_return RunOutcome{RunState::kFailed, loaded.status().message(), 0};
   ctx.run = loaded->run;
   ctx.schedule = loaded->schedule;
@@ -227,9 +231,10 @@ asio::awaitable<Status> RunPipeline::fetch(Context& ctx) {
       // retries in a loop (DESIGN.md §4.4).
       std::int64_t id = c.id;
       std::string reason = st.message();
-      Status marked = co_await store_.run([id, reason](store::Store& s) {
+      auto mark = [id, reason](store::Store& s) {
         return s.set_connection_status(id, "needs-reauth", reason);
-      });
+      };
+      Status marked = co_await store_.run(std::move(mark));
       (void)marked;
       apis_.forget(id);
       co_return st;
