@@ -114,9 +114,9 @@ int cmd_runs_show(Context& ctx) {
   ctx.out << "deliveries:\n";
   for (const auto& d : ds) {
     const auto& obj = d.as_object();
-    ctx.out << "  " << obj.at("channel").as_string() << " " << obj.at("recipient").as_string()
-            << ": " << obj.at("state").as_string();
-    if (!obj.at("error").as_string().empty()) ctx.out << " (" << obj.at("error").as_string() << ")";
+    auto text = [&](const char* k) { return std::string(obj.at(k).as_string()); };
+    ctx.out << "  " << text("channel") << " " << text("recipient") << ": " << text("state");
+    if (!text("error").empty()) ctx.out << " (" << text("error") << ")";
     ctx.out << "\n";
   }
   return 0;

@@ -1,0 +1,65 @@
+"""A local SMTP sink on loopback that stores every message it accepts.
+
+Used by the demo and the end-to-end tests: aiosmtpd (Debian) receives mail
+and writes each message to DIR/NNNN.eml (mode 0600) plus one line per
+recipient to DIR/index.tsv. Runs until SIGTERM.
+
+usage: /usr/bin/python3 smtp_sink.py --dir DIR [--port N] [--port-file FILE]
+"""
+import argparse
+import os
+import signal
+import threading
+
+from aiosmtpd.controller import Controller
+
+
+class Store:
+    def __init__(self, directory):
+        self.dir = directory
+        self.lock = threading.Lock()
+        self.count = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.count += 1
+            name = os.path.join(self.dir, f"{self.count:04d}.eml")
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(envelope.original_content or envelope.content)
+            with open(os.path.join(self.dir, "index.tsv"), "a") as idx:
+                for rcpt in envelope.rcpt_tos:
+                    idx.write(f"{os.path.basename(name)}\t{envelope.mail_from}\t{rcpt}\n")
+        return "250 OK"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    args = ap.parse_args()
+    os.makedirs(args.dir, mode=0o700, exist_ok=True)
+    controller = Controller(Store(args.dir), hostname="127.0.0.1", port=args.port or 8025)
+    if args.port == 0:
+        # Find a free port ourselves: aiosmtpd needs a concrete one.
+        import socket
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        controller.port = s.getsockname()[1]
+        s.close()
+    controller.start()
+    if args.port_file:
+        with open(args.port_file + ".tmp", "w") as f:
+            f.write(str(controller.port))
+        os.rename(args.port_file + ".tmp", args.port_file)
+    print(controller.port, flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    done.wait()
+    controller.stop()
+
+
+if __name__ == "__main__":
+    main()
