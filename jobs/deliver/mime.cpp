@@ -284,8 +284,11 @@ std::string derive_message_id(std::string_view occurrence_key, std::string_view 
                               std::string_view domain) {
   std::string r(recipient);
   std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  std::string key = "reportd-message-id\n" + std::string(occurrence_key) + "\n" + r;
-  return "<" + hex_digest(key).substr(0, 32) + "@" + std::string(domain) + ">";
+  std::string key = "reportd-message-id\n";
+  key.append(occurrence_key).append("\n").append(r);
+  std::string id = "<";
+  id.append(hex_digest(key).substr(0, 32)).append("@").append(domain).append(">");
+  return id;
 }
 
 Result<std::string> build_mime(const MailMessage& m) {
