@@ -33,7 +33,7 @@ const std::string kAlphabet = "0123456789*/-,?LW# @\tJANFEBMARSUNMONFRIlw";
 
 std::string mutate(std::string s, std::mt19937_64& rng) {
   const auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % (n ? n : 1)); };
-  const int edits = 1 + static_cast<int>(rng() % 4);
+  const int edits = rng() % 2 ? 1 : 1 + static_cast<int>(rng() % 4);
   for (int i = 0; i < edits; ++i) {
     switch (rng() % 7) {
       case 0:  // insert a dialect character
@@ -67,6 +67,21 @@ std::string mutate(std::string s, std::mt19937_64& rng) {
     }
   }
   if (s.size() > 200) s.resize(200);
+  return s;
+}
+
+// Field by field from dialect tokens: mostly valid, often in the wrong field.
+std::string assemble(std::mt19937_64& rng) {
+  static const std::vector<std::string> kTokens{
+      "*", "*/5", "*/15", "1-5", "0", "7", "59", "23", "31", "L", "L-3", "15W", "LW", "5L",
+      "1#2", "MON-FRI", "jan", "DEC", "?", "0,30", "10-50/5", "5/10", "SUN", "2-6/2", "0-23"};
+  const int fields = rng() % 8 == 0 ? 6 : 5 + static_cast<int>(rng() % 2);
+  std::string s;
+  for (int i = 0; i < fields; ++i) {
+    if (i) s += ' ';
+    s += kTokens[rng() % kTokens.size()];
+    if (rng() % 4 == 0) s += "," + kTokens[rng() % kTokens.size()];
+  }
   return s;
 }
 
@@ -121,8 +136,9 @@ int main(int argc, char** argv) {
     if (seconds > 0 && n % 256 == 0 &&
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > seconds)
       break;
-    std::string input = kSeeds[static_cast<std::size_t>(rng() % kSeeds.size())];
-    input = mutate(input, rng);
+    std::string input = rng() % 2 ? assemble(rng)
+                                  : kSeeds[static_cast<std::size_t>(rng() % kSeeds.size())];
+    if (rng() % 3) input = mutate(input, rng);
     if (!check(input, rng, zones)) {
       std::cerr << "cron_fuzz: failed at iteration " << n << " (seed " << seed << ")\n";
       return 1;
