@@ -36,10 +36,9 @@ Result<std::unique_ptr<Client>> Client::create(asio::any_io_executor executor,
   if (!login) return std::move(login).status().with_context("salesforce: login_url");
   auto pool = HttpsPool::create(executor, options.transport);
   if (!pool) return std::move(pool).status();
-  return std::unique_ptr<Client>(new Client(std::move(executor), std::move(options),
-                                            std::move(pool.value()),
-                                            std::move(login.value().origin),
-                                            std::move(credential)));
+  return std::unique_ptr<Client>(
+      new Client(std::move(executor), std::move(options), std::move(pool.value()),
+                 std::move(login.value().origin), std::move(credential)));
 }
 
 Client::Client(asio::any_io_executor executor, ClientOptions options,
@@ -55,17 +54,20 @@ asio::awaitable<Result<HttpResponse>> Client::call(std::string method, std::stri
                                                    std::string accept) {
   Result<AccessToken> token = co_await session_->token();
   if (!token) co_return std::move(token).status();
-  std::optional<Origin> fixed_origin;
   if (target.rfind("https://", 0) == 0) {
     auto url = parse_https_url(target);
     if (!url) co_return std::move(url).status().with_context("salesforce: " + method);
-    fixed_origin = url.value().origin;
+    // The bearer token goes to the org's instance only, never to another host.
+    if (!(url.value().origin == token.value().instance))
+      co_return Status::error(ErrorKind::kPermanent,
+                              "salesforce: " + method + ": URL is not on the org's instance",
+                              "foreign-url");
     target = url.value().target;
   }
   for (int attempt = 0;; ++attempt) {
     HttpRequest req;
     req.method = method;
-    req.origin = fixed_origin ? *fixed_origin : token.value().instance;
+    req.origin = token.value().instance;
     req.target = target;
     req.content_type = content_type;
     req.accept = accept;
@@ -93,8 +95,8 @@ asio::awaitable<Status> Client::query(std::string soql, bool all, table::RowSink
   if (!fields) co_return std::move(fields).status();
   QueryPageParser parser(std::move(fields.value()));
   const bool count_only = parser.fields().size() == 1 && parser.fields()[0].path.empty();
-  Result<HttpResponse> page = co_await call(
-      "GET", data_path() + (all ? "/queryAll?q=" : "/query?q=") + url_encode(soql));
+  Result<HttpResponse> page =
+      co_await call("GET", data_path() + (all ? "/queryAll?q=" : "/query?q=") + url_encode(soql));
   if (!page) co_return std::move(page).status();
 
   auto types = parser.scan_types(page.value().body);
@@ -103,7 +105,8 @@ asio::awaitable<Status> Client::query(std::string soql, bool all, table::RowSink
   header.name = from_object(soql);
   for (std::size_t i = 0; i < parser.fields().size(); ++i) {
     const auto& f = parser.fields()[i];
-    header.columns.push_back({f.name, f.name, count_only ? table::CellType::kNumber : types.value()[i]});
+    header.columns.push_back(
+        {f.name, f.name, count_only ? table::CellType::kNumber : types.value()[i]});
   }
   if (Status s = sink.begin(header); !s.ok()) co_return s;
 
@@ -114,8 +117,7 @@ asio::awaitable<Status> Client::query(std::string soql, bool all, table::RowSink
     footer.rows += info.value().records;
     if (count_only) {
       const std::string text = std::to_string(info.value().total_size);
-      table::Cell cell =
-          table::Cell::num(static_cast<double>(info.value().total_size), text);
+      table::Cell cell = table::Cell::num(static_cast<double>(info.value().total_size), text);
       if (Status s = sink.row({&cell, 1}); !s.ok()) co_return s;
       footer.rows = 1;
     }
@@ -133,8 +135,8 @@ asio::awaitable<Status> Client::run_report(std::string report_id, table::RowSink
     co_return Status::error(ErrorKind::kInvalidArgument,
                             "salesforce: report id must be 15 or 18 letters and digits",
                             "bad-report-id");
-  Result<HttpResponse> res =
-      co_await call("GET", data_path() + "/analytics/reports/" + report_id + "?includeDetails=true");
+  Result<HttpResponse> res = co_await call(
+      "GET", data_path() + "/analytics/reports/" + report_id + "?includeDetails=true");
   if (!res) co_return std::move(res).status();
   co_return emit_report(res.value().body, sink);
 }

@@ -50,7 +50,8 @@ class BulkCsvSink {
       if (!begun_) {
         table::TableHeader h;
         h.name = name_;
-        for (auto f : fields) h.columns.push_back({std::string(f), std::string(f), table::CellType::kString});
+        for (auto f : fields)
+          h.columns.push_back({std::string(f), std::string(f), table::CellType::kString});
         width_ = fields.size();
         begun_ = true;
         cells_.resize(width_);
@@ -93,7 +94,8 @@ asio::awaitable<Status> Client::bulk_query(std::string soql, table::RowSink& sin
                       {"contentType", "CSV"},
                       {"columnDelimiter", "COMMA"},
                       {"lineEnding", "LF"}};
-  Result<HttpResponse> res = co_await call("POST", jobs, "application/json", json::serialize(create));
+  Result<HttpResponse> res =
+      co_await call("POST", jobs, "application/json", json::serialize(create));
   if (!res) co_return std::move(res).status();
   auto job = parse_object(res.value().body, "create Bulk API query job");
   if (!job) co_return std::move(job).status();
@@ -135,8 +137,8 @@ asio::awaitable<Status> Client::bulk_query(std::string soql, table::RowSink& sin
   CsvParser csv([&rows](std::span<const std::string_view> f) { return rows.record(f); });
   std::string locator;
   for (;;) {
-    std::string target = jobs + "/" + id + "/results?maxRecords=" +
-                         std::to_string(options_.bulk_max_records);
+    std::string target =
+        jobs + "/" + id + "/results?maxRecords=" + std::to_string(options_.bulk_max_records);
     if (!locator.empty()) target += "&locator=" + url_encode(locator);
     res = co_await call("GET", target, {}, {}, "text/csv");
     if (!res) co_return std::move(res).status();

@@ -25,8 +25,7 @@ std::string first_record_field(const std::string& body, std::string_view key) {
   json::value v = json::parse(body, ec);
   if (ec || !v.is_object()) return {};
   auto* recs = v.get_object().if_contains("records");
-  if (!recs || !recs->is_array() || recs->get_array().empty() ||
-      !recs->get_array()[0].is_object())
+  if (!recs || !recs->is_array() || recs->get_array().empty() || !recs->get_array()[0].is_object())
     return {};
   auto* f = recs->get_array()[0].get_object().if_contains(key);
   return f && f->is_string() ? std::string(f->get_string()) : std::string();
@@ -58,9 +57,9 @@ asio::awaitable<Result<UploadResult>> Client::upload_file(FileUpload file) {
   body.append(file.bytes.data(), file.bytes.size());
   body += "\r\n--" + boundary + "--\r\n";
 
-  Result<HttpResponse> res = co_await call("POST", data_path() + "/sobjects/ContentVersion",
-                                           "multipart/form-data; boundary=" + boundary,
-                                           std::move(body));
+  Result<HttpResponse> res =
+      co_await call("POST", data_path() + "/sobjects/ContentVersion",
+                    "multipart/form-data; boundary=" + boundary, std::move(body));
   if (!res) co_return std::move(res).status();
   json::error_code ec;
   json::value saved = json::parse(res.value().body, ec);
@@ -69,7 +68,8 @@ asio::awaitable<Result<UploadResult>> Client::upload_file(FileUpload file) {
     if (auto* id = saved.get_object().if_contains("id"); id && id->is_string())
       out.content_version_id = std::string(id->get_string());
   bool id_ok = !out.content_version_id.empty();
-  for (char c : out.content_version_id) id_ok = id_ok && std::isalnum(static_cast<unsigned char>(c));
+  for (char c : out.content_version_id)
+    id_ok = id_ok && std::isalnum(static_cast<unsigned char>(c));
   if (!id_ok)
     co_return Status::error(ErrorKind::kTransient,
                             "salesforce: POST ContentVersion: response has no id", "bad-response");
@@ -80,10 +80,10 @@ asio::awaitable<Result<UploadResult>> Client::upload_file(FileUpload file) {
   if (!res) co_return std::move(res).status();
   out.content_document_id = first_record_field(res.value().body, "ContentDocumentId");
   if (out.content_document_id.empty())
-    co_return Status::error(ErrorKind::kTransient,
-                            "salesforce: ContentVersion " + out.content_version_id +
-                                " has no ContentDocumentId",
-                            "bad-response");
+    co_return Status::error(
+        ErrorKind::kTransient,
+        "salesforce: ContentVersion " + out.content_version_id + " has no ContentDocumentId",
+        "bad-response");
   co_return out;
 }
 

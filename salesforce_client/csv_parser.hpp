@@ -38,10 +38,10 @@ class CsvParser {
   OnRecord on_record_;
   char delimiter_;
   State state_ = State::kFieldStart;
-  std::string record_;                 // field bytes back to back
-  std::vector<std::size_t> ends_;      // end offset of each field in record_
+  std::string record_;             // field bytes back to back
+  std::vector<std::size_t> ends_;  // end offset of each field in record_
   std::vector<std::string_view> views_;
-  bool any_ = false;                   // the current record has content
+  bool any_ = false;  // the current record has content
 };
 
 }  // namespace reportd::salesforce

@@ -1,7 +1,8 @@
 #include "salesforce_client/http_message.hpp"
 
-#include <boost/url/parse.hpp>
 #include <strings.h>
+
+#include <boost/url/parse.hpp>
 
 namespace reportd::salesforce {
 
@@ -41,15 +42,14 @@ std::string_view HttpResponse::header(std::string_view name) const {
   return {};
 }
 
-std::string_view path_of(std::string_view target) {
-  return target.substr(0, target.find('?'));
-}
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
 
 std::string url_encode(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(s.size() * 3 / 2);
-  for (unsigned char c : s) {
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
     if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
         c == '_' || c == '.' || c == '~') {
       out.push_back(static_cast<char>(c));

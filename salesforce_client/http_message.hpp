@@ -29,10 +29,10 @@ Result<ParsedUrl> parse_https_url(std::string_view url);
 struct HttpRequest {
   std::string method = "GET";  // GET, POST, PATCH, DELETE
   Origin origin;
-  std::string target;          // "/services/data/v61.0/query?q=..."
-  std::string content_type;    // of `body`, when there is one
+  std::string target;        // "/services/data/v61.0/query?q=..."
+  std::string content_type;  // of `body`, when there is one
   std::string accept = "application/json";
-  std::string authorization;   // full header value ("Bearer ...") or empty
+  std::string authorization;  // full header value ("Bearer ...") or empty
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
   bool secret = false;  // body/response hold credentials: zeroed after use

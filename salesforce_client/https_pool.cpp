@@ -49,15 +49,15 @@ Status network_status(const boost::system::error_code& ec, const std::string& co
                            "timeout")
         .to_status();
   if (ec == http::error::body_limit || ec == http::error::header_limit)
-    return transport_error("response exceeds " + std::to_string(options.max_response_bytes) +
-                               " bytes",
-                           context, ErrorKind::kLimit, "too-large")
+    return transport_error(
+               "response exceeds " + std::to_string(options.max_response_bytes) + " bytes", context,
+               ErrorKind::kLimit, "too-large")
         .to_status();
   if (ec == http::error::partial_message || ec == http::error::end_of_stream ||
       ec == asio::error::eof || ec == ssl::error::stream_truncated ||
       ec == asio::error::connection_reset)
-    return transport_error(std::string("connection closed during ") + std::string(during),
-                           context, ErrorKind::kTransient, "connection-cut")
+    return transport_error(std::string("connection closed during ") + std::string(during), context,
+                           ErrorKind::kTransient, "connection-cut")
         .to_status();
   return transport_error(std::string(during) + ": " + ec.message(), context).to_status();
 }
@@ -83,8 +83,8 @@ Result<std::unique_ptr<HttpsPool>> HttpsPool::create(asio::any_io_executor execu
   boost::system::error_code ec;
   impl->ctx.set_default_verify_paths(ec);
   if (ec)
-    return Status::error(ErrorKind::kIo, "salesforce: cannot load the system CA store: " +
-                                             ec.message(), "ca-store");
+    return Status::error(
+        ErrorKind::kIo, "salesforce: cannot load the system CA store: " + ec.message(), "ca-store");
   if (!options.ca_file.empty()) {
     impl->ctx.load_verify_file(options.ca_file, ec);
     if (ec)
@@ -112,8 +112,8 @@ asio::awaitable<Result<std::unique_ptr<HttpsPool::Connection>>> HttpsPool::conne
   tcp::resolver resolver(executor_);
   asio::steady_timer timer(executor_);
   timer.expires_after(options_.connect_timeout);
-  auto resolved =
-      co_await (resolver.async_resolve(origin.host, origin.port, kTuple) || timer.async_wait(kTuple));
+  auto resolved = co_await (resolver.async_resolve(origin.host, origin.port, kTuple) ||
+                            timer.async_wait(kTuple));
   if (resolved.index() == 1)
     co_return network_status(beast::error::timeout, context, "resolving " + origin.host, options_);
   auto [rec, endpoints] = std::get<0>(std::move(resolved));
@@ -145,10 +145,9 @@ asio::awaitable<Result<std::unique_ptr<HttpsPool::Connection>>> HttpsPool::conne
   if (hec) {
     long verify = SSL_get_verify_result(ssl_handle);
     if (verify != X509_V_OK)
-      co_return transport_error(
-          std::string("TLS certificate verification failed: ") +
-              X509_verify_cert_error_string(verify),
-          context, ErrorKind::kPermanent, "tls-verify")
+      co_return transport_error(std::string("TLS certificate verification failed: ") +
+                                    X509_verify_cert_error_string(verify),
+                                context, ErrorKind::kPermanent, "tls-verify")
           .to_status();
     co_return network_status(hec, context, "TLS handshake", options_);
   }
@@ -209,9 +208,9 @@ asio::awaitable<Result<HttpResponse>> HttpsPool::request(HttpRequest req) {
     if (ec) {
       if (reused && attempt == 0 && !parser.got_some() && is_stale_connection_error(ec)) continue;
       if (ec == beast::error::timeout)
-        co_return transport_error("no complete response within " +
-                                      ms_text(options_.request_timeout),
-                                  context, ErrorKind::kTransient, "timeout")
+        co_return transport_error(
+            "no complete response within " + ms_text(options_.request_timeout), context,
+            ErrorKind::kTransient, "timeout")
             .to_status();
       co_return network_status(ec, context, during, options_);
     }

@@ -24,8 +24,8 @@ struct TransportOptions {
   std::chrono::milliseconds connect_timeout{10'000};    // DNS + TCP connect
   std::chrono::milliseconds handshake_timeout{10'000};  // TLS handshake
   std::chrono::milliseconds request_timeout{120'000};   // write + whole response
-  std::size_t max_response_bytes = 64u << 20;  // per body, after inflate
-  std::size_t max_idle_per_origin = 4;         // keep-alive connections kept
+  std::size_t max_response_bytes = 64u << 20;           // per body, after inflate
+  std::size_t max_idle_per_origin = 4;                  // keep-alive connections kept
   std::string user_agent = "reportd/0.1";
 };
 

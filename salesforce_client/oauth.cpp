@@ -47,7 +47,9 @@ std::string base64url(std::string_view bytes) {
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
   std::size_t i = 0;
-  auto at = [&](std::size_t k) { return static_cast<unsigned char>(bytes[k]); };
+  auto at = [&](std::size_t k) {
+    return static_cast<unsigned>(static_cast<unsigned char>(bytes[k]));
+  };
   for (; i + 2 < bytes.size(); i += 3) {
     const unsigned v = (at(i) << 16) | (at(i + 1) << 8) | at(i + 2);
     out += kAlphabet[(v >> 18) & 63];
@@ -135,16 +137,17 @@ std::string code_exchange_body(std::string_view code, std::string_view client_id
                                std::string_view client_secret, std::string_view redirect_uri,
                                std::string_view code_verifier) {
   std::vector<std::pair<std::string_view, std::string_view>> kv = {
-      {"grant_type", "authorization_code"}, {"code", code},
-      {"client_id", client_id},             {"redirect_uri", redirect_uri},
+      {"grant_type", "authorization_code"},
+      {"code", code},
+      {"client_id", client_id},
+      {"redirect_uri", redirect_uri},
       {"code_verifier", code_verifier}};
   if (!client_secret.empty()) kv.emplace_back("client_secret", client_secret);
   return form_encode(kv);
 }
 
-Result<std::string> make_jwt_assertion(std::string_view private_key_pem,
-                                       std::string_view client_id, std::string_view username,
-                                       std::string_view audience,
+Result<std::string> make_jwt_assertion(std::string_view private_key_pem, std::string_view client_id,
+                                       std::string_view username, std::string_view audience,
                                        std::chrono::system_clock::time_point now) {
   using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free)>;
   using KeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
@@ -156,17 +159,16 @@ Result<std::string> make_jwt_assertion(std::string_view private_key_pem,
   if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA)
     return Status::error(ErrorKind::kInvalidArgument,
                          "salesforce: JWT key is not an RSA private key in PEM", "jwt-key");
-  const auto exp =
-      std::chrono::duration_cast<std::chrono::seconds>((now + std::chrono::minutes(3))
-                                                           .time_since_epoch())
-          .count();
+  const auto exp = std::chrono::duration_cast<std::chrono::seconds>(
+                       (now + std::chrono::minutes(3)).time_since_epoch())
+                       .count();
   json::object claims;
   claims["iss"] = client_id;
   claims["sub"] = username;
   claims["aud"] = audience;
   claims["exp"] = exp;
-  std::string input = base64url(R"({"alg":"RS256","typ":"JWT"})") + "." +
-                      base64url(json::serialize(claims));
+  std::string input =
+      base64url(R"({"alg":"RS256","typ":"JWT"})") + "." + base64url(json::serialize(claims));
   CtxPtr ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   std::size_t sig_len = 0;
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||

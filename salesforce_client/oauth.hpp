@@ -19,7 +19,7 @@ struct TokenResponse {
   std::string issued_at;      // epoch milliseconds, as a string
   std::string refresh_token;  // only when issued or rotated
   std::string scope;
-  void wipe();                // zeroes the secrets
+  void wipe();  // zeroes the secrets
 };
 
 // Parses a 200 token response. Fails (kTransient) when access_token or
@@ -56,9 +56,8 @@ std::string code_exchange_body(std::string_view code, std::string_view client_id
 // A signed RS256 assertion: iss=client_id, sub=username, aud=audience,
 // exp=now+3 min (seconds). Fails (kInvalidArgument) for a key that is not an
 // RSA private key in PEM.
-Result<std::string> make_jwt_assertion(std::string_view private_key_pem,
-                                       std::string_view client_id, std::string_view username,
-                                       std::string_view audience,
+Result<std::string> make_jwt_assertion(std::string_view private_key_pem, std::string_view client_id,
+                                       std::string_view username, std::string_view audience,
                                        std::chrono::system_clock::time_point now);
 std::string jwt_bearer_body(std::string_view assertion);
 

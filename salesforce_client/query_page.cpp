@@ -253,7 +253,8 @@ struct QueryPageParser::Handler {
 
   bool on_bool(bool b, json::error_code&) {
     if (skip) return true;
-    if (depth == 1 && top_key == "done") info.done = b;
+    if (depth == 1 && top_key == "done")
+      info.done = b;
     else if (int col = value_column(); col >= 0)
       cells[static_cast<std::size_t>(col)] = Cell::boolean_value(b);
     return true;

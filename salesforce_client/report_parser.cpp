@@ -18,8 +18,8 @@ using table::CellType;
 namespace {
 
 Status bad(std::string_view why) {
-  return Status::error(ErrorKind::kPermanent,
-                       "salesforce: report result: " + std::string(why), "bad-report");
+  return Status::error(ErrorKind::kPermanent, "salesforce: report result: " + std::string(why),
+                       "bad-report");
 }
 
 const json::object* obj(const json::object& o, std::string_view key) {
@@ -132,7 +132,8 @@ Status emit_report(std::string_view body, table::RowSink& sink) {
   }
   if (Status s = sink.begin(header); !s.ok()) return s;
 
-  const std::vector<Leaf> down = n_down ? leaves(root, "groupingsDown") : std::vector<Leaf>{{"T", {}}};
+  const std::vector<Leaf> down =
+      n_down ? leaves(root, "groupingsDown") : std::vector<Leaf>{{"T", {}}};
   const std::vector<Leaf> across =
       n_across ? leaves(root, "groupingsAcross") : std::vector<Leaf>{{"T", {}}};
   std::vector<std::string> texts(header.columns.size());
@@ -156,8 +157,8 @@ Status emit_report(std::string_view body, table::RowSink& sink) {
         put_group(d.labels, n_down);
         put_group(a.labels, n_across);
         for (std::size_t i = 0; i < detail_types.size(); ++i, ++col) {
-          const json::object* dc = i < data->size() && (*data)[i].is_object()
-                                       ? &(*data)[i].get_object() : nullptr;
+          const json::object* dc =
+              i < data->size() && (*data)[i].is_object() ? &(*data)[i].get_object() : nullptr;
           const json::value* value = dc ? dc->if_contains("value") : nullptr;
           std::string label = str(dc, "label");
           cells[col] = Cell::null();
@@ -183,8 +184,8 @@ Status emit_report(std::string_view body, table::RowSink& sink) {
               }
               break;
             default:
-              texts[col] = label.empty() && value->is_string() ? std::string(value->get_string())
-                                                                : label;
+              texts[col] =
+                  label.empty() && value->is_string() ? std::string(value->get_string()) : label;
               cells[col] = Cell::string(texts[col]);
           }
         }

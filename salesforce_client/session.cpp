@@ -83,14 +83,16 @@ asio::awaitable<Status> Session::request_token() {
     // before anything uses the access token that came with it.
     auto* rt = std::get_if<RefreshTokenCredential>(&credential_);
     if (rt && rt->store_refresh_token) {
-      Status stored = co_await rt->store_refresh_token(std::move(t.refresh_token));
-      wipe(t.refresh_token);
+      std::string rotated;
+      rotated.swap(t.refresh_token);
+      Status stored = co_await rt->store_refresh_token(std::move(rotated));
       if (!stored.ok()) {
         t.wipe();
         co_return std::move(stored).with_context("salesforce: store rotated refresh token");
       }
+    } else {
+      wipe(t.refresh_token);
     }
-    wipe(t.refresh_token);
   }
   wipe(current_.bearer);
   current_.bearer = "Bearer " + t.access_token;

@@ -29,8 +29,7 @@ struct RefreshTokenCredential {
   // Seals and stores a refresh token that Salesforce rotated. Awaited before
   // the new token (or the access token that came with it) is used; a failure
   // fails the refresh. May be empty when the app never rotates.
-  std::function<boost::asio::awaitable<Status>(std::string new_refresh_token)>
-      store_refresh_token;
+  std::function<boost::asio::awaitable<Status>(std::string new_refresh_token)> store_refresh_token;
 };
 
 // The JWT bearer flow (RS256), an alternative credential without a refresh token.
@@ -45,8 +44,8 @@ struct JwtCredential {
 using Credential = std::variant<RefreshTokenCredential, JwtCredential>;
 
 struct AccessToken {
-  std::string bearer;      // "Bearer <token>"
-  Origin instance;         // from instance_url
+  std::string bearer;            // "Bearer <token>"
+  Origin instance;               // from instance_url
   std::uint64_t generation = 0;  // increases with every successful token request
 };
 

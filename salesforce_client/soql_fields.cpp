@@ -36,8 +36,7 @@ std::size_t find_top_level(std::string_view s, std::string_view kw, std::size_t 
     if (c == '(') ++depth;
     if (c == ')') --depth;
     if (depth == 0 && i + kw.size() <= s.size() && ieq(s.substr(i, kw.size()), kw) &&
-        (i == 0 || !is_word(s[i - 1])) &&
-        (i + kw.size() == s.size() || !is_word(s[i + kw.size()])))
+        (i == 0 || !is_word(s[i - 1])) && (i + kw.size() == s.size() || !is_word(s[i + kw.size()])))
       return i;
   }
   return std::string_view::npos;
@@ -92,8 +91,7 @@ Result<std::vector<SelectField>> parse_select_list(std::string_view soql) {
                          "MALFORMED_QUERY");
   std::size_t from = find_top_level(s, "from", 6);
   if (from == std::string_view::npos)
-    return Status::error(ErrorKind::kPermanent, "salesforce: SOQL has no FROM",
-                         "MALFORMED_QUERY");
+    return Status::error(ErrorKind::kPermanent, "salesforce: SOQL has no FROM", "MALFORMED_QUERY");
   std::vector<SelectField> fields;
   int expr = 0;
   for (std::string_view item : split_top_level(s.substr(6, from - 6))) {
@@ -126,8 +124,7 @@ Result<std::vector<SelectField>> parse_select_list(std::string_view soql) {
       fields.push_back({"COUNT()", {}});
       continue;
     }
-    const bool passthrough =
-        ieq(fn, "tolabel") || ieq(fn, "convertcurrency") || ieq(fn, "format");
+    const bool passthrough = ieq(fn, "tolabel") || ieq(fn, "convertcurrency") || ieq(fn, "format");
     if (!alias.empty()) {
       fields.push_back({std::string(alias), {std::string(alias)}});
     } else if (passthrough) {

@@ -18,7 +18,6 @@ asio::awaitable<Result<TokenResponse>> request_token(HttpsPool& pool, Origin log
   req.content_type = "application/x-www-form-urlencoded";
   req.secret = true;
   req.body = std::move(form_body);
-  wipe(form_body);
   const std::string context = "salesforce: POST " + std::string(kTokenPath);
   Result<HttpResponse> res = co_await pool.request(std::move(req));
   if (!res) co_return std::move(res).status();

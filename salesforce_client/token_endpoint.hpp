@@ -22,8 +22,7 @@ boost::asio::awaitable<Result<TokenResponse>> request_token(HttpsPool& pool, Ori
 // The web-server flow's last step: exchanges the authorization code for
 // tokens (the response carries the refresh token to seal and store).
 boost::asio::awaitable<Result<TokenResponse>> exchange_code(HttpsPool& pool, Origin login,
-                                                            std::string code,
-                                                            std::string client_id,
+                                                            std::string code, std::string client_id,
                                                             std::string client_secret,
                                                             std::string redirect_uri,
                                                             std::string code_verifier);

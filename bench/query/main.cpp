@@ -77,7 +77,8 @@ template <class T>
 T run(asio::io_context& io, asio::awaitable<T> op) {
   std::optional<T> out;
   std::exception_ptr error;
-  asio::co_spawn(io, store_into(std::move(op), &out), [&error](std::exception_ptr e) { error = e; });
+  asio::co_spawn(io, store_into(std::move(op), &out),
+                 [&error](std::exception_ptr e) { error = e; });
   io.restart();
   io.run();
   if (error) std::rethrow_exception(error);
@@ -128,9 +129,10 @@ void report(const char* name, const std::vector<Sample>& runs) {
     peak.push_back(static_cast<double>(s.peak_kib));
   }
   const double rows = static_cast<double>(runs.front().rows);
-  std::printf("%-8s rows=%.0f  wall=%.2fs  rows/s=%.0f  cpu=%.2fs  cpu-rows/s=%.0f  peakRSS=%.1fMB\n",
-              name, rows, median(wall), rows / median(wall), median(cpu), rows / median(cpu),
-              median(peak) / 1024.0);
+  std::printf(
+      "%-8s rows=%.0f  wall=%.2fs  rows/s=%.0f  cpu=%.2fs  cpu-rows/s=%.0f  peakRSS=%.1fMB\n", name,
+      rows, median(wall), rows / median(wall), median(cpu), rows / median(cpu),
+      median(peak) / 1024.0);
 }
 
 }  // namespace
@@ -140,9 +142,12 @@ int main(int argc, char** argv) {
   int runs = 5;
   std::string sim_path = REPORTD_DEFAULT_SIM;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--rows")) rows = std::stoull(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--runs")) runs = std::stoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--sim")) sim_path = argv[i + 1];
+    if (!std::strcmp(argv[i], "--rows"))
+      rows = std::stoull(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--runs"))
+      runs = std::stoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--sim"))
+      sim_path = argv[i + 1];
   }
   bench::SimProcess sim(sim_path, {"--rows-account", std::to_string(rows)});
   asio::io_context io;
@@ -154,7 +159,8 @@ int main(int argc, char** argv) {
     std::string token;
     asio::awaitable<Result<std::string>> load() { co_return token; }
   } store{refresh};
-  RefreshTokenCredential cred{sim.client_id, sim.client_secret, [&store] { return store.load(); }, {}};
+  RefreshTokenCredential cred{
+      sim.client_id, sim.client_secret, [&store] { return store.load(); }, {}};
   auto created = Client::create(io.get_executor(), options, cred);
   if (!created) {
     std::fprintf(stderr, "%s\n", created.status().message().c_str());
@@ -181,10 +187,11 @@ int main(int argc, char** argv) {
   for (int i = 0; i < kReps; ++i) (void)parser.parse(body, micro);
   const double sax = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double page_rows = static_cast<double>(micro.rows) / kReps;
-  std::printf("page: %.0f rows, %zu bytes; Boost.JSON DOM parse %.2f ms/page (%.0f rows/s); "
-              "SAX into RowSink %.2f ms/page (%.0f rows/s) [%zu]\n",
-              page_rows, body.size(), dom / kReps * 1e3, page_rows * kReps / dom,
-              sax / kReps * 1e3, page_rows * kReps / sax, sink_guard);
+  std::printf(
+      "page: %.0f rows, %zu bytes; Boost.JSON DOM parse %.2f ms/page (%.0f rows/s); "
+      "SAX into RowSink %.2f ms/page (%.0f rows/s) [%zu]\n",
+      page_rows, body.size(), dom / kReps * 1e3, page_rows * kReps / dom, sax / kReps * 1e3,
+      page_rows * kReps / sax, sink_guard);
 
   std::vector<Sample> floor_runs, client_runs;
   for (int r = 0; r < runs; ++r) {
@@ -201,8 +208,8 @@ int main(int argc, char** argv) {
       s.rows = sink.rows;
       s.bytes = sink.bytes;
     }));
-    std::printf("run %d: floor %.2fs wall %.2fs cpu | client %.2fs wall %.2fs cpu %.1fMB peak\n", r + 1,
-                floor_runs.back().wall, floor_runs.back().cpu, client_runs.back().wall,
+    std::printf("run %d: floor %.2fs wall %.2fs cpu | client %.2fs wall %.2fs cpu %.1fMB peak\n",
+                r + 1, floor_runs.back().wall, floor_runs.back().cpu, client_runs.back().wall,
                 client_runs.back().cpu, static_cast<double>(client_runs.back().peak_kib) / 1024.0);
     std::fflush(stdout);
   }
@@ -210,9 +217,25 @@ int main(int argc, char** argv) {
   report("floor", floor_runs);
   report("client", client_runs);
   std::printf("client/floor: wall %.2fx, cpu %.2fx\n",
-              median([&] { std::vector<double> v; for (auto& s : client_runs) v.push_back(s.wall); return v; }()) /
-                  median([&] { std::vector<double> v; for (auto& s : floor_runs) v.push_back(s.wall); return v; }()),
-              median([&] { std::vector<double> v; for (auto& s : client_runs) v.push_back(s.cpu); return v; }()) /
-                  median([&] { std::vector<double> v; for (auto& s : floor_runs) v.push_back(s.cpu); return v; }()));
+              median([&] {
+                std::vector<double> v;
+                for (auto& s : client_runs) v.push_back(s.wall);
+                return v;
+              }()) /
+                  median([&] {
+                    std::vector<double> v;
+                    for (auto& s : floor_runs) v.push_back(s.wall);
+                    return v;
+                  }()),
+              median([&] {
+                std::vector<double> v;
+                for (auto& s : client_runs) v.push_back(s.cpu);
+                return v;
+              }()) /
+                  median([&] {
+                    std::vector<double> v;
+                    for (auto& s : floor_runs) v.push_back(s.cpu);
+                    return v;
+                  }()));
   return 0;
 }

@@ -14,8 +14,7 @@
 namespace reportd::bench {
 
 SimProcess::SimProcess(const std::string& binary, const std::vector<std::string>& flags) {
-  std::string tmpl =
-      (std::filesystem::temp_directory_path() / "reportd-bench-sim-XXXXXX").string();
+  std::string tmpl = (std::filesystem::temp_directory_path() / "reportd-bench-sim-XXXXXX").string();
   if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
   state_dir = tmpl;
   int out[2];
@@ -44,7 +43,8 @@ SimProcess::SimProcess(const std::string& binary, const std::vector<std::string>
     line.append(buf, static_cast<std::size_t>(n));
   }
   line = line.substr(0, line.find('\n'));
-  if (line.rfind("https://", 0) != 0) throw std::runtime_error("simulator did not start: " + binary);
+  if (line.rfind("https://", 0) != 0)
+    throw std::runtime_error("simulator did not start: " + binary);
   base_url = line;
   ca_file = state_dir + "/ca.pem";
   std::ifstream f(state_dir + "/org.json");

@@ -16,8 +16,8 @@ namespace {
 constexpr const char* kSoql = "SELECT Id, Name, Owner.Name, Description FROM Account";
 
 // Three queries at once on one client.
-asio::awaitable<std::vector<Status>> three_queries(Client& client, CountingSink& a,
-                                                   CountingSink& b, CountingSink& c) {
+asio::awaitable<std::vector<Status>> three_queries(Client& client, CountingSink& a, CountingSink& b,
+                                                   CountingSink& c) {
   using namespace asio::experimental::awaitable_operators;
   auto [x, y, z] = co_await (client.query(kSoql, false, a) && client.query(kSoql, false, b) &&
                              client.query(kSoql, false, c));
@@ -70,7 +70,8 @@ TEST_CASE("faults: a rotated refresh token is stored before it is used") {
   REQUIRE(store.stored.size() >= 3);
   // Every token request after the first used the token stored by the one before.
   REQUIRE(store.loaded.size() == store.stored.size());
-  for (std::size_t i = 1; i < store.loaded.size(); ++i) CHECK(store.loaded[i] == store.stored[i - 1]);
+  for (std::size_t i = 1; i < store.loaded.size(); ++i)
+    CHECK(store.loaded[i] == store.stored[i - 1]);
   CHECK(store.stored[0] != sim->refresh_token);
 }
 
@@ -165,9 +166,9 @@ TEST_CASE("faults: a connection cut mid-body is a transient error") {
   Status s = run(io, client->query(kSoql, false, sink));
   REQUIRE_FALSE(s.ok());
   CHECK(s.kind() == ErrorKind::kTransient);
-  CHECK_MESSAGE((s.code() == "connection-cut" || s.code() == "bad-gzip" ||
-                 s.code() == "bad-response"),
-                s.message());
+  CHECK_MESSAGE(
+      (s.code() == "connection-cut" || s.code() == "bad-gzip" || s.code() == "bad-response"),
+      s.message());
   CHECK(sink.rows == 2000);  // the first page arrived whole
 }
 

@@ -55,8 +55,9 @@ TEST_CASE("flows: web-server flow with PKCE yields a refresh token that works") 
                                              "api refresh_token", state, pkce.challenge),
                                state);
   // A wrong verifier is refused.
-  Result<TokenResponse> bad = run(io, exchange_code(*pool.value(), login, code, sim->client_id,
-                                                    sim->client_secret, redirect, "wrong-verifier"));
+  Result<TokenResponse> bad =
+      run(io, exchange_code(*pool.value(), login, code, sim->client_id, sim->client_secret,
+                            redirect, "wrong-verifier"));
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().code() == "invalid_request");
 
@@ -64,8 +65,9 @@ TEST_CASE("flows: web-server flow with PKCE yields a refresh token that works") 
                    authorize_url(sim->login_url, sim->client_id, redirect, "api refresh_token",
                                  state, pkce.challenge),
                    state);
-  Result<TokenResponse> tokens = run(io, exchange_code(*pool.value(), login, code, sim->client_id,
-                                                       sim->client_secret, redirect, pkce.verifier));
+  Result<TokenResponse> tokens =
+      run(io, exchange_code(*pool.value(), login, code, sim->client_id, sim->client_secret,
+                            redirect, pkce.verifier));
   REQUIRE_MESSAGE(tokens.ok(), (tokens.ok() ? "" : tokens.status().message()));
   REQUIRE_FALSE(tokens.value().refresh_token.empty());
 
@@ -119,7 +121,8 @@ TEST_CASE("flows: every report the org lists runs into a table with labelled col
   asio::io_context io;
   TokenStore store;
   auto client = make_client(io, *sim, store);
-  Result<HttpResponse> list = run(io, client->call("GET", client->data_path() + "/analytics/reports"));
+  Result<HttpResponse> list =
+      run(io, client->call("GET", client->data_path() + "/analytics/reports"));
   REQUIRE_MESSAGE(list.ok(), (list.ok() ? "" : list.status().message()));
   auto reports = boost::json::parse(list.value().body).as_array();
   REQUIRE_FALSE(reports.empty());

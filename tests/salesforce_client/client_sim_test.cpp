@@ -68,8 +68,8 @@ TEST_CASE("client: a malformed query is a permanent error with the Salesforce er
   TokenStore store;
   auto client = make_client(io, *sim, store);
   CountingSink sink;
-  Status s = run(io, client->query("SELECT Id, NoSuchField__c FROM Account WHERE Name = 'lit'",
-                                   false, sink));
+  Status s = run(
+      io, client->query("SELECT Id, NoSuchField__c FROM Account WHERE Name = 'lit'", false, sink));
   REQUIRE_FALSE(s.ok());
   CHECK(s.kind() == ErrorKind::kPermanent);
   CHECK((s.code() == "INVALID_FIELD" || s.code() == "MALFORMED_QUERY"));
@@ -110,8 +110,9 @@ TEST_CASE("client: Bulk API 2.0 query streams CSV chunks by locator") {
   options.bulk_max_records = 1000;
   auto client = make_client(io, *sim, store, options);
   RecordingSink sink;
-  Status s = run(io, client->bulk_query(
-                         "SELECT Id, Name, Account.Name, Description, Birthdate FROM Contact", sink));
+  Status s =
+      run(io, client->bulk_query(
+                  "SELECT Id, Name, Account.Name, Description, Birthdate FROM Contact", sink));
   REQUIRE_MESSAGE(s.ok(), s.message());
   CHECK(sink.column_names() ==
         std::vector<std::string>{"Id", "Name", "Account.Name", "Description", "Birthdate"});
@@ -154,7 +155,8 @@ TEST_CASE("client: PATCH a record and upload a ContentVersion linked to it") {
   CHECK(up.value().content_document_id.rfind("069", 0) == 0);
   RecordingSink links;
   s = run(io, client->query("SELECT ContentDocumentId, LinkedEntityId FROM ContentDocumentLink "
-                            "WHERE LinkedEntityId = '" + account_id + "'",
+                            "WHERE LinkedEntityId = '" +
+                                account_id + "'",
                             false, links));
   if (s.ok()) {
     bool linked = false;
@@ -171,8 +173,8 @@ TEST_CASE("client: responses are gzip-compressed on the wire and inflated") {
   asio::io_context io;
   TokenStore store;
   auto client = make_client(io, *sim, store);
-  Result<HttpResponse> r = run(io, client->call("GET", client->data_path() +
-                                                           "/query?q=SELECT+Id+FROM+Account"));
+  Result<HttpResponse> r =
+      run(io, client->call("GET", client->data_path() + "/query?q=SELECT+Id+FROM+Account"));
   REQUIRE(r.ok());
   CHECK(r.value().header("Content-Encoding") == "gzip");
   CHECK(r.value().body.rfind("{", 0) == 0);

@@ -19,13 +19,17 @@ TEST_CASE("errors: REST error bodies map to kinds and keep the errorCode") {
     std::string_view code;
   };
   const Case cases[] = {
-      {400, "application/json", R"([{"message":"unexpected token: q","errorCode":"MALFORMED_QUERY"}])",
+      {400, "application/json",
+       R"([{"message":"unexpected token: q","errorCode":"MALFORMED_QUERY"}])",
        ErrorKind::kPermanent, "MALFORMED_QUERY"},
-      {401, "application/json", R"([{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}])",
+      {401, "application/json",
+       R"([{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}])",
        ErrorKind::kAuth, "INVALID_SESSION_ID"},
-      {403, "application/json", R"([{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}])",
+      {403, "application/json",
+       R"([{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}])",
        ErrorKind::kLimit, "REQUEST_LIMIT_EXCEEDED"},
-      {400, "application/json", R"([{"message":"invalid query locator","errorCode":"INVALID_QUERY_LOCATOR"}])",
+      {400, "application/json",
+       R"([{"message":"invalid query locator","errorCode":"INVALID_QUERY_LOCATOR"}])",
        ErrorKind::kTransient, "INVALID_QUERY_LOCATOR"},
       {503, "text/html; charset=UTF-8", "<html><body>Secret 001ABC</body></html>",
        ErrorKind::kTransient, "SERVER_UNAVAILABLE"},
@@ -36,22 +40,24 @@ TEST_CASE("errors: REST error bodies map to kinds and keep the errorCode") {
   };
   for (const auto& c : cases) {
     CAPTURE(c.body);
-    Error e = rest_error(c.status, c.content_type, c.body, "salesforce: GET /services/data/v61.0/query");
+    Error e =
+        rest_error(c.status, c.content_type, c.body, "salesforce: GET /services/data/v61.0/query");
     CHECK(e.kind == c.kind);
     CHECK(e.error_code == c.code);
     Status s = e.to_status();
     CHECK(s.code() == c.code);
-    CHECK(s.message().rfind("salesforce: GET /services/data/v61.0/query: " +
-                                std::to_string(c.status), 0) == 0);
+    CHECK(s.message().rfind(
+              "salesforce: GET /services/data/v61.0/query: " + std::to_string(c.status), 0) == 0);
   }
   Error html = rest_error(503, "text/html; charset=UTF-8", "<html>Secret 001ABC</html>", "ctx");
   CHECK(html.to_string() == "ctx: 503 SERVER_UNAVAILABLE: non-JSON body (text/html)");
 }
 
 TEST_CASE("errors: OAuth invalid_grant is kAuth with code invalid_grant") {
-  Error e = oauth_error(400, "application/json",
-                        R"({"error":"invalid_grant","error_description":"expired access/refresh token"})",
-                        "salesforce: POST /services/oauth2/token");
+  Error e =
+      oauth_error(400, "application/json",
+                  R"({"error":"invalid_grant","error_description":"expired access/refresh token"})",
+                  "salesforce: POST /services/oauth2/token");
   CHECK(e.kind == ErrorKind::kAuth);
   CHECK(e.error_code == "invalid_grant");
   CHECK(oauth_error(503, "text/html", "<html>", "c").kind == ErrorKind::kTransient);

@@ -44,9 +44,11 @@ TEST_CASE("oauth: PKCE challenge is base64url(SHA-256(verifier))") {
   CHECK(make_pkce().verifier != p.verifier);
   const std::string url = authorize_url("https://login.salesforce.com/", "cid", "https://h/cb",
                                         "api refresh_token", "st", p.challenge);
-  CHECK(url == "https://login.salesforce.com/services/oauth2/authorize?response_type=code"
-               "&client_id=cid&redirect_uri=https%3A%2F%2Fh%2Fcb&scope=api%20refresh_token"
-               "&state=st&code_challenge=" + p.challenge + "&code_challenge_method=S256");
+  CHECK(url ==
+        "https://login.salesforce.com/services/oauth2/authorize?response_type=code"
+        "&client_id=cid&redirect_uri=https%3A%2F%2Fh%2Fcb&scope=api%20refresh_token"
+        "&state=st&code_challenge=" +
+            p.challenge + "&code_challenge_method=S256");
   CHECK(code_exchange_body("c0de", "cid", "", "https://h/cb", "ver") ==
         "grant_type=authorization_code&code=c0de&client_id=cid&redirect_uri=https%3A%2F%2Fh%2Fcb"
         "&code_verifier=ver");
@@ -76,7 +78,8 @@ TEST_CASE("oauth: JWT bearer assertion is RS256 and verifies with the public key
   std::string pem(data, static_cast<std::size_t>(len));
 
   const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
-  auto jwt = make_jwt_assertion(pem, "cid", "user@example.com", "https://login.salesforce.com", now);
+  auto jwt =
+      make_jwt_assertion(pem, "cid", "user@example.com", "https://login.salesforce.com", now);
   REQUIRE(jwt.ok());
   const std::string& s = jwt.value();
   auto dot1 = s.find('.'), dot2 = s.rfind('.');

@@ -28,8 +28,9 @@ constexpr std::string_view kPage = R"({"totalSize":3,"done":false,
 }  // namespace
 
 TEST_CASE("query page: records flatten into typed cells in SELECT order") {
-  auto p = parser_for("SELECT Id, Name, Owner.Name, Amount, IsWon, CloseDate, CreatedDate, "
-                      "(SELECT Id FROM Contacts) FROM Contact");
+  auto p = parser_for(
+      "SELECT Id, Name, Owner.Name, Amount, IsWon, CloseDate, CreatedDate, "
+      "(SELECT Id FROM Contacts) FROM Contact");
   testing::RecordingSink sink;
   auto info = p.parse(kPage, sink);
   REQUIRE(info.ok());
@@ -46,9 +47,8 @@ TEST_CASE("query page: records flatten into typed cells in SELECT order") {
                                                CellType::kBoolean, CellType::kDate,
                                                CellType::kDateTime});
   // Long decimals keep their exact text.
-  CHECK(sink.rows[1] == R{"003B", "Line\nbreak, comma", "Ow",
-                          "67043365.50166918337345123291015625", "false", "<null>",
-                          "2024-01-01T00:00:00Z"});
+  CHECK(sink.rows[1] == R{"003B", "Line\nbreak, comma", "Ow", "67043365.50166918337345123291015625",
+                          "false", "<null>", "2024-01-01T00:00:00Z"});
   // Keys match case-insensitively; values that only look like dates stay strings.
   CHECK(sink.rows[2] == R{"003C", "<null>", "Lower", "-3", "<null>", "2024-13-01", "nope"});
   CHECK(sink.types[2][5] == CellType::kString);

@@ -85,7 +85,8 @@ TEST_CASE("report: matrix rows carry down and across groupings") {
   testing::RecordingSink sink;
   REQUIRE(emit_report(kMatrix, sink).ok());
   CHECK(sink.column_names() == R{"REGION", "YEAR", "QTY"});
-  CHECK(sink.rows == std::vector<R>{{"East", "2023", "1"}, {"West", "2024", "2"}, {"West", "2024", "3"}});
+  CHECK(sink.rows ==
+        std::vector<R>{{"East", "2023", "1"}, {"West", "2024", "2"}, {"West", "2024", "3"}});
 }
 
 TEST_CASE("report: joined reports and junk are permanent errors") {

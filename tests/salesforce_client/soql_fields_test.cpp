@@ -30,7 +30,8 @@ TEST_CASE("soql: select list gives columns in SELECT order with relationship pat
       {"SELECT Id, (SELECT Id FROM Contacts), Name FROM Account", {"Id=Id", "Name=Name"}},
       {"SELECT toLabel(StageName), convertCurrency(Amount) FROM Opportunity",
        {"StageName=StageName", "Amount=Amount"}},
-      {"SELECT LeadSource, COUNT(Id), SUM(Amount) total, MAX(Amount) FROM Opportunity GROUP BY LeadSource",
+      {"SELECT LeadSource, COUNT(Id), SUM(Amount) total, MAX(Amount) FROM Opportunity GROUP BY "
+       "LeadSource",
        {"LeadSource=LeadSource", "expr0=expr0", "total=total", "expr1=expr1"}},
       {"SELECT COUNT() FROM Account", {"COUNT()="}},
       {"\n  SELECT\tId\nFROM Account", {"Id=Id"}},
