@@ -48,3 +48,38 @@ def files_containing(root, needle: bytes):
             except OSError:
                 pass
     return hits
+
+
+def start_sim(state_dir, *flags):
+    """Starts reportd-sfsim; returns (process, org dict)."""
+    import json
+    os.makedirs(state_dir, exist_ok=True)
+    proc = subprocess.Popen([SFSIM, "--listen", "127.0.0.1:0", "--state-dir", state_dir, *flags],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    first = proc.stdout.readline().strip()
+    if not first.startswith("https://"):
+        proc.kill()
+        raise AssertionError(f"reportd-sfsim did not start: {first!r}")
+    with open(os.path.join(state_dir, "org.json")) as f:
+        org = json.load(f)
+    return proc, org
+
+
+def start_sink(mail_dir):
+    """Starts the aiosmtpd sink of tests/lib/smtp_sink.py; returns (process, port)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    proc = subprocess.Popen(["/usr/bin/python3", os.path.join(here, "smtp_sink.py"), "--dir", mail_dir],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    port = int(proc.stdout.readline().strip())
+    return proc, port
+
+
+def stop(proc, sig=None):
+    import signal as _signal
+    if proc.poll() is None:
+        proc.send_signal(sig or _signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
