@@ -31,7 +31,8 @@ class Daemon:
         env = dict(os.environ, RUNTIME_DIRECTORY=self.runtime_dir)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([REPORTD, "--state-dir", self.box.state, "--key-file", self.box.key,
-                                      "--config", self.config, "serve"], stderr=log, env=env)
+                                      "--config", self.config, "serve"], stdout=subprocess.DEVNULL,
+                                     stderr=log, env=env)
         log.close()
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -66,6 +67,9 @@ class ServeTest(unittest.TestCase):
         self.procs = []
 
     def tearDown(self):
+        if getattr(self, "daemon", None) and self.daemon.proc and self.daemon.proc.poll() is None:
+            self.daemon.proc.kill()
+            self.daemon.proc.wait()
         for p in self.procs:
             stop(p)
         import shutil
@@ -154,7 +158,7 @@ class ServeTest(unittest.TestCase):
         kills = 0
         mid_run_kills = 0
         self.daemon.start()
-        for _ in range(20):
+        for _ in range(50):
             # Wait for a run in flight, then kill the daemon in the middle of it.
             deadline = time.time() + 10
             caught = False
@@ -168,11 +172,14 @@ class ServeTest(unittest.TestCase):
             kills += 1
             mid_run_kills += caught
             self.daemon.start()
-        # Let recovery finish, then stop cleanly.
+        # Stop new occurrences, let recovery and the runs in flight finish,
+        # then stop cleanly.
+        for name in ("one", "two"):
+            self.rd("schedules", "pause", name)
         self.wait_for(lambda: not any(r[2] in ("pending", "running", "delivering") for r in self.all_runs()),
-                      timeout=90, what="every run to finish")
+                      timeout=120, what="every run to finish")
         self.assertEqual(self.daemon.stop(), 0)
-        self.assertEqual(kills, 20)
+        self.assertEqual(kills, 50)
         self.assertGreaterEqual(mid_run_kills, 5)
 
         runs = self.all_runs()
