@@ -115,6 +115,9 @@ class Daemon {
         }
       }
       if (version.ok()) seen_version = *version;
+      // The watchdog hears from the event loop itself: a stalled loop stops
+      // the pings and systemd restarts the service.
+      if (watchdog_) sd_notify(0, "WATCHDOG=1");
       timer.expires_after(std::chrono::milliseconds(kHeartbeatMs));
       co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
@@ -189,6 +192,7 @@ class Daemon {
   asio::signal_set signals_;
   store::DaemonState state_{::getpid(), now_ms(), 0, REPORTD_VERSION, "starting"};
   bool stopping_ = false;
+  bool watchdog_ = sd_watchdog_enabled(0, nullptr) > 0;
 };
 
 }  // namespace

@@ -162,6 +162,18 @@ const std::vector<Command>& commands() {
         {"count", true, "how many fire times (-n; default 10)"},
         kOutput},
        cmd_cron_explain},
+      {{"connections", "test"},
+       "NAME",
+       1,
+       "refresh the org's token and run a tiny query, to check the connection",
+       {},
+       cmd_connections_test},
+      {{"mail", "test"},
+       "",
+       0,
+       "send a test message with a sample report through the configured [smtp] relay",
+       {{"to", true, "recipient address (required)"}},
+       cmd_mail_test},
       {{"version"}, "", 0, "print the version", {}, cmd_version},
   };
   return kCommands;

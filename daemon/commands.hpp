@@ -45,6 +45,8 @@ int cmd_schedules_remove(Context& ctx);
 int cmd_schedules_next(Context& ctx);
 int cmd_runs(Context& ctx);
 int cmd_run(Context& ctx);
+int cmd_mail_test(Context& ctx);
+int cmd_connections_test(Context& ctx);
 int cmd_runs_show(Context& ctx);
 int cmd_serve(Context& ctx);
 int cmd_version(Context& ctx);

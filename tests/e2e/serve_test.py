@@ -235,6 +235,19 @@ class ServeTest(unittest.TestCase):
         finally:
             self.daemon.stop()
 
+    def test_connections_test_and_mail_test_check_the_real_services(self):
+        self.boot()
+        out = self.rd("connections", "test", "demo").stdout
+        self.assertIn("connection demo: ok", out)
+        out = self.rd("mail", "test", "--to", "ops@example.com").stdout
+        self.assertIn("sent a test message", out)
+        msgs = self.wait_for(lambda: self.messages(), what="the test message")
+        names = sorted(p.get_filename() for p in msgs[0].walk() if p.get_filename())
+        self.assertEqual(len(names), 2)
+        self.assertTrue(any(n.endswith(".csv") for n in names) and any(n.endswith(".xlsx") for n in names))
+        p = self.rd("connections", "test", "nope", check=False)
+        self.assertIn('no connection named "nope"', p.stderr)
+
     def test_sighup_with_a_broken_config_keeps_the_old_one_and_says_why(self):
         self.boot()
         self.daemon.start()
