@@ -14,6 +14,10 @@ packages=(
   openssl ca-certificates procps systemd
 )
 
+# The real-client checks (jsforce, the Salesforce CLI) need Node.js and npm;
+# a machine that already has a newer Node.js keeps it.
+command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
