@@ -89,6 +89,30 @@ CREATE TABLE daemon_state (
   status        TEXT NOT NULL
 );
 )sql",
+    // 2: schedule owners and bodies, per-connection sync cursors (DESIGN.md
+    // §4.7), pending OAuth authorizations (web-server flow with PKCE).
+    R"sql(
+ALTER TABLE schedules ADD COLUMN owner_email TEXT NOT NULL DEFAULT '';
+ALTER TABLE schedules ADD COLUMN body TEXT NOT NULL DEFAULT '';
+CREATE TABLE sync_state (
+  connection_id INTEGER PRIMARY KEY REFERENCES connections(id) ON DELETE CASCADE,
+  modstamp      TEXT NOT NULL DEFAULT '',  -- newest SystemModstamp seen (ISO 8601, UTC)
+  synced_at_ms  INTEGER NOT NULL DEFAULT 0,
+  error         TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE pending_authorizations (
+  state         TEXT PRIMARY KEY,           -- the OAuth state parameter, random
+  name          TEXT NOT NULL,              -- the connection to create
+  login_url     TEXT NOT NULL,
+  client_id     TEXT NOT NULL,
+  redirect_uri  TEXT NOT NULL,
+  sealed_secrets BLOB NOT NULL,             -- PKCE verifier and client secret, sealed
+  key_id        TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  outcome       TEXT NOT NULL DEFAULT ''    -- '' while pending, then 'ok' or the error
+);
+)sql",
 };
 
 constexpr int kVersion = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);

@@ -58,6 +58,8 @@ struct Schedule {
   std::int64_t splay_seconds = 0;
   std::int64_t min_interval_seconds = 300;
   std::int64_t created_at_ms = 0;
+  std::string owner_email;  // gets failure notices; the record owner for synced schedules
+  std::string body;         // e-mail body text set by the customer; empty: a generated one
 };
 
 // DESIGN.md §4.4.

@@ -8,7 +8,7 @@ constexpr const char* kScheduleColumns =
     "SELECT id, name, connection_id, origin, sf_record_id, cron, tz, source_kind, source, "
     "formats, recipients, subject, send_when_empty, min_rows, files_target, paused, "
     "pause_reason, catchup_seconds, overlap, splay_seconds, min_interval_seconds, "
-    "created_at_ms FROM schedules ";
+    "created_at_ms, owner_email, body FROM schedules ";
 
 Schedule read_schedule(const Stmt& q) {
   Schedule s;
@@ -34,10 +34,12 @@ Schedule read_schedule(const Stmt& q) {
   s.splay_seconds = q.int64(19);
   s.min_interval_seconds = q.int64(20);
   s.created_at_ms = q.int64(21);
+  s.owner_email = q.text(22);
+  s.body = q.text(23);
   return s;
 }
 
-// Binds parameters 1..20 in the column order of kScheduleColumns minus id
+// Binds parameters 1..22 in the column order of kScheduleColumns minus id
 // and created_at_ms.
 void bind_schedule(Stmt& q, const Schedule& s) {
   q.bind(1, s.name).bind(2, s.connection_id).bind(3, s.origin).bind(4, s.sf_record_id);
@@ -47,6 +49,7 @@ void bind_schedule(Stmt& q, const Schedule& s) {
   q.bind(15, std::int64_t{s.paused}).bind(16, s.pause_reason).bind(17, s.catchup_seconds);
   q.bind(18, s.overlap == Overlap::kQueue ? "queue" : "skip");
   q.bind(19, s.splay_seconds).bind(20, s.min_interval_seconds);
+  q.bind(21, s.owner_email).bind(22, s.body);
 }
 
 }  // namespace
@@ -56,10 +59,10 @@ Result<std::int64_t> SqliteStore::add_schedule(const Schedule& s) {
          "INSERT INTO schedules (name, connection_id, origin, sf_record_id, cron, tz, "
          "source_kind, source, formats, recipients, subject, send_when_empty, min_rows, "
          "files_target, paused, pause_reason, catchup_seconds, overlap, splay_seconds, "
-         "min_interval_seconds, created_at_ms) "
-         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+         "min_interval_seconds, owner_email, body, created_at_ms) "
+         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   bind_schedule(q, s);
-  q.bind(21, s.created_at_ms);
+  q.bind(23, s.created_at_ms);
   if (Status st = q.run("add schedule"); !st.ok()) {
     if (st.kind() == ErrorKind::kAlreadyExists) {
       return Status::error(ErrorKind::kAlreadyExists,
@@ -75,9 +78,9 @@ Status SqliteStore::update_schedule(const Schedule& s) {
          "UPDATE schedules SET name=?, connection_id=?, origin=?, sf_record_id=?, cron=?, tz=?, "
          "source_kind=?, source=?, formats=?, recipients=?, subject=?, send_when_empty=?, "
          "min_rows=?, files_target=?, paused=?, pause_reason=?, catchup_seconds=?, overlap=?, "
-         "splay_seconds=?, min_interval_seconds=? WHERE id=?");
+         "splay_seconds=?, min_interval_seconds=?, owner_email=?, body=? WHERE id=?");
   bind_schedule(q, s);
-  q.bind(21, s.id);
+  q.bind(23, s.id);
   return q.run("update schedule");
 }
 
