@@ -24,6 +24,7 @@ struct RunPipeline::Context {
   salesforce::Api* api = nullptr;
   std::unique_ptr<RunOutputs> outputs;
   Clock::SteadyTime deadline;
+  bool marked_needs_reauth = false;
 };
 
 namespace {
@@ -42,6 +43,15 @@ std::string default_subject(const store::Schedule& s, const date::time_zone* zon
                             std::int64_t nominal_s) {
   auto day = date::make_zoned(zone, date::sys_seconds(std::chrono::seconds(nominal_s)));
   return s.name + " - " + date::format("%F", day);
+}
+
+RunOutcome outcome_of(const store::Run& record, RunState state, std::string reason) {
+  RunOutcome o;
+  o.state = state;
+  o.reason = std::move(reason);
+  o.rows = record.rows;
+  o.record = record;
+  return o;
 }
 
 }  // namespace
@@ -66,9 +76,10 @@ void RunPipeline::launch(const Launch& launch) {
 void RunPipeline::spawn(std::int64_t schedule_id, std::int64_t run_id) {
   ++active_;
   asio::co_spawn(executor_, execute(run_id),
-                 [this, schedule_id](std::exception_ptr error, RunOutcome outcome) {
+                 [this, schedule_id, run_id](std::exception_ptr error, RunOutcome outcome) {
                    --active_;
-                   store::Run run;
+                   store::Run run = outcome.record;
+                   run.id = run_id;
                    run.schedule_id = schedule_id;
                    run.state = outcome.state;
                    run.reason = outcome.reason;
@@ -121,13 +132,11 @@ asio::awaitable<RunOutcome> RunPipeline::execute(std::int64_t run_id) {
     return Loaded{*run, *sched, *conn};
   };
   auto loaded = co_await store_.run(std::move(load));
-  if (!loaded.ok()) co_return RunOutcome{RunState::kFailed, loaded.status().message(), 0};
+  if (!loaded.ok()) co_return outcome_of(ctx.run, RunState::kFailed, loaded.status().message());
   ctx.run = loaded->run;
   ctx.schedule = loaded->schedule;
   ctx.connection = loaded->connection;
-  if (store::is_final(ctx.run.state)) {
-    co_return RunOutcome{ctx.run.state, ctx.run.reason, ctx.run.rows};
-  }
+  if (store::is_final(ctx.run.state)) co_return outcome_of(ctx.run, ctx.run.state, ctx.run.reason);
 
   ctx.run.state = RunState::kRunning;
   ctx.run.attempt += 1;
@@ -135,7 +144,7 @@ asio::awaitable<RunOutcome> RunPipeline::execute(std::int64_t run_id) {
   ctx.run.error_code.clear();
   if (ctx.run.started_at_ms == 0) ctx.run.started_at_ms = now_ms();
   if (Status st = co_await save(ctx.run); !st.ok()) {
-    co_return RunOutcome{RunState::kFailed, st.message(), 0};
+    co_return outcome_of(ctx.run, RunState::kFailed, st.message());
   }
   ctx.deadline = clock_.steady_now() + options_.run_deadline;
 
@@ -176,10 +185,17 @@ asio::awaitable<RunOutcome> RunPipeline::execute(std::int64_t run_id) {
       ctx.run.reason = "the Reports API returned only the first 2,000 rows (flagged in the email)";
     }
   }
+  RunOutcome outcome;
+  outcome.state = ctx.run.state;
+  outcome.reason = ctx.run.reason;
+  outcome.rows = ctx.run.rows;
+  outcome.marked_needs_reauth = ctx.marked_needs_reauth;
   if (Status saved = co_await save(ctx.run); !saved.ok()) {
-    co_return RunOutcome{RunState::kFailed, saved.message(), ctx.run.rows};
+    outcome.state = RunState::kFailed;
+    outcome.reason = saved.message();
   }
-  co_return RunOutcome{ctx.run.state, ctx.run.reason, ctx.run.rows};
+  outcome.record = ctx.run;
+  co_return outcome;
 }
 
 asio::awaitable<Status> RunPipeline::fetch(Context& ctx) {
@@ -235,7 +251,7 @@ asio::awaitable<Status> RunPipeline::fetch(Context& ctx) {
         return s.set_connection_status(id, "needs-reauth", reason);
       };
       Status marked = co_await store_.run(std::move(mark));
-      (void)marked;
+      ctx.marked_needs_reauth = marked.ok();
       apis_.forget(id);
       co_return st;
     }

@@ -47,9 +47,15 @@ struct RunOutcome {
   store::RunState state = store::RunState::kFailed;
   std::string reason;
   std::int64_t rows = 0;
+  // The run's row as last saved (id, nominal_s, times, counts, error_code);
+  // id 0 when the run could not even be loaded.
+  store::Run record;
+  // This run found the connection's grant revoked and marked it needs-reauth.
+  bool marked_needs_reauth = false;
 };
 
-// Called after a run reaches a final state, with the schedule and the run.
+// Called after a run reaches a final state, with the schedule and the run's
+// row as saved (id, nominal_s, state, reason, error_code, times, rows, bytes).
 using RunFinished = std::function<void(std::int64_t schedule_id, const store::Run& run)>;
 
 class RunPipeline final : public Launcher {
