@@ -1,0 +1,198 @@
+"""The schedule object's Salesforce metadata (salesforce/) converts cleanly
+with the real Salesforce CLI, offline, and says what reportd relies on.
+
+`sf project convert source --root-dir force-app --output-dir DIR` turns the
+source-format project into Metadata API format. The test then reads the
+produced package.xml and the converted files: the object, every field with
+the API name and type the sync code uses, the layout (read-back fields read
+only), the list view, the tab and both permission sets (the integration user
+edits only the read-back fields and sees deleted records).
+
+The CLI comes from tests/clients (npm, @salesforce/cli), installed by that
+folder's own helper when missing. Without npm the script exits 77, which CTest
+reports as skipped.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+import xml.etree.ElementTree as ET
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.environ.get("REPORTD_SOURCE_DIR", os.path.dirname(os.path.dirname(HERE)))
+PROJECT = os.path.join(SOURCE_DIR, "salesforce")
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "clients"))
+from run_clients import SF, ensure_installed  # noqa: E402
+
+NS = {"md": "http://soap.sforce.com/2006/04/metadata"}
+OBJECT = "Reportd_Schedule__c"
+
+# API name -> (type, length or (precision, scale)). The sync code reads and
+# writes these names; changing one here is a breaking change for every org.
+CONFIG_FIELDS = {
+    "Active__c": ("Checkbox", None),
+    "Cron__c": ("Text", 120),
+    "Time_Zone__c": ("Text", 64),
+    "Source_Type__c": ("Picklist", None),
+    "Query__c": ("LongTextArea", 32768),
+    "Report_Id__c": ("Text", 18),
+    "Formats__c": ("MultiselectPicklist", None),
+    "Recipients__c": ("LongTextArea", 32768),
+    "Subject__c": ("Text", 255),
+    "Body__c": ("LongTextArea", 32768),
+    "Send_When_Empty__c": ("Checkbox", None),
+    "Minimum_Rows__c": ("Number", (18, 0)),
+    "Files_Target_Id__c": ("Text", 18),
+}
+READBACK_FIELDS = {
+    "Last_Run__c": ("DateTime", None),
+    "Last_Status__c": ("Text", 40),
+    "Last_Row_Count__c": ("Number", (18, 0)),
+    "Last_Error__c": ("LongTextArea", 32768),
+    "Next_Run__c": ("DateTime", None),
+}
+ALL_FIELDS = {**CONFIG_FIELDS, **READBACK_FIELDS}
+LAYOUT = "Reportd_Schedule__c-Reportd Schedule Layout"
+
+
+def text(el, tag):
+    found = el.find("md:" + tag, NS)
+    return None if found is None else found.text
+
+
+class MetadataConvertTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="reportd-sfdx-")
+        cls.out = os.path.join(cls.tmp, "mdapi")
+        home = os.path.join(cls.tmp, "home")
+        os.makedirs(home)
+        env = dict(os.environ, HOME=home, NO_COLOR="1",
+                   PATH=os.path.dirname(SF) + os.pathsep + os.environ.get("PATH", ""),
+                   SF_DISABLE_TELEMETRY="true", SFDX_DISABLE_TELEMETRY="true",
+                   SF_AUTOUPDATE_DISABLE="true", SFDX_AUTOUPDATE_DISABLE="true",
+                   SF_SKIP_NEW_VERSION_CHECK="true", SF_CONTAINER_MODE="true",
+                   SF_USE_GENERIC_UNIX_KEYCHAIN="true")
+        cls.proc = subprocess.run([SF, "project", "convert", "source", "--root-dir", "force-app",
+                                   "--output-dir", cls.out, "--json"],
+                                  cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def parse(self, *parts):
+        return ET.parse(os.path.join(self.out, *parts)).getroot()
+
+    def test_the_cli_converts_the_project_without_errors_or_warnings(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stdout + self.proc.stderr)
+        self.assertIn('"status": 0', self.proc.stdout)
+        self.assertIn('"warnings": []', self.proc.stdout)
+
+    def test_package_xml_lists_the_object_fields_layout_list_view_tab_and_permission_sets(self):
+        pkg = self.parse("package.xml")
+        members = {text(t, "name"): {m.text for m in t.findall("md:members", NS)}
+                   for t in pkg.findall("md:types", NS)}
+        self.assertEqual(members.get("CustomObject"), {OBJECT})
+        self.assertEqual(members.get("CustomField"), {f"{OBJECT}.{f}" for f in ALL_FIELDS})
+        self.assertEqual(members.get("Layout"), {LAYOUT})
+        self.assertEqual(members.get("ListView"), {f"{OBJECT}.All"})
+        self.assertEqual(members.get("CustomTab"), {OBJECT})
+        self.assertEqual(members.get("PermissionSet"), {"Reportd_Schedule_Manager", "Reportd_Integration"})
+        self.assertEqual(text(pkg, "version"), "60.0")
+
+    def test_every_field_has_the_type_size_and_help_an_admin_needs(self):
+        obj = self.parse("objects", OBJECT + ".object")
+        self.assertEqual(text(obj, "label"), "Reportd Schedule")
+        name = obj.find("md:nameField", NS)
+        self.assertEqual((text(name, "label"), text(name, "type")), ("Schedule Name", "Text"))
+        fields = {text(f, "fullName"): f for f in obj.findall("md:fields", NS)}
+        self.assertEqual(set(fields), set(ALL_FIELDS))
+        for api_name, (ftype, size) in ALL_FIELDS.items():
+            f = fields[api_name]
+            with self.subTest(field=api_name):
+                self.assertEqual(text(f, "type"), ftype)
+                if isinstance(size, int):
+                    self.assertEqual(int(text(f, "length")), size)
+                elif size:
+                    self.assertEqual((int(text(f, "precision")), int(text(f, "scale"))), size)
+                help_text = text(f, "inlineHelpText") or ""
+                self.assertTrue(10 < len(help_text) <= 510, help_text)
+                self.assertTrue(text(f, "description"))
+                # reportd validates records itself and writes the reason back;
+                # a required field would also block field-level security.
+                self.assertNotEqual(text(f, "required"), "true")
+        self.assertEqual(text(fields["Active__c"], "defaultValue"), "false")
+        self.assertIn("6", text(fields["Cron__c"], "inlineHelpText"))
+        self.assertIn("IANA", text(fields["Time_Zone__c"], "inlineHelpText"))
+        self.assertIn("never holds record values", text(fields["Last_Error__c"], "inlineHelpText"))
+
+        def values(api_name):
+            vs = fields[api_name].find("md:valueSet", NS)
+            self.assertEqual(text(vs, "restricted"), "true")
+            return [text(v, "fullName") for v in vs.findall("md:valueSetDefinition/md:value", NS)]
+        self.assertEqual(values("Source_Type__c"), ["SOQL", "Report"])
+        self.assertEqual(values("Formats__c"), ["CSV", "XLSX", "HTML"])
+
+    def test_the_list_view_shows_the_key_columns(self):
+        obj = self.parse("objects", OBJECT + ".object")
+        views = {text(v, "fullName"): v for v in obj.findall("md:listViews", NS)}
+        self.assertEqual(set(views), {"All"})
+        self.assertEqual(text(views["All"], "filterScope"), "Everything")
+        columns = [c.text for c in views["All"].findall("md:columns", NS)]
+        for c in ("NAME", "Active__c", "Cron__c", "Next_Run__c", "Last_Status__c"):
+            self.assertIn(c, columns)
+
+    def test_the_layout_has_four_sections_and_status_is_read_only(self):
+        layout = self.parse("layouts", LAYOUT + ".layout")
+        sections = {}
+        for s in layout.findall("md:layoutSections", NS):
+            items = s.findall("md:layoutColumns/md:layoutItems", NS)
+            sections[text(s, "label")] = {text(i, "field"): text(i, "behavior") for i in items}
+        for label in ("Schedule", "Source", "Delivery", "Status"):
+            self.assertIn(label, sections)
+        self.assertEqual(set(sections["Status"]), set(READBACK_FIELDS))
+        self.assertEqual(set(sections["Status"].values()), {"Readonly"})
+        placed = {f for s in sections.values() for f in s}
+        self.assertLessEqual(set(ALL_FIELDS), placed)
+
+    def permset(self, name):
+        ps = self.parse("permissionsets", name + ".permissionset")
+        objs = {text(o, "object"): o for o in ps.findall("md:objectPermissions", NS)}
+        obj = {k: text(objs[OBJECT], k) == "true"
+               for k in ("allowCreate", "allowRead", "allowEdit", "allowDelete", "viewAllRecords",
+                         "modifyAllRecords")}
+        fields = {}
+        for fp in ps.findall("md:fieldPermissions", NS):
+            obj_name, _, field = text(fp, "field").partition(".")
+            self.assertEqual(obj_name, OBJECT)
+            fields[field] = (text(fp, "readable") == "true", text(fp, "editable") == "true")
+        return obj, fields
+
+    def test_the_manager_permission_set_edits_schedules_but_not_the_read_back_fields(self):
+        obj, fields = self.permset("Reportd_Schedule_Manager")
+        self.assertTrue(all(obj[k] for k in ("allowCreate", "allowRead", "allowEdit", "allowDelete")))
+        self.assertFalse(obj["modifyAllRecords"])
+        self.assertEqual(set(fields), set(ALL_FIELDS))
+        for f in CONFIG_FIELDS:
+            self.assertEqual(fields[f], (True, True), f)
+        for f in READBACK_FIELDS:
+            self.assertEqual(fields[f], (True, False), f)
+
+    def test_the_integration_permission_set_reads_all_and_edits_only_the_read_back_fields(self):
+        obj, fields = self.permset("Reportd_Integration")
+        self.assertEqual(obj, {"allowCreate": False, "allowRead": True, "allowEdit": True,
+                               "allowDelete": False, "viewAllRecords": True, "modifyAllRecords": False})
+        self.assertEqual(set(fields), set(ALL_FIELDS))
+        for f in CONFIG_FIELDS:
+            self.assertEqual(fields[f], (True, False), f)
+        for f in READBACK_FIELDS:
+            self.assertEqual(fields[f], (True, True), f)
+
+
+if __name__ == "__main__":
+    if not ensure_installed():
+        sys.exit(77)  # CTest: SKIP_RETURN_CODE
+    unittest.main(verbosity=2)
