@@ -1,0 +1,163 @@
+#include "jobs/failure_notices.hpp"
+
+#include <algorithm>
+
+namespace reportd::jobs {
+namespace asio = boost::asio;
+using store::RunState;
+
+namespace {
+
+std::vector<std::string> recipients(const store::Schedule& s, const NoticeOptions& o) {
+  std::vector<std::string> to;
+  for (const std::string& a : {s.owner_email, o.operator_email}) {
+    if (!a.empty() && std::find(to.begin(), to.end(), a) == to.end()) to.push_back(a);
+  }
+  return to;
+}
+
+std::string what_to_do_for_schedule(const store::Schedule& s) {
+  if (s.origin == "salesforce") {
+    return "Fix the schedule record in Salesforce (or what it reads), then clear its\n"
+           "status: saving the record makes reportd sync it again and resume it.\n"
+           "An operator can also run: reportd schedules resume \"" + s.name + "\"\n";
+  }
+  return "Fix the cause, then resume the schedule:\n\n    reportd schedules resume \"" +
+         s.name + "\"\n\nSee its runs with: reportd runs --schedule \"" + s.name + "\"\n";
+}
+
+}  // namespace
+
+int failures_in_a_row(const std::vector<store::Run>& newest_first) {
+  int n = 0;
+  for (const store::Run& r : newest_first) {
+    if (r.state != RunState::kFailed) break;
+    ++n;
+  }
+  return n;
+}
+
+Notice reauth_notice(const store::Schedule& schedule, const store::Connection& connection,
+                     const store::Run& run, const NoticeOptions& options) {
+  Notice n;
+  n.to = recipients(schedule, options);
+  n.key = "reauth-" + std::to_string(connection.id) + "-" + std::to_string(run.id);
+  n.subject = "reportd: connection \"" + connection.name + "\" needs re-authorization";
+  n.text = "Salesforce refused the stored authorization of connection \"" + connection.name +
+           "\"\n(org " + (connection.org_id.empty() ? std::string("unknown") : connection.org_id) +
+           ", " + connection.login_url + ").\n\n" +
+           "What failed: schedule \"" + schedule.name + "\" could not get an access token.\n" +
+           "Why: " + run.reason + "\n\n" +
+           "Until the org is connected again, every schedule on this connection fails at\n"
+           "once without calling Salesforce. Nothing retries in a loop.\n\n"
+           "What to do: an administrator of the org connects it again, for example with\n\n"
+           "    reportd connections reauth \"" + connection.name + "\" --authorize "
+           "--redirect-uri URL\n\n"
+           "or, with a refresh token obtained elsewhere, on stdin:\n\n"
+           "    reportd connections reauth \"" + connection.name + "\" < token-file\n\n"
+           "The usual causes: the connected app's refresh token policy expired it, a user\n"
+           "revoked the app's access, or the user was deactivated or lost a permission.\n";
+  return n;
+}
+
+Notice paused_notice(const store::Schedule& schedule, const store::Run& run, int failures,
+                     const NoticeOptions& options) {
+  Notice n;
+  n.to = recipients(schedule, options);
+  n.key = "paused-" + std::to_string(schedule.id) + "-" + std::to_string(run.id);
+  n.subject = "reportd: schedule \"" + schedule.name + "\" paused after " +
+              std::to_string(failures) + " failed runs";
+  n.text = "Schedule \"" + schedule.name + "\" failed " + std::to_string(failures) +
+           " times in a row, so reportd paused it.\n"
+           "No more reports go out from it until it is resumed.\n\n" +
+           "Last error" + (run.error_code.empty() ? "" : " (" + run.error_code + ")") + ": " +
+           run.reason + "\n\n" + what_to_do_for_schedule(schedule);
+  return n;
+}
+
+asio::awaitable<Status> FailureNotices::send(Notice notice, std::int64_t now_ms) {
+  if (notice.to.empty()) co_return Status();
+  if (mail_ == nullptr) {
+    co_return Status::error(ErrorKind::kPermanent, "no [smtp] relay is configured", "no-smtp");
+  }
+  deliver::MailMessage m;
+  m.from = options_.from;
+  for (const std::string& a : notice.to) m.to.push_back(deliver::Address{"", a});
+  m.subject = notice.subject;
+  const std::string& from = options_.from.email;
+  std::string domain = from.substr(from.find('@') == std::string::npos ? 0 : from.find('@') + 1);
+  m.message_id = deliver::derive_message_id(notice.key, "notice", domain);
+  m.date_ms = now_ms;
+  m.text = notice.text;
+  auto mime = deliver::build_mime(m);
+  if (!mime.ok()) co_return mime.status();
+  deliver::Envelope envelope;
+  envelope.from = from;
+  envelope.to = notice.to;
+  auto sent = co_await mail_->send(std::move(envelope), std::move(mime).value());
+  if (!sent.ok()) co_return sent.status();
+  co_return Status();
+}
+
+asio::awaitable<NoticeOutcome> FailureNotices::run_finished(store::Run run,
+                                                            bool marked_needs_reauth,
+                                                            std::int64_t now_ms) {
+  NoticeOutcome out;
+  if (run.state != RunState::kFailed || run.schedule_id == 0) co_return out;
+  struct Facts {
+    store::Schedule schedule;
+    store::Connection connection;
+    int failures = 0;
+    bool paused_now = false;
+  };
+  const int limit = options_.failures_before_pause;
+  const std::int64_t schedule_id = run.schedule_id;
+  std::string pause_reason = "paused automatically after " + std::to_string(limit) +
+                             " failed runs in a row; last error: " + run.reason;
+  auto look = [schedule_id, limit, pause_reason](store::Store& s) -> Result<Facts> {
+    Facts f;
+    auto sched = s.get_schedule(schedule_id);
+    if (!sched.ok()) return sched.status();
+    f.schedule = *sched;
+    auto conn = s.get_connection(f.schedule.connection_id);
+    if (!conn.ok()) return conn.status();
+    f.connection = *conn;
+    if (limit <= 0 || f.schedule.paused) return f;
+    store::RunFilter filter;
+    filter.schedule_id = schedule_id;
+    filter.limit = limit;
+    auto runs = s.list_runs(filter);
+    if (!runs.ok()) return runs.status();
+    f.failures = failures_in_a_row(*runs);
+    if (f.failures >= limit) {
+      if (Status st = s.set_schedule_paused(schedule_id, true, pause_reason); !st.ok()) return st;
+      f.paused_now = true;
+    }
+    return f;
+  };
+  auto facts = co_await store_.run(std::move(look));
+  if (!facts.ok()) {
+    out.error = facts.status().message();
+    co_return out;
+  }
+  std::vector<Notice> notices;
+  if (marked_needs_reauth) {
+    notices.push_back(reauth_notice(facts->schedule, facts->connection, run, options_));
+  }
+  if (facts->paused_now) {
+    out.paused = true;
+    notices.push_back(paused_notice(facts->schedule, run, facts->failures, options_));
+  }
+  for (Notice& n : notices) {
+    std::string subject = n.subject;
+    Status st = co_await send(std::move(n), now_ms);
+    if (st.ok()) {
+      out.sent.push_back(std::move(subject));
+    } else {
+      out.error = st.message();
+    }
+  }
+  co_return out;
+}
+
+}  // namespace reportd::jobs

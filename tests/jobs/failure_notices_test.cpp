@@ -1,0 +1,176 @@
+// Failure notices and auto-pause, against a real SQLite store on the store
+// thread and a recording mail transport; the mail itself is parsed back.
+#include "jobs/failure_notices.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "deliver/coro_util.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace reportd::jobs {
+namespace {
+
+namespace asio = boost::asio;
+using store::RunState;
+using testing::run_sync;
+
+class RecordingTransport final : public deliver::MailTransport {
+ public:
+  std::vector<std::vector<std::string>> envelopes;
+  std::vector<std::string> messages;
+  asio::awaitable<Result<deliver::SendReport>> send(deliver::Envelope env,
+                                                    std::string message) override {
+    envelopes.push_back(env.to);
+    messages.push_back(std::move(message));
+    deliver::SendReport rep;
+    for (const auto& a : env.to) {
+      rep.recipients.push_back(deliver::RecipientResult{a, deliver::RcptOutcome::kAccepted, 250, "ok"});
+    }
+    co_return rep;
+  }
+  std::uint64_t max_message_bytes() const override { return 1 << 20; }
+};
+
+struct Fixture {
+  std::string path;
+  std::unique_ptr<store::SqliteStore> db;
+  std::int64_t schedule_id = 0;
+  std::int64_t next_nominal = 1700000000;
+
+  explicit Fixture(const char* name) {
+    path = (std::filesystem::temp_directory_path() / name).string();
+    std::filesystem::remove(path);
+    auto opened = store::SqliteStore::open(path);
+    REQUIRE(opened.ok());
+    db = std::move(*opened);
+    store::Connection c;
+    c.name = "acme";
+    c.login_url = "https://login.salesforce.com";
+    c.client_id = "x";
+    c.org_id = "00D000000000001AAA";
+    auto cid = db->add_connection(c, [](store::Connection w) -> Result<store::Connection> { return w; });
+    REQUIRE(cid.ok());
+    store::Schedule s;
+    s.name = "weekly pipeline";
+    s.connection_id = *cid;
+    s.cron = "0 8 * * 1";
+    s.owner_email = "owner@example.com";
+    auto sid = db->add_schedule(s);
+    REQUIRE(sid.ok());
+    schedule_id = *sid;
+  }
+  ~Fixture() {
+    db.reset();
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  }
+
+  store::Run finish(RunState state, std::string reason) {
+    auto id = db->claim_occurrence(schedule_id, next_nominal, RunState::kRunning, "", next_nominal);
+    next_nominal += 60;
+    REQUIRE((id.ok() && id->has_value()));
+    auto run = db->get_run(**id);
+    REQUIRE(run.ok());
+    run->state = state;
+    run->reason = std::move(reason);
+    run->error_code = state == RunState::kFailed ? "MALFORMED_QUERY" : "";
+    REQUIRE(db->update_run(*run).ok());
+    return *run;
+  }
+};
+
+NoticeOptions options(int limit) {
+  NoticeOptions o;
+  o.failures_before_pause = limit;
+  o.operator_email = "ops@example.com";
+  o.from = {"reportd", "reportd@example.com"};
+  return o;
+}
+
+TEST_CASE("failures_in_a_row counts from the newest run to the first that did not fail") {
+  std::vector<store::Run> runs(4);
+  runs[0].state = RunState::kFailed;
+  runs[1].state = RunState::kFailed;
+  runs[2].state = RunState::kSucceeded;
+  runs[3].state = RunState::kFailed;
+  CHECK(failures_in_a_row(runs) == 2);
+  CHECK(failures_in_a_row({}) == 0);
+  runs[0].state = RunState::kSkipped;
+  CHECK(failures_in_a_row(runs) == 0);
+}
+
+TEST_CASE("a schedule that fails N times in a row is paused once, with one notice") {
+  Fixture f("reportd-notices-pause.db");
+  RecordingTransport mail;
+  StoreThread thread(*f.db);
+  FailureNotices notices(thread, &mail, options(3));
+
+  // A success between failures resets the count.
+  for (RunState st : {RunState::kFailed, RunState::kFailed, RunState::kSucceeded,
+                      RunState::kFailed, RunState::kFailed}) {
+    store::Run r = f.finish(st, st == RunState::kFailed ? "MALFORMED_QUERY: unexpected token" : "");
+    NoticeOutcome o = run_sync(notices.run_finished(r, false, 1));
+    CHECK_FALSE(o.paused);
+    CHECK(o.error.empty());
+  }
+  CHECK(mail.messages.empty());
+
+  store::Run third = f.finish(RunState::kFailed, "MALFORMED_QUERY: unexpected token");
+  NoticeOutcome o = run_sync(notices.run_finished(third, false, 1));
+  CHECK(o.paused);
+  REQUIRE(mail.messages.size() == 1);
+  CHECK(mail.envelopes[0] == std::vector<std::string>{"owner@example.com", "ops@example.com"});
+  const std::string& m = mail.messages[0];
+  CHECK(m.find("paused after 3 failed runs") != std::string::npos);
+  CHECK(m.find("reportd schedules resume") != std::string::npos);
+  auto s = f.db->get_schedule(f.schedule_id);
+  REQUIRE(s.ok());
+  CHECK(s->paused);
+  CHECK(s->pause_reason.find("3 failed runs in a row") != std::string::npos);
+  CHECK(s->pause_reason.find("MALFORMED_QUERY") != std::string::npos);
+
+  // Already paused: a run that was in flight fails too, but nobody is mailed again.
+  store::Run late = f.finish(RunState::kFailed, "MALFORMED_QUERY: unexpected token");
+  o = run_sync(notices.run_finished(late, false, 1));
+  CHECK_FALSE(o.paused);
+  CHECK(mail.messages.size() == 1);
+}
+
+TEST_CASE("the run that finds the grant revoked sends one re-auth notice") {
+  Fixture f("reportd-notices-reauth.db");
+  RecordingTransport mail;
+  StoreThread thread(*f.db);
+  FailureNotices notices(thread, &mail, options(0));  // 0: never pause
+
+  store::Run r = f.finish(RunState::kFailed, "salesforce: token: invalid_grant: expired access/refresh token");
+  NoticeOutcome o = run_sync(notices.run_finished(r, true, 1));
+  CHECK_FALSE(o.paused);
+  REQUIRE(mail.messages.size() == 1);
+  CHECK(mail.messages[0].find("needs re-authorization") != std::string::npos);
+  CHECK(mail.messages[0].find("reportd connections reauth") != std::string::npos);
+
+  // Later runs fail with needs-reauth without marking: no more notices.
+  for (int i = 0; i < 5; ++i) {
+    store::Run later = f.finish(RunState::kFailed, "connection acme needs re-authorization");
+    (void)run_sync(notices.run_finished(later, false, 1));
+  }
+  CHECK(mail.messages.size() == 1);
+  auto s = f.db->get_schedule(f.schedule_id);
+  CHECK_FALSE(s->paused);
+}
+
+TEST_CASE("successes and skips send nothing; no relay is reported, not thrown") {
+  Fixture f("reportd-notices-none.db");
+  StoreThread thread(*f.db);
+  FailureNotices notices(thread, nullptr, options(1));
+  store::Run ok = f.finish(RunState::kSucceeded, "");
+  CHECK(run_sync(notices.run_finished(ok, false, 1)).sent.empty());
+  store::Run bad = f.finish(RunState::kFailed, "MALFORMED_QUERY");
+  NoticeOutcome o = run_sync(notices.run_finished(bad, false, 1));
+  CHECK(o.paused);
+  CHECK(o.error.find("[smtp]") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace reportd::jobs

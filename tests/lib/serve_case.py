@@ -1,0 +1,118 @@
+"""The fixture of the end-to-end tests: the real `reportd serve`, the
+Salesforce simulator and a real SMTP server (aiosmtpd), in a sandbox."""
+import email
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import time
+import unittest
+
+from reportd_env import REPORTD, Sandbox, start_sim, start_sink, stop
+
+MARKER = "QQX7-CUSTOMER-MARKER-9ZZ"
+
+
+class Daemon:
+    def __init__(self, box, config, runtime_dir, log_path):
+        self.box, self.config, self.runtime_dir, self.log_path = box, config, runtime_dir, log_path
+        self.proc = None
+
+    def start(self):
+        env = dict(os.environ, RUNTIME_DIRECTORY=self.runtime_dir)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([REPORTD, "--state-dir", self.box.state, "--key-file", self.box.key,
+                                      "--config", self.config, "serve"], stdout=subprocess.DEVNULL,
+                                     stderr=log, env=env)
+        log.close()
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            with open(self.log_path, "rb") as f:
+                if f.read().count(b"event=serve.ready") >= self.starts + 1:
+                    self.starts += 1
+                    return
+            if self.proc.poll() is not None:
+                raise AssertionError(f"reportd serve exited {self.proc.returncode}")
+            time.sleep(0.05)
+        raise AssertionError("reportd serve did not become ready")
+
+    starts = 0
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            stop(self.proc)
+        return self.proc.returncode if self.proc else None
+
+
+class ServeCase(unittest.TestCase):
+    """setUp makes a sandbox; boot() starts the simulator, the sink and a
+    connection; self.daemon.start() starts reportd serve."""
+    def setUp(self):
+        self.box = Sandbox()
+        self.box.generate_key()
+        self.root = self.box.root
+        self.runtime_dir = tempfile.mkdtemp(prefix="reportd-run-", dir="/dev/shm")
+        self.mail = tempfile.mkdtemp(prefix="reportd-mail-", dir="/dev/shm")
+        self.procs = []
+
+    def tearDown(self):
+        if getattr(self, "daemon", None) and self.daemon.proc and self.daemon.proc.poll() is None:
+            self.daemon.proc.kill()
+            self.daemon.proc.wait()
+        for p in self.procs:
+            stop(p)
+        shutil.rmtree(self.runtime_dir, ignore_errors=True)
+        shutil.rmtree(self.mail, ignore_errors=True)
+        self.box.cleanup()
+
+    def boot(self, *sim_flags, accounts=300, config_extra=""):
+        sim, self.org = start_sim(os.path.join(self.root, "sim"), "--rows-account", str(accounts),
+                                  "--marker", MARKER, *sim_flags)
+        self.procs.append(sim)
+        sink, port = start_sink(self.mail)
+        self.procs.append(sink)
+        self.config = os.path.join(self.root, "reportd.toml")
+        with open(self.config, "w") as f:
+            f.write(f'[salesforce]\nca_file = "{self.org["ca_file"]}"\n'
+                    f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\n'
+                    f'from = "reports@example.com"\n' + config_extra)
+        self.rd("connections", "add", "demo", "--login-url", self.org["login_url"], "--client-id",
+                self.org["client_id"], "--refresh-token-stdin", stdin=self.org["refresh_token"] + "\n")
+        self.daemon = Daemon(self.box, self.config, self.runtime_dir, os.path.join(self.root, "reportd.log"))
+
+    def rd(self, *args, stdin=None, check=True):
+        return self.box.run("--config", self.config, *args, stdin=stdin, check=check)
+
+    def runs(self):
+        return json.loads(self.rd("runs", "--output", "json").stdout.replace("\n", "") or "[]")
+
+    def all_runs(self):
+        db = sqlite3.connect(os.path.join(self.box.state, "reportd.db"))
+        try:
+            return db.execute("SELECT schedule_id, nominal_s, state, rows, disposed_at_ms FROM runs").fetchall()
+        finally:
+            db.close()
+
+    def messages(self):
+        out = []
+        for name in sorted(os.listdir(self.mail)):
+            if name.endswith(".eml"):
+                with open(os.path.join(self.mail, name), "rb") as f:
+                    out.append(email.message_from_binary_file(f))
+        return out
+
+    def wait_for(self, predicate, timeout=60, what="condition"):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            v = predicate()
+            if v:
+                return v
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}")
