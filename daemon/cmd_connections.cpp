@@ -75,6 +75,10 @@ int cmd_connections_add(Context& ctx) {
   if (!client_id || client_id->empty()) {
     return ctx.fail(invalid("connections add needs --client-id, the connected app's consumer key"));
   }
+  if (ctx.args.has("authorize")) return cmd_connections_authorize(ctx);
+  for (const char* o : {"redirect-uri", "client-secret-stdin", "timeout"}) {
+    if (ctx.args.has(o)) return ctx.fail(invalid(std::string("--") + o + " goes with --authorize"));
+  }
   if (!ctx.args.has("refresh-token-stdin")) {
     return ctx.fail(invalid(
         "connections add needs --refresh-token-stdin; pipe the refresh token in, e.g. "

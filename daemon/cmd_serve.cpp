@@ -16,6 +16,7 @@
 #include "daemon/log.hpp"
 #include "daemon/runtime.hpp"
 #include "daemon/serve.hpp"
+#include "daemon/serve_endpoint.hpp"
 #include "daemon/time_text.hpp"
 #include "jobs/schedule_reload.hpp"
 #include "jobs/scheduler.hpp"
@@ -43,6 +44,7 @@ class Daemon {
         signals_(io_, SIGINT, SIGTERM, SIGHUP) {
     runtime_.pipeline.set_on_finished([this](std::int64_t schedule_id, const store::Run& run) {
       scheduler_.run_finished(schedule_id);
+      endpoint_.run_finished(run);
       log::write(run.state == store::RunState::kFailed ? log::Priority::kErr : log::Priority::kInfo,
                  "run.done", {{"schedule", schedule_id},
                               {"state", std::string(store::to_string(run.state))},
@@ -67,6 +69,7 @@ class Daemon {
   }
 
   asio::awaitable<void> start() {
+    endpoint_.start(config_.http_listen);
     Status loaded = co_await scheduler_.load();
     if (!loaded.ok()) throw std::runtime_error(loaded.message());
     for (const Status& e : scheduler_.load_errors()) {
@@ -115,6 +118,7 @@ class Daemon {
         }
       }
       if (version.ok()) seen_version = *version;
+      endpoint_.heartbeat(version.ok() ? Status() : version.status());
       // The watchdog hears from the event loop itself: a stalled loop stops
       // the pings and systemd restarts the service.
       if (watchdog_) sd_notify(0, "WATCHDOG=1");
@@ -160,6 +164,7 @@ class Daemon {
     if (stopping_) return;
     stopping_ = true;
     sd_notify(0, "STOPPING=1");
+    endpoint_.stopping();
     log::notice("serve.stop", {{"signal", why},
                                {"count", static_cast<long>(runtime_.pipeline.active())}});
     scheduler_.stop();
@@ -190,6 +195,7 @@ class Daemon {
   jobs::Scheduler scheduler_;
   jobs::ScheduleReload reload_;
   asio::signal_set signals_;
+  ServeEndpoint endpoint_{io_, runtime_, config_};  // after runtime_: stops first
   store::DaemonState state_{::getpid(), now_ms(), 0, REPORTD_VERSION, "starting"};
   bool stopping_ = false;
   bool watchdog_ = sd_watchdog_enabled(0, nullptr) > 0;

@@ -48,6 +48,19 @@ OrgClients::OrgClients(asio::any_io_executor executor, StoreThread& store,
                        const crypto::Vault& vault, OrgClientOptions options)
     : executor_(std::move(executor)), store_(store), vault_(vault), options_(std::move(options)) {}
 
+std::vector<OrgClients::ClientStats> OrgClients::stats() const {
+  std::vector<ClientStats> out;
+  for (const auto& [id, client] : clients_) {
+    ClientStats s;
+    s.connection_id = id;
+    s.token_requests = client->session().token_requests();
+    s.token_failures = client->session().token_failures();
+    s.api_usage = client->api_usage();
+    out.push_back(s);
+  }
+  return out;
+}
+
 Result<salesforce::Api*> OrgClients::api_for(const store::Connection& c) {
   if (auto it = clients_.find(c.id); it != clients_.end()) return it->second.get();
 

@@ -6,6 +6,8 @@
 
 #include <map>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -27,6 +29,15 @@ class OrgClients final : public ApiProvider {
  public:
   OrgClients(boost::asio::any_io_executor executor, StoreThread& store, const crypto::Vault& vault,
              OrgClientOptions options);
+
+  // What each client built so far has done, for metrics (event loop).
+  struct ClientStats {
+    std::int64_t connection_id = 0;
+    std::uint64_t token_requests = 0;
+    std::uint64_t token_failures = 0;
+    std::optional<salesforce::ApiUsage> api_usage;
+  };
+  std::vector<ClientStats> stats() const;
 
   Result<salesforce::Api*> api_for(const store::Connection& connection) override;
   void forget(std::int64_t connection_id) override { clients_.erase(connection_id); }

@@ -61,6 +61,11 @@ class Session {
   boost::asio::awaitable<Result<AccessToken>> refresh_after(std::uint64_t stale_generation);
 
   std::uint64_t token_requests() const { return requests_; }
+  // Token requests that failed: those finished without a new token.
+  std::uint64_t token_failures() const {
+    std::uint64_t done = requests_ - (refreshing_ ? 1 : 0);
+    return done > current_.generation ? done - current_.generation : 0;
+  }
 
  private:
   boost::asio::awaitable<Status> request_token();

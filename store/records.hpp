@@ -120,6 +120,22 @@ struct RunFilter {
   std::int64_t limit = 50;
 };
 
+// A web-server OAuth flow in progress (`reportd connections add NAME
+// --authorize`): created by the CLI, completed once by whoever serves the
+// redirect URI. Keyed by the random `state` parameter.
+struct PendingAuthorization {
+  std::string state;
+  std::string name;  // the connection to create
+  std::string login_url;
+  std::string client_id;
+  std::string redirect_uri;
+  Bytes sealed_secrets;  // PKCE verifier and client secret, sealed; wiped after use
+  std::string key_id;
+  std::int64_t created_at_ms = 0;
+  std::int64_t expires_at_ms = 0;
+  std::string outcome;  // "" while pending, "exchanging", then "ok" or the error
+};
+
 // What the daemon last said about itself, read by `reportd status`.
 struct DaemonState {
   std::int64_t pid = 0;

@@ -57,6 +57,14 @@ class SqliteStore final : public Store {
   Status update_delivery(const Delivery& d) override;
   Result<std::vector<Delivery>> list_deliveries(std::int64_t run_id) override;
 
+  Status add_pending_authorization(const PendingAuthorization& p) override;
+  Result<std::optional<PendingAuthorization>> get_pending_authorization(
+      std::string_view state) override;
+  Result<std::optional<PendingAuthorization>> claim_pending_authorization(
+      std::string_view state, std::int64_t now_ms) override;
+  Status finish_pending_authorization(std::string_view state, std::string_view outcome) override;
+  Result<std::int64_t> purge_pending_authorizations(std::int64_t now_ms) override;
+
   Result<std::int64_t> data_version() override;
   Status put_daemon_state(const DaemonState& s) override;
   Result<std::optional<DaemonState>> get_daemon_state() override;

@@ -86,6 +86,22 @@ class Store {
   // daemon notices schedule changes without re-reading everything.
   virtual Result<std::int64_t> data_version() = 0;
 
+  // --- pending OAuth authorizations (web-server flow with PKCE)
+  virtual Status add_pending_authorization(const PendingAuthorization& p) = 0;
+  // The row, whatever its outcome; nullopt when the state is unknown.
+  virtual Result<std::optional<PendingAuthorization>> get_pending_authorization(
+      std::string_view state) = 0;
+  // Takes a pending row for its callback, at most once: returns it with its
+  // sealed secrets and marks it "exchanging", or nullopt when the state is
+  // unknown, already used or expired at `now_ms`.
+  virtual Result<std::optional<PendingAuthorization>> claim_pending_authorization(
+      std::string_view state, std::int64_t now_ms) = 0;
+  // Records the outcome ("ok" or the error) and wipes the sealed secrets.
+  virtual Status finish_pending_authorization(std::string_view state,
+                                              std::string_view outcome) = 0;
+  // Deletes rows that expired before `now_ms`; returns how many.
+  virtual Result<std::int64_t> purge_pending_authorizations(std::int64_t now_ms) = 0;
+
   // --- daemon state
   virtual Status put_daemon_state(const DaemonState& s) = 0;
   virtual Result<std::optional<DaemonState>> get_daemon_state() = 0;

@@ -1,0 +1,182 @@
+#include "daemon/metrics.hpp"
+
+namespace reportd::daemon {
+namespace {
+
+using prom::Family;
+using prom::Sample;
+using prom::Type;
+
+// Run durations: a tiny query takes about a second, a large Bulk export an
+// hour (the default run deadline is 30 minutes).
+const std::vector<double> kDurationBounds = {1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600};
+// Scheduler lag: timer slack is milliseconds; splay, limits and catch-up
+// after downtime make minutes or hours.
+const std::vector<double> kLagBounds = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900,
+                                        3600};
+
+Family family(std::string name, std::string help, Type type) {
+  Family f;
+  f.name = std::move(name);
+  f.help = std::move(help);
+  f.type = type;
+  return f;
+}
+
+Sample sample(prom::Labels labels, double value) {
+  Sample s;
+  s.labels = std::move(labels);
+  s.value = value;
+  return s;
+}
+
+}  // namespace
+
+Metrics::Metrics(std::string version)
+    : version_(std::move(version)), duration_(kDurationBounds), lag_(kLagBounds) {
+  // Every final state and delivery outcome exists from the start, so a
+  // rate() over them works before the first run.
+  for (const char* s : {"succeeded", "failed", "skipped", "missed", "cancelled"}) runs_[s] = 0;
+  for (const char* c : {"smtp", "files"}) {
+    for (const char* r : {"sent", "failed"}) deliveries_[{c, r}] = 0;
+  }
+}
+
+void Metrics::run_finished(const RunSample& run) {
+  std::lock_guard lock(mu_);
+  ++runs_[run.state];
+  if (run.duration_s) duration_.observe(*run.duration_s);
+  if (run.lag_s) lag_.observe(*run.lag_s);
+  if (run.rows > 0) rows_ += static_cast<std::uint64_t>(run.rows);
+  if (run.bytes > 0) bytes_ += static_cast<std::uint64_t>(run.bytes);
+}
+
+void Metrics::delivery(const std::string& channel, const std::string& result, std::uint64_t n) {
+  std::lock_guard lock(mu_);
+  deliveries_[{channel, result}] += n;
+}
+
+void Metrics::org(const OrgSample& s) {
+  std::lock_guard lock(mu_);
+  OrgCounters& o = orgs_[s.connection];
+  if (s.token_requests < o.requests_last) o.requests_base += o.requests_last;
+  o.requests_last = s.token_requests;
+  if (s.token_failures < o.failures_last) o.failures_base += o.failures_last;
+  o.failures_last = s.token_failures;
+  if (s.api_used) o.api_used = s.api_used;
+  if (s.api_limit) o.api_limit = s.api_limit;
+}
+
+void Metrics::schedules(std::int64_t active, std::int64_t paused) {
+  std::lock_guard lock(mu_);
+  schedules_active_ = active;
+  schedules_paused_ = paused;
+}
+
+void Metrics::connections(const std::map<std::string, std::int64_t>& by_status) {
+  std::lock_guard lock(mu_);
+  connections_ = by_status;
+}
+
+void Metrics::runs_active(std::int64_t n) {
+  std::lock_guard lock(mu_);
+  runs_active_ = n;
+}
+
+std::string Metrics::render() const {
+  std::vector<Family> out;
+  std::lock_guard lock(mu_);
+
+  Family build = family("reportd_build_info", "reportd's version; always 1.", Type::kGauge);
+  build.samples.push_back(sample({{"version", version_}}, 1));
+  out.push_back(std::move(build));
+
+  Family runs = family("reportd_runs_total",
+                       "Runs that reached a final state in this process, by state.",
+                       Type::kCounter);
+  for (const auto& [state, n] : runs_) {
+    runs.samples.push_back(sample({{"state", state}}, static_cast<double>(n)));
+  }
+  out.push_back(std::move(runs));
+
+  Family active = family("reportd_runs_active", "Runs in progress.", Type::kGauge);
+  active.samples.push_back(sample({}, static_cast<double>(runs_active_)));
+  out.push_back(std::move(active));
+
+  Family duration = family("reportd_run_duration_seconds",
+                           "Time from a run's start to its final state.", Type::kHistogram);
+  Sample d;
+  d.histogram = duration_;
+  duration.samples.push_back(std::move(d));
+  out.push_back(std::move(duration));
+
+  Family lag = family("reportd_scheduler_lag_seconds",
+                      "How late runs started: actual start minus the nominal fire time "
+                      "(includes splay, waits for limits and catch-up after downtime).",
+                      Type::kHistogram);
+  Sample l;
+  l.histogram = lag_;
+  lag.samples.push_back(std::move(l));
+  out.push_back(std::move(lag));
+
+  Family rows = family("reportd_run_rows_total", "Rows that finished runs read from Salesforce.",
+                       Type::kCounter);
+  rows.samples.push_back(sample({}, static_cast<double>(rows_)));
+  out.push_back(std::move(rows));
+
+  Family bytes = family("reportd_run_bytes_total", "Bytes of rendered outputs of finished runs.",
+                        Type::kCounter);
+  bytes.samples.push_back(sample({}, static_cast<double>(bytes_)));
+  out.push_back(std::move(bytes));
+
+  Family deliveries = family("reportd_deliveries_total",
+                             "Deliveries that reached a final state, by channel and result.",
+                             Type::kCounter);
+  for (const auto& [key, n] : deliveries_) {
+    deliveries.samples.push_back(
+        sample({{"channel", key.first}, {"result", key.second}}, static_cast<double>(n)));
+  }
+  out.push_back(std::move(deliveries));
+
+  Family tokens = family("reportd_token_refreshes_total",
+                         "OAuth token requests (refresh_token or JWT grant), by connection.",
+                         Type::kCounter);
+  Family token_failures = family("reportd_token_refresh_failures_total",
+                                 "OAuth token requests that failed, by connection.",
+                                 Type::kCounter);
+  Family used = family("reportd_salesforce_api_usage",
+                       "API requests used in the org's rolling 24 h allocation "
+                       "(Sforce-Limit-Info), by connection.",
+                       Type::kGauge);
+  Family limit = family("reportd_salesforce_api_limit",
+                        "The org's 24 h API request allocation (Sforce-Limit-Info), by connection.",
+                        Type::kGauge);
+  for (const auto& [name, o] : orgs_) {
+    prom::Labels labels = {{"connection", name}};
+    tokens.samples.push_back(
+        sample(labels, static_cast<double>(o.requests_base + o.requests_last)));
+    token_failures.samples.push_back(
+        sample(labels, static_cast<double>(o.failures_base + o.failures_last)));
+    if (o.api_used) used.samples.push_back(sample(labels, static_cast<double>(*o.api_used)));
+    if (o.api_limit) limit.samples.push_back(sample(labels, static_cast<double>(*o.api_limit)));
+  }
+  out.push_back(std::move(tokens));
+  out.push_back(std::move(token_failures));
+  out.push_back(std::move(used));
+  out.push_back(std::move(limit));
+
+  Family schedules = family("reportd_schedules", "Schedules, by state.", Type::kGauge);
+  schedules.samples.push_back(sample({{"state", "active"}}, static_cast<double>(schedules_active_)));
+  schedules.samples.push_back(sample({{"state", "paused"}}, static_cast<double>(schedules_paused_)));
+  out.push_back(std::move(schedules));
+
+  Family conns = family("reportd_connections", "Connected orgs, by status.", Type::kGauge);
+  for (const auto& [status, n] : connections_) {
+    conns.samples.push_back(sample({{"status", status}}, static_cast<double>(n)));
+  }
+  out.push_back(std::move(conns));
+
+  return prom::render(out);
+}
+
+}  // namespace reportd::daemon

@@ -1,0 +1,298 @@
+#include "daemon/oauth_connect.hpp"
+
+#include <future>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "daemon/time_text.hpp"
+#include "salesforce_client/oauth.hpp"
+#include "salesforce_client/token_endpoint.hpp"
+
+namespace asio = boost::asio;
+
+namespace reportd::daemon {
+namespace {
+
+// A pending row is not a connection yet: connection id 0 never names a row,
+// and the "org" part binds the record to the row's state.
+std::string binding_text(std::string_view state) { return "oauth-pending:" + std::string(state); }
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+HttpReply page(int status, std::string_view title, std::string_view text) {
+  HttpReply r;
+  r.status = status;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>reportd: " +
+           html_escape(title) + "</title></head>\n<body style=\"font-family:sans-serif\"><h1>" +
+           html_escape(title) + "</h1>\n<p>" + html_escape(text) + "</p></body></html>\n";
+  return r;
+}
+
+// An error code from the query string, shown and stored: keep it short and plain.
+std::string plain_token(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 80)) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.' || c == ' ';
+    out += ok ? c : '?';
+  }
+  return out;
+}
+
+CallbackOutcome refused(int status, std::string title, std::string error) {
+  CallbackOutcome o;
+  o.page = page(status, title, error);
+  o.error = std::move(error);
+  return o;
+}
+
+struct Secrets {
+  std::string verifier;
+  std::string client_secret;
+  void wipe() {
+    salesforce::wipe(verifier);
+    salesforce::wipe(client_secret);
+  }
+};
+
+Result<Secrets> open_pending(const crypto::Vault& vault, const store::PendingAuthorization& p) {
+  std::string b = binding_text(p.state);
+  auto plain = vault.open(p.sealed_secrets, crypto::Binding{0, b});
+  if (!plain.ok()) {
+    return std::move(plain).status().with_context(
+        "cannot open the pending authorization's sealed verifier (is this process using the "
+        "same master key as the `connections add --authorize` command?)");
+  }
+  std::string_view v = plain->view();
+  auto nl = v.find('\n');
+  if (nl == std::string_view::npos) {
+    return Status::error(ErrorKind::kCorrupt, "pending authorization: malformed sealed secrets");
+  }
+  Secrets s;
+  s.verifier = std::string(v.substr(0, nl));
+  s.client_secret = std::string(v.substr(nl + 1));
+  return s;
+}
+
+// Store-thread steps, as named function objects (GCC 12: no capturing
+// lambda temporaries inside co_await).
+struct Claim {
+  std::string state;
+  std::int64_t now_ms = 0;
+  Result<std::optional<store::PendingAuthorization>> operator()(store::Store& s) const {
+    return s.claim_pending_authorization(state, now_ms);
+  }
+};
+
+struct Finish {
+  std::string state;
+  std::string outcome;
+  Status operator()(store::Store& s) const { return s.finish_pending_authorization(state, outcome); }
+};
+
+// Creates the connection with its sealed refresh token and client secret,
+// then marks the pending row done; the tokens are the caller's to wipe.
+struct CreateConnection {
+  const crypto::Vault* vault = nullptr;
+  const store::PendingAuthorization* pending = nullptr;
+  const salesforce::TokenResponse* token = nullptr;
+  const Secrets* secrets = nullptr;
+  std::string org_id;
+  Result<std::int64_t> operator()(store::Store& s) const {
+    store::Connection c;
+    c.name = pending->name;
+    c.login_url = pending->login_url;
+    c.client_id = pending->client_id;
+    c.org_id = org_id;
+    c.instance_url = token->instance_url;
+    c.created_at_ms = now_ms();
+    const crypto::Vault& v = *vault;
+    const std::string& refresh = token->refresh_token;
+    const std::string& secret = secrets->client_secret;
+    auto id = s.add_connection(c, [&](store::Connection row) -> Result<store::Connection> {
+      crypto::Binding b{row.id, row.org_id};
+      row.sealed_refresh_token =
+          v.seal(std::span(reinterpret_cast<const std::uint8_t*>(refresh.data()), refresh.size()),
+                 b);
+      if (!secret.empty()) {
+        row.sealed_client_secret = v.seal(
+            std::span(reinterpret_cast<const std::uint8_t*>(secret.data()), secret.size()), b);
+      }
+      row.key_id = v.keys().primary().id;
+      return row;
+    });
+    if (!id.ok()) return id;
+    if (Status st = s.finish_pending_authorization(pending->state, "ok"); !st.ok()) return st;
+    return id;
+  }
+};
+
+}  // namespace
+
+std::vector<std::uint8_t> seal_pending(const crypto::Vault& vault, std::string_view state,
+                                       std::string_view verifier, std::string_view client_secret) {
+  crypto::SecureBuffer plain(verifier.size() + 1 + client_secret.size());
+  std::copy(verifier.begin(), verifier.end(), plain.data());
+  plain.data()[verifier.size()] = '\n';
+  std::copy(client_secret.begin(), client_secret.end(), plain.data() + verifier.size() + 1);
+  std::string b = binding_text(state);
+  return vault.seal(plain, crypto::Binding{0, b});
+}
+
+std::string org_id_from_identity(std::string_view id_url) {
+  auto at = id_url.find("/id/");
+  if (at == std::string_view::npos) return {};
+  std::string_view rest = id_url.substr(at + 4);
+  std::string_view org = rest.substr(0, rest.find('/'));
+  bool alnum = !org.empty() && std::all_of(org.begin(), org.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c));
+  });
+  if (!alnum || org.rfind("00D", 0) != 0 || (org.size() != 15 && org.size() != 18)) return {};
+  return std::string(org);
+}
+
+asio::awaitable<CallbackOutcome> complete_authorization(CallbackServices services,
+                                                        CallbackQuery query) {
+  const std::string again = "Run `reportd connections add NAME --authorize ...` again.";
+  if (query.state.empty()) {
+    salesforce::wipe(query.code);
+    co_return refused(400, "Authorization refused",
+                      "The callback has no state parameter, so it cannot belong to a pending "
+                      "`reportd connections add --authorize`. Nothing was stored.");
+  }
+  Claim claim;
+  claim.state = query.state;
+  claim.now_ms = now_ms();
+  auto claimed = co_await services.store->run(std::move(claim));
+  if (!claimed.ok()) {
+    salesforce::wipe(query.code);
+    co_return refused(503, "Authorization failed",
+                      "reportd could not read its store: " + claimed.status().message());
+  }
+  if (!*claimed) {
+    salesforce::wipe(query.code);
+    co_return refused(400, "Authorization refused",
+                      "This authorization is unknown, has expired or was already used; nothing "
+                      "was stored. " + again);
+  }
+  store::PendingAuthorization pending = std::move(**claimed);
+  CallbackOutcome out;
+
+  auto fail = [&](int status, std::string title, std::string error) {
+    out = refused(status, std::move(title), std::move(error));
+    out.connection = pending.name;
+  };
+  if (!query.error.empty()) {
+    salesforce::wipe(query.code);
+    fail(400, "Authorization denied",
+         "Salesforce did not authorize the connection " + pending.name + ": " +
+             plain_token(query.error) +
+             (query.error_description.empty() ? "" : " (" + plain_token(query.error_description) + ")") +
+             ". Nothing was stored. " + again);
+  } else if (query.code.empty()) {
+    fail(400, "Authorization failed", "The callback carries no authorization code. " + again);
+  } else {
+    auto secrets = open_pending(*services.vault, pending);
+    auto login = salesforce::parse_https_url(pending.login_url);
+    auto executor = co_await asio::this_coro::executor;
+    auto pool = salesforce::HttpsPool::create(executor, services.transport);
+    if (!secrets.ok()) {
+      salesforce::wipe(query.code);
+      fail(500, "Authorization failed", secrets.status().message());
+    } else if (!login.ok() || !pool.ok()) {
+      salesforce::wipe(query.code);
+      secrets->wipe();
+      fail(500, "Authorization failed",
+           "cannot reach the login URL " + pending.login_url + ": " +
+               (login.ok() ? pool.status().message() : login.status().message()));
+    } else {
+      std::string secret_copy = secrets->client_secret;
+      auto token = co_await salesforce::exchange_code(
+          **pool, login->origin, std::move(query.code), pending.client_id, std::move(secret_copy),
+          pending.redirect_uri, std::move(secrets->verifier));
+      if (!token.ok()) {
+        secrets->wipe();
+        fail(502, "Authorization failed",
+             "The token exchange at " + pending.login_url + " failed: " +
+                 token.status().message() + ". Nothing was stored. " + again);
+      } else if (token->refresh_token.empty()) {
+        token->wipe();
+        secrets->wipe();
+        fail(502, "Authorization failed",
+             "Salesforce issued no refresh token: give the connected app the \"Perform requests "
+             "at any time (refresh_token, offline_access)\" scope. Nothing was stored. " + again);
+      } else {
+        std::string org = org_id_from_identity(token->id);
+        CreateConnection create;
+        create.vault = services.vault;
+        create.pending = &pending;
+        create.token = &token.value();
+        create.secrets = &secrets.value();
+        create.org_id = org;
+        auto id = co_await services.store->run(std::move(create));
+        token->wipe();
+        secrets->wipe();
+        if (!id.ok()) {
+          fail(id.status().kind() == ErrorKind::kAlreadyExists ? 409 : 500,
+               "Authorization failed", "reportd could not store the connection: " +
+                                           id.status().message());
+        } else {
+          out.connected = true;
+          out.connection = pending.name;
+          out.org_id = org;
+          out.page = page(200, "Connected",
+                          "reportd connected " + pending.name +
+                              (org.empty() ? std::string() : " (org " + org + ")") +
+                              ". You can close this tab.");
+          co_return out;
+        }
+      }
+    }
+  }
+  // Every failure after the claim: record why and wipe the sealed secrets,
+  // so the waiting command stops and the state cannot be used again.
+  Finish finish;
+  finish.state = pending.state;
+  finish.outcome = out.error.empty() ? std::string("failed") : out.error;
+  (void)co_await services.store->run(std::move(finish));
+  co_return out;
+}
+
+CallbackOutcome run_callback(asio::io_context& io, CallbackServices services, CallbackQuery query,
+                             const std::atomic<bool>& closing, std::chrono::seconds timeout) {
+  std::future<CallbackOutcome> done =
+      asio::co_spawn(io, complete_authorization(std::move(services), std::move(query)),
+                     asio::use_future);
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (done.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+    if (closing.load() || std::chrono::steady_clock::now() > until) {
+      return refused(503, "Authorization interrupted",
+                     "reportd is shutting down or took too long; check `reportd connections "
+                     "list` and run `reportd connections add NAME --authorize ...` again.");
+    }
+  }
+  try {
+    return done.get();
+  } catch (const std::exception&) {
+    return refused(500, "Authorization failed", "internal error while completing the callback");
+  }
+}
+
+}  // namespace reportd::daemon

@@ -1,0 +1,197 @@
+#include "daemon/serve_endpoint.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+
+#include "daemon/log.hpp"
+#include "daemon/oauth_connect.hpp"
+#include "daemon/serve.hpp"
+#include "daemon/time_text.hpp"
+
+namespace asio = boost::asio;
+
+namespace reportd::daemon {
+namespace {
+
+// Three missed heartbeats (plus a store wait) before /healthz says stalled.
+constexpr auto kStaleAfter = std::chrono::milliseconds(4 * kHeartbeatMs);
+constexpr auto kCallbackTimeout = std::chrono::seconds(90);
+
+// A metrics step that throws is a bug; it must not take the daemon down.
+void log_failure(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    log::err("metrics.failed", {{"error", ex.what()}});
+  }
+}
+
+struct StoreSnapshot {
+  std::int64_t schedules_active = 0;
+  std::int64_t schedules_paused = 0;
+  std::map<std::string, std::int64_t> connections_by_status;
+  std::map<std::int64_t, std::string> connection_names;
+};
+
+Result<StoreSnapshot> read_snapshot(store::Store& s) {
+  StoreSnapshot out;
+  auto schedules = s.list_schedules();
+  if (!schedules.ok()) return std::move(schedules).status();
+  for (const store::Schedule& sc : *schedules) {
+    ++(sc.paused ? out.schedules_paused : out.schedules_active);
+  }
+  auto conns = s.list_connections();
+  if (!conns.ok()) return std::move(conns).status();
+  for (const store::Connection& c : *conns) {
+    ++out.connections_by_status[c.status];
+    out.connection_names[c.id] = c.name;
+  }
+  return out;
+}
+
+struct RunRecord {
+  store::Run run;
+  std::vector<store::Delivery> deliveries;
+};
+
+struct ReadRun {
+  std::int64_t run_id = 0;
+  Result<RunRecord> operator()(store::Store& s) const {
+    auto run = s.get_run(run_id);
+    if (!run.ok()) return std::move(run).status();
+    auto deliveries = s.list_deliveries(run_id);
+    if (!deliveries.ok()) return std::move(deliveries).status();
+    RunRecord r;
+    r.run = std::move(run).value();
+    r.deliveries = std::move(deliveries).value();
+    return r;
+  }
+};
+
+}  // namespace
+
+ServeEndpoint::ServeEndpoint(asio::io_context& io, Runtime& runtime, const Config& config)
+    : io_(io),
+      runtime_(runtime),
+      started_at_ms_(now_ms()),
+      metrics_(REPORTD_VERSION),
+      health_(kStaleAfter),
+      http_([this] {
+        EndpointRoutes routes;
+        routes.healthz = [this] {
+          HealthVerdict v = health_.check(Health::Clock::now());
+          HttpReply r;
+          r.status = v.ok ? 200 : 503;
+          r.body = (v.ok ? "ok: " : "unhealthy: ") + v.reason + "\n";
+          return r;
+        };
+        routes.metrics = [this] {
+          HttpReply r;
+          r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+          r.body = metrics_.render();
+          return r;
+        };
+        routes.oauth_callback = [this](CallbackQuery q) {
+          CallbackServices services;
+          services.store = &runtime_.store_thread;
+          services.vault = &runtime_.vault;
+          services.transport = transport_;
+          CallbackOutcome o = run_callback(io_, services, std::move(q), closing_, kCallbackTimeout);
+          if (o.connected) {
+            log::notice("oauth.connected", {{"connection", o.connection}, {"org", o.org_id}});
+          } else {
+            log::warning("oauth.refused", {{"connection", o.connection}, {"error", o.error}});
+          }
+          return o.page;
+        };
+        return routes;
+      }()) {
+  transport_.ca_file = config.salesforce_ca_file;
+  transport_.request_timeout = std::chrono::seconds(config.request_timeout_s);
+}
+
+ServeEndpoint::~ServeEndpoint() {
+  closing_ = true;
+  http_.stop();
+}
+
+void ServeEndpoint::start(const std::string& listen) {
+  auto address = parse_listen(listen);
+  Status st = address.ok() ? http_.start(*address) : address.status();
+  if (!st.ok()) {
+    log::err("http.listen_failed", {{"listen", listen}, {"error", st.message()}});
+    return;
+  }
+  log::info("http.listen", {{"listen", address->host + ":" + std::to_string(http_.port())}});
+}
+
+void ServeEndpoint::stopping() {
+  closing_ = true;
+  health_.stopping();
+}
+
+void ServeEndpoint::heartbeat(const Status& store_write) {
+  health_.beat(Health::Clock::now(), store_write);
+  metrics_.runs_active(static_cast<std::int64_t>(runtime_.pipeline.active()));
+  if (sampling_) return;
+  sampling_ = true;
+  asio::co_spawn(io_, sample(), log_failure);
+}
+
+void ServeEndpoint::run_finished(const store::Run& run) {
+  asio::co_spawn(io_, collect_run(run), log_failure);
+}
+
+asio::awaitable<void> ServeEndpoint::sample() {
+  auto snapshot = co_await runtime_.store_thread.run(&read_snapshot);
+  sampling_ = false;
+  if (!snapshot.ok()) co_return;  // the heartbeat reports store failures
+  metrics_.schedules(snapshot->schedules_active, snapshot->schedules_paused);
+  metrics_.connections(snapshot->connections_by_status);
+  connection_names_ = std::move(snapshot->connection_names);
+  for (const jobs::OrgClients::ClientStats& c : runtime_.clients.stats()) {
+    auto name = connection_names_.find(c.connection_id);
+    if (name == connection_names_.end()) continue;  // removed since
+    OrgSample o;
+    o.connection = name->second;
+    o.token_requests = c.token_requests;
+    o.token_failures = c.token_failures;
+    if (c.api_usage) {
+      o.api_used = c.api_usage->used;
+      o.api_limit = c.api_usage->limit;
+    }
+    metrics_.org(o);
+  }
+}
+
+asio::awaitable<void> ServeEndpoint::collect_run(store::Run finished) {
+  RunSample sample;
+  sample.state = std::string(store::to_string(finished.state));
+  sample.rows = finished.rows;
+  ReadRun read;
+  read.run_id = finished.id;
+  Result<RunRecord> record = Status::error(ErrorKind::kNotFound, "run without an id");
+  if (finished.id > 0) record = co_await runtime_.store_thread.run(std::move(read));
+  if (record.ok()) {
+    const store::Run& r = record->run;
+    sample.rows = r.rows;
+    sample.bytes = r.bytes;
+    if (r.started_at_ms > 0) {
+      if (r.finished_at_ms >= r.started_at_ms) {
+        sample.duration_s = static_cast<double>(r.finished_at_ms - r.started_at_ms) / 1000.0;
+      }
+      sample.lag_s =
+          std::max(0.0, static_cast<double>(r.started_at_ms - r.nominal_s * 1000) / 1000.0);
+    }
+    // Deliveries this process finished (a recovered run's earlier sends
+    // were counted by the process that made them).
+    for (const store::Delivery& d : record->deliveries) {
+      if (d.updated_at_ms < started_at_ms_) continue;
+      if (d.state == store::DeliveryState::kSent) metrics_.delivery(d.channel, "sent");
+      if (d.state == store::DeliveryState::kFailed) metrics_.delivery(d.channel, "failed");
+    }
+  }
+  metrics_.run_finished(sample);
+}
+
+}  // namespace reportd::daemon

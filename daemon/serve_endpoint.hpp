@@ -1,0 +1,60 @@
+#pragma once
+// ServeEndpoint: `reportd serve`'s HTTP endpoint and what feeds it. The event
+// loop reports heartbeats and finished runs; this reads what else it needs
+// (run records, deliveries, schedule and connection counts) through the
+// store thread and publishes it into Metrics and Health, which httplib's
+// threads read. OAuth callbacks are completed on the event loop. Lives in
+// the daemon's frame; every call except the HTTP handlers is on the loop.
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "daemon/config.hpp"
+#include "daemon/health.hpp"
+#include "daemon/http_endpoint.hpp"
+#include "daemon/metrics.hpp"
+#include "daemon/runtime.hpp"
+#include "store/records.hpp"
+
+namespace reportd::daemon {
+
+class ServeEndpoint {
+ public:
+  ServeEndpoint(boost::asio::io_context& io, Runtime& runtime, const Config& config);
+  ~ServeEndpoint();
+
+  // Binds [http] listen. A failure is logged, not fatal: reports matter more
+  // than the endpoint, and /healthz being unreachable is itself the alarm.
+  void start(const std::string& listen);
+  // The daemon is stopping: /healthz answers 503, callbacks are refused.
+  void stopping();
+
+  // After each heartbeat, with how its store write went.
+  void heartbeat(const Status& store_write);
+  // A run reached a final state (RunPipeline's on_finished).
+  void run_finished(const store::Run& run);
+
+  Metrics& metrics() { return metrics_; }
+
+ private:
+  boost::asio::awaitable<void> sample();
+  boost::asio::awaitable<void> collect_run(store::Run run);
+
+  boost::asio::io_context& io_;
+  Runtime& runtime_;
+  salesforce::TransportOptions transport_;
+  std::int64_t started_at_ms_;
+  Metrics metrics_;
+  Health health_;
+  std::atomic<bool> closing_{false};
+  bool sampling_ = false;
+  std::map<std::int64_t, std::string> connection_names_;  // by id, from the last sample
+  HttpEndpoint http_;
+};
+
+}  // namespace reportd::daemon
