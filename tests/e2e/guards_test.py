@@ -1,0 +1,220 @@
+"""reportd's guards end to end: the real binary, the Salesforce simulator and a
+real SMTP server (aiosmtpd).
+
+- invalid_grant: the connection becomes needs-reauth, its runs fail with that
+  reason, and no later occurrence (nor a restarted daemon) asks the token
+  endpoint again.
+- the API-budget guard: once the org's Sforce-Limit-Info usage is above
+  [limits] api_budget_percent, runs fail with code api-budget and make no
+  data query.
+- `reportd run NAME --now --dry-run --out DIR` writes the outputs into DIR and
+  sends no mail.
+"""
+import csv
+import http.client
+import io
+import json
+import os
+import shutil
+import ssl
+import sys
+import tempfile
+import unittest
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from reportd_env import files_containing  # noqa: E402
+from serve_case import MARKER, ServeCase  # noqa: E402
+
+SOQL = "SELECT Id, Name, AnnualRevenue FROM Account"
+
+
+class SimHooks:
+    """HTTPS requests to the simulator: its /__sim hooks and, with the org's
+    access token, its API (as another integration in the same org would)."""
+
+    def __init__(self, org):
+        self.org = org
+        url = urllib.parse.urlparse(org["instance_url"])
+        self.host, self.port = url.hostname, url.port
+        self.ctx = ssl.create_default_context(cafile=org["ca_file"])
+
+    def request(self, method, path, auth=False):
+        conn = http.client.HTTPSConnection(self.host, self.port, context=self.ctx, timeout=30)
+        headers = {"Authorization": "Bearer " + self.org["access_token"]} if auth else {}
+        try:
+            conn.request(method, path, headers=headers)
+            resp = conn.getresponse()
+            body = resp.read()
+            return resp.status, json.loads(body) if body else None
+        finally:
+            conn.close()
+
+    def endpoints(self):
+        return self.request("GET", "/__sim/stats")[1]["endpoints"]
+
+    def token_requests(self):
+        return sum(1 for r in self.request("GET", "/__sim/requests")[1]
+                   if r["path"] == "/services/oauth2/token")
+
+
+class GuardsTest(ServeCase):
+    def setUp(self):
+        super().setUp()
+        self.out = tempfile.mkdtemp(prefix="reportd-dry-")
+
+    def tearDown(self):
+        super().tearDown()
+        shutil.rmtree(self.out, ignore_errors=True)
+
+    def boot(self, *sim_flags, config_extra=""):
+        super().boot(*sim_flags, config_extra=config_extra)
+        self.sim = SimHooks(self.org)
+
+    def add_schedule(self, name, cron="*/2 * * * * *", formats="csv"):
+        self.rd("schedules", "add", name, "--connection", "demo", "--cron", cron, "--min-interval", "1s",
+                "--soql", SOQL, "--format", formats, "--to", f"{name}@example.com")
+
+    def finished(self):
+        """Runs that ran and ended (not those skipped because the previous one
+        was still going), oldest first."""
+        return sorted((r for r in self.runs() if r["state"] in ("succeeded", "failed")),
+                      key=lambda r: r["id"])
+
+    def connection(self):
+        conns = json.loads(self.rd("connections", "list", "--output", "json").stdout)
+        return next(c for c in conns if c["name"] == "demo")
+
+    def delivered_to(self):
+        index = os.path.join(self.mail, "index.tsv")
+        if not os.path.exists(index):
+            return []
+        with open(index) as f:
+            return [line.rstrip("\n").split("\t")[2] for line in f]
+
+    def stop_daemon(self):
+        self.assertEqual(self.daemon.stop(), 0)
+        with open(self.daemon.log_path, "rb") as f:
+            log = f.read()
+        self.assertNotIn(b"runtime error:", log)
+        self.assertNotIn(b"AddressSanitizer", log)
+        self.assertNotIn(MARKER.encode(), log)
+        return log
+
+    def test_invalid_grant_marks_the_connection_needs_reauth_and_nothing_asks_for_a_token_again(self):
+        # No auto-pause, so that every occurrence keeps running into the mark.
+        self.boot("--invalid-grant", config_extra="[limits]\nfailures_before_pause = 0\n")
+        self.add_schedule("one")
+        self.add_schedule("two")
+        self.daemon.start()
+        self.wait_for(lambda: len(self.finished()) >= 5, what="five finished runs")
+        self.stop_daemon()
+
+        conn = self.connection()
+        self.assertEqual(conn["status"], "needs-reauth")
+        self.assertIn("invalid_grant", conn["status_reason"])
+        runs = self.finished()
+        self.assertTrue(all(r["state"] == "failed" for r in runs), runs)
+        # The first occurrence's runs (both schedules fire in the same second
+        # and share the client's one token request) say invalid_grant; every
+        # later one fails at once on the mark without calling Salesforce.
+        first = [r for r in runs if r["nominal"] == runs[0]["nominal"]]
+        for r in first:
+            self.assertEqual(r["error_code"], "invalid_grant", r)
+            self.assertIn("invalid_grant", r["reason"])
+            self.assertIn("needs re-authorization", r["reason"])
+        later = [r for r in runs if r["nominal"] != runs[0]["nominal"]]
+        self.assertGreaterEqual(len(later), 3)
+        for r in later:
+            self.assertEqual(r["error_code"], "needs-reauth", r)
+            self.assertIn("needs re-authorization", r["reason"])
+            self.assertIn("connections", r["reason"])  # says how to fix it
+        self.assertEqual({r["schedule"] for r in runs}, {"one", "two"})
+        self.assertEqual(self.sim.token_requests(), 1)
+        self.assertEqual(self.sim.endpoints().get("oauth.grant.refresh_token"), 1)
+        self.assertEqual(self.sim.request("GET", "/__sim/stats")[1]["api_calls"], 0)
+
+        # A restarted daemon (a new Salesforce client) keeps to the mark.
+        before = len(runs)
+        self.daemon.start()
+        self.wait_for(lambda: len(self.finished()) >= before + 2, what="two more finished runs")
+        self.stop_daemon()
+        later = self.finished()[before:]
+        self.assertTrue(all(r["error_code"] == "needs-reauth" for r in later), later)
+        self.assertEqual(self.sim.token_requests(), 1)
+        self.assertEqual(self.delivered_to(), [])
+
+    def test_api_budget_guard_fails_runs_with_api_budget_and_makes_no_data_query(self):
+        self.boot("--api-max", "100", config_extra="[limits]\napi_budget_percent = 90\nfailures_before_pause = 0\n")
+        # Other integrations of the org have spent 95 of its 100 daily calls.
+        for _ in range(95):
+            status, _ = self.sim.request("GET", f"/services/data/v{self.org['api_version']}/limits", auth=True)
+            self.assertEqual(status, 200)
+        self.add_schedule("budget")
+        self.daemon.start()
+        # The client learns the usage from Sforce-Limit-Info on its org's
+        # responses, so at most the first run after a start may query.
+        self.wait_for(lambda: sum(r["error_code"] == "api-budget" for r in self.finished()) >= 3,
+                      what="three api-budget runs")
+        queries_seen = self.sim.endpoints().get("query", 0)
+        self.wait_for(lambda: sum(r["error_code"] == "api-budget" for r in self.finished()) >= 5,
+                      what="five api-budget runs")
+        self.stop_daemon()
+
+        runs = self.finished()
+        guarded = [r for r in runs if r["error_code"] == "api-budget"]
+        others = [r for r in runs if r["error_code"] != "api-budget"]
+        self.assertLessEqual(len(others), 1, others)
+        self.assertEqual(runs[-len(guarded):], guarded, "once guarded, every later run is guarded")
+        for r in guarded:
+            self.assertEqual(r["state"], "failed")
+            self.assertEqual(r["rows"], 0)
+            self.assertIn("of 100 daily API calls", r["reason"])
+            self.assertIn("limit 90%", r["reason"])
+        queries = self.sim.endpoints().get("query", 0)
+        self.assertEqual(queries, queries_seen, "a guarded run made a data query")
+        self.assertEqual(queries, len(others))
+        self.assertEqual(self.sim.endpoints().get("query.more", 0), 0)
+        self.assertEqual(len(self.delivered_to()), len([r for r in others if r["state"] == "succeeded"]))
+
+    def test_run_now_dry_run_writes_the_outputs_into_out_and_sends_no_mail(self):
+        self.boot()
+        self.add_schedule("accounts", cron="0 6 * * *", formats="csv,xlsx,html")
+        p = self.rd("run", "accounts", "--now", "--dry-run", "--out", self.out)
+        self.assertIn("succeeded, 300 row(s)", p.stdout)
+        self.assertIn("nothing delivered", p.stdout)
+
+        files = sorted(os.listdir(self.out))
+        self.assertIn("accounts.csv", files)
+        self.assertIn("accounts.xlsx", files)
+        with open(os.path.join(self.out, "accounts.csv"), encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.reader(io.StringIO(f.read())))
+        self.assertEqual(rows[0], ["Id", "Name", "AnnualRevenue"])
+        self.assertEqual(len(rows) - 1, 300)
+        self.assertTrue(any(MARKER in cell for row in rows for cell in row), "real record values")
+        with open(os.path.join(self.out, "accounts.xlsx"), "rb") as f:
+            self.assertEqual(f.read(2), b"PK")
+
+        run = self.runs()[-1]
+        self.assertEqual((run["state"], run["rows"]), ("succeeded", 300))
+        self.assertIn("dry run", run["reason"])
+        self.assertNotEqual(run["disposed_at"], "-")
+        show = json.loads(self.rd("runs", "show", str(run["id"]), "--output", "json").stdout)
+        self.assertEqual(show["deliveries"], [])
+        self.assertEqual(self.delivered_to(), [])
+        self.assertEqual([n for n in os.listdir(self.mail) if n.endswith(".eml")], [])
+        # The values went only where the operator asked.
+        for where in (self.box.state, self.runtime_dir):
+            self.assertEqual(files_containing(where, MARKER.encode()), [], where)
+
+        # --out must name an existing directory; nothing is claimed otherwise.
+        p = self.rd("run", "accounts", "--now", "--dry-run", "--out", os.path.join(self.out, "nope"),
+                    check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("is not an existing directory", p.stderr)
+        self.assertEqual(len(self.runs()), 1)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
