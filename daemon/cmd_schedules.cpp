@@ -38,12 +38,14 @@ Result<std::int64_t> duration_option(const Context& ctx, const char* name, std::
   return *d;
 }
 
-std::vector<std::string> allowed_domains(const store::Connection& c, const Config& config) {
-  std::vector<std::string> out = c.allowed_domains;
-  if (auto it = config.allowed_domains.find(c.name); it != config.allowed_domains.end()) {
-    out.insert(out.end(), it->second.begin(), it->second.end());
-  }
-  return out;
+// Synced schedules belong to their Salesforce record: the sync would undo
+// any edit, so the CLI leaves them alone.
+Status refuse_synced(const store::Schedule& s, std::string_view what) {
+  return Status::error(ErrorKind::kInvalidArgument,
+                       "schedule \"" + s.name + "\" is defined in Salesforce (record " +
+                           s.sf_record_id + "); " + std::string(what) +
+                           " the record there: switch off Active__c or delete it, and the next "
+                           "sync (or `reportd sync CONNECTION`) removes it here");
 }
 
 // The next fire after now, as (utc ms, text), or (0, "never"/"invalid").
@@ -124,7 +126,8 @@ int cmd_schedules_add(Context& ctx) {
   s.splay_seconds = *splay;
   s.min_interval_seconds = *min_interval;
   s.created_at_ms = now_ms();
-  if (Status v = jobs::check_schedule(s, allowed_domains(*conn, *config)); !v.ok()) {
+  if (Status v = jobs::check_schedule(s, jobs::allowed_domains(*conn, config->allowed_domains));
+      !v.ok()) {
     if (v.message().rfind("schedule", 0) == 0) return ctx.fail(v);
     return ctx.fail(std::move(v).with_context("schedule \"" + s.name + "\""));
   }
@@ -191,6 +194,7 @@ int cmd_schedules_show(Context& ctx) {
   boost::json::object o{{"name", s->name},
                         {"connection", conn.ok() ? conn->name : "?"},
                         {"origin", s->origin},
+                        {"sf_record_id", s->sf_record_id},
                         {"cron", s->cron},
                         {"tz", s->tz},
                         {"source_kind", kind},
@@ -238,6 +242,9 @@ int cmd_schedules_resume(Context& ctx) { return set_paused(ctx, false); }
 int cmd_schedules_remove(Context& ctx) {
   auto opened = ctx.open_store();
   if (!opened.ok()) return ctx.fail(opened.status());
+  auto s = find(ctx, **opened);
+  if (!s.ok()) return ctx.fail(s.status());
+  if (s->origin == "salesforce") return ctx.fail(refuse_synced(*s, "to remove it, change"));
   if (Status st = (*opened)->remove_schedule(ctx.args.words.at(2)); !st.ok()) return ctx.fail(st);
   ctx.out << "removed schedule " << ctx.args.words.at(2) << "\n";
   return 0;

@@ -181,6 +181,13 @@ const std::vector<Command>& commands() {
        "send a test message with a sample report through the configured [smtp] relay",
        {{"to", true, "recipient address (required)"}},
        cmd_mail_test},
+      {{"sync"},
+       "CONNECTION",
+       1,
+       "read the org's schedule records (Reportd_Schedule__c) now; the daemon also does "
+       "at start and every [sync] interval_minutes",
+       {{"full", false, "read every record, not only those changed since the last sync"}},
+       cmd_sync},
       {{"version"}, "", 0, "print the version", {}, cmd_version},
   };
   return kCommands;

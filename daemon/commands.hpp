@@ -50,6 +50,7 @@ int cmd_mail_test(Context& ctx);
 int cmd_connections_test(Context& ctx);
 int cmd_runs_show(Context& ctx);
 int cmd_serve(Context& ctx);
+int cmd_sync(Context& ctx);
 int cmd_version(Context& ctx);
 
 }  // namespace reportd::daemon

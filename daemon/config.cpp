@@ -75,7 +75,13 @@ Result<Config> from_table(const toml::table& root, const std::string& path) {
   Config c;
   c.path = path;
   TRY(only_keys(root, "", {"smtp", "salesforce", "http", "limits", "defaults", "notices",
-                           "connections"}));
+                           "connections", "sync"}));
+  if (const toml::table* sy = root["sync"].as_table()) {
+    TRY(only_keys(*sy, "sync.", {"interval_minutes"}));
+    TRY(get_int(*sy, "sync.", "interval_minutes", 1, 1440, c.sync_interval_minutes));
+  } else if (root.contains("sync")) {
+    return bad("sync", "must be a table: [sync] with interval_minutes = 5");
+  }
   if (const toml::table* smtp = root["smtp"].as_table()) {
     auto s = deliver::smtp_config_from_toml(*smtp);
     if (!s.ok()) return s.status();

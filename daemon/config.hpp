@@ -45,6 +45,9 @@ struct Config {
   // [notices]
   std::string operator_email;  // gets failure notices; empty: none
 
+  // [sync]: schedules defined in Salesforce (DESIGN.md §4.7).
+  std::int64_t sync_interval_minutes = 5;  // each connection's records are read this often
+
   // [connections.NAME]: allowed recipient domains per connection.
   std::map<std::string, std::vector<std::string>> allowed_domains;
 };

@@ -11,7 +11,7 @@ namespace {
 // Keys whose values are metadata, never record values or secrets. Error
 // messages are allowed because every error in reportd is built to carry
 // names, codes and counts only.
-constexpr std::array<std::string_view, 40> kAllowed = {
+constexpr std::string_view kAllowed[] = {
     "attempt",   "bytes",      "code",        "config",     "connection", "count",
     "delay_ms",  "deliveries", "duration_ms", "error",      "file",       "format",
     "id",        "instance",   "key_id",      "kind",       "lag_ms",     "listen",
@@ -19,10 +19,13 @@ constexpr std::array<std::string_view, 40> kAllowed = {
     "recipients", "rows",      "run",         "schedule",   "schedules",  "signal",
     "state",     "state_dir",  "status",      "timeout_ms", "tz",         "url",
     "version",   "when",       "channel",     "connections",
+    // schedule sync (counts, record ids and cursors; never field values)
+    "added",     "updated",    "removed",     "invalid",    "records",    "record",
+    "patched",   "held",       "cursor",
 };
 
 bool allowed(std::string_view key) {
-  return std::find(kAllowed.begin(), kAllowed.end(), key) != kAllowed.end();
+  return std::find(std::begin(kAllowed), std::end(kAllowed), key) != std::end(kAllowed);
 }
 
 // Quotes values that would break key=value parsing; control characters

@@ -35,6 +35,15 @@ std::string domain_of(std::string_view address) {
   return d;
 }
 
+std::vector<std::string> allowed_domains(
+    const store::Connection& c, const std::map<std::string, std::vector<std::string>>& configured) {
+  std::vector<std::string> out = c.allowed_domains;
+  if (auto it = configured.find(c.name); it != configured.end()) {
+    out.insert(out.end(), it->second.begin(), it->second.end());
+  }
+  return out;
+}
+
 Status check_schedule(const store::Schedule& s, const std::vector<std::string>& allowed_domains) {
   if (s.name.empty() || s.name.size() > 80 || has_control(s.name)) {
     return invalid("name", "must be 1-80 printable characters");
@@ -49,6 +58,8 @@ Status check_schedule(const store::Schedule& s, const std::vector<std::string>& 
         return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       });
       if (s.source.empty()) return invalid("soql", "is empty; give a SELECT query");
+      // Any white space may follow SELECT: a query typed over several lines.
+      if (head.size() == 7 && std::isspace(static_cast<unsigned char>(head[6])) != 0) head[6] = ' ';
       if (head != "SELECT ") {
         return invalid("soql", "must be a SELECT query, e.g. \"SELECT Id, Name FROM Account\"");
       }

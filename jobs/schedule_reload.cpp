@@ -20,6 +20,31 @@ boost::asio::awaitable<Status> ScheduleReload::prime() {
 }
 
 boost::asio::awaitable<Result<ReloadResult>> ScheduleReload::reload() {
+  if (busy_) {
+    again_ = true;
+    co_return ReloadResult();
+  }
+  busy_ = true;
+  ReloadResult total;
+  Status failed;
+  do {
+    again_ = false;
+    auto r = co_await reload_once();
+    if (!r.ok()) {
+      failed = r.status();
+      break;
+    }
+    total.added += r->added;
+    total.changed += r->changed;
+    total.removed += r->removed;
+    for (Status& e : r->errors) total.errors.push_back(std::move(e));
+  } while (again_);
+  busy_ = false;
+  if (!failed.ok()) co_return failed;
+  co_return total;
+}
+
+boost::asio::awaitable<Result<ReloadResult>> ScheduleReload::reload_once() {
   auto all = co_await store_.run([](store::Store& s) { return s.list_schedules(); });
   if (!all.ok()) co_return all.status();
   ReloadResult r;

@@ -26,6 +26,10 @@ class ScheduleReload {
 
   // Records the schedules the scheduler loaded at start-up.
   boost::asio::awaitable<Status> prime();
+  // Several callers (the heartbeat, a sync, an automatic pause) may ask at
+  // once: a call made while a reload is under way makes that reload read the
+  // store once more and returns at once, so an older read never overwrites
+  // a newer one.
   boost::asio::awaitable<Result<ReloadResult>> reload();
 
   // True when `a` and `b` fire at the same times (the fields the scheduler uses).
@@ -34,7 +38,11 @@ class ScheduleReload {
  private:
   Scheduler& scheduler_;
   StoreThread& store_;
+  boost::asio::awaitable<Result<ReloadResult>> reload_once();
+
   std::map<std::int64_t, store::Schedule> known_;  // active schedules
+  bool busy_ = false;   // a reload is under way
+  bool again_ = false;  // asked for while busy: read the store once more
 };
 
 }  // namespace reportd::jobs

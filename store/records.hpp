@@ -136,6 +136,16 @@ struct PendingAuthorization {
   std::string outcome;  // "" while pending, "exchanging", then "ok" or the error
 };
 
+// Where the schedule sync of one connection stands (DESIGN.md §4.7).
+struct SyncState {
+  std::int64_t connection_id = 0;
+  // Newest SystemModstamp applied, "2024-01-31T12:00:00Z"; the next sync
+  // asks for records changed at or after it. Empty: sync everything.
+  std::string modstamp;
+  std::int64_t synced_at_ms = 0;  // when the last sync ended, whatever its outcome
+  std::string error;              // why the last sync failed or was partial; empty: it succeeded
+};
+
 // What the daemon last said about itself, read by `reportd status`.
 struct DaemonState {
   std::int64_t pid = 0;

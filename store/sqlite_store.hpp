@@ -41,6 +41,10 @@ class SqliteStore final : public Store {
   Status remove_schedule(std::string_view name) override;
   Status set_schedule_paused(std::int64_t id, bool paused, std::string_view reason) override;
 
+  Result<std::vector<Schedule>> list_synced_schedules(std::int64_t connection_id) override;
+  Result<std::optional<SyncState>> get_sync_state(std::int64_t connection_id) override;
+  Status put_sync_state(const SyncState& state) override;
+
   Result<std::optional<std::int64_t>> claim_occurrence(std::int64_t schedule_id,
                                                        std::int64_t nominal_s, RunState state,
                                                        std::string_view reason,

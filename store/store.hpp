@@ -57,6 +57,13 @@ class Store {
   virtual Status remove_schedule(std::string_view name) = 0;
   virtual Status set_schedule_paused(std::int64_t id, bool paused, std::string_view reason) = 0;
 
+  // --- schedule sync from Salesforce (DESIGN.md §4.7)
+  // The schedules synced from one connection's org (origin "salesforce").
+  virtual Result<std::vector<Schedule>> list_synced_schedules(std::int64_t connection_id) = 0;
+  // The connection's sync cursor; nullopt before its first sync.
+  virtual Result<std::optional<SyncState>> get_sync_state(std::int64_t connection_id) = 0;
+  virtual Status put_sync_state(const SyncState& state) = 0;  // insert or replace
+
   // --- occurrences and runs
   // Claims (schedule, nominal instant) with a unique insert. Returns the new
   // run's id, or nullopt when the occurrence was already claimed, by this

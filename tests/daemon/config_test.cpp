@@ -92,5 +92,17 @@ TEST_CASE("config: durations") {
   CHECK_FALSE(parse_duration("5 weeks").ok());
 }
 
+TEST_CASE("config: [sync] interval_minutes defaults to 5 and names the key when wrong") {
+  CHECK(parse("")->sync_interval_minutes == 5);
+  CHECK(parse("[sync]\ninterval_minutes = 15\n")->sync_interval_minutes == 15);
+  CHECK(error_of("[sync]\ninterval_minutes = 0\n") ==
+        "reportd.toml: sync.interval_minutes: must be 1..1440, not 0");
+  CHECK(error_of("[sync]\ninterval_minutes = \"5m\"\n") ==
+        "reportd.toml: sync.interval_minutes: must be an integer");
+  CHECK(error_of("[sync]\ninterval = 5\n").find("sync.interval: unknown key") !=
+        std::string::npos);
+  CHECK(error_of("sync = 5\n").find("sync: must be a table") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace reportd::daemon

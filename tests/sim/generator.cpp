@@ -100,7 +100,8 @@ Value common(const GenConfig& cfg, const ObjectDef& obj, std::uint64_t row, cons
   handled = true;
   if (f.name == "Id") return Value::str(make_id(obj.key_prefix, row));
   if (f.name == "IsDeleted") return Value::boolean(row >= live_rows(cfg, obj));
-  if (f.name == "CreatedDate") {
+  // Generated rows never change after creation: modified when created.
+  if (f.name == "CreatedDate" || f.name == "SystemModstamp") {
     auto secs = kEpoch2019 + static_cast<std::int64_t>(row * 997 + hash("created", row) % 997);
     return Value::str(format_datetime(secs));
   }

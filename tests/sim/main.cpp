@@ -134,11 +134,20 @@ int main(int argc, char** argv) {
     Sim sim(opts, tls, org, data);
     sim.install(svr);
     const ObjectDef& sched = *find_object("Reportd_Schedule__c");
+    // Two complete, valid schedule records owned by the API user.
+    const Value owner = Value::str(org.user_id);
     std::vector<std::string> schedules = {
-        store.insert(sched, {{"Name", Value::str("Weekly pipeline")}, {"Cron__c", Value::str("0 7 * * MON")},
-                             {"Active__c", Value::boolean(true)}}),
-        store.insert(sched, {{"Name", Value::str("Daily accounts")}, {"Cron__c", Value::str("30 6 * * *")},
-                             {"Active__c", Value::boolean(true)}})};
+        store.insert(sched, {{"Name", Value::str("Weekly pipeline")}, {"OwnerId", owner},
+                             {"Active__c", Value::boolean(true)}, {"Cron__c", Value::str("0 7 * * MON")},
+                             {"Time_Zone__c", Value::str("Europe/Berlin")}, {"Source_Type__c", Value::str("SOQL")},
+                             {"Query__c", Value::str("SELECT Name, StageName, Amount, CloseDate FROM Opportunity")},
+                             {"Formats__c", Value::str("CSV;XLSX")},
+                             {"Recipients__c", Value::str("sales@example.com")}}),
+        store.insert(sched, {{"Name", Value::str("Daily accounts")}, {"OwnerId", owner},
+                             {"Active__c", Value::boolean(true)}, {"Cron__c", Value::str("30 6 * * *")},
+                             {"Time_Zone__c", Value::str("UTC")}, {"Source_Type__c", Value::str("Report")},
+                             {"Report_Id__c", Value::str(make_id("00O", 1))}, {"Formats__c", Value::str("XLSX")},
+                             {"Recipients__c", Value::str("ops@example.com")}})};
     write_file(dir / "org.json", org_json(sim, opts, dir, schedules), true);
 
     std::atomic<bool> stopping{false};

@@ -1,9 +1,12 @@
 // Turns a parsed query into a cursor over row indices and walks it page by
-// page. A cursor holds the query and a resume hint, never the rows.
+// page. A cursor holds the query and a resume hint, never the rows (an
+// ORDER BY over written records keeps their sorted indices: those objects
+// are small).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "dataset.hpp"
 #include "soql.hpp"
@@ -18,10 +21,13 @@ struct Cursor {
   std::uint64_t total = 0;           // rows the query returns (after OFFSET/LIMIT)
   std::uint64_t page_size = 2000;
   std::uint64_t hint_offset = 0, hint_row = 0;  // resume point of a filtered scan
+  std::vector<std::uint64_t> order;  // stored objects with ORDER BY: matching rows, sorted
+  bool ordered = false;              // `order` is the result (before OFFSET/LIMIT)
 };
 
 /// Plans q: narrows by Id/IsDeleted, counts matches (one scan when other
-/// conditions exist), applies OFFSET and LIMIT.
+/// conditions exist), sorts stored objects by ORDER BY, applies OFFSET and
+/// LIMIT. `query` on a stored object leaves out its deleted records.
 Cursor plan_query(const Dataset& data, const Query& q, bool include_deleted);
 
 /// Calls fn(row) for the result rows [offset, offset+n) of the cursor, in

@@ -23,7 +23,7 @@ std::string version_label(int major) {
 std::string field_json(const FieldDef& f) {
   bool num = f.type == FieldType::kCurrency || f.type == FieldType::kDouble ||
              f.type == FieldType::kPercent;
-  int length = is_text(f.type) ? (f.type == FieldType::kTextarea ? 32000 : 255)
+  int length = is_text(f.type) ? max_length(f)
                : (f.type == FieldType::kId || f.type == FieldType::kReference) ? 18 : 0;
   std::string refs = f.reference_to.empty() ? "[]" : "[" + jstr(f.reference_to) + "]";
   std::string wr = f.writable ? "true" : "false";
@@ -49,7 +49,7 @@ std::string object_summary(const ObjectDef& o, const std::string& version) {
   return "{\"name\":" + jstr(o.name) + ",\"label\":" + jstr(o.label) + ",\"labelPlural\":" +
          jstr(o.label_plural) + ",\"keyPrefix\":" + jstr(o.key_prefix) +
          ",\"custom\":" + (o.custom ? "true" : "false") + ",\"createable\":" + wr +
-         ",\"updateable\":" + wr + ",\"deletable\":false,\"queryable\":true,\"retrieveable\":true"
+         ",\"updateable\":" + wr + ",\"deletable\":" + wr + ",\"queryable\":true,\"retrieveable\":true"
          ",\"searchable\":true,\"layoutable\":true,\"urls\":{\"sobject\":" + jstr(base) +
          ",\"describe\":" + jstr(base + "/describe") + ",\"rowTemplate\":" + jstr(base + "/{ID}") + "}}";
 }

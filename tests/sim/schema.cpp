@@ -36,6 +36,7 @@ std::vector<ObjectDef> build() {
     v.insert(v.begin(), f("Id", "Record ID", T::kId, false));
     v.push_back(f("IsDeleted", "Deleted", T::kBoolean, false));
     v.push_back(f("CreatedDate", "Created Date", T::kDatetime, false));
+    v.push_back(f("SystemModstamp", "System Modstamp", T::kDatetime, false));
     return v;
   };
   out.push_back({"Account", "Account", "Accounts", "001", Source::kGenerated, false,
@@ -111,21 +112,35 @@ std::vector<ObjectDef> build() {
                          ref("LinkedEntityId", "Linked Entity ID", "Account", "LinkedEntity", true),
                          w("ShareType", "Share Type", T::kPicklist),
                          w("Visibility", "Visibility", T::kPicklist)})});
+  // The schedule object reportd ships in salesforce/ (DESIGN.md §4.7); API
+  // names and lengths as in its metadata.
+  auto text = [](std::string name, std::string label, FieldType type, int length) {
+    FieldDef d = w(std::move(name), std::move(label), type);
+    d.length = length;
+    return d;
+  };
   out.push_back({"Reportd_Schedule__c", "Reportd Schedule", "Reportd Schedules", "a01", Source::kStored,
                  true,
-                 common({w("Name", "Schedule Name", T::kString), w("Cron__c", "Cron", T::kString),
-                         w("Time_Zone__c", "Time Zone", T::kString),
-                         w("Report_Id__c", "Report Id", T::kString),
-                         w("Query__c", "Query", T::kTextarea),
-                         w("Recipients__c", "Recipients", T::kTextarea),
-                         w("Format__c", "Format", T::kPicklist),
+                 common({text("Name", "Schedule Name", T::kString, 80),
+                         ref("OwnerId", "Owner ID", "User", "Owner", true),
                          w("Active__c", "Active", T::kBoolean),
+                         text("Cron__c", "Cron", T::kString, 120),
+                         text("Time_Zone__c", "Time Zone", T::kString, 64),
+                         text("Source_Type__c", "Source Type", T::kPicklist, 255),
+                         text("Query__c", "Query", T::kTextarea, 32768),
+                         text("Report_Id__c", "Report Id", T::kString, 18),
+                         text("Formats__c", "Formats", T::kMultiPicklist, 4099),
+                         text("Recipients__c", "Recipients", T::kTextarea, 32768),
+                         text("Subject__c", "Subject", T::kString, 255),
+                         text("Body__c", "Body", T::kTextarea, 32768),
+                         w("Send_When_Empty__c", "Send When Empty", T::kBoolean),
+                         w("Minimum_Rows__c", "Minimum Rows", T::kDouble),
+                         text("Files_Target_Id__c", "Files Target Id", T::kString, 18),
                          w("Last_Run__c", "Last Run", T::kDatetime),
-                         w("Next_Run__c", "Next Run", T::kDatetime),
-                         w("Last_Status__c", "Last Status", T::kString),
-                         w("Last_Error__c", "Last Error", T::kTextarea),
+                         text("Last_Status__c", "Last Status", T::kString, 40),
                          w("Last_Row_Count__c", "Last Row Count", T::kDouble),
-                         w("Last_File_Id__c", "Last File Id", T::kString)})});
+                         text("Last_Error__c", "Last Error", T::kTextarea, 32768),
+                         w("Next_Run__c", "Next Run", T::kDatetime)})});
   return out;
 }
 
@@ -172,7 +187,14 @@ const ObjectDef* find_object_by_prefix(std::string_view id) {
 
 bool is_text(FieldType t) {
   return t == FieldType::kString || t == FieldType::kTextarea || t == FieldType::kPicklist ||
-         t == FieldType::kEmail || t == FieldType::kPhone || t == FieldType::kUrl;
+         t == FieldType::kEmail || t == FieldType::kPhone || t == FieldType::kUrl ||
+         t == FieldType::kMultiPicklist;
+}
+
+int max_length(const FieldDef& f) {
+  if (!is_text(f.type)) return 0;
+  if (f.length > 0) return f.length;
+  return f.type == FieldType::kTextarea ? 32000 : 255;
 }
 
 const char* type_name(FieldType t) {
@@ -181,6 +203,7 @@ const char* type_name(FieldType t) {
     case FieldType::kString: return "string";
     case FieldType::kTextarea: return "textarea";
     case FieldType::kPicklist: return "picklist";
+    case FieldType::kMultiPicklist: return "multipicklist";
     case FieldType::kEmail: return "email";
     case FieldType::kPhone: return "phone";
     case FieldType::kUrl: return "url";

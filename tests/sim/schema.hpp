@@ -11,6 +11,7 @@ namespace reportd::sim {
 enum class FieldType {
   kId, kString, kTextarea, kPicklist, kEmail, kPhone, kUrl,
   kCurrency, kDouble, kPercent, kInt, kBoolean, kDate, kDatetime, kReference,
+  kMultiPicklist,  // values joined by ';' ("CSV;XLSX")
 };
 
 struct FieldDef {
@@ -21,6 +22,7 @@ struct FieldDef {
   bool writable = false;          // createable/updateable through the REST API
   std::string reference_to;       // for kReference: target object
   std::string relationship_name;  // for kReference: e.g. "Account" for AccountId
+  int length = 0;                 // text: most characters a write may set; 0: the type's default
 };
 
 /// Where an object's rows come from.
@@ -54,6 +56,10 @@ const ObjectDef* find_object(std::string_view name);
 const ObjectDef* find_object_by_prefix(std::string_view id);
 
 bool iequals(std::string_view a, std::string_view b);
+
+/// Most characters a text field holds (describe "length"; writes beyond it
+/// answer STRING_TOO_LONG), 0 for non-text fields.
+int max_length(const FieldDef& f);
 
 /// Describe metadata of a type: "string", "tns:ID"/"xsd:string", ...
 const char* type_name(FieldType t);

@@ -126,6 +126,48 @@ TEST_CASE("plan: unfiltered pages map offsets to rows; filtered pages resume or 
   CHECK(std::vector<std::uint64_t>(resumed.begin() + 200, resumed.begin() + 300) == rescanned);
 }
 
+TEST_CASE("plan: written records sort by ORDER BY and query leaves deleted ones to queryAll") {
+  Store store;
+  Dataset data(config(), store);
+  const ObjectDef& obj = *find_object("Reportd_Schedule__c");
+  std::string a = store.insert(obj, {{"Name", Value::str("b")}, {"Cron__c", Value::str("2")}});
+  std::string b = store.insert(obj, {{"Name", Value::str("a")}, {"Cron__c", Value::str("1")}});
+  std::string c = store.insert(obj, {{"Name", Value::str("c")}});
+  CHECK(store.get(obj, 0, "Active__c").kind == Value::Kind::kBool);  // checkboxes are never null
+  CHECK(store.get(obj, 0, "SystemModstamp").text == store.get(obj, 0, "CreatedDate").text);
+  REQUIRE(store.remove(obj, c));
+  CHECK_FALSE(store.remove(obj, c));
+  CHECK(store.is_deleted(obj, 2));
+
+  auto ids = [&](const char* soql, bool all) {
+    Cursor cur = plan_query(data, parse(soql), all);
+    std::vector<std::string> out;
+    scan_rows(data, cur, 0, 100, [&](std::uint64_t r) { out.push_back(store.get(obj, r, "Id").text); });
+    CHECK(out.size() == cur.total);
+    return out;
+  };
+  CHECK(ids("SELECT Id FROM Reportd_Schedule__c", false) == std::vector<std::string>{a, b});
+  CHECK(ids("SELECT Id FROM Reportd_Schedule__c", true) == std::vector<std::string>{a, b, c});
+  CHECK(ids("SELECT Id FROM Reportd_Schedule__c ORDER BY Name", false) == std::vector<std::string>{b, a});
+  CHECK(ids("SELECT Id FROM Reportd_Schedule__c ORDER BY Name DESC", true) ==
+        std::vector<std::string>{c, a, b});
+  CHECK(ids("SELECT Id FROM Reportd_Schedule__c ORDER BY Cron__c", true) ==
+        std::vector<std::string>{c, b, a});  // nulls first
+  CHECK(ids("SELECT Id FROM Reportd_Schedule__c ORDER BY Cron__c NULLS LAST", true) ==
+        std::vector<std::string>{b, a, c});
+  CHECK(ids("SELECT Id FROM Reportd_Schedule__c ORDER BY Name LIMIT 1 OFFSET 1", true) ==
+        std::vector<std::string>{a});  // names "a" (b), "b" (a), "c" (c)
+  CHECK(ids("SELECT Id FROM Reportd_Schedule__c WHERE IsDeleted = true", true) ==
+        std::vector<std::string>{c});
+  Query q = parse("SELECT Id FROM Reportd_Schedule__c ORDER BY SystemModstamp DESC NULLS LAST, Id");
+  REQUIRE(q.order_by.size() == 2);
+  CHECK(q.order_by[0].path.dotted == "SystemModstamp");
+  CHECK(q.order_by[0].desc);
+  CHECK(q.order_by[0].nulls_last);
+  CHECK_FALSE(q.order_by[1].desc);
+  CHECK(compare_values(Value::str("2026-01-01T00:00:01.000+0000"), Value::str("2026-01-01T00:00:01Z")) == 0);
+}
+
 TEST_CASE("labels: money, dates and datetimes as the Reports API shows them") {
   CHECK(money_label("1234567.5") == "$1,234,567.50");
   CHECK(money_label("0.07") == "$0.07");

@@ -1,4 +1,4 @@
-// sObject rows: GET by id, POST create, PATCH update, and ContentVersion
+// sObject rows: GET by id, POST create, PATCH update, DELETE (soft), and ContentVersion
 // uploads (JSON with base64 VersionData, or multipart with a JSON part and a
 // binary VersionData part). Written records live in the Store.
 #include <boost/json.hpp>
@@ -18,6 +18,13 @@ std::string extension(const std::string& path) {
   return dot == std::string::npos ? "" : path.substr(dot + 1);
 }
 
+// Salesforce counts characters, not bytes: UTF-8 lead bytes.
+std::size_t characters(const std::string& s) {
+  std::size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
 struct WriteError {
   int status = 0;
   std::string code, message;
@@ -31,11 +38,11 @@ bool to_fields(const ObjectDef& obj, const json::object& in, Fields& out, std::s
     std::string key(k);
     if (key == "attributes") continue;
     const FieldDef* f = obj.field(key);
-    if (f == nullptr && !(obj.custom && key.ends_with("__c"))) {
+    if (f == nullptr) {
       err = {400, "INVALID_FIELD", "No such column '" + key + "' on sobject of type " + obj.name, {key}};
       return false;
     }
-    if (f != nullptr && !f->writable) {
+    if (!f->writable) {
       err = {400, "INVALID_FIELD_FOR_INSERT_UPDATE",
              "Unable to create/update fields: " + f->name +
                  ". Please check the security settings of this field and verify that it is "
@@ -43,7 +50,7 @@ bool to_fields(const ObjectDef& obj, const json::object& in, Fields& out, std::s
              {f->name}};
       return false;
     }
-    std::string name = f != nullptr ? f->name : key;
+    const std::string& name = f->name;
     if (name == "VersionData") {
       if (!v.is_string() || !base64_decode(std::string(v.as_string()), blob)) {
         err = {400, "INVALID_FIELD", "VersionData must be base64", {name}};
@@ -54,8 +61,16 @@ bool to_fields(const ObjectDef& obj, const json::object& in, Fields& out, std::s
     if (v.is_null()) out[name] = Value::null();
     else if (v.is_bool()) out[name] = Value::boolean(v.as_bool());
     else if (v.is_number()) out[name] = Value::num(json::serialize(v));
-    else if (v.is_string()) out[name] = Value::str(std::string(v.as_string()));
-    else {
+    else if (v.is_string()) {
+      std::string text(v.as_string());
+      int max = max_length(*f);
+      if (max > 0 && characters(text) > static_cast<std::size_t>(max)) {
+        err = {400, "STRING_TOO_LONG",
+               name + ": data value too large (max length=" + std::to_string(max) + ")", {name}};
+        return false;
+      }
+      out[name] = Value::str(std::move(text));
+    } else {
       err = {400, "JSON_PARSER_ERROR", "Cannot deserialize instance of " + name, {name}};
       return false;
     }
@@ -87,6 +102,8 @@ void Sim::install_sobjects(httplib::Server& svr) {
         auto ref = data_.find(req.matches[3].str());
         if (o == nullptr || !ref || ref->object != o)
           return send_error(req, res, 404, "NOT_FOUND", "The requested resource does not exist");
+        if (o->source == Source::kStored && data_.store().is_deleted(*o, ref->row))
+          return send_error(req, res, 404, "ENTITY_IS_DELETED", "entity is deleted");
         std::string out;
         write_full_record(out, data_, *o, ref->row, c.version);
         send_json(req, res, 200, out);
@@ -169,6 +186,9 @@ void Sim::install_sobjects(httplib::Server& svr) {
       if (fields["ShareType"].is_null()) fields["ShareType"] = Value::str("V");
     }
     if (o->name == "Reportd_Schedule__c" && fields["Name"].is_null()) return missing("Name");
+    // A new record belongs to the API user unless the client names an owner.
+    if (const FieldDef* owner = o->field("OwnerId"); owner != nullptr && fields["OwnerId"].is_null())
+      fields["OwnerId"] = Value::str(org_.user_id);
     std::string id = data_.store().insert(*o, std::move(fields));
     send_json(req, res, 201, "{\"id\":" + jstr(id) + ",\"success\":true,\"errors\":[]}");
   };
@@ -179,6 +199,8 @@ void Sim::install_sobjects(httplib::Server& svr) {
     auto ref = data_.find(id);
     if (o == nullptr || !ref || ref->object != o)
       return send_error(req, res, 404, "NOT_FOUND", "The requested resource does not exist");
+    if (o->source == Source::kStored && data_.store().is_deleted(*o, ref->row))
+      return send_error(req, res, 404, "ENTITY_IS_DELETED", "entity is deleted");
     boost::system::error_code ec;
     json::value parsed = json::parse(req.body, ec);
     if (ec || !parsed.is_object())
@@ -191,6 +213,18 @@ void Sim::install_sobjects(httplib::Server& svr) {
     count("sobjects.updated");
     res.status = 204;
   };
+  // DELETE: written records go to the recycle bin (IsDeleted, queryAll
+  // only); generated ones are acknowledged and kept.
+  api(svr, "DELETE", v + "/([0-9A-Za-z]{15,18})/?", "sobjects.delete",
+      [this](const httplib::Request& req, httplib::Response& res, const Caller&) {
+        const ObjectDef* o = find_object(req.matches[2].str());
+        auto ref = data_.find(req.matches[3].str());
+        if (o == nullptr || !ref || ref->object != o)
+          return send_error(req, res, 404, "NOT_FOUND", "The requested resource does not exist");
+        if (o->source == Source::kStored && !data_.store().remove(*o, req.matches[3].str()))
+          return send_error(req, res, 404, "ENTITY_IS_DELETED", "entity is deleted");
+        res.status = 204;
+      });
   api(svr, "POST", v + "/?", "sobjects.create", create);
   api(svr, "PATCH", v + "/([0-9A-Za-z]{15,18})/?", "sobjects.update", update);
   // Clients without PATCH: POST ...?_HttpMethod=PATCH.

@@ -92,14 +92,15 @@ class Parser {
       for (;;) {
         const Token& t = next();
         if (t.kind != Token::Kind::kIdent) return malformed(t);
-        FieldPath ignored;
-        if (!resolve(*q.object, t, ignored)) return error_;
-        if (is_keyword("ASC") || is_keyword("DESC")) next();
+        OrderKey key;
+        if (!resolve(*q.object, t, key.path)) return error_;
+        if (is_keyword("ASC") || is_keyword("DESC")) key.desc = upper(next().text) == "DESC";
         if (is_keyword("NULLS")) {
           next();
           if (!is_keyword("FIRST") && !is_keyword("LAST")) return malformed(peek());
-          next();
+          key.nulls_last = upper(next().text) == "LAST";
         }
+        q.order_by.push_back(std::move(key));
         if (peek().text != ",") break;
         next();
       }

@@ -1,6 +1,7 @@
 // A small SOQL subset: SELECT fields (dotted parent paths), COUNT() and
 // COUNT(field), FROM one object, WHERE with AND-ed comparisons, ORDER BY
-// (accepted, ignored), LIMIT and OFFSET. Errors carry Salesforce's
+// (sorts stored objects; generated rows always come in Id order), LIMIT and
+// OFFSET. Errors carry Salesforce's
 // errorCode and caret-diagram message.
 #pragma once
 
@@ -30,6 +31,12 @@ struct Condition {
   std::vector<Value> values;  // literal(s); Value::null() for null
 };
 
+struct OrderKey {
+  FieldPath path;
+  bool desc = false;
+  bool nulls_last = false;  // SOQL puts nulls first unless NULLS LAST
+};
+
 struct Query {
   const ObjectDef* object = nullptr;
   bool count_only = false;          // SELECT COUNT()
@@ -37,6 +44,7 @@ struct Query {
   std::string aggregate_alias;      // "expr0" unless aliased
   std::vector<FieldPath> fields;
   std::vector<Condition> where;     // all must hold
+  std::vector<OrderKey> order_by;
   std::optional<std::uint64_t> limit;
   std::uint64_t offset = 0;
 };
@@ -50,5 +58,9 @@ std::variant<Query, SoqlError> parse_soql(std::string_view text);
 
 /// True when v satisfies the condition (SOQL semantics, null-aware).
 bool matches(const Condition& c, const Value& v);
+
+/// -1, 0 or 1: numbers by value, booleans false < true, text (and ISO dates,
+/// datetimes to the second) by bytes. Both must be non-null.
+int compare_values(const Value& a, const Value& b);
 
 }  // namespace reportd::sim

@@ -6,9 +6,8 @@
 #include "soql.hpp"
 
 namespace reportd::sim {
-namespace {
 
-int compare(const Value& a, const Value& b) {
+int compare_values(const Value& a, const Value& b) {
   if (a.kind == Value::Kind::kNumber || b.kind == Value::Kind::kNumber) {
     double x = std::strtod(a.text.c_str(), nullptr), y = std::strtod(b.text.c_str(), nullptr);
     return x < y ? -1 : x > y ? 1 : 0;
@@ -22,6 +21,8 @@ int compare(const Value& a, const Value& b) {
   }
   return x.compare(y) < 0 ? -1 : x.compare(y) > 0 ? 1 : 0;
 }
+
+namespace {
 
 bool like(std::string_view s, std::string_view p) {
   if (p.empty()) return s.empty();
@@ -40,7 +41,7 @@ bool equal(const Value& a, const Value& b) {
   if (a.is_null() || b.is_null()) return a.is_null() && b.is_null();
   if (a.kind == Value::Kind::kString && b.kind == Value::Kind::kString)
     return iequals(a.text, b.text);  // SOQL string equality is case-insensitive
-  return compare(a, b) == 0;
+  return compare_values(a, b) == 0;
 }
 
 }  // namespace
@@ -56,7 +57,7 @@ bool matches(const Condition& c, const Value& v) {
   }
   if (v.is_null() || lit.is_null()) return false;
   if (c.op == "LIKE") return like(v.text, lit.text);
-  int r = compare(v, lit);
+  int r = compare_values(v, lit);
   if (c.op == "<") return r < 0;
   if (c.op == "<=") return r <= 0;
   if (c.op == ">") return r > 0;

@@ -19,11 +19,18 @@ using Fields = std::map<std::string, Value>;  // canonical field name -> value
 
 class Store {
  public:
-  /// Appends a record; assigns Id (prefix + index), CreatedDate and IsDeleted.
-  /// Returns the new id.
+  /// Appends a record; assigns Id (prefix + index), CreatedDate,
+  /// SystemModstamp and IsDeleted, and false to checkboxes it does not set
+  /// (a Salesforce checkbox is never null). Returns the new id.
   std::string insert(const ObjectDef& obj, Fields fields);
-  /// Overwrites the given fields; false when the id is unknown.
+  /// Overwrites the given fields and bumps SystemModstamp; false when the id
+  /// is unknown.
   bool update(const ObjectDef& obj, const std::string& id, const Fields& fields);
+  /// Soft delete, as the recycle bin does: IsDeleted becomes true and
+  /// SystemModstamp moves; only queryAll still sees the record. False when
+  /// the id is unknown or already deleted.
+  bool remove(const ObjectDef& obj, const std::string& id);
+  bool is_deleted(const ObjectDef& obj, std::uint64_t row) const;
   std::uint64_t size(const ObjectDef& obj) const;
   std::optional<std::uint64_t> index_of(const ObjectDef& obj, const std::string& id) const;
   Value get(const ObjectDef& obj, std::uint64_t row, const std::string& field) const;

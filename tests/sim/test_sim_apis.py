@@ -216,6 +216,97 @@ class WritesTest(unittest.TestCase):
         self.assertEqual((status, res["success"]), (201, True))
 
 
+class ScheduleObjectTest(unittest.TestCase):
+    """Reportd_Schedule__c as reportd's schedule sync uses it: incremental by
+    SystemModstamp, deletions through queryAll, the owner's e-mail."""
+
+    FIELDS = ("Id, Name, Active__c, Cron__c, Time_Zone__c, Source_Type__c, Query__c, Report_Id__c, "
+              "Formats__c, Recipients__c, Subject__c, Body__c, Send_When_Empty__c, Minimum_Rows__c, "
+              "Files_Target_Id__c, Last_Status__c, Last_Error__c, Owner.Email, SystemModstamp, IsDeleted")
+
+    def setUp(self):
+        self.sim = Sim()
+
+    def tearDown(self):
+        self.sim.stop()
+
+    def records(self, where="", kind="query"):
+        soql = "SELECT %s FROM Reportd_Schedule__c %s ORDER BY SystemModstamp" % (self.FIELDS, where)
+        return [r for p in self.sim.query_all_pages(soql, kind) for r in p["records"]]
+
+    def create(self, **fields):
+        status, _, res = self.sim.request("POST", V + "/sobjects/Reportd_Schedule__c", body=fields)
+        self.assertEqual(status, 201, res)
+        return res["id"]
+
+    def test_seeded_records_are_complete_and_owned_by_the_api_user(self):
+        recs = self.records()
+        self.assertEqual([r["Id"] for r in recs], self.sim.org["schedule_ids"])
+        r = recs[0]
+        self.assertEqual((r["Active__c"], r["Source_Type__c"], r["Formats__c"], r["Send_When_Empty__c"]),
+                         (True, "SOQL", "CSV;XLSX", False))
+        self.assertEqual(r["Owner"]["Email"], "user0@example.com")
+        self.assertRegex(r["SystemModstamp"], DATETIME)
+        self.assertIsNone(r["Minimum_Rows__c"])
+        d = self.sim.get(V + "/sobjects/Reportd_Schedule__c/describe")[2]
+        types = {f["name"]: (f["type"], f["length"]) for f in d["fields"]}
+        self.assertEqual(types["Formats__c"], ("multipicklist", 4099))
+        self.assertEqual(types["Last_Status__c"], ("string", 40))
+        self.assertEqual(types["SystemModstamp"][0], "datetime")
+        self.assertTrue(d["deletable"])
+
+    def test_create_update_delete_move_systemmodstamp_and_querall_sees_deletions(self):
+        rid = self.create(Name="Ångström 北京 📈", Cron__c="0 8 * * *", Active__c=True,
+                          Recipients__c="a@example.com;\nb@example.com", Minimum_Rows__c=5)
+        first = [r for r in self.records() if r["Id"] == rid][0]
+        self.assertEqual((first["Name"], first["Minimum_Rows__c"], first["IsDeleted"]),
+                         ("Ångström 北京 📈", 5, False))
+        self.assertFalse(first["Send_When_Empty__c"])  # a checkbox is never null
+        stamp = first["SystemModstamp"]
+        time.sleep(1.1)  # SystemModstamp has whole seconds
+        self.assertEqual(self.sim.request("PATCH", V + "/sobjects/Reportd_Schedule__c/" + rid,
+                                          body={"Cron__c": "0 9 * * *"})[0], 204)
+        recs = self.records()
+        self.assertEqual(recs[-1]["Id"], rid)  # ORDER BY SystemModstamp: the changed one last
+        self.assertGreater(recs[-1]["SystemModstamp"], stamp)
+        changed = self.records("WHERE SystemModstamp > %s" % stamp.replace(".000+0000", "Z"))
+        self.assertEqual([r["Id"] for r in changed], [rid])
+        same = self.records("WHERE SystemModstamp >= %sZ" % recs[-1]["SystemModstamp"][:19])
+        self.assertEqual([r["Id"] for r in same], [rid])
+        desc = self.sim.query_all_pages("SELECT Id FROM Reportd_Schedule__c ORDER BY SystemModstamp DESC, Name")
+        self.assertEqual(desc[0]["records"][0]["Id"], rid)
+
+        time.sleep(1.1)
+        status, _, body = self.sim.request("DELETE", V + "/sobjects/Reportd_Schedule__c/" + rid)
+        self.assertEqual((status, body), (204, b""))
+        self.assertNotIn(rid, [r["Id"] for r in self.records()])
+        gone = [r for r in self.records(kind="queryAll") if r["Id"] == rid][0]
+        self.assertTrue(gone["IsDeleted"])
+        self.assertGreater(gone["SystemModstamp"], recs[-1]["SystemModstamp"])
+        self.assertEqual(len(self.records("WHERE IsDeleted = true", "queryAll")), 1)
+        for method, body in (("PATCH", {"Name": "x"}), ("DELETE", None), ("GET", None)):
+            status, _, err = self.sim.request(method, V + "/sobjects/Reportd_Schedule__c/" + rid, body=body)
+            self.assertEqual((status, err[0]["errorCode"]), (404, "ENTITY_IS_DELETED"), method)
+        self.assertEqual(self.sim.request("DELETE", V + "/sobjects/Reportd_Schedule__c/a015g00000000zzAAA")[0], 404)
+
+    def test_writes_are_checked_against_the_fields(self):
+        rid = self.sim.org["schedule_ids"][0]
+        path = V + "/sobjects/Reportd_Schedule__c/" + rid
+        status, _, err = self.sim.request("PATCH", path, body={"Last_Status__c": "x" * 41})
+        self.assertEqual((status, err[0]["errorCode"], err[0]["fields"]), (400, "STRING_TOO_LONG", ["Last_Status__c"]))
+        self.assertEqual(self.sim.request("PATCH", path, body={"Last_Status__c": "é" * 40})[0], 204)
+        status, _, err = self.sim.request("PATCH", path, body={"Unknown_Field__c": 1})
+        self.assertEqual((status, err[0]["errorCode"]), (400, "INVALID_FIELD"))
+        status, _, err = self.sim.request("PATCH", path, body={"SystemModstamp": "2020-01-01T00:00:00Z"})
+        self.assertEqual(err[0]["errorCode"], "INVALID_FIELD_FOR_INSERT_UPDATE")
+        status, _, _ = self.sim.request("PATCH", path, body={
+            "Last_Run__c": "2026-01-01T07:00:00.000Z", "Last_Status__c": "Succeeded", "Last_Row_Count__c": 12,
+            "Last_Error__c": None, "Next_Run__c": "2026-01-08T07:00:00.000Z"})
+        self.assertEqual(status, 204)
+        r = self.sim.get(path)[2]
+        self.assertEqual((r["Last_Status__c"], r["Last_Row_Count__c"], r["Last_Error__c"]), ("Succeeded", 12, None))
+
+
 class FaultsTest(unittest.TestCase):
     def test_session_expiry_counts_calls(self):
         with Sim("--session-expires-after", "3") as sim:

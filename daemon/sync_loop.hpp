@@ -1,0 +1,63 @@
+#pragma once
+// SyncLoop: the daemon's part in schedules defined in Salesforce (DESIGN.md
+// §4.7). Syncs every connected org at start and every [sync]
+// interval_minutes, has the scheduler re-read the store when a sync changed
+// schedules, and writes each finished run of a synced schedule back onto its
+// record. Lives on the daemon's io_context; uses the Runtime's store thread
+// and Salesforce clients.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "daemon/config.hpp"
+#include "daemon/runtime.hpp"
+#include "jobs/sync/schedule_sync.hpp"
+#include "jobs/sync/write_back.hpp"
+
+namespace reportd::daemon {
+
+// The sync's options from the config: [defaults] and [connections.NAME]
+// allowed_domains, [limits] api_budget_percent.
+sync::SyncOptions sync_options(const Config& config);
+
+class SyncLoop {
+ public:
+  // Awaited after a sync that added, changed or removed schedules.
+  using OnChanged = std::function<boost::asio::awaitable<void>()>;
+
+  // `config` is read at each sync, so a reloaded config applies from the
+  // next one. All references must outlive the loop.
+  SyncLoop(boost::asio::io_context& io, Runtime& runtime, const Config& config,
+           OnChanged on_changed);
+
+  // Syncs now, then every interval, until stop().
+  boost::asio::awaitable<void> run();
+  void stop();
+
+  // A run ended (any outcome): spawns its write-back, if its schedule is synced.
+  void run_finished(std::int64_t schedule_id, const store::Run& run);
+  // Write-backs still in flight; the daemon lets them finish before it stops.
+  std::size_t active() const { return active_; }
+
+ private:
+  boost::asio::awaitable<void> sync_all();
+
+  boost::asio::io_context& io_;
+  Runtime& runtime_;
+  const Config& config_;
+  OnChanged on_changed_;
+  sync::ScheduleSync sync_;
+  sync::WriteBack write_back_;
+  boost::asio::steady_timer timer_;
+  bool stopped_ = false;
+  std::size_t active_ = 0;
+  std::map<std::int64_t, std::string> last_error_;  // per connection: log a failure once
+};
+
+}  // namespace reportd::daemon

@@ -1,0 +1,209 @@
+#include "jobs/sync/schedule_sync.hpp"
+
+#include <set>
+
+#include "jobs/schedule_check.hpp"
+#include "jobs/sync/api_budget.hpp"
+#include "jobs/sync/schedule_record.hpp"
+#include "jobs/sync/sync_plan.hpp"
+
+namespace reportd::sync {
+namespace {
+
+namespace asio = boost::asio;
+
+struct Loaded {
+  std::string cursor;
+  std::vector<store::Schedule> synced;
+  std::set<std::string> names;  // every schedule's, local ones too
+};
+
+Result<Loaded> load_state(store::Store& s, std::int64_t connection_id) {
+  Loaded out;
+  auto state = s.get_sync_state(connection_id);
+  if (!state.ok()) return state.status();
+  if (state->has_value()) out.cursor = state->value().modstamp;
+  auto synced = s.list_synced_schedules(connection_id);
+  if (!synced.ok()) return synced.status();
+  out.synced = std::move(synced).value();
+  auto all = s.list_schedules();
+  if (!all.ok()) return all.status();
+  for (const store::Schedule& sc : *all) out.names.insert(sc.name);
+  return out;
+}
+
+struct Applied {
+  int added = 0, updated = 0, removed = 0;
+  std::vector<std::pair<std::string, Status>> errors;  // record id, what failed
+};
+
+// Removals first, so a name they free can be taken by an add or a rename.
+Applied apply_plan(store::Store& s, const SyncPlan& plan) {
+  Applied out;
+  for (const store::Schedule& sc : plan.remove) {
+    Status st = s.remove_schedule(sc.name);
+    if (st.ok() || st.kind() == ErrorKind::kNotFound) {
+      ++out.removed;
+    } else {
+      out.errors.emplace_back(sc.sf_record_id, std::move(st).with_context("remove " + sc.name));
+    }
+  }
+  for (const store::Schedule& sc : plan.update) {
+    Status st = s.update_schedule(sc);
+    if (st.ok()) {
+      ++out.updated;
+    } else {
+      out.errors.emplace_back(sc.sf_record_id, std::move(st).with_context("update " + sc.name));
+    }
+  }
+  for (const store::Schedule& sc : plan.add) {
+    auto id = s.add_schedule(sc);
+    if (id.ok()) {
+      ++out.added;
+    } else {
+      out.errors.emplace_back(sc.sf_record_id,
+                              std::move(id).status().with_context("add " + sc.name));
+    }
+  }
+  return out;
+}
+
+std::string summary(const std::vector<Status>& errors, int held_for_budget) {
+  std::string out;
+  if (!errors.empty()) {
+    out = errors.front().message();
+    if (errors.size() > 1) out += " (and " + std::to_string(errors.size() - 1) + " more)";
+  }
+  if (held_for_budget > 0) {
+    if (!out.empty()) out += "; ";
+    out += std::to_string(held_for_budget) +
+           " status update(s) wait while the org's API usage is above the budget";
+  }
+  return out;
+}
+
+}  // namespace
+
+ScheduleSync::ScheduleSync(jobs::StoreThread& store, jobs::ApiProvider& apis, jobs::Clock& clock,
+                           SyncOptions options)
+    : store_(store), apis_(apis), clock_(clock), options_(std::move(options)) {}
+
+asio::awaitable<Status> ScheduleSync::record(std::int64_t connection_id, std::string cursor,
+                                             std::string error) {
+  store::SyncState state;
+  state.connection_id = connection_id;
+  state.modstamp = std::move(cursor);
+  state.synced_at_ms = clock_.wall_now().time_since_epoch().count();
+  state.error = std::move(error);
+  auto put = [state](store::Store& s) { return s.put_sync_state(state); };
+  co_return co_await store_.run(std::move(put));
+}
+
+asio::awaitable<Result<SyncReport>> ScheduleSync::sync(store::Connection connection, bool full) {
+  const std::int64_t cid = connection.id;
+  const std::string where = "sync " + connection.name;
+  auto load = [cid](store::Store& s) { return load_state(s, cid); };
+  auto loaded = co_await store_.run(std::move(load));
+  if (!loaded.ok()) co_return std::move(loaded).status().with_context(where);
+
+  SyncReport report;
+  const std::string cursor = full ? std::string() : loaded->cursor;
+  report.full = cursor.empty();
+
+  auto api = apis_.api_for(connection);
+  if (!api.ok()) {
+    Status st = std::move(api).status().with_context(where);
+    (void)co_await record(cid, loaded->cursor, st.message());
+    co_return st;
+  }
+  salesforce::Api* sf = *api;
+  RecordSink sink;
+  std::string soql = schedule_query(cursor);
+  Status read = co_await sf->query(soql, true, sink);
+  if (!read.ok()) {
+    if (read.kind() == ErrorKind::kAuth) {
+      // As for runs: a person must connect the org again; nothing retries in a loop.
+      std::string reason = read.message();
+      auto mark = [cid, reason](store::Store& s) {
+        return s.set_connection_status(cid, "needs-reauth", reason);
+      };
+      (void)co_await store_.run(std::move(mark));
+      apis_.forget(cid);
+    }
+    if (read.code() == "INVALID_TYPE") {
+      read = Status::error(read.kind(),
+                           read.message() +
+                               "; deploy the schedule object (salesforce/ in "
+                               "reportd's sources) to this org",
+                           read.code());
+    }
+    read = std::move(read).with_context(where + ": read " + kScheduleObject);
+    (void)co_await record(cid, loaded->cursor, read.message());
+    co_return read;
+  }
+
+  PlanContext ctx;
+  ctx.connection = connection;
+  ctx.allowed_domains = jobs::allowed_domains(connection, options_.allowed_domains);
+  ctx.defaults = options_.defaults;
+  const jobs::Clock::WallTime now = clock_.wall_now();
+  ctx.now = std::chrono::floor<std::chrono::seconds>(now);
+  ctx.now_ms = now.time_since_epoch().count();
+  ctx.full = report.full;
+  ctx.cursor = cursor;
+  const SyncPlan plan = plan_sync(sink.records(), loaded->synced, loaded->names, ctx);
+  std::map<std::string, std::string> modstamp_of;
+  for (const ScheduleRecord& r : sink.records()) modstamp_of[r.id] = r.modstamp;
+
+  const SyncPlan* p = &plan;
+  auto apply = [p](store::Store& s) { return apply_plan(s, *p); };
+  Applied applied = co_await store_.run(std::move(apply));
+
+  // A record whose change did not fully land is read again next time: the
+  // cursor stops at the oldest of them (the query asks for ">=").
+  std::string hold_at;
+  auto hold = [&hold_at](const std::string& modstamp) {
+    if (hold_at.empty() || modstamp < hold_at) hold_at = modstamp;
+  };
+  for (auto& [record_id, st] : applied.errors) {
+    hold(modstamp_of[record_id]);
+    report.errors.push_back(std::move(st));
+  }
+  int held_for_budget = 0;
+  bool auth_failed = false;
+  for (const StatusPatch& patch : plan.patches) {
+    if (auth_failed || over_api_budget(sf->api_usage(), options_.api_budget_percent)) {
+      ++report.held;
+      held_for_budget += auth_failed ? 0 : 1;
+      hold(patch.modstamp);
+      continue;
+    }
+    std::string object = kScheduleObject;
+    Status written = co_await sf->patch_record(object, patch.record_id, patch.body);
+    if (written.ok()) {
+      ++report.patched;
+      continue;
+    }
+    ++report.held;
+    hold(patch.modstamp);
+    auth_failed = written.kind() == ErrorKind::kAuth;
+    report.errors.push_back(
+        std::move(written).with_context(where + ": write the status of " + patch.record_id));
+  }
+
+  report.records = sink.records().size();
+  report.added = applied.added;
+  report.updated = applied.updated;
+  report.removed = applied.removed;
+  report.unchanged = plan.unchanged;
+  report.invalid = plan.invalid;
+  report.inactive = plan.inactive;
+  report.deleted = plan.deleted;
+  report.invalid_records = plan.new_invalid;
+  report.cursor = hold_at.empty() ? plan.cursor : hold_at;
+  Status saved = co_await record(cid, report.cursor, summary(report.errors, held_for_budget));
+  if (!saved.ok()) report.errors.push_back(std::move(saved).with_context(where));
+  co_return report;
+}
+
+}  // namespace reportd::sync

@@ -1,0 +1,74 @@
+#pragma once
+// ScheduleSync: brings one connection's synced schedules in step with the
+// Reportd_Schedule__c records of its org (DESIGN.md §4.7). Incremental: one
+// queryAll of the records whose SystemModstamp is at or after the stored
+// cursor (deleted ones come back with IsDeleted), so a sync that finds
+// nothing new costs one GET. Then the store changes (plan_sync()), then one
+// PATCH per record whose status must change. Lives on the event loop's
+// executor; the store is reached through the store thread.
+
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "jobs/api_provider.hpp"
+#include "jobs/clock.hpp"
+#include "jobs/store_thread.hpp"
+#include "jobs/sync/record_mapping.hpp"
+#include "table/status.hpp"
+
+namespace reportd::sync {
+
+struct SyncOptions {
+  MappingDefaults defaults;
+  // [connections.NAME] allowed_domains, added to each connection's own list.
+  std::map<std::string, std::vector<std::string>> allowed_domains;
+  // Status PATCHes wait while the org's API usage is at or above this (the
+  // run pipeline's guard); the records are read again at the next sync.
+  int api_budget_percent = 90;
+};
+
+struct SyncReport {
+  std::size_t records = 0;  // records read
+  int added = 0, updated = 0, removed = 0, unchanged = 0;
+  int invalid = 0, inactive = 0, deleted = 0;
+  int patched = 0;  // status PATCHes written
+  int held = 0;     // status PATCHes not written (API budget, or an error): retried next sync
+  bool full = false;
+  std::string cursor;  // where the next sync starts
+  // Records found invalid for a new reason (record id, reason); one read
+  // again with its reason already on it counts in `invalid` only.
+  std::vector<std::pair<std::string, std::string>> invalid_records;
+  std::vector<Status> errors;  // what did not apply; those records are read again next time
+  bool changed() const { return added + updated + removed > 0; }
+};
+
+class ScheduleSync {
+ public:
+  ScheduleSync(jobs::StoreThread& store, jobs::ApiProvider& apis, jobs::Clock& clock,
+               SyncOptions options);
+
+  // Applies a reloaded config from the next sync on.
+  void set_options(SyncOptions options) { options_ = std::move(options); }
+
+  // One sync of `connection`. `full` ignores the cursor: every record is
+  // read, and synced schedules whose record is gone for good are removed.
+  // Fails when the records cannot be read (the connection is then marked
+  // needs-reauth on an authorization error); the outcome is recorded in the
+  // store's sync state either way.
+  boost::asio::awaitable<Result<SyncReport>> sync(store::Connection connection, bool full);
+
+ private:
+  boost::asio::awaitable<Status> record(std::int64_t connection_id, std::string cursor,
+                                        std::string error);
+
+  jobs::StoreThread& store_;
+  jobs::ApiProvider& apis_;
+  jobs::Clock& clock_;
+  SyncOptions options_;
+};
+
+}  // namespace reportd::sync

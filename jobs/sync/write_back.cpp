@@ -1,0 +1,138 @@
+#include "jobs/sync/write_back.hpp"
+
+#include <boost/json.hpp>
+
+#include "jobs/cron.hpp"
+#include "jobs/next_fire.hpp"
+#include "jobs/sync/api_budget.hpp"
+#include "jobs/sync/schedule_record.hpp"
+#include "jobs/sync/sync_plan.hpp"
+
+namespace reportd::sync {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+struct Loaded {
+  store::Schedule schedule;
+  store::Connection connection;
+  std::optional<store::Run> stored;  // the schedule's newest finished run
+};
+
+// nullopt: not a synced schedule (or gone), nothing to write.
+Result<std::optional<Loaded>> load(store::Store& s, std::int64_t schedule_id) {
+  auto sc = s.get_schedule(schedule_id);
+  if (!sc.ok()) {
+    if (sc.status().kind() == ErrorKind::kNotFound) return std::optional<Loaded>();
+    return sc.status();
+  }
+  if (sc->origin != "salesforce" || sc->sf_record_id.empty()) return std::optional<Loaded>();
+  auto c = s.get_connection(sc->connection_id);
+  if (!c.ok()) return c.status();
+  Loaded out;
+  out.schedule = std::move(sc).value();
+  out.connection = std::move(c).value();
+  store::RunFilter filter;
+  filter.schedule_id = schedule_id;
+  filter.limit = 10;
+  auto runs = s.list_runs(filter);
+  if (!runs.ok()) return runs.status();
+  for (const store::Run& r : *runs) {
+    if (store::is_final(r.state) && r.finished_at_ms > 0) {
+      out.stored = r;
+      break;
+    }
+  }
+  return std::optional<Loaded>(std::move(out));
+}
+
+std::optional<date::sys_seconds> next_run(const store::Schedule& s, date::sys_seconds now) {
+  if (s.paused) return std::nullopt;
+  auto cron = jobs::parse_cron(s.cron);
+  auto zone = jobs::find_zone(s.tz);
+  if (!cron.ok() || !zone.ok()) return std::nullopt;
+  auto fire = jobs::next_fire(*cron, **zone, now);
+  if (!fire) return std::nullopt;
+  return fire->utc;
+}
+
+}  // namespace
+
+std::string_view status_word(store::RunState state) {
+  switch (state) {
+    case store::RunState::kSucceeded:
+      return "Succeeded";
+    case store::RunState::kSkipped:
+    case store::RunState::kMissed:
+      return "Skipped";
+    default:
+      return "Failed";
+  }
+}
+
+std::string run_status_body(const store::Run& run, std::optional<date::sys_seconds> next) {
+  json::object o;
+  const std::int64_t start_ms = run.started_at_ms > 0 ? run.started_at_ms : run.nominal_s * 1000;
+  if (start_ms > 0) {
+    o["Last_Run__c"] =
+        salesforce_datetime(date::sys_seconds(std::chrono::seconds(start_ms / 1000)));
+  } else {
+    o["Last_Run__c"] = nullptr;
+  }
+  o["Last_Status__c"] = status_word(run.state);
+  o["Last_Row_Count__c"] = run.rows;
+  if (run.reason.empty()) {
+    o["Last_Error__c"] = nullptr;
+  } else {
+    o["Last_Error__c"] = error_text(run.reason);
+  }
+  if (next) {
+    o["Next_Run__c"] = salesforce_datetime(*next);
+  } else {
+    o["Next_Run__c"] = nullptr;
+  }
+  return json::serialize(o);
+}
+
+WriteBack::WriteBack(jobs::StoreThread& store, jobs::ApiProvider& apis, jobs::Clock& clock,
+                     int api_budget_percent)
+    : store_(store), apis_(apis), clock_(clock), api_budget_percent_(api_budget_percent) {}
+
+asio::awaitable<Result<WriteBackResult>> WriteBack::write(std::int64_t schedule_id,
+                                                          store::Run run) {
+  auto read = [schedule_id](store::Store& s) { return load(s, schedule_id); };
+  auto loaded = co_await store_.run(std::move(read));
+  if (!loaded.ok()) co_return std::move(loaded).status().with_context("write-back");
+  if (!loaded->has_value()) co_return WriteBackResult::kNotSynced;
+  const Loaded& l = loaded->value();
+  const std::string where = "write-back to " + l.schedule.sf_record_id;
+
+  const jobs::Clock::WallTime wall = clock_.wall_now();
+  if (l.stored && l.stored->state == run.state) {
+    run.started_at_ms = l.stored->started_at_ms;
+    run.nominal_s = l.stored->nominal_s;
+  } else if (run.started_at_ms == 0 && run.nominal_s == 0) {
+    run.started_at_ms = wall.time_since_epoch().count();
+  }
+  if (l.connection.status == "needs-reauth") {
+    co_return Status::error(ErrorKind::kAuth,
+                            where + ": connection " + l.connection.name + " needs re-authorization",
+                            "needs-reauth");
+  }
+  auto api = apis_.api_for(l.connection);
+  if (!api.ok()) co_return std::move(api).status().with_context(where);
+  salesforce::Api* sf = *api;
+  if (over_api_budget(sf->api_usage(), api_budget_percent_)) {
+    co_return WriteBackResult::kSkippedBudget;
+  }
+  std::string body =
+      run_status_body(run, next_run(l.schedule, std::chrono::floor<std::chrono::seconds>(wall)));
+  std::string object = kScheduleObject;
+  std::string id = l.schedule.sf_record_id;
+  Status st = co_await sf->patch_record(object, id, body);
+  if (!st.ok()) co_return std::move(st).with_context(where);
+  co_return WriteBackResult::kWritten;
+}
+
+}  // namespace reportd::sync

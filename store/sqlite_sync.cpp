@@ -1,0 +1,41 @@
+// SqliteStore: schedules synced from Salesforce and each connection's sync
+// cursor (the sync_state table of migration 2).
+#include "store/sqlite_store.hpp"
+
+namespace reportd::store {
+
+Result<std::vector<Schedule>> SqliteStore::list_synced_schedules(std::int64_t connection_id) {
+  return query_schedules("WHERE connection_id = ? AND origin = 'salesforce' ORDER BY id", {},
+                         connection_id);
+}
+
+Result<std::optional<SyncState>> SqliteStore::get_sync_state(std::int64_t connection_id) {
+  Stmt q(db_,
+         "SELECT connection_id, modstamp, synced_at_ms, error FROM sync_state "
+         "WHERE connection_id = ?");
+  q.bind(1, connection_id);
+  std::optional<SyncState> out;
+  if (q.step()) {
+    SyncState s;
+    s.connection_id = q.int64(0);
+    s.modstamp = q.text(1);
+    s.synced_at_ms = q.int64(2);
+    s.error = q.text(3);
+    out = std::move(s);
+  }
+  if (Status st = q.status("read sync state"); !st.ok()) return st;
+  return out;
+}
+
+Status SqliteStore::put_sync_state(const SyncState& state) {
+  Stmt q(db_,
+         "INSERT INTO sync_state (connection_id, modstamp, synced_at_ms, error) "
+         "VALUES (?, ?, ?, ?) ON CONFLICT (connection_id) DO UPDATE SET "
+         "modstamp = excluded.modstamp, synced_at_ms = excluded.synced_at_ms, "
+         "error = excluded.error");
+  q.bind(1, state.connection_id).bind(2, state.modstamp).bind(3, state.synced_at_ms);
+  q.bind(4, state.error);
+  return q.run("store sync state");
+}
+
+}  // namespace reportd::store

@@ -1,0 +1,327 @@
+"""Schedules defined in Salesforce, end to end: the real reportd binary (the
+daemon and `reportd sync`), the Salesforce simulator holding
+Reportd_Schedule__c records, a real SMTP server and the real SQLite file.
+Records are created, changed, switched off and deleted in the simulator and
+reportd's schedules follow within one sync; bad records get their reason
+written back once; a run's outcome is written back, except while the API
+budget guard is on; a sync that finds nothing new costs one query."""
+import http.client
+import json
+import os
+import signal
+import sqlite3
+import ssl
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from reportd_env import files_containing  # noqa: E402
+from serve_case import MARKER, ServeCase  # noqa: E402
+V = "/services/data/v62.0"
+OBJ = V + "/sobjects/Reportd_Schedule__c"
+
+
+class Org:
+    """The simulator's REST API and test hooks, with the org's own token."""
+
+    def __init__(self, org):
+        self.org = org
+        self.port = int(org["instance_url"].rsplit(":", 1)[1])
+        self.ctx = ssl.create_default_context(cafile=org["ca_file"])
+
+    def request(self, method, path, body=None):
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=30)
+        headers = {"Authorization": "Bearer " + self.org["access_token"]}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        conn.request(method, path, body=data, headers=headers)
+        resp = conn.getresponse()
+        raw = resp.read()
+        conn.close()
+        return resp.status, (json.loads(raw) if raw and resp.getheader("Content-Type", "").startswith("application/json") else raw)
+
+    def create(self, **fields):
+        status, res = self.request("POST", OBJ, fields)
+        assert status == 201, res
+        return res["id"]
+
+    def update(self, rid, **fields):
+        status, res = self.request("PATCH", OBJ + "/" + rid, fields)
+        assert status == 204, res
+
+    def delete(self, rid):
+        status, res = self.request("DELETE", OBJ + "/" + rid)
+        assert status == 204, res
+
+    def get(self, rid):
+        status, res = self.request("GET", OBJ + "/" + rid)
+        assert status == 200, res
+        return res
+
+    def requests(self):
+        return self.request("GET", "/__sim/requests")[1]
+
+    def clear_requests(self):
+        self.request("DELETE", "/__sim/requests")
+
+    def api_requests(self):
+        return [r for r in self.requests() if r["path"].lstrip("/").startswith("services/data/v")]
+
+    def stats(self):
+        return self.request("GET", "/__sim/stats")[1]
+
+    def faults(self, **kw):
+        return self.request("POST", "/__sim/faults", kw)
+
+
+def soql_record(name, cron="0 7 * * *", **extra):
+    fields = {"Name": name, "Active__c": True, "Cron__c": cron, "Time_Zone__c": "Europe/Berlin",
+              "Source_Type__c": "SOQL", "Query__c": "SELECT Id, Name FROM Account",
+              "Formats__c": "CSV", "Recipients__c": "a@example.com"}
+    fields.update(extra)
+    return fields
+
+
+class SyncTest(ServeCase):
+    def setUp(self):
+        super().setUp()
+        self.boot(config_extra='[defaults]\nmin_interval = "1s"\n'
+                               '[sync]\ninterval_minutes = 60\n'
+                               '[connections.demo]\nallowed_domains = ["example.com"]\n')
+        self.sf = Org(self.org)
+        self.seeds = self.org["schedule_ids"]
+        self.log_path = self.daemon.log_path
+
+    def sync(self, *flags):
+        return self.rd("sync", "demo", *flags).stdout
+
+    def log(self):
+        if not os.path.exists(self.log_path):
+            return ""
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def start_daemon(self):
+        syncs = self.log().count("event=sync.done")
+        self.daemon.start()
+        self.wait_for(lambda: self.log().count("event=sync.done") > syncs, what="the start-up sync")
+
+    def stop_daemon(self):
+        # SIGTERM drains running runs (up to 60 s): wait longer than that.
+        self.daemon.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.daemon.proc.wait(timeout=90), 0)
+
+    def wait_for(self, predicate, timeout=60, what="condition"):
+        try:
+            return super().wait_for(predicate, timeout, what)
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n{self.log()[-3000:]}") from None
+
+    def schedules(self):
+        return {s["name"]: s for s in json.loads(self.rd("schedules", "list", "--output", "json").stdout)}
+
+    def db(self, sql, *args):
+        con = sqlite3.connect(os.path.join(self.box.state, "reportd.db"))
+        try:
+            return con.execute(sql, args).fetchall()
+        finally:
+            con.close()
+
+    def reloads(self):
+        return self.log().count("event=schedules.reload")
+
+    # --- tests
+
+    def test_records_created_changed_switched_off_and_deleted_follow_within_one_sync(self):
+        self.start_daemon()
+        # The start-up sync took the two seeded records.
+        names = self.schedules()
+        self.assertIn("demo/Weekly pipeline", names)
+        self.assertIn("demo/Daily accounts", names)
+        self.assertEqual(names["demo/Weekly pipeline"]["origin"], "salesforce")
+        weekly = self.sf.get(self.seeds[0])
+        self.assertEqual(weekly["Last_Status__c"], "Scheduled")
+        self.assertRegex(weekly["Next_Run__c"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$")
+        self.assertEqual(self.db("SELECT owner_email, sf_record_id, tz FROM schedules WHERE name = ?",
+                                 "demo/Weekly pipeline"), [("user0@example.com", self.seeds[0], "Europe/Berlin")])
+
+        # The CLI leaves a synced schedule to Salesforce.
+        p = self.rd("schedules", "remove", "demo/Daily accounts", check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("is defined in Salesforce (record %s)" % self.seeds[1], p.stderr)
+        self.assertIn("demo/Daily accounts", self.schedules())
+
+        # Create.
+        rid = self.sf.create(**soql_record("Hourly Ångström 📈", "0 * * * *",
+                                            Recipients__c="a@example.com;\nb@example.com, c@example.com",
+                                            Subject__c="Für Ångström", Body__c="Grüße\nreportd",
+                                            Send_When_Empty__c=True, Minimum_Rows__c=2))
+        reloads = self.reloads()
+        out = self.sync()
+        self.assertIn("1 added", out)
+        name = "demo/Hourly Ångström 📈"
+        show = json.loads(self.rd("schedules", "show", name, "--output", "json").stdout)
+        self.assertEqual((show["cron"], show["tz"], show["source_kind"], show["formats"], show["recipients"],
+                          show["subject"], show["send_when_empty"], show["min_rows"], show["sf_record_id"]),
+                         ("0 * * * *", "Europe/Berlin", "soql", "csv", "a@example.com,b@example.com,c@example.com",
+                          "Für Ångström", True, 2, rid))
+        self.assertEqual(self.db("SELECT body FROM schedules WHERE name = ?", name), [("Grüße\nreportd",)])
+        # The running daemon noticed (the store's data_version moved).
+        self.wait_for(lambda: self.reloads() > reloads, what="the daemon's reload after create")
+        self.assertEqual(self.sf.get(rid)["Last_Status__c"], "Scheduled")
+
+        # Update.
+        self.sf.update(rid, Cron__c="30 * * * *", Formats__c="CSV;XLSX")
+        reloads = self.reloads()
+        self.assertIn("1 changed", self.sync())
+        show = json.loads(self.rd("schedules", "show", name, "--output", "json").stdout)
+        self.assertEqual((show["cron"], show["formats"]), ("30 * * * *", "csv,xlsx"))
+        self.wait_for(lambda: self.reloads() > reloads, what="the daemon's reload after update")
+
+        # Rename.
+        self.sf.update(rid, Name="Renamed")
+        self.sync()
+        self.assertIn("demo/Renamed", self.schedules())
+        self.assertNotIn(name, self.schedules())
+
+        # Switch off.
+        self.sf.update(rid, Active__c=False)
+        out = self.sync()
+        self.assertIn("1 removed", out)
+        self.assertNotIn("demo/Renamed", self.schedules())
+        rec = self.sf.get(rid)
+        self.assertEqual((rec["Last_Status__c"], rec["Next_Run__c"]), ("Paused", None))
+
+        # Delete (to the recycle bin).
+        reloads = self.reloads()
+        self.sf.delete(self.seeds[1])
+        out = self.sync()
+        self.assertIn("1 removed", out)
+        self.assertIn("1 deleted", out)
+        self.assertNotIn("demo/Daily accounts", self.schedules())
+        self.wait_for(lambda: self.reloads() > reloads, what="the daemon's reload after delete")
+        self.assertEqual(set(self.schedules()), {"demo/Weekly pipeline"})
+        self.stop_daemon()
+        # Every key the sync logs is allowlisted.
+        sync_lines = [l for l in self.log().splitlines()
+                      if "event=sync." in l or "event=schedule.invalid" in l or "event=writeback." in l]
+        self.assertTrue(sync_lines)
+        self.assertEqual([l for l in sync_lines if "[redacted]" in l], [])
+
+    def test_bad_records_get_their_reason_written_back_once(self):
+        self.start_daemon()
+        leak = self.sf.create(**soql_record("Leaky", Recipients__c="a@example.com; leak@evil.example"))
+        cron = self.sf.create(**soql_record("Bad cron", "0 25 * * *"))
+        empty = self.sf.create(Name="Empty", Active__c=True)
+        self.sf.clear_requests()
+        out = self.sync()
+        self.assertIn("3 invalid", out)
+        self.assertIn("invalid %s: Recipients__c: \"leak@evil.example\" is outside the domains allowed "
+                      "for this connection (example.com)" % leak, out)
+        names = self.schedules()
+        self.assertFalse(any(n.startswith("demo/Leaky") or n.startswith("demo/Bad cron") or n.startswith("demo/Empty")
+                             for n in names))
+        rec = self.sf.get(leak)
+        self.assertEqual(rec["Last_Status__c"], "Invalid")
+        self.assertEqual(rec["Last_Error__c"], 'Recipients__c: "leak@evil.example" is outside the domains '
+                                               'allowed for this connection (example.com)')
+        self.assertIsNone(rec["Next_Run__c"])
+        rec = self.sf.get(cron)
+        self.assertEqual(rec["Last_Status__c"], "Invalid")
+        self.assertTrue(rec["Last_Error__c"].startswith("Cron__c: hour field"), rec["Last_Error__c"])
+        self.assertTrue(self.sf.get(empty)["Last_Error__c"].startswith("Cron__c: is empty"))
+        patches = [r for r in self.sf.requests() if r["method"] == "PATCH"]
+        self.assertEqual(len(patches), 3)
+
+        # Reading back our own PATCHes writes nothing again.
+        self.sf.clear_requests()
+        self.sync()
+        self.sync()
+        self.assertEqual([r for r in self.sf.requests() if r["method"] == "PATCH"], [])
+
+        # Fixed: scheduled, and the reason is cleared.
+        self.sf.update(leak, Recipients__c="a@example.com; ok@example.com")
+        self.assertIn("1 added", self.sync())
+        rec = self.sf.get(leak)
+        self.assertEqual((rec["Last_Status__c"], rec["Last_Error__c"]), ("Scheduled", None))
+        self.assertIn("demo/Leaky", self.schedules())
+
+        # Valid becomes invalid: the schedule goes.
+        self.sf.update(leak, Formats__c="PDF")
+        self.assertIn("1 removed", self.sync())
+        self.assertNotIn("demo/Leaky", self.schedules())
+        self.assertEqual(self.sf.get(leak)["Last_Error__c"], 'Formats__c: "pdf" is not a format; use csv, xlsx or html')
+        self.stop_daemon()
+
+    def test_an_unchanged_sync_costs_one_query(self):
+        self.sync()   # the first: every record; our statuses move them
+        self.sync()   # reads our own statuses back, writes nothing
+        self.sf.clear_requests()
+        out = self.sync()
+        calls = self.sf.api_requests()
+        self.assertEqual(len(calls), 1, calls)
+        self.assertEqual(calls[0]["method"], "GET")
+        self.assertRegex(calls[0]["path"], r"^/services/data/v\d+\.\d/queryAll$")
+        self.assertIn("0 added, 0 changed, 0 removed", out)
+        state = self.db("SELECT modstamp, error FROM sync_state")
+        self.assertRegex(state[0][0], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertEqual(state[0][1], "")
+
+        # The daemon's start-up sync: one query too.
+        self.sf.clear_requests()
+        self.start_daemon()
+        calls = self.sf.api_requests()
+        self.assertEqual([(c["method"], c["path"].rsplit("/", 1)[1]) for c in calls], [("GET", "queryAll")])
+        self.stop_daemon()
+
+        # --full reads everything again (still one query for a small org).
+        self.sf.clear_requests()
+        out = self.sync("--full")
+        self.assertIn("(every record)", out)
+        self.assertEqual(len(self.sf.api_requests()), 1)
+
+    def test_after_a_run_the_outcome_is_written_back_and_waits_for_the_api_budget(self):
+        good = self.sf.create(**soql_record("Every 3 s", "*/3 * * * * *", Time_Zone__c="UTC"))
+        bad = self.sf.create(**soql_record("Bad field", "*/3 * * * * *", Time_Zone__c="UTC",
+                                            Query__c="SELECT Nope FROM Account"))
+        self.start_daemon()
+        self.assertIn("demo/Every 3 s", self.schedules())
+
+        def written(rid, status):
+            rec = self.sf.get(rid)
+            return rec if rec["Last_Status__c"] == status else None
+
+        rec = self.wait_for(lambda: written(good, "Succeeded"), what="the write-back of a run")
+        self.assertEqual(rec["Last_Row_Count__c"], 300)
+        self.assertIsNone(rec["Last_Error__c"])
+        self.assertRegex(rec["Last_Run__c"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$")
+        self.assertRegex(rec["Next_Run__c"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$")
+        self.assertGreater(rec["Next_Run__c"], rec["Last_Run__c"])
+        self.assertTrue(os.listdir(self.mail))
+        rec = self.wait_for(lambda: written(bad, "Failed"), what="the write-back of a failed run")
+        self.assertIn("INVALID_FIELD", rec["Last_Error__c"])
+        self.assertEqual(rec["Last_Row_Count__c"], 0)
+
+        # The org's API usage goes to 100%: the next write-back is skipped,
+        # and so are those of the runs the guard then fails.
+        calls = self.sf.stats()["api_calls"]
+        self.sf.faults(limit_exceeded_after=calls + 1)
+        self.wait_for(lambda: "event=writeback.skipped" in self.log(), what="a skipped write-back")
+        self.sf.clear_requests()
+        done = self.log().count("event=run.done")
+        self.wait_for(lambda: self.log().count("event=run.done") >= done + 4, what="more runs")
+        self.assertEqual([r for r in self.sf.requests() if r["method"] == "PATCH"], [])
+        self.assertIn("reason=api-budget", self.log())
+        self.sf.faults(limit_exceeded_after=0)  # runs retrying a 403 can finish
+        self.stop_daemon()
+
+        # Record values (the marker in Account names) reached neither disk nor log.
+        self.assertEqual(files_containing(self.box.state, MARKER.encode()), [])
+        self.assertEqual(files_containing(self.runtime_dir, MARKER.encode()), [])
+        self.assertNotIn(MARKER, self.log())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
