@@ -129,77 +129,70 @@ asio::awaitable<Waited> wait_for_callback(jobs::StoreThread* store, std::string 
   co_return w;
 }
 
-}  // namespace
+// What the flow needs once the arguments are checked.
+struct Flow {
+  std::string name;
+  std::string login_url;
+  std::string client_id;
+  crypto::SecureBuffer secret;  // may be empty
+  bool reauth = false;
+  Redirect redirect;
+  std::int64_t timeout_s = 600;
+};
 
-int cmd_connections_authorize(Context& ctx) {
-  // The caller (cmd_connections_add) has checked the name, --login-url and --client-id.
-  const std::string& name = ctx.args.words.at(2);
-  std::string login_url = *ctx.args.get("login-url");
-  while (!login_url.empty() && login_url.back() == '/') login_url.pop_back();
-  const std::string client_id = *ctx.args.get("client-id");
-  for (const char* other : {"refresh-token-stdin", "org-id", "allowed-domains"}) {
-    if (ctx.args.has(other)) {
-      return ctx.fail(invalid(
-          std::string("--authorize cannot be combined with --") + other +
-          " (the refresh token and org id come from Salesforce; set allowed recipient domains "
-          "with [connections." + name + "] allowed_domains in the config)"));
-    }
-  }
+// Common options of `connections add --authorize` and `connections reauth
+// --authorize`: --redirect-uri, --timeout, the client secret.
+Status read_common(const Context& ctx, Flow& flow) {
   auto redirect_arg = ctx.args.get("redirect-uri");
   if (!redirect_arg) {
-    return ctx.fail(invalid("--authorize needs --redirect-uri URL, one of the connected app's "
-                            "callback URLs, e.g. http://127.0.0.1:8400/oauth/callback"));
+    return invalid("--authorize needs --redirect-uri URL, one of the connected app's callback "
+                   "URLs, e.g. http://127.0.0.1:8400/oauth/callback");
   }
   auto redirect = parse_redirect(*redirect_arg);
-  if (!redirect.ok()) return ctx.fail(redirect.status());
+  if (!redirect.ok()) return redirect.status();
+  flow.redirect = std::move(redirect).value();
   auto timeout_s = parse_duration(ctx.args.get_or("timeout", "10m"));
   if (!timeout_s.ok() || *timeout_s < 10 || *timeout_s > 86400) {
-    return ctx.fail(invalid("--timeout must be a duration from 10s to 1d, such as 10m"));
+    return invalid("--timeout must be a duration from 10s to 1d, such as 10m");
   }
+  flow.timeout_s = *timeout_s;
   if (ctx.args.has("client-secret-stdin") && ctx.args.has("client-secret-file")) {
-    return ctx.fail(invalid("give the client secret once: --client-secret-stdin or "
-                            "--client-secret-file"));
+    return invalid("give the client secret once: --client-secret-stdin or --client-secret-file");
   }
-
-  Result<Config> config = ctx.load_config();
-  if (!config.ok()) return ctx.fail(config.status());
-  Result<crypto::KeyRing> ring = ctx.load_keys();
-  if (!ring.ok()) return ctx.fail(ring.status());
-  crypto::SecureBuffer secret;
   if (ctx.args.has("client-secret-stdin")) {
     auto s = read_secret_stdin();
-    if (!s.ok()) return ctx.fail(std::move(s).status().with_context("reading the client secret"));
-    secret = std::move(s).value();
+    if (!s.ok()) return std::move(s).status().with_context("reading the client secret");
+    flow.secret = std::move(s).value();
   } else if (auto f = ctx.args.get("client-secret-file")) {
     auto s = read_secret_file(*f);
-    if (!s.ok()) return ctx.fail(std::move(s).status().with_context("--client-secret-file"));
-    secret = std::move(s).value();
+    if (!s.ok()) return std::move(s).status().with_context("--client-secret-file");
+    flow.secret = std::move(s).value();
   }
-  auto opened = ctx.open_store();
-  if (!opened.ok()) return ctx.fail(opened.status());
-  store::Store& db = **opened;
-  if (db.find_connection(name).ok()) {
-    return ctx.fail(Status::error(ErrorKind::kAlreadyExists,
-                                  "a connection named \"" + name + "\" already exists; remove "
-                                  "it first with `reportd connections remove " + name + "`"));
-  }
+  return {};
+}
+
+int run_flow(Context& ctx, Flow flow, const crypto::KeyRing& ring, const Config& config,
+             store::Store& db) {
+  const std::string& name = flow.name;
+  const Redirect& redirect = flow.redirect;
   (void)db.purge_pending_authorizations(now_ms());
 
-  crypto::Vault vault(*ring);
+  crypto::Vault vault(ring);
   salesforce::Pkce pkce = salesforce::make_pkce();
   store::PendingAuthorization p;
   p.state = salesforce::make_state();
   p.name = name;
-  p.login_url = login_url;
-  p.client_id = client_id;
-  p.redirect_uri = redirect->uri;
-  p.sealed_secrets = seal_pending(vault, p.state, pkce.verifier, secret.view());
+  p.login_url = flow.login_url;
+  p.client_id = flow.client_id;
+  p.redirect_uri = redirect.uri;
+  p.sealed_secrets = seal_pending(vault, p.state, pkce.verifier, flow.secret.view(), flow.reauth);
   salesforce::wipe(pkce.verifier);
-  p.key_id = ring->primary().id;
+  flow.secret = crypto::SecureBuffer();
+  p.key_id = ring.primary().id;
   p.created_at_ms = now_ms();
-  p.expires_at_ms = p.created_at_ms + *timeout_s * 1000;
+  p.expires_at_ms = p.created_at_ms + flow.timeout_s * 1000;
   if (Status st = db.add_pending_authorization(p); !st.ok()) return ctx.fail(st);
-  const std::string url = salesforce::authorize_url(login_url, client_id, redirect->uri,
+  const std::string url = salesforce::authorize_url(flow.login_url, flow.client_id, redirect.uri,
                                                     kAuthorizeScope, p.state, pkce.challenge);
 
   asio::io_context io;
@@ -208,37 +201,36 @@ int cmd_connections_authorize(Context& ctx) {
   CallbackServices services;
   services.store = &store_thread;
   services.vault = &vault;
-  services.transport.ca_file = config->salesforce_ca_file;
-  services.transport.request_timeout = std::chrono::seconds(config->request_timeout_s);
-
+  services.transport.ca_file = config.salesforce_ca_file;
+  services.transport.request_timeout = std::chrono::seconds(config.request_timeout_s);
   EndpointRoutes routes;
   routes.oauth_callback = [&io, &services, &closing](CallbackQuery q) {
     return run_callback(io, services, std::move(q), closing, std::chrono::seconds(90)).page;
   };
   auto own = std::make_unique<HttpEndpoint>(std::move(routes));
   std::string who;
-  if (!redirect->http) {
+  if (!redirect.http) {
     own.reset();
-    who = "`reportd serve` behind the HTTPS address of " + redirect->uri;
-  } else if (Status st = own->start(redirect->address); st.ok()) {
-    who = "this command, listening on " + redirect->address.host + ":" +
-          std::to_string(redirect->address.port);
+    who = "`reportd serve` behind the HTTPS address of " + redirect.uri;
+  } else if (Status st = own->start(redirect.address); st.ok()) {
+    who = "this command, listening on " + redirect.address.host + ":" +
+          std::to_string(redirect.address.port);
   } else {
     own.reset();
-    if (!reportd_answers(redirect->address)) {
+    if (!reportd_answers(redirect.address)) {
       (void)db.finish_pending_authorization(p.state, "cancelled");
       return ctx.fail(Status::error(
           ErrorKind::kIo, st.message() + ", and no reportd daemon answers there; choose a free "
                           "port in --redirect-uri (and add that URL to the connected app's "
                           "callback URLs)"));
     }
-    who = "the running reportd daemon on " + redirect->address.host + ":" +
-          std::to_string(redirect->address.port);
+    who = "the running reportd daemon on " + redirect.address.host + ":" +
+          std::to_string(redirect.address.port);
   }
 
   ctx.out << "Open this URL in a browser signed in to the Salesforce org and allow access:\n\n  "
-          << url << "\n\nThe callback to " << redirect->uri << " is received by " << who
-          << ". Waiting up to " << human_duration(*timeout_s * 1000) << " (Ctrl-C cancels)...\n"
+          << url << "\n\nThe callback to " << redirect.uri << " is received by " << who
+          << ". Waiting up to " << human_duration(flow.timeout_s * 1000) << " (Ctrl-C cancels)...\n"
           << std::flush;
 
   bool cancelled = false;
@@ -258,7 +250,7 @@ int cmd_connections_authorize(Context& ctx) {
   own.reset();
 
   if (waited.outcome == "ok") {
-    ctx.out << "connected " << name << ": org "
+    ctx.out << (flow.reauth ? "re-authorized " : "connected ") << name << ": org "
             << (waited.connection.org_id.empty() ? "-" : waited.connection.org_id)
             << ", instance " << waited.connection.instance_url
             << " (refresh token sealed under key " << waited.connection.key_id << ")\n";
@@ -267,7 +259,7 @@ int cmd_connections_authorize(Context& ctx) {
   if (waited.outcome == "expired") {
     return ctx.fail(Status::error(ErrorKind::kTransient,
                                   "no callback arrived within " +
-                                      human_duration(*timeout_s * 1000) +
+                                      human_duration(flow.timeout_s * 1000) +
                                       "; nothing was stored. Run the command again (--timeout "
                                       "gives more time)"));
   }
@@ -275,6 +267,72 @@ int cmd_connections_authorize(Context& ctx) {
     return ctx.fail(Status::error(ErrorKind::kTransient, "cancelled; nothing was stored"));
   }
   return ctx.fail(Status::error(ErrorKind::kAuth, "authorization failed: " + waited.outcome));
+}
+
+}  // namespace
+
+
+int cmd_connections_authorize(Context& ctx) {
+  // The caller (cmd_connections_add) has checked the name, --login-url and --client-id.
+  Flow flow;
+  flow.name = ctx.args.words.at(2);
+  flow.login_url = *ctx.args.get("login-url");
+  while (!flow.login_url.empty() && flow.login_url.back() == '/') flow.login_url.pop_back();
+  flow.client_id = *ctx.args.get("client-id");
+  for (const char* other : {"refresh-token-stdin", "org-id", "allowed-domains"}) {
+    if (ctx.args.has(other)) {
+      return ctx.fail(invalid(
+          std::string("--authorize cannot be combined with --") + other +
+          " (the refresh token and org id come from Salesforce; set allowed recipient domains "
+          "with [connections." + flow.name + "] allowed_domains in the config)"));
+    }
+  }
+  if (Status st = read_common(ctx, flow); !st.ok()) return ctx.fail(st);
+  Result<Config> config = ctx.load_config();
+  if (!config.ok()) return ctx.fail(config.status());
+  Result<crypto::KeyRing> ring = ctx.load_keys();
+  if (!ring.ok()) return ctx.fail(ring.status());
+  auto opened = ctx.open_store();
+  if (!opened.ok()) return ctx.fail(opened.status());
+  if ((*opened)->find_connection(flow.name).ok()) {
+    return ctx.fail(Status::error(ErrorKind::kAlreadyExists,
+                                  "a connection named \"" + flow.name + "\" already exists; "
+                                  "use `reportd connections reauth " + flow.name +
+                                  " --authorize ...` to connect it again"));
+  }
+  return run_flow(ctx, std::move(flow), *ring, *config, **opened);
+}
+
+int cmd_connections_reauthorize(Context& ctx) {
+  Flow flow;
+  flow.name = ctx.args.words.at(2);
+  flow.reauth = true;
+  if (ctx.args.has("refresh-token-stdin")) {
+    return ctx.fail(invalid("--authorize gets the refresh token from Salesforce; leave out "
+                            "--refresh-token-stdin"));
+  }
+  if (Status st = read_common(ctx, flow); !st.ok()) return ctx.fail(st);
+  Result<Config> config = ctx.load_config();
+  if (!config.ok()) return ctx.fail(config.status());
+  Result<crypto::KeyRing> ring = ctx.load_keys();
+  if (!ring.ok()) return ctx.fail(ring.status());
+  auto opened = ctx.open_store();
+  if (!opened.ok()) return ctx.fail(opened.status());
+  auto c = (*opened)->find_connection(flow.name);
+  if (!c.ok()) return ctx.fail(c.status());
+  flow.login_url = c->login_url;
+  flow.client_id = c->client_id;
+  if (flow.secret.empty() && !c->sealed_client_secret.empty()) {
+    // Keep the connected app's secret the connection already has.
+    crypto::Vault vault(*ring);
+    auto secret = vault.open(c->sealed_client_secret, crypto::Binding{c->id, c->org_id});
+    if (!secret.ok()) {
+      return ctx.fail(std::move(secret).status().with_context("connection " + flow.name +
+                                                              ": client secret"));
+    }
+    flow.secret = std::move(secret).value();
+  }
+  return run_flow(ctx, std::move(flow), *ring, *config, **opened);
 }
 
 }  // namespace reportd::daemon

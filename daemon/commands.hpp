@@ -33,6 +33,7 @@ int cmd_keys_status(Context& ctx);
 int cmd_keys_rotate(Context& ctx);
 int cmd_connections_add(Context& ctx);
 int cmd_connections_authorize(Context& ctx);  // connections add --authorize
+int cmd_connections_reauthorize(Context& ctx);  // connections reauth --authorize
 int cmd_connections_list(Context& ctx);
 int cmd_connections_remove(Context& ctx);
 int cmd_status(Context& ctx);

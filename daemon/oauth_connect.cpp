@@ -65,6 +65,7 @@ CallbackOutcome refused(int status, std::string title, std::string error) {
 
 struct Secrets {
   std::string verifier;
+  bool reauth = false;
   std::string client_secret;
   void wipe() {
     salesforce::wipe(verifier);
@@ -80,14 +81,17 @@ Result<Secrets> open_pending(const crypto::Vault& vault, const store::PendingAut
         "cannot open the pending authorization's sealed verifier (is this process using the "
         "same master key as the `connections add --authorize` command?)");
   }
+  // verifier \n mode \n client secret (the secret last: it may hold anything)
   std::string_view v = plain->view();
   auto nl = v.find('\n');
-  if (nl == std::string_view::npos) {
+  auto nl2 = nl == std::string_view::npos ? nl : v.find('\n', nl + 1);
+  if (nl2 == std::string_view::npos) {
     return Status::error(ErrorKind::kCorrupt, "pending authorization: malformed sealed secrets");
   }
   Secrets s;
   s.verifier = std::string(v.substr(0, nl));
-  s.client_secret = std::string(v.substr(nl + 1));
+  s.reauth = v.substr(nl + 1, nl2 - nl - 1) == "reauth";
+  s.client_secret = std::string(v.substr(nl2 + 1));
   return s;
 }
 
@@ -144,14 +148,61 @@ struct CreateConnection {
   }
 };
 
+// Replaces the tokens of the existing connection (re-authorization): the
+// org must be the one the connection belongs to, and the records stay bound
+// to the connection's id and org.
+struct ReauthConnection {
+  const crypto::Vault* vault = nullptr;
+  const store::PendingAuthorization* pending = nullptr;
+  const salesforce::TokenResponse* token = nullptr;
+  const Secrets* secrets = nullptr;
+  std::string org_id;
+  Result<std::int64_t> operator()(store::Store& s) const {
+    auto c = s.find_connection(pending->name);
+    if (!c.ok()) return std::move(c).status();
+    if (!c->org_id.empty() && !org_id.empty() && c->org_id != org_id) {
+      return Status::error(ErrorKind::kInvalidArgument,
+                           "the browser signed in to org " + org_id + ", but connection " +
+                               c->name + " belongs to org " + c->org_id +
+                               "; sign in to that org and try again");
+    }
+    crypto::Binding b{c->id, c->org_id};
+    const std::string& refresh = token->refresh_token;
+    const std::string& secret = secrets->client_secret;
+    store::Bytes sealed_token = vault->seal(
+        std::span(reinterpret_cast<const std::uint8_t*>(refresh.data()), refresh.size()), b);
+    store::Bytes sealed_secret;
+    if (!secret.empty()) {
+      sealed_secret = vault->seal(
+          std::span(reinterpret_cast<const std::uint8_t*>(secret.data()), secret.size()), b);
+    }
+    if (Status st = s.update_connection_secrets(c->id, sealed_token, sealed_secret,
+                                                vault->keys().primary().id);
+        !st.ok()) {
+      return st;
+    }
+    if (Status st = s.update_connection_org(c->id, c->org_id, token->instance_url); !st.ok()) {
+      return st;
+    }
+    if (Status st = s.set_connection_status(c->id, "ok", ""); !st.ok()) return st;
+    if (Status st = s.finish_pending_authorization(pending->state, "ok"); !st.ok()) return st;
+    return c->id;
+  }
+};
+
 }  // namespace
 
 std::vector<std::uint8_t> seal_pending(const crypto::Vault& vault, std::string_view state,
-                                       std::string_view verifier, std::string_view client_secret) {
-  crypto::SecureBuffer plain(verifier.size() + 1 + client_secret.size());
-  std::copy(verifier.begin(), verifier.end(), plain.data());
-  plain.data()[verifier.size()] = '\n';
-  std::copy(client_secret.begin(), client_secret.end(), plain.data() + verifier.size() + 1);
+                                       std::string_view verifier, std::string_view client_secret,
+                                       bool reauth) {
+  const std::string_view mode = reauth ? "reauth" : "add";
+  crypto::SecureBuffer plain(verifier.size() + 1 + mode.size() + 1 + client_secret.size());
+  std::uint8_t* at = plain.data();
+  at = std::copy(verifier.begin(), verifier.end(), at);
+  *at++ = '\n';
+  at = std::copy(mode.begin(), mode.end(), at);
+  *at++ = '\n';
+  std::copy(client_secret.begin(), client_secret.end(), at);
   std::string b = binding_text(state);
   return vault.seal(plain, crypto::Binding{0, b});
 }
@@ -240,13 +291,25 @@ asio::awaitable<CallbackOutcome> complete_authorization(CallbackServices service
              "at any time (refresh_token, offline_access)\" scope. Nothing was stored. " + again);
       } else {
         std::string org = org_id_from_identity(token->id);
-        CreateConnection create;
-        create.vault = services.vault;
-        create.pending = &pending;
-        create.token = &token.value();
-        create.secrets = &secrets.value();
-        create.org_id = org;
-        auto id = co_await services.store->run(std::move(create));
+        const bool reauth = secrets->reauth;
+        Result<std::int64_t> id = Status::error(ErrorKind::kInternal, "not stored");
+        if (reauth) {
+          ReauthConnection update;
+          update.vault = services.vault;
+          update.pending = &pending;
+          update.token = &token.value();
+          update.secrets = &secrets.value();
+          update.org_id = org;
+          id = co_await services.store->run(std::move(update));
+        } else {
+          CreateConnection create;
+          create.vault = services.vault;
+          create.pending = &pending;
+          create.token = &token.value();
+          create.secrets = &secrets.value();
+          create.org_id = org;
+          id = co_await services.store->run(std::move(create));
+        }
         token->wipe();
         secrets->wipe();
         if (!id.ok()) {
@@ -258,7 +321,8 @@ asio::awaitable<CallbackOutcome> complete_authorization(CallbackServices service
           out.connection = pending.name;
           out.org_id = org;
           out.page = page(200, "Connected",
-                          "reportd connected " + pending.name +
+                          std::string(reauth ? "reportd re-authorized " : "reportd connected ") +
+                              pending.name +
                               (org.empty() ? std::string() : " (org " + org + ")") +
                               ". You can close this tab.");
           co_return out;

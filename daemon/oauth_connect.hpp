@@ -30,8 +30,11 @@ inline constexpr std::string_view kCallbackPath = "/oauth/callback";
 // What a pending authorization seals: the PKCE verifier and the connected
 // app's secret (may be empty). Bound to the row's state, so a sealed blob
 // copied to another row does not open.
+// `reauth`: the callback replaces the tokens of the existing connection of
+// that name (`connections reauth NAME --authorize`) instead of creating one.
 std::vector<std::uint8_t> seal_pending(const crypto::Vault& vault, std::string_view state,
-                                       std::string_view verifier, std::string_view client_secret);
+                                       std::string_view verifier, std::string_view client_secret,
+                                       bool reauth);
 
 // The org id in a token response's identity URL (".../id/00D.../005..."),
 // or "" when it has none.

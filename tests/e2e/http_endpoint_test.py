@@ -278,11 +278,14 @@ class EndpointTest(unittest.TestCase):
 
     # --- connections add --authorize
 
-    def authorize(self, name, redirect_port, *extra, secret=None):
-        args = [REPORTD, "--state-dir", self.box.state, "--key-file", self.box.key, "--config", self.config,
-                "connections", "add", name, "--authorize", "--login-url", self.org["login_url"],
-                "--client-id", self.org["client_id"],
-                "--redirect-uri", f"http://127.0.0.1:{redirect_port}/oauth/callback", *extra]
+    def authorize(self, name, redirect_port, *extra, secret=None, reauth=False):
+        args = [REPORTD, "--state-dir", self.box.state, "--key-file", self.box.key, "--config", self.config]
+        if reauth:
+            args += ["connections", "reauth", name, "--authorize"]
+        else:
+            args += ["connections", "add", name, "--authorize", "--login-url", self.org["login_url"],
+                     "--client-id", self.org["client_id"]]
+        args += ["--redirect-uri", f"http://127.0.0.1:{redirect_port}/oauth/callback", *extra]
         if secret is not None:
             args.append("--client-secret-stdin")
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -392,6 +395,46 @@ class EndpointTest(unittest.TestCase):
         # The command has finished: nobody listens there any more.
         with self.assertRaises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        # The name is taken now; the error points at reauth.
+        p = self.rd("connections", "add", "solo", "--authorize", "--login-url", self.org["login_url"],
+                    "--client-id", self.org["client_id"], "--redirect-uri",
+                    f"http://127.0.0.1:{port}/oauth/callback", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("connections reauth solo --authorize", p.stderr)
+
+    def test_reauth_with_authorize_replaces_the_token_of_a_needs_reauth_connection(self):
+        self.boot(smtp=False)
+        self.rd("connections", "add", "demo", "--login-url", self.org["login_url"], "--client-id",
+                self.org["client_id"], "--refresh-token-stdin", stdin="5Aep861revoked-elsewhere\n")
+        db_path = os.path.join(self.box.state, "reportd.db")
+        db = sqlite3.connect(db_path)
+        try:
+            db.execute("UPDATE connections SET status = 'needs-reauth', status_reason = 'invalid_grant'")
+            db.commit()
+            old, = db.execute("SELECT refresh_token FROM connections WHERE name = 'demo'").fetchone()
+        finally:
+            db.close()
+        self.assertNotEqual(self.rd("connections", "test", "demo", check=False).returncode, 0)
+        port = free_port()
+        proc, url, out = self.authorize("demo", port, reauth=True)
+        self.assertIn(f"received by this command, listening on 127.0.0.1:{port}", out)
+        _, page = self.browser(url)
+        self.assertEqual(page[0], 200, page[2])
+        self.assertIn("re-authorized demo", page[2])
+        out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertIn("re-authorized demo: org ", out)
+        conns = {c["name"]: c for c in json.loads(self.rd("connections", "list", "--output", "json").stdout)}
+        self.assertEqual(conns["demo"]["status"], "ok")
+        self.assertEqual(conns["demo"]["instance_url"], self.org["instance_url"])
+        self.assertIn("ok (token refreshed", self.rd("connections", "test", "demo").stdout)
+        db = sqlite3.connect(db_path)
+        try:
+            new, = db.execute("SELECT refresh_token FROM connections WHERE name = 'demo'").fetchone()
+        finally:
+            db.close()
+        self.assertNotEqual(old, new)
+        self.assertNotIn(REFRESH_PREFIX, self.db_bytes())
 
     def test_authorize_denied_or_abandoned_stores_nothing(self):
         self.boot(smtp=False)
