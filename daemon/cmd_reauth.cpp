@@ -12,6 +12,7 @@
 namespace reportd::daemon {
 
 int cmd_connections_reauth(Context& ctx) {
+  if (ctx.args.has("authorize")) return cmd_connections_reauthorize(ctx);  // cmd_authorize.cpp
   const std::string& name = ctx.args.words.at(2);
   if (!ctx.args.has("refresh-token-stdin")) {
     return ctx.fail(Status::error(
