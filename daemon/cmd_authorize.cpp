@@ -2,6 +2,8 @@
 // PKCE. Stores a pending authorization (state, sealed verifier), prints the
 // authorize URL, and waits until whoever serves the redirect URI (the
 // running daemon, or this command itself) has completed the callback.
+#include <httplib.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -9,7 +11,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/url/parse.hpp>
 #include <csignal>
-#include <httplib.h>
 #include <ostream>
 
 #include "daemon/commands.hpp"
@@ -33,8 +34,8 @@ Status invalid(std::string message) {
 
 struct Redirect {
   std::string uri;
-  bool http = false;       // plain http on a loopback host: this command can serve it
-  ListenAddress address;   // where to listen when `http`
+  bool http = false;      // plain http on a loopback host: this command can serve it
+  ListenAddress address;  // where to listen when `http`
 };
 
 bool loopback(std::string_view host) {
@@ -42,8 +43,9 @@ bool loopback(std::string_view host) {
 }
 
 Result<Redirect> parse_redirect(const std::string& uri) {
-  const std::string how = "; e.g. http://127.0.0.1:8400/oauth/callback, registered as a callback "
-                          "URL of the connected app";
+  const std::string how =
+      "; e.g. http://127.0.0.1:8400/oauth/callback, registered as a callback "
+      "URL of the connected app";
   auto u = boost::urls::parse_absolute_uri(uri);
   if (!u) return invalid("--redirect-uri \"" + uri + "\" is not an absolute URL" + how);
   Redirect r;
@@ -54,14 +56,17 @@ Result<Redirect> parse_redirect(const std::string& uri) {
   std::string host(u->host_address());
   if (host.empty()) return invalid("--redirect-uri has no host" + how);
   if (u->path() != kCallbackPath || u->has_query() || u->has_fragment()) {
-    return invalid("--redirect-uri must end in the path /oauth/callback, which reportd serves, "
-                   "with no query or fragment" + how);
+    return invalid(
+        "--redirect-uri must end in the path /oauth/callback, which reportd serves, "
+        "with no query or fragment" +
+        how);
   }
   if (u->scheme() == "http") {
     if (!loopback(host)) {
-      return invalid("--redirect-uri: plain http is only for a loopback host (127.0.0.1, "
-                     "localhost, [::1]); for any other host use https:// through a TLS proxy "
-                     "in front of `reportd serve`");
+      return invalid(
+          "--redirect-uri: plain http is only for a loopback host (127.0.0.1, "
+          "localhost, [::1]); for any other host use https:// through a TLS proxy "
+          "in front of `reportd serve`");
     }
     r.http = true;
     r.address.host = host == "localhost" ? "127.0.0.1" : host;
@@ -145,8 +150,9 @@ struct Flow {
 Status read_common(const Context& ctx, Flow& flow) {
   auto redirect_arg = ctx.args.get("redirect-uri");
   if (!redirect_arg) {
-    return invalid("--authorize needs --redirect-uri URL, one of the connected app's callback "
-                   "URLs, e.g. http://127.0.0.1:8400/oauth/callback");
+    return invalid(
+        "--authorize needs --redirect-uri URL, one of the connected app's callback "
+        "URLs, e.g. http://127.0.0.1:8400/oauth/callback");
   }
   auto redirect = parse_redirect(*redirect_arg);
   if (!redirect.ok()) return redirect.status();
@@ -220,9 +226,10 @@ int run_flow(Context& ctx, Flow flow, const crypto::KeyRing& ring, const Config&
     if (!reportd_answers(redirect.address)) {
       (void)db.finish_pending_authorization(p.state, "cancelled");
       return ctx.fail(Status::error(
-          ErrorKind::kIo, st.message() + ", and no reportd daemon answers there; choose a free "
-                          "port in --redirect-uri (and add that URL to the connected app's "
-                          "callback URLs)"));
+          ErrorKind::kIo, st.message() +
+                              ", and no reportd daemon answers there; choose a free "
+                              "port in --redirect-uri (and add that URL to the connected app's "
+                              "callback URLs)"));
     }
     who = "the running reportd daemon on " + redirect.address.host + ":" +
           std::to_string(redirect.address.port);
@@ -251,9 +258,9 @@ int run_flow(Context& ctx, Flow flow, const crypto::KeyRing& ring, const Config&
 
   if (waited.outcome == "ok") {
     ctx.out << (flow.reauth ? "re-authorized " : "connected ") << name << ": org "
-            << (waited.connection.org_id.empty() ? "-" : waited.connection.org_id)
-            << ", instance " << waited.connection.instance_url
-            << " (refresh token sealed under key " << waited.connection.key_id << ")\n";
+            << (waited.connection.org_id.empty() ? "-" : waited.connection.org_id) << ", instance "
+            << waited.connection.instance_url << " (refresh token sealed under key "
+            << waited.connection.key_id << ")\n";
     return 0;
   }
   if (waited.outcome == "expired") {
@@ -271,7 +278,6 @@ int run_flow(Context& ctx, Flow flow, const crypto::KeyRing& ring, const Config&
 
 }  // namespace
 
-
 int cmd_connections_authorize(Context& ctx) {
   // The caller (cmd_connections_add) has checked the name, --login-url and --client-id.
   Flow flow;
@@ -284,7 +290,8 @@ int cmd_connections_authorize(Context& ctx) {
       return ctx.fail(invalid(
           std::string("--authorize cannot be combined with --") + other +
           " (the refresh token and org id come from Salesforce; set allowed recipient domains "
-          "with [connections." + flow.name + "] allowed_domains in the config)"));
+          "with [connections." +
+          flow.name + "] allowed_domains in the config)"));
     }
   }
   if (Status st = read_common(ctx, flow); !st.ok()) return ctx.fail(st);
@@ -296,9 +303,10 @@ int cmd_connections_authorize(Context& ctx) {
   if (!opened.ok()) return ctx.fail(opened.status());
   if ((*opened)->find_connection(flow.name).ok()) {
     return ctx.fail(Status::error(ErrorKind::kAlreadyExists,
-                                  "a connection named \"" + flow.name + "\" already exists; "
-                                  "use `reportd connections reauth " + flow.name +
-                                  " --authorize ...` to connect it again"));
+                                  "a connection named \"" + flow.name +
+                                      "\" already exists; "
+                                      "use `reportd connections reauth " +
+                                      flow.name + " --authorize ...` to connect it again"));
   }
   return run_flow(ctx, std::move(flow), *ring, *config, **opened);
 }
@@ -308,8 +316,9 @@ int cmd_connections_reauthorize(Context& ctx) {
   flow.name = ctx.args.words.at(2);
   flow.reauth = true;
   if (ctx.args.has("refresh-token-stdin")) {
-    return ctx.fail(invalid("--authorize gets the refresh token from Salesforce; leave out "
-                            "--refresh-token-stdin"));
+    return ctx.fail(
+        invalid("--authorize gets the refresh token from Salesforce; leave out "
+                "--refresh-token-stdin"));
   }
   if (Status st = read_common(ctx, flow); !st.ok()) return ctx.fail(st);
   Result<Config> config = ctx.load_config();
@@ -327,8 +336,8 @@ int cmd_connections_reauthorize(Context& ctx) {
     crypto::Vault vault(*ring);
     auto secret = vault.open(c->sealed_client_secret, crypto::Binding{c->id, c->org_id});
     if (!secret.ok()) {
-      return ctx.fail(std::move(secret).status().with_context("connection " + flow.name +
-                                                              ": client secret"));
+      return ctx.fail(
+          std::move(secret).status().with_context("connection " + flow.name + ": client secret"));
     }
     flow.secret = std::move(secret).value();
   }

@@ -19,8 +19,8 @@ HealthVerdict Health::check(Clock::time_point now) const {
   if (!last_beat_) return {false, "starting: the scheduler loop has not completed a heartbeat yet"};
   auto age = std::chrono::duration_cast<std::chrono::seconds>(now - *last_beat_);
   if (now - *last_beat_ > stale_after_) {
-    return {false, "scheduler loop stalled: the last heartbeat was " +
-                       std::to_string(age.count()) + " s ago (expected every 5 s)"};
+    return {false, "scheduler loop stalled: the last heartbeat was " + std::to_string(age.count()) +
+                       " s ago (expected every 5 s)"};
   }
   if (!store_error_.empty()) {
     return {false, "store write failed at the last heartbeat: " + store_error_};

@@ -1,9 +1,9 @@
 #include "daemon/http_endpoint.hpp"
 
+#include <httplib.h>
 #include <sys/socket.h>
 
 #include <charconv>
-#include <httplib.h>
 
 namespace reportd::daemon {
 
@@ -43,19 +43,17 @@ Result<ListenAddress> parse_listen(std::string_view text) {
   std::string_view host = text.substr(0, colon);
   if (host.front() == '[') {
     if (host.size() < 3 || host.back() != ']') {
-      return invalid("listen address \"" + std::string(text) + "\": unbalanced brackets" +
-                     example);
+      return invalid("listen address \"" + std::string(text) + "\": unbalanced brackets" + example);
     }
     host = host.substr(1, host.size() - 2);
   } else if (host.find(':') != std::string_view::npos) {
-    return invalid("listen address \"" + std::string(text) +
-                   "\": an IPv6 host needs brackets" + example);
+    return invalid("listen address \"" + std::string(text) + "\": an IPv6 host needs brackets" +
+                   example);
   }
   std::string_view port_text = text.substr(colon + 1);
   int port = -1;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 0 ||
-      port > 65535) {
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 0 || port > 65535) {
     return invalid("listen address \"" + std::string(text) + "\": port \"" +
                    std::string(port_text) + "\" is not a number in 0-65535");
   }
@@ -98,15 +96,15 @@ HttpEndpoint::HttpEndpoint(EndpointRoutes routes) : server_(std::make_unique<Ser
     });
   }
   if (routes.oauth_callback) {
-    http.Get("/oauth/callback", [f = routes.oauth_callback](const httplib::Request& req,
-                                                            httplib::Response& res) {
-      CallbackQuery q;
-      q.state = req.get_param_value("state");
-      q.code = req.get_param_value("code");
-      q.error = req.get_param_value("error");
-      q.error_description = req.get_param_value("error_description");
-      reply(res, f(std::move(q)));
-    });
+    http.Get("/oauth/callback",
+             [f = routes.oauth_callback](const httplib::Request& req, httplib::Response& res) {
+               CallbackQuery q;
+               q.state = req.get_param_value("state");
+               q.code = req.get_param_value("code");
+               q.error = req.get_param_value("error");
+               q.error_description = req.get_param_value("error_description");
+               reply(res, f(std::move(q)));
+             });
   }
 }
 
@@ -121,10 +119,9 @@ Status HttpEndpoint::start(const ListenAddress& address) {
     }
   } else {
     if (!http.bind_to_port(address.host, address.port)) {
-      return Status::error(ErrorKind::kIo,
-                           "cannot listen on " + address.host + ":" +
-                               std::to_string(address.port) +
-                               ": the address is in use or not available here");
+      return Status::error(ErrorKind::kIo, "cannot listen on " + address.host + ":" +
+                                               std::to_string(address.port) +
+                                               ": the address is in use or not available here");
     }
     port_ = address.port;
   }

@@ -25,15 +25,15 @@ struct HttpReply {
 // The query of a redirect back from Salesforce's authorize page.
 struct CallbackQuery {
   std::string state;
-  std::string code;               // secret: single-use, exchanged for tokens
-  std::string error;              // e.g. access_denied
+  std::string code;   // secret: single-use, exchanged for tokens
+  std::string error;  // e.g. access_denied
   std::string error_description;
 };
 
 struct EndpointRoutes {
-  std::function<HttpReply()> healthz;                               // empty: 404
-  std::function<HttpReply()> metrics;                               // empty: 404
-  std::function<HttpReply(CallbackQuery query)> oauth_callback;     // empty: 404
+  std::function<HttpReply()> healthz;                            // empty: 404
+  std::function<HttpReply()> metrics;                            // empty: 404
+  std::function<HttpReply(CallbackQuery query)> oauth_callback;  // empty: 404
 };
 
 struct ListenAddress {

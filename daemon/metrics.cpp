@@ -12,8 +12,8 @@ using prom::Type;
 const std::vector<double> kDurationBounds = {1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600};
 // Scheduler lag: timer slack is milliseconds; splay, limits and catch-up
 // after downtime make minutes or hours.
-const std::vector<double> kLagBounds = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900,
-                                        3600};
+const std::vector<double> kLagBounds = {0.05, 0.1, 0.25, 0.5, 1,   2.5, 5,
+                                        10,   30,  60,   300, 900, 3600};
 
 Family family(std::string name, std::string help, Type type) {
   Family f;
@@ -91,9 +91,9 @@ std::string Metrics::render() const {
   build.samples.push_back(sample({{"version", version_}}, 1));
   out.push_back(std::move(build));
 
-  Family runs = family("reportd_runs_total",
-                       "Runs that reached a final state in this process, by state.",
-                       Type::kCounter);
+  Family runs =
+      family("reportd_runs_total", "Runs that reached a final state in this process, by state.",
+             Type::kCounter);
   for (const auto& [state, n] : runs_) {
     runs.samples.push_back(sample({{"state", state}}, static_cast<double>(n)));
   }
@@ -129,21 +129,21 @@ std::string Metrics::render() const {
   bytes.samples.push_back(sample({}, static_cast<double>(bytes_)));
   out.push_back(std::move(bytes));
 
-  Family deliveries = family("reportd_deliveries_total",
-                             "Deliveries that reached a final state, by channel and result.",
-                             Type::kCounter);
+  Family deliveries =
+      family("reportd_deliveries_total",
+             "Deliveries that reached a final state, by channel and result.", Type::kCounter);
   for (const auto& [key, n] : deliveries_) {
     deliveries.samples.push_back(
         sample({{"channel", key.first}, {"result", key.second}}, static_cast<double>(n)));
   }
   out.push_back(std::move(deliveries));
 
-  Family tokens = family("reportd_token_refreshes_total",
-                         "OAuth token requests (refresh_token or JWT grant), by connection.",
-                         Type::kCounter);
-  Family token_failures = family("reportd_token_refresh_failures_total",
-                                 "OAuth token requests that failed, by connection.",
-                                 Type::kCounter);
+  Family tokens =
+      family("reportd_token_refreshes_total",
+             "OAuth token requests (refresh_token or JWT grant), by connection.", Type::kCounter);
+  Family token_failures =
+      family("reportd_token_refresh_failures_total",
+             "OAuth token requests that failed, by connection.", Type::kCounter);
   Family used = family("reportd_salesforce_api_usage",
                        "API requests used in the org's rolling 24 h allocation "
                        "(Sforce-Limit-Info), by connection.",
@@ -166,8 +166,10 @@ std::string Metrics::render() const {
   out.push_back(std::move(limit));
 
   Family schedules = family("reportd_schedules", "Schedules, by state.", Type::kGauge);
-  schedules.samples.push_back(sample({{"state", "active"}}, static_cast<double>(schedules_active_)));
-  schedules.samples.push_back(sample({{"state", "paused"}}, static_cast<double>(schedules_paused_)));
+  schedules.samples.push_back(
+      sample({{"state", "active"}}, static_cast<double>(schedules_active_)));
+  schedules.samples.push_back(
+      sample({{"state", "paused"}}, static_cast<double>(schedules_paused_)));
   out.push_back(std::move(schedules));
 
   Family conns = family("reportd_connections", "Connected orgs, by status.", Type::kGauge);

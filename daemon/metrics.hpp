@@ -16,11 +16,11 @@ namespace reportd::daemon {
 
 // One finished run, as the store recorded it.
 struct RunSample {
-  std::string state;                   // store::to_string(RunState)
-  std::optional<double> duration_s;    // finished - started, when it started
-  std::optional<double> lag_s;         // started - nominal fire time
+  std::string state;                 // store::to_string(RunState)
+  std::optional<double> duration_s;  // finished - started, when it started
+  std::optional<double> lag_s;       // started - nominal fire time
   std::int64_t rows = 0;
-  std::int64_t bytes = 0;              // rendered outputs
+  std::int64_t bytes = 0;  // rendered outputs
 };
 
 // One Salesforce org's client, sampled on the event loop. Counts restart
@@ -29,7 +29,7 @@ struct OrgSample {
   std::string connection;  // the connection's name (label), never a token
   std::uint64_t token_requests = 0;
   std::uint64_t token_failures = 0;
-  std::optional<std::int64_t> api_used;   // Sforce-Limit-Info api-usage=N/M
+  std::optional<std::int64_t> api_used;  // Sforce-Limit-Info api-usage=N/M
   std::optional<std::int64_t> api_limit;
 };
 

@@ -1,11 +1,10 @@
 #include "daemon/oauth_connect.hpp"
 
-#include <future>
-#include <thread>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_future.hpp>
+#include <future>
+#include <thread>
 
 #include "daemon/time_text.hpp"
 #include "salesforce_client/oauth.hpp"
@@ -24,12 +23,23 @@ std::string html_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -39,9 +49,10 @@ HttpReply page(int status, std::string_view title, std::string_view text) {
   HttpReply r;
   r.status = status;
   r.content_type = "text/html; charset=utf-8";
-  r.body = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>reportd: " +
-           html_escape(title) + "</title></head>\n<body style=\"font-family:sans-serif\"><h1>" +
-           html_escape(title) + "</h1>\n<p>" + html_escape(text) + "</p></body></html>\n";
+  r.body =
+      "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>reportd: " + html_escape(title) +
+      "</title></head>\n<body style=\"font-family:sans-serif\"><h1>" + html_escape(title) +
+      "</h1>\n<p>" + html_escape(text) + "</p></body></html>\n";
   return r;
 }
 
@@ -108,7 +119,9 @@ struct Claim {
 struct Finish {
   std::string state;
   std::string outcome;
-  Status operator()(store::Store& s) const { return s.finish_pending_authorization(state, outcome); }
+  Status operator()(store::Store& s) const {
+    return s.finish_pending_authorization(state, outcome);
+  }
 };
 
 // Creates the connection with its sealed refresh token and client secret,
@@ -132,9 +145,8 @@ struct CreateConnection {
     const std::string& secret = secrets->client_secret;
     auto id = s.add_connection(c, [&](store::Connection row) -> Result<store::Connection> {
       crypto::Binding b{row.id, row.org_id};
-      row.sealed_refresh_token =
-          v.seal(std::span(reinterpret_cast<const std::uint8_t*>(refresh.data()), refresh.size()),
-                 b);
+      row.sealed_refresh_token = v.seal(
+          std::span(reinterpret_cast<const std::uint8_t*>(refresh.data()), refresh.size()), b);
       if (!secret.empty()) {
         row.sealed_client_secret = v.seal(
             std::span(reinterpret_cast<const std::uint8_t*>(secret.data()), secret.size()), b);
@@ -161,10 +173,10 @@ struct ReauthConnection {
     auto c = s.find_connection(pending->name);
     if (!c.ok()) return std::move(c).status();
     if (!c->org_id.empty() && !org_id.empty() && c->org_id != org_id) {
-      return Status::error(ErrorKind::kInvalidArgument,
-                           "the browser signed in to org " + org_id + ", but connection " +
-                               c->name + " belongs to org " + c->org_id +
-                               "; sign in to that org and try again");
+      return Status::error(ErrorKind::kInvalidArgument, "the browser signed in to org " + org_id +
+                                                            ", but connection " + c->name +
+                                                            " belongs to org " + c->org_id +
+                                                            "; sign in to that org and try again");
     }
     crypto::Binding b{c->id, c->org_id};
     const std::string& refresh = token->refresh_token;
@@ -241,7 +253,8 @@ asio::awaitable<CallbackOutcome> complete_authorization(CallbackServices service
     salesforce::wipe(query.code);
     co_return refused(400, "Authorization refused",
                       "This authorization is unknown, has expired or was already used; nothing "
-                      "was stored. " + again);
+                      "was stored. " +
+                          again);
   }
   store::PendingAuthorization pending = std::move(**claimed);
   CallbackOutcome out;
@@ -255,7 +268,8 @@ asio::awaitable<CallbackOutcome> complete_authorization(CallbackServices service
     fail(400, "Authorization denied",
          "Salesforce did not authorize the connection " + pending.name + ": " +
              plain_token(query.error) +
-             (query.error_description.empty() ? "" : " (" + plain_token(query.error_description) + ")") +
+             (query.error_description.empty() ? ""
+                                              : " (" + plain_token(query.error_description) + ")") +
              ". Nothing was stored. " + again);
   } else if (query.code.empty()) {
     fail(400, "Authorization failed", "The callback carries no authorization code. " + again);
@@ -281,14 +295,15 @@ asio::awaitable<CallbackOutcome> complete_authorization(CallbackServices service
       if (!token.ok()) {
         secrets->wipe();
         fail(502, "Authorization failed",
-             "The token exchange at " + pending.login_url + " failed: " +
-                 token.status().message() + ". Nothing was stored. " + again);
+             "The token exchange at " + pending.login_url + " failed: " + token.status().message() +
+                 ". Nothing was stored. " + again);
       } else if (token->refresh_token.empty()) {
         token->wipe();
         secrets->wipe();
         fail(502, "Authorization failed",
              "Salesforce issued no refresh token: give the connected app the \"Perform requests "
-             "at any time (refresh_token, offline_access)\" scope. Nothing was stored. " + again);
+             "at any time (refresh_token, offline_access)\" scope. Nothing was stored. " +
+                 again);
       } else {
         std::string org = org_id_from_identity(token->id);
         const bool reauth = secrets->reauth;
@@ -313,17 +328,15 @@ asio::awaitable<CallbackOutcome> complete_authorization(CallbackServices service
         token->wipe();
         secrets->wipe();
         if (!id.ok()) {
-          fail(id.status().kind() == ErrorKind::kAlreadyExists ? 409 : 500,
-               "Authorization failed", "reportd could not store the connection: " +
-                                           id.status().message());
+          fail(id.status().kind() == ErrorKind::kAlreadyExists ? 409 : 500, "Authorization failed",
+               "reportd could not store the connection: " + id.status().message());
         } else {
           out.connected = true;
           out.connection = pending.name;
           out.org_id = org;
           out.page = page(200, "Connected",
                           std::string(reauth ? "reportd re-authorized " : "reportd connected ") +
-                              pending.name +
-                              (org.empty() ? std::string() : " (org " + org + ")") +
+                              pending.name + (org.empty() ? std::string() : " (org " + org + ")") +
                               ". You can close this tab.");
           co_return out;
         }
@@ -341,9 +354,8 @@ asio::awaitable<CallbackOutcome> complete_authorization(CallbackServices service
 
 CallbackOutcome run_callback(asio::io_context& io, CallbackServices services, CallbackQuery query,
                              const std::atomic<bool>& closing, std::chrono::seconds timeout) {
-  std::future<CallbackOutcome> done =
-      asio::co_spawn(io, complete_authorization(std::move(services), std::move(query)),
-                     asio::use_future);
+  std::future<CallbackOutcome> done = asio::co_spawn(
+      io, complete_authorization(std::move(services), std::move(query)), asio::use_future);
   auto until = std::chrono::steady_clock::now() + timeout;
   while (done.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
     if (closing.load() || std::chrono::steady_clock::now() > until) {

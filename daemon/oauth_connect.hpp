@@ -8,13 +8,12 @@
 // (exactly like `connections add`) and wipes the pending row's secrets.
 
 #include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
 #include <string>
 #include <string_view>
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/io_context.hpp>
 
 #include "crypto/vault.hpp"
 #include "daemon/http_endpoint.hpp"
@@ -41,11 +40,11 @@ std::vector<std::uint8_t> seal_pending(const crypto::Vault& vault, std::string_v
 std::string org_id_from_identity(std::string_view id_url);
 
 struct CallbackOutcome {
-  HttpReply page;          // for the browser: never a token or a code
+  HttpReply page;  // for the browser: never a token or a code
   bool connected = false;
   std::string connection;  // the connection's name, when the state was known
   std::string org_id;
-  std::string error;       // why not; also stored as the row's outcome
+  std::string error;  // why not; also stored as the row's outcome
 };
 
 struct CallbackServices {

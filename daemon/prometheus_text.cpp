@@ -138,8 +138,7 @@ void render(const Family& f, std::string& out) {
                     static_cast<double>(cumulative), out);
     }
     cumulative += h.counts.back();
-    append_sample(f.name + "_bucket", s.labels, "le", "+Inf", static_cast<double>(cumulative),
-                  out);
+    append_sample(f.name + "_bucket", s.labels, "le", "+Inf", static_cast<double>(cumulative), out);
     append_sample(f.name + "_sum", s.labels, {}, {}, h.sum, out);
     append_sample(f.name + "_count", s.labels, {}, {}, static_cast<double>(cumulative), out);
   }

@@ -7,12 +7,11 @@
 // the daemon's frame; every call except the HTTP handlers is on the loop.
 
 #include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <map>
 #include <string>
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/io_context.hpp>
 
 #include "daemon/config.hpp"
 #include "daemon/health.hpp"

@@ -63,8 +63,7 @@ Result<std::optional<PendingAuthorization>> SqliteStore::claim_pending_authoriza
   return row;
 }
 
-Status SqliteStore::finish_pending_authorization(std::string_view state,
-                                                 std::string_view outcome) {
+Status SqliteStore::finish_pending_authorization(std::string_view state, std::string_view outcome) {
   Stmt q(db_,
          "UPDATE pending_authorizations SET outcome = ?, sealed_secrets = x'' WHERE state = ?");
   q.bind(1, outcome).bind(2, state);

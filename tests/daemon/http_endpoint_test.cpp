@@ -1,9 +1,10 @@
 // HttpEndpoint's address parsing and routes, over real loopback sockets;
 // the OAuth helpers that need no network.
+#include "daemon/http_endpoint.hpp"
+
 #include <doctest/doctest.h>
 #include <httplib.h>
 
-#include "daemon/http_endpoint.hpp"
 #include "daemon/oauth_connect.hpp"
 
 namespace reportd::daemon {
@@ -66,7 +67,8 @@ TEST_CASE("endpoint: serves its routes, 404 elsewhere, and refuses a taken port"
 }
 
 TEST_CASE("oauth: the org id comes from the identity URL of the token response") {
-  CHECK(org_id_from_identity("https://login.salesforce.com/id/00Dx0000000BV7zEAG/005x00000012Q9PAAU") ==
+  CHECK(org_id_from_identity(
+            "https://login.salesforce.com/id/00Dx0000000BV7zEAG/005x00000012Q9PAAU") ==
         "00Dx0000000BV7zEAG");
   CHECK(org_id_from_identity("https://h/id/00D5g0000000001/005") == "00D5g0000000001");
   CHECK(org_id_from_identity("https://h/id/001x0000000BV7zEAG/005").empty());

@@ -1,8 +1,9 @@
 // The Prometheus text rendering (format 0.0.4), Metrics and Health.
+#include "daemon/metrics.hpp"
+
 #include <doctest/doctest.h>
 
 #include "daemon/health.hpp"
-#include "daemon/metrics.hpp"
 #include "daemon/prometheus_text.hpp"
 
 namespace reportd::daemon {
@@ -57,7 +58,7 @@ TEST_CASE("prometheus: a counter family with escaped labels") {
 TEST_CASE("prometheus: a histogram has cumulative buckets, +Inf, _sum and _count") {
   prom::Histogram h({1, 5, 10});
   h.observe(0.5);
-  h.observe(1);   // le is inclusive: lands in the 1 bucket
+  h.observe(1);  // le is inclusive: lands in the 1 bucket
   h.observe(7);
   h.observe(99);  // only in +Inf
   CHECK(h.count() == 4);
