@@ -11,6 +11,14 @@ jobs::PipelineOptions pipeline_options(const Config& config) {
   return o;
 }
 
+jobs::NoticeOptions notice_options(const Config& config) {
+  jobs::NoticeOptions o;
+  o.failures_before_pause = static_cast<int>(config.failures_before_pause);
+  o.operator_email = config.operator_email;
+  if (config.smtp) o.from = {config.smtp->from_name, config.smtp->from};
+  return o;
+}
+
 static jobs::OrgClientOptions client_options(const Config& config) {
   return {config.salesforce_ca_file, config.api_version,
           std::chrono::seconds(config.request_timeout_s)};
@@ -26,13 +34,16 @@ Runtime::Runtime(boost::asio::io_context& io, const Config& config, const crypto
         jobs::PipelineOptions o = pipeline_options(config);
         o.dry_run_dir = std::move(dry_run_dir);
         return o;
-      }()) {}
+      }()),
+      notices(store_thread, smtp.get(), notice_options(config)) {}
 
 void Runtime::apply(const Config& config) {
   // A run may be awaiting a send on the old transport: keep it alive.
   if (smtp) retired_.push_back(std::move(smtp));
   smtp = config.smtp ? std::make_unique<deliver::SmtpTransport>(*config.smtp) : nullptr;
   pipeline.set_mail(smtp.get());
+  notices.set_mail(smtp.get());
+  notices.set_options(notice_options(config));
 }
 
 }  // namespace reportd::daemon

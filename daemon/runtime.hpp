@@ -33,11 +33,13 @@ class Runtime {
   jobs::OrgClients clients;
   std::unique_ptr<deliver::SmtpTransport> smtp;  // null without [smtp]
   jobs::RunPipeline pipeline;
+  jobs::FailureNotices notices;  // wired into the pipeline by `serve` only
 
  private:
   std::vector<std::unique_ptr<deliver::SmtpTransport>> retired_;
 };
 
 jobs::PipelineOptions pipeline_options(const Config& config);
+jobs::NoticeOptions notice_options(const Config& config);
 
 }  // namespace reportd::daemon

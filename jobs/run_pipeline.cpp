@@ -195,6 +195,11 @@ asio::awaitable<RunOutcome> RunPipeline::execute(std::int64_t run_id) {
     outcome.reason = saved.message();
   }
   outcome.record = ctx.run;
+  if (notices_ != nullptr && outcome.state == RunState::kFailed) {
+    NoticeOutcome told = co_await notices_->run_finished(ctx.run, ctx.marked_needs_reauth, now_ms());
+    if (told.paused && on_paused_) on_paused_(ctx.run.schedule_id);
+    outcome.notices = std::move(told);
+  }
   co_return outcome;
 }
 

@@ -24,6 +24,7 @@
 #include "jobs/deliver/mail_transport.hpp"
 #include "jobs/deliver/mime.hpp"
 #include "jobs/deliver/store_runner.hpp"
+#include "jobs/failure_notices.hpp"
 #include "jobs/run_outputs.hpp"
 #include "jobs/scheduler.hpp"
 #include "jobs/store_thread.hpp"
@@ -52,6 +53,8 @@ struct RunOutcome {
   store::Run record;
   // This run found the connection's grant revoked and marked it needs-reauth.
   bool marked_needs_reauth = false;
+  // What the failure notices did (paused the schedule, mailed whom).
+  NoticeOutcome notices;
 };
 
 // Called after a run reaches a final state, with the schedule and the run's
@@ -69,6 +72,12 @@ class RunPipeline final : public Launcher {
   void set_on_finished(RunFinished f) { on_finished_ = std::move(f); }
   // Replaces the mail transport (SIGHUP with a new [smtp] table); may be null.
   void set_mail(deliver::MailTransport* mail) { mail_ = mail; }
+  // Failure notices and auto-pause after each failed run (null: none);
+  // `on_paused` hears of a schedule paused that way, so the scheduler drops it.
+  void set_notices(FailureNotices* notices, std::function<void(std::int64_t schedule_id)> on_paused) {
+    notices_ = notices;
+    on_paused_ = std::move(on_paused);
+  }
 
   // Runs a claimed run to a final state and returns how it ended. Used by
   // launch(), by crash recovery and by `reportd run NAME --now`.
@@ -94,6 +103,8 @@ class RunPipeline final : public Launcher {
   Clock& clock_;
   PipelineOptions options_;
   RunFinished on_finished_;
+  FailureNotices* notices_ = nullptr;
+  std::function<void(std::int64_t)> on_paused_;
   std::size_t active_ = 0;
   std::minstd_rand jitter_{std::random_device{}()};
 };

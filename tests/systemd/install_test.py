@@ -39,8 +39,9 @@ class InstallTest(unittest.TestCase):
                               text=True, check=True).stdout
         text = re.sub(r"\s+", " ", text.replace("\u2010", "-"))
         usage = subprocess.run([REPORTD, "--help"], capture_output=True, text=True, check=True).stdout
-        commands = [re.split(r"\s{2,}", line.strip())[0] for line in usage.splitlines()
-                    if line.startswith("  ") and not line.strip().startswith("--")]
+        listing = usage.split("Commands:")[1].split("Global options:")[0]
+        commands = [re.split(r"\s{2,}", line.strip())[0] for line in listing.splitlines()
+                    if line.startswith("  ")]
         commands = [c.split(" NAME")[0].split(" ID")[0].split(" CONNECTION")[0] for c in commands]
         self.assertGreater(len(commands), 20)
         for c in commands:

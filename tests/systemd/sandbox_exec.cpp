@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -69,9 +70,13 @@ int main(int argc, char** argv) {
   // NoNewPrivileges=yes, LimitCORE=0, LimitMEMLOCK=64M, UMask=0077.
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return fail("PR_SET_NO_NEW_PRIVS failed");
   rlimit core{0, 0};
-  rlimit memlock{64u << 20, 64u << 20};
+  // LimitMEMLOCK=64M, or less when this container's hard limit is lower.
+  rlimit memlock{};
+  getrlimit(RLIMIT_MEMLOCK, &memlock);
+  memlock.rlim_max = std::min<rlim_t>(memlock.rlim_max, 64u << 20);
+  memlock.rlim_cur = memlock.rlim_max;
   if (setrlimit(RLIMIT_CORE, &core) != 0 || setrlimit(RLIMIT_MEMLOCK, &memlock) != 0) {
-    return fail("setrlimit failed");
+    return fail(std::string("setrlimit: ") + std::strerror(errno));
   }
   umask(0077);
 
