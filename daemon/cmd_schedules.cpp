@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "daemon/commands.hpp"
+#include "jobs/deliver/mime.hpp"
 #include "daemon/text_table.hpp"
 #include "daemon/time_text.hpp"
 #include "jobs/cron_explain.hpp"
@@ -102,6 +103,12 @@ int cmd_schedules_add(Context& ctx) {
   s.formats = split_list(ctx.args.get_or("format", "csv"));
   s.recipients = split_list(ctx.args.get_or("to", ""));
   s.subject = ctx.args.get_or("subject", "");
+  s.owner_email = ctx.args.get_or("owner", "");
+  if (!s.owner_email.empty()) {
+    if (Status bad = deliver::validate_address(s.owner_email); !bad.ok()) {
+      return ctx.fail(invalid("--owner \"" + s.owner_email + "\": " + bad.message()));
+    }
+  }
   s.send_when_empty = ctx.args.has("send-when-empty");
   if (auto m = ctx.args.get("min-rows")) {
     try {
@@ -202,6 +209,7 @@ int cmd_schedules_show(Context& ctx) {
                         {"formats", store::join(s->formats, ',')},
                         {"recipients", store::join(s->recipients, ',')},
                         {"subject", s->subject},
+                        {"owner", s->owner_email},
                         {"send_when_empty", s->send_when_empty},
                         {"min_rows", s->min_rows},
                         {"files_target", s->files_target},
