@@ -17,6 +17,7 @@
 #include "daemon/runtime.hpp"
 #include "daemon/serve.hpp"
 #include "daemon/serve_endpoint.hpp"
+#include "daemon/sync_loop.hpp"
 #include "daemon/time_text.hpp"
 #include "jobs/schedule_reload.hpp"
 #include "jobs/scheduler.hpp"
@@ -45,6 +46,7 @@ class Daemon {
     runtime_.pipeline.set_on_finished([this](std::int64_t schedule_id, const store::Run& run) {
       scheduler_.run_finished(schedule_id);
       endpoint_.run_finished(run);
+      sync_loop_.run_finished(schedule_id, run);  // status onto a synced schedule's record
       log::write(run.state == store::RunState::kFailed ? log::Priority::kErr : log::Priority::kInfo,
                  "run.done", {{"schedule", schedule_id},
                               {"state", std::string(store::to_string(run.state))},
@@ -89,9 +91,22 @@ class Daemon {
     }
     asio::co_spawn(io_, scheduler_.run(), rethrow);
     asio::co_spawn(io_, heartbeat(), rethrow);
+    asio::co_spawn(io_, sync_loop_.run(), rethrow);  // schedules defined in Salesforce
     state_.status = "running";
     sd_notify(0, "READY=1\nSTATUS=running");
     log::info("serve.ready", {{"schedules", static_cast<long>(scheduler_.core().size())}});
+  }
+
+  // Brings the scheduler up to date with the store (the CLI or an automatic
+  // pause changed schedules).
+  asio::awaitable<void> reload_schedules() {
+    auto r = co_await reload_.reload();
+    if (r.ok() && (r->added || r->changed || r->removed)) {
+      log::info("schedules.reload", {{"count", r->added + r->changed + r->removed}});
+    }
+    if (r.ok()) {
+      for (const Status& e : r->errors) log::warning("schedule.invalid", {{"error", e.message()}});
+    }
   }
 
   asio::awaitable<void> heartbeat() {
@@ -109,13 +124,7 @@ class Daemon {
         log::warning("heartbeat.failed", {{"error", version.status().message()}});
       } else if (seen_version >= 0 && *version != seen_version) {
         // The CLI changed something: bring the scheduler up to date.
-        auto r = co_await reload_.reload();
-        if (r.ok() && (r->added || r->changed || r->removed)) {
-          log::info("schedules.reload", {{"count", r->added + r->changed + r->removed}});
-        }
-        if (r.ok()) {
-          for (const Status& e : r->errors) log::warning("schedule.invalid", {{"error", e.message()}});
-        }
+        co_await reload_schedules();
       }
       if (version.ok()) seen_version = *version;
       endpoint_.heartbeat(version.ok() ? Status() : version.status());
@@ -168,6 +177,7 @@ class Daemon {
     log::notice("serve.stop", {{"signal", why},
                                {"count", static_cast<long>(runtime_.pipeline.active())}});
     scheduler_.stop();
+    sync_loop_.stop();
     asio::co_spawn(io_, drain(), rethrow);
   }
 
@@ -176,7 +186,8 @@ class Daemon {
   asio::awaitable<void> drain() {
     asio::steady_timer timer(io_);
     auto until = std::chrono::steady_clock::now() + kDrainBound;
-    while (runtime_.pipeline.active() > 0 && std::chrono::steady_clock::now() < until) {
+    while ((runtime_.pipeline.active() > 0 || sync_loop_.active() > 0) &&
+           std::chrono::steady_clock::now() < until) {
       timer.expires_after(std::chrono::milliseconds(100));
       co_await timer.async_wait(asio::use_awaitable);
     }
@@ -196,6 +207,7 @@ class Daemon {
   jobs::ScheduleReload reload_;
   asio::signal_set signals_;
   ServeEndpoint endpoint_{io_, runtime_, config_};  // after runtime_: stops first
+  SyncLoop sync_loop_{io_, runtime_, config_, [this] { return reload_schedules(); }};
   store::DaemonState state_{::getpid(), now_ms(), 0, REPORTD_VERSION, "starting"};
   bool stopping_ = false;
   bool watchdog_ = sd_watchdog_enabled(0, nullptr) > 0;

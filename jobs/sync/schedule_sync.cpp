@@ -121,15 +121,9 @@ asio::awaitable<Result<SyncReport>> ScheduleSync::sync(store::Connection connect
   std::string soql = schedule_query(cursor);
   Status read = co_await sf->query(soql, true, sink);
   if (!read.ok()) {
-    if (read.kind() == ErrorKind::kAuth) {
-      // As for runs: a person must connect the org again; nothing retries in a loop.
-      std::string reason = read.message();
-      auto mark = [cid, reason](store::Store& s) {
-        return s.set_connection_status(cid, "needs-reauth", reason);
-      };
-      (void)co_await store_.run(std::move(mark));
-      apis_.forget(cid);
-    }
+    // An authorization error (invalid_grant) is left to the runs: the client
+    // keeps it for its life, so the org's next run fails with it at once,
+    // without asking for a token again, and marks the connection needs-reauth.
     if (read.code() == "INVALID_TYPE") {
       read = Status::error(read.kind(),
                            read.message() +

@@ -56,9 +56,10 @@ class ScheduleSync {
 
   // One sync of `connection`. `full` ignores the cursor: every record is
   // read, and synced schedules whose record is gone for good are removed.
-  // Fails when the records cannot be read (the connection is then marked
-  // needs-reauth on an authorization error); the outcome is recorded in the
-  // store's sync state either way.
+  // Fails when the records cannot be read, changing nothing (an
+  // authorization error is left to the runs, which mark the connection
+  // needs-reauth); the outcome is recorded in the store's sync state either
+  // way.
   boost::asio::awaitable<Result<SyncReport>> sync(store::Connection connection, bool full);
 
  private:

@@ -139,7 +139,7 @@ class SyncTest(ServeCase):
         # The start-up sync took the two seeded records.
         names = self.schedules()
         self.assertIn("demo/Weekly pipeline", names)
-        self.assertIn("demo/Daily accounts", names)
+        self.assertIn("demo/Monthly accounts", names)
         self.assertEqual(names["demo/Weekly pipeline"]["origin"], "salesforce")
         weekly = self.sf.get(self.seeds[0])
         self.assertEqual(weekly["Last_Status__c"], "Scheduled")
@@ -148,10 +148,10 @@ class SyncTest(ServeCase):
                                  "demo/Weekly pipeline"), [("user0@example.com", self.seeds[0], "Europe/Berlin")])
 
         # The CLI leaves a synced schedule to Salesforce.
-        p = self.rd("schedules", "remove", "demo/Daily accounts", check=False)
+        p = self.rd("schedules", "remove", "demo/Monthly accounts", check=False)
         self.assertEqual(p.returncode, 2)
         self.assertIn("is defined in Salesforce (record %s)" % self.seeds[1], p.stderr)
-        self.assertIn("demo/Daily accounts", self.schedules())
+        self.assertIn("demo/Monthly accounts", self.schedules())
 
         # Create.
         rid = self.sf.create(**soql_record("Hourly Ångström 📈", "0 * * * *",
@@ -200,7 +200,7 @@ class SyncTest(ServeCase):
         out = self.sync()
         self.assertIn("1 removed", out)
         self.assertIn("1 deleted", out)
-        self.assertNotIn("demo/Daily accounts", self.schedules())
+        self.assertNotIn("demo/Monthly accounts", self.schedules())
         self.wait_for(lambda: self.reloads() > reloads, what="the daemon's reload after delete")
         self.assertEqual(set(self.schedules()), {"demo/Weekly pipeline"})
         self.stop_daemon()

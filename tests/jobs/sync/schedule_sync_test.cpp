@@ -171,7 +171,7 @@ TEST_CASE("sync: a failed status write is retried at the next sync") {
   CHECK(f.org.find("a01A")->last_status == "Scheduled");
 }
 
-TEST_CASE("sync: an authorization error marks the connection needs-reauth; the cursor stays") {
+TEST_CASE("sync: an authorization error changes nothing and keeps the cursor; runs mark the connection") {
   Fixture f;
   f.org.add(f.record("a01A", "Daily"));
   f.sync();
@@ -182,8 +182,10 @@ TEST_CASE("sync: an authorization error marks the connection needs-reauth; the c
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().message() ==
         "sync acme: read Reportd_Schedule__c: salesforce: token: invalid_grant");
-  CHECK(f.db->get_connection(f.connection.id)->status == "needs-reauth");
-  CHECK(f.provider.forgotten == std::vector<std::int64_t>{f.connection.id});
+  // The client keeps invalid_grant: the next run fails with it without a
+  // token request and marks the connection (the pipeline's job).
+  CHECK(f.db->get_connection(f.connection.id)->status == "ok");
+  CHECK(f.provider.forgotten.empty());
   CHECK(f.state().modstamp == cursor);
   CHECK(f.state().error == r.status().message());
   CHECK(f.synced().size() == 1);  // nothing removed on a failed read
