@@ -7,16 +7,23 @@ namespace {
 
 namespace asio = boost::asio;
 
-// Unseals the connection's current refresh token. The copy handed to the
-// client is zeroed by the client after the token request.
-asio::awaitable<Result<std::string>> load_token(StoreThread* store, const crypto::Vault* vault,
-                                                std::int64_t connection_id) {
-  auto load = [vault, connection_id](store::Store& s) -> Result<std::string> {
+enum class Secret { kRefreshToken, kClientSecret };
+
+// Unseals the connection's current refresh token or client secret for one
+// token request; the client zeroes its copy right after.
+asio::awaitable<Result<std::string>> load_secret(StoreThread* store, const crypto::Vault* vault,
+                                                 std::int64_t connection_id, Secret which) {
+  auto load = [vault, connection_id, which](store::Store& s) -> Result<std::string> {
     auto c = s.get_connection(connection_id);
     if (!c.ok()) return std::move(c).status();
-    auto plain = vault->open(c->sealed_refresh_token, {c->id, c->org_id});
+    const store::Bytes& sealed =
+        which == Secret::kRefreshToken ? c->sealed_refresh_token : c->sealed_client_secret;
+    if (sealed.empty()) return std::string();
+    auto plain = vault->open(sealed, {c->id, c->org_id});
     if (!plain.ok()) {
-      return std::move(plain).status().with_context("connection " + c->name + ": refresh token");
+      return std::move(plain).status().with_context(
+          "connection " + c->name +
+          (which == Secret::kRefreshToken ? ": refresh token" : ": client secret"));
     }
     return std::string(plain->view());
   };
@@ -66,17 +73,16 @@ Result<salesforce::Api*> OrgClients::api_for(const store::Connection& c) {
 
   salesforce::RefreshTokenCredential cred;
   cred.client_id = c.client_id;
-  if (!c.sealed_client_secret.empty()) {
-    auto secret = vault_.open(c.sealed_client_secret, {c.id, c.org_id});
-    if (!secret.ok()) {
-      return std::move(secret).status().with_context("connection " + c.name + ": client secret");
-    }
-    cred.client_secret = std::string(secret->view());
-  }
   StoreThread* store = &store_;
   const crypto::Vault* vault = &vault_;
   std::int64_t id = c.id;
-  cred.load_refresh_token = [store, vault, id] { return load_token(store, vault, id); };
+  // Neither secret stays in memory between token requests.
+  cred.load_refresh_token = [store, vault, id] {
+    return load_secret(store, vault, id, Secret::kRefreshToken);
+  };
+  cred.load_client_secret = [store, vault, id] {
+    return load_secret(store, vault, id, Secret::kClientSecret);
+  };
   cred.store_refresh_token = [store, vault, id](std::string token) {
     return store_token(store, vault, id, std::move(token));
   };

@@ -53,10 +53,20 @@ asio::awaitable<Status> Session::request_token() {
   if (auto* rt = std::get_if<RefreshTokenCredential>(&credential_)) {
     if (!rt->load_refresh_token)
       co_return Status::error(ErrorKind::kInternal, "salesforce: no refresh-token loader");
+    std::string secret;
+    if (rt->load_client_secret) {
+      Result<std::string> loaded = co_await rt->load_client_secret();
+      if (!loaded) co_return std::move(loaded).status().with_context("salesforce: load client secret");
+      secret = std::move(loaded.value());
+    }
     Result<std::string> token = co_await rt->load_refresh_token();
-    if (!token) co_return std::move(token).status().with_context("salesforce: load refresh token");
-    body = refresh_grant_body(rt->client_id, rt->client_secret, token.value());
+    if (!token) {
+      wipe(secret);
+      co_return std::move(token).status().with_context("salesforce: load refresh token");
+    }
+    body = refresh_grant_body(rt->client_id, secret, token.value());
     wipe(token.value());
+    wipe(secret);
   } else {
     auto& jwt = std::get<JwtCredential>(credential_);
     if (!jwt.load_private_key_pem)

@@ -22,7 +22,10 @@ namespace reportd::salesforce {
 // The refresh_token grant (the normal credential of a connected org).
 struct RefreshTokenCredential {
   std::string client_id;
-  std::string client_secret;  // empty when the connected app does not require it
+  // Returns the connected app's consumer secret, e.g. unsealed from the
+  // store, for one token request; zeroed right after. Empty function (or an
+  // empty secret): the app does not require one.
+  std::function<boost::asio::awaitable<Result<std::string>>()> load_client_secret;
   // Returns the current refresh token, e.g. unsealed from the store. Called
   // only when a token request is due; the client zeroes its copy after use.
   std::function<boost::asio::awaitable<Result<std::string>>()> load_refresh_token;

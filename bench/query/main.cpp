@@ -157,10 +157,14 @@ int main(int argc, char** argv) {
   std::string refresh = sim.refresh_token;
   struct Store {
     std::string token;
+    std::string secret;
     asio::awaitable<Result<std::string>> load() { co_return token; }
-  } store{refresh};
-  RefreshTokenCredential cred{
-      sim.client_id, sim.client_secret, [&store] { return store.load(); }, {}};
+    asio::awaitable<Result<std::string>> load_secret() { co_return secret; }
+  } store{refresh, sim.client_secret};
+  RefreshTokenCredential cred;
+  cred.client_id = sim.client_id;
+  cred.load_client_secret = [&store] { return store.load_secret(); };
+  cred.load_refresh_token = [&store] { return store.load(); };
   auto created = Client::create(io.get_executor(), options, cred);
   if (!created) {
     std::fprintf(stderr, "%s\n", created.status().message().c_str());

@@ -144,6 +144,21 @@ class ServeTest(ServeCase):
         self.assertTrue(any(n.endswith(".csv") for n in names) and any(n.endswith(".xlsx") for n in names))
         p = self.rd("connections", "test", "nope", check=False)
         self.assertIn('no connection named "nope"', p.stderr)
+        # The connected app's consumer secret is unsealed for each token
+        # request and sent: the right one works, a wrong one is refused.
+        for name, secret in (("withsecret", self.org["client_secret"]), ("wrongsecret", "not-it")):
+            path = os.path.join(self.root, name + ".secret")
+            with open(path, "w") as f:
+                f.write(secret + "\n")
+            os.chmod(path, 0o600)
+            self.rd("connections", "add", name, "--login-url", self.org["login_url"], "--client-id",
+                    self.org["client_id"], "--client-secret-file", path, "--refresh-token-stdin",
+                    stdin=self.org["refresh_token"] + "\n")
+        self.assertIn("connection withsecret: ok", self.rd("connections", "test", "withsecret").stdout)
+        p = self.rd("connections", "test", "wrongsecret", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("invalid_client", p.stderr)
+        self.assertNotIn("not-it", p.stderr + p.stdout)
 
     def test_sighup_with_a_broken_config_keeps_the_old_one_and_says_why(self):
         self.boot()

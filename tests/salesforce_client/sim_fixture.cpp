@@ -20,6 +20,8 @@ std::string build_dir() {
   const char* d = std::getenv("REPORTD_BUILD_DIR");
   return d ? d : ".";
 }
+boost::asio::awaitable<Result<std::string>> constant(std::string value) { co_return value; }
+
 }  // namespace
 
 std::unique_ptr<SimProcess> SimProcess::start(std::vector<std::string> flags) {
@@ -117,7 +119,7 @@ std::unique_ptr<Client> make_client(boost::asio::io_context& io, const SimProces
   if (options.transport.ca_file.empty()) options.transport.ca_file = sim.ca_file;
   RefreshTokenCredential cred;
   cred.client_id = sim.client_id;
-  cred.client_secret = sim.client_secret;
+  cred.load_client_secret = [secret = sim.client_secret] { return constant(secret); };
   cred.load_refresh_token = [&store] { return store.load(); };
   cred.store_refresh_token = [&store](std::string t) { return store.store(std::move(t)); };
   auto client = Client::create(io.get_executor(), std::move(options), std::move(cred));
