@@ -19,6 +19,7 @@
 #include "daemon/serve_endpoint.hpp"
 #include "daemon/sync_loop.hpp"
 #include "daemon/time_text.hpp"
+#include "daemon/watchdog.hpp"
 #include "jobs/schedule_reload.hpp"
 #include "jobs/scheduler.hpp"
 
@@ -43,6 +44,10 @@ class Daemon {
                    scheduler_options(config_)),
         reload_(scheduler_, runtime_.store_thread),
         signals_(io_, SIGINT, SIGTERM, SIGHUP) {
+    runtime_.pipeline.set_notices(&runtime_.notices, [this](std::int64_t schedule_id) {
+      log::warning("schedule.paused", {{"schedule", schedule_id}});
+      asio::co_spawn(io_, reload_schedules(), rethrow);
+    });
     runtime_.pipeline.set_on_finished([this](std::int64_t schedule_id, const store::Run& run) {
       scheduler_.run_finished(schedule_id);
       endpoint_.run_finished(run);
@@ -92,6 +97,7 @@ class Daemon {
     asio::co_spawn(io_, scheduler_.run(), rethrow);
     asio::co_spawn(io_, heartbeat(), rethrow);
     asio::co_spawn(io_, sync_loop_.run(), rethrow);  // schedules defined in Salesforce
+    watchdog_.start();
     state_.status = "running";
     sd_notify(0, "READY=1\nSTATUS=running");
     log::info("serve.ready", {{"schedules", static_cast<long>(scheduler_.core().size())}});
@@ -128,9 +134,6 @@ class Daemon {
       }
       if (version.ok()) seen_version = *version;
       endpoint_.heartbeat(version.ok() ? Status() : version.status());
-      // The watchdog hears from the event loop itself: a stalled loop stops
-      // the pings and systemd restarts the service.
-      if (watchdog_) sd_notify(0, "WATCHDOG=1");
       timer.expires_after(std::chrono::milliseconds(kHeartbeatMs));
       co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
@@ -178,6 +181,7 @@ class Daemon {
                                {"count", static_cast<long>(runtime_.pipeline.active())}});
     scheduler_.stop();
     sync_loop_.stop();
+    watchdog_.stop();
     asio::co_spawn(io_, drain(), rethrow);
   }
 
@@ -210,7 +214,8 @@ class Daemon {
   SyncLoop sync_loop_{io_, runtime_, config_, [this] { return reload_schedules(); }};
   store::DaemonState state_{::getpid(), now_ms(), 0, REPORTD_VERSION, "starting"};
   bool stopping_ = false;
-  bool watchdog_ = sd_watchdog_enabled(0, nullptr) > 0;
+  Watchdog watchdog_{io_.get_executor(), Watchdog::interval_from_environment(),
+                     [](const char* state) { sd_notify(0, state); }};
 };
 
 }  // namespace

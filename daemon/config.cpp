@@ -113,7 +113,7 @@ Result<Config> from_table(const toml::table& root, const std::string& path) {
     TRY(get_duration(*l, "limits.", "run_deadline", 10, c.run_deadline_s));
     TRY(get_int(*l, "limits.", "api_budget_percent", 1, 100, c.api_budget_percent));
     TRY(get_int(*l, "limits.", "scratch_max_bytes", 1 << 20, 64ll << 30, c.scratch_max_bytes));
-    TRY(get_int(*l, "limits.", "failures_before_pause", 1, 1000, c.failures_before_pause));
+    TRY(get_int(*l, "limits.", "failures_before_pause", 0, 1000, c.failures_before_pause));
   }
   if (const toml::table* d = root["defaults"].as_table()) {
     TRY(only_keys(*d, "defaults.", {"time_zone", "catchup", "min_interval"}));
