@@ -245,7 +245,13 @@ asio::awaitable<Status> RunPipeline::fetch(Context& ctx) {
         st = co_await ctx.api->bulk_query(ctx.schedule.source, sink);
         break;
     }
-    if (st.ok()) st = ctx.outputs->finish();
+    if (st.ok()) {
+      // Closing the workbook compresses the whole sheet: seconds for a large
+      // report, so off the event loop (the run waits; other runs do not).
+      RunOutputs* outputs_ptr = ctx.outputs.get();
+      auto finish = [outputs_ptr] { return outputs_ptr->finish(); };
+      st = co_await render_thread_.run(std::move(finish));
+    }
     if (st.ok()) co_return st;
     if (st.kind() == ErrorKind::kAuth) {
       // invalid_grant and friends: a person must reconnect the org; nothing

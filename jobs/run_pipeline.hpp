@@ -25,6 +25,7 @@
 #include "jobs/deliver/mime.hpp"
 #include "jobs/deliver/store_runner.hpp"
 #include "jobs/failure_notices.hpp"
+#include "jobs/offload_thread.hpp"
 #include "jobs/run_outputs.hpp"
 #include "jobs/scheduler.hpp"
 #include "jobs/store_thread.hpp"
@@ -107,6 +108,7 @@ class RunPipeline final : public Launcher {
   std::function<void(std::int64_t)> on_paused_;
   std::size_t active_ = 0;
   std::minstd_rand jitter_{std::random_device{}()};
+  OffloadThread render_thread_;  // finishes outputs (XLSX, zip) off the event loop
 };
 
 }  // namespace reportd::jobs
