@@ -17,7 +17,6 @@ namespace json = boost::json;
 struct Loaded {
   store::Schedule schedule;
   store::Connection connection;
-  std::optional<store::Run> stored;  // the schedule's newest finished run
 };
 
 // nullopt: not a synced schedule (or gone), nothing to write.
@@ -33,17 +32,6 @@ Result<std::optional<Loaded>> load(store::Store& s, std::int64_t schedule_id) {
   Loaded out;
   out.schedule = std::move(sc).value();
   out.connection = std::move(c).value();
-  store::RunFilter filter;
-  filter.schedule_id = schedule_id;
-  filter.limit = 10;
-  auto runs = s.list_runs(filter);
-  if (!runs.ok()) return runs.status();
-  for (const store::Run& r : *runs) {
-    if (store::is_final(r.state) && r.finished_at_ms > 0) {
-      out.stored = r;
-      break;
-    }
-  }
   return std::optional<Loaded>(std::move(out));
 }
 
@@ -109,10 +97,8 @@ asio::awaitable<Result<WriteBackResult>> WriteBack::write(std::int64_t schedule_
   const std::string where = "write-back to " + l.schedule.sf_record_id;
 
   const jobs::Clock::WallTime wall = clock_.wall_now();
-  if (l.stored && l.stored->state == run.state) {
-    run.started_at_ms = l.stored->started_at_ms;
-    run.nominal_s = l.stored->nominal_s;
-  } else if (run.started_at_ms == 0 && run.nominal_s == 0) {
+  // A run that could not even be loaded has no times: it ended now.
+  if (run.started_at_ms == 0 && run.nominal_s == 0) {
     run.started_at_ms = wall.time_since_epoch().count();
   }
   if (l.connection.status == "needs-reauth") {

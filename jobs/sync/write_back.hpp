@@ -43,8 +43,9 @@ class WriteBack {
   void set_api_budget_percent(int percent) { api_budget_percent_ = percent; }
 
   // Writes the outcome of the run of `schedule_id` that just ended. `run`
-  // is what the pipeline reported (state, reason, rows); the stored run
-  // adds its times. Errors are Salesforce's, with context.
+  // is what the pipeline reported: its state, reason, rows and times (a run
+  // without times is taken to have started now). Errors are Salesforce's,
+  // with context.
   boost::asio::awaitable<Result<WriteBackResult>> write(std::int64_t schedule_id, store::Run run);
 
  private:

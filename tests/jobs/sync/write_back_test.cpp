@@ -78,12 +78,7 @@ struct Fixture : test::SyncFixture {
     run.started_at_ms = 1772438401000;
     run.finished_at_ms = 1772438405000;
     REQUIRE(db->update_run(run).ok());
-    store::Run reported;  // what the pipeline hands on_finished
-    reported.schedule_id = schedule_id;
-    reported.state = run.state;
-    reported.reason = run.reason;
-    reported.rows = run.rows;
-    return reported;
+    return run;  // the pipeline hands on_finished the run's saved row
   }
 };
 
@@ -108,6 +103,18 @@ TEST_CASE("write-back: nothing for a local schedule or one that is gone") {
   r = f.run(f.wb.write(4242, store::Run()));
   CHECK(*r == WriteBackResult::kNotSynced);
   CHECK(f.org.patches.empty());
+}
+
+TEST_CASE("write-back: a run reported without times is taken to have started now") {
+  Fixture f;
+  store::Run bare;
+  bare.state = store::RunState::kFailed;
+  bare.reason = "internal error";
+  auto r = f.run(f.wb.write(f.synced_id, bare));
+  CHECK(*r == WriteBackResult::kWritten);
+  auto b = json::parse(f.org.patches.at(0).second);
+  CHECK(b.at("Last_Run__c") == "2026-03-02T10:00:00.000Z");
+  CHECK(b.at("Last_Error__c") == "internal error");
 }
 
 TEST_CASE("write-back: skipped while the API budget guard is on") {
