@@ -295,20 +295,16 @@ int cmd_connections_authorize(Context& ctx) {
     }
   }
   if (Status st = read_common(ctx, flow); !st.ok()) return ctx.fail(st);
-  Result<Config> config = ctx.load_config();
-  if (!config.ok()) return ctx.fail(config.status());
-  Result<crypto::KeyRing> ring = ctx.load_keys();
-  if (!ring.ok()) return ctx.fail(ring.status());
-  auto opened = ctx.open_store();
+  auto opened = ctx.open_all();
   if (!opened.ok()) return ctx.fail(opened.status());
-  if ((*opened)->find_connection(flow.name).ok()) {
+  if (opened->store->find_connection(flow.name).ok()) {
     return ctx.fail(Status::error(ErrorKind::kAlreadyExists,
                                   "a connection named \"" + flow.name +
                                       "\" already exists; "
                                       "use `reportd connections reauth " +
                                       flow.name + " --authorize ...` to connect it again"));
   }
-  return run_flow(ctx, std::move(flow), *ring, *config, **opened);
+  return run_flow(ctx, std::move(flow), opened->keys, opened->config, *opened->store);
 }
 
 int cmd_connections_reauthorize(Context& ctx) {
@@ -321,19 +317,15 @@ int cmd_connections_reauthorize(Context& ctx) {
                 "--refresh-token-stdin"));
   }
   if (Status st = read_common(ctx, flow); !st.ok()) return ctx.fail(st);
-  Result<Config> config = ctx.load_config();
-  if (!config.ok()) return ctx.fail(config.status());
-  Result<crypto::KeyRing> ring = ctx.load_keys();
-  if (!ring.ok()) return ctx.fail(ring.status());
-  auto opened = ctx.open_store();
+  auto opened = ctx.open_all();
   if (!opened.ok()) return ctx.fail(opened.status());
-  auto c = (*opened)->find_connection(flow.name);
+  auto c = opened->store->find_connection(flow.name);
   if (!c.ok()) return ctx.fail(c.status());
   flow.login_url = c->login_url;
   flow.client_id = c->client_id;
   if (flow.secret.empty() && !c->sealed_client_secret.empty()) {
     // Keep the connected app's secret the connection already has.
-    crypto::Vault vault(*ring);
+    crypto::Vault vault(opened->keys);
     auto secret = vault.open(c->sealed_client_secret, crypto::Binding{c->id, c->org_id});
     if (!secret.ok()) {
       return ctx.fail(
@@ -341,7 +333,7 @@ int cmd_connections_reauthorize(Context& ctx) {
     }
     flow.secret = std::move(secret).value();
   }
-  return run_flow(ctx, std::move(flow), *ring, *config, **opened);
+  return run_flow(ctx, std::move(flow), opened->keys, opened->config, *opened->store);
 }
 
 }  // namespace reportd::daemon

@@ -68,16 +68,12 @@ int cmd_mail_test(Context& ctx) {
 }
 
 int cmd_connections_test(Context& ctx) {
-  Result<Config> config = ctx.load_config();
-  if (!config.ok()) return ctx.fail(config.status());
-  Result<crypto::KeyRing> keys = ctx.load_keys();
-  if (!keys.ok()) return ctx.fail(keys.status());
-  auto opened = ctx.open_store();
+  auto opened = ctx.open_all();
   if (!opened.ok()) return ctx.fail(opened.status());
-  auto conn = (*opened)->find_connection(ctx.args.words.at(2));
+  auto conn = opened->store->find_connection(ctx.args.words.at(2));
   if (!conn.ok()) return ctx.fail(conn.status());
   asio::io_context io;
-  Runtime runtime(io, *config, *keys, **opened);
+  Runtime runtime(io, opened->config, opened->keys, *opened->store);
   auto api = runtime.clients.api_for(*conn);
   if (!api.ok()) return ctx.fail(api.status());
   CountingSink sink;

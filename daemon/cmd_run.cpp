@@ -35,13 +35,9 @@ int cmd_run(Context& ctx) {
   } else if (ctx.args.has("out")) {
     return ctx.fail(Status::error(ErrorKind::kInvalidArgument, "--out only goes with --dry-run"));
   }
-  Result<Config> config = ctx.load_config();
-  if (!config.ok()) return ctx.fail(config.status());
-  Result<crypto::KeyRing> keys = ctx.load_keys();
-  if (!keys.ok()) return ctx.fail(keys.status());
-  auto opened = ctx.open_store();
+  auto opened = ctx.open_all();
   if (!opened.ok()) return ctx.fail(opened.status());
-  store::Store& store = **opened;
+  store::Store& store = *opened->store;
   auto schedule = store.find_schedule(ctx.args.words.at(1));
   if (!schedule.ok()) return ctx.fail(schedule.status());
 
@@ -56,7 +52,7 @@ int cmd_run(Context& ctx) {
                                       " was claimed this very second; try again"));
   }
   asio::io_context io;
-  Runtime runtime(io, *config, *keys, store, out_dir);
+  Runtime runtime(io, opened->config, opened->keys, store, out_dir);
   jobs::RunOutcome outcome;
   asio::co_spawn(io, runtime.pipeline.execute(claimed->value()),
                  [&](std::exception_ptr e, jobs::RunOutcome o) {

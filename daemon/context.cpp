@@ -40,6 +40,16 @@ Result<crypto::SecureBuffer> read_secret_fd(int fd, const std::string& what) {
 
 }  // namespace
 
+Result<Context::Opened> Context::open_all() const {
+  Result<Config> config = load_config();
+  if (!config.ok()) return config.status();
+  Result<crypto::KeyRing> keys = load_keys();
+  if (!keys.ok()) return keys.status();
+  auto store = open_store();
+  if (!store.ok()) return store.status();
+  return Opened{std::move(config).value(), std::move(keys).value(), std::move(store).value()};
+}
+
 Result<std::unique_ptr<store::SqliteStore>> Context::open_store() const {
   std::string dir = state_dir();
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {

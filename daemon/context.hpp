@@ -36,6 +36,15 @@ struct Context {
     return daemon::load_config(given ? *given : kDefaultConfig, given.has_value());
   }
 
+  // The config, the keys and the store, in that order, for commands that run
+  // reports or talk to Salesforce; the first failure says what is wrong.
+  struct Opened {
+    Config config;
+    crypto::KeyRing keys;
+    std::unique_ptr<store::SqliteStore> store;
+  };
+  Result<Opened> open_all() const;
+
   // Prints "reportd: <message>" to err and returns the exit code for it.
   int fail(const Status& st) const;
 };
