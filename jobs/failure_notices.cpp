@@ -94,7 +94,8 @@ asio::awaitable<Status> FailureNotices::send(Notice notice, std::int64_t now_ms)
   deliver::Envelope envelope;
   envelope.from = from;
   envelope.to = notice.to;
-  auto sent = co_await mail_->send(std::move(envelope), std::move(mime).value());
+  deliver::StringSource message(std::move(mime).value());
+  auto sent = co_await mail_->send(std::move(envelope), message);
   if (!sent.ok()) co_return sent.status();
   co_return Status();
 }

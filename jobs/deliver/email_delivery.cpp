@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "jobs/deliver/mime_source.hpp"
 #include "jobs/deliver/zip_writer.hpp"
 
 namespace reportd::deliver {
@@ -151,10 +152,13 @@ asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, StoreRun
     m.text = content->bodies.text;
     m.html = content->bodies.html;
     for (const auto& a : content->attachments) m.attachments.push_back(Attachment{a.filename, a.content_type, a.bytes});
-    auto mime = build_mime(m);
+    // Streamed: the attachments are base64-encoded chunk by chunk from
+    // scratch as the transport reads them, never held whole.
+    auto mime = MimeSource::create(m);
     if (!mime.ok()) co_return Status(mime.status()).with_context("email");
-    if (mime->size() > max) {
-      co_return Status::error(ErrorKind::kLimit, "email: message of " + std::to_string(mime->size()) +
+    MessageSource& message = **mime;
+    if (message.size() > max) {
+      co_return Status::error(ErrorKind::kLimit, "email: message of " + std::to_string(message.size()) +
                                                      " bytes is over smtp.max_message_bytes", "too-large");
     }
     d.state = store::DeliveryState::kSending;
@@ -166,7 +170,7 @@ asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, StoreRun
     Envelope env;  // built apart: GCC 12 miscompiles init lists inside co_await
     env.from = job.from.email;
     env.to.push_back(rcpt);
-    auto sent = co_await transport.send(std::move(env), std::move(*mime));
+    auto sent = co_await transport.send(std::move(env), message);
     if (sent.ok() && !sent->recipients.empty()) {
       const RecipientResult& r = sent->recipients.front();
       d.error.clear();

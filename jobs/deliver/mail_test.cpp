@@ -2,6 +2,7 @@
 
 #include "jobs/deliver/mail_transport.hpp"
 #include "jobs/deliver/mime.hpp"
+#include "jobs/deliver/mime_source.hpp"
 #include "jobs/render/csv_renderer.hpp"
 #include "jobs/render/html_summary.hpp"
 #include "jobs/render/sample_table.hpp"
@@ -52,14 +53,15 @@ asio::awaitable<Status> send_test_mail(SmtpConfig config, std::string to, std::i
   render::EmailBodies bodies = render::render_bodies(in, summary);
   m.text = bodies.text;
   m.html = bodies.html;
-  auto mime = build_mime(m);
+  auto mime = MimeSource::create(m);
   if (!mime.ok()) co_return mime.status();
+  MessageSource& message = **mime;
 
   SmtpTransport transport(config);
   Envelope env;
   env.from = config.from;
   env.to.push_back(to);
-  auto sent = co_await transport.send(std::move(env), std::move(*mime));
+  auto sent = co_await transport.send(std::move(env), message);
   if (!sent.ok()) co_return Status(sent.status()).with_context("mail test");
   const RecipientResult& r = sent->recipients.front();
   if (r.outcome != RcptOutcome::kAccepted) {

@@ -176,38 +176,53 @@ std::string rfc5322_date(std::int64_t ms) {
 
 }  // namespace
 
-std::string base64_encode(std::string_view in, std::size_t line_length) {
+std::uint64_t base64_encoded_size(std::uint64_t n, std::size_t line_length) {
+  std::uint64_t chars = (n + 2) / 3 * 4;
+  if (line_length == 0) return chars;
+  return chars + (chars + line_length - 1) / line_length * 2;
+}
+
+std::size_t base64_encode_into(std::string_view in, std::size_t line_length, char* out) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4 + (line_length ? in.size() / line_length * 2 + 2 : 0));
+  char* const start = out;
   std::size_t col = 0;
+  // A CRLF after every line_length characters and after a last, partial line.
   auto put = [&](char c) {
-    out += c;
+    *out++ = c;
     if (line_length != 0 && ++col == line_length) {
-      out += kCrlf;
+      *out++ = '\r';
+      *out++ = '\n';
       col = 0;
     }
   };
+  auto byte = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])); };
   std::size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    std::uint32_t v = (static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16) |
-                      (static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8) |
-                      static_cast<unsigned char>(in[i + 2]);
+    std::uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
     put(kAlphabet[(v >> 18) & 63]);
     put(kAlphabet[(v >> 12) & 63]);
     put(kAlphabet[(v >> 6) & 63]);
     put(kAlphabet[v & 63]);
   }
   if (i < in.size()) {
-    std::uint32_t v = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16;
-    if (i + 1 < in.size()) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
+    std::uint32_t v = byte(i) << 16;
+    if (i + 1 < in.size()) v |= byte(i + 1) << 8;
     put(kAlphabet[(v >> 18) & 63]);
     put(kAlphabet[(v >> 12) & 63]);
     put(i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=');
     put('=');
   }
-  if (line_length != 0 && col != 0) out += kCrlf;
+  if (line_length != 0 && col != 0) {
+    *out++ = '\r';
+    *out++ = '\n';
+  }
+  return static_cast<std::size_t>(out - start);
+}
+
+std::string base64_encode(std::string_view in, std::size_t line_length) {
+  std::string out(base64_encoded_size(in.size(), line_length), '\0');
+  out.resize(base64_encode_into(in, line_length, out.data()));
   return out;
 }
 
@@ -291,7 +306,7 @@ std::string derive_message_id(std::string_view occurrence_key, std::string_view 
   return id;
 }
 
-Result<std::string> build_mime(const MailMessage& m) {
+Result<std::vector<MimePiece>> plan_mime(const MailMessage& m) {
   if (Status st = validate_address(m.from.email); !st.ok()) return std::move(st).with_context("from");
   if (m.to.empty()) return Status::error(ErrorKind::kInvalidArgument, "mime: no recipient");
   for (const auto& a : m.to) {
@@ -309,6 +324,7 @@ Result<std::string> build_mime(const MailMessage& m) {
   std::string seed = hex_digest(m.message_id).substr(0, 24);
   std::string mixed = "=_reportd_mixed_" + seed, alt = "=_reportd_alt_" + seed;
 
+  std::vector<MimePiece> pieces;
   std::string o;
   o += "From: " + format_address(m.from) + "\r\n";
   o += "To: ";
@@ -336,10 +352,23 @@ Result<std::string> build_mime(const MailMessage& m) {
     o += "--" + mixed + "\r\nContent-Type: " + a.content_type + mime_param("name", filename) + "\r\n";
     o += "Content-Disposition: attachment" + mime_param("filename", filename) + "\r\n";
     o += "Content-Transfer-Encoding: base64\r\n\r\n";
-    o += base64_encode(a.bytes);
+    pieces.push_back(MimePiece{std::move(o), a.bytes});
+    o.clear();
   }
   o += "--" + mixed + "--\r\n";
-  return o;
+  pieces.push_back(MimePiece{std::move(o), std::string_view()});
+  return pieces;
+}
+
+Result<std::string> build_mime(const MailMessage& m) {
+  auto pieces = plan_mime(m);
+  if (!pieces.ok()) return pieces.status();
+  std::string out;
+  for (const auto& p : *pieces) {
+    out += p.text;
+    out += base64_encode(p.base64_of);
+  }
+  return out;
 }
 
 }  // namespace reportd::deliver

@@ -38,8 +38,22 @@ struct MailMessage {
   std::vector<Attachment> attachments;
 };
 
-// The whole message, ready for SMTP DATA (before dot-stuffing).
+// The whole message, ready for SMTP DATA (before dot-stuffing). Holds every
+// attachment base64-encoded in memory: for small messages and tests; large
+// ones go through MimeSource (mime_source.hpp), which yields the same bytes.
 Result<std::string> build_mime(const MailMessage& message);
+
+// One piece of a planned message: `text` as is, then the base64 encoding of
+// `base64_of` in 76-character CRLF lines (nothing when empty). build_mime()
+// is the concatenation of the pieces; MimeSource streams them.
+struct MimePiece {
+  std::string text;
+  std::string_view base64_of;  // a view of an Attachment's bytes
+};
+
+// Validates `message` and lays it out as pieces (headers, bodies and part
+// headers are built here; attachments are only referenced).
+Result<std::vector<MimePiece>> plan_mime(const MailMessage& message);
 
 // Ok when `email` is an ASCII dot-atom address local@domain (no spaces,
 // controls, quotes or brackets); the message names the problem, not a value.
@@ -52,6 +66,11 @@ std::string derive_message_id(std::string_view occurrence_key, std::string_view 
 
 // Encoders, exposed for tests.
 std::string base64_encode(std::string_view bytes, std::size_t line_length = 76);
+// Exactly base64_encode(bytes of that length, line_length).size().
+std::uint64_t base64_encoded_size(std::uint64_t bytes, std::size_t line_length);
+// base64_encode() into `out`, which has room for base64_encoded_size();
+// returns the bytes written.
+std::size_t base64_encode_into(std::string_view bytes, std::size_t line_length, char* out);
 std::string quoted_printable(std::string_view utf8_text);  // CRLF-normalised
 // "Name: value" folded, RFC 2047-encoded when needed; ends in CRLF.
 std::string encode_unstructured_header(std::string_view name, std::string_view value);

@@ -16,6 +16,7 @@
 #include <map>
 #include <tuple>
 
+#include "jobs/deliver/message_source.hpp"
 #include "jobs/deliver/mime.hpp"
 
 namespace reportd::deliver {
@@ -148,14 +149,20 @@ class Session {
 
   // Owns the bytes: commands are built in temporaries.
   asio::awaitable<Status> write(std::string data, std::string step) {
-    co_return co_await write_view(data, std::move(step), std::chrono::seconds(0));
+    begin(std::move(step), std::chrono::seconds(0));
+    co_return co_await write_more(data);
   }
 
-  // `data` must outlive the call; callers await it directly.
-  // (No default arguments on coroutines: GCC 12 copies them into the frame wrongly.)
-  asio::awaitable<Status> write_view(std::string_view data, std::string step, std::chrono::seconds extra) {
+  // Starts a step whose writes share one deadline: the step timeout plus
+  // `extra` (the message body, written chunk by chunk).
+  void begin(std::string step, std::chrono::seconds extra) {
     step_ = std::move(step);
     arm(cfg_.step_timeout + extra);
+  }
+
+  // Writes within the deadline begin() set. `data` must outlive the call;
+  // callers await it directly.
+  asio::awaitable<Status> write_more(std::string_view data) {
     boost::system::error_code ec;
     std::size_t n = 0;
     if (tls_) {
@@ -205,10 +212,11 @@ class Session {
   std::uint64_t generation_ = 0;
 };
 
-struct ZeroOnExit {
-  std::string& s;
-  ~ZeroOnExit() { std::fill(s.begin(), s.end(), '\0'); }
-};
+// The body goes out in slices of at most this many message bytes, each
+// stuffed into one buffer of twice the size (the worst case: every line "."),
+// plus room for the final CRLF and ".CRLF".
+constexpr std::size_t kBodySlice = 96 * 1024;
+constexpr std::size_t kBodyBuffer = 2 * kBodySlice + 8;
 
 using Caps = std::map<std::string, std::string>;  // "SIZE" -> "10240000"
 
@@ -238,16 +246,11 @@ asio::awaitable<Result<Caps>> ehlo(Session& s, const std::string& helo_name) {
 }  // namespace
 
 std::string dot_stuff(std::string_view m) {
-  std::string out;
-  out.reserve(m.size() + m.size() / 64 + 8);
-  bool line_start = true;
-  for (char c : m) {
-    if (line_start && c == '.') out += '.';
-    out += c;
-    line_start = c == '\n';
-  }
-  if (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0) out += "\r\n";
-  return out;
+  ChunkBuffer out(2 * m.size() + 2);
+  DotStuffer stuffer;
+  stuffer.feed(m, out);
+  stuffer.finish(out);
+  return std::string(out.view());
 }
 
 #define REPORTD_TRY(expr)                 \
@@ -258,7 +261,7 @@ std::string dot_stuff(std::string_view m) {
   } while (false)
 
 asio::awaitable<Result<SendReport>> smtp_send(SmtpConfig cfg, std::string password, Envelope env,
-                                              std::string message) {
+                                              MessageSource& message) {
   if (Status st = validate(cfg); !st.ok()) co_return st;
   REPORTD_TRY(validate_address(env.from));
   for (const auto& to : env.to) REPORTD_TRY(validate_address(to));
@@ -324,20 +327,18 @@ asio::awaitable<Result<SendReport>> smtp_send(SmtpConfig cfg, std::string passwo
     }
   }
 
-  std::string stuffed = dot_stuff(message);
-  // The message holds report data: zero both copies however we leave.
-  ZeroOnExit zero_message{message};
-  ZeroOnExit zero_stuffed{stuffed};
+  // Known before a byte of the body is read: the source computes it.
+  const std::uint64_t wire_size = message.stuffed_size();
   std::string mail_from = "MAIL FROM:<" + env.from + ">";
   if (auto size = caps->find("SIZE"); size != caps->end()) {
     std::uint64_t limit = size->second.empty() ? 0 : std::strtoull(size->second.c_str(), nullptr, 10);
-    if (limit != 0 && stuffed.size() > limit) {
+    if (limit != 0 && wire_size > limit) {
       co_return Status::error(ErrorKind::kLimit,
-                              "smtp: message of " + std::to_string(stuffed.size()) + " bytes is over the server's SIZE limit of " +
+                              "smtp: message of " + std::to_string(wire_size) + " bytes is over the server's SIZE limit of " +
                                   std::to_string(limit),
                               "smtp-size");
     }
-    mail_from += " SIZE=" + std::to_string(stuffed.size());
+    mail_from += " SIZE=" + std::to_string(wire_size);
   }
   mail_from += "\r\n";
 
@@ -375,9 +376,25 @@ asio::awaitable<Result<SendReport>> smtp_send(SmtpConfig cfg, std::string passwo
   auto data = co_await s.read_reply("DATA");
   if (!data.ok()) co_return data.status();
   if (data->code != 354) co_return reply_error("DATA", *data);
-  stuffed += ".\r\n";
-  auto extra = std::chrono::seconds(static_cast<std::int64_t>(stuffed.size() / 65536));
-  REPORTD_TRY(co_await s.write_view(stuffed, "message body", extra));
+  // Chunk by chunk: read from the source, stuff into `wire`, write, repeat.
+  // Stuffing state (a line start, the last two bytes) carries across chunks.
+  // One deadline covers the whole body, as if it were one write.
+  ChunkBuffer wire(kBodyBuffer);  // holds report data: zeroed when it goes
+  DotStuffer stuffer;
+  s.begin("message body", std::chrono::seconds(static_cast<std::int64_t>(wire_size / 65536)));
+  for (std::string_view chunk = message.next(); !chunk.empty(); chunk = message.next()) {
+    while (!chunk.empty()) {
+      std::string_view slice = chunk.substr(0, kBodySlice);
+      chunk.remove_prefix(slice.size());
+      wire.clear();
+      stuffer.feed(slice, wire);
+      REPORTD_TRY(co_await s.write_more(wire.view()));
+    }
+  }
+  wire.clear();
+  stuffer.finish(wire);
+  wire.append(".\r\n");
+  REPORTD_TRY(co_await s.write_more(wire.view()));
   auto done = co_await s.read_reply("end of data");
   if (!done.ok()) {
     // RFC 1047: the server may have queued the message. The caller retries

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "jobs/deliver/message_source.hpp"
 #include "jobs/deliver/smtp_config.hpp"
 #include "table/status.hpp"
 
@@ -33,16 +34,18 @@ struct SendReport {
   std::vector<RecipientResult> recipients;
 };
 
-// Sends `message` (CRLF lines, not yet dot-stuffed). A Status error means the
+// Sends `message` (CRLF lines, not yet dot-stuffed), chunk by chunk as the
+// source yields it, dot-stuffing on the way; SIZE= is its stuffed_size().
+// `message` must outlive the call: await it directly. A Status error means the
 // transaction failed as a whole: kTransient (network, 4xx, deadline; code
 // "smtp-unknown-outcome" when the connection dropped after the final dot, so
 // the message may have been delivered), kPermanent (5xx, TLS refused), kAuth,
 // kLimit (over the server's SIZE). `password` is used for AUTH only.
 boost::asio::awaitable<Result<SendReport>> smtp_send(SmtpConfig config, std::string password,
-                                                     Envelope envelope, std::string message);
+                                                     Envelope envelope, MessageSource& message);
 
 // "." at the start of a line becomes ".."; the message gains a final CRLF if
-// it lacks one. Exposed for tests.
+// it lacks one. The whole-message form of DotStuffer, for tests.
 std::string dot_stuff(std::string_view message);
 
 }  // namespace reportd::deliver

@@ -21,9 +21,9 @@ class RecordingTransport final : public deliver::MailTransport {
   std::vector<std::vector<std::string>> envelopes;
   std::vector<std::string> messages;
   asio::awaitable<Result<deliver::SendReport>> send(deliver::Envelope env,
-                                                    std::string message) override {
+                                                    deliver::MessageSource& message) override {
     envelopes.push_back(env.to);
-    messages.push_back(std::move(message));
+    messages.push_back(deliver::read_all(message));
     deliver::SendReport rep;
     for (const auto& a : env.to) {
       rep.recipients.push_back(deliver::RecipientResult{a, deliver::RcptOutcome::kAccepted, 250, "ok"});

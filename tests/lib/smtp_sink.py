@@ -4,7 +4,8 @@ Used by the demo and the end-to-end tests: aiosmtpd (Debian) receives mail
 and writes each message to DIR/NNNN.eml (mode 0600) plus one line per
 recipient to DIR/index.tsv. Runs until SIGTERM.
 
-usage: /usr/bin/python3 smtp_sink.py --dir DIR [--port N] [--port-file FILE]
+usage: /usr/bin/python3 smtp_sink.py --dir DIR [--port N] [--port-file FILE] [--max-bytes N]
+(--max-bytes: the DATA limit, announced as SIZE; default aiosmtpd's 32 MiB)
 """
 import argparse
 import os
@@ -38,9 +39,11 @@ def main():
     ap.add_argument("--dir", required=True)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
+    ap.add_argument("--max-bytes", type=int, default=32 << 20)
     args = ap.parse_args()
     os.makedirs(args.dir, mode=0o700, exist_ok=True)
-    controller = Controller(Store(args.dir), hostname="127.0.0.1", port=args.port or 8025)
+    controller = Controller(Store(args.dir), hostname="127.0.0.1", port=args.port or 8025,
+                            data_size_limit=args.max_bytes)
     if args.port == 0:
         # Find a free port ourselves: aiosmtpd needs a concrete one.
         import socket

@@ -22,9 +22,9 @@ class FakeTransport final : public MailTransport {
   std::vector<Result<SendReport>> script;  // consumed front first
   std::uint64_t max = 1 << 20;
 
-  asio::awaitable<Result<SendReport>> send(Envelope env, std::string message) override {
+  asio::awaitable<Result<SendReport>> send(Envelope env, MessageSource& message) override {
     sent_to.push_back(env.to.at(0));
-    messages.push_back(std::move(message));
+    messages.push_back(read_all(message));
     if (!script.empty()) {
       Result<SendReport> r = std::move(script.front());
       script.erase(script.begin());

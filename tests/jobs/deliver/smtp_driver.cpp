@@ -1,13 +1,19 @@
 // Test driver for the SMTP tests (smtp_real_test.py, smtp_faults_test.py).
-//   smtp_driver send|deliver|mailtest [--host H] [--port P] [--tls T] [--ca F]
+//   smtp_driver send|bigsend|deliver|mailtest [--host H] [--port P] [--tls T] [--ca F]
 //     [--user U --pwfile F] [--from A] [--to B]... [--subject S] [--text-file F]
-//     [--rows N] [--out DIR] [--attempts N] [--max-bytes N] [--timeout S]
+//     [--rows N] [--out DIR] [--attempts N] [--max-bytes N] [--timeout S] [--mb N]
 // send: renders the sample table (CSV + XLSX), writes the rendered bytes to
 //   DIR, sends one message to all --to, prints "RCPT <addr> <outcome> <code>".
+// bigsend: writes --mb MiB of made-up CSV to a scratch memfd, maps it, then
+//   streams one message with it attached and prints "ATTACHMENT <bytes>
+//   <crc32>", "MESSAGE <bytes> <stuffed bytes>" and "MEM <rss kB before>
+//   <peak kB during the send>" (VmHWM, reset just before the send).
 // deliver: runs deliver_email() against a real SqliteStore --attempts times
 //   (a run retry), printing "ATTEMPT <n> <ok|kind> <code>" and the ledger.
 // mailtest: send_test_mail() to the first --to.
 // Every mode ends with "STATUS ok" or "STATUS <kind> <code> <message>".
+#include <zlib.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -18,6 +24,7 @@
 
 #include "jobs/deliver/email_delivery.hpp"
 #include "jobs/deliver/mail_test.hpp"
+#include "jobs/deliver/mime_source.hpp"
 #include "jobs/render/csv_renderer.hpp"
 #include "jobs/render/sample_table.hpp"
 #include "jobs/render/xlsx_renderer.hpp"
@@ -33,6 +40,7 @@ struct Args {
   deliver::SmtpConfig cfg;
   std::vector<std::string> to;
   std::uint64_t rows = 50;
+  std::uint64_t mb = 100;
   int attempts = 1;
 };
 
@@ -42,11 +50,11 @@ void print_status(const Status& st) {
                  << st.message() << "\n";
 }
 
-asio::awaitable<void> do_send(deliver::SmtpConfig cfg, deliver::Envelope env, std::string msg,
+asio::awaitable<void> do_send(deliver::SmtpConfig cfg, deliver::Envelope env, deliver::MessageSource* msg,
                               std::optional<Result<deliver::SendReport>>* out) {
   std::string pw;
   if (auto p = deliver::read_smtp_password(cfg); p.ok()) pw = *p;
-  out->emplace(co_await deliver::smtp_send(cfg, pw, std::move(env), std::move(msg)));
+  out->emplace(co_await deliver::smtp_send(cfg, pw, std::move(env), *msg));
 }
 
 asio::awaitable<void> do_deliver(store::Store* st, deliver::StoreRunner* runner, deliver::MailTransport* t,
@@ -74,6 +82,79 @@ void check(bool ok, const char* what) {
   }
 }
 
+long status_kib(const std::string& key) {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(key + ":", 0) == 0) return std::stol(line.substr(key.size() + 1));
+  }
+  return -1;
+}
+
+int print_send_result(const std::optional<Result<deliver::SendReport>>& r) {
+  if (r->ok()) {
+    for (const auto& rr : (*r)->recipients) {
+      const char* o = rr.outcome == deliver::RcptOutcome::kAccepted ? "accepted"
+                      : rr.outcome == deliver::RcptOutcome::kTransient ? "transient" : "permanent";
+      std::cout << "RCPT " << rr.address << " " << o << " " << rr.code << "\n";
+    }
+    print_status({});
+  } else {
+    print_status(r->status());
+  }
+  return 0;
+}
+
+// Made-up CSV lines, some starting with "." (which base64 hides from SMTP).
+int bigsend(const Args& a, asio::io_context& io) {
+  auto scratch = render::Scratch::open({});
+  check(scratch.ok(), "scratch");
+  auto file = (*scratch)->create("big.csv", "text/csv; charset=utf-8");
+  check(file.ok(), "scratch file");
+  std::string block;
+  std::uint64_t target = a.mb << 20, line = 0;
+  uLong crc = crc32(0L, Z_NULL, 0);
+  while ((*file)->size() < target) {
+    block.clear();
+    while (block.size() < (1u << 20)) {
+      block += (line % 9 == 0 ? ".row " : "row ") + std::to_string(line) + ",Acme " + std::to_string(line * 7919 % 100003) +
+               ",2024-07-01T12:00:00+02:00,\"quoted, text\"\r\n";
+      ++line;
+    }
+    block.resize(std::min<std::uint64_t>(block.size(), target - (*file)->size()));
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(block.data()), static_cast<uInt>(block.size()));
+    check((*file)->append(block).ok(), "append");
+  }
+  std::string().swap(block);
+  auto view = (*file)->view();
+  check(view.ok(), "view");
+  // Touch every page: the mapped CSV is resident before the baseline, as in
+  // the daemon, where the renderer wrote it.
+  unsigned sum = 0;
+  for (std::size_t i = 0; i < view->size(); i += 4096) sum += static_cast<unsigned char>((*view)[i]);
+  std::cout << "ATTACHMENT " << view->size() << " " << crc << " " << (sum & 1) << "\n";
+
+  deliver::MailMessage m;
+  m.from = {"Reports", a.cfg.from};
+  for (const auto& t : a.to) m.to.push_back({"", t});
+  m.subject = a.subject;
+  m.message_id = deliver::derive_message_id("bigsend", a.to.at(0), "example.com");
+  m.date_ms = 1700000000000;
+  m.text = "See attached.\n.a line with a dot\n.\n";
+  m.html = "<p>See attached.</p>";
+  m.attachments.push_back({"big.csv", "text/csv; charset=utf-8", *view});
+  auto source = deliver::MimeSource::create(m);
+  check(source.ok(), "mime");
+  std::cout << "MESSAGE " << (*source)->size() << " " << (*source)->stuffed_size() << "\n";
+  deliver::Envelope env{a.cfg.from, a.to};
+  std::optional<Result<deliver::SendReport>> r;
+  std::ofstream("/proc/self/clear_refs") << "5";  // VmHWM restarts from VmRSS
+  long before = status_kib("VmRSS");
+  asio::co_spawn(io, do_send(a.cfg, env, source->get(), &r), [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+  io.run();
+  std::cout << "MEM " << before << " " << status_kib("VmHWM") << "\n";
+  return print_send_result(r);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -99,6 +180,7 @@ int main(int argc, char** argv) {
     else if (k == "--attempts") a.attempts = std::stoi(v);
     else if (k == "--max-bytes") a.cfg.max_message_bytes = std::stoull(v);
     else if (k == "--timeout") a.cfg.step_timeout = std::chrono::seconds(std::stoi(v));
+    else if (k == "--mb") a.mb = std::stoull(v);
     else {
       std::cerr << "unknown option " << k << "\n";
       return 2;
@@ -112,6 +194,7 @@ int main(int argc, char** argv) {
     print_status(st);
     return 0;
   }
+  if (a.mode == "bigsend") return bigsend(a, io);
 
   auto scratch = render::Scratch::open({});
   check(scratch.ok(), "scratch");
@@ -141,23 +224,13 @@ int main(int argc, char** argv) {
     m.text = text;
     m.html = "<p>" + render::html_escape(text) + "</p>";
     for (const auto& o : outputs) m.attachments.push_back({o.filename, o.content_type, o.bytes});
-    auto mime = deliver::build_mime(m);
-    check(mime.ok(), "mime");
+    auto source = deliver::MimeSource::create(m);
+    check(source.ok(), "mime");
     deliver::Envelope env{a.cfg.from, a.to};
     std::optional<Result<deliver::SendReport>> r;
-    asio::co_spawn(io, do_send(a.cfg, env, *mime, &r), [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+    asio::co_spawn(io, do_send(a.cfg, env, source->get(), &r), [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
     io.run();
-    if (r->ok()) {
-      for (const auto& rr : (*r)->recipients) {
-        const char* o = rr.outcome == deliver::RcptOutcome::kAccepted ? "accepted"
-                        : rr.outcome == deliver::RcptOutcome::kTransient ? "transient" : "permanent";
-        std::cout << "RCPT " << rr.address << " " << o << " " << rr.code << "\n";
-      }
-      print_status({});
-    } else {
-      print_status(r->status());
-    }
-    return 0;
+    return print_send_result(r);
   }
 
   if (a.mode == "deliver") {

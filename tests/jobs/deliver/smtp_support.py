@@ -44,8 +44,8 @@ class Pki:
         self.dir.cleanup()
 
 
-def run_driver(mode, *args, timeout=60):
-    p = subprocess.run([DRIVER, mode, *[str(a) for a in args]], capture_output=True, timeout=timeout)
+def run_driver(mode, *args, timeout=60, env=None):
+    p = subprocess.run([DRIVER, mode, *[str(a) for a in args]], capture_output=True, timeout=timeout, env=env)
     out = p.stdout.decode("utf-8", "replace")
     if p.returncode != 0:
         raise AssertionError(f"driver exited {p.returncode}: {out} {p.stderr.decode()}")
