@@ -34,13 +34,9 @@ asio::awaitable<Outcome> sync_one(sync::ScheduleSync* s, store::Connection c, bo
 }  // namespace
 
 int cmd_sync(Context& ctx) {
-  Result<Config> config = ctx.load_config();
-  if (!config.ok()) return ctx.fail(config.status());
-  Result<crypto::KeyRing> keys = ctx.load_keys();
-  if (!keys.ok()) return ctx.fail(keys.status());
-  auto opened = ctx.open_store();
+  auto opened = ctx.open_all();
   if (!opened.ok()) return ctx.fail(opened.status());
-  auto conn = (*opened)->find_connection(ctx.args.words.at(1));
+  auto conn = opened->store->find_connection(ctx.args.words.at(1));
   if (!conn.ok()) return ctx.fail(conn.status());
   if (conn->status == "needs-reauth") {
     return ctx.fail(Status::error(ErrorKind::kAuth,
@@ -50,9 +46,9 @@ int cmd_sync(Context& ctx) {
   }
 
   asio::io_context io;
-  Runtime runtime(io, *config, *keys, **opened);
+  Runtime runtime(io, opened->config, opened->keys, *opened->store);
   sync::ScheduleSync syncer(runtime.store_thread, runtime.clients, runtime.clock,
-                            sync_options(*config));
+                            sync_options(opened->config));
   Outcome out;
   asio::co_spawn(io, sync_one(&syncer, *conn, ctx.args.has("full")),
                  [&](std::exception_ptr e, Outcome o) {
