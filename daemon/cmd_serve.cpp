@@ -44,6 +44,7 @@ class Daemon {
                    scheduler_options(config_)),
         reload_(scheduler_, runtime_.store_thread),
         signals_(io_, SIGINT, SIGTERM, SIGHUP) {
+    runtime_.pipeline.set_honour_pause(true);
     runtime_.pipeline.set_notices(&runtime_.notices, [this](std::int64_t schedule_id) {
       log::warning("schedule.paused", {{"schedule", schedule_id}});
       asio::co_spawn(io_, reload_schedules(), rethrow);

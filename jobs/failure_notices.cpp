@@ -31,6 +31,9 @@ std::string what_to_do_for_schedule(const store::Schedule& s) {
 int failures_in_a_row(const std::vector<store::Run>& newest_first) {
   int n = 0;
   for (const store::Run& r : newest_first) {
+    // Occurrences that never started (skipped for overlap, missed, cancelled)
+    // say nothing about whether the schedule works: look past them.
+    if (r.started_at_ms == 0 && r.state != RunState::kFailed) continue;
     if (r.state != RunState::kFailed) break;
     ++n;
   }

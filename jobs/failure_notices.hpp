@@ -41,7 +41,8 @@ Notice reauth_notice(const store::Schedule& schedule, const store::Connection& c
 // The notice for a schedule paused after `failures` failed runs in a row.
 Notice paused_notice(const store::Schedule& schedule, const store::Run& run, int failures,
                      const NoticeOptions& options);
-// How many of `runs` (newest first) failed before the first that did not.
+// How many of `runs` (newest first) failed before the first that ran and
+// did not fail; occurrences that never started are looked past.
 int failures_in_a_row(const std::vector<store::Run>& newest_first);
 
 struct NoticeOutcome {

@@ -40,7 +40,14 @@ class OrgClients final : public ApiProvider {
   std::vector<ClientStats> stats() const;
 
   Result<salesforce::Api*> api_for(const store::Connection& connection) override;
-  void forget(std::int64_t connection_id) override { clients_.erase(connection_id); }
+  // The next api_for() builds a fresh client. The old one is kept, not
+  // destroyed: other runs, a sync or a write-back may be suspended inside it.
+  void forget(std::int64_t connection_id) override {
+    auto it = clients_.find(connection_id);
+    if (it == clients_.end()) return;
+    retired_.push_back(std::move(it->second));
+    clients_.erase(it);
+  }
 
  private:
   boost::asio::any_io_executor executor_;
@@ -48,6 +55,7 @@ class OrgClients final : public ApiProvider {
   const crypto::Vault& vault_;
   OrgClientOptions options_;
   std::map<std::int64_t, std::unique_ptr<salesforce::Client>> clients_;
+  std::vector<std::unique_ptr<salesforce::Client>> retired_;  // forgotten, maybe still in use
 };
 
 }  // namespace reportd::jobs

@@ -137,6 +137,18 @@ asio::awaitable<RunOutcome> RunPipeline::execute(std::int64_t run_id) {
   ctx.schedule = loaded->schedule;
   ctx.connection = loaded->connection;
   if (store::is_final(ctx.run.state)) co_return outcome_of(ctx.run, ctx.run.state, ctx.run.reason);
+  if (honour_pause_ && ctx.schedule.paused) {
+    // Paused after the scheduler claimed this occurrence (an automatic pause
+    // reaches the scheduler a moment later): nothing is fetched or sent.
+    ctx.run.state = RunState::kCancelled;
+    ctx.run.reason = "the schedule is paused: " + ctx.schedule.pause_reason;
+    ctx.run.finished_at_ms = now_ms();
+    ctx.run.disposed_at_ms = ctx.run.finished_at_ms;
+    if (Status st = co_await save(ctx.run); !st.ok()) {
+      co_return outcome_of(ctx.run, RunState::kFailed, st.message());
+    }
+    co_return outcome_of(ctx.run, ctx.run.state, ctx.run.reason);
+  }
 
   ctx.run.state = RunState::kRunning;
   ctx.run.attempt += 1;

@@ -73,6 +73,9 @@ class RunPipeline final : public Launcher {
   void set_on_finished(RunFinished f) { on_finished_ = std::move(f); }
   // Replaces the mail transport (SIGHUP with a new [smtp] table); may be null.
   void set_mail(deliver::MailTransport* mail) { mail_ = mail; }
+  // Scheduled runs of a schedule paused after its occurrence was claimed end
+  // as cancelled (serve). Off by default: `run NAME --now` runs it anyway.
+  void set_honour_pause(bool on) { honour_pause_ = on; }
   // Failure notices and auto-pause after each failed run (null: none);
   // `on_paused` hears of a schedule paused that way, so the scheduler drops it.
   void set_notices(FailureNotices* notices, std::function<void(std::int64_t schedule_id)> on_paused) {
@@ -106,6 +109,7 @@ class RunPipeline final : public Launcher {
   RunFinished on_finished_;
   FailureNotices* notices_ = nullptr;
   std::function<void(std::int64_t)> on_paused_;
+  bool honour_pause_ = false;
   std::size_t active_ = 0;
   std::minstd_rand jitter_{std::random_device{}()};
   OffloadThread render_thread_;  // finishes outputs (XLSX, zip) off the event loop

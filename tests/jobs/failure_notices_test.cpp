@@ -73,6 +73,7 @@ struct Fixture {
     auto run = db->get_run(**id);
     REQUIRE(run.ok());
     run->state = state;
+    run->started_at_ms = run->nominal_s * 1000;
     run->reason = std::move(reason);
     run->error_code = state == RunState::kFailed ? "MALFORMED_QUERY" : "";
     REQUIRE(db->update_run(*run).ok());
@@ -90,12 +91,19 @@ NoticeOptions options(int limit) {
 
 TEST_CASE("failures_in_a_row counts from the newest run to the first that did not fail") {
   std::vector<store::Run> runs(4);
+  for (auto& r : runs) r.started_at_ms = 1;
   runs[0].state = RunState::kFailed;
   runs[1].state = RunState::kFailed;
   runs[2].state = RunState::kSucceeded;
   runs[3].state = RunState::kFailed;
   CHECK(failures_in_a_row(runs) == 2);
   CHECK(failures_in_a_row({}) == 0);
+  // Skipped for overlap (never started) sits between failures: looked past.
+  runs[1].state = RunState::kSkipped;
+  runs[1].started_at_ms = 0;
+  runs[2].state = RunState::kFailed;
+  CHECK(failures_in_a_row(runs) == 4 - 1);
+  // A run that started and was skipped for no rows worked: the count stops.
   runs[0].state = RunState::kSkipped;
   CHECK(failures_in_a_row(runs) == 0);
 }
