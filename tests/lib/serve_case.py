@@ -13,7 +13,10 @@ import unittest
 
 from reportd_env import REPORTD, Sandbox, start_sim, start_sink, stop
 
-MARKER = "QQX7-CUSTOMER-MARKER-9ZZ"
+# Planted by the simulator in record values. Random per test process, so no
+# file that merely holds this source (a checkout copied under /tmp, say)
+# can match when the tests search the disk for it.
+MARKER = "QQX7-CUSTOMER-MARKER-" + os.urandom(6).hex().upper()
 
 
 class Daemon:
