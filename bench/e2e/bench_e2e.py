@@ -246,7 +246,8 @@ def main():
             sys.exit("bench_e2e: reportd-sfsim did not start")
         with open(os.path.join(sim_dir, "org.json")) as f:
             org = json.load(f)
-        sink = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "large_sink.py"), "--dir", mail_dir,
+        sink = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "..", "..", "tests", "lib", "smtp_sink.py"),
+                                 "--dir", mail_dir,
                                  "--max-bytes", str(args.max_message_mb << 21)],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         port = int(sink.stdout.readline().strip())
