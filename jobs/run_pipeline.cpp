@@ -137,9 +137,11 @@ asio::awaitable<RunOutcome> RunPipeline::execute(std::int64_t run_id) {
   ctx.schedule = loaded->schedule;
   ctx.connection = loaded->connection;
   if (store::is_final(ctx.run.state)) co_return outcome_of(ctx.run, ctx.run.state, ctx.run.reason);
-  if (honour_pause_ && ctx.schedule.paused) {
+  if (honour_pause_ && ctx.schedule.paused && ctx.run.started_at_ms == 0) {
     // Paused after the scheduler claimed this occurrence (an automatic pause
-    // reaches the scheduler a moment later): nothing is fetched or sent.
+    // reaches the scheduler a moment later): nothing is fetched or sent. A
+    // run that had started before a crash is finished instead, so that no
+    // recipient is left with half of an occurrence's deliveries.
     ctx.run.state = RunState::kCancelled;
     ctx.run.reason = "the schedule is paused: " + ctx.schedule.pause_reason;
     ctx.run.finished_at_ms = now_ms();

@@ -90,6 +90,10 @@ class ServeCase(unittest.TestCase):
                 self.org["client_id"], "--refresh-token-stdin", stdin=self.org["refresh_token"] + "\n")
         self.daemon = Daemon(self.box, self.config, self.runtime_dir, os.path.join(self.root, "reportd.log"))
 
+    def log(self):
+        with open(self.daemon.log_path, "rb") as f:
+            return f.read()
+
     def rd(self, *args, stdin=None, check=True):
         return self.box.run("--config", self.config, *args, stdin=stdin, check=check)
 
