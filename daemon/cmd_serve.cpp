@@ -49,6 +49,9 @@ class Daemon {
       log::warning("schedule.paused", {{"schedule", schedule_id}});
       asio::co_spawn(io_, reload_schedules(), rethrow);
     });
+    // Occurrences the scheduler itself records as missed or skipped are
+    // final without a run: the pipeline never hears of them.
+    scheduler_.set_on_recorded([this](const store::Run& run) { endpoint_.run_recorded(run); });
     runtime_.pipeline.set_on_finished([this](std::int64_t schedule_id, const store::Run& run) {
       scheduler_.run_finished(schedule_id);
       endpoint_.run_finished(run);
@@ -164,6 +167,17 @@ class Daemon {
       config_ = std::move(next).value();
       runtime_.apply(config_);
       log::notice("serve.reload", {{"config", config_.path.empty() ? "defaults" : config_.path}});
+      if (Status moved = endpoint_.rebind(config_.http_listen); !moved.ok()) {
+        // The endpoint keeps its old address (if it had one); the rest of
+        // the new config applies.
+        log::err("http.rebind_failed", {{"listen", config_.http_listen},
+                                        {"error", moved.message()},
+                                        {"state", "kept the previous listener"}});
+        sd_notifyf(0, "READY=1\nSTATUS=config reloaded, but [http] listen %s failed, kept the "
+                      "previous listener: %s",
+                   config_.http_listen.c_str(), moved.message().c_str());
+        return;
+      }
       sd_notify(0, "READY=1\nSTATUS=running; config reloaded");
     } else {
       log::err("serve.reload_failed",

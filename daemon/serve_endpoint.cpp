@@ -75,54 +75,92 @@ ServeEndpoint::ServeEndpoint(asio::io_context& io, Runtime& runtime, const Confi
       runtime_(runtime),
       started_at_ms_(now_ms()),
       metrics_(REPORTD_VERSION),
-      health_(kStaleAfter),
-      http_([this] {
-        EndpointRoutes routes;
-        routes.healthz = [this] {
-          HealthVerdict v = health_.check(Health::Clock::now());
-          HttpReply r;
-          r.status = v.ok ? 200 : 503;
-          r.body = (v.ok ? "ok: " : "unhealthy: ") + v.reason + "\n";
-          return r;
-        };
-        routes.metrics = [this] {
-          HttpReply r;
-          r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-          r.body = metrics_.render();
-          return r;
-        };
-        routes.oauth_callback = [this](CallbackQuery q) {
-          CallbackServices services;
-          services.store = &runtime_.store_thread;
-          services.vault = &runtime_.vault;
-          services.transport = transport_;
-          CallbackOutcome o = run_callback(io_, services, std::move(q), closing_, kCallbackTimeout);
-          if (o.connected) {
-            log::notice("oauth.connected", {{"connection", o.connection}, {"org", o.org_id}});
-          } else {
-            log::warning("oauth.refused", {{"connection", o.connection}, {"error", o.error}});
-          }
-          return o.page;
-        };
-        return routes;
-      }()) {
+      health_(kStaleAfter) {
   transport_.ca_file = config.salesforce_ca_file;
   transport_.request_timeout = std::chrono::seconds(config.request_timeout_s);
 }
 
 ServeEndpoint::~ServeEndpoint() {
   closing_ = true;
-  http_.stop();
+  if (http_) http_->stop();
+  if (retiring_.joinable()) retiring_.join();
+}
+
+EndpointRoutes ServeEndpoint::routes() {
+  EndpointRoutes routes;
+  routes.healthz = [this] {
+    HealthVerdict v = health_.check(Health::Clock::now());
+    HttpReply r;
+    r.status = v.ok ? 200 : 503;
+    r.body = (v.ok ? "ok: " : "unhealthy: ") + v.reason + "\n";
+    return r;
+  };
+  routes.metrics = [this] {
+    HttpReply r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics_.render();
+    return r;
+  };
+  routes.oauth_callback = [this](CallbackQuery q) {
+    CallbackServices services;
+    services.store = &runtime_.store_thread;
+    services.vault = &runtime_.vault;
+    services.transport = transport_;
+    CallbackOutcome o = run_callback(io_, services, std::move(q), closing_, kCallbackTimeout);
+    if (o.connected) {
+      log::notice("oauth.connected", {{"connection", o.connection}, {"org", o.org_id}});
+    } else {
+      log::warning("oauth.refused", {{"connection", o.connection}, {"error", o.error}});
+    }
+    return o.page;
+  };
+  return routes;
+}
+
+// Binds `listen` with a new server; on success it replaces the current one,
+// which stops on a thread of its own. On failure nothing changes.
+Status ServeEndpoint::bind(const std::string& listen) {
+  auto address = parse_listen(listen);
+  if (!address.ok()) return address.status();
+  auto next = std::make_unique<HttpEndpoint>(routes());
+  Status st = next->start(*address);
+  if (!st.ok()) return st;
+  if (http_) {
+    if (retiring_.joinable()) retiring_.join();
+    retiring_ = std::thread([old = std::move(http_)]() mutable { old.reset(); });
+  }
+  http_ = std::move(next);
+  listen_ = listen;
+  log::info("http.listen", {{"listen", address->host + ":" + std::to_string(http_->port())}});
+  return {};
 }
 
 void ServeEndpoint::start(const std::string& listen) {
-  auto address = parse_listen(listen);
-  Status st = address.ok() ? http_.start(*address) : address.status();
-  if (!st.ok()) {
+  if (Status st = bind(listen); !st.ok()) {
     log::err("http.listen_failed", {{"listen", listen}, {"error", st.message()}});
-    return;
   }
-  log::info("http.listen", {{"listen", address->host + ":" + std::to_string(http_.port())}});
+}
+
+Status ServeEndpoint::rebind(const std::string& listen) {
+  if (http_ && listen == listen_) return {};
+  Status st = bind(listen);
+  if (st.ok() || !http_) return st;
+  // Linux refuses a wildcard bind of a port that a specific address of
+  // ours still listens on (127.0.0.1:P -> 0.0.0.0:P): close ours, try
+  // again, and go back to the old address if the new one still fails.
+  auto old = parse_listen(listen_);
+  auto next = parse_listen(listen);
+  if (!old.ok() || !next.ok() || old->port != next->port || old->port == 0) return st;
+  const std::string previous = listen_;
+  http_->stop();
+  http_.reset();
+  Status again = bind(listen);
+  if (again.ok()) return again;
+  if (Status back = bind(previous); !back.ok()) {
+    return std::move(again).with_context("and the previous address " + previous +
+                                          " could not be bound again (" + back.message() + ")");
+  }
+  return again;
 }
 
 void ServeEndpoint::stopping() {
@@ -140,6 +178,22 @@ void ServeEndpoint::heartbeat(const Status& store_write) {
 
 void ServeEndpoint::run_finished(const store::Run& run) {
   asio::co_spawn(io_, collect_run(run), log_failure);
+}
+
+void ServeEndpoint::run_recorded(const store::Run& run) { metrics_.run_finished(run_sample(run)); }
+
+RunSample run_sample(const store::Run& r) {
+  RunSample sample;
+  sample.state = std::string(store::to_string(r.state));
+  sample.rows = r.rows;
+  sample.bytes = r.bytes;
+  if (r.started_at_ms > 0) {
+    if (r.finished_at_ms >= r.started_at_ms) {
+      sample.duration_s = static_cast<double>(r.finished_at_ms - r.started_at_ms) / 1000.0;
+    }
+    sample.lag_s = std::max(0.0, static_cast<double>(r.started_at_ms - r.nominal_s * 1000) / 1000.0);
+  }
+  return sample;
 }
 
 asio::awaitable<void> ServeEndpoint::sample() {
@@ -165,31 +219,25 @@ asio::awaitable<void> ServeEndpoint::sample() {
 }
 
 asio::awaitable<void> ServeEndpoint::collect_run(store::Run finished) {
-  RunSample sample;
-  sample.state = std::string(store::to_string(finished.state));
-  sample.rows = finished.rows;
   ReadRun read;
   read.run_id = finished.id;
   Result<RunRecord> record = Status::error(ErrorKind::kNotFound, "run without an id");
   if (finished.id > 0) record = co_await runtime_.store_thread.run(std::move(read));
-  if (record.ok()) {
-    const store::Run& r = record->run;
-    sample.rows = r.rows;
-    sample.bytes = r.bytes;
-    if (r.started_at_ms > 0) {
-      if (r.finished_at_ms >= r.started_at_ms) {
-        sample.duration_s = static_cast<double>(r.finished_at_ms - r.started_at_ms) / 1000.0;
-      }
-      sample.lag_s =
-          std::max(0.0, static_cast<double>(r.started_at_ms - r.nominal_s * 1000) / 1000.0);
-    }
-    // Deliveries this process finished (a recovered run's earlier sends
-    // were counted by the process that made them).
-    for (const store::Delivery& d : record->deliveries) {
-      if (d.updated_at_ms < started_at_ms_) continue;
-      if (d.state == store::DeliveryState::kSent) metrics_.delivery(d.channel, "sent");
-      if (d.state == store::DeliveryState::kFailed) metrics_.delivery(d.channel, "failed");
-    }
+  if (!record.ok()) {
+    RunSample sample;
+    sample.state = std::string(store::to_string(finished.state));
+    sample.rows = finished.rows;
+    metrics_.run_finished(sample);
+    co_return;
+  }
+  RunSample sample = run_sample(record->run);
+  sample.state = std::string(store::to_string(finished.state));
+  // Deliveries this process finished (a recovered run's earlier sends
+  // were counted by the process that made them).
+  for (const store::Delivery& d : record->deliveries) {
+    if (d.updated_at_ms < started_at_ms_) continue;
+    if (d.state == store::DeliveryState::kSent) metrics_.delivery(d.channel, "sent");
+    if (d.state == store::DeliveryState::kFailed) metrics_.delivery(d.channel, "failed");
   }
   metrics_.run_finished(sample);
 }

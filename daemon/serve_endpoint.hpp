@@ -11,7 +11,9 @@
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
+#include <thread>
 
 #include "daemon/config.hpp"
 #include "daemon/health.hpp"
@@ -30,6 +32,12 @@ class ServeEndpoint {
   // Binds [http] listen. A failure is logged, not fatal: reports matter more
   // than the endpoint, and /healthz being unreachable is itself the alarm.
   void start(const std::string& listen);
+  // SIGHUP: moves the endpoint to a changed [http] listen. The new address
+  // is bound before the old listener closes; when it cannot be bound the
+  // endpoint keeps serving where it was and the error says why. An
+  // unchanged address rebinds nothing (unless nothing is bound: then it
+  // tries again). Returns whether it moved, stayed, or failed.
+  Status rebind(const std::string& listen);
   // The daemon is stopping: /healthz answers 503, callbacks are refused.
   void stopping();
 
@@ -37,10 +45,14 @@ class ServeEndpoint {
   void heartbeat(const Status& store_write);
   // A run reached a final state (RunPipeline's on_finished).
   void run_finished(const store::Run& run);
+  // The scheduler recorded an occurrence final at once (missed, skipped).
+  void run_recorded(const store::Run& run);
 
   Metrics& metrics() { return metrics_; }
 
  private:
+  EndpointRoutes routes();
+  Status bind(const std::string& listen);
   boost::asio::awaitable<void> sample();
   boost::asio::awaitable<void> collect_run(store::Run run);
 
@@ -53,7 +65,15 @@ class ServeEndpoint {
   std::atomic<bool> closing_{false};
   bool sampling_ = false;
   std::map<std::int64_t, std::string> connection_names_;  // by id, from the last sample
-  HttpEndpoint http_;
+  std::string listen_;                   // the address bound, as configured
+  std::unique_ptr<HttpEndpoint> http_;   // null until bound
+  // Stops a listener replaced by rebind() off the event loop: its threads
+  // may be finishing an OAuth callback, which needs the loop.
+  std::thread retiring_;
 };
+
+// What Metrics counts of a run's row in a final state: state, rows, bytes,
+// and duration and lag when it started.
+RunSample run_sample(const store::Run& run);
 
 }  // namespace reportd::daemon

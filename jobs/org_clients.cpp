@@ -51,31 +51,126 @@ asio::awaitable<Status> store_token(StoreThread* store, const crypto::Vault* vau
 
 }  // namespace
 
+// Forwards each call to the connection's current client, which the call's
+// frame holds (shared) until the call completes.
+class OrgClients::Handle final : public salesforce::Api {
+ public:
+  Handle(OrgClients& owner, std::int64_t connection_id) : owner_(owner), id_(connection_id) {}
+
+  asio::awaitable<Status> query(std::string soql, bool all, table::RowSink& sink) override {
+    auto c = owner_.client(id_);
+    if (!c.ok()) co_return c.status();
+    std::shared_ptr<salesforce::Client> held = std::move(c).value();
+    co_return co_await held->query(std::move(soql), all, sink);
+  }
+  asio::awaitable<Status> run_report(std::string report_id, table::RowSink& sink) override {
+    auto c = owner_.client(id_);
+    if (!c.ok()) co_return c.status();
+    std::shared_ptr<salesforce::Client> held = std::move(c).value();
+    co_return co_await held->run_report(std::move(report_id), sink);
+  }
+  asio::awaitable<Status> bulk_query(std::string soql, table::RowSink& sink) override {
+    auto c = owner_.client(id_);
+    if (!c.ok()) co_return c.status();
+    std::shared_ptr<salesforce::Client> held = std::move(c).value();
+    co_return co_await held->bulk_query(std::move(soql), sink);
+  }
+  asio::awaitable<Status> patch_record(std::string sobject, std::string id,
+                                       std::string json_body) override {
+    auto c = owner_.client(id_);
+    if (!c.ok()) co_return c.status();
+    std::shared_ptr<salesforce::Client> held = std::move(c).value();
+    co_return co_await held->patch_record(std::move(sobject), std::move(id), std::move(json_body));
+  }
+  asio::awaitable<Result<salesforce::UploadResult>> upload_file(
+      salesforce::FileUpload file) override {
+    auto c = owner_.client(id_);
+    if (!c.ok()) co_return c.status();
+    std::shared_ptr<salesforce::Client> held = std::move(c).value();
+    co_return co_await held->upload_file(std::move(file));
+  }
+  std::optional<salesforce::ApiUsage> api_usage() const override {
+    auto it = owner_.orgs_.find(id_);
+    if (it == owner_.orgs_.end() || !it->second.client) return std::nullopt;
+    return it->second.client->api_usage();
+  }
+
+ private:
+  OrgClients& owner_;
+  std::int64_t id_;
+};
+
 OrgClients::OrgClients(asio::any_io_executor executor, StoreThread& store,
                        const crypto::Vault& vault, OrgClientOptions options)
     : executor_(std::move(executor)), store_(store), vault_(vault), options_(std::move(options)) {}
 
+OrgClients::~OrgClients() = default;
+
 std::vector<OrgClients::ClientStats> OrgClients::stats() const {
   std::vector<ClientStats> out;
-  for (const auto& [id, client] : clients_) {
+  for (const auto& [id, o] : orgs_) {
+    if (!o.client) continue;
     ClientStats s;
     s.connection_id = id;
-    s.token_requests = client->session().token_requests();
-    s.token_failures = client->session().token_failures();
-    s.api_usage = client->api_usage();
+    s.token_requests = o.client->session().token_requests();
+    s.token_failures = o.client->session().token_failures();
+    s.api_usage = o.client->api_usage();
     out.push_back(s);
   }
   return out;
 }
 
+OrgClients::Org& OrgClients::org(const store::Connection& c) {
+  Org& o = orgs_[c.id];
+  o.name = c.name;
+  o.client_id = c.client_id;
+  o.login_url = c.login_url;
+  if (!o.handle) o.handle = std::make_unique<Handle>(*this, c.id);
+  return o;
+}
+
 Result<salesforce::Api*> OrgClients::api_for(const store::Connection& c) {
-  if (auto it = clients_.find(c.id); it != clients_.end()) return it->second.get();
+  Org& o = org(c);
+  auto built = client(c.id);
+  if (!built.ok()) return built.status();
+  return static_cast<salesforce::Api*>(o.handle.get());
+}
+
+Result<std::shared_ptr<salesforce::Api>> OrgClients::lease(const store::Connection& c) {
+  org(c);
+  auto built = client(c.id);
+  if (!built.ok()) return built.status();
+  return std::shared_ptr<salesforce::Api>(std::move(built).value());
+}
+
+void OrgClients::forget(std::int64_t connection_id) {
+  std::erase_if(retired_, [](const std::weak_ptr<salesforce::Client>& w) { return w.expired(); });
+  auto it = orgs_.find(connection_id);
+  if (it == orgs_.end() || !it->second.client) return;
+  retired_.push_back(it->second.client);
+  it->second.client.reset();  // destroys it unless a call or a lease holds it
+}
+
+std::size_t OrgClients::retired() const {
+  std::size_t n = 0;
+  for (const auto& w : retired_) n += w.expired() ? 0 : 1;
+  return n;
+}
+
+Result<std::shared_ptr<salesforce::Client>> OrgClients::client(std::int64_t connection_id) {
+  auto it = orgs_.find(connection_id);
+  if (it == orgs_.end()) {
+    return Status::error(ErrorKind::kNotFound,
+                         "connection " + std::to_string(connection_id) + " has no client");
+  }
+  Org& o = it->second;
+  if (o.client) return o.client;
 
   salesforce::RefreshTokenCredential cred;
-  cred.client_id = c.client_id;
+  cred.client_id = o.client_id;
   StoreThread* store = &store_;
   const crypto::Vault* vault = &vault_;
-  std::int64_t id = c.id;
+  std::int64_t id = connection_id;
   // Neither secret stays in memory between token requests.
   cred.load_refresh_token = [store, vault, id] {
     return load_secret(store, vault, id, Secret::kRefreshToken);
@@ -87,16 +182,15 @@ Result<salesforce::Api*> OrgClients::api_for(const store::Connection& c) {
     return store_token(store, vault, id, std::move(token));
   };
 
-  salesforce::ClientOptions o;
-  o.login_url = c.login_url;
-  o.api_version = options_.api_version;
-  o.transport.ca_file = options_.ca_file;
-  o.transport.request_timeout = options_.request_timeout;
-  auto client = salesforce::Client::create(executor_, std::move(o), std::move(cred));
-  if (!client.ok()) return std::move(client).status().with_context("connection " + c.name);
-  salesforce::Api* api = client->get();
-  clients_.emplace(c.id, std::move(client).value());
-  return api;
+  salesforce::ClientOptions opts;
+  opts.login_url = o.login_url;
+  opts.api_version = options_.api_version;
+  opts.transport.ca_file = options_.ca_file;
+  opts.transport.request_timeout = options_.request_timeout;
+  auto created = salesforce::Client::create(executor_, std::move(opts), std::move(cred));
+  if (!created.ok()) return std::move(created).status().with_context("connection " + o.name);
+  o.client = std::shared_ptr<salesforce::Client>(std::move(created).value());
+  return o.client;
 }
 
 }  // namespace reportd::jobs

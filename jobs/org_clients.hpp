@@ -29,8 +29,9 @@ class OrgClients final : public ApiProvider {
  public:
   OrgClients(boost::asio::any_io_executor executor, StoreThread& store, const crypto::Vault& vault,
              OrgClientOptions options);
+  ~OrgClients() override;
 
-  // What each client built so far has done, for metrics (event loop).
+  // What each current client has done, for metrics (event loop).
   struct ClientStats {
     std::int64_t connection_id = 0;
     std::uint64_t token_requests = 0;
@@ -39,23 +40,40 @@ class OrgClients final : public ApiProvider {
   };
   std::vector<ClientStats> stats() const;
 
+  // A stable per-connection handle that lives as long as this object. Each
+  // call through it holds the connection's current client for the length
+  // of the call, and builds a new one after forget(). So a sync or
+  // write-back that keeps the pointer across suspensions never uses a
+  // destroyed client.
   Result<salesforce::Api*> api_for(const store::Connection& connection) override;
-  // The next api_for() builds a fresh client. The old one is kept, not
-  // destroyed: other runs, a sync or a write-back may be suspended inside it.
-  void forget(std::int64_t connection_id) override {
-    auto it = clients_.find(connection_id);
-    if (it == clients_.end()) return;
-    retired_.push_back(std::move(it->second));
-    clients_.erase(it);
-  }
+  // The current client itself, shared: a run keeps the client (and its
+  // token) it started with, even across forget().
+  Result<std::shared_ptr<salesforce::Api>> lease(const store::Connection& connection) override;
+  // The next call or lease builds a fresh client. The old one is destroyed
+  // as soon as no call and no lease holds it any more (at once if none does).
+  void forget(std::int64_t connection_id) override;
+
+  // Forgotten clients that a call or a lease still holds.
+  std::size_t retired() const;
 
  private:
+  class Handle;
+  struct Org {
+    std::string name, client_id, login_url;  // to build the next client
+    std::shared_ptr<salesforce::Client> client;  // null after forget()
+    std::unique_ptr<Handle> handle;
+  };
+  Org& org(const store::Connection& connection);
+  // The connection's current client, built when there is none.
+  Result<std::shared_ptr<salesforce::Client>> client(std::int64_t connection_id);
+
   boost::asio::any_io_executor executor_;
   StoreThread& store_;
   const crypto::Vault& vault_;
   OrgClientOptions options_;
-  std::map<std::int64_t, std::unique_ptr<salesforce::Client>> clients_;
-  std::vector<std::unique_ptr<salesforce::Client>> retired_;  // forgotten, maybe still in use
+  std::map<std::int64_t, Org> orgs_;
+  // Forgotten clients, watched only; expired entries are pruned on forget().
+  std::vector<std::weak_ptr<salesforce::Client>> retired_;
 };
 
 }  // namespace reportd::jobs

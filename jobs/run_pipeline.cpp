@@ -22,6 +22,9 @@ struct RunPipeline::Context {
   store::Connection connection;
   const date::time_zone* zone = nullptr;
   salesforce::Api* api = nullptr;
+  // Keeps the org's client this run started with alive for the whole run,
+  // even if another run or a sync forgets it meanwhile.
+  std::shared_ptr<salesforce::Api> api_lease;
   std::unique_ptr<RunOutputs> outputs;
   Clock::SteadyTime deadline;
   bool marked_needs_reauth = false;
@@ -229,9 +232,10 @@ asio::awaitable<Status> RunPipeline::fetch(Context& ctx) {
   auto zone = find_zone(ctx.schedule.tz);
   if (!zone.ok()) co_return zone.status();
   ctx.zone = *zone;
-  auto api = apis_.api_for(c);
+  auto api = apis_.lease(c);
   if (!api.ok()) co_return api.status();
-  ctx.api = *api;
+  ctx.api_lease = std::move(api).value();
+  ctx.api = ctx.api_lease.get();
   if (auto usage = ctx.api->api_usage(); usage && usage->limit > 0 &&
                                          usage->used * 100 >= usage->limit * options_.api_budget_percent) {
     co_return Status::error(ErrorKind::kLimit,

@@ -31,6 +31,18 @@ struct ClaimAll {
   }
 };
 
+// The row claim_occurrence() wrote for a decision that is final at once.
+store::Run recorded_run(const Decision& d, std::int64_t run_id, std::int64_t now_ms) {
+  store::Run r;
+  r.id = run_id;
+  r.schedule_id = d.occurrence.schedule_id;
+  r.nominal_s = d.occurrence.nominal.time_since_epoch().count();
+  r.state = d.state;
+  r.reason = d.reason;
+  r.claimed_at_ms = now_ms;
+  return r;
+}
+
 struct Loaded {
   store::Schedule schedule;
   std::optional<std::int64_t> last_nominal_s;
@@ -133,6 +145,9 @@ boost::asio::awaitable<void> Scheduler::tick() {
     for (std::size_t i = 0; i < decisions.size(); ++i) {
       if (results[i].ok()) {
         core_.on_claimed(decisions[i], *results[i]);
+        if (*results[i] && decisions[i].state != store::RunState::kPending && on_recorded_) {
+          on_recorded_(recorded_run(decisions[i], **results[i], now_ms));
+        }
       } else {
         // Not claimed, so not run: counted for metrics and the journal.
         ++claim_errors_;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -58,6 +59,12 @@ class Scheduler {
   // A launched run ended (any outcome): frees its slot, launches what waits.
   void run_finished(std::int64_t schedule_id);
 
+  // Hears of each occurrence this scheduler recorded in a final state itself
+  // (missed, or skipped for overlap or min-interval), once, right after the
+  // store accepted the claim; runs it launched end through the Launcher instead.
+  using Recorded = std::function<void(const store::Run& run)>;
+  void set_on_recorded(Recorded f) { on_recorded_ = std::move(f); }
+
   const SchedulerCore& core() const { return core_; }
   std::int64_t wakes() const { return wakes_; }              // tick() calls
   std::int64_t clock_steps() const { return clock_steps_; }  // wall-clock steps seen
@@ -78,6 +85,7 @@ class Scheduler {
   bool stopped_ = false;
   std::optional<std::pair<Clock::WallTime, Clock::SteadyTime>> last_wake_;
   std::vector<Status> load_errors_;
+  Recorded on_recorded_;
   std::int64_t wakes_ = 0;
   std::int64_t clock_steps_ = 0;
   std::int64_t claim_errors_ = 0;

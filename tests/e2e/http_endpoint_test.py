@@ -72,9 +72,10 @@ class Daemon:
         self.box, self.config, self.log_path = box, config, log_path
         self.runtime_dir = tempfile.mkdtemp(prefix="reportd-run-", dir="/dev/shm")
         self.proc = None
+        self.env = {}
 
     def start(self):
-        env = dict(os.environ, RUNTIME_DIRECTORY=self.runtime_dir)
+        env = dict(os.environ, RUNTIME_DIRECTORY=self.runtime_dir, **self.env)
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen([REPORTD, "--state-dir", self.box.state, "--key-file", self.box.key,
                                           "--config", self.config, "serve"], stdout=subprocess.DEVNULL,
@@ -122,8 +123,8 @@ class EndpointTest(unittest.TestCase):
         shutil.rmtree(self.mail, ignore_errors=True)
         self.box.cleanup()
 
-    def boot(self, listen_port=None, smtp=True):
-        sim, self.org = start_sim(os.path.join(self.root, "sim"), "--rows-account", "300")
+    def boot(self, listen_port=None, smtp=True, sim_flags=()):
+        sim, self.org = start_sim(os.path.join(self.root, "sim"), "--rows-account", "300", *sim_flags)
         self.procs.append(sim)
         self.tls = ssl.create_default_context(cafile=self.org["ca_file"])
         self.config = os.path.join(self.root, "reportd.toml")
@@ -138,6 +139,14 @@ class EndpointTest(unittest.TestCase):
         with open(self.config, "w") as f:
             f.write(text)
         self.daemon = Daemon(self.box, self.config, os.path.join(self.root, "reportd.log"))
+
+    def add_demo_schedule(self, name, cron):
+        """Connects "demo" to the simulator's org and adds a CSV schedule on it."""
+        self.rd("connections", "add", "demo", "--login-url", self.org["login_url"], "--client-id",
+                self.org["client_id"], "--refresh-token-stdin", stdin=self.org["refresh_token"] + "\n")
+        self.rd("schedules", "add", name, "--connection", "demo", "--cron", cron,
+                "--min-interval", "1s", "--soql", "SELECT Id, Name FROM Account", "--format", "csv",
+                "--to", "ops@example.com")
 
     def rd(self, *args, stdin=None, check=True):
         return self.box.run("--config", self.config, *args, stdin=stdin, check=check)
@@ -164,11 +173,7 @@ class EndpointTest(unittest.TestCase):
         port = free_port()
         self.boot(listen_port=port)
         base = f"http://127.0.0.1:{port}"
-        self.rd("connections", "add", "demo", "--login-url", self.org["login_url"], "--client-id",
-                self.org["client_id"], "--refresh-token-stdin", stdin=self.org["refresh_token"] + "\n")
-        self.rd("schedules", "add", "accounts", "--connection", "demo", "--cron", "*/3 * * * * *",
-                "--min-interval", "1s", "--soql", "SELECT Id, Name FROM Account", "--format", "csv",
-                "--to", "ops@example.com")
+        self.add_demo_schedule("accounts", "*/3 * * * * *")
         self.daemon.start()
         self.assertIn(f"event=http.listen listen=127.0.0.1:{port}".encode(), self.daemon.log())
 
@@ -274,6 +279,137 @@ class EndpointTest(unittest.TestCase):
             db.close()
         status, _, body = self.wait_for(lambda: (lambda r: r if r[0] == 200 else None)(get(base + "/healthz")),
                                         timeout=40, what="/healthz back to 200")
+        self.assertEqual(self.daemon.stop(), 0)
+
+    def test_missed_and_overlap_skipped_occurrences_count_in_runs_total_once(self):
+        port = free_port()
+        # Slow API answers: a run takes seconds, so a schedule firing every
+        # second overlaps itself and the scheduler records skips.
+        self.boot(listen_port=port, sim_flags=("--slow-ms", "1200"))
+        base = f"http://127.0.0.1:{port}"
+        self.add_demo_schedule("busy", "* * * * * *")
+        self.daemon.start()
+        self.wait_for(lambda: (value(families(get(base + "/metrics")[2]), "reportd_runs", "reportd_runs_total",
+                                     state="skipped") or 0) >= 2, timeout=60, what="skipped runs in /metrics")
+        # Down for a few seconds: at the restart, all but the latest missed
+        # occurrence are recorded as missed.
+        self.assertEqual(self.daemon.stop(), 0)
+        time.sleep(3)
+        restarted_ms = int(time.time() * 1000)
+        self.daemon = Daemon(self.box, self.config, os.path.join(self.root, "reportd-2.log"))
+        self.daemon.start()
+        self.wait_for(lambda: (value(families(get(base + "/metrics")[2]), "reportd_runs", "reportd_runs_total",
+                                     state="skipped") or 0) >= 2, timeout=60, what="skips after the restart")
+        self.rd("schedules", "pause", "busy")
+
+        def db_counts():
+            db = sqlite3.connect(os.path.join(self.box.state, "reportd.db"), timeout=30)
+            try:
+                return dict(db.execute("SELECT state, count(*) FROM runs WHERE claimed_at_ms >= ? "
+                                       "AND state IN ('succeeded', 'failed', 'skipped', 'missed', 'cancelled') "
+                                       "GROUP BY state", (restarted_ms,)).fetchall())
+            finally:
+                db.close()
+
+        def settled():
+            fams = families(get(base + "/metrics")[2])
+            if value(fams, "reportd_runs_active", "reportd_runs_active") != 0:
+                return None
+            counted = {s.labels["state"]: int(s.value) for s in fams["reportd_runs"].samples
+                       if s.name == "reportd_runs_total" and s.value}
+            rows = db_counts()
+            return (counted, rows) if counted == rows else None
+
+        # Every final row this process claimed is counted once, whoever
+        # finalised it (the scheduler: missed, skipped; the pipeline: the rest).
+        counted, rows = self.wait_for(settled, timeout=90, what="metrics to match the store")
+        self.assertGreaterEqual(counted.get("missed", 0), 1, counted)
+        self.assertGreaterEqual(counted.get("skipped", 0), 2, counted)
+        self.assertGreaterEqual(counted.get("succeeded", 0), 1, counted)
+        self.assertEqual(self.daemon.stop(), 0)
+
+    # --- SIGHUP and [http] listen
+
+    def write_listen(self, port):
+        with open(self.config) as f:
+            text = re.sub(r'listen = "127\.0\.0\.1:\d+"', f'listen = "127.0.0.1:{port}"', f.read())
+        with open(self.config, "w") as f:
+            f.write(text)
+
+    def reload(self):
+        before = self.daemon.log().count(b"event=serve.reload ")
+        self.daemon.proc.send_signal(signal.SIGHUP)
+        self.wait_for(lambda: self.daemon.log().count(b"event=serve.reload ") > before, timeout=30,
+                      what="serve.reload")
+
+    def test_sighup_moves_the_endpoint_to_a_changed_listen_and_keeps_it_when_the_new_one_is_taken(self):
+        old_port = free_port()
+        self.boot(listen_port=old_port, smtp=False)
+        notify_path = os.path.join(self.root, "notify.sock")
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        notify.bind(notify_path)
+        notify.setblocking(False)
+        self.addCleanup(notify.close)
+        self.daemon.env = {"NOTIFY_SOCKET": notify_path}
+        self.daemon.start()
+
+        def healthz(port):
+            try:
+                return get(f"http://127.0.0.1:{port}/healthz")[0]
+            except OSError:
+                return None
+
+        def refused(port):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
+                return False
+            except OSError:
+                return True
+
+        self.wait_for(lambda: healthz(old_port) == 200, timeout=20, what="/healthz on the first port")
+        # A changed address: the new one answers, the old one is closed.
+        new_port = free_port()
+        self.write_listen(new_port)
+        self.reload()
+        self.wait_for(lambda: healthz(new_port) == 200, timeout=20, what="/healthz on the new port")
+        self.wait_for(lambda: refused(old_port), timeout=20, what="the old port closed")
+        self.assertIn(f"event=http.listen listen=127.0.0.1:{new_port}".encode(), self.daemon.log())
+        self.assertEqual(get(f"http://127.0.0.1:{new_port}/metrics")[0], 200)
+
+        # An unchanged address is not rebound.
+        listens = self.daemon.log().count(b"event=http.listen ")
+        self.reload()
+        self.assertEqual(self.daemon.log().count(b"event=http.listen "), listens)
+        self.assertEqual(healthz(new_port), 200)
+
+        # A taken address: the endpoint stays where it was and says why.
+        with socket.socket() as other:
+            other.bind(("127.0.0.1", 0))
+            other.listen(1)
+            taken = other.getsockname()[1]
+            while True:  # drop what start-up and the earlier reloads said
+                try:
+                    notify.recv(4096)
+                except BlockingIOError:
+                    break
+            self.write_listen(taken)
+            self.reload()
+            self.wait_for(lambda: b"event=http.rebind_failed" in self.daemon.log(), timeout=20,
+                          what="http.rebind_failed")
+            self.assertEqual(healthz(new_port), 200)
+            line = [l for l in self.daemon.log().splitlines() if b"event=http.rebind_failed" in l][-1]
+            self.assertIn(f"127.0.0.1:{taken}".encode(), line)
+            self.assertIn(b"in use", line)
+
+            def status_line():
+                try:
+                    msg = notify.recv(4096).decode()
+                except BlockingIOError:
+                    return None
+                return msg if "STATUS=" in msg and "listen" in msg else None
+
+            status = self.wait_for(status_line, timeout=10, what="STATUS= from the failed rebind")
+            self.assertIn(f"[http] listen 127.0.0.1:{taken} failed, kept the previous listener", status)
         self.assertEqual(self.daemon.stop(), 0)
 
     # --- connections add --authorize

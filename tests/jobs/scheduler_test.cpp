@@ -13,6 +13,7 @@
 
 #include "store/sqlite_store.hpp"
 #include "tests/jobs/fake_clock.hpp"
+#include "tests/jobs/run_sync.hpp"
 #include "tests/jobs/time_text.hpp"
 
 namespace asio = boost::asio;
@@ -21,6 +22,7 @@ using reportd::Status;
 using reportd::store::RunState;
 using test::at;
 using test::FakeClock;
+using test::run_sync;
 using test::text;
 
 namespace {
@@ -34,34 +36,6 @@ class RecordingLauncher final : public Launcher {
   std::vector<Launch> launches;
   std::function<void(const Launch&)> on_launch;
 };
-
-// Runs one awaitable to completion on `io` and returns its value.
-template <class T>
-T run_sync(asio::io_context& io, asio::awaitable<T> a) {
-  std::exception_ptr error;
-  std::optional<T> out;
-  asio::co_spawn(io, std::move(a), [&](std::exception_ptr e, T v) {
-    error = e;
-    out.emplace(std::move(v));
-  });
-  io.restart();
-  io.run();
-  if (error) std::rethrow_exception(error);
-  return std::move(*out);
-}
-
-void run_sync(asio::io_context& io, asio::awaitable<void> a) {
-  std::exception_ptr error;
-  bool done = false;
-  asio::co_spawn(io, std::move(a), [&](std::exception_ptr e) {
-    error = e;
-    done = true;
-  });
-  io.restart();
-  io.run();
-  if (error) std::rethrow_exception(error);
-  REQUIRE(done);
-}
 
 struct Fixture {
   Fixture() {

@@ -1,0 +1,202 @@
+// OrgClients with real salesforce::Clients, a real SQLite store (":memory:")
+// and a local TCP listener that accepts and never answers, so a token
+// request stays suspended for as long as the test wants: a forgotten client
+// lives exactly as long as a call or a run's lease holds it.
+#include "jobs/org_clients.hpp"
+
+#include <doctest/doctest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "store/sqlite_store.hpp"
+
+namespace asio = boost::asio;
+using namespace reportd;  // NOLINT: test file
+
+namespace {
+
+class NullSink final : public table::RowSink {
+ public:
+  Status begin(const table::TableHeader&) override { return {}; }
+  Status row(std::span<const table::Cell>) override { return {}; }
+  Status end(const table::TableFooter&) override { return {}; }
+};
+
+asio::awaitable<void> query_into(salesforce::Api* api, std::optional<Status>* out) {
+  NullSink sink;
+  Status st = co_await api->query("SELECT Id FROM Account", false, sink);
+  out->emplace(std::move(st));
+}
+
+asio::awaitable<void> query_shared(std::shared_ptr<salesforce::Api> api,
+                                   std::optional<Status>* out) {
+  NullSink sink;
+  Status st = co_await api->query("SELECT Id FROM Account", false, sink);
+  out->emplace(std::move(st));
+}
+
+crypto::KeyRing one_key() {
+  REQUIRE(crypto::init_sodium());
+  std::vector<crypto::MasterKey> keys;
+  keys.push_back(crypto::generate_key());
+  return crypto::KeyRing(std::move(keys));
+}
+
+// A "login server" that takes TCP connections and says nothing.
+struct Fixture {
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor{io, {asio::ip::make_address("127.0.0.1"), 0}};
+  std::unique_ptr<store::SqliteStore> db;
+  std::unique_ptr<jobs::StoreThread> thread;
+  crypto::KeyRing keys = one_key();
+  crypto::Vault vault{keys};
+  store::Connection connection;
+  std::vector<std::unique_ptr<asio::ip::tcp::socket>> peers;
+
+  Fixture() {
+    auto d = store::SqliteStore::open(":memory:");
+    REQUIRE(d.ok());
+    db = std::move(d).value();
+    connection.name = "acme";
+    connection.org_id = "00D000000000001";
+    connection.login_url = "https://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+    connection.client_id = "cid";
+    const crypto::Vault* v = &vault;
+    auto id = db->add_connection(connection, [v](store::Connection c) -> Result<store::Connection> {
+      const std::string token = "5Aep861test-refresh-token";
+      c.sealed_refresh_token =
+          v->seal(std::span(reinterpret_cast<const std::uint8_t*>(token.data()), token.size()),
+                  crypto::Binding{c.id, c.org_id});
+      c.key_id = v->keys().primary().id;
+      return c;
+    });
+    REQUIRE_MESSAGE(id.ok(), id.status().message());
+    connection.id = *id;
+    thread = std::make_unique<jobs::StoreThread>(*db);
+  }
+
+  jobs::OrgClientOptions options() const {
+    jobs::OrgClientOptions o;
+    o.request_timeout = std::chrono::seconds(60);  // the test ends each call itself
+    return o;
+  }
+
+  // Runs the loop until the next token request has connected.
+  void await_connection() {
+    auto peer = std::make_unique<asio::ip::tcp::socket>(io);
+    bool accepted = false;
+    acceptor.async_accept(*peer, [&accepted](boost::system::error_code ec) {
+      REQUIRE(!ec);
+      accepted = true;
+    });
+    run_until([&] { return accepted; });
+    peers.push_back(std::move(peer));
+  }
+
+  template <class Done>
+  void run_until(Done done) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    io.restart();
+    while (!done()) {
+      REQUIRE(std::chrono::steady_clock::now() < until);
+      io.run_one_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  void close_peers() {
+    for (auto& p : peers) p->close();
+    peers.clear();
+  }
+};
+
+void rethrow(std::exception_ptr e) {
+  if (e) std::rethrow_exception(e);
+}
+
+}  // namespace
+
+TEST_CASE("org clients: a forgotten client no call holds is destroyed at once") {
+  Fixture fx;
+  jobs::OrgClients clients(fx.io.get_executor(), *fx.thread, fx.vault, fx.options());
+  for (int i = 0; i < 50; ++i) {  // many reauths: nothing piles up
+    auto api = clients.api_for(fx.connection);
+    REQUIRE(api.ok());
+    CHECK(clients.stats().size() == 1);
+    clients.forget(fx.connection.id);
+    CHECK(clients.stats().empty());
+    CHECK(clients.retired() == 0);
+  }
+  // The handle is the same object each time: a caller may keep it.
+  auto a = clients.api_for(fx.connection);
+  clients.forget(fx.connection.id);
+  auto b = clients.api_for(fx.connection);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(*a == *b);
+}
+
+TEST_CASE("org clients: a call in flight keeps its forgotten client until it completes") {
+  Fixture fx;
+  jobs::OrgClients clients(fx.io.get_executor(), *fx.thread, fx.vault, fx.options());
+  auto api = clients.api_for(fx.connection);
+  REQUIRE(api.ok());
+  std::optional<Status> first;
+  asio::co_spawn(fx.io, query_into(*api, &first), rethrow);
+  fx.await_connection();  // the call waits inside the client's token request
+  CHECK(!first.has_value());
+
+  clients.forget(fx.connection.id);
+  CHECK(clients.retired() == 1);  // still in use: not destroyed
+  CHECK(clients.stats().empty());
+
+  // A later call through the same handle builds a fresh client.
+  std::optional<Status> second;
+  asio::co_spawn(fx.io, query_into(*api, &second), rethrow);
+  fx.await_connection();
+  CHECK(clients.stats().size() == 1);
+
+  fx.close_peers();  // both token requests fail now
+  fx.run_until([&] { return first.has_value() && second.has_value(); });
+  CHECK(!first->ok());
+  CHECK(!second->ok());
+  CHECK(clients.retired() == 0);  // the forgotten one is gone
+  CHECK(clients.stats().size() == 1);  // the current one stays for later runs
+}
+
+TEST_CASE("org clients: a run's lease keeps its client across forget() and frees it after") {
+  Fixture fx;
+  jobs::OrgClients clients(fx.io.get_executor(), *fx.thread, fx.vault, fx.options());
+  auto lease = clients.lease(fx.connection);
+  REQUIRE(lease.ok());
+  std::shared_ptr<salesforce::Api> held = std::move(lease).value();
+  auto again = clients.lease(fx.connection);
+  REQUIRE(again.ok());
+  CHECK(again->get() == held.get());  // one client per org while it is current
+  again = Status::error(ErrorKind::kNotFound, "dropped");
+
+  clients.forget(fx.connection.id);
+  CHECK(clients.retired() == 1);
+  auto fresh = clients.lease(fx.connection);
+  REQUIRE(fresh.ok());
+  CHECK(fresh->get() != held.get());
+
+  // The run goes on using its own client, between calls and during one.
+  std::optional<Status> done;
+  asio::co_spawn(fx.io, query_shared(held, &done), rethrow);
+  std::weak_ptr<salesforce::Api> watch = held;
+  held.reset();  // the run's frame holds the only reference now
+  fx.await_connection();
+  CHECK(!watch.expired());
+  CHECK(clients.retired() == 1);
+  fx.close_peers();
+  fx.run_until([&] { return done.has_value(); });
+  CHECK(!done->ok());
+  CHECK(watch.expired());
+  CHECK(clients.retired() == 0);
+}
