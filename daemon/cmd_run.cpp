@@ -8,10 +8,34 @@
 #include "daemon/commands.hpp"
 #include "daemon/runtime.hpp"
 #include "daemon/time_text.hpp"
+#include "jobs/sync/write_back.hpp"
 
 namespace asio = boost::asio;
 
 namespace reportd::daemon {
+namespace {
+
+// co_spawn needs a result it can default-construct.
+struct Finished {
+  jobs::RunOutcome outcome;
+  bool wrote_back = false;  // a write-back was attempted
+  Result<sync::WriteBackResult> written = sync::WriteBackResult::kNotSynced;
+};
+
+// The run, then (unless `wb` is null: a dry run) the write-back onto the
+// schedule's record that `serve` does after each run (SyncLoop::run_finished).
+asio::awaitable<Finished> run_then_write_back(jobs::RunPipeline* pipeline, sync::WriteBack* wb,
+                                              std::int64_t schedule_id, std::int64_t run_id) {
+  Finished f;
+  f.outcome = co_await pipeline->execute(run_id);
+  if (wb != nullptr) {
+    f.wrote_back = true;
+    f.written = co_await wb->write(schedule_id, jobs::finished_run(f.outcome, schedule_id, run_id));
+  }
+  co_return f;
+}
+
+}  // namespace
 
 int cmd_run(Context& ctx) {
   if (!ctx.args.has("now")) {
@@ -53,17 +77,36 @@ int cmd_run(Context& ctx) {
   }
   asio::io_context io;
   Runtime runtime(io, opened->config, opened->keys, store, out_dir);
-  jobs::RunOutcome outcome;
-  asio::co_spawn(io, runtime.pipeline.execute(claimed->value()),
-                 [&](std::exception_ptr e, jobs::RunOutcome o) {
+  // A dry run delivers nothing, so it tells the record nothing either.
+  const int budget = static_cast<int>(opened->config.api_budget_percent);
+  sync::WriteBack write_back(runtime.store_thread, runtime.clients, runtime.clock, budget);
+  Finished finished;
+  asio::co_spawn(io,
+                 run_then_write_back(&runtime.pipeline, out_dir.empty() ? &write_back : nullptr,
+                                     schedule->id, claimed->value()),
+                 [&](std::exception_ptr e, Finished f) {
                    if (e) std::rethrow_exception(e);
-                   outcome = std::move(o);
+                   finished = std::move(f);
                  });
   io.run();
+  const jobs::RunOutcome& outcome = finished.outcome;
   ctx.out << "run " << claimed->value() << " of " << schedule->name << ": "
           << store::to_string(outcome.state) << ", " << outcome.rows << " row(s)";
   if (!outcome.reason.empty()) ctx.out << "; " << outcome.reason;
   ctx.out << "\n";
+  if (finished.wrote_back) {
+    const auto& w = finished.written;
+    if (!w.ok()) {
+      // The run itself is recorded; only the record in Salesforce lags.
+      ctx.err << "reportd: the status was not written back: " << w.status().message() << "\n";
+    } else if (*w == sync::WriteBackResult::kWritten) {
+      ctx.out << "status written back to " << schedule->sf_record_id << "\n";
+    } else if (*w == sync::WriteBackResult::kSkippedBudget) {
+      ctx.out << "status not written back to " << schedule->sf_record_id
+              << ": the org's API usage is at or above [limits] api_budget_percent (" << budget
+              << "%)\n";
+    }
+  }
   return outcome.state == store::RunState::kFailed ? 1 : 0;
 }
 

@@ -204,11 +204,12 @@ const std::vector<Command>& commands() {
        {{"to", true, "recipient address (required)"}},
        cmd_mail_test},
       {{"sync"},
-       "CONNECTION",
-       1,
+       "CONNECTION|--all",
+       kOwnOperands,
        "read the org's schedule records (Reportd_Schedule__c) now; the daemon also does "
        "at start and every [sync] interval_minutes",
-       {{"full", false, "read every record, not only those changed since the last sync"}},
+       {{"all", false, "sync every connection not marked needs-reauth, instead of one"},
+        {"full", false, "read every record, not only those changed since the last sync"}},
        cmd_sync},
       {{"version"}, "", 0, "print the version", {}, cmd_version},
   };
@@ -251,8 +252,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   std::vector<std::string_view> allowed;
   for (const OptionSpec& o : cmd->options) allowed.push_back(o.name);
   std::string name = command_name(*cmd);
-  if (Status st = check_allowed(*args, name, allowed, cmd->words.size(), cmd->operand_count);
-      !st.ok()) {
+  const std::size_t operands = cmd->operand_count == kOwnOperands
+                                   ? args->words.size() - cmd->words.size()
+                                   : cmd->operand_count;
+  if (Status st = check_allowed(*args, name, allowed, cmd->words.size(), operands); !st.ok()) {
     err << "reportd: " << st.message() << "\n";
     return 2;
   }

@@ -10,6 +10,10 @@
 
 namespace reportd::daemon {
 
+// Command::operand_count of a command that checks its own operands (`sync`
+// takes a CONNECTION or --all).
+inline constexpr std::size_t kOwnOperands = static_cast<std::size_t>(-1);
+
 struct Command {
   std::vector<std::string_view> words;    // e.g. {"connections", "add"}
   std::string_view operands;              // e.g. "NAME", "" for none

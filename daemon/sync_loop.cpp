@@ -68,7 +68,11 @@ SyncLoop::SyncLoop(asio::io_context& io, Runtime& runtime, const Config& config,
       sync_(runtime.store_thread, runtime.clients, runtime.clock, sync_options(config)),
       write_back_(runtime.store_thread, runtime.clients, runtime.clock,
                   static_cast<int>(config.api_budget_percent)),
-      timer_(io) {}
+      timer_(io) {
+  // A sync that finds a grant revoked marks the connection and mails the
+  // re-auth notice, as a run does.
+  sync_.set_notices(&runtime.notices);
+}
 
 asio::awaitable<void> SyncLoop::run() {
   while (!stopped_) {
@@ -95,7 +99,9 @@ asio::awaitable<void> SyncLoop::sync_all() {
   bool changed = false;
   for (const store::Connection& c : *connections) {
     if (stopped_) break;
-    // Its runs fail with that reason too; `connections reauth` brings it back.
+    // Its runs fail with that reason too; `connections reauth` brings it
+    // back. A sync that finds the grant revoked marks it so: one token
+    // request, then nothing until a person connects the org again.
     if (c.status == "needs-reauth") continue;
     auto report = co_await sync_.sync(c, false);
     if (!report.ok()) {

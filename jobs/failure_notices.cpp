@@ -8,11 +8,16 @@ using store::RunState;
 
 namespace {
 
+void add_recipient(std::vector<std::string>& to, const std::string& address) {
+  if (!address.empty() && std::find(to.begin(), to.end(), address) == to.end()) {
+    to.push_back(address);
+  }
+}
+
 std::vector<std::string> recipients(const store::Schedule& s, const NoticeOptions& o) {
   std::vector<std::string> to;
-  for (const std::string& a : {s.owner_email, o.operator_email}) {
-    if (!a.empty() && std::find(to.begin(), to.end(), a) == to.end()) to.push_back(a);
-  }
+  add_recipient(to, s.owner_email);
+  add_recipient(to, o.operator_email);
   return to;
 }
 
@@ -24,6 +29,29 @@ std::string what_to_do_for_schedule(const store::Schedule& s) {
   }
   return "Fix the cause, then resume the schedule:\n\n    reportd schedules resume \"" +
          s.name + "\"\n\nSee its runs with: reportd runs --schedule \"" + s.name + "\"\n";
+}
+
+std::string reauth_subject(const store::Connection& connection) {
+  return "reportd: connection \"" + connection.name + "\" needs re-authorization";
+}
+
+std::string reauth_text(const store::Connection& connection, const std::string& what_failed,
+                        const std::string& why) {
+  return "Salesforce refused the stored authorization of connection \"" + connection.name +
+         "\"\n(org " + (connection.org_id.empty() ? std::string("unknown") : connection.org_id) +
+         ", " + connection.login_url + ").\n\n" + "What failed: " + what_failed + ".\n" +
+         "Why: " + why + "\n\n" +
+         "Until the org is connected again, every schedule on this connection fails at\n"
+         "once without calling Salesforce, and its schedule records are not synced.\n"
+         "Nothing retries in a loop.\n\n"
+         "What to do: an administrator of the org connects it again, for example with\n\n"
+         "    reportd connections reauth \"" + connection.name + "\" --authorize "
+         "--redirect-uri URL\n\n"
+         "or, with a refresh token obtained elsewhere, on stdin:\n\n"
+         "    reportd connections reauth \"" + connection.name + "\" --refresh-token-stdin "
+         "< token-file\n\n"
+         "The usual causes: the connected app's refresh token policy expired it, a user\n"
+         "revoked the app's access, or the user was deactivated or lost a permission.\n";
 }
 
 }  // namespace
@@ -40,26 +68,45 @@ int failures_in_a_row(const std::vector<store::Run>& newest_first) {
   return n;
 }
 
+std::string reauth_command(const std::string& connection_name) {
+  return "reportd connections reauth " + connection_name +
+         " --refresh-token-stdin < token-file (or --authorize --redirect-uri URL)";
+}
+
+asio::awaitable<Status> mark_needs_reauth(StoreThread& store, std::int64_t connection_id,
+                                          std::string reason) {
+  // Named, not a temporary: GCC 12 destroys a capturing lambda temporary
+  // inside a co_await expression twice.
+  auto mark = [connection_id, reason](store::Store& s) {
+    return s.set_connection_status(connection_id, "needs-reauth", reason);
+  };
+  co_return co_await store.run(std::move(mark));
+}
+
 Notice reauth_notice(const store::Schedule& schedule, const store::Connection& connection,
                      const store::Run& run, const NoticeOptions& options) {
   Notice n;
   n.to = recipients(schedule, options);
   n.key = "reauth-" + std::to_string(connection.id) + "-" + std::to_string(run.id);
-  n.subject = "reportd: connection \"" + connection.name + "\" needs re-authorization";
-  n.text = "Salesforce refused the stored authorization of connection \"" + connection.name +
-           "\"\n(org " + (connection.org_id.empty() ? std::string("unknown") : connection.org_id) +
-           ", " + connection.login_url + ").\n\n" +
-           "What failed: schedule \"" + schedule.name + "\" could not get an access token.\n" +
-           "Why: " + run.reason + "\n\n" +
-           "Until the org is connected again, every schedule on this connection fails at\n"
-           "once without calling Salesforce. Nothing retries in a loop.\n\n"
-           "What to do: an administrator of the org connects it again, for example with\n\n"
-           "    reportd connections reauth \"" + connection.name + "\" --authorize "
-           "--redirect-uri URL\n\n"
-           "or, with a refresh token obtained elsewhere, on stdin:\n\n"
-           "    reportd connections reauth \"" + connection.name + "\" < token-file\n\n"
-           "The usual causes: the connected app's refresh token policy expired it, a user\n"
-           "revoked the app's access, or the user was deactivated or lost a permission.\n";
+  n.subject = reauth_subject(connection);
+  n.text = reauth_text(connection,
+                       "schedule \"" + schedule.name + "\" could not get an access token",
+                       run.reason);
+  return n;
+}
+
+Notice sync_reauth_notice(const store::Connection& connection,
+                          const std::vector<std::string>& owners, const std::string& reason,
+                          std::int64_t now_ms, const NoticeOptions& options) {
+  Notice n;
+  for (const std::string& a : owners) add_recipient(n.to, a);
+  add_recipient(n.to, options.operator_email);
+  n.key = "reauth-" + std::to_string(connection.id) + "-sync-" + std::to_string(now_ms);
+  n.subject = reauth_subject(connection);
+  n.text = reauth_text(connection,
+                       "the sync of its schedule records (Reportd_Schedule__c)\n"
+                       "could not get an access token",
+                       reason);
   return n;
 }
 
@@ -152,6 +199,12 @@ asio::awaitable<NoticeOutcome> FailureNotices::run_finished(store::Run run,
     out.paused = true;
     notices.push_back(paused_notice(facts->schedule, run, facts->failures, options_));
   }
+  co_await send_all(std::move(notices), now_ms, out);
+  co_return out;
+}
+
+asio::awaitable<void> FailureNotices::send_all(std::vector<Notice> notices, std::int64_t now_ms,
+                                               NoticeOutcome& out) {
   for (Notice& n : notices) {
     std::string subject = n.subject;
     Status st = co_await send(std::move(n), now_ms);
@@ -161,6 +214,30 @@ asio::awaitable<NoticeOutcome> FailureNotices::run_finished(store::Run run,
       out.error = st.message();
     }
   }
+}
+
+asio::awaitable<NoticeOutcome> FailureNotices::sync_marked_needs_reauth(store::Connection connection,
+                                                                        std::string reason,
+                                                                        std::int64_t now_ms) {
+  NoticeOutcome out;
+  const std::int64_t cid = connection.id;
+  auto owners_of = [cid](store::Store& s) -> Result<std::vector<std::string>> {
+    auto all = s.list_schedules();
+    if (!all.ok()) return all.status();
+    std::vector<std::string> owners;
+    for (const store::Schedule& sc : *all) {
+      if (sc.connection_id == cid) owners.push_back(sc.owner_email);
+    }
+    return owners;
+  };
+  auto owners = co_await store_.run(std::move(owners_of));
+  if (!owners.ok()) {
+    out.error = owners.status().message();
+    co_return out;
+  }
+  std::vector<Notice> notices;
+  notices.push_back(sync_reauth_notice(connection, *owners, reason, now_ms, options_));
+  co_await send_all(std::move(notices), now_ms, out);
   co_return out;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // FailureNotices: what happens after a run fails, beyond the run's own row.
 // - The run that finds a connection's grant revoked (it marked the connection
-//   needs-reauth) sends one notice: the connection needs a person.
+//   needs-reauth) sends one notice: the connection needs a person. A schedule
+//   sync that finds it revoked marks it the same way and sends the same notice.
 // - A schedule whose last `failures_before_pause` runs all failed is paused,
 //   with the reason shown by `schedules list`, and one notice is sent.
 // Notices are one plain-text e-mail to the schedule's owner and the
@@ -35,9 +36,24 @@ struct Notice {
   std::string key;  // Message-ID input: the same event never mails twice
 };
 
+// What an operator types to connect `connection_name` again (a name holds
+// only letters, digits, '-', '_' and '.', so it needs no quoting).
+std::string reauth_command(const std::string& connection_name);
+
+// Marks the connection needs-reauth with `reason`: the one store call that a
+// run and a schedule sync make when Salesforce refuses the stored grant.
+boost::asio::awaitable<Status> mark_needs_reauth(StoreThread& store, std::int64_t connection_id,
+                                                 std::string reason);
+
 // The notice for a connection that needs re-authorization.
 Notice reauth_notice(const store::Schedule& schedule, const store::Connection& connection,
                      const store::Run& run, const NoticeOptions& options);
+// The same notice when a schedule sync found the grant revoked: no run is
+// involved, so it goes to the operator and the owners of the connection's
+// schedules (`owners`), keyed by the time it was found (`now_ms`).
+Notice sync_reauth_notice(const store::Connection& connection,
+                          const std::vector<std::string>& owners, const std::string& reason,
+                          std::int64_t now_ms, const NoticeOptions& options);
 // The notice for a schedule paused after `failures` failed runs in a row.
 Notice paused_notice(const store::Schedule& schedule, const store::Run& run, int failures,
                      const NoticeOptions& options);
@@ -62,9 +78,16 @@ class FailureNotices {
   // Call after every finished run; does nothing unless it failed.
   boost::asio::awaitable<NoticeOutcome> run_finished(store::Run run, bool marked_needs_reauth,
                                                      std::int64_t now_ms);
+  // Call after a schedule sync marked `connection` needs-reauth for `reason`.
+  boost::asio::awaitable<NoticeOutcome> sync_marked_needs_reauth(store::Connection connection,
+                                                                 std::string reason,
+                                                                 std::int64_t now_ms);
 
  private:
   boost::asio::awaitable<Status> send(Notice notice, std::int64_t now_ms);
+  // Sends each notice, noting in `out` the subjects sent and the last error.
+  boost::asio::awaitable<void> send_all(std::vector<Notice> notices, std::int64_t now_ms,
+                                        NoticeOutcome& out);
 
   StoreThread& store_;
   deliver::MailTransport* mail_;

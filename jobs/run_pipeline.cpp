@@ -59,6 +59,16 @@ RunOutcome outcome_of(const store::Run& record, RunState state, std::string reas
 
 }  // namespace
 
+store::Run finished_run(const RunOutcome& outcome, std::int64_t schedule_id, std::int64_t run_id) {
+  store::Run run = outcome.record;
+  run.id = run_id;
+  run.schedule_id = schedule_id;
+  run.state = outcome.state;
+  run.reason = outcome.reason;
+  run.rows = outcome.rows;
+  return run;
+}
+
 RunPipeline::RunPipeline(asio::any_io_executor executor, StoreThread& store, ApiProvider& apis,
                          deliver::MailTransport* mail, Clock& clock, PipelineOptions options)
     : executor_(std::move(executor)),
@@ -81,12 +91,7 @@ void RunPipeline::spawn(std::int64_t schedule_id, std::int64_t run_id) {
   asio::co_spawn(executor_, execute(run_id),
                  [this, schedule_id, run_id](std::exception_ptr error, RunOutcome outcome) {
                    --active_;
-                   store::Run run = outcome.record;
-                   run.id = run_id;
-                   run.schedule_id = schedule_id;
-                   run.state = outcome.state;
-                   run.reason = outcome.reason;
-                   run.rows = outcome.rows;
+                   store::Run run = finished_run(outcome, schedule_id, run_id);
                    if (error) {
                      // execute() records its own failures; reaching here is a
                      // bug, and the run's row still says so at the next restart.
@@ -274,14 +279,9 @@ asio::awaitable<Status> RunPipeline::fetch(Context& ctx) {
     if (st.kind() == ErrorKind::kAuth) {
       // invalid_grant and friends: a person must reconnect the org; nothing
       // retries in a loop (DESIGN.md §4.4).
-      std::int64_t id = c.id;
-      std::string reason = st.message();
-      auto mark = [id, reason](store::Store& s) {
-        return s.set_connection_status(id, "needs-reauth", reason);
-      };
-      Status marked = co_await store_.run(std::move(mark));
+      Status marked = co_await mark_needs_reauth(store_, c.id, st.message());
       ctx.marked_needs_reauth = marked.ok();
-      apis_.forget(id);
+      apis_.forget(c.id);
       co_return st;
     }
     if (!retryable(st)) co_return st;

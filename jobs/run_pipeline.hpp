@@ -58,6 +58,11 @@ struct RunOutcome {
   NoticeOutcome notices;
 };
 
+// The run's row as the callers of a finished run see it: the saved record
+// with the outcome's state, reason and rows (they differ when the last save
+// failed), and the ids filled in even when the run could not be loaded.
+store::Run finished_run(const RunOutcome& outcome, std::int64_t schedule_id, std::int64_t run_id);
+
 // Called after a run reaches a final state, with the schedule and the run's
 // row as saved (id, nominal_s, state, reason, error_code, times, rows, bytes).
 using RunFinished = std::function<void(std::int64_t schedule_id, const store::Run& run)>;

@@ -99,6 +99,31 @@ asio::awaitable<Status> ScheduleSync::record(std::int64_t connection_id, std::st
   co_return co_await store_.run(std::move(put));
 }
 
+asio::awaitable<Status> ScheduleSync::revoked(store::Connection connection, Status why) {
+  // The same store call as the run pipeline's; the reason says where it was found.
+  Status marked = co_await jobs::mark_needs_reauth(store_, connection.id, why.message());
+  apis_.forget(connection.id);
+  if (!marked.ok()) {
+    co_return Status::error(why.kind(),
+                            why.message() + "; marking the connection needs-reauth failed: " +
+                                marked.message(),
+                            why.code());
+  }
+  std::string told;
+  if (notices_ != nullptr) {
+    const std::int64_t now_ms = clock_.wall_now().time_since_epoch().count();
+    jobs::NoticeOutcome n =
+        co_await notices_->sync_marked_needs_reauth(connection, why.message(), now_ms);
+    if (!n.error.empty()) told = " (the re-auth notice could not be sent: " + n.error + ")";
+  }
+  co_return Status::error(why.kind(),
+                          why.message() + "; connection " + connection.name +
+                              " is now marked needs-reauth" + told +
+                              ": it is not synced or run until it is connected again with `" +
+                              jobs::reauth_command(connection.name) + "`",
+                          why.code());
+}
+
 asio::awaitable<Result<SyncReport>> ScheduleSync::sync(store::Connection connection, bool full) {
   const std::int64_t cid = connection.id;
   const std::string where = "sync " + connection.name;
@@ -121,9 +146,15 @@ asio::awaitable<Result<SyncReport>> ScheduleSync::sync(store::Connection connect
   std::string soql = schedule_query(cursor);
   Status read = co_await sf->query(soql, true, sink);
   if (!read.ok()) {
-    // An authorization error (invalid_grant) is left to the runs: the client
-    // keeps it for its life, so the org's next run fails with it at once,
-    // without asking for a token again, and marks the connection needs-reauth.
+    if (read.kind() == ErrorKind::kAuth) {
+      // invalid_grant and friends: a person must reconnect the org. Marked
+      // now, so that neither the next sync nor the org's runs ask for a
+      // token again (DESIGN.md §4.4: nothing retries in a loop).
+      read = co_await revoked(connection, std::move(read).with_context(where + ": read " +
+                                                                         kScheduleObject));
+      (void)co_await record(cid, loaded->cursor, read.message());
+      co_return read;
+    }
     if (read.code() == "INVALID_TYPE") {
       read = Status::error(read.kind(),
                            read.message() +
@@ -181,8 +212,9 @@ asio::awaitable<Result<SyncReport>> ScheduleSync::sync(store::Connection connect
     ++report.held;
     hold(patch.modstamp);
     auth_failed = written.kind() == ErrorKind::kAuth;
-    report.errors.push_back(
-        std::move(written).with_context(where + ": write the status of " + patch.record_id));
+    written = std::move(written).with_context(where + ": write the status of " + patch.record_id);
+    if (auth_failed) written = co_await revoked(connection, std::move(written));
+    report.errors.push_back(std::move(written));
   }
 
   report.records = sink.records().size();

@@ -16,6 +16,7 @@
 
 #include "jobs/api_provider.hpp"
 #include "jobs/clock.hpp"
+#include "jobs/failure_notices.hpp"
 #include "jobs/store_thread.hpp"
 #include "jobs/sync/record_mapping.hpp"
 #include "table/status.hpp"
@@ -54,22 +55,31 @@ class ScheduleSync {
   // Applies a reloaded config from the next sync on.
   void set_options(SyncOptions options) { options_ = std::move(options); }
 
+  // Where the re-auth notice goes when a sync finds a grant revoked (null:
+  // no notice). Must outlive the sync.
+  void set_notices(jobs::FailureNotices* notices) { notices_ = notices; }
+
   // One sync of `connection`. `full` ignores the cursor: every record is
   // read, and synced schedules whose record is gone for good are removed.
-  // Fails when the records cannot be read, changing nothing (an
-  // authorization error is left to the runs, which mark the connection
-  // needs-reauth); the outcome is recorded in the store's sync state either
-  // way.
+  // Fails when the records cannot be read, changing nothing; the outcome is
+  // recorded in the store's sync state either way. An authorization error
+  // (invalid_grant) marks the connection needs-reauth as a run does (one
+  // token request, no retry), sends the re-auth notice, and fails with a
+  // kAuth error that says how to connect the org again.
   boost::asio::awaitable<Result<SyncReport>> sync(store::Connection connection, bool full);
 
  private:
   boost::asio::awaitable<Status> record(std::int64_t connection_id, std::string cursor,
                                         std::string error);
+  // Marks `connection` needs-reauth for `why` (kAuth), drops its client and
+  // sends the notice; returns `why` with what to do added.
+  boost::asio::awaitable<Status> revoked(store::Connection connection, Status why);
 
   jobs::StoreThread& store_;
   jobs::ApiProvider& apis_;
   jobs::Clock& clock_;
   SyncOptions options_;
+  jobs::FailureNotices* notices_ = nullptr;
 };
 
 }  // namespace reportd::sync

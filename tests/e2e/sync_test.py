@@ -8,6 +8,7 @@ budget guard is on; a sync that finds nothing new costs one query."""
 import http.client
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import ssl
@@ -85,10 +86,11 @@ def soql_record(name, cron="0 7 * * *", **extra):
 
 
 class SyncTest(ServeCase):
-    def boot_org(self, *sim_flags):
+    def boot_org(self, *sim_flags, config_extra=""):
         self.boot(*sim_flags, config_extra='[defaults]\nmin_interval = "1s"\n'
                                            '[sync]\ninterval_minutes = 60\n'
-                                           '[connections.demo]\nallowed_domains = ["example.com"]\n')
+                                           '[connections.demo]\nallowed_domains = ["example.com"]\n'
+                                           + config_extra)
         self.sf = Org(self.org)
         self.seeds = self.org["schedule_ids"]
         self.log_path = self.daemon.log_path
@@ -331,6 +333,174 @@ class SyncTest(ServeCase):
         self.assertRegex(self.log(), r"event=sync.done .*held=3")
         self.assertIn("wait while the org's API usage is above the budget",
                       self.db("SELECT error FROM sync_state")[0][0])
+
+    # --- invalid_grant, run --now, sync --all
+
+    NOTICES = '[limits]\nfailures_before_pause = 0\n[notices]\noperator = "ops@example.com"\n'
+
+    def token_requests(self):
+        return [r for r in self.sf.requests() if r["path"].startswith("/services/oauth2/token")]
+
+    def connection_status(self, name):
+        conns = json.loads(self.rd("connections", "list", "--output", "json").stdout)
+        return {c["name"]: c["status"] for c in conns}[name]
+
+    def notices(self):
+        return [m for m in self.messages() if m["Subject"].startswith("reportd: ")]
+
+    def test_reportd_sync_on_a_revoked_grant_marks_the_connection_once_and_says_how_to_fix_it(self):
+        self.boot_org(config_extra=self.NOTICES)
+        self.sf.faults(invalid_grant=True)
+        self.sf.clear_requests()
+        p = self.rd("sync", "demo", check=False)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("invalid_grant", p.stderr)
+        self.assertIn("connection demo is now marked needs-reauth", p.stderr)
+        self.assertIn("`reportd connections reauth demo --refresh-token-stdin < token-file "
+                      "(or --authorize --redirect-uri URL)`", p.stderr)
+        self.assertEqual(len(self.token_requests()), 1, self.sf.requests())
+        self.assertEqual(self.sf.api_requests(), [])
+        self.assertEqual(self.connection_status("demo"), "needs-reauth")
+        self.assertIn("needs-reauth", self.db("SELECT error FROM sync_state")[0][0])
+        # The run pipeline's notice path: one mail to the operator and the owners.
+        notices = self.notices()
+        self.assertEqual(len(notices), 1, [m["Subject"] for m in notices])
+        self.assertEqual(notices[0]["Subject"], 'reportd: connection "demo" needs re-authorization')
+        self.assertIn("ops@example.com", notices[0]["To"])
+        body = [p.get_payload(decode=True).decode() for p in notices[0].walk()
+                if p.get_content_type() == "text/plain"][0]
+        self.assertIn("the sync of its schedule records", body)
+        self.assertIn('reportd connections reauth "demo" --refresh-token-stdin', body)
+
+        # Again: no token request, the same advice, no second notice.
+        self.sf.clear_requests()
+        p = self.rd("sync", "demo", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("connection demo needs re-authorization", p.stderr)
+        self.assertIn("reportd connections reauth demo", p.stderr)
+        p = self.rd("sync", "--all", check=False)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("skipped demo: connection demo needs re-authorization", p.stdout)
+        self.assertEqual([r for r in self.sf.requests() if not r["path"].startswith("/__sim/")], [])
+        self.assertEqual(len(self.notices()), 1)
+
+        # Connected again: syncs work.
+        self.sf.faults(invalid_grant=False)
+        self.rd("connections", "reauth", "demo", "--refresh-token-stdin", stdin=self.org["refresh_token"] + "\n")
+        self.assertIn("synced demo", self.sync())
+        self.assertIn("demo/Weekly pipeline", self.schedules())
+
+    def test_the_daemons_sync_marks_a_revoked_grant_once_and_then_leaves_the_connection_alone(self):
+        self.boot_org(config_extra=self.NOTICES)
+        self.rd("schedules", "add", "local", "--connection", "demo", "--cron", "*/2 * * * * *",
+                "--min-interval", "1s", "--soql", "SELECT Id, Name FROM Account", "--to", "a@example.com")
+        self.sf.faults(invalid_grant=True)
+        self.sf.clear_requests()
+        self.daemon.start()
+        self.wait_for(lambda: "event=sync.failed" in self.log(), what="the start-up sync's failure")
+        self.assertEqual(self.connection_status("demo"), "needs-reauth")
+        self.assertIn("is now marked needs-reauth", self.log())
+        # The local schedule's runs fail at once, without asking for a token.
+        self.wait_for(lambda: len([r for r in self.runs() if r["state"] == "failed"]) >= 2,
+                      what="two failed runs")
+        self.wait_for(lambda: self.notices(), what="the re-auth notice")
+        self.stop_daemon()
+        self.assertEqual(len(self.token_requests()), 1, self.sf.requests())
+        self.assertEqual(self.sf.api_requests(), [])
+        self.assertEqual([m["Subject"] for m in self.notices()],
+                         ['reportd: connection "demo" needs re-authorization'])
+        self.assertEqual(self.log().count("event=sync.failed"), 1)
+
+    def test_run_now_on_a_synced_schedule_writes_its_outcome_back_once(self):
+        self.boot_org()
+        rid = self.sf.create(**soql_record("Now"))
+        self.sync()
+        self.sync()  # reads our own "Scheduled" back
+        self.sf.clear_requests()
+        out = self.rd("run", "demo/Now", "--now").stdout
+        self.assertIn("succeeded, 300 row(s)", out)
+        self.assertIn("status written back to " + rid, out)
+        patches = [r for r in self.sf.requests() if r["method"] == "PATCH"]
+        self.assertEqual(len(patches), 1, patches)
+        self.assertTrue(patches[0]["path"].endswith("/Reportd_Schedule__c/" + rid), patches)
+        rec = self.sf.get(rid)
+        self.assertEqual((rec["Last_Status__c"], rec["Last_Row_Count__c"], rec["Last_Error__c"]),
+                         ("Succeeded", 300, None))
+        self.assertRegex(rec["Next_Run__c"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$")
+
+        # A dry run tells the record nothing.
+        out_dir = os.path.join(self.root, "out")
+        os.mkdir(out_dir)
+        self.sf.clear_requests()
+        out = self.rd("run", "demo/Now", "--now", "--dry-run", "--out", out_dir).stdout
+        self.assertNotIn("written back", out)
+        self.assertEqual([r for r in self.sf.requests() if r["method"] == "PATCH"], [])
+        # Nor does a local schedule have a record to write to.
+        self.rd("schedules", "add", "local", "--connection", "demo", "--cron", "0 7 * * *",
+                "--soql", "SELECT Id, Name FROM Account", "--to", "a@example.com")
+        self.sf.clear_requests()
+        out = self.rd("run", "local", "--now").stdout
+        self.assertNotIn("written back", out)
+        self.assertEqual([r for r in self.sf.requests() if r["method"] == "PATCH"], [])
+        shutil.rmtree(out_dir)
+        self.assertEqual(files_containing(self.box.state, MARKER.encode()), [])
+
+    def test_run_now_writes_nothing_back_while_the_api_budget_guard_is_on(self):
+        self.boot_org("--api-max", "100")
+        rid = self.sf.create(**soql_record("Now"))
+        self.sync()
+        before = self.sf.get(rid)
+        self.assertEqual(before["Last_Status__c"], "Scheduled")
+        for _ in range(88):  # then the run's own query takes the org past 90 of 100
+            self.assertEqual(self.sf.request("GET", V + "/limits")[0], 200)
+        self.sf.clear_requests()
+        p = self.rd("run", "demo/Now", "--now")
+        self.assertIn("succeeded", p.stdout)
+        self.assertIn("status not written back to %s: the org's API usage is at or above "
+                      "[limits] api_budget_percent (90%%)" % rid, p.stdout)
+        self.assertEqual([r for r in self.sf.requests() if r["method"] == "PATCH"], [])
+        self.assertEqual(self.sf.get(rid)["Last_Status__c"], "Scheduled")
+
+    def test_sync_all_syncs_every_connection_not_needing_reauth_and_bad_arguments_say_what_to_do(self):
+        self.boot_org()
+        self.rd("connections", "add", "other", "--login-url", self.org["login_url"], "--client-id",
+                self.org["client_id"], "--refresh-token-stdin", stdin=self.org["refresh_token"] + "\n")
+        p = self.rd("sync", "--all")
+        self.assertRegex(p.stdout, r"(?m)^synced demo \(every record\): 2 record\(s\) read")
+        self.assertRegex(p.stdout, r"(?m)^synced other \(every record\): \d+ record\(s\) read")
+        names = self.schedules()
+        self.assertIn("demo/Weekly pipeline", names)
+        self.assertIn("other/Weekly pipeline", names)
+
+        # One connection needs re-authorization: the others are still synced.
+        self.sf.faults(invalid_grant=True)
+        self.assertEqual(self.rd("sync", "other", check=False).returncode, 1)
+        self.sf.faults(invalid_grant=False)
+        rid = self.sf.create(**soql_record("Added later"))
+        p = self.rd("sync", "--all")
+        self.assertRegex(p.stdout, r"(?m)^synced demo: \d+ record\(s\) read; schedules 1 added")
+        self.assertIn("skipped other: connection other needs re-authorization", p.stdout)
+        self.assertIn("`reportd connections reauth other --refresh-token-stdin", p.stdout)
+        self.assertIn("demo/Added later", self.schedules())
+        self.assertNotIn("other/Added later", self.schedules())
+        self.assertTrue(rid)
+
+        # Bad arguments name the mistake and the way out; nothing is synced.
+        self.sf.clear_requests()
+        for args, code, text in [
+                ((), 2, "`reportd sync` needs the connection to sync, or --all for every connection; "
+                        "`reportd connections list` shows the names"),
+                (("demo", "--all"), 2, "`reportd sync` takes a CONNECTION or --all, not both"),
+                (("demo", "other"), 2, "`reportd sync` takes one CONNECTION, got 2 (\"demo\", \"other\", ...); "
+                                       "use --all to sync every connection"),
+                (("nosuch",), 1, "no connection named \"nosuch\"; `reportd connections list` shows the names"),
+                (("--all", "--now"), 2, "`reportd sync` does not take --now; see `reportd sync --help`")]:
+            p = self.rd("sync", *args, check=False)
+            self.assertEqual(p.returncode, code, (args, p.stderr))
+            self.assertIn(text, p.stderr, args)
+            self.assertEqual(p.stdout, "", args)
+        self.assertEqual([r for r in self.sf.requests() if not r["path"].startswith("/__sim/")], [])
+        self.assertIn("reportd sync CONNECTION|--all", self.rd("sync", "--help").stdout)
 
 
 if __name__ == "__main__":

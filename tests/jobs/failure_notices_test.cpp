@@ -168,6 +168,31 @@ TEST_CASE("the run that finds the grant revoked sends one re-auth notice") {
   CHECK_FALSE(s->paused);
 }
 
+TEST_CASE("a sync that finds the grant revoked mails the operator and the connection's owners") {
+  Fixture f("reportd-notices-sync-reauth.db");
+  RecordingTransport mail;
+  StoreThread thread(*f.db);
+  FailureNotices notices(thread, &mail, options(0));
+  auto conn = f.db->find_connection("acme");
+  REQUIRE(conn.ok());
+  REQUIRE(run_sync(mark_needs_reauth(thread, conn->id, "sync acme: invalid_grant")).ok());
+  CHECK(f.db->get_connection(conn->id)->status == "needs-reauth");
+  CHECK(f.db->get_connection(conn->id)->status_reason == "sync acme: invalid_grant");
+
+  NoticeOutcome o = run_sync(notices.sync_marked_needs_reauth(*conn, "sync acme: invalid_grant", 7));
+  CHECK(o.error.empty());
+  REQUIRE(mail.messages.size() == 1);
+  CHECK(mail.envelopes[0] == std::vector<std::string>{"owner@example.com", "ops@example.com"});
+  const std::string& m = mail.messages[0];
+  CHECK(m.find("Subject: reportd: connection \"acme\" needs re-authorization") != std::string::npos);
+  CHECK(m.find("What failed: the sync of its schedule records") != std::string::npos);
+  CHECK(m.find("Why: sync acme: invalid_grant") != std::string::npos);
+  CHECK(m.find("reportd connections reauth \"acme\" --refresh-token-stdin") != std::string::npos);
+  CHECK(reauth_command("acme") ==
+        "reportd connections reauth acme --refresh-token-stdin < token-file (or --authorize "
+        "--redirect-uri URL)");
+}
+
 TEST_CASE("successes and skips send nothing; no relay is reported, not thrown") {
   Fixture f("reportd-notices-none.db");
   StoreThread thread(*f.db);

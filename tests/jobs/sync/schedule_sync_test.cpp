@@ -171,24 +171,55 @@ TEST_CASE("sync: a failed status write is retried at the next sync") {
   CHECK(f.org.find("a01A")->last_status == "Scheduled");
 }
 
-TEST_CASE("sync: an authorization error changes nothing and keeps the cursor; runs mark the connection") {
+TEST_CASE(
+    "sync: an authorization error marks the connection needs-reauth as a run does, and changes "
+    "nothing else") {
   Fixture f;
   f.org.add(f.record("a01A", "Daily"));
   f.sync();
   const std::string cursor = f.state().modstamp;
+  // No relay: the notice is attempted (the schedule has an owner) and its
+  // failure is reported with the error, not thrown.
+  jobs::FailureNotices notices(*f.thread, nullptr, jobs::NoticeOptions());
+  f.syncer.set_notices(&notices);
   f.org.fail_query =
       Status::error(ErrorKind::kAuth, "salesforce: token: invalid_grant", "invalid_grant");
+  const std::size_t queries = f.org.queries.size();
   auto r = f.run(f.syncer.sync(f.connection, false));
   REQUIRE_FALSE(r.ok());
-  CHECK(r.status().message() ==
-        "sync acme: read Reportd_Schedule__c: salesforce: token: invalid_grant");
-  // The client keeps invalid_grant: the next run fails with it without a
-  // token request and marks the connection (the pipeline's job).
-  CHECK(f.db->get_connection(f.connection.id)->status == "ok");
-  CHECK(f.provider.forgotten.empty());
+  CHECK(r.status().kind() == ErrorKind::kAuth);
+  CHECK(r.status().code() == "invalid_grant");
+  const std::string& m = r.status().message();
+  CHECK(m.rfind("sync acme: read Reportd_Schedule__c: salesforce: token: invalid_grant; "
+                "connection acme is now marked needs-reauth",
+                0) == 0);
+  CHECK(m.find("(the re-auth notice could not be sent: no [smtp] relay is configured)") !=
+        std::string::npos);
+  CHECK(m.find("`reportd connections reauth acme --refresh-token-stdin < token-file (or "
+               "--authorize --redirect-uri URL)`") != std::string::npos);
+  // The run pipeline's store call: status and reason on the connection.
+  auto c = f.db->get_connection(f.connection.id);
+  CHECK(c->status == "needs-reauth");
+  CHECK(c->status_reason == "sync acme: read Reportd_Schedule__c: salesforce: token: invalid_grant");
+  CHECK(f.provider.forgotten == std::vector<std::int64_t>{f.connection.id});
+  CHECK(f.org.queries.size() == queries + 1);  // one read, not retried
   CHECK(f.state().modstamp == cursor);
-  CHECK(f.state().error == r.status().message());
+  CHECK(f.state().error == m);
   CHECK(f.synced().size() == 1);  // nothing removed on a failed read
+}
+
+TEST_CASE("sync: a status PATCH refused for authorization marks the connection too") {
+  Fixture f;
+  for (const char* id : {"a01A", "a01B"}) f.org.add(f.record(id, id));
+  f.org.fail_patch = Status::error(ErrorKind::kAuth, "salesforce: token: invalid_grant",
+                                   "invalid_grant");
+  SyncReport r = f.sync();
+  CHECK(r.added == 2);
+  CHECK(r.held == 2);
+  CHECK(f.org.patches.size() == 1);  // the second waits: no request after the refusal
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].message().find("is now marked needs-reauth") != std::string::npos);
+  CHECK(f.db->get_connection(f.connection.id)->status == "needs-reauth");
 }
 
 TEST_CASE("sync: an org without the object says to deploy it") {
