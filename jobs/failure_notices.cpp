@@ -73,12 +73,17 @@ std::string reauth_command(const std::string& connection_name) {
          " --refresh-token-stdin < token-file (or --authorize --redirect-uri URL)";
 }
 
-asio::awaitable<Status> mark_needs_reauth(StoreThread& store, std::int64_t connection_id,
-                                          std::string reason) {
+asio::awaitable<Result<bool>> mark_needs_reauth(StoreThread& store, std::int64_t connection_id,
+                                                std::string reason) {
   // Named, not a temporary: GCC 12 destroys a capturing lambda temporary
-  // inside a co_await expression twice.
-  auto mark = [connection_id, reason](store::Store& s) {
-    return s.set_connection_status(connection_id, "needs-reauth", reason);
+  // inside a co_await expression twice. The store thread runs one call at a
+  // time, so the read and the write are not interleaved with another mark.
+  auto mark = [connection_id, reason](store::Store& s) -> Result<bool> {
+    auto c = s.get_connection(connection_id);
+    if (!c.ok()) return std::move(c).status();
+    if (c->status == "needs-reauth") return false;
+    if (Status st = s.set_connection_status(connection_id, "needs-reauth", reason); !st.ok()) return st;
+    return true;
   };
   co_return co_await store.run(std::move(mark));
 }

@@ -42,8 +42,11 @@ std::string reauth_command(const std::string& connection_name);
 
 // Marks the connection needs-reauth with `reason`: the one store call that a
 // run and a schedule sync make when Salesforce refuses the stored grant.
-boost::asio::awaitable<Status> mark_needs_reauth(StoreThread& store, std::int64_t connection_id,
-                                                 std::string reason);
+// True when this call changed the status; false when it was already marked
+// (a run and a sync that shared one refused token request both get here, and
+// only the first one sends the notice).
+boost::asio::awaitable<Result<bool>> mark_needs_reauth(StoreThread& store, std::int64_t connection_id,
+                                                       std::string reason);
 
 // The notice for a connection that needs re-authorization.
 Notice reauth_notice(const store::Schedule& schedule, const store::Connection& connection,

@@ -279,8 +279,8 @@ asio::awaitable<Status> RunPipeline::fetch(Context& ctx) {
     if (st.kind() == ErrorKind::kAuth) {
       // invalid_grant and friends: a person must reconnect the org; nothing
       // retries in a loop (DESIGN.md §4.4).
-      Status marked = co_await mark_needs_reauth(store_, c.id, st.message());
-      ctx.marked_needs_reauth = marked.ok();
+      Result<bool> marked = co_await mark_needs_reauth(store_, c.id, st.message());
+      ctx.marked_needs_reauth = marked.ok() && *marked;
       apis_.forget(c.id);
       co_return st;
     }

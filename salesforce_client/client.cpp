@@ -123,7 +123,7 @@ asio::awaitable<Status> Client::query(std::string soql, bool all, table::RowSink
     }
     if (info.value().done) break;
     // Release this page before the next one arrives: memory stays at one page.
-    page.value().body = std::string();
+    wipe_and_free(page.value().body);
     page = co_await call("GET", std::move(info.value().next_records_url));
     if (!page) co_return std::move(page).status();
   }

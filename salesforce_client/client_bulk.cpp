@@ -147,7 +147,7 @@ asio::awaitable<Status> Client::bulk_query(std::string soql, table::RowSink& sin
     if (Status s = csv.feed(res.value().body); !s.ok()) co_return s;
     if (Status s = csv.finish(); !s.ok()) co_return s;
     locator = std::string(res.value().header("Sforce-Locator"));
-    res.value().body = std::string();
+    wipe_and_free(res.value().body);
     if (locator.empty() || locator == "null") break;
   }
   if (!rows.begun())

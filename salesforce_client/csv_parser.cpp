@@ -1,9 +1,13 @@
 #include "salesforce_client/csv_parser.hpp"
 
+#include "table/wipe.hpp"
+
 namespace reportd::salesforce {
 
 CsvParser::CsvParser(OnRecord on_record, char delimiter)
     : on_record_(std::move(on_record)), delimiter_(delimiter) {}
+
+CsvParser::~CsvParser() { wipe(record_); }
 
 void CsvParser::reset() {
   state_ = State::kFieldStart;

@@ -21,6 +21,9 @@ class CsvParser {
   using OnRecord = std::function<Status(std::span<const std::string_view> fields)>;
 
   explicit CsvParser(OnRecord on_record, char delimiter = ',');
+  ~CsvParser();  // zeroes the record buffer (record values)
+  CsvParser(const CsvParser&) = delete;
+  CsvParser& operator=(const CsvParser&) = delete;
 
   // Feeds the next piece of the input.
   Status feed(std::string_view chunk);

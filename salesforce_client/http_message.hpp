@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "table/status.hpp"
+#include "table/wipe.hpp"
 
 namespace reportd::salesforce {
 
@@ -38,7 +39,17 @@ struct HttpRequest {
   bool secret = false;  // body/response hold credentials: zeroed after use
 };
 
+// The body holds record values: it is zeroed when the response is destroyed
+// (DESIGN.md §4.5), and callers that keep the response release a page early
+// with wipe_and_free(body).
 struct HttpResponse {
+  HttpResponse() = default;
+  HttpResponse(HttpResponse&&) = default;
+  HttpResponse& operator=(HttpResponse&&) = default;
+  HttpResponse(const HttpResponse&) = default;
+  HttpResponse& operator=(const HttpResponse&) = default;
+  ~HttpResponse() { wipe(body); }
+
   int status = 0;
   std::string content_type;
   std::string body;  // inflated when the server sent gzip

@@ -70,6 +70,13 @@ struct HttpsPool::Impl {
 
 struct HttpsPool::Connection {
   Connection(const asio::any_io_executor& ex, ssl::context& ctx) : stream(ex, ctx) {}
+  ~Connection() { wipe_spare(); }
+  // Zeroes the read buffer's free space: the bytes of the responses read
+  // through it (record values) stay there until overwritten otherwise.
+  void wipe_spare() {
+    auto spare = buffer.prepare(buffer.capacity() - buffer.size());
+    if (spare.size() != 0) explicit_bzero(spare.data(), spare.size());
+  }
   beast::ssl_stream<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
 };
@@ -215,6 +222,7 @@ asio::awaitable<Result<HttpResponse>> HttpsPool::request(HttpRequest req) {
       co_return network_status(ec, context, during, options_);
     }
 
+    conn->wipe_spare();
     auto& res = parser.get();
     HttpResponse out;
     out.status = static_cast<int>(res.result_int());
@@ -232,6 +240,7 @@ asio::awaitable<Result<HttpResponse>> HttpsPool::request(HttpRequest req) {
     if (gzipped) {
       auto plain = gunzip(out.body, options_.max_response_bytes);
       if (!plain) co_return std::move(plain).status().with_context(context);
+      wipe(out.body);
       out.body = std::move(plain.value());
     }
     co_return out;

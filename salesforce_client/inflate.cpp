@@ -2,10 +2,40 @@
 
 #include <zlib.h>
 
+#include <cstdlib>
+#include <cstring>
+
+#include "table/wipe.hpp"
+
 namespace reportd::salesforce {
+namespace {
+
+// zlib's window holds recent plaintext: these zero it before it is freed.
+// Each block records its size in front of the memory zlib sees.
+constexpr std::size_t kHeader = alignof(std::max_align_t);
+
+voidpf zeroing_alloc(voidpf, uInt items, uInt size) {
+  const std::size_t n = static_cast<std::size_t>(items) * size;
+  auto* block = static_cast<unsigned char*>(std::malloc(n + kHeader));
+  if (block == nullptr) return Z_NULL;
+  std::memcpy(block, &n, sizeof n);
+  return block + kHeader;
+}
+
+void zeroing_free(voidpf, voidpf address) {
+  auto* block = static_cast<unsigned char*>(address) - kHeader;
+  std::size_t n = 0;
+  std::memcpy(&n, block, sizeof n);
+  explicit_bzero(address, n);
+  std::free(block);
+}
+
+}  // namespace
 
 Result<std::string> gunzip(std::string_view in, std::size_t max_out) {
   z_stream zs{};
+  zs.zalloc = zeroing_alloc;
+  zs.zfree = zeroing_free;
   // 32 + MAX_WBITS: detect gzip or zlib headers automatically.
   if (inflateInit2(&zs, 32 + MAX_WBITS) != Z_OK)
     return Status::error(ErrorKind::kInternal, "inflateInit2 failed", "inflate");
@@ -18,7 +48,11 @@ Result<std::string> gunzip(std::string_view in, std::size_t max_out) {
   while (true) {
     if (produced == out.size()) {
       if (out.size() > max_out) break;
-      out.resize(std::min(out.size() * 2, max_out + 1));
+      // Grown by hand so that the smaller block is zeroed before it is freed.
+      std::string bigger(std::min(out.size() * 2, max_out + 1), '\0');
+      std::memcpy(bigger.data(), out.data(), produced);
+      wipe(out);
+      out.swap(bigger);
     }
     zs.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
     zs.avail_out = static_cast<uInt>(out.size() - produced);
@@ -29,10 +63,14 @@ Result<std::string> gunzip(std::string_view in, std::size_t max_out) {
     if (rc == Z_BUF_ERROR && zs.avail_in == 0) break;  // truncated input
   }
   inflateEnd(&zs);
-  if (produced > max_out)
+  if (produced > max_out) {
+    wipe(out);
     return Status::error(ErrorKind::kLimit, "response body exceeds the size limit", "too-large");
-  if (rc != Z_STREAM_END)
+  }
+  if (rc != Z_STREAM_END) {
+    wipe(out);
     return Status::error(ErrorKind::kTransient, "truncated or corrupt gzip body", "bad-gzip");
+  }
   out.resize(produced);
   return out;
 }

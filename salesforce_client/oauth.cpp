@@ -31,11 +31,6 @@ std::string take(const json::object& o, std::string_view key) {
 
 }  // namespace
 
-void wipe(std::string& s) {
-  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
-  s.clear();
-}
-
 void TokenResponse::wipe() {
   salesforce::wipe(access_token);
   salesforce::wipe(refresh_token);

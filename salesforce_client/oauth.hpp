@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "table/status.hpp"
+#include "table/wipe.hpp"
 
 namespace reportd::salesforce {
 
@@ -26,8 +27,7 @@ struct TokenResponse {
 // instance_url is missing; the message never quotes the body.
 Result<TokenResponse> parse_token_response(std::string_view body);
 
-// Zeroes a string's bytes (OPENSSL_cleanse) and clears it.
-void wipe(std::string& s);
+using reportd::wipe;  // table/wipe.hpp
 
 std::string base64url(std::string_view bytes);
 

@@ -7,6 +7,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 
 #include "salesforce_client/cell_parse.hpp"
+#include "table/wipe.hpp"
 
 namespace reportd::salesforce {
 namespace json = boost::json;
@@ -58,6 +59,12 @@ struct QueryPageParser::Handler {
     cells.resize(fields.size());
     texts.resize(fields.size());
   }
+  // The buffers hold the last record's values.
+  ~Handler() {
+    for (auto& t : texts) wipe(t);
+    wipe(str_buf);
+    wipe(num_buf);
+  }
 
   void reset(table::RowSink* s, std::vector<CellType>* t) {
     sink = s;
@@ -98,6 +105,7 @@ struct QueryPageParser::Handler {
 
   void set_text(int col, std::string_view text, Cell cell) {
     auto c = static_cast<std::size_t>(col);
+    if (text.size() > texts[c].capacity()) wipe(texts[c]);  // about to be reallocated
     texts[c].assign(text.data(), text.size());
     cells[c] = cell;
   }

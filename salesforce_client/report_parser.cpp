@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "salesforce_client/cell_parse.hpp"
+#include "salesforce_client/zeroing_resource.hpp"
 
 namespace reportd::salesforce {
 namespace json = boost::json;
@@ -90,7 +91,8 @@ std::vector<Leaf> leaves(const json::object& root, std::string_view which) {
 
 Status emit_report(std::string_view body, table::RowSink& sink) {
   json::error_code ec;
-  json::value doc = json::parse(body, ec);
+  ZeroingResource zeroing;  // the document holds every record value
+  json::value doc = json::parse(body, ec, &zeroing);
   if (ec || !doc.is_object()) return bad("not a JSON object");
   const auto& root = doc.get_object();
   const json::object* meta = obj(root, "reportMetadata");

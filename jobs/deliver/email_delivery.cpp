@@ -5,6 +5,7 @@
 
 #include "jobs/deliver/mime_source.hpp"
 #include "jobs/deliver/zip_writer.hpp"
+#include "table/wipe.hpp"
 
 namespace reportd::deliver {
 namespace {
@@ -27,6 +28,10 @@ std::vector<std::uint64_t> sizes_of(const std::vector<OutputRef>& outs) {
 }
 
 struct Content {
+  Content() = default;
+  Content(Content&&) = default;
+  Content& operator=(Content&&) = default;
+  ~Content() { bodies.wipe(); }
   Packaging packaging = Packaging::kAttached;
   std::vector<OutputRef> attachments;
   render::EmailBodies bodies;
@@ -68,6 +73,7 @@ asio::awaitable<Result<Content>> choose_content(store::Store& store, StoreRunner
   // No braced lists in coroutine frames: GCC 12 miscompiles their arrays.
   std::vector<OutputRef> zipped_list(1, OutputRef{std::string(kZipName), std::string(kZipType), *zbytes});
   std::vector<std::string> notes(1, std::string(kZippedNote));
+  c.bodies.wipe();
   c.bodies = bodies_for(job, zipped_list, std::vector<std::string>(), std::move(notes));
   std::vector<std::uint64_t> zsize(1, zbytes->size());
   if (estimate_message_bytes(zsize, body) <= max) {
@@ -97,6 +103,7 @@ asio::awaitable<Result<Content>> choose_content(store::Store& store, StoreRunner
   }
   c.packaging = Packaging::kFilesLink;
   std::vector<std::string> too_big(1, std::string(kTooBigNote));
+  c.bodies.wipe();
   c.bodies = bodies_for(job, std::vector<OutputRef>(), std::move(links), std::move(too_big));
   co_return c;
 }
@@ -155,6 +162,9 @@ asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, StoreRun
     // Streamed: the attachments are base64-encoded chunk by chunk from
     // scratch as the transport reads them, never held whole.
     auto mime = MimeSource::create(m);
+    // Copies of the bodies: the planned pieces hold them now.
+    wipe(m.text);
+    wipe(m.html);
     if (!mime.ok()) co_return Status(mime.status()).with_context("email");
     MessageSource& message = **mime;
     if (message.size() > max) {

@@ -1,6 +1,6 @@
 #include "jobs/deliver/mime_source.hpp"
 
-#include <string.h>  // explicit_bzero
+#include "table/wipe.hpp"
 
 namespace reportd::deliver {
 namespace {
@@ -35,7 +35,7 @@ MimeSource::MimeSource(std::vector<MimePiece> pieces)
 }
 
 MimeSource::~MimeSource() {
-  for (auto& p : pieces_) explicit_bzero(p.text.data(), p.text.size());
+  for (auto& p : pieces_) wipe(p.text);
 }
 
 std::string_view MimeSource::next() {

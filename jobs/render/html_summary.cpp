@@ -3,8 +3,20 @@
 #include <cstdio>
 
 #include "jobs/render/cell_text.hpp"
+#include "table/wipe.hpp"
 
 namespace reportd::render {
+
+HtmlSummary::~HtmlSummary() {
+  for (auto& t : tables_)
+    for (auto& r : t.first_rows)
+      for (auto& cell : r) reportd::wipe(cell);
+}
+
+void EmailBodies::wipe() {
+  reportd::wipe(html);
+  reportd::wipe(text);
+}
 
 Status HtmlSummary::begin(const table::TableHeader& header) {
   TableSummary t;

@@ -29,6 +29,9 @@ class HtmlSummary final : public table::RowSink {
   // `preview_rows` = 0 keeps no row values at all.
   HtmlSummary(std::size_t preview_rows, const date::time_zone* tz)
       : preview_rows_(preview_rows), tz_(tz) {}
+  ~HtmlSummary() override;  // zeroes the kept rows (record values)
+  HtmlSummary(const HtmlSummary&) = delete;
+  HtmlSummary& operator=(const HtmlSummary&) = delete;
 
   Status begin(const table::TableHeader& header) override;
   Status row(std::span<const table::Cell> cells) override;
@@ -58,9 +61,11 @@ struct SummaryInput {
   std::vector<std::string> notes;           // operator-facing notes (zipped, cut cells...)
 };
 
+// Both bodies can show record values: wipe() them when done.
 struct EmailBodies {
   std::string html;
   std::string text;
+  void wipe();
 };
 
 EmailBodies render_bodies(const SummaryInput& input, const HtmlSummary& summary);

@@ -101,16 +101,16 @@ asio::awaitable<Status> ScheduleSync::record(std::int64_t connection_id, std::st
 
 asio::awaitable<Status> ScheduleSync::revoked(store::Connection connection, Status why) {
   // The same store call as the run pipeline's; the reason says where it was found.
-  Status marked = co_await jobs::mark_needs_reauth(store_, connection.id, why.message());
+  Result<bool> marked = co_await jobs::mark_needs_reauth(store_, connection.id, why.message());
   apis_.forget(connection.id);
   if (!marked.ok()) {
     co_return Status::error(why.kind(),
                             why.message() + "; marking the connection needs-reauth failed: " +
-                                marked.message(),
+                                marked.status().message(),
                             why.code());
   }
   std::string told;
-  if (notices_ != nullptr) {
+  if (notices_ != nullptr && *marked) {  // a run that shared the refusal may have told already
     const std::int64_t now_ms = clock_.wall_now().time_since_epoch().count();
     jobs::NoticeOutcome n =
         co_await notices_->sync_marked_needs_reauth(connection, why.message(), now_ms);

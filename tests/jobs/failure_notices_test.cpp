@@ -175,8 +175,15 @@ TEST_CASE("a sync that finds the grant revoked mails the operator and the connec
   FailureNotices notices(thread, &mail, options(0));
   auto conn = f.db->find_connection("acme");
   REQUIRE(conn.ok());
-  REQUIRE(run_sync(mark_needs_reauth(thread, conn->id, "sync acme: invalid_grant")).ok());
+  Result<bool> first = run_sync(mark_needs_reauth(thread, conn->id, "sync acme: invalid_grant"));
+  REQUIRE(first.ok());
+  CHECK(*first);
   CHECK(f.db->get_connection(conn->id)->status == "needs-reauth");
+  CHECK(f.db->get_connection(conn->id)->status_reason == "sync acme: invalid_grant");
+  // A run that shared the refused token request marks it again: not newly.
+  Result<bool> second = run_sync(mark_needs_reauth(thread, conn->id, "run 7: invalid_grant"));
+  REQUIRE(second.ok());
+  CHECK_FALSE(*second);
   CHECK(f.db->get_connection(conn->id)->status_reason == "sync acme: invalid_grant");
 
   NoticeOutcome o = run_sync(notices.sync_marked_needs_reauth(*conn, "sync acme: invalid_grant", 7));
