@@ -314,7 +314,8 @@ asio::awaitable<Status> RunPipeline::deliver(Context& ctx) {
   if (!options_.dry_run_dir.empty()) co_return write_dry_run(ctx);
   auto refs = ctx.outputs->refs();
   if (!refs.ok()) co_return refs.status();
-  deliver::ExecutorStoreRunner runner(store_.executor());
+  deliver::ExecutorRunner runner(store_.executor());
+  deliver::ExecutorRunner cpu(render_thread_.executor());  // the zip fallback
   const store::Schedule& s = ctx.schedule;
 
   if (!s.files_target.empty()) {
@@ -350,6 +351,7 @@ asio::awaitable<Status> RunPipeline::deliver(Context& ctx) {
     job.files_api = ctx.api;
     job.files_target = s.files_target;
     job.instance_url = ctx.connection.instance_url;
+    job.cpu = &cpu;
     auto r = co_await deliver::deliver_email(store_.store(), runner, *mail_,
                                              ctx.outputs->scratch(), std::move(job));
     if (r.ok()) co_return Status();

@@ -23,7 +23,7 @@
 #include "jobs/clock.hpp"
 #include "jobs/deliver/mail_transport.hpp"
 #include "jobs/deliver/mime.hpp"
-#include "jobs/deliver/store_runner.hpp"
+#include "jobs/deliver/blocking_runner.hpp"
 #include "jobs/failure_notices.hpp"
 #include "jobs/offload_thread.hpp"
 #include "jobs/run_outputs.hpp"

@@ -17,7 +17,7 @@ class StoreThread {
   explicit StoreThread(store::Store& store) : store_(store) {}
 
   // The store thread's executor and the store, for helpers that post their
-  // own work there (deliver::ExecutorStoreRunner).
+  // own work there (deliver::ExecutorRunner).
   boost::asio::any_io_executor executor() { return thread_.executor(); }
   store::Store& store() { return store_; }
 

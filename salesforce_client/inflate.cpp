@@ -1,41 +1,14 @@
 #include "salesforce_client/inflate.hpp"
 
-#include <zlib.h>
-
-#include <cstdlib>
 #include <cstring>
 
-#include "table/wipe.hpp"
+#include "table/zlib_zeroing.hpp"
 
 namespace reportd::salesforce {
-namespace {
-
-// zlib's window holds recent plaintext: these zero it before it is freed.
-// Each block records its size in front of the memory zlib sees.
-constexpr std::size_t kHeader = alignof(std::max_align_t);
-
-voidpf zeroing_alloc(voidpf, uInt items, uInt size) {
-  const std::size_t n = static_cast<std::size_t>(items) * size;
-  auto* block = static_cast<unsigned char*>(std::malloc(n + kHeader));
-  if (block == nullptr) return Z_NULL;
-  std::memcpy(block, &n, sizeof n);
-  return block + kHeader;
-}
-
-void zeroing_free(voidpf, voidpf address) {
-  auto* block = static_cast<unsigned char*>(address) - kHeader;
-  std::size_t n = 0;
-  std::memcpy(&n, block, sizeof n);
-  explicit_bzero(address, n);
-  std::free(block);
-}
-
-}  // namespace
 
 Result<std::string> gunzip(std::string_view in, std::size_t max_out) {
   z_stream zs{};
-  zs.zalloc = zeroing_alloc;
-  zs.zfree = zeroing_free;
+  use_zeroing_allocator(zs);
   // 32 + MAX_WBITS: detect gzip or zlib headers automatically.
   if (inflateInit2(&zs, 32 + MAX_WBITS) != Z_OK)
     return Status::error(ErrorKind::kInternal, "inflateInit2 failed", "inflate");

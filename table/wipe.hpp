@@ -4,6 +4,9 @@
 
 #include <string.h>  // explicit_bzero
 
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 
 namespace reportd {
@@ -19,6 +22,27 @@ inline void wipe(std::string& s) {
 inline void wipe_and_free(std::string& s) {
   wipe(s);
   std::string().swap(s);
+}
+
+// A malloc/free pair for C libraries with allocator hooks (zlib's window
+// and state hold recent plaintext): the block's size is kept in front of it,
+// so the free zeroes exactly what was handed out.
+inline constexpr std::size_t kZeroingHeader = alignof(std::max_align_t);
+
+inline void* zeroing_malloc(std::size_t n) {
+  auto* block = static_cast<unsigned char*>(std::malloc(n + kZeroingHeader));
+  if (block == nullptr) return nullptr;
+  std::memcpy(block, &n, sizeof n);
+  return block + kZeroingHeader;
+}
+
+inline void zeroing_free(void* p) {
+  if (p == nullptr) return;
+  auto* block = static_cast<unsigned char*>(p) - kZeroingHeader;
+  std::size_t n = 0;
+  std::memcpy(&n, block, sizeof n);
+  if (n != 0) explicit_bzero(p, n);
+  std::free(block);
 }
 
 }  // namespace reportd

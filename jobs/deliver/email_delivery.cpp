@@ -49,7 +49,7 @@ render::EmailBodies bodies_for(const EmailJob& job, const std::vector<OutputRef>
 }
 
 // Attached, zipped, or uploaded and linked; an error when none fits.
-asio::awaitable<Result<Content>> choose_content(store::Store& store, StoreRunner& runner,
+asio::awaitable<Result<Content>> choose_content(store::Store& store, BlockingRunner& runner,
                                                 render::Scratch& scratch, const EmailJob& job,
                                                 std::uint64_t max) {
   Content c;
@@ -66,9 +66,15 @@ asio::awaitable<Result<Content>> choose_content(store::Store& store, StoreRunner
     entries.push_back(ZipEntry{o.filename, o.bytes});
     raw += o.bytes.size();
   }
-  auto zip = zip_outputs(scratch, entries, std::string(kZipName));
-  if (!zip.ok()) co_return zip.status();
-  auto zbytes = (*zip)->view();
+  std::optional<Result<render::ScratchFile*>> zip;
+  auto make_zip = [&] { zip.emplace(zip_outputs(scratch, entries, std::string(kZipName))); };
+  if (job.cpu != nullptr) {
+    co_await job.cpu->run(make_zip);
+  } else {
+    make_zip();
+  }
+  if (!zip->ok()) co_return zip->status();
+  auto zbytes = (**zip)->view();
   if (!zbytes.ok()) co_return zbytes.status();
   // No braced lists in coroutine frames: GCC 12 miscompiles their arrays.
   std::vector<OutputRef> zipped_list(1, OutputRef{std::string(kZipName), std::string(kZipType), *zbytes});
@@ -119,7 +125,7 @@ std::uint64_t estimate_message_bytes(const std::vector<std::uint64_t>& sizes, st
   return total;
 }
 
-asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, StoreRunner& runner,
+asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, BlockingRunner& runner,
                                                    MailTransport& transport, render::Scratch& scratch,
                                                    EmailJob job) {
   for (const auto& o : job.outputs) {

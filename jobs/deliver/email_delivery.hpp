@@ -32,6 +32,9 @@ struct EmailJob {
   salesforce::Api* files_api = nullptr;
   std::string files_target;              // record to link uploads to; empty: the user's library
   std::string instance_url;              // for links, e.g. https://acme.my.salesforce.com
+  // Where the zip fallback's deflate runs (seconds for a large report); null:
+  // where the coroutine is.
+  BlockingRunner* cpu = nullptr;
 };
 
 enum class Packaging { kAttached, kZipped, kFilesLink };
@@ -52,7 +55,7 @@ struct EmailResult {
 // recipient is worth retrying (4xx, network, unknown outcome), kPermanent
 // when some were refused (5xx) and nothing is left to retry, kLimit when the
 // report cannot travel at all. Messages count recipients, never name values.
-boost::asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, StoreRunner& runner,
+boost::asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, BlockingRunner& runner,
                                                           MailTransport& transport, render::Scratch& scratch,
                                                           EmailJob job);
 

@@ -16,7 +16,7 @@ Result<std::vector<OutputRef>> output_refs(render::Scratch& scratch) {
   return refs;
 }
 
-asio::awaitable<Result<std::vector<std::string>>> deliver_files(store::Store& store, StoreRunner& runner,
+asio::awaitable<Result<std::vector<std::string>>> deliver_files(store::Store& store, BlockingRunner& runner,
                                                                 salesforce::Api& api, FilesJob job,
                                                                 std::string channel) {
   std::vector<std::string> ids;

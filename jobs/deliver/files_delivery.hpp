@@ -3,7 +3,7 @@
 // the schedule's target record, once per run. The ledger row (channel
 // "files", recipient "<record id>/<file name>") is committed before and after
 // each upload and keeps the ContentDocumentId. Event-loop coroutines; store
-// calls go through the StoreRunner.
+// calls go through the BlockingRunner.
 
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "jobs/deliver/store_runner.hpp"
+#include "jobs/deliver/blocking_runner.hpp"
 #include "jobs/render/scratch.hpp"
 #include "salesforce_client/api.hpp"
 #include "store/store.hpp"
@@ -39,7 +39,7 @@ struct FilesJob {
 // Uploads what the ledger does not show as sent. Returns the ContentDocumentIds
 // in output order. Errors keep Api's kind (kTransient: retry the run).
 // `channel` is "files" for the Files format, "files-link" for the mail fallback.
-boost::asio::awaitable<Result<std::vector<std::string>>> deliver_files(store::Store& store, StoreRunner& runner,
+boost::asio::awaitable<Result<std::vector<std::string>>> deliver_files(store::Store& store, BlockingRunner& runner,
                                                                        salesforce::Api& api, FilesJob job,
                                                                        std::string channel);
 

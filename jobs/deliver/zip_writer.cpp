@@ -1,9 +1,9 @@
 #include "jobs/deliver/zip_writer.hpp"
 
-#include <zlib.h>
-
 #include <limits>
 #include <vector>
+
+#include "table/zlib_zeroing.hpp"
 
 namespace reportd::deliver {
 namespace {
@@ -65,6 +65,7 @@ Result<render::ScratchFile*> zip_outputs(render::Scratch& scratch, std::span<con
     offset += h.size();
 
     z_stream z{};
+    use_zeroing_allocator(z);
     if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
       return Status::error(ErrorKind::kInternal, "zip: deflateInit2 failed");
     }

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include "coro_util.hpp"
 #include "jobs/deliver/files_delivery.hpp"
 #include "jobs/render/csv_renderer.hpp"
@@ -60,7 +62,7 @@ class FakeApi final : public salesforce::Api {
 struct Fixture {
   std::unique_ptr<store::SqliteStore> db;
   std::int64_t run_id = 0;
-  InlineStoreRunner runner;
+  InlineRunner runner;
   std::unique_ptr<render::Scratch> scratch;
   render::HtmlSummary summary{2, nullptr};
 
@@ -165,6 +167,35 @@ TEST_CASE("email: too big to attach is zipped") {
   CHECK(t.messages[0].find("filename=\"report.zip\"") != std::string::npos);
   CHECK(t.messages[0].find("filename=\"report.csv\"") == std::string::npos);
   CHECK(t.messages[0].find("zipped to fit") != std::string::npos);
+}
+
+// Runs each call on a thread of its own and remembers the threads.
+class ThreadRunner final : public BlockingRunner {
+ public:
+  std::vector<std::thread::id> threads;
+  asio::awaitable<void> run(std::function<void()> fn) override {
+    std::thread worker([this, &fn] {
+      threads.push_back(std::this_thread::get_id());
+      fn();
+    });
+    worker.join();
+    co_return;
+  }
+};
+
+TEST_CASE("email: the zip's deflate runs on the job's cpu runner, off the caller's thread") {
+  Fixture f(3000);
+  FakeTransport t;
+  t.max = f.scratch->outputs()[0]->size();
+  ThreadRunner cpu;
+  EmailJob job = f.job({"a@example.org"});
+  job.cpu = &cpu;
+  auto r = run_sync(deliver_email(*f.db, f.runner, t, *f.scratch, std::move(job)));
+  REQUIRE(r.ok());
+  CHECK(r->packaging == Packaging::kZipped);
+  REQUIRE(cpu.threads.size() == 1);
+  CHECK(cpu.threads[0] != std::this_thread::get_id());
+  CHECK(t.messages[0].find("filename=\"report.zip\"") != std::string::npos);
 }
 
 TEST_CASE("email: too big even zipped goes to Salesforce Files, once, and the mail links it") {

@@ -57,7 +57,7 @@ asio::awaitable<void> do_send(deliver::SmtpConfig cfg, deliver::Envelope env, de
   out->emplace(co_await deliver::smtp_send(cfg, pw, std::move(env), *msg));
 }
 
-asio::awaitable<void> do_deliver(store::Store* st, deliver::StoreRunner* runner, deliver::MailTransport* t,
+asio::awaitable<void> do_deliver(store::Store* st, deliver::BlockingRunner* runner, deliver::MailTransport* t,
                                  render::Scratch* scratch, deliver::EmailJob job,
                                  std::optional<Result<deliver::EmailResult>>* out) {
   out->emplace(co_await deliver::deliver_email(*st, *runner, *t, *scratch, std::move(job)));
@@ -251,7 +251,7 @@ int main(int argc, char** argv) {
     auto run = (*db)->claim_occurrence(*sid, 1700000000, store::RunState::kRunning, "", 1700000000000);
     check(run.ok() && run->has_value(), "claim");
     asio::thread_pool store_thread(1);
-    deliver::ExecutorStoreRunner runner(store_thread.get_executor());
+    deliver::ExecutorRunner runner(store_thread.get_executor());
     deliver::SmtpTransport transport(a.cfg);
     for (int n = 1; n <= a.attempts; ++n) {
       deliver::EmailJob job;

@@ -1,4 +1,4 @@
-#include "jobs/deliver/store_runner.hpp"
+#include "jobs/deliver/blocking_runner.hpp"
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -9,7 +9,7 @@ namespace reportd::deliver {
 
 namespace asio = boost::asio;
 
-asio::awaitable<void> ExecutorStoreRunner::run(std::function<void()> fn) {
+asio::awaitable<void> ExecutorRunner::run(std::function<void()> fn) {
   co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
       [ex = store_executor_](auto handler, std::function<void()> f) {
         asio::post(ex, [f = std::move(f), h = std::move(handler)]() mutable {
@@ -21,7 +21,7 @@ asio::awaitable<void> ExecutorStoreRunner::run(std::function<void()> fn) {
       asio::use_awaitable, std::move(fn));
 }
 
-asio::awaitable<void> InlineStoreRunner::run(std::function<void()> fn) {
+asio::awaitable<void> InlineRunner::run(std::function<void()> fn) {
   fn();
   co_return;
 }

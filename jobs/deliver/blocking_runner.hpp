@@ -1,7 +1,8 @@
 #pragma once
-// StoreRunner: runs a blocking store call off the event loop and resumes the
-// awaiting coroutine on its own executor (STYLE.md rule 17). The pipeline
-// gives an ExecutorStoreRunner on its store thread; tests may run inline.
+// BlockingRunner: runs blocking work (a store call, the zip's deflate) off the
+// event loop and resumes the awaiting coroutine on its own executor (STYLE.md
+// rule 17). The pipeline gives ExecutorRunners on its store thread and on its
+// render thread; tests and the one-shot CLI may run inline.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -9,17 +10,17 @@
 
 namespace reportd::deliver {
 
-class StoreRunner {
+class BlockingRunner {
  public:
-  virtual ~StoreRunner() = default;
+  virtual ~BlockingRunner() = default;
   // Runs `fn` to completion; the awaiting coroutine resumes afterwards.
   virtual boost::asio::awaitable<void> run(std::function<void()> fn) = 0;
 };
 
 // Runs each call on `store_executor` (e.g. a one-thread pool owning the store).
-class ExecutorStoreRunner final : public StoreRunner {
+class ExecutorRunner final : public BlockingRunner {
  public:
-  explicit ExecutorStoreRunner(boost::asio::any_io_executor store_executor)
+  explicit ExecutorRunner(boost::asio::any_io_executor store_executor)
       : store_executor_(std::move(store_executor)) {}
   boost::asio::awaitable<void> run(std::function<void()> fn) override;
 
@@ -28,7 +29,7 @@ class ExecutorStoreRunner final : public StoreRunner {
 };
 
 // Runs each call where the coroutine is (tests, the one-shot CLI).
-class InlineStoreRunner final : public StoreRunner {
+class InlineRunner final : public BlockingRunner {
  public:
   boost::asio::awaitable<void> run(std::function<void()> fn) override;
 };
