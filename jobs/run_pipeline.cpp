@@ -230,8 +230,8 @@ asio::awaitable<Status> RunPipeline::fetch(Context& ctx) {
   if (c.status == "needs-reauth") {
     co_return Status::error(ErrorKind::kAuth,
                             "connection " + c.name + " needs re-authorization (" +
-                                c.status_reason + "); connect it again with `reportd "
-                                "connections add`",
+                                c.status_reason + "); connect it again with `" +
+                                reauth_command(c.name) + "`",
                             "needs-reauth");
   }
   auto zone = find_zone(ctx.schedule.tz);
