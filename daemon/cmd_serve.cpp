@@ -98,11 +98,12 @@ class Daemon {
         runtime_.pipeline.spawn(r.schedule_id, r.id);
       }
     }
+    // Before the heartbeat starts: its first beat (at once) records it.
+    state_.status = "running";
     asio::co_spawn(io_, scheduler_.run(), rethrow);
     asio::co_spawn(io_, heartbeat(), rethrow);
     asio::co_spawn(io_, sync_loop_.run(), rethrow);  // schedules defined in Salesforce
     watchdog_.start();
-    state_.status = "running";
     sd_notify(0, "READY=1\nSTATUS=running");
     log::info("serve.ready", {{"schedules", static_cast<long>(scheduler_.core().size())}});
   }

@@ -37,9 +37,11 @@ int cmd_status(Context& ctx) {
   if (daemon->has_value()) {
     const store::DaemonState& d = daemon->value();
     bool fresh = now - d.heartbeat_at_ms < 3 * kHeartbeatMs;
-    running = d.status == "running" && fresh && process_alive(d.pid);
+    bool alive = fresh && process_alive(d.pid);
+    // "starting": alive, recovering interrupted runs before the scheduler starts.
+    running = alive && (d.status == "running" || d.status == "starting");
     if (running) {
-      daemon_text = "running (pid " + std::to_string(d.pid) + ", version " + d.version +
+      daemon_text = d.status + " (pid " + std::to_string(d.pid) + ", version " + d.version +
                     ", up " + human_duration(now - d.started_at_ms) + ", last heartbeat " +
                     human_duration(now - d.heartbeat_at_ms) + " ago)";
     } else {

@@ -16,7 +16,8 @@ cmake --build --preset release --target reportd reportd-sfsim
 
 bin="$PWD/build/release"
 demo="$PWD/demo-state"
-rm -rf "$demo/sim" "$demo/mail"
+# What a previous demo left: its simulator and sink ports are stale now.
+rm -rf "$demo/sim" "$demo/mail" "$demo/smtp.port"
 mkdir -p "$demo/sim" "$demo/mail"
 chmod 700 "$demo"
 [ -f "$demo/master.key" ] || "$bin/reportd" keys generate --out "$demo/master.key"
@@ -66,10 +67,18 @@ rd schedules add "Open opportunities" --connection demo --cron "10/20 * * * * *"
   --report "$(org report_summary)" --format xlsx --to finance@demo.example --tz America/New_York
 
 # 4. Run the daemon and wait for the first delivered report.
-rd serve 2>"$demo/reportd.log" &
+# The binary itself, not the rd function: $! must be reportd's pid, or the
+# cleanup would stop a subshell and leave the daemon running.
+"$bin/reportd" --state-dir "$demo/state" --key-file "$demo/master.key" --config "$demo/reportd.toml" \
+  serve 2>"$demo/reportd.log" &
 pids+=($!)
 echo "== reportd serve is running (log: demo-state/reportd.log); waiting for the first report..."
 for _ in $(seq 900); do [ -s "$demo/mail/index.tsv" ] && break; sleep 0.1; done
+if [ ! -s "$demo/mail/index.tsv" ]; then
+  echo "demo: no report arrived within 90 s; the daemon's log (demo-state/reportd.log) ends with:" >&2
+  tail -20 "$demo/reportd.log" >&2
+  exit 1
+fi
 sleep 1
 
 echo

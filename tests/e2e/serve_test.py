@@ -26,6 +26,8 @@ class ServeTest(ServeCase):
                 "--format", "csv,xlsx", "--to", "a@example.com,b@example.com")
         self.daemon.start()
         try:
+            # Right after serve.ready, before a second heartbeat: already "running".
+            self.assertRegex(self.rd("status").stdout, r"daemon:\s+running \(pid %d," % self.daemon.proc.pid)
             msgs = self.wait_for(lambda: len(self.messages()) >= 2 and self.messages(), what="two messages")
         finally:
             self.assertEqual(self.daemon.stop(), 0)
