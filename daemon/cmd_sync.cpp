@@ -72,13 +72,6 @@ Result<std::string> target_of(const Args& args) {
   return all ? std::string() : args.words[1];
 }
 
-Status needs_reauth(const store::Connection& c) {
-  return Status::error(ErrorKind::kAuth,
-                       "connection " + c.name + " needs re-authorization (" + c.status_reason +
-                           "); it is not synced until it is connected again with `" +
-                           jobs::reauth_command(c.name) + "`");
-}
-
 void print_report(std::ostream& out, const std::string& name, const sync::SyncReport& r) {
   out << "synced " << name << (r.full ? " (every record)" : "") << ": " << r.records
       << " record(s) read; schedules " << r.added << " added, " << r.updated << " changed, "
@@ -118,7 +111,7 @@ int cmd_sync(Context& ctx) {
                                         "`reportd sync --all` syncs every connection"));
     }
     if (!conn.ok()) return ctx.fail(conn.status());
-    if (conn->status == "needs-reauth") return ctx.fail(needs_reauth(*conn));
+    if (conn->status == "needs-reauth") return ctx.fail(jobs::needs_reauth_error(*conn));
     connections.push_back(std::move(conn).value());
   }
 
@@ -141,7 +134,7 @@ int cmd_sync(Context& ctx) {
   for (const Outcome& o : outcomes) {
     const std::string& name = o.connection.name;
     if (o.skipped) {
-      ctx.out << "skipped " << name << ": " << needs_reauth(o.connection).message() << "\n";
+      ctx.out << "skipped " << name << ": " << jobs::needs_reauth_error(o.connection).message() << "\n";
       continue;
     }
     if (!o.error.ok()) {

@@ -73,6 +73,14 @@ std::string reauth_command(const std::string& connection_name) {
          " --refresh-token-stdin < token-file (or --authorize --redirect-uri URL)";
 }
 
+Status needs_reauth_error(const store::Connection& c) {
+  return Status::error(ErrorKind::kAuth,
+                       "connection " + c.name + " needs re-authorization (" + c.status_reason +
+                           "); it is not synced or run until it is connected again with `" +
+                           reauth_command(c.name) + "`",
+                       "needs-reauth");
+}
+
 asio::awaitable<Result<bool>> mark_needs_reauth(StoreThread& store, std::int64_t connection_id,
                                                 std::string reason) {
   // Named, not a temporary: GCC 12 destroys a capturing lambda temporary

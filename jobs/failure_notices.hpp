@@ -39,6 +39,9 @@ struct Notice {
 // What an operator types to connect `connection_name` again (a name holds
 // only letters, digits, '-', '_' and '.', so it needs no quoting).
 std::string reauth_command(const std::string& connection_name);
+// The error of anything refused because `connection` is marked needs-reauth
+// (a run, `reportd sync`): kAuth, code "needs-reauth", with the fix.
+Status needs_reauth_error(const store::Connection& connection);
 
 // Marks the connection needs-reauth with `reason`: the one store call that a
 // run and a schedule sync make when Salesforce refuses the stored grant.

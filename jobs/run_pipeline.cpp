@@ -227,13 +227,7 @@ asio::awaitable<RunOutcome> RunPipeline::execute(std::int64_t run_id) {
 
 asio::awaitable<Status> RunPipeline::fetch(Context& ctx) {
   const store::Connection& c = ctx.connection;
-  if (c.status == "needs-reauth") {
-    co_return Status::error(ErrorKind::kAuth,
-                            "connection " + c.name + " needs re-authorization (" +
-                                c.status_reason + "); connect it again with `" +
-                                reauth_command(c.name) + "`",
-                            "needs-reauth");
-  }
+  if (c.status == "needs-reauth") co_return needs_reauth_error(c);
   auto zone = find_zone(ctx.schedule.tz);
   if (!zone.ok()) co_return zone.status();
   ctx.zone = *zone;

@@ -105,6 +105,17 @@ int print_send_result(const std::optional<Result<deliver::SendReport>>& r) {
 }
 
 // Made-up CSV lines, some starting with "." (which base64 hides from SMTP).
+// The message's addresses, subject, Message-ID and a fixed Date.
+deliver::MailMessage headers_of(const Args& a, std::string_view key) {
+  deliver::MailMessage m;
+  m.from = {"Reports", a.cfg.from};
+  for (const auto& t : a.to) m.to.push_back({"", t});
+  m.subject = a.subject;
+  m.message_id = deliver::derive_message_id(key, a.to.at(0), "example.com");
+  m.date_ms = 1700000000000;
+  return m;
+}
+
 int bigsend(const Args& a, asio::io_context& io) {
   auto scratch = render::Scratch::open({});
   check(scratch.ok(), "scratch");
@@ -133,12 +144,7 @@ int bigsend(const Args& a, asio::io_context& io) {
   for (std::size_t i = 0; i < view->size(); i += 4096) sum += static_cast<unsigned char>((*view)[i]);
   std::cout << "ATTACHMENT " << view->size() << " " << crc << " " << (sum & 1) << "\n";
 
-  deliver::MailMessage m;
-  m.from = {"Reports", a.cfg.from};
-  for (const auto& t : a.to) m.to.push_back({"", t});
-  m.subject = a.subject;
-  m.message_id = deliver::derive_message_id("bigsend", a.to.at(0), "example.com");
-  m.date_ms = 1700000000000;
+  deliver::MailMessage m = headers_of(a, "bigsend");
   m.text = "See attached.\n.a line with a dot\n.\n";
   m.html = "<p>See attached.</p>";
   m.attachments.push_back({"big.csv", "text/csv; charset=utf-8", *view});
@@ -215,12 +221,7 @@ int main(int argc, char** argv) {
   std::string text = a.text_file.empty() ? "See attached.\n" : slurp(a.text_file);
 
   if (a.mode == "send") {
-    deliver::MailMessage m;
-    m.from = {"Reports", a.cfg.from};
-    for (const auto& t : a.to) m.to.push_back({"", t});
-    m.subject = a.subject;
-    m.message_id = deliver::derive_message_id("driver", a.to.at(0), "example.com");
-    m.date_ms = 1700000000000;
+    deliver::MailMessage m = headers_of(a, "driver");
     m.text = text;
     m.html = "<p>" + render::html_escape(text) + "</p>";
     for (const auto& o : outputs) m.attachments.push_back({o.filename, o.content_type, o.bytes});
