@@ -5,6 +5,8 @@
 #include <cassert>
 #include <cstring>
 
+#include "table/wipe.hpp"
+
 namespace reportd::deliver {
 namespace {
 
@@ -34,7 +36,7 @@ StringSource::StringSource(std::string message) : message_(std::move(message)) {
   stuffed_size_ = message_.size() + counter.count(message_) + counter.count_finish();
 }
 
-StringSource::~StringSource() { explicit_bzero(message_.data(), message_.size()); }
+StringSource::~StringSource() { wipe(message_); }
 
 std::string_view StringSource::next() {
   std::string_view rest = std::string_view(message_).substr(pos_);
