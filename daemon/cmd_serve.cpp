@@ -19,6 +19,7 @@
 #include "daemon/serve_endpoint.hpp"
 #include "daemon/sync_loop.hpp"
 #include "daemon/time_text.hpp"
+#include "daemon/wake.hpp"
 #include "daemon/watchdog.hpp"
 #include "jobs/schedule_reload.hpp"
 #include "jobs/scheduler.hpp"
@@ -81,6 +82,10 @@ class Daemon {
 
   asio::awaitable<void> start() {
     endpoint_.start(config_.http_listen);
+    // Read before the schedules: a change the CLI commits from here on moves it.
+    auto version = co_await runtime_.store_thread.run(
+        [](store::Store& db) { return db.data_version(); });
+    if (version.ok()) seen_version_ = *version;
     Status loaded = co_await scheduler_.load();
     if (!loaded.ok()) throw std::runtime_error(loaded.message());
     for (const Status& e : scheduler_.load_errors()) {
@@ -98,14 +103,30 @@ class Daemon {
         runtime_.pipeline.spawn(r.schedule_id, r.id);
       }
     }
-    // Before the heartbeat starts: its first beat (at once) records it.
+    // Recorded before READY, so `reportd status` says running as soon as
+    // serve.ready is logged; the heartbeat then keeps it fresh.
     state_.status = "running";
+    (void)co_await record_state();
     asio::co_spawn(io_, scheduler_.run(), rethrow);
     asio::co_spawn(io_, heartbeat(), rethrow);
     asio::co_spawn(io_, sync_loop_.run(), rethrow);  // schedules defined in Salesforce
     watchdog_.start();
+    if (Status st = wake_.open(); st.ok()) {
+      asio::co_spawn(io_, wake_.run([this] { return store_changed(); }), rethrow);
+    } else {
+      log::warning("wake.unavailable", {{"error", st.message()},
+                                        {"state", "CLI changes are noticed at the next heartbeat"}});
+    }
     sd_notify(0, "READY=1\nSTATUS=running");
     log::info("serve.ready", {{"schedules", static_cast<long>(scheduler_.core().size())}});
+  }
+
+  // Writes state_, with the heartbeat time now, to the store.
+  asio::awaitable<Status> record_state() {
+    state_.heartbeat_at_ms = now_ms();
+    store::DaemonState s = state_;
+    auto put = [s](store::Store& db) { return db.put_daemon_state(s); };
+    co_return co_await runtime_.store_thread.run(std::move(put));
   }
 
   // Brings the scheduler up to date with the store (the CLI or an automatic
@@ -120,9 +141,22 @@ class Daemon {
     }
   }
 
+  // The CLI changed the store (it said so on the wake socket, or the
+  // heartbeat saw data_version move): bring the scheduler up to date.
+  asio::awaitable<void> notice_version(std::int64_t version) {
+    const bool moved = seen_version_ >= 0 && version != seen_version_;
+    seen_version_ = version;
+    if (moved) co_await reload_schedules();
+  }
+
+  asio::awaitable<void> store_changed() {
+    auto version = co_await runtime_.store_thread.run(
+        [](store::Store& db) { return db.data_version(); });
+    if (version.ok()) co_await notice_version(*version);
+  }
+
   asio::awaitable<void> heartbeat() {
     asio::steady_timer timer(io_);
-    std::int64_t seen_version = -1;
     while (!stopping_) {
       state_.heartbeat_at_ms = now_ms();
       store::DaemonState s = state_;
@@ -133,11 +167,9 @@ class Daemon {
       auto version = co_await runtime_.store_thread.run(std::move(beat));
       if (!version.ok()) {
         log::warning("heartbeat.failed", {{"error", version.status().message()}});
-      } else if (seen_version >= 0 && *version != seen_version) {
-        // The CLI changed something: bring the scheduler up to date.
-        co_await reload_schedules();
+      } else {
+        co_await notice_version(*version);
       }
-      if (version.ok()) seen_version = *version;
       endpoint_.heartbeat(version.ok() ? Status() : version.status());
       timer.expires_after(std::chrono::milliseconds(kHeartbeatMs));
       co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -198,6 +230,7 @@ class Daemon {
     scheduler_.stop();
     sync_loop_.stop();
     watchdog_.stop();
+    wake_.close();
     asio::co_spawn(io_, drain(), rethrow);
   }
 
@@ -212,10 +245,7 @@ class Daemon {
       co_await timer.async_wait(asio::use_awaitable);
     }
     state_.status = "stopped";
-    state_.heartbeat_at_ms = now_ms();
-    store::DaemonState s = state_;
-    auto put = [s](store::Store& db) { return db.put_daemon_state(s); };
-    (void)co_await runtime_.store_thread.run(std::move(put));
+    (void)co_await record_state();
     io_.stop();
   }
 
@@ -230,6 +260,8 @@ class Daemon {
   SyncLoop sync_loop_{io_, runtime_, config_, [this] { return reload_schedules(); }};
   store::DaemonState state_{::getpid(), now_ms(), 0, REPORTD_VERSION, "starting"};
   bool stopping_ = false;
+  std::int64_t seen_version_ = -1;  // the store's data_version when last looked at
+  WakeListener wake_{io_.get_executor(), wake_socket_path(ctx_.state_dir())};
   Watchdog watchdog_{io_.get_executor(), Watchdog::interval_from_environment(),
                      [](const char* state) { sd_notify(0, state); }};
 };

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <ostream>
 
+#include "daemon/wake.hpp"
+
 namespace reportd::daemon {
 namespace {
 
@@ -264,7 +266,11 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     return 2;
   }
   Context ctx{std::move(args).value(), out, err};
-  return cmd->run(ctx);
+  const int code = cmd->run(ctx);
+  // The daemon reloads at once when the store moved; its heartbeat would
+  // notice within 5 s anyway.
+  if (ctx.opened_store && cmd->run != cmd_serve) wake_daemon(wake_socket_path(ctx.state_dir()));
+  return code;
 }
 
 int cmd_version(Context& ctx) {

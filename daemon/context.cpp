@@ -57,6 +57,7 @@ Result<std::unique_ptr<store::SqliteStore>> Context::open_store() const {
                                              std::strerror(errno) +
                                              "; pass --state-dir DIR to use another one");
   }
+  opened_store = true;
   return store::SqliteStore::open(db_path());
 }
 

@@ -26,6 +26,7 @@ struct Context {
   bool json() const { return args.get_or("output", "text") == "json"; }
 
   // Creates the state directory (mode 0700) if needed and opens the store.
+  // Sets opened_store: the command may have changed it.
   Result<std::unique_ptr<store::SqliteStore>> open_store() const;
   // --key-file, else $CREDENTIALS_DIRECTORY/master.key.
   Result<crypto::KeyRing> load_keys() const;
@@ -47,6 +48,9 @@ struct Context {
 
   // Prints "reportd: <message>" to err and returns the exit code for it.
   int fail(const Status& st) const;
+
+  // True once open_store() ran: run_cli then wakes a running daemon (wake.hpp).
+  mutable bool opened_store = false;
 };
 
 // Reads all of standard input into secure memory, without the trailing
