@@ -5,11 +5,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from reportd_env import REPORTD, Sandbox, files_containing  # noqa: E402
+from reportd_env import REPORTD, Sandbox, files_containing, wait_until  # noqa: E402
 
 TOKEN = "5Aep861MARKER-refresh-token-Zq9xK2"
 
@@ -157,20 +156,16 @@ class CliTest(unittest.TestCase):
         proc = subprocess.Popen([REPORTD, "--state-dir", self.box.state, "--key-file", self.box.key,
                                  "serve"], stderr=subprocess.PIPE, text=True)
         try:
-            deadline = time.time() + 30
-            status = {}
-            while time.time() < deadline:
+            def running():
                 p = self.box.run("status", "--output", "json", check=False)
-                if p.returncode == 0:
-                    status = json.loads(p.stdout)
-                    if status["daemon_running"]:
-                        break
-                time.sleep(0.2)
-            self.assertTrue(status.get("daemon_running"), status)
+                status = json.loads(p.stdout) if p.returncode == 0 else {}
+                return status if status.get("daemon_running") else None
+
+            status = wait_until(running, timeout=120, what="status to say the daemon runs", interval=0.2)
             self.assertIn(f"pid {proc.pid}", status["daemon"])
         finally:
             proc.send_signal(signal.SIGTERM)
-            _, err = proc.communicate(timeout=30)
+            _, err = proc.communicate(timeout=90)
         self.assertEqual(proc.returncode, 0, err)
         self.assertIn("<6>event=serve.start", err)
         self.assertIn("<5>event=serve.stop signal=SIGTERM", err)

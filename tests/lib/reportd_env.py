@@ -1,8 +1,11 @@
 """Shared helpers for tests that drive the real binaries from the build tree."""
+import errno
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
+import time
 
 SOURCE_DIR = os.environ.get("REPORTD_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 BUILD_DIR = os.environ.get("REPORTD_BUILD_DIR", os.path.join(SOURCE_DIR, "build", "dev"))
@@ -48,6 +51,37 @@ def files_containing(root, needle: bytes):
             except OSError:
                 pass
     return hits
+
+
+def on_a_free_port(start, attempts=20):
+    """Calls start(port) with a loopback port that was free a moment ago, and
+    again with another one when something took it in between (start raised
+    OSError EADDRINUSE). For servers that need a concrete port; a server that
+    can bind port 0 and say which port it got needs none of this."""
+    for _ in range(attempts):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        try:
+            return start(port)
+        except OSError as e:
+            if e.errno != errno.EADDRINUSE:
+                raise
+    raise AssertionError(f"no free port in {attempts} attempts")
+
+
+def wait_until(predicate, timeout=180, what="condition", interval=0.1):
+    """Polls predicate until it returns something true, and returns that.
+    The timeout is generous on purpose: it only bounds a failing test, and a
+    loaded 2-core machine running the ASan build is slow."""
+    deadline = time.time() + timeout
+    while True:
+        v = predicate()
+        if v:
+            return v
+        if time.time() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
 
 
 def start_sim(state_dir, *flags):

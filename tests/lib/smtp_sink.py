@@ -14,6 +14,8 @@ import threading
 
 from aiosmtpd.controller import Controller
 
+from reportd_env import on_a_free_port
+
 
 class Store:
     def __init__(self, directory):
@@ -42,16 +44,17 @@ def main():
     ap.add_argument("--max-bytes", type=int, default=32 << 20)
     args = ap.parse_args()
     os.makedirs(args.dir, mode=0o700, exist_ok=True)
-    controller = Controller(Store(args.dir), hostname="127.0.0.1", port=args.port or 8025,
-                            data_size_limit=args.max_bytes)
-    if args.port == 0:
-        # Find a free port ourselves: aiosmtpd needs a concrete one.
-        import socket
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        controller.port = s.getsockname()[1]
-        s.close()
-    controller.start()
+    store = Store(args.dir)
+
+    def start(port):
+        c = Controller(store, hostname="127.0.0.1", port=port, data_size_limit=args.max_bytes,
+                       ready_timeout=30)  # a loaded machine starts slowly
+        c.start()
+        return c
+
+    # aiosmtpd needs a concrete port: without --port, one that is free, and
+    # another if something takes it before aiosmtpd binds it.
+    controller = start(args.port) if args.port else on_a_free_port(start)
     if args.port_file:
         with open(args.port_file + ".tmp", "w") as f:
             f.write(str(controller.port))

@@ -1,6 +1,7 @@
 """reportd-sfsim: Reports API, Bulk 2.0, writes and files, fault knobs, scale."""
 import base64
 import csv
+import datetime
 import io
 import json
 import os
@@ -14,6 +15,15 @@ from simlib import Sim  # noqa: E402
 
 V = "/services/data/v62.0"
 DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000\+0000$")
+
+
+def wait_past(stamp):
+    """Returns once the wall clock is in a later second than `stamp` (a
+    SystemModstamp, which has whole seconds): a write now gets a later one."""
+    after = datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.000+0000").replace(
+        tzinfo=datetime.timezone.utc).timestamp() + 1
+    while time.time() < after:
+        time.sleep(after - time.time())
 DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
 
 
@@ -263,7 +273,7 @@ class ScheduleObjectTest(unittest.TestCase):
                          ("Ångström 北京 📈", 5, False))
         self.assertFalse(first["Send_When_Empty__c"])  # a checkbox is never null
         stamp = first["SystemModstamp"]
-        time.sleep(1.1)  # SystemModstamp has whole seconds
+        wait_past(stamp)
         self.assertEqual(self.sim.request("PATCH", V + "/sobjects/Reportd_Schedule__c/" + rid,
                                           body={"Cron__c": "0 9 * * *"})[0], 204)
         recs = self.records()
@@ -276,7 +286,7 @@ class ScheduleObjectTest(unittest.TestCase):
         desc = self.sim.query_all_pages("SELECT Id FROM Reportd_Schedule__c ORDER BY SystemModstamp DESC, Name")
         self.assertEqual(desc[0]["records"][0]["Id"], rid)
 
-        time.sleep(1.1)
+        wait_past(recs[-1]["SystemModstamp"])
         status, _, body = self.sim.request("DELETE", V + "/sobjects/Reportd_Schedule__c/" + rid)
         self.assertEqual((status, body), (204, b""))
         self.assertNotIn(rid, [r["Id"] for r in self.records()])

@@ -132,7 +132,7 @@ class Faults(unittest.TestCase):
         return s
 
     def drive(self, mode, s, to, *extra):
-        args = ["--port", s.port, "--tls", "starttls", "--ca", self.pki.ca, "--rows", 20, "--timeout", 3]
+        args = ["--port", s.port, "--tls", "starttls", "--ca", self.pki.ca, "--rows", 20, "--timeout", 10]
         for t in to:
             args += ["--to", t]
         return run_driver(mode, *args, *extra)

@@ -6,13 +6,14 @@ import email
 import email.policy
 import io
 import os
-import socket
 import ssl
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "lib"))
+from reportd_env import on_a_free_port  # noqa: E402
 from smtp_support import Pki, run_driver, status_of, lines_with  # noqa: E402
 
 from aiosmtpd.controller import Controller  # noqa: E402
@@ -28,12 +29,6 @@ TEXT = ("Header line\n"
         "x" * 2000 + "\n"
         "ünïcødé line\n"
         "last line without newline")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Sink:
@@ -79,19 +74,24 @@ class RealServer(unittest.TestCase):
                 auth_data.login == USER.encode() and auth_data.password == PASSWORD.encode()
             return AuthResult(success=ok, handled=False)
 
-        port = free_port()
         kwargs = dict(authenticator=authenticator, auth_required=True, auth_require_tls=True,
-                      auth_exclude_mechanism=list(exclude))
+                      auth_exclude_mechanism=list(exclude), ready_timeout=30)
         if implicit:
             # aiosmtpd only counts STARTTLS as TLS for auth_require_tls.
             kwargs["auth_require_tls"] = False
-            self.controller = Controller(self.sink, hostname="127.0.0.1", port=port, ssl_context=ctx,
-                                         server_hostname="localhost", **kwargs)
+            kwargs.update(ssl_context=ctx, server_hostname="localhost")
         else:
-            self.controller = Controller(self.sink, hostname="127.0.0.1", port=port, tls_context=ctx,
-                                         require_starttls=True, **kwargs)
-        self.controller.start()
-        return port
+            kwargs.update(tls_context=ctx, require_starttls=True)
+        return self.listen(**kwargs)
+
+    def listen(self, **kwargs):
+        """Starts aiosmtpd on a free port (another if it was taken meanwhile); returns the port."""
+        def start(port):
+            c = Controller(self.sink, hostname="127.0.0.1", port=port, **kwargs)
+            c.start()
+            self.controller = c
+            return port
+        return on_a_free_port(start)
 
     def send(self, port, tls="starttls", rows=200, to=("alice@example.org",)):
         textfile = os.path.join(self.tmp.name, "text")
@@ -148,9 +148,7 @@ class RealServer(unittest.TestCase):
         self.assertEqual(len(self.sink.messages), 1)
 
     def test_plain_relay_on_loopback_with_tls_none(self):
-        port = free_port()
-        self.controller = Controller(self.sink, hostname="127.0.0.1", port=port)
-        self.controller.start()
+        port = self.listen(ready_timeout=30)
         out = run_driver("send", "--host", "127.0.0.1", "--port", port, "--tls", "none", "--rows", 5,
                          "--to", "alice@example.org")
         self.assertEqual(status_of(out), "STATUS ok", out)

@@ -14,14 +14,13 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 import zlib
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "lib"))
 from smtp_support import Pki, run_driver, status_of, lines_with  # noqa: E402
-from reportd_env import stop  # noqa: E402
+from reportd_env import on_a_free_port, stop, wait_until  # noqa: E402
 
 from aiosmtpd.controller import Controller  # noqa: E402
 from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
@@ -74,10 +73,8 @@ class StreamedSend(unittest.TestCase):
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             runs = {}
             try:
-                deadline = time.time() + 30
-                while not os.path.exists(port_file):
-                    self.assertLess(time.time(), deadline, "the sink did not start")
-                    time.sleep(0.05)
+                wait_until(lambda: os.path.exists(port_file), timeout=120, what="the sink to start",
+                           interval=0.05)
                 with open(port_file) as f:
                     port = int(f.read())
                 for mb in (10, 100):
@@ -134,14 +131,14 @@ class StreamedOverTls(unittest.TestCase):
                     auth_data.login == USER.encode() and auth_data.password == PASSWORD.encode()
                 return AuthResult(success=ok, handled=False)
 
-            import socket
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
-            controller = Controller(sink, hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=True,
-                                    authenticator=authenticator, auth_required=True, auth_require_tls=True,
-                                    data_size_limit=64 << 20)
-            controller.start()
+            def start(port):
+                c = Controller(sink, hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=True,
+                               authenticator=authenticator, auth_required=True, auth_require_tls=True,
+                               data_size_limit=64 << 20, ready_timeout=30)
+                c.start()
+                return c, port
+
+            controller, port = on_a_free_port(start)
             try:
                 out = run_driver("bigsend", "--port", port, "--tls", "starttls", "--ca", pki.ca, "--user", USER,
                                  "--pwfile", pwfile, "--mb", 6, "--to", "alice@example.org", timeout=300,
