@@ -6,6 +6,7 @@ Prometheus text-format parser (python3-prometheus-client), /healthz goes
 flow with PKCE against the simulator, with the callback served by the
 running daemon or by the command itself. The test plays the browser: an
 HTTP client that follows the authorize redirect to the callback."""
+import errno
 import json
 import os
 import re
@@ -25,17 +26,12 @@ import urllib.request
 from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from reportd_env import REPORTD, Sandbox, files_containing, start_sim, start_sink, stop  # noqa: E402
+from reportd_env import (REPORTD, Sandbox, files_containing, on_a_free_port, start_sim, start_sink,  # noqa: E402
+                         stop, wait_until)
 
 # The simulator's refresh tokens and authorization codes start like Salesforce's.
 REFRESH_PREFIX = b"5Aep861"
 CODE_PREFIX = b"aPrx"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -80,19 +76,23 @@ class Daemon:
             self.proc = subprocess.Popen([REPORTD, "--state-dir", self.box.state, "--key-file", self.box.key,
                                           "--config", self.config, "serve"], stdout=subprocess.DEVNULL,
                                          stderr=log, env=env)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            with open(self.log_path, "rb") as f:
-                if b"event=serve.ready" in f.read():
-                    return
+
+        def ready():
             if self.proc.poll() is not None:
                 raise AssertionError(f"reportd serve exited {self.proc.returncode}")
-            time.sleep(0.05)
-        raise AssertionError("reportd serve did not become ready")
+            return b"event=serve.ready" in self.log()
+
+        wait_until(ready, timeout=120, what="reportd serve to be ready", interval=0.05)
 
     def log(self):
         with open(self.log_path, "rb") as f:
             return f.read()
+
+    def http_port(self):
+        """The port of the daemon's last event=http.listen: [http] listen asks
+        for port 0, so nothing else can take it between choosing and binding."""
+        ports = re.findall(rb"event=http\.listen listen=127\.0\.0\.1:(\d+)", self.log())
+        return int(ports[-1]) if ports else None
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -124,6 +124,7 @@ class EndpointTest(unittest.TestCase):
         self.box.cleanup()
 
     def boot(self, listen_port=None, smtp=True, sim_flags=()):
+        """listen_port 0: the daemon's endpoint on a port of its choosing (Daemon.http_port)."""
         sim, self.org = start_sim(os.path.join(self.root, "sim"), "--rows-account", "300", *sim_flags)
         self.procs.append(sim)
         self.tls = ssl.create_default_context(cafile=self.org["ca_file"])
@@ -134,57 +135,61 @@ class EndpointTest(unittest.TestCase):
             self.procs.append(sink)
             text += (f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\n'
                      f'from = "reports@example.com"\n')
-        if listen_port:
+        if listen_port is not None:
             text += f'[http]\nlisten = "127.0.0.1:{listen_port}"\n'
         with open(self.config, "w") as f:
             f.write(text)
         self.daemon = Daemon(self.box, self.config, os.path.join(self.root, "reportd.log"))
 
-    def add_demo_schedule(self, name, cron):
-        """Connects "demo" to the simulator's org and adds a CSV schedule on it."""
-        self.rd("connections", "add", "demo", "--login-url", self.org["login_url"], "--client-id",
-                self.org["client_id"], "--refresh-token-stdin", stdin=self.org["refresh_token"] + "\n")
+    def add_demo_schedule(self, name, cron, connect=True):
+        """Connects "demo" to the simulator's org (unless connect=False) and adds a CSV schedule on it."""
+        if connect:
+            self.add_demo_connection()
         self.rd("schedules", "add", name, "--connection", "demo", "--cron", cron,
                 "--min-interval", "1s", "--soql", "SELECT Id, Name FROM Account", "--format", "csv",
                 "--to", "ops@example.com")
 
+    def add_demo_connection(self):
+        self.rd("connections", "add", "demo", "--login-url", self.org["login_url"], "--client-id",
+                self.org["client_id"], "--refresh-token-stdin", stdin=self.org["refresh_token"] + "\n")
+
     def rd(self, *args, stdin=None, check=True):
         return self.box.run("--config", self.config, *args, stdin=stdin, check=check)
 
-    def wait_for(self, predicate, timeout=60, what="condition"):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            v = predicate()
-            if v:
-                return v
-            time.sleep(0.2)
-        raise AssertionError(f"timed out waiting for {what}")
+    def wait_for(self, predicate, timeout=180, what="condition"):
+        return wait_until(predicate, timeout=timeout, what=what, interval=0.2)
 
     def db_bytes(self):
         out = b""
         for name in os.listdir(self.box.state):
-            with open(os.path.join(self.box.state, name), "rb") as f:
+            path = os.path.join(self.box.state, name)
+            if not os.path.isfile(path):
+                continue  # the daemon's wake.sock holds no bytes
+            with open(path, "rb") as f:
                 out += f.read()
         return out
 
     # --- /metrics and /healthz
 
     def test_metrics_parse_and_move_and_healthz_reports_a_store_it_cannot_write(self):
-        port = free_port()
-        self.boot(listen_port=port)
-        base = f"http://127.0.0.1:{port}"
-        self.add_demo_schedule("accounts", "*/3 * * * * *")
+        self.boot(listen_port=0)
+        self.add_demo_connection()
         self.daemon.start()
-        self.assertIn(f"event=http.listen listen=127.0.0.1:{port}".encode(), self.daemon.log())
+        port = self.daemon.http_port()
+        self.assertTrue(port, self.daemon.log())
+        base = f"http://127.0.0.1:{port}"
 
         status, _, body = self.wait_for(lambda: (lambda r: r if r[0] == 200 else None)(get(base + "/healthz")),
-                                        timeout=20, what="/healthz 200")
+                                        timeout=60, what="/healthz 200")
         self.assertTrue(body.startswith("ok: "), body)
 
         status, headers, text = get(base + "/metrics")
         self.assertEqual(status, 200)
         self.assertTrue(headers["Content-Type"].startswith("text/plain; version=0.0.4"))
         first = families(text)
+        # Added after the first scrape (and the daemon woken by the CLI): no
+        # run can have finished before it, however the start-up went.
+        self.add_demo_schedule("accounts", "*/3 * * * * *", connect=False)
 
         def succeeded():
             fams = families(get(base + "/metrics")[2])
@@ -192,7 +197,7 @@ class EndpointTest(unittest.TestCase):
             tokens = value(fams, "reportd_token_refreshes", "reportd_token_refreshes_total", connection="demo")
             return fams if n and n >= 2 and tokens else None
 
-        fams = self.wait_for(succeeded, timeout=90, what="two succeeded runs in /metrics")
+        fams = self.wait_for(succeeded, what="two succeeded runs in /metrics")
         types = {name: f.type for name, f in fams.items()}
         self.assertEqual(types, {
             "reportd_build_info": "gauge",
@@ -247,7 +252,7 @@ class EndpointTest(unittest.TestCase):
         # Counters only grow.
         later = self.wait_for(lambda: (lambda f: f if value(f, "reportd_runs", "reportd_runs_total",
                                                             state="succeeded") > runs else None)(
-            families(get(base + "/metrics")[2])), timeout=60, what="another run")
+            families(get(base + "/metrics")[2])), what="another run")
         self.assertGreaterEqual(value(later, "reportd_run_rows", "reportd_run_rows_total"),
                                 value(fams, "reportd_run_rows", "reportd_run_rows_total"))
         self.assertNotIn(self.org["refresh_token"], get(base + "/metrics")[2])
@@ -255,7 +260,7 @@ class EndpointTest(unittest.TestCase):
         # Schedules by state follow a pause.
         self.rd("schedules", "pause", "accounts")
         self.wait_for(lambda: value(families(get(base + "/metrics")[2]), "reportd_schedules",
-                                    "reportd_schedules", state="paused") == paused + 1, timeout=30,
+                                    "reportd_schedules", state="paused") == paused + 1, timeout=120,
                       what="paused gauge")
 
         # Nothing else is served, and there are no control operations.
@@ -269,7 +274,7 @@ class EndpointTest(unittest.TestCase):
             db.execute("BEGIN IMMEDIATE")
             status, _, body = self.wait_for(
                 lambda: (lambda r: r if r[0] == 503 else None)(get(base + "/healthz")),
-                timeout=40, what="/healthz 503")
+                timeout=120, what="/healthz 503")
             self.assertIn("store write failed", body)
             self.assertIn("locked", body)
             # The endpoint itself keeps answering.
@@ -278,19 +283,18 @@ class EndpointTest(unittest.TestCase):
             db.execute("ROLLBACK")
             db.close()
         status, _, body = self.wait_for(lambda: (lambda r: r if r[0] == 200 else None)(get(base + "/healthz")),
-                                        timeout=40, what="/healthz back to 200")
+                                        timeout=120, what="/healthz back to 200")
         self.assertEqual(self.daemon.stop(), 0)
 
     def test_missed_and_overlap_skipped_occurrences_count_in_runs_total_once(self):
-        port = free_port()
         # Slow API answers: a run takes seconds, so a schedule firing every
         # second overlaps itself and the scheduler records skips.
-        self.boot(listen_port=port, sim_flags=("--slow-ms", "1200"))
-        base = f"http://127.0.0.1:{port}"
+        self.boot(listen_port=0, sim_flags=("--slow-ms", "1200"))
         self.add_demo_schedule("busy", "* * * * * *")
         self.daemon.start()
+        base = f"http://127.0.0.1:{self.daemon.http_port()}"
         self.wait_for(lambda: (value(families(get(base + "/metrics")[2]), "reportd_runs", "reportd_runs_total",
-                                     state="skipped") or 0) >= 2, timeout=60, what="skipped runs in /metrics")
+                                     state="skipped") or 0) >= 2, what="skipped runs in /metrics")
         # Down for a few seconds: at the restart, all but the latest missed
         # occurrence are recorded as missed.
         self.assertEqual(self.daemon.stop(), 0)
@@ -298,8 +302,9 @@ class EndpointTest(unittest.TestCase):
         restarted_ms = int(time.time() * 1000)
         self.daemon = Daemon(self.box, self.config, os.path.join(self.root, "reportd-2.log"))
         self.daemon.start()
+        base = f"http://127.0.0.1:{self.daemon.http_port()}"
         self.wait_for(lambda: (value(families(get(base + "/metrics")[2]), "reportd_runs", "reportd_runs_total",
-                                     state="skipped") or 0) >= 2, timeout=60, what="skips after the restart")
+                                     state="skipped") or 0) >= 2, what="skips after the restart")
         self.rd("schedules", "pause", "busy")
 
         def db_counts():
@@ -322,7 +327,7 @@ class EndpointTest(unittest.TestCase):
 
         # Every final row this process claimed is counted once, whoever
         # finalised it (the scheduler: missed, skipped; the pipeline: the rest).
-        counted, rows = self.wait_for(settled, timeout=90, what="metrics to match the store")
+        counted, rows = self.wait_for(settled, what="metrics to match the store")
         self.assertGreaterEqual(counted.get("missed", 0), 1, counted)
         self.assertGreaterEqual(counted.get("skipped", 0), 2, counted)
         self.assertGreaterEqual(counted.get("succeeded", 0), 1, counted)
@@ -339,12 +344,11 @@ class EndpointTest(unittest.TestCase):
     def reload(self):
         before = self.daemon.log().count(b"event=serve.reload ")
         self.daemon.proc.send_signal(signal.SIGHUP)
-        self.wait_for(lambda: self.daemon.log().count(b"event=serve.reload ") > before, timeout=30,
+        self.wait_for(lambda: self.daemon.log().count(b"event=serve.reload ") > before, timeout=120,
                       what="serve.reload")
 
     def test_sighup_moves_the_endpoint_to_a_changed_listen_and_keeps_it_when_the_new_one_is_taken(self):
-        old_port = free_port()
-        self.boot(listen_port=old_port, smtp=False)
+        self.boot(listen_port=0, smtp=False)
         notify_path = os.path.join(self.root, "notify.sock")
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         notify.bind(notify_path)
@@ -352,6 +356,7 @@ class EndpointTest(unittest.TestCase):
         self.addCleanup(notify.close)
         self.daemon.env = {"NOTIFY_SOCKET": notify_path}
         self.daemon.start()
+        old_port = self.daemon.http_port()
 
         def healthz(port):
             try:
@@ -366,13 +371,27 @@ class EndpointTest(unittest.TestCase):
             except OSError:
                 return True
 
-        self.wait_for(lambda: healthz(old_port) == 200, timeout=20, what="/healthz on the first port")
+        def rebind_failures():
+            return self.daemon.log().count(b"event=http.rebind_failed")
+
+        def move_to(port):
+            # A port free a moment ago; if something took it meanwhile, the
+            # daemon says so and on_a_free_port tries another.
+            failures = rebind_failures()
+            self.write_listen(port)
+            self.reload()
+            listening = f"event=http.listen listen=127.0.0.1:{port}".encode()
+            self.wait_for(lambda: listening in self.daemon.log() or rebind_failures() > failures,
+                          what="the rebind")
+            if listening not in self.daemon.log():
+                raise OSError(errno.EADDRINUSE, f"port {port} was taken meanwhile")
+            return port
+
+        self.wait_for(lambda: healthz(old_port) == 200, timeout=60, what="/healthz on the first port")
         # A changed address: the new one answers, the old one is closed.
-        new_port = free_port()
-        self.write_listen(new_port)
-        self.reload()
-        self.wait_for(lambda: healthz(new_port) == 200, timeout=20, what="/healthz on the new port")
-        self.wait_for(lambda: refused(old_port), timeout=20, what="the old port closed")
+        new_port = on_a_free_port(move_to)
+        self.wait_for(lambda: healthz(new_port) == 200, timeout=60, what="/healthz on the new port")
+        self.wait_for(lambda: refused(old_port), timeout=60, what="the old port closed")
         self.assertIn(f"event=http.listen listen=127.0.0.1:{new_port}".encode(), self.daemon.log())
         self.assertEqual(get(f"http://127.0.0.1:{new_port}/metrics")[0], 200)
 
@@ -392,10 +411,10 @@ class EndpointTest(unittest.TestCase):
                     notify.recv(4096)
                 except BlockingIOError:
                     break
+            failures = rebind_failures()
             self.write_listen(taken)
             self.reload()
-            self.wait_for(lambda: b"event=http.rebind_failed" in self.daemon.log(), timeout=20,
-                          what="http.rebind_failed")
+            self.wait_for(lambda: rebind_failures() > failures, timeout=60, what="http.rebind_failed")
             self.assertEqual(healthz(new_port), 200)
             line = [l for l in self.daemon.log().splitlines() if b"event=http.rebind_failed" in l][-1]
             self.assertIn(f"127.0.0.1:{taken}".encode(), line)
@@ -408,13 +427,23 @@ class EndpointTest(unittest.TestCase):
                     return None
                 return msg if "STATUS=" in msg and "listen" in msg else None
 
-            status = self.wait_for(status_line, timeout=10, what="STATUS= from the failed rebind")
+            status = self.wait_for(status_line, timeout=60, what="STATUS= from the failed rebind")
             self.assertIn(f"[http] listen 127.0.0.1:{taken} failed, kept the previous listener", status)
         self.assertEqual(self.daemon.stop(), 0)
 
     # --- connections add --authorize
 
     def authorize(self, name, redirect_port, *extra, secret=None, reauth=False):
+        """Starts `connections add|reauth NAME --authorize`; returns (process,
+        authorize URL, what it printed, redirect port). redirect_port None: the
+        command serves the callback itself, on a port that was free (another
+        one when something took it before the command could bind it)."""
+        if redirect_port is not None:
+            return self.start_authorize(name, redirect_port, *extra, secret=secret, reauth=reauth)
+        return on_a_free_port(lambda port: self.start_authorize(name, port, *extra, secret=secret, reauth=reauth,
+                                                                own_port=True))
+
+    def start_authorize(self, name, redirect_port, *extra, secret=None, reauth=False, own_port=False):
         args = [REPORTD, "--state-dir", self.box.state, "--key-file", self.box.key, "--config", self.config]
         if reauth:
             args += ["connections", "reauth", name, "--authorize"]
@@ -435,14 +464,20 @@ class EndpointTest(unittest.TestCase):
         while True:
             line = proc.stdout.readline()
             if not line:
-                raise AssertionError(f"no authorize URL; stdout {lines!r}, stderr {proc.stderr.read()!r}")
+                err = proc.stderr.read()
+                if own_port and "no reportd daemon answers there" in err:
+                    raise OSError(errno.EADDRINUSE, f"port {redirect_port} was taken meanwhile")
+                raise AssertionError(f"no authorize URL; stdout {lines!r}, stderr {err!r}")
             lines.append(line)
             m = re.search(r"(https://\S+/services/oauth2/authorize\?\S+)", line)
             if m:
                 url = m.group(1)
             if "Waiting up to" in line:
                 break
-        return proc, url, "".join(lines)
+        if own_port and "received by this command" not in "".join(lines):
+            stop(proc)  # another test's daemon took the port meanwhile
+            raise OSError(errno.EADDRINUSE, f"port {redirect_port} was taken meanwhile")
+        return proc, url, "".join(lines), redirect_port
 
     def browser(self, authorize_url, **extra_query):
         """Follows the authorize redirect like a browser; returns the callback URL and its answer."""
@@ -485,10 +520,10 @@ class EndpointTest(unittest.TestCase):
             db.close()
 
     def test_authorize_with_the_daemon_serving_the_callback(self):
-        port = free_port()
-        self.boot(listen_port=port, smtp=False)
+        self.boot(listen_port=0, smtp=False)
         self.daemon.start()
-        proc, url, out = self.authorize("acme", port, secret=self.org["client_secret"])
+        port = self.daemon.http_port()
+        proc, url, out, _ = self.authorize("acme", port, secret=self.org["client_secret"])
         self.assertIn(f"received by the running reportd daemon on 127.0.0.1:{port}", out)
         q = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)
         self.assertEqual(q["code_challenge_method"], ["S256"])
@@ -519,8 +554,7 @@ class EndpointTest(unittest.TestCase):
 
     def test_authorize_with_the_command_serving_the_callback(self):
         self.boot(smtp=False)
-        port = free_port()
-        proc, url, out = self.authorize("solo", port)
+        proc, url, out, port = self.authorize("solo", None)
         self.assertIn(f"received by this command, listening on 127.0.0.1:{port}", out)
         status, _, body = get(f"http://127.0.0.1:{port}/oauth/callback?state=wrong&code=x")
         self.assertEqual(status, 400)
@@ -551,8 +585,7 @@ class EndpointTest(unittest.TestCase):
         finally:
             db.close()
         self.assertNotEqual(self.rd("connections", "test", "demo", check=False).returncode, 0)
-        port = free_port()
-        proc, url, out = self.authorize("demo", port, reauth=True)
+        proc, url, out, port = self.authorize("demo", None, reauth=True)
         self.assertIn(f"received by this command, listening on 127.0.0.1:{port}", out)
         _, page = self.browser(url)
         self.assertEqual(page[0], 200, page[2])
@@ -574,15 +607,14 @@ class EndpointTest(unittest.TestCase):
 
     def test_authorize_denied_or_abandoned_stores_nothing(self):
         self.boot(smtp=False)
-        port = free_port()
-        proc, url, _ = self.authorize("denied", port)
+        proc, url, _, _ = self.authorize("denied", None)
         _, page = self.browser(url, sim_deny="1")
         self.assertEqual(page[0], 400)
         self.assertIn("access_denied", page[2])
         out, err = proc.communicate(timeout=60)
         self.assertNotEqual(proc.returncode, 0)
         self.assertIn("access_denied", err)
-        proc, url, _ = self.authorize("late", free_port(), "--timeout", "10s")
+        proc, url, _, _ = self.authorize("late", None, "--timeout", "10s")
         out, err = proc.communicate(timeout=60)
         self.assertNotEqual(proc.returncode, 0)
         self.assertIn("no callback arrived within", err)

@@ -114,7 +114,7 @@ class SyncTest(ServeCase):
         self.daemon.proc.send_signal(signal.SIGTERM)
         self.assertEqual(self.daemon.proc.wait(timeout=90), 0)
 
-    def wait_for(self, predicate, timeout=60, what="condition"):
+    def wait_for(self, predicate, timeout=180, what="condition"):
         try:
             return super().wait_for(predicate, timeout, what)
         except AssertionError as e:
