@@ -76,7 +76,7 @@ int cmd_run(Context& ctx) {
                                       " was claimed this very second; try again"));
   }
   asio::io_context io;
-  Runtime runtime(io, opened->config, opened->keys, store, out_dir);
+  Runtime runtime(io, opened->config, opened->keys, store, RunSetup{out_dir, false, {}});
   // A dry run delivers nothing, so it tells the record nothing either.
   const int budget = static_cast<int>(opened->config.api_budget_percent);
   sync::WriteBack write_back(runtime.store_thread, runtime.clients, runtime.clock, budget);

@@ -35,34 +35,35 @@ void rethrow(std::exception_ptr e) {
   if (e) std::rethrow_exception(e);
 }
 
-class Daemon {
+class Daemon final : public jobs::RunObserver {
  public:
   Daemon(Context& ctx, Config config, const crypto::KeyRing& keys, store::Store& store)
       : ctx_(ctx),
         config_(std::move(config)),
-        runtime_(io_, config_, keys, store),
+        runtime_(io_, config_, keys, store, RunSetup{{}, true, {this}}),
         scheduler_(io_.get_executor(), runtime_.clock, runtime_.store_thread, runtime_.pipeline,
                    scheduler_options(config_)),
         reload_(scheduler_, runtime_.store_thread),
         signals_(io_, SIGINT, SIGTERM, SIGHUP) {
-    runtime_.pipeline.set_honour_pause(true);
-    runtime_.pipeline.set_notices(&runtime_.notices, [this](std::int64_t schedule_id) {
-      log::warning("schedule.paused", {{"schedule", schedule_id}});
-      asio::co_spawn(io_, reload_schedules(), rethrow);
-    });
     // Occurrences the scheduler itself records as missed or skipped are
     // final without a run: the pipeline never hears of them.
     scheduler_.set_on_recorded([this](const store::Run& run) { endpoint_.run_recorded(run); });
-    runtime_.pipeline.set_on_finished([this](std::int64_t schedule_id, const store::Run& run) {
-      scheduler_.run_finished(schedule_id);
-      endpoint_.run_finished(run);
-      sync_loop_.run_finished(schedule_id, run);  // status onto a synced schedule's record
-      log::write(run.state == store::RunState::kFailed ? log::Priority::kErr : log::Priority::kInfo,
-                 "run.done", {{"schedule", schedule_id},
-                              {"state", std::string(store::to_string(run.state))},
-                              {"rows", run.rows},
-                              {"reason", run.reason}});
-    });
+  }
+
+  // jobs::RunObserver: the pipeline's runs.
+  void on_finished(std::int64_t schedule_id, const store::Run& run) override {
+    scheduler_.run_finished(schedule_id);
+    endpoint_.run_finished(run);
+    sync_loop_.run_finished(schedule_id, run);  // status onto a synced schedule's record
+    log::write(run.state == store::RunState::kFailed ? log::Priority::kErr : log::Priority::kInfo,
+               "run.done", {{"schedule", schedule_id},
+                            {"state", std::string(store::to_string(run.state))},
+                            {"rows", run.rows},
+                            {"reason", run.reason}});
+  }
+  void on_paused(std::int64_t schedule_id) override {
+    log::warning("schedule.paused", {{"schedule", schedule_id}});
+    asio::co_spawn(io_, reload_schedules(), rethrow);
   }
 
   int run() {
@@ -80,6 +81,20 @@ class Daemon {
     return o;
   }
 
+  // Each unfinished run with its schedule's org, for crash recovery.
+  static Result<std::vector<jobs::Launch>> unfinished_runs(store::Store& s) {
+    auto runs = s.unfinished_runs();
+    if (!runs.ok()) return runs.status();
+    std::vector<jobs::Launch> out;
+    for (const store::Run& r : *runs) {
+      auto sched = s.get_schedule(r.schedule_id);
+      const std::int64_t org = sched.ok() ? sched->connection_id : 0;
+      jobs::Occurrence o{r.schedule_id, org, date::sys_seconds(std::chrono::seconds(r.nominal_s))};
+      out.push_back({o, r.id});
+    }
+    return out;
+  }
+
   asio::awaitable<void> start() {
     endpoint_.start(config_.http_listen);
     // Read before the schedules: a change the CLI commits from here on moves it.
@@ -92,15 +107,14 @@ class Daemon {
       log::warning("schedule.invalid", {{"error", e.message()}});
     }
     (void)co_await reload_.prime();
-    // Crash recovery: runs that a kill interrupted run again; the delivery
-    // ledger keeps them from repeating what was already sent.
-    auto unfinished = co_await runtime_.store_thread.run(
-        [](store::Store& s) { return s.unfinished_runs(); });
+    // Crash recovery: runs that a kill interrupted run again, behind the
+    // concurrency limits like any run; the delivery ledger keeps them from
+    // repeating what was already sent.
+    auto unfinished = co_await runtime_.store_thread.run(unfinished_runs);
     if (unfinished.ok()) {
-      for (const store::Run& r : *unfinished) {
-        log::notice("run.recover", {{"run", r.id}, {"schedule", r.schedule_id},
-                                    {"state", std::string(store::to_string(r.state))}});
-        runtime_.pipeline.spawn(r.schedule_id, r.id);
+      for (const jobs::Launch& l : *unfinished) {
+        log::notice("run.recover", {{"run", l.run_id}, {"schedule", l.occurrence.schedule_id}});
+        if (!scheduler_.recover(l)) runtime_.pipeline.spawn(l.occurrence.schedule_id, l.run_id);
       }
     }
     // Recorded before READY, so `reportd status` says running as soon as

@@ -33,7 +33,8 @@ struct Config {
   std::int64_t max_concurrent_runs = 8;
   std::int64_t max_runs_per_org = 4;
   std::int64_t run_deadline_s = 30 * 60;
-  std::int64_t api_budget_percent = 90;     // defer runs while usage is above this
+  // The API-budget guard (README "When schedules run", DESIGN.md §4.3).
+  std::int64_t api_budget_percent = 90;
   std::int64_t scratch_max_bytes = 512ll << 20;  // rendered outputs of one run
   std::int64_t failures_before_pause = 5;
 

@@ -5,7 +5,7 @@ namespace reportd::daemon {
 jobs::PipelineOptions pipeline_options(const Config& config) {
   jobs::PipelineOptions o;
   o.run_deadline = std::chrono::seconds(config.run_deadline_s);
-  o.api_budget_percent = static_cast<int>(config.api_budget_percent);
+  o.policy.api_budget_percent = static_cast<int>(config.api_budget_percent);
   o.outputs.scratch.cap_bytes = static_cast<std::uint64_t>(config.scratch_max_bytes);
   if (config.smtp) o.from = {config.smtp->from_name, config.smtp->from};
   return o;
@@ -25,23 +25,27 @@ static jobs::OrgClientOptions client_options(const Config& config) {
 }
 
 Runtime::Runtime(boost::asio::io_context& io, const Config& config, const crypto::KeyRing& keys,
-                 store::Store& store, std::string dry_run_dir)
+                 store::Store& store, RunSetup setup)
     : store_thread(store),
       vault(keys),
       clients(io.get_executor(), store_thread, vault, client_options(config)),
       smtp(config.smtp ? std::make_unique<deliver::SmtpTransport>(*config.smtp) : nullptr),
-      pipeline(io.get_executor(), store_thread, clients, smtp.get(), clock, [&] {
-        jobs::PipelineOptions o = pipeline_options(config);
-        o.dry_run_dir = std::move(dry_run_dir);
-        return o;
-      }()),
-      notices(store_thread, smtp.get(), notice_options(config)) {}
+      notices(store_thread, smtp.get(), notice_options(config)),
+      pipeline(io.get_executor(),
+               jobs::PipelineDeps{store_thread, clients, clock, timer,
+                                  [this] { return static_cast<deliver::MailTransport*>(smtp.get()); },
+                                  setup.scheduled ? &notices : nullptr, setup.observers, {}},
+               [&] {
+                 jobs::PipelineOptions o = pipeline_options(config);
+                 o.scheduled = setup.scheduled;
+                 o.dry_run_dir = std::move(setup.dry_run_dir);
+                 return o;
+               }()) {}
 
 void Runtime::apply(const Config& config) {
   // A run may be awaiting a send on the old transport: keep it alive.
   if (smtp) retired_.push_back(std::move(smtp));
   smtp = config.smtp ? std::make_unique<deliver::SmtpTransport>(*config.smtp) : nullptr;
-  pipeline.set_mail(smtp.get());
   notices.set_mail(smtp.get());
   notices.set_options(notice_options(config));
 }

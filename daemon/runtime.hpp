@@ -6,6 +6,8 @@
 
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
@@ -16,24 +18,34 @@
 #include "jobs/org_clients.hpp"
 #include "jobs/run_pipeline.hpp"
 #include "jobs/store_thread.hpp"
+#include "jobs/timer.hpp"
 
 namespace reportd::daemon {
+
+// How the runtime's pipeline runs: `serve` runs scheduled occurrences and
+// tells its observers; `run --now` may write a dry run's files instead.
+struct RunSetup {
+  std::string dry_run_dir;
+  bool scheduled = false;  // serve: pauses, the API budget and failure notices apply
+  std::vector<jobs::RunObserver*> observers;
+};
 
 class Runtime {
  public:
   Runtime(boost::asio::io_context& io, const Config& config, const crypto::KeyRing& keys,
-          store::Store& store, std::string dry_run_dir = {});
+          store::Store& store, RunSetup setup = {});
 
   // Applies a reloaded config's mail settings to runs that start afterwards.
   void apply(const Config& config);
 
   jobs::SystemClock clock;
+  jobs::SteadyTimer timer;
   jobs::StoreThread store_thread;
   crypto::Vault vault;
   jobs::OrgClients clients;
   std::unique_ptr<deliver::SmtpTransport> smtp;  // null without [smtp]
-  jobs::RunPipeline pipeline;
   jobs::FailureNotices notices;  // wired into the pipeline by `serve` only
+  jobs::RunPipeline pipeline;
 
  private:
   std::vector<std::unique_ptr<deliver::SmtpTransport>> retired_;

@@ -1,20 +1,24 @@
 #pragma once
 // RunPipeline: carries one claimed occurrence through DESIGN.md §1 and §4.4:
-// token -> source -> renderers -> condition -> deliveries -> dispose, with
-// transient errors retried (exponential backoff, jitter) inside the run's
-// deadline. Every state change is committed through the store thread before
-// the next side effect, so a run killed at any point runs again after a
-// restart and skips what the delivery ledger shows as sent. Each run is one
-// coroutine on the event loop, spawned with a completion handler that records
-// a crash as a failed run; never detached.
+// token -> source -> renderers -> condition -> deliveries -> dispose. The
+// decisions (condition, final state, retries, API budget) are RunPolicy's
+// (run_policy.hpp); this class only acts on them. Transient errors are
+// retried with backoff on the injected Timer; the run's deadline cancels
+// fetching and delivery when it passes (failed, code `deadline`). Every
+// state change is committed through the store thread before the next side
+// effect, so a run killed at any point runs again after a restart and skips
+// what the delivery ledger shows as sent. A run that throws (a bug) is
+// recorded failed ("internal error") at once. Each run is one coroutine on
+// the event loop, spawned with a completion handler; never detached.
+// Observers hear of every run that reaches a final state.
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -23,20 +27,25 @@
 #include "jobs/clock.hpp"
 #include "jobs/deliver/mail_transport.hpp"
 #include "jobs/deliver/mime.hpp"
-#include "jobs/deliver/blocking_runner.hpp"
 #include "jobs/failure_notices.hpp"
 #include "jobs/offload_thread.hpp"
 #include "jobs/run_outputs.hpp"
+#include "jobs/run_policy.hpp"
 #include "jobs/scheduler.hpp"
 #include "jobs/store_thread.hpp"
+#include "jobs/timer.hpp"
 
 namespace reportd::jobs {
 
 struct PipelineOptions {
-  std::chrono::seconds run_deadline{30 * 60};
-  std::chrono::milliseconds retry_initial{2000};  // first backoff; doubles, with jitter
-  std::chrono::milliseconds retry_max{60'000};
-  int api_budget_percent = 90;  // skip a run while the org's API usage is above this
+  std::chrono::seconds run_deadline{30 * 60};  // fetching and delivery end when it passes
+  RunPolicyOptions policy;                     // retries and the API-budget threshold
+  // Runs the scheduler started (serve): a schedule paused after its
+  // occurrence was claimed ends the occurrence `cancelled`, and an org over
+  // its API budget defers the run until the schedule's catch-up deadline.
+  // Off for `run NAME --now`: it runs a paused schedule anyway, and an org
+  // over budget records the run `missed` (api-budget) at once.
+  bool scheduled = false;
   OutputOptions outputs;
   deliver::Address from;  // From of report emails
   // Dry run (`reportd run NAME --now --dry-run --out DIR`): write the outputs
@@ -63,58 +72,83 @@ struct RunOutcome {
 // failed), and the ids filled in even when the run could not be loaded.
 store::Run finished_run(const RunOutcome& outcome, std::int64_t schedule_id, std::int64_t run_id);
 
-// Called after a run reaches a final state, with the schedule and the run's
-// row as saved (id, nominal_s, state, reason, error_code, times, rows, bytes).
-using RunFinished = std::function<void(std::int64_t schedule_id, const store::Run& run)>;
+// Hears of runs as they end. Called on the pipeline's executor; must not block.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  // A spawned run reached a final state: its row as saved (id, nominal_s,
+  // state, reason, error_code, times, rows, bytes). Exactly once per spawn.
+  virtual void on_finished(std::int64_t schedule_id, const store::Run& run) = 0;
+  // The failure notices paused the schedule after one of its runs failed.
+  virtual void on_paused(std::int64_t schedule_id) { (void)schedule_id; }
+};
+
+// What a pipeline works with; all of it outlives the pipeline.
+struct PipelineDeps {
+  StoreThread& store;
+  ApiProvider& apis;
+  Clock& clock;
+  Timer& timer;  // backoff, API-budget waits and the run deadline
+  // The mail transport for a delivery that starts now (SIGHUP may replace
+  // it); empty or returning null: runs with recipients fail with a reason.
+  std::function<deliver::MailTransport*()> mail;
+  // Failure notices and auto-pause after each failed run; null: none.
+  FailureNotices* notices = nullptr;
+  std::vector<RunObserver*> observers;
+  // Uniform in [0, 1), for the backoff's jitter; empty: a seeded PRNG.
+  std::function<double()> random;
+};
 
 class RunPipeline final : public Launcher {
  public:
-  // `mail` may be null: runs with recipients then fail with a clear reason.
-  RunPipeline(boost::asio::any_io_executor executor, StoreThread& store, ApiProvider& apis,
-              deliver::MailTransport* mail, Clock& clock, PipelineOptions options);
+  RunPipeline(boost::asio::any_io_executor executor, PipelineDeps deps, PipelineOptions options);
 
-  // Launcher: spawns the run; `on_finished` hears of it when it ends.
+  // Launcher: spawns the run; the observers hear of it when it ends.
   void launch(const Launch& launch) override;
-  void set_on_finished(RunFinished f) { on_finished_ = std::move(f); }
-  // Replaces the mail transport (SIGHUP with a new [smtp] table); may be null.
-  void set_mail(deliver::MailTransport* mail) { mail_ = mail; }
-  // Scheduled runs of a schedule paused after its occurrence was claimed end
-  // as cancelled (serve). Off by default: `run NAME --now` runs it anyway.
-  void set_honour_pause(bool on) { honour_pause_ = on; }
-  // Failure notices and auto-pause after each failed run (null: none);
-  // `on_paused` hears of a schedule paused that way, so the scheduler drops it.
-  void set_notices(FailureNotices* notices, std::function<void(std::int64_t schedule_id)> on_paused) {
-    notices_ = notices;
-    on_paused_ = std::move(on_paused);
-  }
 
   // Runs a claimed run to a final state and returns how it ended. Used by
-  // launch(), by crash recovery and by `reportd run NAME --now`.
+  // spawn() and by `reportd run NAME --now`. Never throws for a bug in a
+  // stage: the run is recorded failed with reason "internal error".
   boost::asio::awaitable<RunOutcome> execute(std::int64_t run_id);
   // Spawns execute() like launch() does, for an already-claimed run id.
   void spawn(std::int64_t schedule_id, std::int64_t run_id);
 
   std::size_t active() const { return active_; }
+  // The thread that finishes outputs (XLSX, zip), for tests that wait for it.
+  boost::asio::any_io_executor cpu_executor() { return render_thread_.executor(); }
 
  private:
   struct Context;
-  boost::asio::awaitable<Status> fetch(Context& ctx);
-  boost::asio::awaitable<Status> deliver(Context& ctx);
-  Status write_dry_run(Context& ctx);
-  boost::asio::awaitable<bool> backoff(Context& ctx, int attempt, const Status& why);
+  using Stage = boost::asio::awaitable<Status> (RunPipeline::*)(Context&);
+
+  boost::asio::awaitable<RunOutcome> run(Context& ctx, std::int64_t run_id);
+  boost::asio::awaitable<Status> load(Context& ctx, std::int64_t run_id);
+  boost::asio::awaitable<bool> within_budget(Context& ctx);
+  boost::asio::awaitable<RunOutcome> finish(Context& ctx, const Status& status);
+  boost::asio::awaitable<RunOutcome> record_crash(Context& ctx, std::int64_t run_id);
+  boost::asio::awaitable<RunOutcome> end_unstarted(Context& ctx, store::RunState state,
+                                                   std::string reason, std::string code);
   boost::asio::awaitable<Status> save(store::Run run);
+  void notify_finished(std::int64_t schedule_id, const store::Run& run);
+
+  // run_stages.cpp: the stages, the deadline around them and the retries.
+  Status acquire(Context& ctx);
+  boost::asio::awaitable<Status> bounded(Context& ctx, Stage stage, const char* what);
+  boost::asio::awaitable<Status> guarded(Context& ctx, Stage stage);
+  boost::asio::awaitable<Status> retrying(Context& ctx, Stage attempt, bool salesforce);
+  boost::asio::awaitable<Status> fetch(Context& ctx);
+  boost::asio::awaitable<Status> fetch_once(Context& ctx);
+  boost::asio::awaitable<Status> deliver(Context& ctx);
+  boost::asio::awaitable<Status> files_once(Context& ctx);
+  boost::asio::awaitable<Status> email_once(Context& ctx);
+  Status write_dry_run(Context& ctx);
+  double random_unit();
   std::int64_t now_ms();
 
   boost::asio::any_io_executor executor_;
-  StoreThread& store_;
-  ApiProvider& apis_;
-  deliver::MailTransport* mail_;
-  Clock& clock_;
+  PipelineDeps deps_;
   PipelineOptions options_;
-  RunFinished on_finished_;
-  FailureNotices* notices_ = nullptr;
-  std::function<void(std::int64_t)> on_paused_;
-  bool honour_pause_ = false;
+  RunPolicy policy_;
   std::size_t active_ = 0;
   std::minstd_rand jitter_{std::random_device{}()};
   OffloadThread render_thread_;  // finishes outputs (XLSX, zip) off the event loop

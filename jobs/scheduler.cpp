@@ -162,6 +162,12 @@ void Scheduler::launch_ready() {
   for (const Launch& l : core_.dispatch()) launcher_.launch(l);
 }
 
+bool Scheduler::recover(const Launch& launch) {
+  if (!core_.recover(launch)) return false;
+  launch_ready();
+  return true;
+}
+
 void Scheduler::run_finished(std::int64_t schedule_id) {
   core_.on_finished(schedule_id);
   launch_ready();

@@ -56,6 +56,10 @@ class Scheduler {
   // and launches what the limits allow. run() calls it; tests call it directly.
   boost::asio::awaitable<void> tick();
 
+  // Queues a run claimed before a restart (crash recovery) behind the
+  // concurrency limits, as SchedulerCore::recover; launches what fits.
+  bool recover(const Launch& launch);
+
   // A launched run ended (any outcome): frees its slot, launches what waits.
   void run_finished(std::int64_t schedule_id);
 

@@ -159,6 +159,14 @@ void SchedulerCore::on_claimed(const Decision& d, std::optional<std::int64_t> ru
   queue_.push(d.occurrence.org, launch);
 }
 
+bool SchedulerCore::recover(const Launch& launch) {
+  const std::int64_t id = launch.occurrence.schedule_id;
+  if (deferred_.contains(id)) return false;
+  ++in_flight_[id];
+  on_claimed(Decision{launch.occurrence, store::RunState::kPending, {}}, launch.run_id);
+  return true;
+}
+
 std::vector<Launch> SchedulerCore::dispatch() {
   std::vector<Launch> out;
   const auto org_has_room = [this](std::int64_t org) {

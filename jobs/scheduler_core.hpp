@@ -82,6 +82,11 @@ class SchedulerCore {
   // another process). A claimed kPending decision joins the fair queue.
   void on_claimed(const Decision& d, std::optional<std::int64_t> run_id);
 
+  // A run claimed before a restart and not finished (crash recovery): it
+  // joins the fair queue and waits for the limits like any run. False when
+  // its schedule already has an occurrence waiting for a previous run.
+  bool recover(const Launch& launch);
+
   // Occurrences that may start now within the global and per-org limits,
   // round-robin across orgs; they count as running until on_finished().
   std::vector<Launch> dispatch();

@@ -3,14 +3,10 @@
 // it: while an org's Sforce-Limit-Info usage is at or above the operator's
 // percentage, reportd spends no calls that can wait. Pure.
 
-#include <optional>
-
-#include "salesforce_client/api.hpp"
+#include "jobs/run_policy.hpp"
 
 namespace reportd::sync {
 
-inline bool over_api_budget(const std::optional<salesforce::ApiUsage>& usage, int percent) {
-  return usage && usage->limit > 0 && usage->used * 100 >= usage->limit * percent;
-}
+using jobs::over_api_budget;  // one test for runs, the sync and the write-back
 
 }  // namespace reportd::sync

@@ -5,8 +5,8 @@ real SMTP server (aiosmtpd).
   reason, and no later occurrence (nor a restarted daemon) asks the token
   endpoint again.
 - the API-budget guard: once the org's Sforce-Limit-Info usage is above
-  [limits] api_budget_percent, runs fail with code api-budget and make no
-  data query.
+  [limits] api_budget_percent, runs wait until their catch-up deadline, are
+  then recorded missed with code api-budget, and make no data query.
 - `reportd run NAME --now --dry-run --out DIR` writes the outputs into DIR and
   sends no mail.
 """
@@ -72,9 +72,9 @@ class GuardsTest(ServeCase):
         super().boot(*sim_flags, config_extra=config_extra)
         self.sim = SimHooks(self.org)
 
-    def add_schedule(self, name, cron="*/2 * * * * *", formats="csv"):
+    def add_schedule(self, name, cron="*/2 * * * * *", formats="csv", extra=()):
         self.rd("schedules", "add", name, "--connection", "demo", "--cron", cron, "--min-interval", "1s",
-                "--soql", SOQL, "--format", formats, "--to", f"{name}@example.com")
+                "--soql", SOQL, "--format", formats, "--to", f"{name}@example.com", *extra)
 
     def finished(self):
         """Runs that ran and ended (not those skipped because the previous one
@@ -150,30 +150,34 @@ class GuardsTest(ServeCase):
         self.assertEqual(self.sim.token_requests(), 1)
         self.assertEqual(self.delivered_to(), [])
 
-    def test_api_budget_guard_fails_runs_with_api_budget_and_makes_no_data_query(self):
+    def test_api_budget_guard_defers_runs_then_records_them_missed_and_makes_no_data_query(self):
         self.boot("--api-max", "100", config_extra="[limits]\napi_budget_percent = 90\nfailures_before_pause = 0\n")
         # Other integrations of the org have spent 95 of its 100 daily calls.
         for _ in range(95):
             status, _ = self.sim.request("GET", f"/services/data/v{self.org['api_version']}/limits", auth=True)
             self.assertEqual(status, 200)
-        self.add_schedule("budget")
+        # A catch-up deadline of 2 s: a deferred run is missed 2 s after its time.
+        self.add_schedule("budget", extra=("--catchup", "2s"))
         self.daemon.start()
         # The client learns the usage from Sforce-Limit-Info on its org's
         # responses, so at most the first run after a start may query.
-        self.wait_for(lambda: sum(r["error_code"] == "api-budget" for r in self.finished()) >= 3,
+        self.wait_for(lambda: sum(r["error_code"] == "api-budget" for r in self.runs()) >= 3,
                       what="three api-budget runs")
         queries_seen = self.sim.endpoints().get("query", 0)
-        self.wait_for(lambda: sum(r["error_code"] == "api-budget" for r in self.finished()) >= 5,
+        self.wait_for(lambda: sum(r["error_code"] == "api-budget" for r in self.runs()) >= 5,
                       what="five api-budget runs")
         self.stop_daemon()
 
-        runs = self.finished()
+        # Ran and ended, or deferred to the catch-up deadline and missed.
+        runs = sorted((r for r in self.runs()
+                       if r["state"] in ("succeeded", "failed") or r["error_code"] == "api-budget"),
+                      key=lambda r: r["id"])
         guarded = [r for r in runs if r["error_code"] == "api-budget"]
         others = [r for r in runs if r["error_code"] != "api-budget"]
         self.assertLessEqual(len(others), 1, others)
         self.assertEqual(runs[-len(guarded):], guarded, "once guarded, every later run is guarded")
         for r in guarded:
-            self.assertEqual(r["state"], "failed")
+            self.assertEqual(r["state"], "missed")
             self.assertEqual(r["rows"], 0)
             self.assertIn("of 100 daily API calls", r["reason"])
             self.assertIn("limit 90%", r["reason"])

@@ -1,0 +1,37 @@
+#pragma once
+// RunPipeline::Context: what one run carries from stage to stage. Private to
+// run_pipeline.cpp and run_stages.cpp.
+
+#include <exception>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <date/tz.h>
+
+#include "jobs/run_pipeline.hpp"
+
+namespace reportd::jobs {
+
+struct RunPipeline::Context {
+  store::Run run;
+  store::Schedule schedule;
+  store::Connection connection;
+  const date::time_zone* zone = nullptr;
+  salesforce::Api* api = nullptr;
+  // Keeps the org's client this run started with alive for the whole run,
+  // even if another run or a sync forgets it meanwhile.
+  std::shared_ptr<salesforce::Api> api_lease;
+  std::unique_ptr<RunOutputs> outputs;
+  std::vector<deliver::OutputRef> refs;  // views of the finished outputs
+  std::optional<Condition> condition;    // set once the fetch succeeded
+  Clock::SteadyTime deadline;
+  bool marked_needs_reauth = false;
+  std::exception_ptr crashed;  // what a stage threw (a bug), rethrown by bounded()
+
+  ~Context() {
+    if (outputs) outputs->dispose();  // zeroed whatever happened (DESIGN.md §4.5)
+  }
+};
+
+}  // namespace reportd::jobs

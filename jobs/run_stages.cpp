@@ -1,0 +1,203 @@
+// RunPipeline's stages: fetch (source -> renderers) and deliver (Files, then
+// email), each bounded by the run's deadline and retried through one helper.
+#include <cstdio>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <date/tz.h>
+
+#include "jobs/deliver/email_delivery.hpp"
+#include "jobs/deliver/files_delivery.hpp"
+#include "jobs/next_fire.hpp"
+#include "jobs/run_context.hpp"
+
+namespace reportd::jobs {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string default_subject(const store::Schedule& s, const date::time_zone* zone,
+                            std::int64_t nominal_s) {
+  auto day = date::make_zoned(zone, date::sys_seconds(std::chrono::seconds(nominal_s)));
+  return s.name + " - " + date::format("%F", day);
+}
+
+std::string minutes_text(std::chrono::seconds d) {
+  if (d.count() % 60 != 0) return std::to_string(d.count()) + " s";
+  return std::to_string(d.count() / 60) + " min";
+}
+
+}  // namespace
+
+Status RunPipeline::acquire(Context& ctx) {
+  const store::Connection& c = ctx.connection;
+  if (c.status == "needs-reauth") return needs_reauth_error(c);
+  auto zone = find_zone(ctx.schedule.tz);
+  if (!zone.ok()) return zone.status();
+  ctx.zone = *zone;
+  auto api = deps_.apis.lease(c);
+  if (!api.ok()) return api.status();
+  ctx.api_lease = std::move(api).value();
+  ctx.api = ctx.api_lease.get();
+  return {};
+}
+
+// The stage, or the run's deadline, whichever comes first: when the deadline
+// passes, the stage's pending operation (a Salesforce request, an SMTP
+// exchange, a backoff) is cancelled and the run fails with code `deadline`.
+asio::awaitable<Status> RunPipeline::bounded(Context& ctx, Stage stage, const char* what) {
+  using namespace asio::experimental::awaitable_operators;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline -
+                                                                    deps_.clock.steady_now());
+  std::variant<Status, bool> r = false;  // the deadline passed already
+  if (left.count() > 0) r = co_await (guarded(ctx, stage) || deps_.timer.wait(left));
+  if (r.index() == 0) {
+    if (ctx.crashed) std::rethrow_exception(ctx.crashed);
+    co_return std::get<0>(std::move(r));
+  }
+  co_return Status::error(ErrorKind::kLimit,
+                          std::string("the run deadline ([limits] run_deadline, ") +
+                              minutes_text(options_.run_deadline) + ") passed while " + what,
+                          "deadline");
+}
+
+// Runs a stage, keeping what it throws for bounded(): a stage that throws
+// must end the race at once, not wait for the deadline.
+asio::awaitable<Status> RunPipeline::guarded(Context& ctx, Stage stage) {
+  try {
+    co_return co_await (this->*stage)(ctx);
+  } catch (...) {
+    ctx.crashed = std::current_exception();
+  }
+  co_return Status::error(ErrorKind::kInternal, "internal error", "internal");
+}
+
+// Runs `attempt` until it succeeds, fails for good, or the next backoff would
+// end past the run's deadline (RunPolicy decides which). `salesforce`: an
+// auth error is Salesforce refusing the grant, so the connection is marked
+// needs-reauth and its client forgotten.
+asio::awaitable<Status> RunPipeline::retrying(Context& ctx, Stage attempt, bool salesforce) {
+  for (int n = 1;; ++n) {
+    Status st = co_await (this->*attempt)(ctx);
+    if (st.ok()) co_return st;
+    if (salesforce && RunPolicy::classify(st) == ErrorClass::kNeedsReauth) {
+      // invalid_grant and friends: a person must reconnect the org; nothing
+      // retries in a loop (DESIGN.md §4.4).
+      Result<bool> marked = co_await mark_needs_reauth(deps_.store, ctx.connection.id, st.message());
+      ctx.marked_needs_reauth = marked.ok() && *marked;
+      deps_.apis.forget(ctx.connection.id);
+      co_return st;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline -
+                                                                      deps_.clock.steady_now());
+    RetryDecision d = policy_.retry(st, n, left, random_unit());
+    if (!d.retry) {
+      if (RunPolicy::classify(st) != ErrorClass::kRetry) co_return st;
+      co_return std::move(st).with_context("gave up after " + std::to_string(n) +
+                                           " attempts within the run deadline");
+    }
+    const bool waited = co_await deps_.timer.wait(d.delay);
+    if (!waited) co_return st;  // cancelled: the deadline passed
+  }
+}
+
+asio::awaitable<Status> RunPipeline::fetch(Context& ctx) {
+  co_return co_await retrying(ctx, &RunPipeline::fetch_once, true);
+}
+
+asio::awaitable<Status> RunPipeline::fetch_once(Context& ctx) {
+  if (ctx.outputs) ctx.outputs->dispose();  // a retry starts from empty outputs
+  ctx.outputs.reset();
+  auto outputs = RunOutputs::create(ctx.schedule, ctx.zone, options_.outputs);
+  if (!outputs.ok()) co_return outputs.status();
+  ctx.outputs = std::move(outputs).value();
+  table::RowSink& sink = ctx.outputs->sink();
+  Status st;
+  switch (ctx.schedule.source_kind) {
+    case store::SourceKind::kSoql:
+      st = co_await ctx.api->query(ctx.schedule.source, false, sink);
+      break;
+    case store::SourceKind::kReport:
+      st = co_await ctx.api->run_report(ctx.schedule.source, sink);
+      break;
+    case store::SourceKind::kBulk:
+      st = co_await ctx.api->bulk_query(ctx.schedule.source, sink);
+      break;
+  }
+  if (!st.ok()) co_return st;
+  // Closing the workbook compresses the whole sheet: seconds for a large
+  // report, so off the event loop (the run waits; other runs do not).
+  RunOutputs* outputs_ptr = ctx.outputs.get();
+  auto finish = [outputs_ptr] { return outputs_ptr->finish(); };
+  co_return co_await render_thread_.run(std::move(finish));
+}
+
+Status RunPipeline::write_dry_run(Context& ctx) {
+  for (const deliver::OutputRef& r : ctx.refs) {
+    std::string path = options_.dry_run_dir + "/" + r.filename;
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (f == nullptr) {
+      return Status::error(ErrorKind::kIo, "dry run: cannot write " + path);
+    }
+    bool ok = std::fwrite(r.bytes.data(), 1, r.bytes.size(), f) == r.bytes.size();
+    ok = std::fclose(f) == 0 && ok;
+    if (!ok) return Status::error(ErrorKind::kIo, "dry run: cannot write " + path);
+  }
+  ctx.run.reason = "dry run: " + std::to_string(ctx.refs.size()) + " file(s) written to " +
+                   options_.dry_run_dir + "; nothing delivered";
+  return {};
+}
+
+asio::awaitable<Status> RunPipeline::deliver(Context& ctx) {
+  auto refs = ctx.outputs->refs();
+  if (!refs.ok()) co_return refs.status();
+  ctx.refs = std::move(refs).value();
+  if (!options_.dry_run_dir.empty()) co_return write_dry_run(ctx);
+  const store::Schedule& s = ctx.schedule;
+  if (!s.files_target.empty()) {
+    if (Status st = co_await retrying(ctx, &RunPipeline::files_once, true); !st.ok()) co_return st;
+  }
+  if (s.recipients.empty()) co_return Status();
+  co_return co_await retrying(ctx, &RunPipeline::email_once, false);
+}
+
+asio::awaitable<Status> RunPipeline::files_once(Context& ctx) {
+  deliver::ExecutorRunner runner(deps_.store.executor());
+  deliver::FilesJob job{ctx.run.id, ctx.schedule.files_target, ctx.refs, now_ms()};
+  auto r = co_await deliver::deliver_files(deps_.store.store(), runner, *ctx.api, job, "files");
+  co_return r.ok() ? Status() : r.status();
+}
+
+asio::awaitable<Status> RunPipeline::email_once(Context& ctx) {
+  deliver::MailTransport* mail = deps_.mail ? deps_.mail() : nullptr;
+  if (mail == nullptr) {
+    co_return Status::error(ErrorKind::kPermanent,
+                            "no mail relay is configured: add an [smtp] table to the config "
+                            "file (see README.md, \"Mail\")",
+                            "no-smtp");
+  }
+  const store::Schedule& s = ctx.schedule;
+  deliver::ExecutorRunner runner(deps_.store.executor());
+  deliver::ExecutorRunner cpu(render_thread_.executor());  // the zip fallback
+  deliver::EmailJob job;
+  job.run_id = ctx.run.id;
+  job.occurrence_key = std::to_string(s.id) + "@" + std::to_string(ctx.run.nominal_s);
+  job.recipients = s.recipients;
+  job.from = options_.from;
+  job.subject = s.subject.empty() ? default_subject(s, ctx.zone, ctx.run.nominal_s) : s.subject;
+  job.now_ms = now_ms();
+  job.summary.schedule_name = s.name;
+  job.summary.run_time_ms = ctx.run.nominal_s * 1000;
+  job.summary.tz = ctx.zone;
+  job.tables = &ctx.outputs->summary();
+  job.outputs = ctx.refs;
+  job.files_api = ctx.api;
+  job.files_target = s.files_target;
+  job.instance_url = ctx.connection.instance_url;
+  job.cpu = &cpu;
+  auto r = co_await deliver::deliver_email(deps_.store.store(), runner, *mail,
+                                           ctx.outputs->scratch(), std::move(job));
+  co_return r.ok() ? Status() : r.status();
+}
+
+}  // namespace reportd::jobs
