@@ -14,6 +14,7 @@
 #include "jobs/clock.hpp"
 #include "jobs/deliver/mail_transport.hpp"
 #include "jobs/org_clients.hpp"
+#include "jobs/render/scratch_budget.hpp"
 #include "jobs/run_pipeline.hpp"
 #include "jobs/store_thread.hpp"
 
@@ -28,6 +29,8 @@ class Runtime {
   void apply(const Config& config);
 
   jobs::SystemClock clock;
+  // What every run's scratch holds together (limits.scratch_budget_bytes).
+  render::ScratchBudget scratch_budget;
   jobs::StoreThread store_thread;
   crypto::Vault vault;
   jobs::OrgClients clients;

@@ -186,6 +186,15 @@ void Sim::install_bulk(httplib::Server& svr) {
             plan_query(data_, std::get<Query>(parse_soql(j.soql)), j.operation == "queryAll"));
         std::uint64_t n = offset < cur->total ? std::min(max, cur->total - offset) : 0;
         std::uint64_t next = offset + n;
+        bool loop = false;
+        {
+          std::lock_guard lock(mu_);
+          loop = faults_.loop_locator;
+        }
+        if (loop && next < cur->total) {
+          count("fault.loop_locator");
+          next = std::min(max, next);  // the second chunk, again and again
+        }
         res.set_header("Sforce-NumberOfRecords", std::to_string(n));
         res.set_header("Sforce-Locator",
                        next < cur->total ? base64_encode(std::to_string(next), true) : std::string("null"));
