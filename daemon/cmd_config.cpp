@@ -18,6 +18,8 @@ int cmd_config_check(Context& ctx) {
           << "\n  http listen: " << c.http_listen
           << "\n  runs: " << c.max_concurrent_runs << " at once, " << c.max_runs_per_org
           << " per org, deadline " << c.run_deadline_s << " s"
+          << "\n  run caps: " << c.max_rows_per_run << " rows, " << c.scratch_max_bytes
+          << " bytes of scratch; all runs: " << c.scratch_budget_bytes << " bytes"
           << "\n  pause after: "
           << (c.failures_before_pause > 0 ? std::to_string(c.failures_before_pause) + " failed runs in a row" : "never")
           << "\n  notices to: " << (c.operator_email.empty() ? "schedule owners only" : c.operator_email)

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <set>
@@ -77,8 +78,10 @@ Result<Config> from_table(const toml::table& root, const std::string& path) {
   TRY(only_keys(root, "", {"smtp", "salesforce", "http", "limits", "defaults", "notices",
                            "connections", "sync"}));
   if (const toml::table* sy = root["sync"].as_table()) {
-    TRY(only_keys(*sy, "sync.", {"interval_minutes"}));
+    TRY(only_keys(*sy, "sync.", {"interval_minutes", "max_schedules_per_connection"}));
     TRY(get_int(*sy, "sync.", "interval_minutes", 1, 1440, c.sync_interval_minutes));
+    TRY(get_int(*sy, "sync.", "max_schedules_per_connection", 1, 1'000'000,
+                c.sync_max_schedules_per_connection));
   } else if (root.contains("sync")) {
     return bad("sync", "must be a table: [sync] with interval_minutes = 5");
   }
@@ -107,12 +110,24 @@ Result<Config> from_table(const toml::table& root, const std::string& path) {
   if (const toml::table* l = root["limits"].as_table()) {
     TRY(only_keys(*l, "limits.", {"max_concurrent_runs", "max_runs_per_org", "run_deadline",
                                   "api_budget_percent", "scratch_max_bytes",
+                                  "scratch_budget_bytes", "max_rows_per_run",
                                   "failures_before_pause"}));
     TRY(get_int(*l, "limits.", "max_concurrent_runs", 1, 1000, c.max_concurrent_runs));
     TRY(get_int(*l, "limits.", "max_runs_per_org", 1, 1000, c.max_runs_per_org));
     TRY(get_duration(*l, "limits.", "run_deadline", 10, c.run_deadline_s));
     TRY(get_int(*l, "limits.", "api_budget_percent", 1, 100, c.api_budget_percent));
     TRY(get_int(*l, "limits.", "scratch_max_bytes", 1 << 20, 64ll << 30, c.scratch_max_bytes));
+    TRY(get_int(*l, "limits.", "scratch_budget_bytes", 1 << 20, 256ll << 30,
+                c.scratch_budget_bytes));
+    if (!l->contains("scratch_budget_bytes")) {
+      c.scratch_budget_bytes = std::max(c.scratch_budget_bytes, c.scratch_max_bytes);
+    } else if (c.scratch_budget_bytes < c.scratch_max_bytes) {
+      return bad("limits.scratch_budget_bytes",
+                 "must be at least limits.scratch_max_bytes (" +
+                     std::to_string(c.scratch_max_bytes) + "), not " +
+                     std::to_string(c.scratch_budget_bytes));
+    }
+    TRY(get_int(*l, "limits.", "max_rows_per_run", 1, 1'000'000'000, c.max_rows_per_run));
     TRY(get_int(*l, "limits.", "failures_before_pause", 0, 1000, c.failures_before_pause));
   }
   if (const toml::table* d = root["defaults"].as_table()) {

@@ -35,7 +35,14 @@ struct Config {
   std::int64_t run_deadline_s = 30 * 60;
   // The API-budget guard (README "When schedules run", DESIGN.md §4.3).
   std::int64_t api_budget_percent = 90;
-  std::int64_t scratch_max_bytes = 512ll << 20;  // rendered outputs of one run
+  std::int64_t scratch_max_bytes = 512ll << 20;  // rendered outputs of one run, temp files included
+  // All runs' scratch together (the sum of what concurrent runs hold); at
+  // least scratch_max_bytes (unset: raised to it). Keep it under the size of
+  // the scratch mount (systemd/reportd.service).
+  std::int64_t scratch_budget_bytes = 1ll << 30;
+  // Rows one run may carry (all tables); the REST and Bulk page counts are
+  // bounded by it too (rows / 200 pages, the smallest page Salesforce sends).
+  std::int64_t max_rows_per_run = 5'000'000;
   std::int64_t failures_before_pause = 5;
 
   // [defaults] for schedules that do not say
@@ -48,6 +55,9 @@ struct Config {
 
   // [sync]: schedules defined in Salesforce (DESIGN.md §4.7).
   std::int64_t sync_interval_minutes = 5;  // each connection's records are read this often
+  // Synced schedules one connection may have; records past it are refused
+  // (Invalid, with the reason written back).
+  std::int64_t sync_max_schedules_per_connection = 1000;
 
   // [connections.NAME]: allowed recipient domains per connection.
   std::map<std::string, std::vector<std::string>> allowed_domains;

@@ -1,5 +1,7 @@
 #include "daemon/metrics.hpp"
 
+#include <tuple>
+
 namespace reportd::daemon {
 namespace {
 
@@ -83,6 +85,13 @@ void Metrics::runs_active(std::int64_t n) {
   runs_active_ = n;
 }
 
+void Metrics::scratch(std::uint64_t used, std::uint64_t high_water, std::uint64_t budget) {
+  std::lock_guard lock(mu_);
+  scratch_used_ = used;
+  scratch_high_water_ = high_water;
+  scratch_budget_ = budget;
+}
+
 std::string Metrics::render() const {
   std::vector<Family> out;
   std::lock_guard lock(mu_);
@@ -102,6 +111,16 @@ std::string Metrics::render() const {
   Family active = family("reportd_runs_active", "Runs in progress.", Type::kGauge);
   active.samples.push_back(sample({}, static_cast<double>(runs_active_)));
   out.push_back(std::move(active));
+
+  for (auto [name, help, value] :
+       {std::tuple{"reportd_scratch_bytes", "Bytes all runs' scratch holds now.", scratch_used_},
+        std::tuple{"reportd_scratch_high_water_bytes",
+                   "The most bytes all runs' scratch held at once since start.", scratch_high_water_},
+        std::tuple{"reportd_scratch_budget_bytes", "limits.scratch_budget_bytes.", scratch_budget_}}) {
+    Family f = family(name, help, Type::kGauge);
+    f.samples.push_back(sample({}, static_cast<double>(value)));
+    out.push_back(std::move(f));
+  }
 
   Family duration = family("reportd_run_duration_seconds",
                            "Time from a run's start to its final state.", Type::kHistogram);

@@ -45,6 +45,8 @@ class Metrics {
   void schedules(std::int64_t active, std::int64_t paused);
   void connections(const std::map<std::string, std::int64_t>& by_status);
   void runs_active(std::int64_t n);
+  // The scratch budget shared by all runs: held now, the most ever held, the cap.
+  void scratch(std::uint64_t used, std::uint64_t high_water, std::uint64_t budget);
 
   // The whole exposition, text format 0.0.4.
   std::string render() const;
@@ -71,6 +73,7 @@ class Metrics {
   std::int64_t schedules_paused_ = 0;
   std::map<std::string, std::int64_t> connections_;
   std::int64_t runs_active_ = 0;
+  std::uint64_t scratch_used_ = 0, scratch_high_water_ = 0, scratch_budget_ = 0;
 };
 
 }  // namespace reportd::daemon

@@ -7,6 +7,7 @@ jobs::PipelineOptions pipeline_options(const Config& config) {
   o.run_deadline = std::chrono::seconds(config.run_deadline_s);
   o.policy.api_budget_percent = static_cast<int>(config.api_budget_percent);
   o.outputs.scratch.cap_bytes = static_cast<std::uint64_t>(config.scratch_max_bytes);
+  o.outputs.max_rows = static_cast<std::uint64_t>(config.max_rows_per_run);
   if (config.smtp) o.from = {config.smtp->from_name, config.smtp->from};
   return o;
 }
@@ -20,13 +21,16 @@ jobs::NoticeOptions notice_options(const Config& config) {
 }
 
 static jobs::OrgClientOptions client_options(const Config& config) {
-  return {config.salesforce_ca_file, config.api_version,
-          std::chrono::seconds(config.request_timeout_s)};
+  jobs::OrgClientOptions o{config.salesforce_ca_file, config.api_version,
+                           std::chrono::seconds(config.request_timeout_s)};
+  o.max_pages = salesforce::max_pages_for_rows(static_cast<std::uint64_t>(config.max_rows_per_run));
+  return o;
 }
 
 Runtime::Runtime(boost::asio::io_context& io, const Config& config, const crypto::KeyRing& keys,
                  store::Store& store, RunSetup setup)
-    : store_thread(store),
+    : scratch_budget(static_cast<std::uint64_t>(config.scratch_budget_bytes)),
+      store_thread(store),
       vault(keys),
       clients(io.get_executor(), store_thread, vault, client_options(config)),
       smtp(config.smtp ? std::make_unique<deliver::SmtpTransport>(*config.smtp) : nullptr),
@@ -37,6 +41,7 @@ Runtime::Runtime(boost::asio::io_context& io, const Config& config, const crypto
                                   setup.scheduled ? &notices : nullptr, setup.observers, {}},
                [&] {
                  jobs::PipelineOptions o = pipeline_options(config);
+                 o.outputs.scratch.budget = &scratch_budget;
                  o.scheduled = setup.scheduled;
                  o.dry_run_dir = std::move(setup.dry_run_dir);
                  return o;

@@ -16,6 +16,7 @@
 #include "jobs/clock.hpp"
 #include "jobs/deliver/mail_transport.hpp"
 #include "jobs/org_clients.hpp"
+#include "jobs/render/scratch_budget.hpp"
 #include "jobs/run_pipeline.hpp"
 #include "jobs/store_thread.hpp"
 #include "jobs/timer.hpp"
@@ -39,6 +40,8 @@ class Runtime {
   void apply(const Config& config);
 
   jobs::SystemClock clock;
+  // What every run's scratch holds together (limits.scratch_budget_bytes).
+  render::ScratchBudget scratch_budget;
   jobs::SteadyTimer timer;
   jobs::StoreThread store_thread;
   crypto::Vault vault;

@@ -96,6 +96,8 @@ EndpointRoutes ServeEndpoint::routes() {
     return r;
   };
   routes.metrics = [this] {
+    const render::ScratchBudget& b = runtime_.scratch_budget;  // thread-safe
+    metrics_.scratch(b.used(), b.high_water(), b.cap());
     HttpReply r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = metrics_.render();

@@ -187,6 +187,7 @@ Result<std::shared_ptr<salesforce::Client>> OrgClients::client(std::int64_t conn
   opts.api_version = options_.api_version;
   opts.transport.ca_file = options_.ca_file;
   opts.transport.request_timeout = options_.request_timeout;
+  opts.max_pages = options_.max_pages;
   auto created = salesforce::Client::create(executor_, std::move(opts), std::move(cred));
   if (!created.ok()) return std::move(created).status().with_context("connection " + o.name);
   o.client = std::shared_ptr<salesforce::Client>(std::move(created).value());

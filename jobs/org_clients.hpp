@@ -23,6 +23,7 @@ struct OrgClientOptions {
   std::string ca_file;          // trusted besides the system store
   std::string api_version = "61.0";
   std::chrono::seconds request_timeout{120};
+  std::uint64_t max_pages = 0;  // salesforce::ClientOptions::max_pages
 };
 
 class OrgClients final : public ApiProvider {

@@ -19,9 +19,28 @@ std::string file_base_name(std::string_view name) {
   return out.empty() ? "report" : out.substr(0, 60);
 }
 
+Status RowCapSink::row(std::span<const table::Cell> cells) {
+  if (max_rows_ != 0 && rows_ >= max_rows_) {
+    return Status::error(ErrorKind::kPermanent,
+                         "the run has more than " + std::to_string(max_rows_) +
+                             " rows, the per-run cap (limits.max_rows_per_run): narrow the query, "
+                             "or raise limits.max_rows_per_run in the config file",
+                         render::kTooLargeCode);
+  }
+  ++rows_;
+  return next_.row(cells);
+}
+
 RunOutputs::RunOutputs(std::unique_ptr<render::Scratch> scratch, std::size_t preview_rows,
-                       const date::time_zone* zone)
-    : scratch_(std::move(scratch)), summary_(preview_rows, zone) {}
+                       const date::time_zone* zone, std::uint64_t max_rows)
+    : scratch_(std::move(scratch)), summary_(preview_rows, zone), cap_(tee_, max_rows) {}
+
+void RunOutputs::dispose() {
+  // The workbook first: its temp files go, and it never writes into a
+  // memfd that dispose() closed.
+  xlsx_.reset();
+  scratch_->dispose();
+}
 
 Result<std::unique_ptr<RunOutputs>> RunOutputs::create(const store::Schedule& s,
                                                        const date::time_zone* zone,
@@ -32,7 +51,8 @@ Result<std::unique_ptr<RunOutputs>> RunOutputs::create(const store::Schedule& s,
     return std::find(s.formats.begin(), s.formats.end(), f) != s.formats.end();
   };
   std::unique_ptr<RunOutputs> out(new RunOutputs(std::move(scratch).value(),
-                                                 has("html") ? options.preview_rows : 0, zone));
+                                                 has("html") ? options.preview_rows : 0, zone,
+                                                 options.max_rows));
   std::string base = file_base_name(s.name);
   std::vector<table::RowSink*> sinks{&out->summary_};
   if (has("csv")) {

@@ -4,6 +4,7 @@
 
 #include "salesforce_client/error.hpp"
 #include "salesforce_client/limit_info.hpp"
+#include "salesforce_client/page_guard.hpp"
 #include "salesforce_client/query_page.hpp"
 #include "salesforce_client/report_parser.hpp"
 #include "salesforce_client/soql_fields.hpp"
@@ -29,6 +30,8 @@ bool session_expired(const HttpResponse& r) {
 }
 
 }  // namespace
+
+std::uint64_t max_pages_for_rows(std::uint64_t max_rows) { return max_rows / 200 + 2; }
 
 Result<std::unique_ptr<Client>> Client::create(asio::any_io_executor executor,
                                                ClientOptions options, Credential credential) {
@@ -111,6 +114,7 @@ asio::awaitable<Status> Client::query(std::string soql, bool all, table::RowSink
   if (Status s = sink.begin(header); !s.ok()) co_return s;
 
   table::TableFooter footer;
+  PageGuard guard("nextRecordsUrl", options_.max_pages);
   for (;;) {
     auto info = parser.parse(page.value().body, sink);
     if (!info) co_return std::move(info).status();
@@ -124,6 +128,7 @@ asio::awaitable<Status> Client::query(std::string soql, bool all, table::RowSink
     if (info.value().done) break;
     // Release this page before the next one arrives: memory stays at one page.
     wipe_and_free(page.value().body);
+    if (Status s = guard.follow(info.value().next_records_url); !s.ok()) co_return s;
     page = co_await call("GET", std::move(info.value().next_records_url));
     if (!page) co_return std::move(page).status();
   }

@@ -30,7 +30,15 @@ struct ClientOptions {
   std::chrono::milliseconds bulk_poll_max{10'000};
   std::chrono::milliseconds bulk_timeout{30 * 60'000};
   std::uint32_t bulk_max_records = 20'000;  // rows per results request (bounds memory)
+  // Pages (REST nextRecordsUrl, Bulk result locators) one query may follow
+  // before it fails "too-large" (0: no cap). A page URL or locator seen
+  // before fails at once ("paging-loop"), whatever the cap. Both kPermanent.
+  std::uint64_t max_pages = 0;
 };
+
+// The pages a query of at most `max_rows` rows may need: one per 200 rows
+// (the smallest page Salesforce sends), and one more.
+std::uint64_t max_pages_for_rows(std::uint64_t max_rows);
 
 class Client final : public Api {
  public:

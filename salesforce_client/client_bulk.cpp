@@ -10,6 +10,7 @@
 #include "salesforce_client/client.hpp"
 #include "salesforce_client/csv_parser.hpp"
 #include "salesforce_client/error.hpp"
+#include "salesforce_client/page_guard.hpp"
 #include "salesforce_client/soql_fields.hpp"
 
 namespace reportd::salesforce {
@@ -136,6 +137,7 @@ asio::awaitable<Status> Client::bulk_query(std::string soql, table::RowSink& sin
   BulkCsvSink rows(sink, from_object(soql));
   CsvParser csv([&rows](std::span<const std::string_view> f) { return rows.record(f); });
   std::string locator;
+  PageGuard guard("Bulk result locator", options_.max_pages);
   for (;;) {
     std::string target =
         jobs + "/" + id + "/results?maxRecords=" + std::to_string(options_.bulk_max_records);
@@ -149,6 +151,7 @@ asio::awaitable<Status> Client::bulk_query(std::string soql, table::RowSink& sin
     locator = std::string(res.value().header("Sforce-Locator"));
     wipe_and_free(res.value().body);
     if (locator.empty() || locator == "null") break;
+    if (Status s = guard.follow(locator); !s.ok()) co_return s;
   }
   if (!rows.begun())
     co_return Status::error(ErrorKind::kTransient, "salesforce: Bulk API results have no header",

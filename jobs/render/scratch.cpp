@@ -1,5 +1,7 @@
 #include "jobs/render/scratch.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -18,10 +20,18 @@ Status io_error(std::string_view what) {
   return Status::error(ErrorKind::kIo, "scratch: " + std::string(what) + ": " + std::strerror(errno));
 }
 
+Status too_large(std::string what) {
+  return Status::error(ErrorKind::kPermanent, std::move(what), kTooLargeCode);
+}
+
 }  // namespace
 
 std::string default_tmpdir(std::string_view configured) {
   if (!configured.empty()) return std::string(configured);
+  // The unit's own sized tmpfs (systemd/reportd.service).
+  if (const char* sd = std::getenv("REPORTD_SCRATCH_DIR"); sd != nullptr && *sd != '\0') {
+    return sd;
+  }
   // systemd's RuntimeDirectory= is a tmpfs; the variable may list several.
   if (const char* rd = std::getenv("RUNTIME_DIRECTORY"); rd != nullptr && *rd != '\0') {
     std::string s(rd);
@@ -55,9 +65,10 @@ void ScratchFile::unmap() {
 
 Status ScratchFile::append(std::string_view bytes) {
   if (fd_ < 0) return Status::error(ErrorKind::kInternal, "scratch: append after dispose");
-  if (Status st = owner_->charge(size_, size_ + bytes.size()); !st.ok()) {
+  if (Status st = owner_->charge(charged_, size_ + bytes.size()); !st.ok()) {
     return std::move(st).with_context(filename_);
   }
+  charged_ = size_ + bytes.size();
   unmap();
   while (!bytes.empty()) {
     ssize_t n = ::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(size_));
@@ -76,11 +87,11 @@ Status ScratchFile::account_external_writes() {
   if (::fstat(fd_, &st) != 0) return io_error("stat " + filename_);
   auto new_size = static_cast<std::uint64_t>(st.st_size);
   unmap();
-  if (Status s = owner_->charge(size_, new_size); !s.ok()) {
-    size_ = new_size;  // so that dispose() zeroes everything written
+  size_ = new_size;  // even over a cap, so that dispose() zeroes everything written
+  if (Status s = owner_->charge(charged_, new_size); !s.ok()) {
     return std::move(s).with_context(filename_);
   }
-  size_ = new_size;
+  charged_ = new_size;
   return {};
 }
 
@@ -115,17 +126,75 @@ void ScratchFile::dispose() {
   if (size_ > 0) (void)::ftruncate(fd_, 0);
   ::close(fd_);
   fd_ = -1;
-  if (owner_ != nullptr && owner_->used_ >= size_) owner_->used_ -= size_;
+  if (owner_ != nullptr) (void)owner_->charge(charged_, 0);
+  charged_ = 0;
   size_ = 0;
 }
 
 Result<std::unique_ptr<Scratch>> Scratch::open(const ScratchOptions& options) {
   std::string dir = default_tmpdir(options.tmpdir);
   if (Status st = check_memory_backed(dir); !st.ok()) return st;
-  return std::unique_ptr<Scratch>(new Scratch(options.cap_bytes, std::move(dir)));
+  std::string run_dir = dir + "/reportd-run-XXXXXX";
+  if (::mkdtemp(run_dir.data()) == nullptr) return io_error("make a run directory in " + dir);
+  return std::unique_ptr<Scratch>(new Scratch(options.cap_bytes, std::move(run_dir), options.budget));
 }
 
-Scratch::~Scratch() { dispose(); }
+Scratch::~Scratch() {
+  dispose();
+  ::rmdir(tmpdir_.c_str());  // empty: libxlsxwriter unlinks its files as it makes them
+}
+
+std::uint64_t Scratch::tmpdir_bytes() const {
+  DIR* fds = ::opendir("/proc/self/fd");
+  if (fds == nullptr) return 0;
+  const std::string prefix = tmpdir_ + "/";
+  std::uint64_t total = 0;
+  char link[4096];
+  while (const dirent* e = ::readdir(fds)) {
+    if (e->d_name[0] == '.') continue;
+    ssize_t n = ::readlinkat(::dirfd(fds), e->d_name, link, sizeof link);
+    if (n <= 0 || static_cast<std::size_t>(n) >= sizeof link) continue;
+    if (std::string_view(link, static_cast<std::size_t>(n)).rfind(prefix, 0) != 0) continue;
+    struct stat st {};
+    // Follows the link to the (unlinked) file itself.
+    if (::fstatat(::dirfd(fds), e->d_name, &st, 0) == 0 && S_ISREG(st.st_mode)) {
+      total += static_cast<std::uint64_t>(st.st_size);
+    }
+  }
+  ::closedir(fds);
+  return total;
+}
+
+Status Scratch::account_tmpdir() {
+  std::uint64_t now = tmpdir_bytes();
+  Status st = charge(tmpdir_charged_, now);
+  if (!st.ok()) {
+    // The bytes exist whether or not they fit: keep them counted, and keep
+    // the budget in step with what this Scratch will release.
+    if (now > tmpdir_charged_) {
+      std::uint64_t over = now - tmpdir_charged_;
+      if (budget_ == nullptr || budget_->reserve(over)) {
+        used_ += over;
+        high_water_ = std::max(high_water_, used_);
+        tmpdir_charged_ = now;
+      }
+    }
+    return std::move(st).with_context("temp files");
+  }
+  tmpdir_charged_ = now;
+  return {};
+}
+
+Status Scratch::reserve(std::uint64_t bytes) {
+  if (Status st = charge(reserved_, reserved_ + bytes); !st.ok()) return st;
+  reserved_ += bytes;
+  return {};
+}
+
+void Scratch::release_reserved() {
+  (void)charge(reserved_, 0);
+  reserved_ = 0;
+}
 
 Result<ScratchFile*> Scratch::create(std::string filename, std::string content_type) {
   int fd = ::memfd_create("reportd-scratch", MFD_CLOEXEC);
@@ -135,19 +204,36 @@ Result<ScratchFile*> Scratch::create(std::string filename, std::string content_t
 }
 
 Status Scratch::charge(std::uint64_t old_size, std::uint64_t new_size) {
-  std::uint64_t next = used_ - old_size + new_size;
-  if (next > cap_) {
-    return Status::error(ErrorKind::kLimit,
-                         "outputs exceed the scratch cap of " + std::to_string(cap_) +
-                             " bytes per run (raise render.scratch_cap or narrow the query)",
-                         "scratch-cap");
+  if (new_size <= old_size) {
+    std::uint64_t freed = std::min(old_size - new_size, used_);
+    used_ -= freed;
+    if (budget_ != nullptr) budget_->release(freed);
+    return {};
   }
-  used_ = next;
+  std::uint64_t more = new_size - old_size;
+  if (used_ + more > cap_) {
+    return too_large("the run's outputs would pass " + std::to_string(cap_) +
+                     " bytes, the per-run cap (limits.scratch_max_bytes): narrow the query, or "
+                     "raise limits.scratch_max_bytes in the config file");
+  }
+  if (budget_ != nullptr && !budget_->reserve(more)) {
+    return too_large("all runs' outputs together would pass " + std::to_string(budget_->cap()) +
+                     " bytes, the scratch budget of the daemon (limits.scratch_budget_bytes; " +
+                     std::to_string(budget_->used()) +
+                     " bytes held by runs now): run it at a quieter time, lower "
+                     "limits.max_concurrent_runs, or raise limits.scratch_budget_bytes");
+  }
+  used_ += more;
+  high_water_ = std::max(high_water_, used_);
   return {};
 }
 
 void Scratch::dispose() {
   for (auto& f : files_) f->dispose();
+  release_reserved();
+  (void)charge(tmpdir_charged_, 0);
+  tmpdir_charged_ = 0;
+  if (budget_ != nullptr) budget_->release(used_);
   used_ = 0;
 }
 

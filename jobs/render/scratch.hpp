@@ -1,7 +1,11 @@
 #pragma once
 // Scratch: the memory-only home of one run's rendered outputs (DESIGN.md §4.5).
 // Each output is a memfd (MFD_CLOEXEC), charged against a per-run byte cap and
-// zeroed when the Scratch is disposed or destroyed. Not thread-safe: one run.
+// zeroed when the Scratch is disposed or destroyed. Bytes written by a library
+// (libxlsxwriter's temp files in the run's own tmpdir, and the workbook it
+// writes on close) count too, as they grow. Every byte charged is also
+// reserved from the process-wide ScratchBudget, if any. Over either cap a
+// write fails kPermanent with code "too-large". Not thread-safe: one run.
 
 #include <cstdint>
 #include <memory>
@@ -9,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "jobs/render/scratch_budget.hpp"
 #include "table/status.hpp"
 
 namespace reportd::render {
@@ -16,10 +21,17 @@ namespace reportd::render {
 struct ScratchOptions {
   // The most bytes all outputs of one run may hold together.
   std::uint64_t cap_bytes = 256ull << 20;
-  // A memory-backed directory (tmpfs/ramfs) for libxlsxwriter's temp files.
-  // Empty: $RUNTIME_DIRECTORY (systemd's tmpfs), else /dev/shm.
+  // A memory-backed directory (tmpfs/ramfs) under which each run makes its
+  // own directory for libxlsxwriter's temp files.
+  // Empty: $REPORTD_SCRATCH_DIR (the unit's sized tmpfs), else
+  // $RUNTIME_DIRECTORY (systemd's tmpfs), else /dev/shm.
   std::string tmpdir;
+  // Shared by every run of the process (null: no global cap). Must outlive the Scratch.
+  ScratchBudget* budget = nullptr;
 };
+
+// The error of a write over a cap: kPermanent, code "too-large".
+inline constexpr const char* kTooLargeCode = "too-large";
 
 // One memfd. Appends are charged against the owning Scratch's cap.
 class ScratchFile {
@@ -29,7 +41,7 @@ class ScratchFile {
   ScratchFile(const ScratchFile&) = delete;
   ScratchFile& operator=(const ScratchFile&) = delete;
 
-  // Appends bytes; fails with kLimit when the run's cap would be exceeded.
+  // Appends bytes; fails "too-large" when a cap would be exceeded.
   Status append(std::string_view bytes);
   // Re-reads the size after an external writer (libxlsxwriter) wrote through
   // path(), and charges it against the cap.
@@ -54,6 +66,7 @@ class ScratchFile {
   std::string content_type_;
   Scratch* owner_;
   std::uint64_t size_ = 0;
+  std::uint64_t charged_ = 0;  // what the owner counts for this file
   void* map_ = nullptr;
   std::uint64_t map_size_ = 0;
 };
@@ -61,7 +74,8 @@ class ScratchFile {
 // The per-run scratch: owns every output file and the byte budget.
 class Scratch {
  public:
-  // Validates the tmpdir (must exist and be tmpfs/ramfs).
+  // Validates the tmpdir (must exist and be tmpfs/ramfs) and makes the
+  // run's own directory in it (mode 0700), removed on destruction.
   static Result<std::unique_ptr<Scratch>> open(const ScratchOptions& options);
   ~Scratch();
   Scratch(const Scratch&) = delete;
@@ -70,20 +84,42 @@ class Scratch {
   // A new, empty output. `filename` is what a recipient sees.
   Result<ScratchFile*> create(std::string filename, std::string content_type);
   const std::vector<std::unique_ptr<ScratchFile>>& outputs() const { return files_; }
+  // The run's own directory: give it to libraries that write temp files.
   const std::string& tmpdir() const { return tmpdir_; }
+  // Bytes held now by files under tmpdir() that this process has open
+  // (libxlsxwriter unlinks its temp files at once, so they are found
+  // through /proc/self/fd, not by name).
+  std::uint64_t tmpdir_bytes() const;
+  // Charges what tmpdir() holds now in place of what was charged for it
+  // before; fails "too-large" over a cap (the bytes stay counted).
+  Status account_tmpdir();
+  // Charges `bytes` that a library is about to write in one call we cannot
+  // watch (the XLSX workbook's close), so the caps hold during that call.
+  Status reserve(std::uint64_t bytes);
+  // Gives back every reservation.
+  void release_reserved();
+
   std::uint64_t used_bytes() const { return used_; }
+  // The most used_bytes() ever was in this Scratch.
+  std::uint64_t high_water_bytes() const { return high_water_; }
   std::uint64_t cap_bytes() const { return cap_; }
   // Zeroes and closes every output. Idempotent; the destructor calls it.
   void dispose();
 
  private:
   friend class ScratchFile;
-  Scratch(std::uint64_t cap, std::string tmpdir) : cap_(cap), tmpdir_(std::move(tmpdir)) {}
+  Scratch(std::uint64_t cap, std::string tmpdir, ScratchBudget* budget)
+      : cap_(cap), tmpdir_(std::move(tmpdir)), budget_(budget) {}
+  // Moves a charge from `old_size` to `new_size` bytes; growing fails over a cap.
   Status charge(std::uint64_t old_size, std::uint64_t new_size);
 
   std::uint64_t cap_;
   std::uint64_t used_ = 0;
+  std::uint64_t high_water_ = 0;
+  std::uint64_t tmpdir_charged_ = 0;
+  std::uint64_t reserved_ = 0;
   std::string tmpdir_;
+  ScratchBudget* budget_;
   std::vector<std::unique_ptr<ScratchFile>> files_;
 };
 

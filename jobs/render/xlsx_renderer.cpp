@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 
 #include "jobs/render/cell_text.hpp"
 
@@ -45,9 +46,18 @@ XlsxRenderer::XlsxRenderer(Scratch& scratch, XlsxOptions options)
     : scratch_(scratch), options_(std::move(options)) {}
 
 XlsxRenderer::~XlsxRenderer() {
-  // An unfinished workbook (the run failed) is closed into scratch, which
-  // zeroes it; libxlsxwriter frees its temp files on close.
-  if (workbook_ != nullptr) (void)workbook_close(workbook_);
+  // An unfinished workbook (the run failed) is freed without being written:
+  // nobody reads it, and compressing it would take as long as a real one.
+  // lxw_workbook_free() leaves the sheets' temp files open: close them.
+  if (workbook_ == nullptr) return;
+  lxw_worksheet* sheet = nullptr;
+  LXW_FOREACH_WORKSHEET(sheet, workbook_) {
+    if (sheet->optimize_tmpfile == nullptr) continue;
+    if (sheet->file == sheet->optimize_tmpfile) sheet->file = nullptr;
+    std::fclose(sheet->optimize_tmpfile);
+    sheet->optimize_tmpfile = nullptr;
+  }
+  lxw_workbook_free(workbook_);
 }
 
 Status XlsxRenderer::open_workbook() {
@@ -199,9 +209,12 @@ Status XlsxRenderer::row(std::span<const table::Cell> cells) {
     }
     if (e != LXW_NO_ERROR) return xlsx_error("write cell", e);
     if (i < widths_.size()) widths_[i] = std::max(widths_[i], width + 1);
+    unchecked_bytes_ += static_cast<std::uint64_t>(width) + 24;  // value and <c r=".."> markup
   }
   ++sheet_rows_;
-  return {};
+  if (unchecked_bytes_ < kCheckBytes) return {};
+  unchecked_bytes_ = 0;
+  return scratch_.account_tmpdir().with_context("xlsx");
 }
 
 Status XlsxRenderer::end(const table::TableFooter&) { return close_sheet(); }
@@ -214,8 +227,16 @@ Status XlsxRenderer::finish() {
     if (Status st = add_sheet("Report"); !st.ok()) return st;
   }
   if (Status st = close_sheet(); !st.ok()) return st;
+  if (Status st = scratch_.account_tmpdir(); !st.ok()) return std::move(st).with_context("xlsx");
+  // Closing copies the sheet XML once more and writes the compressed
+  // workbook, neither of which we can watch: room for both first.
+  if (Status st = scratch_.reserve(2 * scratch_.tmpdir_bytes()); !st.ok()) {
+    return std::move(st).with_context("xlsx: closing the workbook");
+  }
   lxw_error e = workbook_close(workbook_);
   workbook_ = nullptr;
+  scratch_.release_reserved();
+  (void)scratch_.account_tmpdir();  // frees: the temp files are gone
   if (e != LXW_NO_ERROR) return xlsx_error("close workbook", e);
   return file_->account_external_writes();
 }

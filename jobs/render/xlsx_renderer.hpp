@@ -14,6 +14,11 @@
 // - A table longer than Excel's 1,048,576 rows continues on another sheet
 //   ("Name (2)"), nothing is dropped. A string longer than Excel's 32,767
 //   characters is cut with a visible marker and counted in cut_cells().
+// - Bounded as it grows: the sheet's temp file (in the Scratch's run
+//   directory) is charged against the Scratch's caps every kCheckBytes of
+//   cell text, and before the workbook closes twice its size is reserved for
+//   the copy libxlsxwriter makes of it and for the compressed output, so
+//   the caps hold while libxlsxwriter writes unobserved.
 
 #include <cstdint>
 #include <string>
@@ -42,6 +47,8 @@ struct XlsxOptions {
 class XlsxRenderer final : public table::RowSink {
  public:
   static constexpr double kMaxColumnWidth = 60;
+  // About this much sheet XML is written between two looks at the temp files.
+  static constexpr std::uint64_t kCheckBytes = 64 * 1024;
 
   XlsxRenderer(Scratch& scratch, XlsxOptions options);
   ~XlsxRenderer() override;
@@ -76,6 +83,7 @@ class XlsxRenderer final : public table::RowSink {
   std::uint32_t sheet_rows_ = 0;  // data rows on the current sheet
   int part_ = 1;
   std::uint64_t cut_cells_ = 0;
+  std::uint64_t unchecked_bytes_ = 0;  // estimated sheet XML since the last look
   std::string text_;
 };
 

@@ -176,6 +176,7 @@ asio::awaitable<Result<SyncReport>> ScheduleSync::sync(store::Connection connect
   ctx.now_ms = now.time_since_epoch().count();
   ctx.full = report.full;
   ctx.cursor = cursor;
+  ctx.max_schedules = options_.max_schedules;
   const SyncPlan plan = plan_sync(sink.records(), loaded->synced, loaded->names, ctx);
   std::map<std::string, std::string> modstamp_of;
   for (const ScheduleRecord& r : sink.records()) modstamp_of[r.id] = r.modstamp;

@@ -53,6 +53,13 @@ std::string choose_name(const ScheduleRecord& r, const store::Schedule* local,
   return name;
 }
 
+std::string over_cap_reason(const PlanContext& ctx) {
+  return "this org already has " + std::to_string(ctx.max_schedules) +
+         " schedules in reportd, the most it takes from one org: switch off (Active__c) or "
+         "delete schedules this org no longer needs, or ask the reportd operator to raise "
+         "sync.max_schedules_per_connection";
+}
+
 }  // namespace
 
 std::string salesforce_datetime(date::sys_seconds t) { return date::format("%FT%T.000Z", t); }
@@ -74,6 +81,8 @@ SyncPlan plan_sync(const std::vector<ScheduleRecord>& records,
   std::map<std::string, const store::Schedule*> local_of;
   for (const store::Schedule& s : synced) local_of[s.sf_record_id] = &s;
   std::set<std::string> taken = taken_names;
+  // Synced schedules the connection has as the records are applied in order.
+  std::size_t kept = synced.size();
 
   // A record read twice (changed while the pages were read) counts as last read.
   std::map<std::string, std::size_t> last;
@@ -88,12 +97,18 @@ SyncPlan plan_sync(const std::vector<ScheduleRecord>& records,
 
     if (r.deleted) {
       ++plan.deleted;
-      if (local != nullptr) plan.remove.push_back(*local);
+      if (local != nullptr) {
+        plan.remove.push_back(*local);
+        --kept;
+      }
       continue;
     }
     if (!r.active) {
       ++plan.inactive;
-      if (local != nullptr) plan.remove.push_back(*local);
+      if (local != nullptr) {
+        plan.remove.push_back(*local);
+        --kept;
+      }
       if (r.last_status != kStatusPaused || !r.next_run.empty()) {
         json::object body{{"Last_Status__c", kStatusPaused}, {"Next_Run__c", nullptr}};
         // A reason for Invalid no longer applies to a switched-off record.
@@ -104,10 +119,16 @@ SyncPlan plan_sync(const std::vector<ScheduleRecord>& records,
     }
 
     auto mapped = schedule_from_record(r, ctx.connection, ctx.allowed_domains, ctx.defaults);
+    if (mapped.ok() && local == nullptr && ctx.max_schedules != 0 && kept >= ctx.max_schedules) {
+      mapped = Status::error(ErrorKind::kLimit, over_cap_reason(ctx));
+    }
     if (!mapped.ok()) {
       std::string reason = error_text(mapped.status().message());
       ++plan.invalid;
-      if (local != nullptr) plan.remove.push_back(*local);
+      if (local != nullptr) {
+        plan.remove.push_back(*local);
+        --kept;
+      }
       if (r.last_status != kStatusInvalid ||
           normalise_text(r.last_error) != normalise_text(reason) || !r.next_run.empty()) {
         plan.new_invalid.emplace_back(r.id, reason);
@@ -125,6 +146,7 @@ SyncPlan plan_sync(const std::vector<ScheduleRecord>& records,
     if (local == nullptr) {
       s.created_at_ms = ctx.now_ms;
       plan.add.push_back(s);
+      ++kept;
     } else {
       s.id = local->id;
       s.created_at_ms = local->created_at_ms;

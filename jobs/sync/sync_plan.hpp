@@ -35,6 +35,11 @@ struct PlanContext {
   std::int64_t now_ms = 0;  // created_at_ms of new schedules
   bool full = false;        // the records are all there are: other synced schedules go
   std::string cursor;       // the cursor the query used ("" for a full read)
+  // Synced schedules the connection may have (sync.max_schedules_per_connection;
+  // 0: no cap). A record that would add one past it is refused as Invalid,
+  // with the reason written back; it is taken when its record is next read
+  // with room under the cap (an edit of it, or a full sync).
+  std::size_t max_schedules = 0;
 };
 
 // One PATCH onto one record.

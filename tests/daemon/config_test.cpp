@@ -104,5 +104,27 @@ TEST_CASE("config: [sync] interval_minutes defaults to 5 and names the key when 
   CHECK(error_of("sync = 5\n").find("sync: must be a table") != std::string::npos);
 }
 
+TEST_CASE("config: the run caps, the scratch budget and the synced-schedule cap") {
+  auto d = parse("");
+  REQUIRE(d.ok());
+  CHECK(d->max_rows_per_run == 5'000'000);
+  CHECK(d->scratch_budget_bytes == 1ll << 30);
+  CHECK(d->sync_max_schedules_per_connection == 1000);
+  auto c = parse(
+      "[limits]\nmax_rows_per_run = 1000\nscratch_max_bytes = 2097152\n"
+      "scratch_budget_bytes = 5242880\n[sync]\nmax_schedules_per_connection = 50\n");
+  REQUIRE(c.ok());
+  CHECK(c->max_rows_per_run == 1000);
+  CHECK(c->scratch_budget_bytes == 5242880);
+  CHECK(c->sync_max_schedules_per_connection == 50);
+  // An unset budget grows with a larger per-run cap; a set one must hold it.
+  CHECK(parse("[limits]\nscratch_max_bytes = 4294967296\n")->scratch_budget_bytes == 4294967296);
+  CHECK(error_of("[limits]\nscratch_max_bytes = 4194304\nscratch_budget_bytes = 2097152\n") ==
+        "reportd.toml: limits.scratch_budget_bytes: must be at least limits.scratch_max_bytes "
+        "(4194304), not 2097152");
+  CHECK(error_of("[limits]\nmax_rows_per_run = 0\n") ==
+        "reportd.toml: limits.max_rows_per_run: must be 1..1000000000, not 0");
+}
+
 }  // namespace
 }  // namespace reportd::daemon

@@ -186,9 +186,19 @@ void Sim::install_bulk(httplib::Server& svr) {
             plan_query(data_, std::get<Query>(parse_soql(j.soql)), j.operation == "queryAll"));
         std::uint64_t n = offset < cur->total ? std::min(max, cur->total - offset) : 0;
         std::uint64_t next = offset + n;
+        bool loop = false;
+        {
+          std::lock_guard lock(mu_);
+          loop = faults_.loop_locator;
+        }
+        std::uint64_t locator = next;  // where the next request starts
+        if (loop && next < cur->total) {
+          count("fault.loop_locator");
+          locator = std::min(max, next);  // the second chunk, again and again
+        }
         res.set_header("Sforce-NumberOfRecords", std::to_string(n));
-        res.set_header("Sforce-Locator",
-                       next < cur->total ? base64_encode(std::to_string(next), true) : std::string("null"));
+        res.set_header("Sforce-Locator", locator < cur->total ? base64_encode(std::to_string(locator), true)
+                                                              : std::string("null"));
         std::string eol = j.line_ending == "CRLF" ? "\r\n" : "\n";
         std::string header;
         for (const auto& f : cur->query.fields) header += (header.empty() ? "" : j.delimiter) + csv_quote(f.dotted);

@@ -24,7 +24,8 @@ std::string faults_json(const Faults& f) {
          ",\"limit_exceeded_after\":" + u(f.limit_exceeded_after) +
          ",\"html_503_every\":" + u(f.html_503_every) + ",\"html_503_after\":" + u(f.html_503_after) +
          ",\"slow_ms\":" + u(f.slow_ms) + ",\"cut_body_every\":" + u(f.cut_body_every) +
-         ",\"invalid_locator\":" + b(f.invalid_locator) + "}";
+         ",\"invalid_locator\":" + b(f.invalid_locator) +
+         ",\"loop_locator\":" + b(f.loop_locator) + "}";
 }
 
 // Applies the keys present in o; false on an unknown key or a bad type.
@@ -41,6 +42,7 @@ bool apply(const json::object& o, Faults& f, std::string& err) {
     bool* flag = key == "rotate_refresh_token" ? &f.rotate_refresh_token
                  : key == "invalid_grant"      ? &f.invalid_grant
                  : key == "invalid_locator"    ? &f.invalid_locator
+                 : key == "loop_locator"       ? &f.loop_locator
                                                : nullptr;
     if (num != nullptr && v.is_int64() && v.as_int64() >= 0) {
       *num = static_cast<std::uint64_t>(v.as_int64());

@@ -50,6 +50,8 @@ Faults (deterministic counts; change at runtime with POST /__sim/faults):
   --slow-ms N               sleep N ms before every API response
   --cut-body-every N        every Nth API response is cut mid-body (connection closed)
   --invalid-locator         query locators (nextRecordsUrl) answer 400
+  --loop-locator            nextRecordsUrl and Bulk result locators always lead
+                            to the second page, so paging never ends
                             INVALID_QUERY_LOCATOR
 
 Test hooks (loopback only): GET/POST /__sim/faults, GET /__sim/stats,
@@ -90,6 +92,7 @@ bool parse_options(int argc, char** argv, Options& out, bool& help, std::string&
       {"--rotate-refresh-token", &out.faults.rotate_refresh_token},
       {"--invalid-grant", &out.faults.invalid_grant},
       {"--invalid-locator", &out.faults.invalid_locator},
+      {"--loop-locator", &out.faults.loop_locator},
   };
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];

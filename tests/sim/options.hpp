@@ -18,6 +18,7 @@ struct Faults {
   std::uint64_t slow_ms = 0;                // delay before every API response
   std::uint64_t cut_body_every = 0;         // 0 = never; every Nth API response is cut mid-body
   bool invalid_locator = false;             // every nextRecordsUrl answers INVALID_QUERY_LOCATOR
+  bool loop_locator = false;                // nextRecordsUrl and Bulk locators point back at page 2
 };
 
 /// Everything main() needs; validated once by parse_options.

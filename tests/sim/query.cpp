@@ -99,6 +99,15 @@ void Sim::write_page(httplib::Response& res, const httplib::Request& req, const 
   });
   std::uint64_t next = offset + n;
   bool done = next >= cur.total;
+  bool loop = false;
+  if (!done) {
+    std::lock_guard lock(mu_);
+    loop = faults_.loop_locator;
+  }
+  if (loop) {
+    count("fault.loop_locator");
+    next = cur.page_size;  // the second page, again and again
+  }
   out += done ? ",\"done\":true" : ",\"done\":false";
   if (!done) {
     out += ",\"nextRecordsUrl\":" +

@@ -3,6 +3,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -25,6 +26,31 @@ class UnitTest(unittest.TestCase):
         for line in ["Type=notify", "LimitCORE=0", "LoadCredentialEncrypted=master.key:",
                      "StateDirectory=reportd", "RuntimeDirectory=reportd", "WatchdogSec="]:
             self.assertIn(line, text)
+
+    def test_memory_and_scratch_are_bounded(self):
+        with open(UNIT) as f:
+            text = f.read()
+        self.assertRegex(text, r"(?m)^MemoryMax=\d+[KMG]$")
+        m = re.search(r"(?m)^TemporaryFileSystem=(\S+):(\S+)$", text)
+        self.assertIsNotNone(m, "the scratch needs a tmpfs of its own")
+        scratch, options = m.group(1), m.group(2).split(",")
+        self.assertTrue(any(re.fullmatch(r"size=\d+[KMG]", o) for o in options), options)
+        # Reached only through the 0700 runtime directory, and the daemon is told to use it.
+        self.assertTrue(scratch.startswith("/run/reportd/"), scratch)
+        self.assertIn("Environment=REPORTD_SCRATCH_DIR=" + scratch, text)
+
+    def test_systemd_analyze_verify_is_clean(self):
+        with open(UNIT) as f:
+            text = f.read()
+        # verify insists that ExecStart= exists: point it at a binary that does.
+        text = text.replace("/usr/local/bin/reportd", "/bin/true")
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "reportd.service")
+            with open(path, "w") as f:
+                f.write(text)
+            p = subprocess.run(["systemd-analyze", "verify", path], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual((p.stdout + p.stderr).strip(), "", "warnings about the unit")
 
 
 if __name__ == "__main__":

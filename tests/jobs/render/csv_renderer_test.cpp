@@ -100,7 +100,8 @@ TEST_CASE("csv: exceeding the scratch cap fails the run instead of cutting the f
   std::array<Cell, 2> row{Cell::string(big), Cell::null()};
   REQUIRE(r.row(row).ok());  // buffered
   Status st = r.end({1, false});
-  CHECK(st.kind() == ErrorKind::kLimit);
+  CHECK(st.kind() == ErrorKind::kPermanent);  // never retried
+  CHECK(st.code() == "too-large");
   CHECK(st.message().find("xxx") == std::string::npos);  // no values in errors
 }
 

@@ -29,7 +29,10 @@ TEST_CASE("scratch: the cap counts every output of the run") {
   auto a = (*s)->create("a", "x");
   auto b = (*s)->create("b", "x");
   REQUIRE((*a)->append("123456").ok());
-  CHECK((*b)->append("12345").kind() == ErrorKind::kLimit);
+  Status over = (*b)->append("12345");
+  CHECK(over.kind() == ErrorKind::kPermanent);
+  CHECK(over.code() == "too-large");
+  CHECK(over.message().find("limits.scratch_max_bytes") != std::string::npos);
   CHECK((*b)->append("1234").ok());
 }
 

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 
 #include "jobs/render/sample_table.hpp"
@@ -21,14 +22,62 @@ TEST_CASE("xlsx: a workbook lands in scratch as a zip file") {
   CHECK((*s)->used_bytes() == v->size());
 }
 
-TEST_CASE("xlsx: the scratch cap also bounds the workbook") {
+TEST_CASE("xlsx: the scratch cap bounds the temp files as rows arrive, not at finish") {
   ScratchOptions o;
-  o.cap_bytes = 1000;
+  o.cap_bytes = 200 * 1024;
+  auto s = Scratch::open(o);
+  REQUIRE(s.ok());
+  std::uint64_t peak_seen = 0;
+  {
+    XlsxRenderer r(**s, {});
+    REQUIRE(r.begin({"T", {{"a", "A", table::CellType::kString}}}).ok());
+    std::string text(100, 'v');
+    std::array<table::Cell, 1> row{table::Cell::string(text)};
+    Status st;
+    std::uint64_t rows = 0;
+    while (st.ok() && rows < 100000) {
+      st = r.row(row);
+      ++rows;
+      peak_seen = std::max(peak_seen, (*s)->tmpdir_bytes());
+    }
+    CHECK(st.code() == "too-large");
+    CHECK(st.kind() == ErrorKind::kPermanent);
+    CHECK(rows < 5000);  // 200 KiB of ~130-byte rows: it stopped near the cap
+    CHECK((*s)->used_bytes() > 100 * 1024);  // the temp file was charged as it grew
+    // Over by at most what is written between two looks (plus stdio's buffer).
+    CHECK(peak_seen <= o.cap_bytes + 2 * XlsxRenderer::kCheckBytes);
+    CHECK((*s)->high_water_bytes() <= o.cap_bytes + 2 * XlsxRenderer::kCheckBytes);
+  }
+  // The failed workbook was freed, not written: its temp files are gone.
+  CHECK((*s)->tmpdir_bytes() == 0);
+  CHECK((*s)->outputs().at(0)->size() == 0);
+}
+
+TEST_CASE("xlsx: closing the workbook needs room for its copy and output first") {
+  ScratchOptions o;
+  o.cap_bytes = 1 << 20;
   auto s = Scratch::open(o);
   REQUIRE(s.ok());
   XlsxRenderer r(**s, {});
-  REQUIRE(emit_sample_table(r, 2000).ok());
-  CHECK(r.finish().kind() == ErrorKind::kLimit);
+  // About 400 KiB of sheet XML: fits while rows arrive, not three times over.
+  REQUIRE(emit_sample_table(r, 1500).ok());
+  std::uint64_t tmp = (*s)->tmpdir_bytes();
+  REQUIRE(tmp > o.cap_bytes / 3);
+  REQUIRE(tmp < o.cap_bytes);
+  Status st = r.finish();
+  CHECK(st.code() == "too-large");
+}
+
+TEST_CASE("xlsx: a finished workbook holds only its output; the temp files are gone") {
+  auto s = Scratch::open({});
+  REQUIRE(s.ok());
+  XlsxRenderer r(**s, {});
+  REQUIRE(emit_sample_table(r, 3000).ok());
+  CHECK((*s)->tmpdir_bytes() > 0);
+  REQUIRE(r.finish().ok());
+  CHECK((*s)->tmpdir_bytes() == 0);
+  CHECK((*s)->used_bytes() == (*s)->outputs().at(0)->size());
+  CHECK((*s)->high_water_bytes() > (*s)->used_bytes());
 }
 
 TEST_CASE("xlsx: no table still gives a valid workbook") {

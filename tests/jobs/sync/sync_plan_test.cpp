@@ -239,5 +239,39 @@ TEST_CASE("plan: Last_Error__c gets at most 4000 characters, cut between charact
   CHECK(error_text("short") == "short");
 }
 
+TEST_CASE("plan: records past the per-connection cap are refused with the reason written back") {
+  auto ctx = context();
+  ctx.max_schedules = 2;
+  std::vector<ScheduleRecord> records;
+  for (char c : std::string("abcd")) {
+    records.push_back(record(std::string("a01") + c, std::string("R") + c, "2026-03-01T10:00:00Z"));
+  }
+  auto plan = plan_sync(records, {}, {}, ctx);
+  REQUIRE(plan.add.size() == 2);
+  CHECK(plan.invalid == 2);
+  REQUIRE(plan.new_invalid.size() == 2);
+  CHECK(plan.new_invalid[0].first == "a01c");
+  const std::string& reason = plan.new_invalid[0].second;
+  CHECK(reason.find("already has 2 schedules") != std::string::npos);
+  CHECK(reason.find("sync.max_schedules_per_connection") != std::string::npos);
+  CHECK(reason.find("acme") == std::string::npos);  // no operator names on customer records
+  int refused = 0;
+  for (const auto& p : plan.patches) {
+    if (p.status != "Invalid") continue;
+    ++refused;
+    CHECK(body(p).at("Last_Error__c").as_string() == reason);
+  }
+  CHECK(refused == 2);
+
+  // Existing schedules keep their place; switching one off frees it for the next record.
+  auto synced = after(plan, {});
+  records[0].active = false;
+  records[2].modstamp = "2026-03-01T11:00:00Z";
+  auto next = plan_sync({records[0], records[2]}, synced, {"acme/Ra", "acme/Rb"}, ctx);
+  REQUIRE(next.add.size() == 1);
+  CHECK(next.add[0].sf_record_id == "a01c");
+  CHECK(next.remove.size() == 1);
+}
+
 }  // namespace
 }  // namespace reportd::sync
