@@ -10,6 +10,26 @@ namespace reportd::jobs {
 namespace asio = boost::asio;
 using store::RunState;
 
+namespace {
+
+// The one way an outcome is built: the run's row as it was to be saved;
+// `saved` is how saving it went (a failed save makes the outcome failed).
+RunOutcome outcome_of(const store::Run& run, bool marked_needs_reauth, const Status& saved) {
+  RunOutcome o;
+  o.state = run.state;
+  o.reason = run.reason;
+  o.rows = run.rows;
+  o.record = run;
+  o.marked_needs_reauth = marked_needs_reauth;
+  if (!saved.ok()) {
+    o.state = RunState::kFailed;
+    o.reason = saved.message();
+  }
+  return o;
+}
+
+}  // namespace
+
 store::Run finished_run(const RunOutcome& outcome, std::int64_t schedule_id, std::int64_t run_id) {
   store::Run run = outcome.record;
   run.id = run_id;
@@ -110,19 +130,8 @@ asio::awaitable<Status> RunPipeline::load(Context& ctx, std::int64_t run_id) {
 }
 
 asio::awaitable<RunOutcome> RunPipeline::run(Context& ctx, std::int64_t run_id) {
-  if (Status st = co_await load(ctx, run_id); !st.ok()) {
-    RunOutcome o;
-    o.reason = st.message();
-    co_return o;
-  }
-  if (store::is_final(ctx.run.state)) {
-    RunOutcome o;
-    o.state = ctx.run.state;
-    o.reason = ctx.run.reason;
-    o.rows = ctx.run.rows;
-    o.record = ctx.run;
-    co_return o;
-  }
+  if (Status st = co_await load(ctx, run_id); !st.ok()) co_return outcome_of(ctx.run, false, st);
+  if (store::is_final(ctx.run.state)) co_return outcome_of(ctx.run, false, Status());
   if (options_.scheduled && ctx.schedule.paused && ctx.run.started_at_ms == 0) {
     // Paused after the scheduler claimed this occurrence (an automatic pause
     // reaches the scheduler a moment later): nothing is fetched or sent. A
@@ -198,15 +207,8 @@ asio::awaitable<RunOutcome> RunPipeline::end_unstarted(Context& ctx, RunState st
   ctx.run.error_code = std::move(code);
   ctx.run.finished_at_ms = now_ms();
   ctx.run.disposed_at_ms = ctx.run.finished_at_ms;
-  RunOutcome o;
-  o.state = state;
-  o.reason = ctx.run.reason;
-  if (Status st = co_await save(ctx.run); !st.ok()) {
-    o.state = RunState::kFailed;
-    o.reason = st.message();
-  }
-  o.record = ctx.run;
-  co_return o;
+  Status saved = co_await save(ctx.run);
+  co_return outcome_of(ctx.run, false, saved);
 }
 
 // Disposes the outputs, records the final state and tells the notices: the
@@ -224,16 +226,8 @@ asio::awaitable<RunOutcome> RunPipeline::finish(Context& ctx, const Status& stat
   ctx.run.reason = std::move(final_state.reason);
   ctx.run.error_code = std::move(final_state.error_code);
 
-  RunOutcome outcome;
-  outcome.state = ctx.run.state;
-  outcome.reason = ctx.run.reason;
-  outcome.rows = ctx.run.rows;
-  outcome.marked_needs_reauth = ctx.marked_needs_reauth;
-  if (Status saved = co_await save(ctx.run); !saved.ok()) {
-    outcome.state = RunState::kFailed;
-    outcome.reason = saved.message();
-  }
-  outcome.record = ctx.run;
+  Status saved = co_await save(ctx.run);
+  RunOutcome outcome = outcome_of(ctx.run, ctx.marked_needs_reauth, saved);
   if (deps_.notices != nullptr && outcome.state == RunState::kFailed && ctx.run.id != 0) {
     outcome.notices =
         co_await deps_.notices->run_finished(ctx.run, ctx.marked_needs_reauth, now_ms());

@@ -21,13 +21,14 @@
 
 namespace reportd::jobs {
 
-// Starts runs. The run pipeline (a later issue) implements it.
+// Starts runs. RunPipeline (run_pipeline.hpp) implements it.
 class Launcher {
  public:
   virtual ~Launcher() = default;
   // Called on the scheduler's executor for an occurrence claimed as kPending
   // (run id `launch.run_id`). Must not block. Whatever the run's outcome,
-  // the pipeline then calls Scheduler::run_finished(schedule id) exactly once.
+  // Scheduler::run_finished(schedule id) must then be called exactly once
+  // (serve does it from its RunObserver).
   virtual void launch(const Launch& launch) = 0;
 };
 

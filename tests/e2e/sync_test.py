@@ -86,8 +86,8 @@ def soql_record(name, cron="0 7 * * *", **extra):
 
 
 class SyncTest(ServeCase):
-    def boot_org(self, *sim_flags, config_extra=""):
-        self.boot(*sim_flags, config_extra='[defaults]\nmin_interval = "1s"\n'
+    def boot_org(self, *sim_flags, config_extra="", defaults=""):
+        self.boot(*sim_flags, config_extra='[defaults]\nmin_interval = "1s"\n' + defaults +
                                            '[sync]\ninterval_minutes = 60\n'
                                            '[connections.demo]\nallowed_domains = ["example.com"]\n'
                                            + config_extra)
@@ -316,7 +316,10 @@ class SyncTest(ServeCase):
         self.assertNotIn(MARKER, self.log())
 
     def test_nothing_is_written_back_while_the_api_budget_guard_is_on(self):
-        self.boot_org("--api-max", "100")  # the org has spent 95 of its 100 daily calls
+        # The org has spent 95 of its 100 daily calls. Its runs wait for the
+        # budget until their catch-up deadline (2 s here), are then recorded
+        # missed, and each tries a write-back.
+        self.boot_org("--api-max", "100", defaults='catchup = "2s"\n')
         rid = self.sf.create(**soql_record("Every 3 s", "*/3 * * * * *", Time_Zone__c="UTC"))
         for _ in range(94):
             self.assertEqual(self.sf.request("GET", V + "/limits")[0], 200)

@@ -321,3 +321,33 @@ TEST_CASE("scheduler: at run time, fires closer than the minimum interval are sk
   CHECK(ds[0].state == RunState::kSkipped);
   CHECK(ds[0].reason.find("min-interval") == 0);
 }
+
+TEST_CASE("scheduler: runs recovered after a crash wait for the global and per-org limits") {
+  SchedulerOptions o;
+  o.global_limit = 3;
+  o.per_org_limit = 2;
+  SchedulerCore core(o);
+  const auto nominal = at("2026-05-04T10:00:00Z");
+  // Five unfinished runs: four of org 1, one of org 2.
+  for (std::int64_t id = 1; id <= 5; ++id) {
+    const std::int64_t org = id == 5 ? 2 : 1;
+    CHECK(core.recover(Launch{Occurrence{id, org, nominal}, 100 + id}));
+    CHECK(core.busy(id));
+  }
+  std::vector<Launch> first = core.dispatch();
+  std::map<std::int64_t, int> per_org;
+  for (const Launch& l : first) ++per_org[l.occurrence.org];
+  CHECK(first.size() == 3);
+  CHECK(per_org[1] == 2);
+  CHECK(per_org[2] == 1);
+  CHECK(core.queued() == 2);
+  // Each finished run lets one more of org 1 start, never more than two.
+  core.on_finished(first[0].occurrence.schedule_id);
+  auto next = core.dispatch();
+  CHECK(next.size() == (first[0].occurrence.org == 1 ? 1u : 0u));
+  CHECK(core.running(1) <= 2);
+  // A second unfinished run of a schedule waits behind the first.
+  CHECK(core.recover(Launch{Occurrence{9, 3, nominal}, 200}));
+  CHECK(core.recover(Launch{Occurrence{9, 3, nominal + std::chrono::seconds(60)}, 201}));
+  CHECK_FALSE(core.recover(Launch{Occurrence{9, 3, nominal + std::chrono::seconds(120)}, 202}));
+}
