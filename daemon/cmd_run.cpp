@@ -23,7 +23,7 @@ struct Finished {
 };
 
 // The run, then (unless `wb` is null: a dry run) the write-back onto the
-// schedule's record that `serve` does after each run (SyncLoop::run_finished).
+// schedule's record that `serve` does after each run (SyncLoop::on_finished).
 asio::awaitable<Finished> run_then_write_back(jobs::RunPipeline* pipeline, sync::WriteBack* wb,
                                               std::int64_t schedule_id, std::int64_t run_id) {
   Finished f;

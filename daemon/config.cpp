@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <set>
@@ -67,6 +68,64 @@ Status get_duration(const toml::table& t, const std::string& prefix, const char*
   return {};
 }
 
+Status smtp_bad(std::string_view key, std::string_view why) {
+  return Status::error(ErrorKind::kInvalidArgument,
+                       "smtp." + std::string(key) + ": " + std::string(why), "config");
+}
+
+// The [smtp] table. Keys: host, port, tls, username, password_file, from,
+// from_name, ca_file, helo_name, timeout_seconds, max_message_bytes; the
+// port defaults by tls mode; deliver::validate() has the last word.
+Result<deliver::SmtpConfig> smtp_from_table(const toml::table& t) {
+  deliver::SmtpConfig c;
+  for (const auto& [key, node] : t) {
+    std::string_view k = key.str();
+    auto str = [&](std::string& out) -> Status {
+      auto v = node.value<std::string>();
+      if (!v) return smtp_bad(k, "must be a string");
+      out = *v;
+      return {};
+    };
+    auto num = [&](std::int64_t lo, std::int64_t hi) -> Result<std::int64_t> {
+      auto v = node.value<std::int64_t>();
+      if (!v || *v < lo || *v > hi) {
+        return smtp_bad(k, "must be an integer from " + std::to_string(lo) + " to " +
+                               std::to_string(hi));
+      }
+      return *v;
+    };
+    Status st;
+    if (k == "host") st = str(c.host);
+    else if (k == "tls") st = str(c.tls);
+    else if (k == "username") st = str(c.username);
+    else if (k == "password_file") st = str(c.password_file);
+    else if (k == "from") st = str(c.from);
+    else if (k == "from_name") st = str(c.from_name);
+    else if (k == "ca_file") st = str(c.ca_file);
+    else if (k == "helo_name") st = str(c.helo_name);
+    else if (k == "port") {
+      auto v = num(1, 65535);
+      if (!v.ok()) return v.status();
+      c.port = static_cast<std::uint16_t>(*v);
+    } else if (k == "timeout_seconds") {
+      auto v = num(1, 3600);
+      if (!v.ok()) return v.status();
+      c.step_timeout = std::chrono::seconds(*v);
+    } else if (k == "max_message_bytes") {
+      auto v = num(1024, std::int64_t{1} << 40);
+      if (!v.ok()) return v.status();
+      c.max_message_bytes = static_cast<std::uint64_t>(*v);
+    } else {
+      return smtp_bad(k, "unknown key (expected host, port, tls, username, password_file, from, "
+                         "from_name, ca_file, helo_name, timeout_seconds, max_message_bytes)");
+    }
+    if (!st.ok()) return st;
+  }
+  if (!t.contains("port")) c.port = c.tls == "implicit" ? 465 : (c.tls == "none" ? 25 : 587);
+  if (Status st = deliver::validate(c); !st.ok()) return st;
+  return c;
+}
+
 #define TRY(expr)                   \
   do {                              \
     if (Status st_ = (expr); !st_.ok()) return st_; \
@@ -86,7 +145,7 @@ Result<Config> from_table(const toml::table& root, const std::string& path) {
     return bad("sync", "must be a table: [sync] with interval_minutes = 5");
   }
   if (const toml::table* smtp = root["smtp"].as_table()) {
-    auto s = deliver::smtp_config_from_toml(*smtp);
+    auto s = smtp_from_table(*smtp);
     if (!s.ok()) return s.status();
     c.smtp = std::move(s).value();
   }

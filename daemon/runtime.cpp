@@ -29,7 +29,8 @@ static jobs::OrgClientOptions client_options(const Config& config) {
 
 Runtime::Runtime(boost::asio::io_context& io, const Config& config, const crypto::KeyRing& keys,
                  store::Store& store, RunSetup setup)
-    : scratch_budget(static_cast<std::uint64_t>(config.scratch_budget_bytes)),
+    : clock(setup.clock != nullptr ? *setup.clock : system_clock_),
+      scratch_budget(static_cast<std::uint64_t>(config.scratch_budget_bytes)),
       store_thread(store),
       vault(keys),
       clients(io.get_executor(), store_thread, vault, client_options(config)),
@@ -53,6 +54,7 @@ void Runtime::apply(const Config& config) {
   smtp = config.smtp ? std::make_unique<deliver::SmtpTransport>(*config.smtp) : nullptr;
   notices.set_mail(smtp.get());
   notices.set_options(notice_options(config));
+  pipeline.apply({pipeline_options(config).from});
 }
 
 }  // namespace reportd::daemon

@@ -29,6 +29,7 @@ struct RunSetup {
   std::string dry_run_dir;
   bool scheduled = false;  // serve: pauses, the API budget and failure notices apply
   std::vector<jobs::RunObserver*> observers;
+  jobs::Clock* clock = nullptr;  // runs' and syncs' clock; null: the system clock
 };
 
 class Runtime {
@@ -36,10 +37,16 @@ class Runtime {
   Runtime(boost::asio::io_context& io, const Config& config, const crypto::KeyRing& keys,
           store::Store& store, RunSetup setup = {});
 
-  // Applies a reloaded config's mail settings to runs that start afterwards.
+  // SIGHUP: applies a reloaded config's [smtp] (the relay and the From of
+  // report emails and notices), [notices] operator and [limits]
+  // failures_before_pause to what runs afterwards.
   void apply(const Config& config);
 
-  jobs::SystemClock clock;
+ private:
+  jobs::SystemClock system_clock_;
+
+ public:
+  jobs::Clock& clock;
   // What every run's scratch holds together (limits.scratch_budget_bytes).
   render::ScratchBudget scratch_budget;
   jobs::SteadyTimer timer;

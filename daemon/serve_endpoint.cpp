@@ -49,31 +49,11 @@ Result<StoreSnapshot> read_snapshot(store::Store& s) {
   return out;
 }
 
-struct RunRecord {
-  store::Run run;
-  std::vector<store::Delivery> deliveries;
-};
-
-struct ReadRun {
-  std::int64_t run_id = 0;
-  Result<RunRecord> operator()(store::Store& s) const {
-    auto run = s.get_run(run_id);
-    if (!run.ok()) return std::move(run).status();
-    auto deliveries = s.list_deliveries(run_id);
-    if (!deliveries.ok()) return std::move(deliveries).status();
-    RunRecord r;
-    r.run = std::move(run).value();
-    r.deliveries = std::move(deliveries).value();
-    return r;
-  }
-};
-
 }  // namespace
 
 ServeEndpoint::ServeEndpoint(asio::io_context& io, Runtime& runtime, const Config& config)
     : io_(io),
       runtime_(runtime),
-      started_at_ms_(now_ms()),
       metrics_(REPORTD_VERSION),
       health_(kStaleAfter) {
   transport_.ca_file = config.salesforce_ca_file;
@@ -143,6 +123,8 @@ void ServeEndpoint::start(const std::string& listen) {
   }
 }
 
+Status ServeEndpoint::apply(const Config& config) { return rebind(config.http_listen); }
+
 Status ServeEndpoint::rebind(const std::string& listen) {
   if (http_ && listen == listen_) return {};
   Status st = bind(listen);
@@ -178,8 +160,14 @@ void ServeEndpoint::heartbeat(const Status& store_write) {
   asio::co_spawn(io_, sample(), log_failure);
 }
 
-void ServeEndpoint::run_finished(const store::Run& run) {
-  asio::co_spawn(io_, collect_run(run), log_failure);
+void ServeEndpoint::on_finished(const jobs::FinishedRun& finished) {
+  for (const auto& [channel, count] : finished.deliveries) {
+    if (count.sent > 0) metrics_.delivery(channel, "sent", static_cast<std::uint64_t>(count.sent));
+    if (count.failed > 0) {
+      metrics_.delivery(channel, "failed", static_cast<std::uint64_t>(count.failed));
+    }
+  }
+  metrics_.run_finished(run_sample(finished.run));
 }
 
 void ServeEndpoint::run_recorded(const store::Run& run) { metrics_.run_finished(run_sample(run)); }
@@ -218,30 +206,6 @@ asio::awaitable<void> ServeEndpoint::sample() {
     }
     metrics_.org(o);
   }
-}
-
-asio::awaitable<void> ServeEndpoint::collect_run(store::Run finished) {
-  ReadRun read;
-  read.run_id = finished.id;
-  Result<RunRecord> record = Status::error(ErrorKind::kNotFound, "run without an id");
-  if (finished.id > 0) record = co_await runtime_.store_thread.run(std::move(read));
-  if (!record.ok()) {
-    RunSample sample;
-    sample.state = std::string(store::to_string(finished.state));
-    sample.rows = finished.rows;
-    metrics_.run_finished(sample);
-    co_return;
-  }
-  RunSample sample = run_sample(record->run);
-  sample.state = std::string(store::to_string(finished.state));
-  // Deliveries this process finished (a recovered run's earlier sends
-  // were counted by the process that made them).
-  for (const store::Delivery& d : record->deliveries) {
-    if (d.updated_at_ms < started_at_ms_) continue;
-    if (d.state == store::DeliveryState::kSent) metrics_.delivery(d.channel, "sent");
-    if (d.state == store::DeliveryState::kFailed) metrics_.delivery(d.channel, "failed");
-  }
-  metrics_.run_finished(sample);
 }
 
 }  // namespace reportd::daemon

@@ -1,10 +1,11 @@
 #pragma once
 // ServeEndpoint: `reportd serve`'s HTTP endpoint and what feeds it. The event
-// loop reports heartbeats and finished runs; this reads what else it needs
-// (run records, deliveries, schedule and connection counts) through the
-// store thread and publishes it into Metrics and Health, which httplib's
-// threads read. OAuth callbacks are completed on the event loop. Lives in
-// the daemon's frame; every call except the HTTP handlers is on the loop.
+// loop reports heartbeats, and finished runs with their delivery counts (it
+// is one of the pipeline's RunObservers); this reads what else it needs
+// (schedule and connection counts) through the store thread and publishes
+// it into Metrics and Health, which httplib's threads read. OAuth callbacks
+// are completed on the event loop. Lives in the daemon's frame; every call
+// except the HTTP handlers is on the loop.
 
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
@@ -24,7 +25,7 @@
 
 namespace reportd::daemon {
 
-class ServeEndpoint {
+class ServeEndpoint final : public jobs::RunObserver {
  public:
   ServeEndpoint(boost::asio::io_context& io, Runtime& runtime, const Config& config);
   ~ServeEndpoint();
@@ -32,19 +33,21 @@ class ServeEndpoint {
   // Binds [http] listen. A failure is logged, not fatal: reports matter more
   // than the endpoint, and /healthz being unreachable is itself the alarm.
   void start(const std::string& listen);
-  // SIGHUP: moves the endpoint to a changed [http] listen. The new address
-  // is bound before the old listener closes; when it cannot be bound the
-  // endpoint keeps serving where it was and the error says why. An
-  // unchanged address rebinds nothing (unless nothing is bound: then it
-  // tries again). Returns whether it moved, stayed, or failed.
-  Status rebind(const std::string& listen);
+  // SIGHUP: moves the endpoint to a changed [http] listen (the one key it
+  // takes from a reloaded config). The new address is bound before the old
+  // listener closes; when it cannot be bound the endpoint keeps serving
+  // where it was and the error says why. An unchanged address rebinds
+  // nothing (unless nothing is bound: then it tries again). Returns whether
+  // it moved, stayed, or failed.
+  Status apply(const Config& config);
   // The daemon is stopping: /healthz answers 503, callbacks are refused.
   void stopping();
 
   // After each heartbeat, with how its store write went.
   void heartbeat(const Status& store_write);
-  // A run reached a final state (RunPipeline's on_finished).
-  void run_finished(const store::Run& run);
+  // jobs::RunObserver: a run reached a final state; counts it and the
+  // deliveries it finished.
+  void on_finished(const jobs::FinishedRun& finished) override;
   // The scheduler recorded an occurrence final at once (missed, skipped).
   void run_recorded(const store::Run& run);
 
@@ -53,13 +56,12 @@ class ServeEndpoint {
  private:
   EndpointRoutes routes();
   Status bind(const std::string& listen);
+  Status rebind(const std::string& listen);
   boost::asio::awaitable<void> sample();
-  boost::asio::awaitable<void> collect_run(store::Run run);
 
   boost::asio::io_context& io_;
   Runtime& runtime_;
   salesforce::TransportOptions transport_;
-  std::int64_t started_at_ms_;
   Metrics metrics_;
   Health health_;
   std::atomic<bool> closing_{false};

@@ -64,7 +64,8 @@ SyncLoop::SyncLoop(asio::io_context& io, Runtime& runtime, const Config& config,
                    OnChanged on_changed)
     : io_(io),
       runtime_(runtime),
-      config_(config),
+      interval_(config.sync_interval_minutes),
+      options_(sync_options(config)),
       on_changed_(std::move(on_changed)),
       sync_(runtime.store_thread, runtime.clients, runtime.clock, sync_options(config)),
       write_back_(runtime.store_thread, runtime.clients, runtime.clock,
@@ -75,11 +76,17 @@ SyncLoop::SyncLoop(asio::io_context& io, Runtime& runtime, const Config& config,
   sync_.set_notices(&runtime.notices);
 }
 
+void SyncLoop::apply(const Config& config) {
+  interval_ = std::chrono::minutes(config.sync_interval_minutes);
+  options_ = sync_options(config);  // set at the next sync: one pass, one set of options
+  write_back_.set_api_budget_percent(static_cast<int>(config.api_budget_percent));
+}
+
 asio::awaitable<void> SyncLoop::run() {
   while (!stopped_) {
     co_await sync_all();
     if (stopped_) break;
-    timer_.expires_after(std::chrono::minutes(config_.sync_interval_minutes));
+    timer_.expires_after(interval_);
     co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }
@@ -90,7 +97,7 @@ void SyncLoop::stop() {
 }
 
 asio::awaitable<void> SyncLoop::sync_all() {
-  sync_.set_options(sync_options(config_));
+  sync_.set_options(options_);
   auto list = [](store::Store& s) { return s.list_connections(); };
   auto connections = co_await runtime_.store_thread.run(std::move(list));
   if (!connections.ok()) {
@@ -123,11 +130,11 @@ asio::awaitable<void> SyncLoop::sync_all() {
   if (changed && on_changed_) co_await on_changed_();
 }
 
-void SyncLoop::run_finished(std::int64_t schedule_id, const store::Run& run) {
-  write_back_.set_api_budget_percent(static_cast<int>(config_.api_budget_percent));
+void SyncLoop::on_finished(const jobs::FinishedRun& finished) {
+  const std::int64_t schedule_id = finished.schedule_id;
   ++active_;
   asio::co_spawn(
-      io_, write_back(&write_back_, schedule_id, run),
+      io_, write_back(&write_back_, schedule_id, finished.run),
       [this, schedule_id](std::exception_ptr error) {
         --active_;
         if (error) {

@@ -3,12 +3,13 @@
 // §4.7). Syncs every connected org at start and every [sync]
 // interval_minutes, has the scheduler re-read the store when a sync changed
 // schedules, and writes each finished run of a synced schedule back onto its
-// record. Lives on the daemon's io_context; uses the Runtime's store thread
-// and Salesforce clients.
+// record (it is one of the pipeline's RunObservers). Lives on the daemon's
+// io_context; uses the Runtime's store thread and Salesforce clients.
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -26,22 +27,29 @@ namespace reportd::daemon {
 // allowed_domains, [limits] api_budget_percent.
 sync::SyncOptions sync_options(const Config& config);
 
-class SyncLoop {
+class SyncLoop final : public jobs::RunObserver {
  public:
   // Awaited after a sync that added, changed or removed schedules.
   using OnChanged = std::function<boost::asio::awaitable<void>()>;
 
-  // `config` is read at each sync, so a reloaded config applies from the
-  // next one. All references must outlive the loop.
+  // Takes what it needs of `config` (it keeps no reference to it). `io` and
+  // `runtime` must outlive the loop.
   SyncLoop(boost::asio::io_context& io, Runtime& runtime, const Config& config,
            OnChanged on_changed);
+
+  // SIGHUP: [sync] interval_minutes, max_schedules_per_connection,
+  // [defaults], [connections.NAME] allowed_domains and [limits]
+  // api_budget_percent apply from the next sync and write-back; the
+  // interval from the next wait.
+  void apply(const Config& config);
 
   // Syncs now, then every interval, until stop().
   boost::asio::awaitable<void> run();
   void stop();
 
-  // A run ended (any outcome): spawns its write-back, if its schedule is synced.
-  void run_finished(std::int64_t schedule_id, const store::Run& run);
+  // jobs::RunObserver: a run ended (any outcome); spawns its write-back, if
+  // its schedule is synced.
+  void on_finished(const jobs::FinishedRun& finished) override;
   // Write-backs still in flight; the daemon lets them finish before it stops.
   std::size_t active() const { return active_; }
 
@@ -50,7 +58,8 @@ class SyncLoop {
 
   boost::asio::io_context& io_;
   Runtime& runtime_;
-  const Config& config_;
+  std::chrono::minutes interval_;  // [sync] interval_minutes
+  sync::SyncOptions options_;      // for the next sync
   OnChanged on_changed_;
   sync::ScheduleSync sync_;
   sync::WriteBack write_back_;

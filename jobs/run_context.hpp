@@ -26,6 +26,8 @@ struct RunPipeline::Context {
   std::vector<deliver::OutputRef> refs;  // views of the finished outputs
   std::optional<Condition> condition;    // set once the fetch succeeded
   Clock::SteadyTime deadline;
+  // When this execution began: deliveries finished since are its own.
+  std::int64_t began_ms = 0;
   bool marked_needs_reauth = false;
   std::exception_ptr crashed;  // what a stage threw (a bug), rethrown by bounded()
 

@@ -28,6 +28,26 @@ RunOutcome outcome_of(const store::Run& run, bool marked_needs_reauth, const Sta
   return o;
 }
 
+// Saves a run's final row and counts the deliveries finished since
+// `since_ms` (by this execution), in one hop to the store thread. A named
+// function object: see save().
+struct SaveFinal {
+  store::Run run;
+  std::int64_t since_ms = 0;
+  Result<DeliveryCounts> operator()(store::Store& s) const {
+    if (Status st = s.update_run(run); !st.ok()) return st;
+    DeliveryCounts counts;
+    auto deliveries = s.list_deliveries(run.id);
+    if (!deliveries.ok()) return counts;  // only metrics miss them
+    for (const store::Delivery& d : *deliveries) {
+      if (d.updated_at_ms < since_ms) continue;
+      if (d.state == store::DeliveryState::kSent) ++counts[d.channel].sent;
+      if (d.state == store::DeliveryState::kFailed) ++counts[d.channel].failed;
+    }
+    return counts;
+  }
+};
+
 }  // namespace
 
 store::Run finished_run(const RunOutcome& outcome, std::int64_t schedule_id, std::int64_t run_id) {
@@ -55,6 +75,8 @@ double RunPipeline::random_unit() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(jitter_);
 }
 
+void RunPipeline::apply(const PipelineReload& reload) { options_.from = reload.from; }
+
 void RunPipeline::launch(const Launch& launch) {
   spawn(launch.occurrence.schedule_id, launch.run_id);
 }
@@ -64,19 +86,20 @@ void RunPipeline::spawn(std::int64_t schedule_id, std::int64_t run_id) {
   asio::co_spawn(executor_, execute(run_id),
                  [this, schedule_id, run_id](std::exception_ptr error, RunOutcome outcome) {
                    --active_;
-                   store::Run run = finished_run(outcome, schedule_id, run_id);
+                   FinishedRun finished{schedule_id, finished_run(outcome, schedule_id, run_id),
+                                        std::move(outcome.deliveries)};
                    if (error) {
                      // execute() records a crash itself; only a failing store
                      // gets here, and the row is finished at the next restart.
-                     run.state = RunState::kFailed;
-                     run.reason = "internal error";
+                     finished.run.state = RunState::kFailed;
+                     finished.run.reason = "internal error";
                    }
-                   notify_finished(schedule_id, run);
+                   notify_finished(finished);
                  });
 }
 
-void RunPipeline::notify_finished(std::int64_t schedule_id, const store::Run& run) {
-  for (RunObserver* o : deps_.observers) o->on_finished(schedule_id, run);
+void RunPipeline::notify_finished(const FinishedRun& finished) {
+  for (RunObserver* o : deps_.observers) o->on_finished(finished);
 }
 
 asio::awaitable<Status> RunPipeline::save(store::Run run) {
@@ -88,6 +111,7 @@ asio::awaitable<Status> RunPipeline::save(store::Run run) {
 
 asio::awaitable<RunOutcome> RunPipeline::execute(std::int64_t run_id) {
   Context ctx;
+  ctx.began_ms = now_ms();
   try {
     co_return co_await run(ctx, run_id);
   } catch (...) {
@@ -226,8 +250,11 @@ asio::awaitable<RunOutcome> RunPipeline::finish(Context& ctx, const Status& stat
   ctx.run.reason = std::move(final_state.reason);
   ctx.run.error_code = std::move(final_state.error_code);
 
-  Status saved = co_await save(ctx.run);
-  RunOutcome outcome = outcome_of(ctx.run, ctx.marked_needs_reauth, saved);
+  SaveFinal save_final{ctx.run, ctx.began_ms};  // named: see save()
+  auto saved = co_await deps_.store.run(std::move(save_final));
+  RunOutcome outcome = outcome_of(ctx.run, ctx.marked_needs_reauth,
+                                  saved.ok() ? Status() : saved.status());
+  if (saved.ok()) outcome.deliveries = std::move(saved).value();
   if (deps_.notices != nullptr && outcome.state == RunState::kFailed && ctx.run.id != 0) {
     outcome.notices =
         co_await deps_.notices->run_finished(ctx.run, ctx.marked_needs_reauth, now_ms());

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -53,6 +54,21 @@ struct PipelineOptions {
   std::string dry_run_dir;
 };
 
+// What a reloaded config (SIGHUP) changes in a running pipeline; the rest
+// of PipelineOptions is fixed when it is built.
+struct PipelineReload {
+  deliver::Address from;  // From of report emails sent from now on
+};
+
+// Deliveries one execution of a run finished, per result.
+struct DeliveryCount {
+  std::int64_t sent = 0;
+  std::int64_t failed = 0;
+};
+// By channel ("smtp", "files"). Only deliveries this execution finished:
+// a recovered run's earlier sends were counted by the process that made them.
+using DeliveryCounts = std::map<std::string, DeliveryCount>;
+
 // What a finished run looked like, for the caller (CLI `run --now`, tests).
 struct RunOutcome {
   store::RunState state = store::RunState::kFailed;
@@ -65,6 +81,7 @@ struct RunOutcome {
   bool marked_needs_reauth = false;
   // What the failure notices did (paused the schedule, mailed whom).
   NoticeOutcome notices;
+  DeliveryCounts deliveries;
 };
 
 // The run's row as the callers of a finished run see it: the saved record
@@ -72,13 +89,19 @@ struct RunOutcome {
 // failed), and the ids filled in even when the run could not be loaded.
 store::Run finished_run(const RunOutcome& outcome, std::int64_t schedule_id, std::int64_t run_id);
 
+// A spawned run that reached a final state, as its observers hear of it.
+struct FinishedRun {
+  std::int64_t schedule_id = 0;
+  store::Run run;  // its row as saved (id, nominal_s, state, reason, error_code, times, rows, bytes)
+  DeliveryCounts deliveries;
+};
+
 // Hears of runs as they end. Called on the pipeline's executor; must not block.
 class RunObserver {
  public:
   virtual ~RunObserver() = default;
-  // A spawned run reached a final state: its row as saved (id, nominal_s,
-  // state, reason, error_code, times, rows, bytes). Exactly once per spawn.
-  virtual void on_finished(std::int64_t schedule_id, const store::Run& run) = 0;
+  // A spawned run reached a final state. Exactly once per spawn.
+  virtual void on_finished(const FinishedRun& finished) = 0;
   // The failure notices paused the schedule after one of its runs failed.
   virtual void on_paused(std::int64_t schedule_id) { (void)schedule_id; }
 };
@@ -112,6 +135,8 @@ class RunPipeline final : public Launcher {
   boost::asio::awaitable<RunOutcome> execute(std::int64_t run_id);
   // Spawns execute() like launch() does, for an already-claimed run id.
   void spawn(std::int64_t schedule_id, std::int64_t run_id);
+  // SIGHUP: applies to emails a run sends from now on.
+  void apply(const PipelineReload& reload);
 
   std::size_t active() const { return active_; }
   // The thread that finishes outputs (XLSX, zip), for tests that wait for it.
@@ -129,7 +154,7 @@ class RunPipeline final : public Launcher {
   boost::asio::awaitable<RunOutcome> end_unstarted(Context& ctx, store::RunState state,
                                                    std::string reason, std::string code);
   boost::asio::awaitable<Status> save(store::Run run);
-  void notify_finished(std::int64_t schedule_id, const store::Run& run);
+  void notify_finished(const FinishedRun& finished);
 
   // run_stages.cpp: the stages, the deadline around them and the retries.
   Status acquire(Context& ctx);

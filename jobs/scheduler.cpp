@@ -87,7 +87,9 @@ boost::asio::awaitable<Status> Scheduler::load() {
   if (!loaded.ok()) co_return std::move(loaded).status().with_context("scheduler: load");
   const date::sys_seconds now = date::floor<seconds>(clock_.wall_now());
   load_errors_.clear();
+  known_.clear();
   for (const Loaded& l : *loaded) {
+    known_.emplace(l.schedule.id, l.schedule);
     // Resume after the last claimed occurrence; a schedule never claimed
     // starts from its creation (or now, when that is unknown).
     date::sys_seconds cursor = now;

@@ -2,11 +2,14 @@
 // Scheduler: the short async loop around SchedulerCore. One steady_timer
 // sleeps until the earliest due occurrence (no polling); each wake decides,
 // claims through the store thread, and hands claimed occurrences to the
-// Launcher. Lives on one executor (the daemon's io_context); all calls there.
+// Launcher. It owns the one copy of the active schedules it was given and
+// the one way to bring it up to date with the store (load(), then reload()).
+// Lives on one executor (the daemon's io_context); all calls there.
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -32,6 +35,12 @@ class Launcher {
   virtual void launch(const Launch& launch) = 0;
 };
 
+// What one reload() changed.
+struct ReloadResult {
+  int added = 0, changed = 0, removed = 0;
+  std::vector<Status> errors;  // schedules left out because they are invalid
+};
+
 class Scheduler {
  public:
   Scheduler(boost::asio::any_io_executor executor, Clock& clock, StoreThread& store,
@@ -42,6 +51,15 @@ class Scheduler {
   // load_errors(). Fails only when the store does.
   boost::asio::awaitable<Status> load();
   const std::vector<Status>& load_errors() const { return load_errors_; }
+
+  // Brings the scheduler in step with the schedules table after something
+  // changed it (the CLI, a sync, an automatic pause). Only schedules whose
+  // timing changed are re-planned: a changed one keeps its cursor, a new one
+  // starts now, so an edit never re-fires the past. Several callers may ask
+  // at once: a call made while a reload is under way makes that reload read
+  // the store once more and returns at once (empty result), so an older read
+  // never overwrites a newer one. (schedule_reload.cpp)
+  boost::asio::awaitable<Result<ReloadResult>> reload();
 
   // Adds or replaces one schedule (sync, CLI); `cursor` as in SchedulerCore.
   // Without a cursor, a known schedule keeps its own and a new one starts now.
@@ -80,6 +98,7 @@ class Scheduler {
 
  private:
   void launch_ready();
+  boost::asio::awaitable<Result<ReloadResult>> reload_once();
 
   Clock& clock_;
   StoreThread& store_;
@@ -90,11 +109,20 @@ class Scheduler {
   bool stopped_ = false;
   std::optional<std::pair<Clock::WallTime, Clock::SteadyTime>> last_wake_;
   std::vector<Status> load_errors_;
+  // The active (unpaused) schedules as last read from the store, by id:
+  // what reload() compares the store with.
+  std::map<std::int64_t, store::Schedule> known_;
+  bool reloading_ = false;  // a reload is under way
+  bool again_ = false;      // asked for while reloading: read the store once more
   Recorded on_recorded_;
   std::int64_t wakes_ = 0;
   std::int64_t clock_steps_ = 0;
   std::int64_t claim_errors_ = 0;
 };
+
+// True when `a` and `b` fire at the same times (the fields the scheduler
+// uses). Pure.
+bool same_timing(const store::Schedule& a, const store::Schedule& b);
 
 // How far the wall clock moved beyond real elapsed time between two readings
 // (positive: stepped forward). Pure.

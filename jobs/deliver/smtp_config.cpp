@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "jobs/deliver/mime.hpp"
 
@@ -58,55 +57,6 @@ Status validate(const SmtpConfig& c) {
   if (c.step_timeout.count() <= 0) return bad("timeout_seconds", "must be positive");
   if (c.max_message_bytes < 1024) return bad("max_message_bytes", "must be at least 1024");
   return {};
-}
-
-Result<SmtpConfig> smtp_config_from_toml(const toml::table& t) {
-  SmtpConfig c;
-  for (const auto& [key, node] : t) {
-    std::string_view k = key.str();
-    auto str = [&](std::string& out) -> Status {
-      auto v = node.value<std::string>();
-      if (!v) return bad(k, "must be a string");
-      out = *v;
-      return {};
-    };
-    auto num = [&](std::int64_t lo, std::int64_t hi) -> Result<std::int64_t> {
-      auto v = node.value<std::int64_t>();
-      if (!v || *v < lo || *v > hi) {
-        return bad(k, "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
-      }
-      return *v;
-    };
-    Status st;
-    if (k == "host") st = str(c.host);
-    else if (k == "tls") st = str(c.tls);
-    else if (k == "username") st = str(c.username);
-    else if (k == "password_file") st = str(c.password_file);
-    else if (k == "from") st = str(c.from);
-    else if (k == "from_name") st = str(c.from_name);
-    else if (k == "ca_file") st = str(c.ca_file);
-    else if (k == "helo_name") st = str(c.helo_name);
-    else if (k == "port") {
-      auto v = num(1, 65535);
-      if (!v.ok()) return v.status();
-      c.port = static_cast<std::uint16_t>(*v);
-    } else if (k == "timeout_seconds") {
-      auto v = num(1, 3600);
-      if (!v.ok()) return v.status();
-      c.step_timeout = std::chrono::seconds(*v);
-    } else if (k == "max_message_bytes") {
-      auto v = num(1024, std::int64_t{1} << 40);
-      if (!v.ok()) return v.status();
-      c.max_message_bytes = static_cast<std::uint64_t>(*v);
-    } else {
-      return bad(k, "unknown key (expected host, port, tls, username, password_file, from, "
-                    "from_name, ca_file, helo_name, timeout_seconds, max_message_bytes)");
-    }
-    if (!st.ok()) return st;
-  }
-  if (!t.contains("port")) c.port = c.tls == "implicit" ? 465 : (c.tls == "none" ? 25 : 587);
-  if (Status st = validate(c); !st.ok()) return st;
-  return c;
 }
 
 Result<std::string> read_smtp_password(const SmtpConfig& c) {

@@ -1,15 +1,13 @@
 #pragma once
-// SmtpConfig: the [smtp] table of the config file, validated once and passed
-// as const& (or by value into coroutines). Plain data; any thread.
+// SmtpConfig: the [smtp] table of the config file (read by
+// daemon/config.cpp), validated once and passed as const& (or by value into
+// coroutines). Plain data; any thread.
 
 #include <chrono>
 #include <cstdint>
 #include <string>
 
-#include <toml++/toml.h>
-
 #include "table/status.hpp"
-
 
 namespace reportd::deliver {
 
@@ -30,11 +28,6 @@ struct SmtpConfig {
 
 // Ok, or kInvalidArgument naming the key: "smtp.tls: must be ...".
 Status validate(const SmtpConfig& config);
-
-// Parses and validates the [smtp] table. Keys: host, port, tls, username,
-// password_file, from, from_name, ca_file, helo_name, timeout_seconds,
-// max_message_bytes. Unknown keys are an error (typos must not pass silently).
-Result<SmtpConfig> smtp_config_from_toml(const toml::table& smtp);
 
 // Reads the password (trailing newline dropped). Refuses a file that group or
 // others can read.

@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <string>
+
 namespace reportd::daemon {
 namespace {
 
@@ -124,6 +127,56 @@ TEST_CASE("config: the run caps, the scratch budget and the synced-schedule cap"
         "(4194304), not 2097152");
   CHECK(error_of("[limits]\nmax_rows_per_run = 0\n") ==
         "reportd.toml: limits.max_rows_per_run: must be 1..1000000000, not 0");
+}
+
+// The [smtp] table (its TOML is read here, with the rest of the file).
+std::string smtp_error(const std::string& body) {
+  auto c = parse_config("[smtp]\n" + body, "reportd.toml");
+  REQUIRE_FALSE(c.ok());
+  return c.status().message();
+}
+
+TEST_CASE("config: [smtp] parses in full, and its port defaults by tls mode") {
+  auto c = parse(R"([smtp]
+host = "smtp.example.com"
+tls = "implicit"
+username = "u"
+password_file = "smtp-password"
+from = "reports@example.com"
+from_name = "Reports"
+ca_file = "/etc/ssl/ca.pem"
+helo_name = "reportd.example.com"
+timeout_seconds = 30
+max_message_bytes = 4096)");
+  REQUIRE(c.ok());
+  CHECK(c->smtp->port == 465);
+  CHECK(c->smtp->ca_file == "/etc/ssl/ca.pem");
+  CHECK(c->smtp->from_name == "Reports");
+  CHECK(c->smtp->step_timeout == std::chrono::seconds(30));
+  CHECK(c->smtp->max_message_bytes == 4096);
+  CHECK(parse("[smtp]\nhost = \"h.example.com\"\nfrom = \"a@example.com\"")->smtp->port == 587);
+}
+
+TEST_CASE("config: [smtp] errors name the key") {
+  const std::string ok = "host = \"h\"\nfrom = \"a@example.com\"\n";
+  CHECK(smtp_error("from = \"a@example.com\"").rfind("reportd.toml: smtp.host:", 0) == 0);
+  CHECK(smtp_error(ok + "tls = \"ssl\"").rfind("reportd.toml: smtp.tls:", 0) == 0);
+  CHECK(smtp_error(ok + "port = 70000").rfind("reportd.toml: smtp.port:", 0) == 0);
+  CHECK(smtp_error(ok + "username = \"u\"").rfind("reportd.toml: smtp.password_file:", 0) == 0);
+  CHECK(smtp_error("host = \"h\"\nfrom = \"not an address\"").rfind("reportd.toml: smtp.from:", 0) ==
+        0);
+  CHECK(smtp_error(ok + "pasword_file = \"x\"")
+            .rfind("reportd.toml: smtp.pasword_file: unknown key", 0) == 0);
+  CHECK(smtp_error(ok + "port = \"25\"").rfind("reportd.toml: smtp.port: must be an integer", 0) ==
+        0);
+}
+
+TEST_CASE("config: [smtp] tls = none only for a loopback relay") {
+  CHECK(parse("[smtp]\nhost = \"127.0.0.1\"\nfrom = \"a@example.com\"\ntls = \"none\"").ok());
+  CHECK(parse("[smtp]\nhost = \"localhost\"\nfrom = \"a@example.com\"\ntls = \"none\"")->smtp->port ==
+        25);
+  CHECK(smtp_error("host = \"smtp.example.com\"\nfrom = \"a@example.com\"\ntls = \"none\"")
+            .find("loopback") != std::string::npos);
 }
 
 }  // namespace

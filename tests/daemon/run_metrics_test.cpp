@@ -1,22 +1,17 @@
 // reportd_runs_total counts every run row that reaches a final state exactly
 // once, whichever component finalised it: the scheduler (missed, skipped for
-// overlap) or the run pipeline. A real Scheduler on a real SQLite store
-// (":memory:") with a fake clock feeds `serve`'s ServeEndpoint, as
-// cmd_serve.cpp wires them. No test sleeps.
+// overlap) or the run pipeline. The real Server on a real SQLite store
+// (":memory:") with a fake clock; it holds claimed runs instead of running
+// them, and the test ends them through the Server's run events as the
+// pipeline does. No sockets, no test sleeps.
 #include <doctest/doctest.h>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <exception>
 #include <map>
 #include <memory>
 #include <string>
 
-#include "daemon/runtime.hpp"
-#include "daemon/serve_endpoint.hpp"
-#include "jobs/scheduler.hpp"
-#include "store/sqlite_store.hpp"
-#include "tests/jobs/fake_clock.hpp"
+#include "tests/daemon/server_fixture.hpp"
 #include "tests/jobs/run_sync.hpp"
 
 namespace asio = boost::asio;
@@ -25,12 +20,6 @@ using jobs::test::run_sync;
 using store::RunState;
 
 namespace {
-
-class HeldLauncher final : public jobs::Launcher {
- public:
-  void launch(const jobs::Launch& l) override { launches.push_back(l); }
-  std::vector<jobs::Launch> launches;
-};
 
 jobs::Clock::WallTime at_utc(int hour, int minute, int second = 0) {
   using namespace std::chrono;
@@ -55,6 +44,7 @@ std::map<std::string, std::string> scrape(daemon::Metrics& m) {
     const std::string line = text.substr(pos, end - pos);
     pos = end + 1;
     if (line.rfind("reportd_runs_total{", 0) == 0 ||
+        line.rfind("reportd_deliveries_total{", 0) == 0 ||
         line.rfind("reportd_run_duration_seconds_count", 0) == 0 ||
         line.rfind("reportd_scheduler_lag_seconds_count", 0) == 0) {
       const auto space = line.rfind(' ');
@@ -80,74 +70,52 @@ std::map<std::string, int> final_rows(store::Store& s, std::int64_t schedule_id)
 }  // namespace
 
 TEST_CASE("metrics: missed and overlap-skipped occurrences the scheduler records count once") {
-  auto opened = store::SqliteStore::open(":memory:");
-  REQUIRE(opened.ok());
-  std::unique_ptr<store::SqliteStore> db = std::move(opened).value();
-  store::Connection c;
-  c.name = "acme";
-  c.login_url = "https://login.example.com";
-  c.client_id = "cid";
-  auto cid = db->add_connection(c, [](store::Connection x) -> Result<store::Connection> {
-    x.sealed_refresh_token = {1};
-    x.key_id = "k";
-    return x;
-  });
-  REQUIRE(cid.ok());
-  store::Schedule sc;
-  sc.name = "quarter-hourly";
-  sc.connection_id = *cid;
-  sc.cron = "*/15 * * * *";
-  sc.tz = "UTC";
-  sc.source = "SELECT Id FROM Account";
-  sc.formats = {"csv"};
-  sc.recipients = {"a@example.com"};
-  auto sid = db->add_schedule(sc);
-  REQUIRE_MESSAGE(sid.ok(), sid.status().message());
+  daemon::test::ServerFixture f(at_utc(11, 7));
+  store::Store* db = f.db.get();
+  auto sid = f.add("quarter-hourly", "*/15 * * * *");
   // Before an outage, 10:00 was claimed (by an earlier process).
-  REQUIRE(db->claim_occurrence(*sid, seconds_of(at_utc(10, 0)), RunState::kSucceeded, "", 0).ok());
-
-  asio::io_context io;
-  daemon::Config config;
-  REQUIRE(crypto::init_sodium());
-  std::vector<crypto::MasterKey> keys;
-  keys.push_back(crypto::generate_key());
-  crypto::KeyRing ring(std::move(keys));
-  daemon::Runtime runtime(io, config, ring, *db);
-  daemon::ServeEndpoint endpoint(io, runtime, config);
-  jobs::test::FakeClock clock(at_utc(11, 7));
-  HeldLauncher launcher;
-  jobs::Scheduler scheduler(io.get_executor(), clock, runtime.store_thread, launcher, {});
-  scheduler.set_on_recorded([&endpoint](const store::Run& run) { endpoint.run_recorded(run); });
-  REQUIRE(run_sync(io, scheduler.load()).ok());
+  REQUIRE(db->claim_occurrence(sid, seconds_of(at_utc(10, 0)), RunState::kSucceeded, "", 0).ok());
+  auto& clock = f.clock;
+  auto& launcher = f.launcher;
+  auto first = f.server();
+  daemon::Server& server = *first;
+  asio::io_context& io = server.io();
+  REQUIRE(run_sync(io, server.load()).ok());
 
   // 11:07 after the outage: 10:15, 10:30 and 10:45 are missed, 11:00 runs.
-  run_sync(io, scheduler.tick());
+  run_sync(io, server.scheduler().tick());
   REQUIRE(launcher.launches.size() == 1);
-  auto m = scrape(endpoint.metrics());
+  auto m = scrape(server.metrics());
   CHECK(m["reportd_runs_total{state=\"missed\"}"] == "3");
   CHECK(m["reportd_runs_total{state=\"skipped\"}"] == "0");
 
   // 11:15 while 11:00 still runs: skipped for overlap.
   clock.set_wall(at_utc(11, 15, 1));
-  run_sync(io, scheduler.tick());
-  m = scrape(endpoint.metrics());
+  run_sync(io, server.scheduler().tick());
+  m = scrape(server.metrics());
   CHECK(m["reportd_runs_total{state=\"skipped\"}"] == "1");
 
   // A second process on the same store decides the same occurrences but
-  // loses every claim: nothing is counted twice.
-  HeldLauncher other;
-  jobs::Scheduler second(io.get_executor(), clock, runtime.store_thread, other, {});
-  second.set_on_recorded([&endpoint](const store::Run& run) { endpoint.run_recorded(run); });
-  REQUIRE(run_sync(io, second.load()).ok());
-  REQUIRE(second.upsert(*db->get_schedule(*sid), date::floor<std::chrono::seconds>(at_utc(10, 0)))
+  // loses every claim: it counts nothing, and nothing is counted twice.
+  daemon::test::HeldLauncher other;
+  auto second_server = f.server(&other);
+  daemon::Server& second = *second_server;
+  // (Its scheduler only: Server::load() would also recover the run held above.)
+  REQUIRE(run_sync(second.io(), second.scheduler().load()).ok());
+  REQUIRE(second.scheduler()
+              .upsert(*db->get_schedule(sid), date::floor<std::chrono::seconds>(at_utc(10, 0)))
               .ok());
-  run_sync(io, second.tick());
+  run_sync(second.io(), second.scheduler().tick());
   CHECK(other.launches.empty());
-  m = scrape(endpoint.metrics());
+  auto m2 = scrape(second.metrics());
+  CHECK(m2["reportd_runs_total{state=\"missed\"}"] == "0");
+  CHECK(m2["reportd_runs_total{state=\"skipped\"}"] == "0");
+  m = scrape(server.metrics());
   CHECK(m["reportd_runs_total{state=\"missed\"}"] == "3");
   CHECK(m["reportd_runs_total{state=\"skipped\"}"] == "1");
 
-  // The launched run ends through the pipeline's path.
+  // The launched run ends through the pipeline's path, the server's run
+  // events, with the deliveries it finished.
   auto row = db->get_run(launcher.launches[0].run_id);
   REQUIRE(row.ok());
   store::Run done = *row;
@@ -156,23 +124,24 @@ TEST_CASE("metrics: missed and overlap-skipped occurrences the scheduler records
   done.finished_at_ms = done.started_at_ms + 1500;
   done.rows = 12;
   REQUIRE(db->update_run(done).ok());
-  endpoint.run_finished(done);
-  scheduler.run_finished(*sid);
+  server.run_events().on_finished({sid, done, {{"smtp", {1, 0}}}});
+  CHECK(server.scheduler().core().running() == 0);
   io.restart();
-  io.run();
+  io.run();  // its write-back (none: the schedule is not synced)
 
-  m = scrape(endpoint.metrics());
+  m = scrape(server.metrics());
   CHECK(m["reportd_runs_total{state=\"succeeded\"}"] == "1");
   CHECK(m["reportd_runs_total{state=\"missed\"}"] == "3");
   CHECK(m["reportd_runs_total{state=\"skipped\"}"] == "1");
   CHECK(m["reportd_runs_total{state=\"failed\"}"] == "0");
+  CHECK(m["reportd_deliveries_total{channel=\"smtp\",result=\"sent\"}"] == "1");
   // Only the run that started has a duration and a lag.
   CHECK(m["reportd_run_duration_seconds_count"] == "1");
   CHECK(m["reportd_scheduler_lag_seconds_count"] == "1");
 
   // Every final row this process wrote is counted, the earlier process's
   // 10:00 row aside.
-  auto rows = final_rows(*db, *sid);
+  auto rows = final_rows(*db, sid);
   CHECK(rows["missed"] == 3);
   CHECK(rows["skipped"] == 1);
   CHECK(rows["succeeded"] == 2);

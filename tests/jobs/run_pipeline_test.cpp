@@ -34,8 +34,10 @@ class Observer final : public RunObserver {
  public:
   std::vector<std::pair<std::int64_t, store::Run>> finished;
   std::vector<std::int64_t> paused;
-  void on_finished(std::int64_t schedule_id, const store::Run& run) override {
-    finished.emplace_back(schedule_id, run);
+  std::vector<DeliveryCounts> deliveries;
+  void on_finished(const FinishedRun& f) override {
+    finished.emplace_back(f.schedule_id, f.run);
+    deliveries.push_back(f.deliveries);
   }
   void on_paused(std::int64_t schedule_id) override { paused.push_back(schedule_id); }
 };
@@ -366,4 +368,37 @@ TEST_CASE("pipeline: spawned runs tell every observer once, with the saved row")
   CHECK(by_schedule.at(f.globex_sched).error_code == "MALFORMED_QUERY");
   CHECK(f.acme.queries == 1);
   CHECK(f.globex.queries == 1);
+  // The deliveries each run finished come with it: acme's one message.
+  std::int64_t sent = 0;
+  for (const DeliveryCounts& d : f.observer.deliveries) {
+    if (d.count("smtp") > 0) sent += d.at("smtp").sent;
+  }
+  CHECK(sent == 1);
+}
+
+TEST_CASE("pipeline: the outcome counts the deliveries this execution finished, per result") {
+  Fixture f("reportd_pipeline_delivery_counts.db");
+  store::Schedule s = f.schedule(f.acme_sched);
+  s.recipients = {"a@acme.example", "b@acme.example"};
+  REQUIRE(f.db->update_schedule(s).ok());
+  RunOutcome o = f.run(f.acme_sched);
+  CHECK(o.state == RunState::kSucceeded);
+  REQUIRE(o.deliveries.count("smtp") == 1);
+  CHECK(o.deliveries.at("smtp").sent == 2);
+  CHECK(o.deliveries.at("smtp").failed == 0);
+  // A run that sends nothing counts nothing.
+  f.globex.rows = 0;
+  CHECK(f.run(f.globex_sched).deliveries.empty());
+}
+
+TEST_CASE("pipeline: apply() changes the From of emails sent afterwards") {
+  Fixture f("reportd_pipeline_apply_from.db");
+  (void)f.run(f.acme_sched);
+  REQUIRE(f.mail.messages.size() == 1);
+  CHECK(f.mail.messages[0].find("reportd@example.com") != std::string::npos);
+  f.pipeline->apply({{"Reports", "new-from@example.com"}});
+  (void)f.run(f.globex_sched);
+  REQUIRE(f.mail.messages.size() == 2);
+  CHECK(f.mail.messages[1].find("From: Reports <new-from@example.com>\r\n") != std::string::npos);
+  CHECK(f.mail.messages[1].find("<reportd@example.com>") == std::string::npos);
 }

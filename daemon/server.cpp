@@ -1,0 +1,281 @@
+#include "daemon/server.hpp"
+
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <csignal>
+#include <stdexcept>
+
+#include "daemon/log.hpp"
+#include "daemon/serve.hpp"
+#include "daemon/time_text.hpp"
+
+namespace asio = boost::asio;
+
+namespace reportd::daemon {
+namespace {
+
+constexpr auto kDrainBound = std::chrono::seconds(60);
+
+void rethrow(std::exception_ptr e) {
+  if (e) std::rethrow_exception(e);
+}
+
+jobs::SchedulerOptions scheduler_options(const Config& c) {
+  jobs::SchedulerOptions o;
+  o.global_limit = static_cast<int>(c.max_concurrent_runs);
+  o.per_org_limit = static_cast<int>(c.max_runs_per_org);
+  return o;
+}
+
+// Each unfinished run with its schedule's org, for crash recovery.
+Result<std::vector<jobs::Launch>> unfinished_runs(store::Store& s) {
+  auto runs = s.unfinished_runs();
+  if (!runs.ok()) return runs.status();
+  std::vector<jobs::Launch> out;
+  for (const store::Run& r : *runs) {
+    auto sched = s.get_schedule(r.schedule_id);
+    const std::int64_t org = sched.ok() ? sched->connection_id : 0;
+    jobs::Occurrence o{r.schedule_id, org, date::sys_seconds(std::chrono::seconds(r.nominal_s))};
+    out.push_back({o, r.id});
+  }
+  return out;
+}
+
+}  // namespace
+
+Server::Server(Config config, const crypto::KeyRing& keys, store::Store& store, ServerEnv env)
+    : env_(std::move(env)),
+      config_(std::move(config)),
+      runtime_(io_, config_, keys, store, RunSetup{{}, true, {this}, env_.clock}),
+      scheduler_(io_.get_executor(), runtime_.clock, runtime_.store_thread, launcher(),
+                 scheduler_options(config_)),
+      endpoint_(io_, runtime_, config_),
+      sync_loop_(io_, runtime_, config_, [this] { return schedules_changed(); }),
+      state_{::getpid(), now_ms(), 0, REPORTD_VERSION, "starting"},
+      wake_(io_.get_executor(), env_.wake_socket),
+      watchdog_(io_.get_executor(), Watchdog::interval_from_environment(),
+                [](const char* state) { sd_notify(0, state); }) {
+  observers_ = {&endpoint_, &sync_loop_};
+  // Occurrences the scheduler itself records as missed or skipped are
+  // final without a run: the pipeline never hears of them.
+  scheduler_.set_on_recorded([this](const store::Run& run) { endpoint_.run_recorded(run); });
+}
+
+Server::~Server() = default;
+
+jobs::Launcher& Server::launcher() {
+  if (env_.launcher != nullptr) return *env_.launcher;
+  return runtime_.pipeline;
+}
+
+int Server::run() {
+  signals_.emplace(io_, SIGINT, SIGTERM, SIGHUP);
+  asio::co_spawn(io_, start(), rethrow);
+  wait_signal();
+  io_.run();
+  return 0;
+}
+
+void Server::on_finished(const jobs::FinishedRun& finished) {
+  scheduler_.run_finished(finished.schedule_id);
+  const store::Run& run = finished.run;
+  log::write(run.state == store::RunState::kFailed ? log::Priority::kErr : log::Priority::kInfo,
+             "run.done", {{"schedule", finished.schedule_id},
+                          {"state", std::string(store::to_string(run.state))},
+                          {"rows", run.rows},
+                          {"reason", run.reason}});
+  for (jobs::RunObserver* o : observers_) o->on_finished(finished);
+}
+
+void Server::on_paused(std::int64_t schedule_id) {
+  log::warning("schedule.paused", {{"schedule", schedule_id}});
+  asio::co_spawn(io_, schedules_changed(), rethrow);
+}
+
+asio::awaitable<Status> Server::load() {
+  Status loaded = co_await scheduler_.load();
+  if (!loaded.ok()) co_return loaded;
+  for (const Status& e : scheduler_.load_errors()) {
+    log::warning("schedule.invalid", {{"error", e.message()}});
+  }
+  // Crash recovery: runs that a kill interrupted run again, behind the
+  // concurrency limits like any run; the delivery ledger keeps them from
+  // repeating what was already sent.
+  auto unfinished = co_await runtime_.store_thread.run(unfinished_runs);
+  if (unfinished.ok()) {
+    for (const jobs::Launch& l : *unfinished) {
+      log::notice("run.recover", {{"run", l.run_id}, {"schedule", l.occurrence.schedule_id}});
+      if (!scheduler_.recover(l)) launcher().launch(l);
+    }
+  }
+  co_return Status();
+}
+
+asio::awaitable<void> Server::start() {
+  endpoint_.start(config_.http_listen);
+  // Read before the schedules: a change the CLI commits from here on moves it.
+  auto version = co_await runtime_.store_thread.run(
+      [](store::Store& db) { return db.data_version(); });
+  if (version.ok()) seen_version_ = *version;
+  Status loaded = co_await load();
+  if (!loaded.ok()) throw std::runtime_error(loaded.message());
+  // Recorded before READY, so `reportd status` says running as soon as
+  // serve.ready is logged; the heartbeat then keeps it fresh.
+  state_.status = "running";
+  (void)co_await record_state();
+  spawn_loops();
+  sd_notify(0, "READY=1\nSTATUS=running");
+  log::info("serve.ready", {{"schedules", static_cast<long>(scheduler_.core().size())}});
+}
+
+void Server::spawn_loops() {
+  asio::co_spawn(io_, scheduler_.run(), rethrow);
+  asio::co_spawn(io_, heartbeat(), rethrow);
+  asio::co_spawn(io_, sync_loop_.run(), rethrow);  // schedules defined in Salesforce
+  watchdog_.start();
+  if (env_.wake_socket.empty()) return;
+  if (Status st = wake_.open(); st.ok()) {
+    asio::co_spawn(io_, wake_.run([this] { return store_changed(); }), rethrow);
+  } else {
+    log::warning("wake.unavailable", {{"error", st.message()},
+                                      {"state", "CLI changes are noticed at the next heartbeat"}});
+  }
+}
+
+// Writes state_, with the heartbeat time now, to the store.
+asio::awaitable<Status> Server::record_state() {
+  state_.heartbeat_at_ms = now_ms();
+  store::DaemonState s = state_;
+  auto put = [s](store::Store& db) { return db.put_daemon_state(s); };
+  co_return co_await runtime_.store_thread.run(std::move(put));
+}
+
+asio::awaitable<void> Server::schedules_changed() {
+  auto r = co_await scheduler_.reload();
+  if (!r.ok()) co_return;  // the heartbeat reports store failures
+  if (r->added || r->changed || r->removed) {
+    log::info("schedules.reload", {{"count", r->added + r->changed + r->removed}});
+  }
+  for (const Status& e : r->errors) log::warning("schedule.invalid", {{"error", e.message()}});
+}
+
+// The CLI changed the store (it said so on the wake socket, or the
+// heartbeat saw data_version move): bring the scheduler up to date.
+asio::awaitable<void> Server::notice_version(std::int64_t version) {
+  const bool moved = seen_version_ >= 0 && version != seen_version_;
+  seen_version_ = version;
+  if (moved) co_await schedules_changed();
+}
+
+asio::awaitable<void> Server::store_changed() {
+  auto version = co_await runtime_.store_thread.run(
+      [](store::Store& db) { return db.data_version(); });
+  if (version.ok()) co_await notice_version(*version);
+}
+
+asio::awaitable<void> Server::heartbeat() {
+  asio::steady_timer timer(io_);
+  while (!stopping_) {
+    state_.heartbeat_at_ms = now_ms();
+    store::DaemonState s = state_;
+    auto beat = [s](store::Store& db) -> Result<std::int64_t> {
+      if (Status st = db.put_daemon_state(s); !st.ok()) return st;
+      return db.data_version();
+    };
+    auto version = co_await runtime_.store_thread.run(std::move(beat));
+    if (!version.ok()) {
+      log::warning("heartbeat.failed", {{"error", version.status().message()}});
+    } else {
+      co_await notice_version(*version);
+    }
+    endpoint_.heartbeat(version.ok() ? Status() : version.status());
+    timer.expires_after(std::chrono::milliseconds(kHeartbeatMs));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+void Server::wait_signal() {
+  signals_->async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      reload_config();
+      wait_signal();
+      return;
+    }
+    stop(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  });
+}
+
+Status Server::apply(Config config) {
+  config_ = std::move(config);
+  runtime_.apply(config_);
+  sync_loop_.apply(config_);
+  return endpoint_.apply(config_);
+}
+
+void Server::reload_config() {
+  sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+             static_cast<unsigned long long>(
+                 std::chrono::duration_cast<std::chrono::microseconds>(
+                     std::chrono::steady_clock::now().time_since_epoch())
+                     .count()));
+  // A bad new config keeps the old one and says why (DESIGN.md §5).
+  Result<Config> next = env_.load_config ? env_.load_config() : Result<Config>(config_);
+  if (!next.ok()) {
+    log::err("serve.reload_failed",
+             {{"error", next.status().message()}, {"state", "kept the previous config"}});
+    sd_notifyf(0, "READY=1\nSTATUS=reload failed, kept the previous config: %s",
+               next.status().message().c_str());
+    return;
+  }
+  log::notice("serve.reload", {{"config", next->path.empty() ? "defaults" : next->path}});
+  Status moved = apply(std::move(next).value());
+  if (!moved.ok()) {
+    // The endpoint keeps its old address (if it had one); the rest of the
+    // new config applies.
+    log::err("http.rebind_failed", {{"listen", config_.http_listen},
+                                    {"error", moved.message()},
+                                    {"state", "kept the previous listener"}});
+    sd_notifyf(0, "READY=1\nSTATUS=config reloaded, but [http] listen %s failed, kept the "
+                  "previous listener: %s",
+               config_.http_listen.c_str(), moved.message().c_str());
+    return;
+  }
+  sd_notify(0, "READY=1\nSTATUS=running; config reloaded");
+}
+
+void Server::stop(const char* why) {
+  if (stopping_) return;
+  stopping_ = true;
+  sd_notify(0, "STOPPING=1");
+  endpoint_.stopping();
+  log::notice("serve.stop", {{"signal", why},
+                             {"count", static_cast<long>(runtime_.pipeline.active())}});
+  scheduler_.stop();
+  sync_loop_.stop();
+  watchdog_.stop();
+  wake_.close();
+  asio::co_spawn(io_, drain(), rethrow);
+}
+
+// Lets running runs finish, within a bound; what is cut off runs again
+// after the next start (crash recovery).
+asio::awaitable<void> Server::drain() {
+  asio::steady_timer timer(io_);
+  auto until = std::chrono::steady_clock::now() + kDrainBound;
+  while ((runtime_.pipeline.active() > 0 || sync_loop_.active() > 0) &&
+         std::chrono::steady_clock::now() < until) {
+    timer.expires_after(std::chrono::milliseconds(100));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+  state_.status = "stopped";
+  (void)co_await record_state();
+  io_.stop();
+}
+
+}  // namespace reportd::daemon
