@@ -1,8 +1,10 @@
 #pragma once
 // The daemon's configuration: /etc/reportd/reportd.toml or --config FILE.
 // A plain struct with a default for every field, validated once by
-// load_config() and passed as const&. SIGHUP builds a new one and keeps the
-// old one when the new one is bad.
+// load_config() and passed as const&. All of the file's TOML is read here.
+// SIGHUP builds a new one and keeps the old one when the new one is bad;
+// which keys a running daemon then applies (each component's apply()) is
+// README's "What SIGHUP changes".
 
 #include <cstdint>
 #include <map>

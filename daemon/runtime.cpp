@@ -54,7 +54,8 @@ void Runtime::apply(const Config& config) {
   smtp = config.smtp ? std::make_unique<deliver::SmtpTransport>(*config.smtp) : nullptr;
   notices.set_mail(smtp.get());
   notices.set_options(notice_options(config));
-  pipeline.apply({pipeline_options(config).from});
+  const jobs::PipelineOptions reloaded = pipeline_options(config);
+  pipeline.apply({reloaded.from, reloaded.policy.api_budget_percent});
 }
 
 }  // namespace reportd::daemon

@@ -39,7 +39,7 @@ class Runtime {
 
   // SIGHUP: applies a reloaded config's [smtp] (the relay and the From of
   // report emails and notices), [notices] operator and [limits]
-  // failures_before_pause to what runs afterwards.
+  // failures_before_pause and api_budget_percent to what runs afterwards.
   void apply(const Config& config);
 
  private:

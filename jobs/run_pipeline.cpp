@@ -75,7 +75,11 @@ double RunPipeline::random_unit() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(jitter_);
 }
 
-void RunPipeline::apply(const PipelineReload& reload) { options_.from = reload.from; }
+void RunPipeline::apply(const PipelineReload& reload) {
+  options_.from = reload.from;
+  options_.policy.api_budget_percent = reload.api_budget_percent;
+  policy_ = RunPolicy(options_.policy);
+}
 
 void RunPipeline::launch(const Launch& launch) {
   spawn(launch.occurrence.schedule_id, launch.run_id);

@@ -57,7 +57,8 @@ struct PipelineOptions {
 // What a reloaded config (SIGHUP) changes in a running pipeline; the rest
 // of PipelineOptions is fixed when it is built.
 struct PipelineReload {
-  deliver::Address from;  // From of report emails sent from now on
+  deliver::Address from;        // From of report emails sent from now on
+  int api_budget_percent = 90;  // RunPolicyOptions' threshold, for budget checks from now on
 };
 
 // Deliveries one execution of a run finished, per result.
@@ -135,7 +136,7 @@ class RunPipeline final : public Launcher {
   boost::asio::awaitable<RunOutcome> execute(std::int64_t run_id);
   // Spawns execute() like launch() does, for an already-claimed run id.
   void spawn(std::int64_t schedule_id, std::int64_t run_id);
-  // SIGHUP: applies to emails a run sends from now on.
+  // SIGHUP: applies to emails sent and API budgets checked from now on.
   void apply(const PipelineReload& reload);
 
   std::size_t active() const { return active_; }

@@ -191,7 +191,18 @@ class ServeTest(ServeCase):
             f.write(good)
         self.rd("schedules", "add", "after", "--connection", "demo", "--cron", "*/2 * * * * *",
                 "--min-interval", "1s", "--soql", "SELECT Id FROM Account", "--to", "a@example.com")
-        self.wait_for(lambda: self.messages(), what="a message after the failed reload")
+        msgs = self.wait_for(lambda: self.messages(), what="a message after the failed reload")
+        self.assertIsNone(self.daemon.proc.poll())
+        self.assertIn("<reports@example.com>", msgs[0]["From"])
+        # A good reload with a new [smtp] from: report mail sent afterwards
+        # comes from it.
+        with open(self.config, "w") as f:
+            f.write(good.replace('from = "reports@example.com"', 'from = "changed@example.com"'))
+        reloads = self.log().count(b"event=serve.reload ")
+        self.daemon.proc.send_signal(signal.SIGHUP)
+        self.wait_for(lambda: self.log().count(b"event=serve.reload ") > reloads, what="serve.reload")
+        self.wait_for(lambda: any("<changed@example.com>" in str(m["From"]) for m in self.messages()),
+                      what="a report from the reloaded [smtp] from")
         self.assertIsNone(self.daemon.proc.poll())
         self.assertEqual(self.daemon.stop(), 0)
 
