@@ -5,7 +5,6 @@
 #include "daemon/log.hpp"
 #include "daemon/oauth_connect.hpp"
 #include "daemon/serve.hpp"
-#include "daemon/time_text.hpp"
 
 namespace asio = boost::asio;
 
