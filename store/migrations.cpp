@@ -136,6 +136,15 @@ Status migrate(Db& db) {
   for (int v = current; v < kVersion; ++v) {
     Transaction tx(db);
     if (Status st = tx.begin(); !st.ok()) return st;
+    // Another process opening a new database at the same moment (a CLI
+    // command beside a starting daemon) may have migrated since the read
+    // above: look again under the write lock.
+    bool done = false;
+    {
+      Stmt again(db, "PRAGMA user_version");
+      done = again.step() && again.int64(0) > v;
+    }
+    if (done) continue;  // rolls back nothing
     std::string what = "migration " + std::to_string(v + 1);
     if (Status st = db.exec(kMigrations[v], what); !st.ok()) return st;
     std::string bump = "PRAGMA user_version = " + std::to_string(v + 1);
