@@ -26,6 +26,23 @@ Status HtmlSummary::begin(const table::TableHeader& header) {
   return {};
 }
 
+namespace {
+
+// A preview cell longer than this is cut (at a character boundary) and
+// marked, so the body stays small whatever a long text field holds.
+constexpr std::size_t kMaxPreviewBytes = 1000;
+
+void cut_for_preview(std::string& s) {
+  if (s.size() <= kMaxPreviewBytes) return;
+  std::size_t end = kMaxPreviewBytes;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  std::string cut = s.substr(0, end) + "\u2026";
+  reportd::wipe_and_free(s);  // the long text held record values
+  s = std::move(cut);
+}
+
+}  // namespace
+
 Status HtmlSummary::row(std::span<const table::Cell> cells) {
   if (tables_.empty()) return Status::error(ErrorKind::kInternal, "html: row before begin");
   TableSummary& t = tables_.back();
@@ -36,6 +53,7 @@ Status HtmlSummary::row(std::span<const table::Cell> cells) {
     for (const auto& c : cells) {
       std::string s;
       append_cell_text(s, c, tz_);
+      cut_for_preview(s);
       r.push_back(std::move(s));
     }
     t.first_rows.push_back(std::move(r));

@@ -142,7 +142,8 @@ asio::awaitable<Result<SyncReport>> ScheduleSync::sync(store::Connection connect
     co_return st;
   }
   salesforce::Api* sf = *api;
-  RecordSink sink;
+  // Inactive and deleted records are read too: room for ten per schedule.
+  RecordSink sink(options_.max_schedules * 10);
   std::string soql = schedule_query(cursor);
   Status read = co_await sf->query(soql, true, sink);
   if (!read.ok()) {

@@ -30,7 +30,9 @@ struct SyncOptions {
   // Status PATCHes wait while the org's API usage is at or above this (the
   // run pipeline's guard); the records are read again at the next sync.
   int api_budget_percent = 90;
-  // sync.max_schedules_per_connection (PlanContext::max_schedules); 0: no cap.
+  // sync.max_schedules_per_connection (PlanContext::max_schedules); 0: no
+  // cap. One sync reads at most ten times as many records; past that it
+  // fails ("too-large") and changes nothing.
   std::size_t max_schedules = 1000;
 };
 

@@ -1,6 +1,8 @@
 #include "jobs/render/html_summary.hpp"
 
 #include <doctest/doctest.h>
+
+#include <array>
 #include <date/tz.h>
 
 #include "jobs/render/sample_table.hpp"
@@ -34,6 +36,17 @@ TEST_CASE("html: a table cut by the source is flagged") {
   EmailBodies b = render_bodies({"S", 0, nullptr, {}, {}, {}}, s);
   CHECK(b.text.find("cut this table short") != std::string::npos);
   CHECK(b.html.find("2000 rows") != std::string::npos);
+}
+
+TEST_CASE("html: a long text is cut in the preview, so the body stays small") {
+  HtmlSummary sum(5, nullptr);
+  REQUIRE(sum.begin({"T", {{"d", "D", table::CellType::kString}}}).ok());
+  std::string big = std::string(999, 'a') + "\xC3\xA9" + std::string(100000, 'b');
+  std::array<table::Cell, 1> row{table::Cell::string(big)};
+  REQUIRE(sum.row(row).ok());
+  const std::string& kept = sum.tables().at(0).first_rows.at(0).at(0);
+  CHECK(kept.size() < 1010);
+  CHECK(kept == std::string(999, 'a') + "\u2026");  // cut before the two-byte character
 }
 
 }  // namespace

@@ -77,6 +77,27 @@ TEST_CASE(
   CHECK(f.state().synced_at_ms == f.clock.wall_now().time_since_epoch().count());
 }
 
+TEST_CASE("sync: the schedule cap refuses records past it; a read past ten times it changes nothing") {
+  Fixture f;
+  SyncOptions o;
+  o.max_schedules = 2;
+  f.syncer.set_options(o);
+  for (const char* id : {"a01A", "a01B", "a01C"}) f.org.add(f.record(id, std::string("R") + id));
+  SyncReport r = f.sync();
+  CHECK(r.added == 2);
+  CHECK(r.invalid == 1);
+  CHECK(f.synced().size() == 2);
+  CHECK(f.org.find("a01C")->last_status == "Invalid");
+  CHECK(f.org.find("a01C")->last_error.find("sync.max_schedules_per_connection") != std::string::npos);
+
+  for (int i = 0; i < 20; ++i) f.org.add(f.record("a02" + std::to_string(i), "S" + std::to_string(i)));
+  auto read = f.run(f.syncer.sync(f.connection, true));
+  REQUIRE_FALSE(read.ok());
+  CHECK(read.status().code() == "too-large");
+  CHECK(read.status().message().find("more than 20") != std::string::npos);
+  CHECK(f.synced().size() == 2);  // nothing changed
+}
+
 TEST_CASE("sync: create, update, deactivate and delete follow within one sync") {
   Fixture f;
   f.org.add(f.record("a01A", "Daily"));
