@@ -27,6 +27,7 @@
 #include "jobs/failure_notices.hpp"
 #include "jobs/offload_thread.hpp"
 #include "jobs/run_outputs.hpp"
+#include "jobs/schedule_check.hpp"
 #include "jobs/scheduler.hpp"
 #include "jobs/store_thread.hpp"
 
@@ -39,6 +40,7 @@ struct PipelineOptions {
   int api_budget_percent = 90;  // skip a run while the org's API usage is above this
   OutputOptions outputs;
   deliver::Address from;  // From of report emails
+  DomainRules domains;    // the config's recipient domain lists, checked at each send
   // Dry run (`reportd run NAME --now --dry-run --out DIR`): write the outputs
   // into this directory, which the operator chose, instead of delivering.
   std::string dry_run_dir;
@@ -78,6 +80,8 @@ class RunPipeline final : public Launcher {
   void set_on_finished(RunFinished f) { on_finished_ = std::move(f); }
   // Replaces the mail transport (SIGHUP with a new [smtp] table); may be null.
   void set_mail(deliver::MailTransport* mail) { mail_ = mail; }
+  // Replaces the config's recipient domain lists (SIGHUP).
+  void set_domain_rules(DomainRules rules) { options_.domains = std::move(rules); }
   // Scheduled runs of a schedule paused after its occurrence was claimed end
   // as cancelled (serve). Off by default: `run NAME --now` runs it anyway.
   void set_honour_pause(bool on) { honour_pause_ = on; }
