@@ -13,7 +13,7 @@ TEST_CASE("html: names, run time in the schedule's zone, counts and attachments,
   HtmlSummary s(2, tz);
   REQUIRE(emit_sample_table(s, 5, "Opps <b>").ok());
   SummaryInput in{"Weekly <script>alert(1)</script> & co", 1719828000000, tz,
-                  {{"report.csv", 2048}}, {}, {}};
+                  {{"report.csv", 2048}}, {}, {}, {}};
   EmailBodies b = render_bodies(in, s);
   CHECK(b.html.find("<script>") == std::string::npos);
   CHECK(b.html.find("Weekly &lt;script&gt;alert(1)&lt;/script&gt; &amp; co") != std::string::npos);
@@ -49,7 +49,7 @@ TEST_CASE("html: a table cut by the source is flagged") {
   HtmlSummary s(0, nullptr);
   REQUIRE(s.begin({"R", {}}).ok());
   REQUIRE(s.end({2000, true}).ok());
-  EmailBodies b = render_bodies({"S", 0, nullptr, {}, {}, {}}, s);
+  EmailBodies b = render_bodies({"S", 0, nullptr, {}, {}, {}, {}}, s);
   CHECK(b.text.find("cut this table short") != std::string::npos);
   CHECK(b.html.find("2000 rows") != std::string::npos);
 }
