@@ -290,8 +290,8 @@ int cmd_connections_authorize(Context& ctx) {
       return ctx.fail(invalid(
           std::string("--authorize cannot be combined with --") + other +
           " (the refresh token and org id come from Salesforce; set allowed recipient domains "
-          "with [connections." +
-          flow.name + "] allowed_domains in the config)"));
+          "afterwards with `reportd connections set " +
+          flow.name + " --allowed-domains ...`)"));
     }
   }
   if (Status st = read_common(ctx, flow); !st.ok()) return ctx.fail(st);

@@ -8,6 +8,7 @@
 #include "daemon/commands.hpp"
 #include "daemon/text_table.hpp"
 #include "daemon/time_text.hpp"
+#include "jobs/deliver/recipients.hpp"
 
 namespace reportd::daemon {
 namespace {
@@ -49,20 +50,6 @@ Status check_org_id(const std::string& id) {
   return {};
 }
 
-std::vector<std::string> split_domains(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s + ",") {
-    if (c == ',') {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-    } else if (c != ' ') {
-      cur += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 int cmd_connections_add(Context& ctx) {
@@ -85,6 +72,8 @@ int cmd_connections_add(Context& ctx) {
         "`reportd connections add " + name + " ... --refresh-token-stdin < token-file` "
         "(tokens are never taken from the command line, where `ps` would show them)"));
   }
+  auto domains = deliver::split_domains(ctx.args.get_or("allowed-domains", ""));
+  if (!domains.ok()) return ctx.fail(std::move(domains).status().with_context("--allowed-domains"));
   std::string org_id = ctx.args.get_or("org-id", "");
   if (!org_id.empty()) {
     if (Status st = check_org_id(org_id); !st.ok()) return ctx.fail(st);
@@ -111,7 +100,7 @@ int cmd_connections_add(Context& ctx) {
   while (!c.login_url.empty() && c.login_url.back() == '/') c.login_url.pop_back();
   c.client_id = *client_id;
   c.org_id = org_id;
-  c.allowed_domains = split_domains(ctx.args.get_or("allowed-domains", ""));
+  c.allowed_domains = *domains;
   c.created_at_ms = now_ms();
   crypto::Vault vault(*ring);
   auto id = (*store)->add_connection(c, [&](store::Connection row) -> Result<store::Connection> {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "daemon/time_text.hpp"
+#include "jobs/render/html_summary.hpp"
 #include "salesforce_client/oauth.hpp"
 #include "salesforce_client/token_endpoint.hpp"
 
@@ -19,40 +20,14 @@ namespace {
 // and the "org" part binds the record to the row's state.
 std::string binding_text(std::string_view state) { return "oauth-pending:" + std::string(state); }
 
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 HttpReply page(int status, std::string_view title, std::string_view text) {
   HttpReply r;
   r.status = status;
   r.content_type = "text/html; charset=utf-8";
   r.body =
-      "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>reportd: " + html_escape(title) +
-      "</title></head>\n<body style=\"font-family:sans-serif\"><h1>" + html_escape(title) +
-      "</h1>\n<p>" + html_escape(text) + "</p></body></html>\n";
+      "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>reportd: " + render::html_escape(title) +
+      "</title></head>\n<body style=\"font-family:sans-serif\"><h1>" + render::html_escape(title) +
+      "</h1>\n<p>" + render::html_escape(text) + "</p></body></html>\n";
   return r;
 }
 

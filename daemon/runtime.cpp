@@ -9,13 +9,19 @@ jobs::PipelineOptions pipeline_options(const Config& config) {
   o.outputs.scratch.cap_bytes = static_cast<std::uint64_t>(config.scratch_max_bytes);
   o.outputs.max_rows = static_cast<std::uint64_t>(config.max_rows_per_run);
   if (config.smtp) o.from = {config.smtp->from_name, config.smtp->from};
+  o.domains = domain_rules(config);
   return o;
+}
+
+jobs::DomainRules domain_rules(const Config& config) {
+  return jobs::DomainRules{config.allowed_domains, config.default_allowed_domains};
 }
 
 jobs::NoticeOptions notice_options(const Config& config) {
   jobs::NoticeOptions o;
   o.failures_before_pause = static_cast<int>(config.failures_before_pause);
   o.operator_email = config.operator_email;
+  o.domains = domain_rules(config);
   if (config.smtp) o.from = {config.smtp->from_name, config.smtp->from};
   return o;
 }
@@ -51,6 +57,7 @@ void Runtime::apply(const Config& config) {
   // A run may be awaiting a send on the old transport: keep it alive.
   if (smtp) retired_.push_back(std::move(smtp));
   smtp = config.smtp ? std::make_unique<deliver::SmtpTransport>(*config.smtp) : nullptr;
+  pipeline.set_domain_rules(domain_rules(config));
   notices.set_mail(smtp.get());
   notices.set_options(notice_options(config));
 }

@@ -240,6 +240,7 @@ asio::awaitable<void> ServeEndpoint::collect_run(store::Run finished) {
     if (d.updated_at_ms < started_at_ms_) continue;
     if (d.state == store::DeliveryState::kSent) metrics_.delivery(d.channel, "sent");
     if (d.state == store::DeliveryState::kFailed) metrics_.delivery(d.channel, "failed");
+    if (d.state == store::DeliveryState::kRefused) metrics_.delivery(d.channel, "refused");
   }
   metrics_.run_finished(sample);
 }

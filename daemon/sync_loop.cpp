@@ -54,7 +54,7 @@ sync::SyncOptions sync_options(const Config& config) {
   o.defaults.time_zone = config.default_tz;
   o.defaults.catchup_seconds = config.catchup_s;
   o.defaults.min_interval_seconds = config.min_interval_s;
-  o.allowed_domains = config.allowed_domains;
+  o.domains = domain_rules(config);
   o.api_budget_percent = static_cast<int>(config.api_budget_percent);
   o.max_schedules = static_cast<std::size_t>(config.sync_max_schedules_per_connection);
   return o;

@@ -14,11 +14,37 @@ void add_recipient(std::vector<std::string>& to, const std::string& address) {
   }
 }
 
-std::vector<std::string> recipients(const store::Schedule& s, const NoticeOptions& o) {
-  std::vector<std::string> to;
-  add_recipient(to, s.owner_email);
-  add_recipient(to, o.operator_email);
-  return to;
+// The schedule's owner hears only when the address is valid and passes the
+// connection's domain check: a synced record's Owner.Email is the customer's
+// to set, like any recipient. A refusal is kept in `n.refused`.
+void add_owner(Notice& n, const store::Schedule& s, const store::Connection& c,
+               const NoticeOptions& o) {
+  if (s.owner_email.empty()) return;
+  auto address = deliver::parse_address(s.owner_email);
+  Status st = address.ok() ? deliver::check_recipient(*address, domain_policy(s, c, o.domains))
+                           : address.status();
+  if (st.ok()) {
+    add_recipient(n.to, *address);
+  } else {
+    std::string why = "owner " + s.owner_email + " of schedule \"" + s.name + "\": " + st.message();
+    if (std::find(n.refused.begin(), n.refused.end(), why) == n.refused.end()) {
+      n.refused.push_back(std::move(why));
+    }
+  }
+}
+
+// The operator reads whom the notice did not reach, and why.
+void note_refused(Notice& n) {
+  if (n.refused.empty()) return;
+  n.text += "\nThis notice was not sent to:\n";
+  for (const std::string& r : n.refused) n.text += "  - " + r + "\n";
+}
+
+Notice addressed(const store::Schedule& s, const store::Connection& c, const NoticeOptions& o) {
+  Notice n;
+  add_owner(n, s, c, o);
+  add_recipient(n.to, o.operator_email);
+  return n;
 }
 
 std::string what_to_do_for_schedule(const store::Schedule& s) {
@@ -98,21 +124,21 @@ asio::awaitable<Result<bool>> mark_needs_reauth(StoreThread& store, std::int64_t
 
 Notice reauth_notice(const store::Schedule& schedule, const store::Connection& connection,
                      const store::Run& run, const NoticeOptions& options) {
-  Notice n;
-  n.to = recipients(schedule, options);
+  Notice n = addressed(schedule, connection, options);
   n.key = "reauth-" + std::to_string(connection.id) + "-" + std::to_string(run.id);
   n.subject = reauth_subject(connection);
   n.text = reauth_text(connection,
                        "schedule \"" + schedule.name + "\" could not get an access token",
                        run.reason);
+  note_refused(n);
   return n;
 }
 
 Notice sync_reauth_notice(const store::Connection& connection,
-                          const std::vector<std::string>& owners, const std::string& reason,
+                          const std::vector<store::Schedule>& schedules, const std::string& reason,
                           std::int64_t now_ms, const NoticeOptions& options) {
   Notice n;
-  for (const std::string& a : owners) add_recipient(n.to, a);
+  for (const store::Schedule& s : schedules) add_owner(n, s, connection, options);
   add_recipient(n.to, options.operator_email);
   n.key = "reauth-" + std::to_string(connection.id) + "-sync-" + std::to_string(now_ms);
   n.subject = reauth_subject(connection);
@@ -120,13 +146,13 @@ Notice sync_reauth_notice(const store::Connection& connection,
                        "the sync of its schedule records (Reportd_Schedule__c)\n"
                        "could not get an access token",
                        reason);
+  note_refused(n);
   return n;
 }
 
-Notice paused_notice(const store::Schedule& schedule, const store::Run& run, int failures,
-                     const NoticeOptions& options) {
-  Notice n;
-  n.to = recipients(schedule, options);
+Notice paused_notice(const store::Schedule& schedule, const store::Connection& connection,
+                     const store::Run& run, int failures, const NoticeOptions& options) {
+  Notice n = addressed(schedule, connection, options);
   n.key = "paused-" + std::to_string(schedule.id) + "-" + std::to_string(run.id);
   n.subject = "reportd: schedule \"" + schedule.name + "\" paused after " +
               std::to_string(failures) + " failed runs";
@@ -135,6 +161,7 @@ Notice paused_notice(const store::Schedule& schedule, const store::Run& run, int
            "No more reports go out from it until it is resumed.\n\n" +
            "Last error" + (run.error_code.empty() ? "" : " (" + run.error_code + ")") + ": " +
            run.reason + "\n\n" + what_to_do_for_schedule(schedule);
+  note_refused(n);
   return n;
 }
 
@@ -210,7 +237,7 @@ asio::awaitable<NoticeOutcome> FailureNotices::run_finished(store::Run run,
   }
   if (facts->paused_now) {
     out.paused = true;
-    notices.push_back(paused_notice(facts->schedule, run, facts->failures, options_));
+    notices.push_back(paused_notice(facts->schedule, facts->connection, run, facts->failures, options_));
   }
   co_await send_all(std::move(notices), now_ms, out);
   co_return out;
@@ -219,6 +246,9 @@ asio::awaitable<NoticeOutcome> FailureNotices::run_finished(store::Run run,
 asio::awaitable<void> FailureNotices::send_all(std::vector<Notice> notices, std::int64_t now_ms,
                                                NoticeOutcome& out) {
   for (Notice& n : notices) {
+    for (const std::string& r : n.refused) {
+      if (std::find(out.refused.begin(), out.refused.end(), r) == out.refused.end()) out.refused.push_back(r);
+    }
     std::string subject = n.subject;
     Status st = co_await send(std::move(n), now_ms);
     if (st.ok()) {
@@ -234,14 +264,14 @@ asio::awaitable<NoticeOutcome> FailureNotices::sync_marked_needs_reauth(store::C
                                                                         std::int64_t now_ms) {
   NoticeOutcome out;
   const std::int64_t cid = connection.id;
-  auto owners_of = [cid](store::Store& s) -> Result<std::vector<std::string>> {
+  auto owners_of = [cid](store::Store& s) -> Result<std::vector<store::Schedule>> {
     auto all = s.list_schedules();
     if (!all.ok()) return all.status();
-    std::vector<std::string> owners;
+    std::vector<store::Schedule> owned;
     for (const store::Schedule& sc : *all) {
-      if (sc.connection_id == cid) owners.push_back(sc.owner_email);
+      if (sc.connection_id == cid && !sc.owner_email.empty()) owned.push_back(sc);
     }
-    return owners;
+    return owned;
   };
   auto owners = co_await store_.run(std::move(owners_of));
   if (!owners.ok()) {

@@ -1,4 +1,5 @@
 #include "jobs/org_clients.hpp"
+#include "table/wipe.hpp"
 
 #include <sodium.h>
 
@@ -45,7 +46,7 @@ asio::awaitable<Status> store_token(StoreThread* store, const crypto::Vault* vau
                                        vault->keys().primary().id);
   };
   Status st = co_await store->run(std::move(save));
-  sodium_memzero(token.data(), token.size());
+  wipe(token);
   co_return st;
 }
 

@@ -55,6 +55,12 @@ Client::~Client() = default;
 asio::awaitable<Result<HttpResponse>> Client::call(std::string method, std::string target,
                                                    std::string content_type, std::string body,
                                                    std::string accept) {
+  // `body` may be an upload (record values): zeroed on every way out, as the
+  // token's copies are (AccessToken, HttpRequest).
+  struct WipeBody {
+    std::string& b;
+    ~WipeBody() { wipe(b); }
+  } wipe_body{body};
   Result<AccessToken> token = co_await session_->token();
   if (!token) co_return std::move(token).status();
   if (target.rfind("https://", 0) == 0) {

@@ -46,7 +46,15 @@ struct JwtCredential {
 
 using Credential = std::variant<RefreshTokenCredential, JwtCredential>;
 
+// Every copy zeroes its bearer token when destroyed.
 struct AccessToken {
+  AccessToken() = default;
+  AccessToken(const AccessToken&) = default;
+  AccessToken(AccessToken&&) = default;
+  AccessToken& operator=(const AccessToken&) = default;
+  AccessToken& operator=(AccessToken&&) = default;
+  ~AccessToken() { wipe(bearer); }
+
   std::string bearer;            // "Bearer <token>"
   Origin instance;               // from instance_url
   std::uint64_t generation = 0;  // increases with every successful token request

@@ -40,11 +40,12 @@ constexpr std::array<std::pair<RunState, std::string_view>, 8> kRunStates{{
     {RunState::kCancelled, "cancelled"},
 }};
 
-constexpr std::array<std::pair<DeliveryState, std::string_view>, 4> kDeliveryStates{{
+constexpr std::array<std::pair<DeliveryState, std::string_view>, 5> kDeliveryStates{{
     {DeliveryState::kPending, "pending"},
     {DeliveryState::kSending, "sending"},
     {DeliveryState::kSent, "sent"},
     {DeliveryState::kFailed, "failed"},
+    {DeliveryState::kRefused, "refused"},
 }};
 
 }  // namespace

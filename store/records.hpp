@@ -25,7 +25,9 @@ struct Connection {
   std::string key_id;         // key that sealed the tokens (see crypto::Vault)
   std::string status = "ok";  // "ok" | "needs-reauth"
   std::string status_reason;
-  std::vector<std::string> allowed_domains;  // empty: any domain
+  // Recipient domains this org may mail (`connections add/set
+  // --allowed-domains`), lower-case; see jobs::allowed_domains().
+  std::vector<std::string> allowed_domains;
   std::int64_t created_at_ms = 0;
 };
 
@@ -96,7 +98,9 @@ struct Run {
   bool truncated = false;
 };
 
-enum class DeliveryState { kPending, kSending, kSent, kFailed };
+// kRefused: reportd itself refused the recipient before anything was sent
+// (outside the connection's allowed domains); `error` says why. Final.
+enum class DeliveryState { kPending, kSending, kSent, kFailed, kRefused };
 
 std::string_view to_string(DeliveryState state);
 std::optional<DeliveryState> delivery_state_from(std::string_view s);

@@ -178,6 +178,27 @@ Status SqliteStore::set_connection_status(std::int64_t id, std::string_view stat
   return q.run("set connection status");
 }
 
+Status SqliteStore::set_connection_domains(std::int64_t id, const std::vector<std::string>& domains,
+                                           const std::vector<Pause>& pause, bool resync) {
+  Transaction tx(db_);
+  if (Status st = tx.begin(); !st.ok()) return st;
+  Stmt q(db_, "UPDATE connections SET allowed_domains = ? WHERE id = ?");
+  q.bind(1, join(domains, '\n')).bind(2, id);
+  if (Status st = q.run("set allowed domains"); !st.ok()) return st;
+  if (sqlite3_changes(db_.get()) == 0) {
+    return Status::error(ErrorKind::kNotFound, "no connection with id " + std::to_string(id));
+  }
+  for (const auto& [schedule_id, reason] : pause) {
+    if (Status st = set_schedule_paused(schedule_id, true, reason); !st.ok()) return st;
+  }
+  if (resync) {
+    Stmt r(db_, "UPDATE sync_state SET modstamp = '' WHERE connection_id = ?");
+    r.bind(1, id);
+    if (Status st = r.run("reset sync cursor"); !st.ok()) return st;
+  }
+  return tx.commit();
+}
+
 // --- keys
 
 Result<std::map<std::string, std::int64_t>> SqliteStore::count_tokens_by_key() {

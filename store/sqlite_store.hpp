@@ -29,6 +29,8 @@ class SqliteStore final : public Store {
                                std::string_view instance_url) override;
   Status set_connection_status(std::int64_t id, std::string_view status,
                                std::string_view reason) override;
+  Status set_connection_domains(std::int64_t id, const std::vector<std::string>& domains,
+                                const std::vector<Pause>& pause, bool resync) override;
 
   Result<std::map<std::string, std::int64_t>> count_tokens_by_key() override;
   Result<std::int64_t> rewrap_all(const Rewrap& rewrap) override;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/records.hpp"
@@ -39,6 +40,13 @@ class Store {
                                        std::string_view instance_url) = 0;
   virtual Status set_connection_status(std::int64_t id, std::string_view status,
                                        std::string_view reason) = 0;
+  // Replaces the connection's allowed recipient domains and, in the same
+  // transaction, pauses each schedule in `pause` (id, reason) and, when
+  // `resync`, clears the connection's sync cursor so that the next sync
+  // reads (and re-checks) every schedule record.
+  using Pause = std::pair<std::int64_t, std::string>;
+  virtual Status set_connection_domains(std::int64_t id, const std::vector<std::string>& domains,
+                                        const std::vector<Pause>& pause, bool resync) = 0;
 
   // --- keys
   // How many connections have their secrets sealed under each key id.

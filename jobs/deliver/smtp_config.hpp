@@ -8,6 +8,7 @@
 
 #include <toml++/toml.h>
 
+#include "crypto/secure_buffer.hpp"
 #include "table/status.hpp"
 
 
@@ -38,7 +39,7 @@ Result<SmtpConfig> smtp_config_from_toml(const toml::table& smtp);
 
 // Reads the password (trailing newline dropped). Refuses a file that group or
 // others can read.
-Result<std::string> read_smtp_password(const SmtpConfig& config);
+Result<crypto::SecureBuffer> read_smtp_password(const SmtpConfig& config);
 
 // True for "localhost", 127.0.0.0/8 and ::1.
 bool is_loopback_host(std::string_view host);

@@ -128,6 +128,33 @@ std::string plural_rows(std::uint64_t n) {
 constexpr std::string_view kTruncatedNote =
     "The source cut this table short (Salesforce returned only part of the data).";
 
+// The schedule's body text: paragraphs at blank lines, line breaks kept.
+void add_body(std::string& h, std::string& t, std::string_view body) {
+  std::string text = sanitize_utf8(body);
+  std::erase(text, '\r');
+  std::erase(text, '\0');
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  if (text.empty()) return;
+  add(t, text, "\n\n");
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find("\n\n", start);
+    std::string_view para = std::string_view(text).substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::string escaped = html_escape(para);
+    std::string with_breaks;
+    for (char c : escaped) {
+      if (c == '\n') {
+        with_breaks += "<br>\n";
+      } else {
+        with_breaks += c;
+      }
+    }
+    if (!para.empty()) add(h, "<p>", with_breaks, "</p>\n");
+    if (end == std::string::npos) break;
+    start = end + 2;
+  }
+}
+
 }  // namespace
 
 EmailBodies render_bodies(const SummaryInput& in, const HtmlSummary& summary) {
@@ -139,8 +166,11 @@ EmailBodies render_bodies(const SummaryInput& in, const HtmlSummary& summary) {
   h += html_escape(in.schedule_name);
   h += "</title></head>\n<body style=\"font-family:sans-serif\">\n<h2>";
   h += html_escape(in.schedule_name);
-  add(h, "</h2>\n<p>Run at ", html_escape(when), ". ", plural_rows(summary.total_rows()), ".</p>\n");
-  add(t, sanitize_utf8(in.schedule_name), "\n\nRun at ", sanitize_utf8(when), ". ", plural_rows(summary.total_rows()), ".\n");
+  h += "</h2>\n";
+  add(t, sanitize_utf8(in.schedule_name), "\n\n");
+  add_body(h, t, in.body);
+  add(h, "<p>Run at ", html_escape(when), ". ", plural_rows(summary.total_rows()), ".</p>\n");
+  add(t, "Run at ", sanitize_utf8(when), ". ", plural_rows(summary.total_rows()), ".\n");
 
   auto list = [&](std::string_view title, const std::vector<std::string>& items) {
     if (items.empty()) return;

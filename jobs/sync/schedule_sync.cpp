@@ -170,7 +170,7 @@ asio::awaitable<Result<SyncReport>> ScheduleSync::sync(store::Connection connect
 
   PlanContext ctx;
   ctx.connection = connection;
-  ctx.allowed_domains = jobs::allowed_domains(connection, options_.allowed_domains);
+  ctx.allowed_domains = jobs::allowed_domains(connection, options_.domains);
   ctx.defaults = options_.defaults;
   const jobs::Clock::WallTime now = clock_.wall_now();
   ctx.now = std::chrono::floor<std::chrono::seconds>(now);

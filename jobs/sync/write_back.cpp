@@ -4,6 +4,7 @@
 
 #include "jobs/cron.hpp"
 #include "jobs/next_fire.hpp"
+#include "jobs/sync/customer_text.hpp"
 #include "jobs/sync/api_budget.hpp"
 #include "jobs/sync/schedule_record.hpp"
 #include "jobs/sync/sync_plan.hpp"
@@ -70,10 +71,12 @@ std::string run_status_body(const store::Run& run, std::optional<date::sys_secon
   }
   o["Last_Status__c"] = status_word(run.state);
   o["Last_Row_Count__c"] = run.rows;
-  if (run.reason.empty()) {
+  // The customer's text for the outcome, never the run's reason: that holds
+  // the operator's detail (relay host, config hints, paths).
+  if (std::string text = customer_error_text(run); text.empty()) {
     o["Last_Error__c"] = nullptr;
   } else {
-    o["Last_Error__c"] = error_text(run.reason);
+    o["Last_Error__c"] = error_text(text);
   }
   if (next) {
     o["Next_Run__c"] = salesforce_datetime(*next);

@@ -200,6 +200,38 @@ TEST_CASE("a sync that finds the grant revoked mails the operator and the connec
         "--redirect-uri URL)");
 }
 
+TEST_CASE("a synced schedule's owner outside the allowed domains gets no notice; the operator reads why") {
+  Fixture f("reportd-notices-owner.db");
+  RecordingTransport mail;
+  StoreThread thread(*f.db);
+  NoticeOptions o = options(1);
+  o.domains.per_connection["acme"] = {"acme.com"};
+  FailureNotices notices(thread, &mail, o);
+  auto s = f.db->get_schedule(f.schedule_id);
+  REQUIRE(s.ok());
+  s->origin = "salesforce";
+  s->sf_record_id = "a015g000000001XAAQ";
+  s->owner_email = "boss@globex.com";  // Owner.Email of the record, another tenant's domain
+  REQUIRE(f.db->update_schedule(*s).ok());
+  NoticeOutcome out = run_sync(notices.run_finished(f.finish(RunState::kFailed, "MALFORMED_QUERY"), false, 1));
+  CHECK(out.paused);
+  REQUIRE(mail.messages.size() == 1);
+  CHECK(mail.envelopes[0] == std::vector<std::string>{"ops@example.com"});
+  REQUIRE(out.refused.size() == 1);
+  CHECK(out.refused[0].find("boss@globex.com") != std::string::npos);
+  CHECK(out.refused[0].find("outside those allowed") != std::string::npos);
+  CHECK(mail.messages[0].find("This notice was not sent to:") != std::string::npos);
+
+  // Not an address at all: refused the same way, never handed to the relay.
+  REQUIRE(f.db->set_schedule_paused(f.schedule_id, false, "").ok());
+  s->owner_email = "boss@acme.com>, x@globex.com";
+  REQUIRE(f.db->update_schedule(*s).ok());
+  out = run_sync(notices.run_finished(f.finish(RunState::kFailed, "MALFORMED_QUERY"), false, 1));
+  REQUIRE(mail.messages.size() == 2);
+  CHECK(mail.envelopes[1] == std::vector<std::string>{"ops@example.com"});
+  CHECK(out.refused.size() == 1);
+}
+
 TEST_CASE("successes and skips send nothing; no relay is reported, not thrown") {
   Fixture f("reportd-notices-none.db");
   StoreThread thread(*f.db);

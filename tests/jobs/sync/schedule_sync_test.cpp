@@ -52,8 +52,8 @@ TEST_CASE(
   CHECK(f.org.find("a01A")->next_run == "2026-03-03T08:00:00.000Z");
   CHECK(f.org.find("a01B")->last_status == "Invalid");
   CHECK(f.org.find("a01B")->last_error ==
-        "Recipients__c: \"leak@evil.example\" is outside the domains allowed for this "
-        "connection (acme.com)");
+        "Recipients__c: recipient leak@evil.example refused: its domain is outside those "
+        "allowed for this connection (acme.com)");
   CHECK(f.org.find("a01C")->last_status == "Paused");
 
   // Our three PATCHes moved the records: the next sync reads them again and
