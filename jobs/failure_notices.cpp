@@ -8,6 +8,9 @@ using store::RunState;
 
 namespace {
 
+// How many occurrences that never started the failure count looks past.
+constexpr std::int64_t kNeverStartedLookBack = 1000;
+
 void add_recipient(std::vector<std::string>& to, const std::string& address) {
   if (!address.empty() && std::find(to.begin(), to.end(), address) == to.end()) {
     to.push_back(address);
@@ -216,7 +219,9 @@ asio::awaitable<NoticeOutcome> FailureNotices::run_finished(store::Run run,
     if (limit <= 0 || f.schedule.paused) return f;
     store::RunFilter filter;
     filter.schedule_id = schedule_id;
-    filter.limit = limit;
+    // Occurrences that never started (skipped for overlap, missed) sit
+    // between the failures when runs are slow; read past them.
+    filter.limit = limit + kNeverStartedLookBack;
     auto runs = s.list_runs(filter);
     if (!runs.ok()) return runs.status();
     f.failures = failures_in_a_row(*runs);

@@ -79,6 +79,13 @@ struct Fixture {
     REQUIRE(db->update_run(*run).ok());
     return *run;
   }
+
+  // An occurrence the scheduler recorded without starting it.
+  void never_started(RunState state, const char* reason) {
+    auto id = db->claim_occurrence(schedule_id, next_nominal, state, reason, next_nominal);
+    next_nominal += 60;
+    REQUIRE((id.ok() && id->has_value()));
+  }
 };
 
 NoticeOptions options(int limit) {
@@ -142,6 +149,24 @@ TEST_CASE("a schedule that fails N times in a row is paused once, with one notic
   store::Run late = f.finish(RunState::kFailed, "MALFORMED_QUERY: unexpected token");
   o = run_sync(notices.run_finished(late, false, 1));
   CHECK_FALSE(o.paused);
+  CHECK(mail.messages.size() == 1);
+}
+
+TEST_CASE("occurrences that never started between the failures do not hide them") {
+  // Slow runs: each failure is followed by occurrences skipped for overlap
+  // or missed, more of them than failures_before_pause.
+  Fixture f("reportd-notices-gaps.db");
+  RecordingTransport mail;
+  StoreThread thread(*f.db);
+  FailureNotices notices(thread, &mail, options(2));
+  store::Run first = f.finish(RunState::kFailed, "MALFORMED_QUERY: unexpected token");
+  CHECK_FALSE(run_sync(notices.run_finished(first, false, 1)).paused);
+  for (int i = 0; i < 3; ++i) {
+    f.never_started(RunState::kSkipped, "overlap: the previous run of this schedule is still going");
+    f.never_started(RunState::kMissed, "missed: not run in time");
+  }
+  store::Run second = f.finish(RunState::kFailed, "MALFORMED_QUERY: unexpected token");
+  CHECK(run_sync(notices.run_finished(second, false, 1)).paused);
   CHECK(mail.messages.size() == 1);
 }
 
