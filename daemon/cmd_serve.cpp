@@ -120,6 +120,18 @@ class Daemon {
     }
   }
 
+  // Drops the Salesforce client of every connection removed or
+  // re-authorized, and syncs a connection added since, at once.
+  asio::awaitable<void> reload_connections() {
+    auto dropped = co_await runtime_.clients.reload();
+    if (!dropped.ok()) {
+      log::warning("connections.reload_failed", {{"error", dropped.status().message()}});
+    } else if (*dropped > 0) {
+      log::notice("connections.changed", {{"count", static_cast<long>(*dropped)}});
+    }
+    sync_loop_.wake();
+  }
+
   asio::awaitable<void> heartbeat() {
     asio::steady_timer timer(io_);
     std::int64_t seen_version = -1;
@@ -134,7 +146,8 @@ class Daemon {
       if (!version.ok()) {
         log::warning("heartbeat.failed", {{"error", version.status().message()}});
       } else if (seen_version >= 0 && *version != seen_version) {
-        // The CLI changed something: bring the scheduler up to date.
+        // The CLI changed something: bring the clients and the scheduler up to date.
+        co_await reload_connections();
         co_await reload_schedules();
       }
       if (version.ok()) seen_version = *version;

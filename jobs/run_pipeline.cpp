@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <date/tz.h>
 
+#include "jobs/connections.hpp"
 #include "jobs/deliver/email_delivery.hpp"
 #include "jobs/next_fire.hpp"
 
@@ -227,7 +228,7 @@ asio::awaitable<RunOutcome> RunPipeline::execute(std::int64_t run_id) {
 
 asio::awaitable<Status> RunPipeline::fetch(Context& ctx) {
   const store::Connection& c = ctx.connection;
-  if (c.status == "needs-reauth") co_return needs_reauth_error(c);
+  if (Status st = usable(c); !st.ok()) co_return st;
   auto zone = find_zone(ctx.schedule.tz);
   if (!zone.ok()) co_return zone.status();
   ctx.zone = *zone;

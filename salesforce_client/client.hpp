@@ -30,6 +30,8 @@ struct ClientOptions {
   std::chrono::milliseconds bulk_poll_max{10'000};
   std::chrono::milliseconds bulk_timeout{30 * 60'000};
   std::uint32_t bulk_max_records = 20'000;  // rows per results request (bounds memory)
+  // Checks whose token every token response is (org pinning); empty: any.
+  AcceptToken accept_token;
 };
 
 class Client final : public Api {
