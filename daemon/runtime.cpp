@@ -11,7 +11,10 @@ boost::asio::awaitable<void> tell_org_mismatch(Runtime* runtime, store::Connecti
   log::err("connection.org_mismatch",
            {{"connection", c.name}, {"org", c.org_id}, {"error", c.status_reason}});
   const std::int64_t now_ms = runtime->clock.wall_now().time_since_epoch().count();
-  jobs::NoticeOutcome told = co_await runtime->notices.connection_org_mismatch(c, now_ms);
+  // Named: GCC 12 destroys a temporary argument inside co_await twice.
+  boost::asio::awaitable<jobs::NoticeOutcome> notice =
+      runtime->notices.connection_org_mismatch(c, now_ms);
+  jobs::NoticeOutcome told = co_await std::move(notice);
   if (!told.error.empty()) {
     log::warning("notice.failed", {{"connection", c.name}, {"error", told.error}});
   }

@@ -191,7 +191,11 @@ asio::awaitable<Status> OrgClients::accept(std::int64_t connection_id, std::int6
   if (it != orgs_.end() && it->second.generation == generation) {
     it->second.refused = verdict->refused;
   }
-  if (verdict->marked_now && on_org_mismatch_) co_await on_org_mismatch_(verdict->connection);
+  if (verdict->marked_now && on_org_mismatch_) {
+    // Named: GCC 12 destroys a temporary argument inside co_await twice.
+    asio::awaitable<void> tell = on_org_mismatch_(verdict->connection);
+    co_await std::move(tell);
+  }
   co_return verdict->refused;
 }
 

@@ -92,7 +92,10 @@ asio::awaitable<Status> Session::request_token() {
   if (accept_) {
     // Before the rotated refresh token is stored and before the access token
     // is used: a token of another org leaves no trace.
-    Status accepted = co_await accept_(TokenIdentity{org_id_from_identity(t.id), t.instance_url});
+    // Named, not temporaries inside co_await: GCC 12 destroys those twice.
+    TokenIdentity identity{org_id_from_identity(t.id), t.instance_url};
+    asio::awaitable<Status> check = accept_(std::move(identity));
+    Status accepted = co_await std::move(check);
     if (!accepted.ok()) {
       t.wipe();
       co_return accepted;
