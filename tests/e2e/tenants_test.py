@@ -37,6 +37,12 @@ OPERATOR = "ops@operator.example"
 QUERY = "SELECT Id, Name, Description FROM Account"
 
 
+def content(m):
+    """Every part of a message, decoded (attachments are base64 on the wire)."""
+    return m.as_bytes() + b"".join(p.get_payload(decode=True) or b"" for p in m.walk()
+                                   if not p.is_multipart())
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -129,7 +135,7 @@ class TenantsTest(ServeCase):
         # synced schedule runs and writes its outcome back to this org.
         start = len(org.requests())
         self.wait_for(lambda: self.patches(org, start), timeout=90, what="a write-back to the new tenant")
-        self.wait_for(lambda: any(marker.encode() in m.as_bytes() for m in self.mail_to(reader)),
+        self.wait_for(lambda: any(marker.encode() in content(m) for m in self.mail_to(reader)),
                       timeout=60, what="the new tenant's report")
         synced = {r[0] for r in self.db("SELECT sf_record_id FROM schedules WHERE origin = 'salesforce'")}
         self.assertEqual(synced, {self.records[id(org)]})
@@ -177,10 +183,10 @@ class TenantsTest(ServeCase):
         a_mail = self.mail_to("@a.example")
         self.assertTrue(b_mail and a_mail)
         for m in b_mail:
-            self.assertNotIn(MARKER_A.encode(), m.as_bytes(), m["Subject"])
+            self.assertNotIn(MARKER_A.encode(), content(m), m["Subject"])
         for m in a_mail:
-            self.assertNotIn(MARKER_B.encode(), m.as_bytes(), m["Subject"])
-        self.assertTrue(any(MARKER_B.encode() in m.as_bytes() for m in b_mail))
+            self.assertNotIn(MARKER_B.encode(), content(m), m["Subject"])
+        self.assertTrue(any(MARKER_B.encode() in content(m) for m in b_mail))
         # Nothing was refused: each connection was pinned to its own org.
         self.assertNotIn("org-mismatch", self.log_text())
 
@@ -231,7 +237,7 @@ class TenantsTest(ServeCase):
             # host answers as org B's (pointing at B's instance).
             self.add("beta", a)
             self.schedule("beta-report", "beta", "reader@a.example")
-            self.wait_for(lambda: any(MARKER_A.encode() in m.as_bytes()
+            self.wait_for(lambda: any(MARKER_A.encode() in content(m)
                                       for m in self.mail_to("reader@a.example")), what="beta's report")
             self.assertEqual(self.connection("beta")["org_id"], a.org["org_id"])  # pinned by its first token
             a.faults(**foreign)
@@ -246,7 +252,7 @@ class TenantsTest(ServeCase):
             self.add("gamma", c)
             self.schedule("gamma-report", "gamma", "reader@a.example")
             self.wait_for(lambda: len([m for m in self.mail_to("reader@a.example")
-                                       if MARKER_C.encode() in m.as_bytes()]) >= 2, what="gamma's reports")
+                                       if MARKER_C.encode() in content(m)]) >= 2, what="gamma's reports")
             c.faults(**foreign)
             self.check_refused("gamma", c, b)
             self.wait_for(lambda: len(self.notices()) >= 3, what="the third notice")
@@ -256,7 +262,7 @@ class TenantsTest(ServeCase):
         finally:
             self.assertEqual(self.daemon.stop(), 0)
         # Nothing of org B reached anyone.
-        self.assertFalse(any(MARKER_B.encode() in m.as_bytes() for m in self.messages()))
+        self.assertFalse(any(MARKER_B.encode() in content(m) for m in self.messages()))
         subjects = sorted(m["Subject"] for m in self.notices())
         self.assertEqual(subjects, sorted('reportd: connection "%s" refused a token of another org' % n
                                           for n in ("alpha", "beta", "gamma")))
