@@ -216,6 +216,12 @@ Status check_foreign_keys(Db& db, const std::string& what) {
 Status migrate_one(Db& db, int v) {
   Transaction tx(db);
   if (Status st = tx.begin(); !st.ok()) return st;
+  // Another process (the CLI and the daemon opening a new file at once) may
+  // have run it while this one waited for the write lock.
+  {
+    Stmt q(db, "PRAGMA user_version");
+    if (q.step() && q.int64(0) > v) return tx.commit();
+  }
   std::string what = "migration " + std::to_string(v + 1);
   if (Status st = db.exec(kMigrations[v], what); !st.ok()) return st;
   for (const Rebuild& r : kRebuilds) {
