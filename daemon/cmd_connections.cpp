@@ -9,6 +9,7 @@
 #include "daemon/text_table.hpp"
 #include "daemon/time_text.hpp"
 #include "jobs/deliver/recipients.hpp"
+#include "jobs/connections.hpp"
 
 namespace reportd::daemon {
 namespace {
@@ -103,16 +104,13 @@ int cmd_connections_add(Context& ctx) {
   c.allowed_domains = *domains;
   c.created_at_ms = now_ms();
   crypto::Vault vault(*ring);
-  auto id = (*store)->add_connection(c, [&](store::Connection row) -> Result<store::Connection> {
-    crypto::Binding b{row.id, row.org_id};
-    row.sealed_refresh_token = vault.seal(*token, b);
-    if (!secret.empty()) row.sealed_client_secret = vault.seal(secret, b);
-    row.key_id = ring->primary().id;
-    return row;
-  });
+  auto id = jobs::add_connection(**store, vault, c, token->view(), secret.view());
   if (!id.ok()) return ctx.fail(id.status());
   ctx.out << "added connection " << name << " (refresh token sealed under key "
-          << ring->primary().id << ")\n";
+          << ring->primary().id << "; "
+          << (org_id.empty() ? std::string("its first token pins its org")
+                             : "pinned to org " + org_id + ": a token of another org is refused")
+          << ")\n";
   return 0;
 }
 
@@ -131,7 +129,8 @@ int cmd_connections_list(Context& ctx) {
                      {"client_id", c.client_id},
                      {"org_id", c.org_id},
                      {"instance_url", c.instance_url},
-                     {"status", c.status},
+                     {"status", store::to_string(c.status)},
+                     {"generation", c.generation},
                      {"status_reason", c.status_reason},
                      {"key_id", c.key_id},
                      {"allowed_domains", domains},
@@ -142,7 +141,7 @@ int cmd_connections_list(Context& ctx) {
   }
   TextTable t({"NAME", "LOGIN URL", "ORG", "STATUS", "KEY", "CREATED"});
   for (const store::Connection& c : *conns) {
-    std::string status = c.status;
+    std::string status(store::to_string(c.status));
     if (!c.status_reason.empty()) status += " (" + c.status_reason + ")";
     t.add({c.name, c.login_url, c.org_id.empty() ? "-" : c.org_id, status, c.key_id,
            iso_utc(c.created_at_ms)});

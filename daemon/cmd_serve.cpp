@@ -160,13 +160,29 @@ class Daemon final : public jobs::RunObserver {
   asio::awaitable<void> notice_version(std::int64_t version) {
     const bool moved = seen_version_ >= 0 && version != seen_version_;
     seen_version_ = version;
-    if (moved) co_await reload_schedules();
+    if (!moved) co_return;
+    // Clients first: a schedule of a re-added connection must not start on
+    // the removed connection's session.
+    co_await reload_connections();
+    co_await reload_schedules();
   }
 
   asio::awaitable<void> store_changed() {
     auto version = co_await runtime_.store_thread.run(
         [](store::Store& db) { return db.data_version(); });
     if (version.ok()) co_await notice_version(*version);
+  }
+
+  // Drops the Salesforce client of every connection removed or
+  // re-authorized, and syncs a connection added since, at once.
+  asio::awaitable<void> reload_connections() {
+    auto dropped = co_await runtime_.clients.reload();
+    if (!dropped.ok()) {
+      log::warning("connections.reload_failed", {{"error", dropped.status().message()}});
+    } else if (*dropped > 0) {
+      log::notice("connections.changed", {{"count", static_cast<long>(*dropped)}});
+    }
+    sync_loop_.wake();
   }
 
   asio::awaitable<void> heartbeat() {

@@ -42,8 +42,13 @@ Result<StoreSnapshot> read_snapshot(store::Store& s) {
   }
   auto conns = s.list_connections();
   if (!conns.ok()) return std::move(conns).status();
+  // Every status, 0 included, so an alert on org-mismatch has a series.
+  for (auto st : {store::ConnectionStatus::kActive, store::ConnectionStatus::kNeedsReauth,
+                  store::ConnectionStatus::kOrgMismatch}) {
+    out.connections_by_status[std::string(store::to_string(st))] = 0;
+  }
   for (const store::Connection& c : *conns) {
-    ++out.connections_by_status[c.status];
+    ++out.connections_by_status[std::string(store::to_string(c.status))];
     out.connection_names[c.id] = c.name;
   }
   return out;

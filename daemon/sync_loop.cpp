@@ -76,10 +76,16 @@ SyncLoop::SyncLoop(asio::io_context& io, Runtime& runtime, const Config& config,
 }
 
 asio::awaitable<void> SyncLoop::run() {
+  auto next_full = std::chrono::steady_clock::now();
   while (!stopped_) {
-    co_await sync_all();
+    const bool full = std::chrono::steady_clock::now() >= next_full;
+    woken_ = false;
+    co_await sync_all(!full);
+    if (full) next_full = std::chrono::steady_clock::now() +
+                          std::chrono::minutes(config_.sync_interval_minutes);
     if (stopped_) break;
-    timer_.expires_after(std::chrono::minutes(config_.sync_interval_minutes));
+    if (woken_) continue;  // woken while syncing
+    timer_.expires_at(next_full);
     co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }
@@ -89,7 +95,12 @@ void SyncLoop::stop() {
   timer_.cancel();
 }
 
-asio::awaitable<void> SyncLoop::sync_all() {
+void SyncLoop::wake() {
+  woken_ = true;
+  timer_.cancel();
+}
+
+asio::awaitable<void> SyncLoop::sync_all(bool only_new) {
   sync_.set_options(sync_options(config_));
   auto list = [](store::Store& s) { return s.list_connections(); };
   auto connections = co_await runtime_.store_thread.run(std::move(list));
@@ -103,7 +114,9 @@ asio::awaitable<void> SyncLoop::sync_all() {
     // Its runs fail with that reason too; `connections reauth` brings it
     // back. A sync that finds the grant revoked marks it so: one token
     // request, then nothing until a person connects the org again.
-    if (c.status == "needs-reauth") continue;
+    if (c.status != store::ConnectionStatus::kActive) continue;  // also org-mismatch
+    if (only_new && synced_.count(c.id) > 0) continue;
+    synced_.insert(c.id);
     auto report = co_await sync_.sync(c, false);
     if (!report.ok()) {
       // A failure that repeats every interval is logged once, then when it changes.

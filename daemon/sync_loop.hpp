@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 
 #include "daemon/config.hpp"
@@ -39,6 +40,9 @@ class SyncLoop {
   // Syncs now, then every interval, until stop().
   boost::asio::awaitable<void> run();
   void stop();
+  // Connections changed (the CLI added one): syncs the connections not
+  // synced yet at once, without moving the next full sync.
+  void wake();
 
   // A run ended (any outcome): spawns its write-back, if its schedule is synced.
   void run_finished(std::int64_t schedule_id, const store::Run& run);
@@ -46,7 +50,7 @@ class SyncLoop {
   std::size_t active() const { return active_; }
 
  private:
-  boost::asio::awaitable<void> sync_all();
+  boost::asio::awaitable<void> sync_all(bool only_new);
 
   boost::asio::io_context& io_;
   Runtime& runtime_;
@@ -56,6 +60,8 @@ class SyncLoop {
   sync::WriteBack write_back_;
   boost::asio::steady_timer timer_;
   bool stopped_ = false;
+  bool woken_ = false;
+  std::set<std::int64_t> synced_;  // connection ids synced at least once (never reused)
   std::size_t active_ = 0;
   std::map<std::int64_t, std::string> last_error_;  // per connection: log a failure once
 };

@@ -118,8 +118,14 @@ asio::awaitable<Result<bool>> mark_needs_reauth(StoreThread& store, std::int64_t
   auto mark = [connection_id, reason](store::Store& s) -> Result<bool> {
     auto c = s.get_connection(connection_id);
     if (!c.ok()) return std::move(c).status();
-    if (c->status == "needs-reauth") return false;
-    if (Status st = s.set_connection_status(connection_id, "needs-reauth", reason); !st.ok()) return st;
+    // Already marked, or marked org-mismatch (the refused token's own error):
+    // the first mark stands.
+    if (c->status != store::ConnectionStatus::kActive) return false;
+    if (Status st = s.set_connection_status(connection_id, store::ConnectionStatus::kNeedsReauth,
+                                            reason);
+        !st.ok()) {
+      return st;
+    }
     return true;
   };
   co_return co_await store.run(std::move(mark));
@@ -150,6 +156,24 @@ Notice sync_reauth_notice(const store::Connection& connection,
                        "could not get an access token",
                        reason);
   note_refused(n);
+  return n;
+}
+
+Notice org_mismatch_notice(const store::Connection& connection, std::int64_t now_ms,
+                           const NoticeOptions& options) {
+  Notice n;
+  add_recipient(n.to, options.operator_email);
+  n.key = "org-mismatch-" + std::to_string(connection.id) + "-" + std::to_string(now_ms);
+  n.subject = "reportd: connection \"" + connection.name + "\" refused a token of another org";
+  n.text = "reportd refused a token for connection \"" + connection.name + "\" (" +
+           connection.login_url + ")\nbecause it is not of the org the connection is pinned to.\n\n" +
+           "What happened: " + connection.status_reason + ".\n\n" +
+           "The connection is marked org-mismatch: until it is re-authorized with a token\n"
+           "of its own org, its schedules fail at once without calling Salesforce, its\n"
+           "schedule records are not synced, and nothing is sent.\n\n"
+           "What to do: re-authorize it with a token of its own org:\n\n    " +
+           reauth_command(connection.name) +
+           "\n\nIf it should serve the other org, remove it and add a new connection.\n";
   return n;
 }
 
@@ -208,8 +232,19 @@ asio::awaitable<NoticeOutcome> FailureNotices::run_finished(store::Run run,
   const std::int64_t schedule_id = run.schedule_id;
   std::string pause_reason = "paused automatically after " + std::to_string(limit) +
                              " failed runs in a row; last error: " + run.reason;
-  auto look = [schedule_id, limit, pause_reason](store::Store& s) -> Result<Facts> {
+  const std::int64_t run_id = run.id;
+  auto look = [schedule_id, run_id, limit, pause_reason](store::Store& s) -> Result<Facts> {
     Facts f;
+    // Only the schedule the run ran for: a run whose row is gone (its
+    // schedule removed while it ran) tells nobody.
+    if (run_id != 0) {
+      auto r = s.get_run(run_id);
+      if (!r.ok() || r->schedule_id != schedule_id) {
+        return Status::error(ErrorKind::kNotFound, "run " + std::to_string(run_id) +
+                                                       " no longer belongs to schedule " +
+                                                       std::to_string(schedule_id));
+      }
+    }
     auto sched = s.get_schedule(schedule_id);
     if (!sched.ok()) return sched.status();
     f.schedule = *sched;
@@ -262,6 +297,15 @@ asio::awaitable<void> FailureNotices::send_all(std::vector<Notice> notices, std:
       out.error = st.message();
     }
   }
+}
+
+asio::awaitable<NoticeOutcome> FailureNotices::connection_org_mismatch(store::Connection connection,
+                                                                       std::int64_t now_ms) {
+  NoticeOutcome out;
+  std::vector<Notice> notices;
+  notices.push_back(org_mismatch_notice(connection, now_ms, options_));
+  co_await send_all(std::move(notices), now_ms, out);
+  co_return out;
 }
 
 asio::awaitable<NoticeOutcome> FailureNotices::sync_marked_needs_reauth(store::Connection connection,

@@ -66,6 +66,11 @@ Notice reauth_notice(const store::Schedule& schedule, const store::Connection& c
 Notice sync_reauth_notice(const store::Connection& connection,
                           const std::vector<store::Schedule>& schedules, const std::string& reason,
                           std::int64_t now_ms, const NoticeOptions& options);
+// The notice for a connection marked org-mismatch (its status_reason says
+// which token was refused). To the operator only: the credential is the
+// operator's, and no schedule's data was touched.
+Notice org_mismatch_notice(const store::Connection& connection, std::int64_t now_ms,
+                           const NoticeOptions& options);
 // The notice for a schedule paused after `failures` failed runs in a row.
 Notice paused_notice(const store::Schedule& schedule, const store::Connection& connection,
                      const store::Run& run, int failures, const NoticeOptions& options);
@@ -91,6 +96,10 @@ class FailureNotices {
   // Call after every finished run; does nothing unless it failed.
   boost::asio::awaitable<NoticeOutcome> run_finished(store::Run run, bool marked_needs_reauth,
                                                      std::int64_t now_ms);
+  // Call after a token of another org was refused and `connection` marked
+  // org-mismatch (jobs::OrgClients::set_on_org_mismatch).
+  boost::asio::awaitable<NoticeOutcome> connection_org_mismatch(store::Connection connection,
+                                                                std::int64_t now_ms);
   // Call after a schedule sync marked `connection` needs-reauth for `reason`.
   boost::asio::awaitable<NoticeOutcome> sync_marked_needs_reauth(store::Connection connection,
                                                                  std::string reason,

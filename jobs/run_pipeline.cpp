@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 
+#include "jobs/connections.hpp"
 #include "jobs/next_fire.hpp"
 #include "jobs/run_context.hpp"
 

@@ -12,6 +12,7 @@
 #include "jobs/deliver/email_delivery.hpp"
 #include "jobs/deliver/files_delivery.hpp"
 #include "jobs/next_fire.hpp"
+#include "jobs/connections.hpp"
 #include "jobs/run_context.hpp"
 
 namespace reportd::jobs {
@@ -35,7 +36,7 @@ std::string minutes_text(std::chrono::seconds d) {
 
 Status RunPipeline::acquire(Context& ctx) {
   const store::Connection& c = ctx.connection;
-  if (c.status == "needs-reauth") return needs_reauth_error(c);
+  if (Status st = usable(c); !st.ok()) return st;
   auto zone = find_zone(ctx.schedule.tz);
   if (!zone.ok()) return zone.status();
   ctx.zone = *zone;

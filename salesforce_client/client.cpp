@@ -47,7 +47,8 @@ Result<std::unique_ptr<Client>> Client::create(asio::any_io_executor executor,
 Client::Client(asio::any_io_executor executor, ClientOptions options,
                std::unique_ptr<HttpsPool> pool, Origin login, Credential credential)
     : executor_(std::move(executor)), options_(std::move(options)), pool_(std::move(pool)) {
-  session_ = std::make_unique<Session>(executor_, *pool_, std::move(login), std::move(credential));
+  session_ = std::make_unique<Session>(executor_, *pool_, std::move(login), std::move(credential),
+                                       options_.accept_token);
 }
 
 Client::~Client() = default;

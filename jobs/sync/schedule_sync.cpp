@@ -100,6 +100,12 @@ asio::awaitable<Status> ScheduleSync::record(std::int64_t connection_id, std::st
 }
 
 asio::awaitable<Status> ScheduleSync::revoked(store::Connection connection, Status why) {
+  if (why.code() == "org-mismatch") {
+    // A token of another org: the client's token check has marked the
+    // connection and told the operator already.
+    apis_.forget(connection.id);
+    co_return why;
+  }
   // The same store call as the run pipeline's; the reason says where it was found.
   Result<bool> marked = co_await jobs::mark_needs_reauth(store_, connection.id, why.message());
   apis_.forget(connection.id);

@@ -203,7 +203,7 @@ TEST_CASE("a sync that finds the grant revoked mails the operator and the connec
   Result<bool> first = run_sync(mark_needs_reauth(thread, conn->id, "sync acme: invalid_grant"));
   REQUIRE(first.ok());
   CHECK(*first);
-  CHECK(f.db->get_connection(conn->id)->status == "needs-reauth");
+  CHECK(f.db->get_connection(conn->id)->status == store::ConnectionStatus::kNeedsReauth);
   CHECK(f.db->get_connection(conn->id)->status_reason == "sync acme: invalid_grant");
   // A run that shared the refused token request marks it again: not newly.
   Result<bool> second = run_sync(mark_needs_reauth(thread, conn->id, "run 7: invalid_grant"));

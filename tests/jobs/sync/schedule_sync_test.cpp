@@ -220,7 +220,7 @@ TEST_CASE(
                "--authorize --redirect-uri URL)`") != std::string::npos);
   // The run pipeline's store call: status and reason on the connection.
   auto c = f.db->get_connection(f.connection.id);
-  CHECK(c->status == "needs-reauth");
+  CHECK(c->status == store::ConnectionStatus::kNeedsReauth);
   CHECK(c->status_reason == "sync acme: read Reportd_Schedule__c: salesforce: token: invalid_grant");
   CHECK(f.provider.forgotten == std::vector<std::int64_t>{f.connection.id});
   CHECK(f.org.queries.size() == queries + 1);  // one read, not retried
@@ -240,7 +240,7 @@ TEST_CASE("sync: a status PATCH refused for authorization marks the connection t
   CHECK(f.org.patches.size() == 1);  // the second waits: no request after the refusal
   REQUIRE(r.errors.size() == 1);
   CHECK(r.errors[0].message().find("is now marked needs-reauth") != std::string::npos);
-  CHECK(f.db->get_connection(f.connection.id)->status == "needs-reauth");
+  CHECK(f.db->get_connection(f.connection.id)->status == store::ConnectionStatus::kNeedsReauth);
 }
 
 TEST_CASE("sync: an org without the object says to deploy it") {
