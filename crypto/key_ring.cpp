@@ -1,4 +1,5 @@
 #include "crypto/key_ring.hpp"
+#include "table/wipe.hpp"
 
 #include <fcntl.h>
 #include <sodium.h>
@@ -126,17 +127,10 @@ Result<KeyRing> load_key_file(const std::string& path) {
     ::close(fd);
     return Status::error(ErrorKind::kInvalidArgument, "key file " + path + " is too large");
   }
-  SecureBuffer text(static_cast<std::size_t>(st.st_size));
-  std::size_t got = 0;
-  while (got < text.size()) {
-    ssize_t n = ::read(fd, text.data() + got, text.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<std::size_t>(n);
-  }
+  Result<SecureBuffer> text = read_secure(fd, static_cast<std::size_t>(st.st_size));
   ::close(fd);
-  text.truncate(got);
-  return parse_keys(text, path);
+  if (!text.ok()) return std::move(text).status().with_context("cannot read key file " + path);
+  return parse_keys(*text, path);
 }
 
 Result<KeyRing> load_keys(const KeySource& source) {
@@ -185,7 +179,7 @@ Status write_key_file(const std::string& path, const std::vector<const MasterKey
   for (const MasterKey* k : keys) {
     std::string line = key_file_line(*k);
     ok = ok && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-    sodium_memzero(line.data(), line.size());
+    wipe(line);
   }
   ok = ok && ::fsync(fd) == 0;
   ::close(fd);

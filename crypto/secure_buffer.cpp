@@ -1,7 +1,10 @@
 #include "crypto/secure_buffer.hpp"
+#include "table/wipe.hpp"
 
 #include <sodium.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <new>
 #include <utility>
@@ -45,9 +48,23 @@ SecureBuffer SecureBuffer::copy_of(std::string_view text) {
 
 void SecureBuffer::truncate(std::size_t size) {
   if (size < size_) {
-    sodium_memzero(data_ + size, size_ - size);
+    wipe_bytes(data_ + size, size_ - size);
     size_ = size;
   }
+}
+
+Result<SecureBuffer> read_secure(int fd, std::size_t max_bytes) {
+  SecureBuffer buf(max_bytes);
+  std::size_t got = 0;
+  while (got < buf.size()) {
+    ssize_t n = ::read(fd, buf.data() + got, buf.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::error(ErrorKind::kIo, std::strerror(errno));
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  buf.truncate(got);
+  return buf;
 }
 
 }  // namespace reportd::crypto

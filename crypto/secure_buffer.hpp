@@ -8,6 +8,8 @@
 #include <span>
 #include <string_view>
 
+#include "table/status.hpp"
+
 namespace reportd::crypto {
 
 // Must run once before any other crypto call (main does it).
@@ -41,5 +43,10 @@ class SecureBuffer {
   std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
 };
+
+// Reads from `fd` until end of file or `max_bytes`, straight into secure
+// memory (no stream buffer or string ever holds the bytes). The result's
+// size is what was read; a read error gives kIo with errno's text.
+Result<SecureBuffer> read_secure(int fd, std::size_t max_bytes);
 
 }  // namespace reportd::crypto

@@ -16,6 +16,7 @@
 #include "daemon/commands.hpp"
 #include "daemon/oauth_connect.hpp"
 #include "daemon/time_text.hpp"
+#include "jobs/connections.hpp"
 #include "salesforce_client/oauth.hpp"
 
 namespace asio = boost::asio;
@@ -290,8 +291,8 @@ int cmd_connections_authorize(Context& ctx) {
       return ctx.fail(invalid(
           std::string("--authorize cannot be combined with --") + other +
           " (the refresh token and org id come from Salesforce; set allowed recipient domains "
-          "with [connections." +
-          flow.name + "] allowed_domains in the config)"));
+          "afterwards with `reportd connections set " +
+          flow.name + " --allowed-domains ...`)"));
     }
   }
   if (Status st = read_common(ctx, flow); !st.ok()) return ctx.fail(st);
@@ -326,11 +327,8 @@ int cmd_connections_reauthorize(Context& ctx) {
   if (flow.secret.empty() && !c->sealed_client_secret.empty()) {
     // Keep the connected app's secret the connection already has.
     crypto::Vault vault(opened->keys);
-    auto secret = vault.open(c->sealed_client_secret, crypto::Binding{c->id, c->org_id});
-    if (!secret.ok()) {
-      return ctx.fail(
-          std::move(secret).status().with_context("connection " + flow.name + ": client secret"));
-    }
+    auto secret = jobs::open_secret(vault, *c, jobs::Secret::kClientSecret);
+    if (!secret.ok()) return ctx.fail(secret.status());
     flow.secret = std::move(secret).value();
   }
   return run_flow(ctx, std::move(flow), opened->keys, opened->config, *opened->store);

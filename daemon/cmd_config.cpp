@@ -23,7 +23,12 @@ int cmd_config_check(Context& ctx) {
           << "\n  pause after: "
           << (c.failures_before_pause > 0 ? std::to_string(c.failures_before_pause) + " failed runs in a row" : "never")
           << "\n  notices to: " << (c.operator_email.empty() ? "schedule owners only" : c.operator_email)
-          << "\n  connections with allowed domains: " << c.allowed_domains.size() << "\n";
+          << "\n  connections with allowed domains: " << c.allowed_domains.size()
+          << "\n  default allowed domains: "
+          << (c.default_allowed_domains.empty()
+                  ? std::string("none (synced schedules need a list on their connection)")
+                  : std::to_string(c.default_allowed_domains.size()))
+          << "\n";
   return 0;
 }
 

@@ -8,6 +8,8 @@
 #include "daemon/commands.hpp"
 #include "daemon/text_table.hpp"
 #include "daemon/time_text.hpp"
+#include "jobs/deliver/recipients.hpp"
+#include "jobs/connections.hpp"
 
 namespace reportd::daemon {
 namespace {
@@ -49,20 +51,6 @@ Status check_org_id(const std::string& id) {
   return {};
 }
 
-std::vector<std::string> split_domains(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s + ",") {
-    if (c == ',') {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-    } else if (c != ' ') {
-      cur += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 int cmd_connections_add(Context& ctx) {
@@ -85,6 +73,8 @@ int cmd_connections_add(Context& ctx) {
         "`reportd connections add " + name + " ... --refresh-token-stdin < token-file` "
         "(tokens are never taken from the command line, where `ps` would show them)"));
   }
+  auto domains = deliver::split_domains(ctx.args.get_or("allowed-domains", ""));
+  if (!domains.ok()) return ctx.fail(std::move(domains).status().with_context("--allowed-domains"));
   std::string org_id = ctx.args.get_or("org-id", "");
   if (!org_id.empty()) {
     if (Status st = check_org_id(org_id); !st.ok()) return ctx.fail(st);
@@ -111,19 +101,16 @@ int cmd_connections_add(Context& ctx) {
   while (!c.login_url.empty() && c.login_url.back() == '/') c.login_url.pop_back();
   c.client_id = *client_id;
   c.org_id = org_id;
-  c.allowed_domains = split_domains(ctx.args.get_or("allowed-domains", ""));
+  c.allowed_domains = *domains;
   c.created_at_ms = now_ms();
   crypto::Vault vault(*ring);
-  auto id = (*store)->add_connection(c, [&](store::Connection row) -> Result<store::Connection> {
-    crypto::Binding b{row.id, row.org_id};
-    row.sealed_refresh_token = vault.seal(*token, b);
-    if (!secret.empty()) row.sealed_client_secret = vault.seal(secret, b);
-    row.key_id = ring->primary().id;
-    return row;
-  });
+  auto id = jobs::add_connection(**store, vault, c, token->view(), secret.view());
   if (!id.ok()) return ctx.fail(id.status());
   ctx.out << "added connection " << name << " (refresh token sealed under key "
-          << ring->primary().id << ")\n";
+          << ring->primary().id << "; "
+          << (org_id.empty() ? std::string("its first token pins its org")
+                             : "pinned to org " + org_id + ": a token of another org is refused")
+          << ")\n";
   return 0;
 }
 
@@ -142,7 +129,8 @@ int cmd_connections_list(Context& ctx) {
                      {"client_id", c.client_id},
                      {"org_id", c.org_id},
                      {"instance_url", c.instance_url},
-                     {"status", c.status},
+                     {"status", store::to_string(c.status)},
+                     {"generation", c.generation},
                      {"status_reason", c.status_reason},
                      {"key_id", c.key_id},
                      {"allowed_domains", domains},
@@ -153,7 +141,7 @@ int cmd_connections_list(Context& ctx) {
   }
   TextTable t({"NAME", "LOGIN URL", "ORG", "STATUS", "KEY", "CREATED"});
   for (const store::Connection& c : *conns) {
-    std::string status = c.status;
+    std::string status(store::to_string(c.status));
     if (!c.status_reason.empty()) status += " (" + c.status_reason + ")";
     t.add({c.name, c.login_url, c.org_id.empty() ? "-" : c.org_id, status, c.key_id,
            iso_utc(c.created_at_ms)});

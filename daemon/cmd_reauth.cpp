@@ -1,13 +1,16 @@
 // reportd connections reauth NAME --refresh-token-stdin: connects an org again
-// after Salesforce revoked its grant (the connection shows needs-reauth). The
-// new refresh token is sealed in place of the old one, the client secret is
-// re-sealed under the primary key, and the connection's status returns to ok;
-// its schedules keep their names, history and pause state. A running daemon
-// builds a fresh client at the connection's next run.
+// after Salesforce revoked its grant (the connection shows needs-reauth) or
+// refused a token of another org (org-mismatch). jobs::reauthorize seals the
+// new refresh token in place of the old one, re-seals the client secret and
+// returns the status to ok in one transaction, and bumps the connection's
+// generation: a running daemon drops the client it built for the old
+// credential. Its schedules keep their names, history and pause state. The
+// new token is checked against the pinned org at its first token request.
 #include <ostream>
 
 #include "crypto/vault.hpp"
 #include "daemon/commands.hpp"
+#include "jobs/connections.hpp"
 
 namespace reportd::daemon {
 
@@ -24,32 +27,22 @@ int cmd_connections_reauth(Context& ctx) {
   if (!ring.ok()) return ctx.fail(ring.status());
   auto store = ctx.open_store();
   if (!store.ok()) return ctx.fail(store.status());
-  auto c = (*store)->find_connection(name);
-  if (!c.ok()) return ctx.fail(c.status());
+  auto before = (*store)->find_connection(name);
+  if (!before.ok()) return ctx.fail(before.status());
   auto token = read_secret_stdin();
   if (!token.ok()) {
     return ctx.fail(std::move(token).status().with_context("reading the refresh token"));
   }
   crypto::Vault vault(*ring);
-  crypto::Binding b{c->id, c->org_id};
-  store::Bytes sealed_secret;
-  if (!c->sealed_client_secret.empty()) {
-    auto secret = vault.open(c->sealed_client_secret, b);
-    if (!secret.ok()) {
-      return ctx.fail(std::move(secret).status().with_context("connection " + name +
-                                                              ": client secret"));
-    }
-    sealed_secret = vault.seal(*secret, b);
-  }
-  store::Bytes sealed_token = vault.seal(*token, b);
-  if (Status st = (*store)->update_connection_secrets(c->id, sealed_token, sealed_secret,
-                                                      ring->primary().id);
-      !st.ok()) {
-    return ctx.fail(st);
-  }
-  if (Status st = (*store)->set_connection_status(c->id, "ok", ""); !st.ok()) return ctx.fail(st);
-  ctx.out << "re-authorized connection " << name << " (was " << c->status
-          << "); refresh token sealed under key " << ring->primary().id << "\n";
+  jobs::NewCredential credential;
+  credential.refresh_token = token->view();
+  auto c = jobs::reauthorize(**store, vault, name, credential);
+  if (!c.ok()) return ctx.fail(c.status());
+  ctx.out << "re-authorized connection " << name << " (was " << store::to_string(before->status)
+          << "); refresh token sealed under key " << ring->primary().id << "; "
+          << (c->org_id.empty() ? std::string("its first token pins its org")
+                                : "its next token must be of org " + c->org_id)
+          << "\n";
   return 0;
 }
 

@@ -5,7 +5,8 @@
 #include <ostream>
 
 #include "daemon/commands.hpp"
-#include "jobs/deliver/mime.hpp"
+#include "daemon/runtime.hpp"
+#include "jobs/deliver/recipients.hpp"
 #include "daemon/text_table.hpp"
 #include "daemon/time_text.hpp"
 #include "jobs/cron_explain.hpp"
@@ -101,13 +102,15 @@ int cmd_schedules_add(Context& ctx) {
     s.source = *ctx.args.get("bulk");
   }
   s.formats = split_list(ctx.args.get_or("format", "csv"));
-  s.recipients = split_list(ctx.args.get_or("to", ""));
+  auto to = deliver::split_recipients(ctx.args.get_or("to", ""));
+  if (!to.ok()) return ctx.fail(invalid("--to: " + to.status().message()));
+  s.recipients = std::move(to).value();
   s.subject = ctx.args.get_or("subject", "");
-  s.owner_email = ctx.args.get_or("owner", "");
-  if (!s.owner_email.empty()) {
-    if (Status bad = deliver::validate_address(s.owner_email); !bad.ok()) {
-      return ctx.fail(invalid("--owner \"" + s.owner_email + "\": " + bad.message()));
-    }
+  s.body = ctx.args.get_or("body", "");
+  if (auto owner = ctx.args.get("owner"); owner && !owner->empty()) {
+    auto a = deliver::parse_address(*owner);
+    if (!a.ok()) return ctx.fail(invalid("--owner: " + a.status().message()));
+    s.owner_email = std::move(a).value();
   }
   s.send_when_empty = ctx.args.has("send-when-empty");
   if (auto m = ctx.args.get("min-rows")) {
@@ -133,7 +136,7 @@ int cmd_schedules_add(Context& ctx) {
   s.splay_seconds = *splay;
   s.min_interval_seconds = *min_interval;
   s.created_at_ms = now_ms();
-  if (Status v = jobs::check_schedule(s, jobs::allowed_domains(*conn, config->allowed_domains));
+  if (Status v = jobs::check_schedule(s, jobs::domain_policy(s, *conn, domain_rules(*config)));
       !v.ok()) {
     if (v.message().rfind("schedule", 0) == 0) return ctx.fail(v);
     return ctx.fail(std::move(v).with_context("schedule \"" + s.name + "\""));
@@ -209,6 +212,7 @@ int cmd_schedules_show(Context& ctx) {
                         {"formats", store::join(s->formats, ',')},
                         {"recipients", store::join(s->recipients, ',')},
                         {"subject", s->subject},
+                        {"body", s->body},
                         {"owner", s->owner_email},
                         {"send_when_empty", s->send_when_empty},
                         {"min_rows", s->min_rows},
@@ -228,6 +232,36 @@ int cmd_schedules_show(Context& ctx) {
     ctx.out << std::string(k) << ": "
             << (v.is_string() ? std::string(v.as_string()) : boost::json::serialize(v)) << "\n";
   }
+  return 0;
+}
+
+int cmd_schedules_set(Context& ctx) {
+  auto config = ctx.load_config();
+  if (!config.ok()) return ctx.fail(config.status());
+  auto opened = ctx.open_store();
+  if (!opened.ok()) return ctx.fail(opened.status());
+  store::Store& st = **opened;
+  auto s = find(ctx, st);
+  if (!s.ok()) return ctx.fail(s.status());
+  if (s->origin == "salesforce") return ctx.fail(refuse_synced(*s, "to change it, edit"));
+  if (!ctx.args.has("body") && !ctx.args.has("to") && !ctx.args.has("subject")) {
+    return ctx.fail(invalid("schedules set needs at least one of --body, --to, --subject"));
+  }
+  if (auto body = ctx.args.get("body")) s->body = *body;
+  if (auto subject = ctx.args.get("subject")) s->subject = *subject;
+  if (auto to = ctx.args.get("to")) {
+    auto list = deliver::split_recipients(*to);
+    if (!list.ok()) return ctx.fail(invalid("--to: " + list.status().message()));
+    s->recipients = std::move(list).value();
+  }
+  auto conn = st.get_connection(s->connection_id);
+  if (!conn.ok()) return ctx.fail(conn.status());
+  if (Status v = jobs::check_schedule(*s, jobs::domain_policy(*s, *conn, domain_rules(*config)));
+      !v.ok()) {
+    return ctx.fail(std::move(v).with_context("schedule \"" + s->name + "\""));
+  }
+  if (Status u = st.update_schedule(*s); !u.ok()) return ctx.fail(u);
+  ctx.out << "changed schedule " << s->name << "\n";
   return 0;
 }
 

@@ -48,8 +48,11 @@ int cmd_status(Context& ctx) {
       daemon_text = "not running (last seen " + iso_utc(d.heartbeat_at_ms) + ", " + d.status + ")";
     }
   }
-  std::int64_t reauth = 0, paused = 0;
-  for (const auto& c : *conns) reauth += c.status == "needs-reauth";
+  std::int64_t reauth = 0, mismatch = 0, paused = 0;
+  for (const auto& c : *conns) {
+    reauth += c.status == store::ConnectionStatus::kNeedsReauth;
+    mismatch += c.status == store::ConnectionStatus::kOrgMismatch;
+  }
   for (const auto& s : *scheds) paused += s.paused;
   store::RunFilter recent;
   recent.limit = 1000;
@@ -68,6 +71,7 @@ int cmd_status(Context& ctx) {
                           {"daemon", daemon_text},
                           {"connections", conns->size()},
                           {"connections_needing_reauth", reauth},
+                          {"connections_org_mismatch", mismatch},
                           {"schedules", scheds->size()},
                           {"schedules_paused", paused},
                           {"recent_runs", runs_obj}};
@@ -80,6 +84,7 @@ int cmd_status(Context& ctx) {
           << "  database:    " << ctx.db_path() << " (schema " << store::schema_version() << ")\n"
           << "  connections: " << conns->size();
   if (reauth) ctx.out << " (" << reauth << " need re-authorization)";
+  if (mismatch) ctx.out << " (" << mismatch << " org-mismatch: refused a token of another org)";
   ctx.out << "\n  schedules:   " << scheds->size();
   if (paused) ctx.out << " (" << paused << " paused)";
   ctx.out << "\n  recent runs: ";

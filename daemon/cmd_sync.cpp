@@ -8,6 +8,7 @@
 #include "daemon/commands.hpp"
 #include "daemon/runtime.hpp"
 #include "daemon/sync_loop.hpp"
+#include "jobs/connections.hpp"
 
 namespace asio = boost::asio;
 
@@ -17,7 +18,7 @@ namespace {
 // One connection's sync; co_spawn needs a result it can default-construct.
 struct Outcome {
   store::Connection connection;
-  bool skipped = false;  // needs-reauth: not synced
+  bool skipped = false;  // needs-reauth or org-mismatch: not synced
   Status error;
   sync::SyncReport report;
 };
@@ -31,7 +32,7 @@ asio::awaitable<std::vector<Outcome>> sync_each(sync::ScheduleSync* s,
   for (store::Connection& c : connections) {
     Outcome o;
     o.connection = c;
-    if (c.status == "needs-reauth") {
+    if (c.status != store::ConnectionStatus::kActive) {
       o.skipped = true;
       out.push_back(std::move(o));
       continue;
@@ -111,7 +112,7 @@ int cmd_sync(Context& ctx) {
                                         "`reportd sync --all` syncs every connection"));
     }
     if (!conn.ok()) return ctx.fail(conn.status());
-    if (conn->status == "needs-reauth") return ctx.fail(jobs::needs_reauth_error(*conn));
+    if (Status st = jobs::usable(*conn); !st.ok()) return ctx.fail(st);
     connections.push_back(std::move(conn).value());
   }
 
@@ -134,7 +135,7 @@ int cmd_sync(Context& ctx) {
   for (const Outcome& o : outcomes) {
     const std::string& name = o.connection.name;
     if (o.skipped) {
-      ctx.out << "skipped " << name << ": " << jobs::needs_reauth_error(o.connection).message() << "\n";
+      ctx.out << "skipped " << name << ": " << jobs::usable(o.connection).message() << "\n";
       continue;
     }
     if (!o.error.ok()) {

@@ -40,11 +40,13 @@ int cmd_connections_authorize(Context& ctx);  // connections add --authorize
 int cmd_connections_reauthorize(Context& ctx);  // connections reauth --authorize
 int cmd_connections_list(Context& ctx);
 int cmd_connections_remove(Context& ctx);
+int cmd_connections_set(Context& ctx);
 int cmd_connections_reauth(Context& ctx);
 int cmd_config_check(Context& ctx);
 int cmd_status(Context& ctx);
 int cmd_cron_explain(Context& ctx);
 int cmd_schedules_add(Context& ctx);
+int cmd_schedules_set(Context& ctx);
 int cmd_schedules_list(Context& ctx);
 int cmd_schedules_show(Context& ctx);
 int cmd_schedules_pause(Context& ctx);

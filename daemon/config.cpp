@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <set>
 
+#include "jobs/deliver/recipients.hpp"
+
 namespace reportd::daemon {
 namespace {
 
@@ -126,6 +128,27 @@ Result<deliver::SmtpConfig> smtp_from_table(const toml::table& t) {
   return c;
 }
 
+// A TOML list of domain names, each checked by deliver::check_domain().
+Status get_domains(const toml::table& t, const std::string& prefix, const char* key,
+                   std::vector<std::string>& out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return {};
+  const toml::array* arr = n->as_array();
+  if (arr == nullptr) return bad(prefix + key, "must be a list of strings such as [\"example.com\"]");
+  std::string text;
+  for (const auto& e : *arr) {
+    auto s = e.value<std::string>();
+    if (!s || s->empty()) {
+      return bad(prefix + key, "must be a list of domain names such as [\"example.com\"]");
+    }
+    text += *s + ",";
+  }
+  auto domains = deliver::split_domains(text);
+  if (!domains.ok()) return bad(prefix + key, domains.status().message());
+  out = std::move(domains).value();
+  return {};
+}
+
 #define TRY(expr)                   \
   do {                              \
     if (Status st_ = (expr); !st_.ok()) return st_; \
@@ -190,7 +213,8 @@ Result<Config> from_table(const toml::table& root, const std::string& path) {
     TRY(get_int(*l, "limits.", "failures_before_pause", 0, 1000, c.failures_before_pause));
   }
   if (const toml::table* d = root["defaults"].as_table()) {
-    TRY(only_keys(*d, "defaults.", {"time_zone", "catchup", "min_interval"}));
+    TRY(only_keys(*d, "defaults.", {"time_zone", "catchup", "min_interval", "allowed_domains"}));
+    TRY(get_domains(*d, "defaults.", "allowed_domains", c.default_allowed_domains));
     TRY(get_string(*d, "defaults.", "time_zone", c.default_tz));
     TRY(get_duration(*d, "defaults.", "catchup", 0, c.catchup_s));
     TRY(get_duration(*d, "defaults.", "min_interval", 1, c.min_interval_s));
@@ -198,6 +222,11 @@ Result<Config> from_table(const toml::table& root, const std::string& path) {
   if (const toml::table* n = root["notices"].as_table()) {
     TRY(only_keys(*n, "notices.", {"operator"}));
     TRY(get_string(*n, "notices.", "operator", c.operator_email));
+    if (!c.operator_email.empty()) {
+      auto a = deliver::parse_address(c.operator_email);
+      if (!a.ok()) return bad("notices.operator", a.status().message());
+      c.operator_email = std::move(a).value();
+    }
   }
   if (const toml::table* conns = root["connections"].as_table()) {
     for (const auto& [name, node] : *conns) {
@@ -206,18 +235,7 @@ Result<Config> from_table(const toml::table& root, const std::string& path) {
       if (t == nullptr) return bad(prefix.substr(0, prefix.size() - 1), "must be a table");
       TRY(only_keys(*t, prefix, {"allowed_domains"}));
       std::vector<std::string> domains;
-      if (const toml::array* arr = (*t)["allowed_domains"].as_array()) {
-        for (const auto& e : *arr) {
-          auto s = e.value<std::string>();
-          if (!s || s->empty() || s->find('@') != std::string::npos) {
-            return bad(prefix + "allowed_domains",
-                       "must be a list of domain names such as [\"example.com\"]");
-          }
-          domains.push_back(*s);
-        }
-      } else if (t->contains("allowed_domains")) {
-        return bad(prefix + "allowed_domains", "must be a list of strings");
-      }
+      TRY(get_domains(*t, prefix, "allowed_domains", domains));
       c.allowed_domains[std::string(name.str())] = std::move(domains);
     }
   }

@@ -51,9 +51,12 @@ struct Config {
   std::string default_tz = "UTC";
   std::int64_t catchup_s = 6 * 3600;
   std::int64_t min_interval_s = 300;
+  // Recipient domains of a connection that has no list of its own; synced
+  // schedules need one (jobs::allowed_domains()).
+  std::vector<std::string> default_allowed_domains;
 
   // [notices]
-  std::string operator_email;  // gets failure notices; empty: none
+  std::string operator_email;  // gets failure notices; empty: none (checked by deliver::parse_address)
 
   // [sync]: schedules defined in Salesforce (DESIGN.md §4.7).
   std::int64_t sync_interval_minutes = 5;  // each connection's records are read this often

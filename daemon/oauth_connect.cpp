@@ -6,7 +6,10 @@
 #include <future>
 #include <thread>
 
+#include "daemon/log.hpp"
 #include "daemon/time_text.hpp"
+#include "jobs/render/html_summary.hpp"
+#include "jobs/connections.hpp"
 #include "salesforce_client/oauth.hpp"
 #include "salesforce_client/token_endpoint.hpp"
 
@@ -19,40 +22,14 @@ namespace {
 // and the "org" part binds the record to the row's state.
 std::string binding_text(std::string_view state) { return "oauth-pending:" + std::string(state); }
 
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 HttpReply page(int status, std::string_view title, std::string_view text) {
   HttpReply r;
   r.status = status;
   r.content_type = "text/html; charset=utf-8";
   r.body =
-      "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>reportd: " + html_escape(title) +
-      "</title></head>\n<body style=\"font-family:sans-serif\"><h1>" + html_escape(title) +
-      "</h1>\n<p>" + html_escape(text) + "</p></body></html>\n";
+      "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>reportd: " + render::html_escape(title) +
+      "</title></head>\n<body style=\"font-family:sans-serif\"><h1>" + render::html_escape(title) +
+      "</h1>\n<p>" + render::html_escape(text) + "</p></body></html>\n";
   return r;
 }
 
@@ -124,8 +101,9 @@ struct Finish {
   }
 };
 
-// Creates the connection with its sealed refresh token and client secret,
-// then marks the pending row done; the tokens are the caller's to wipe.
+// Creates the connection with its sealed refresh token and client secret
+// and marks the pending row done, in one transaction; the tokens are the
+// caller's to wipe. The org the token names pins the connection.
 struct CreateConnection {
   const crypto::Vault* vault = nullptr;
   const store::PendingAuthorization* pending = nullptr;
@@ -140,29 +118,20 @@ struct CreateConnection {
     c.org_id = org_id;
     c.instance_url = token->instance_url;
     c.created_at_ms = now_ms();
-    const crypto::Vault& v = *vault;
-    const std::string& refresh = token->refresh_token;
-    const std::string& secret = secrets->client_secret;
-    auto id = s.add_connection(c, [&](store::Connection row) -> Result<store::Connection> {
-      crypto::Binding b{row.id, row.org_id};
-      row.sealed_refresh_token = v.seal(
-          std::span(reinterpret_cast<const std::uint8_t*>(refresh.data()), refresh.size()), b);
-      if (!secret.empty()) {
-        row.sealed_client_secret = v.seal(
-            std::span(reinterpret_cast<const std::uint8_t*>(secret.data()), secret.size()), b);
-      }
-      row.key_id = v.keys().primary().id;
-      return row;
+    Result<std::int64_t> id = Status::error(ErrorKind::kInternal, "not stored");
+    Status st = s.transaction([&](store::Store& t) -> Status {
+      id = jobs::add_connection(t, *vault, c, token->refresh_token, secrets->client_secret);
+      if (!id.ok()) return id.status();
+      return t.finish_pending_authorization(pending->state, "ok");
     });
-    if (!id.ok()) return id;
-    if (Status st = s.finish_pending_authorization(pending->state, "ok"); !st.ok()) return st;
+    if (!st.ok()) return st;
     return id;
   }
 };
 
-// Replaces the tokens of the existing connection (re-authorization): the
-// org must be the one the connection belongs to, and the records stay bound
-// to the connection's id and org.
+// Replaces the tokens of the existing connection (re-authorization) through
+// jobs::reauthorize: a token of another org than the pinned one is refused
+// and the connection marked org-mismatch, which stays recorded.
 struct ReauthConnection {
   const crypto::Vault* vault = nullptr;
   const store::PendingAuthorization* pending = nullptr;
@@ -170,34 +139,24 @@ struct ReauthConnection {
   const Secrets* secrets = nullptr;
   std::string org_id;
   Result<std::int64_t> operator()(store::Store& s) const {
-    auto c = s.find_connection(pending->name);
-    if (!c.ok()) return std::move(c).status();
-    if (!c->org_id.empty() && !org_id.empty() && c->org_id != org_id) {
-      return Status::error(ErrorKind::kInvalidArgument, "the browser signed in to org " + org_id +
-                                                            ", but connection " + c->name +
-                                                            " belongs to org " + c->org_id +
-                                                            "; sign in to that org and try again");
-    }
-    crypto::Binding b{c->id, c->org_id};
-    const std::string& refresh = token->refresh_token;
-    const std::string& secret = secrets->client_secret;
-    store::Bytes sealed_token = vault->seal(
-        std::span(reinterpret_cast<const std::uint8_t*>(refresh.data()), refresh.size()), b);
-    store::Bytes sealed_secret;
-    if (!secret.empty()) {
-      sealed_secret = vault->seal(
-          std::span(reinterpret_cast<const std::uint8_t*>(secret.data()), secret.size()), b);
-    }
-    if (Status st = s.update_connection_secrets(c->id, sealed_token, sealed_secret,
-                                                vault->keys().primary().id);
-        !st.ok()) {
-      return st;
-    }
-    if (Status st = s.update_connection_org(c->id, c->org_id, token->instance_url); !st.ok()) {
-      return st;
-    }
-    if (Status st = s.set_connection_status(c->id, "ok", ""); !st.ok()) return st;
-    if (Status st = s.finish_pending_authorization(pending->state, "ok"); !st.ok()) return st;
+    jobs::NewCredential credential;
+    credential.refresh_token = token->refresh_token;
+    credential.client_secret = std::string_view(secrets->client_secret);
+    credential.org_id = org_id;
+    credential.instance_url = token->instance_url;
+    Result<store::Connection> c = Status::error(ErrorKind::kInternal, "not stored");
+    Status refused;
+    Status st = s.transaction([&](store::Store& t) -> Status {
+      c = jobs::reauthorize(t, *vault, pending->name, credential);
+      if (!c.ok() && c.status().code() == "org-mismatch") {
+        refused = c.status();
+        return t.finish_pending_authorization(pending->state, refused.message());
+      }
+      if (!c.ok()) return c.status();
+      return t.finish_pending_authorization(pending->state, "ok");
+    });
+    if (!st.ok()) return st;
+    if (!refused.ok()) return refused;
     return c->id;
   }
 };
@@ -217,18 +176,6 @@ std::vector<std::uint8_t> seal_pending(const crypto::Vault& vault, std::string_v
   std::copy(client_secret.begin(), client_secret.end(), at);
   std::string b = binding_text(state);
   return vault.seal(plain, crypto::Binding{0, b});
-}
-
-std::string org_id_from_identity(std::string_view id_url) {
-  auto at = id_url.find("/id/");
-  if (at == std::string_view::npos) return {};
-  std::string_view rest = id_url.substr(at + 4);
-  std::string_view org = rest.substr(0, rest.find('/'));
-  bool alnum = !org.empty() && std::all_of(org.begin(), org.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c));
-  });
-  if (!alnum || org.rfind("00D", 0) != 0 || (org.size() != 15 && org.size() != 18)) return {};
-  return std::string(org);
 }
 
 asio::awaitable<CallbackOutcome> complete_authorization(CallbackServices services,
@@ -308,7 +255,15 @@ asio::awaitable<CallbackOutcome> complete_authorization(CallbackServices service
         std::string org = org_id_from_identity(token->id);
         const bool reauth = secrets->reauth;
         Result<std::int64_t> id = Status::error(ErrorKind::kInternal, "not stored");
-        if (reauth) {
+        if (org.empty()) {
+          // Nothing to pin the connection to, or to check it against.
+          id = Status::error(ErrorKind::kAuth,
+                             "the token response of " + pending.login_url +
+                                 " names no org (no identity URL), so reportd cannot pin or "
+                                 "check the connection's org; nothing was stored. Check the "
+                                 "login URL and try again",
+                             "org-mismatch");
+        } else if (reauth) {
           ReauthConnection update;
           update.vault = services.vault;
           update.pending = &pending;
@@ -327,7 +282,11 @@ asio::awaitable<CallbackOutcome> complete_authorization(CallbackServices service
         }
         token->wipe();
         secrets->wipe();
-        if (!id.ok()) {
+        if (!id.ok() && id.status().code() == "org-mismatch") {
+          log::err("connection.org_mismatch",
+                   {{"connection", pending.name}, {"org", org}, {"error", id.status().message()}});
+          fail(409, "Authorization refused", id.status().message());
+        } else if (!id.ok()) {
           fail(id.status().kind() == ErrorKind::kAlreadyExists ? 409 : 500, "Authorization failed",
                "reportd could not store the connection: " + id.status().message());
         } else {

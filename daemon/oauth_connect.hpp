@@ -19,6 +19,7 @@
 #include "daemon/http_endpoint.hpp"
 #include "jobs/store_thread.hpp"
 #include "salesforce_client/https_pool.hpp"
+#include "salesforce_client/oauth.hpp"
 
 namespace reportd::daemon {
 
@@ -35,9 +36,7 @@ std::vector<std::uint8_t> seal_pending(const crypto::Vault& vault, std::string_v
                                        std::string_view verifier, std::string_view client_secret,
                                        bool reauth);
 
-// The org id in a token response's identity URL (".../id/00D.../005..."),
-// or "" when it has none.
-std::string org_id_from_identity(std::string_view id_url);
+using salesforce::org_id_from_identity;  // salesforce_client/oauth.hpp
 
 struct CallbackOutcome {
   HttpReply page;  // for the browser: never a token or a code

@@ -1,6 +1,26 @@
 #include "daemon/runtime.hpp"
 
+#include "daemon/log.hpp"
+
 namespace reportd::daemon {
+namespace {
+
+// A token of another org was refused and the connection marked: the
+// operator hears of it in the log (error priority) and by the notice mail.
+boost::asio::awaitable<void> tell_org_mismatch(Runtime* runtime, store::Connection c) {
+  log::err("connection.org_mismatch",
+           {{"connection", c.name}, {"org", c.org_id}, {"error", c.status_reason}});
+  const std::int64_t now_ms = runtime->clock.wall_now().time_since_epoch().count();
+  // Named: GCC 12 destroys a temporary argument inside co_await twice.
+  boost::asio::awaitable<jobs::NoticeOutcome> notice =
+      runtime->notices.connection_org_mismatch(c, now_ms);
+  jobs::NoticeOutcome told = co_await std::move(notice);
+  if (!told.error.empty()) {
+    log::warning("notice.failed", {{"connection", c.name}, {"error", told.error}});
+  }
+}
+
+}  // namespace
 
 jobs::PipelineOptions pipeline_options(const Config& config) {
   jobs::PipelineOptions o;
@@ -9,13 +29,19 @@ jobs::PipelineOptions pipeline_options(const Config& config) {
   o.outputs.scratch.cap_bytes = static_cast<std::uint64_t>(config.scratch_max_bytes);
   o.outputs.max_rows = static_cast<std::uint64_t>(config.max_rows_per_run);
   if (config.smtp) o.from = {config.smtp->from_name, config.smtp->from};
+  o.domains = domain_rules(config);
   return o;
+}
+
+jobs::DomainRules domain_rules(const Config& config) {
+  return jobs::DomainRules{config.allowed_domains, config.default_allowed_domains};
 }
 
 jobs::NoticeOptions notice_options(const Config& config) {
   jobs::NoticeOptions o;
   o.failures_before_pause = static_cast<int>(config.failures_before_pause);
   o.operator_email = config.operator_email;
+  o.domains = domain_rules(config);
   if (config.smtp) o.from = {config.smtp->from_name, config.smtp->from};
   return o;
 }
@@ -46,12 +72,16 @@ Runtime::Runtime(boost::asio::io_context& io, const Config& config, const crypto
                  o.scheduled = setup.scheduled;
                  o.dry_run_dir = std::move(setup.dry_run_dir);
                  return o;
-               }()) {}
+               }()) {
+  clients.set_on_org_mismatch(
+      [this](store::Connection c) { return tell_org_mismatch(this, std::move(c)); });
+}
 
 void Runtime::apply(const Config& config) {
   // A run may be awaiting a send on the old transport: keep it alive.
   if (smtp) retired_.push_back(std::move(smtp));
   smtp = config.smtp ? std::make_unique<deliver::SmtpTransport>(*config.smtp) : nullptr;
+  pipeline.set_domain_rules(domain_rules(config));
   notices.set_mail(smtp.get());
   notices.set_options(notice_options(config));
   const jobs::PipelineOptions reloaded = pipeline_options(config);

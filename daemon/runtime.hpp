@@ -63,5 +63,7 @@ class Runtime {
 
 jobs::PipelineOptions pipeline_options(const Config& config);
 jobs::NoticeOptions notice_options(const Config& config);
+// [connections.NAME] and [defaults] allowed_domains.
+jobs::DomainRules domain_rules(const Config& config);
 
 }  // namespace reportd::daemon

@@ -41,8 +41,13 @@ Result<StoreSnapshot> read_snapshot(store::Store& s) {
   }
   auto conns = s.list_connections();
   if (!conns.ok()) return std::move(conns).status();
+  // Every status, 0 included, so an alert on org-mismatch has a series.
+  for (auto st : {store::ConnectionStatus::kActive, store::ConnectionStatus::kNeedsReauth,
+                  store::ConnectionStatus::kOrgMismatch}) {
+    out.connections_by_status[std::string(store::to_string(st))] = 0;
+  }
   for (const store::Connection& c : *conns) {
-    ++out.connections_by_status[c.status];
+    ++out.connections_by_status[std::string(store::to_string(c.status))];
     out.connection_names[c.id] = c.name;
   }
   return out;
@@ -164,6 +169,9 @@ void ServeEndpoint::on_finished(const jobs::FinishedRun& finished) {
     if (count.sent > 0) metrics_.delivery(channel, "sent", static_cast<std::uint64_t>(count.sent));
     if (count.failed > 0) {
       metrics_.delivery(channel, "failed", static_cast<std::uint64_t>(count.failed));
+    }
+    if (count.refused > 0) {
+      metrics_.delivery(channel, "refused", static_cast<std::uint64_t>(count.refused));
     }
   }
   metrics_.run_finished(run_sample(finished.run));

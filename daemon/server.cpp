@@ -165,11 +165,27 @@ asio::awaitable<void> Server::schedules_changed() {
 }
 
 // The CLI changed the store (it said so on the wake socket, or the
-// heartbeat saw data_version move): bring the scheduler up to date.
+// heartbeat saw data_version move): bring the clients and the scheduler up
+// to date. Clients first: a schedule of a re-added connection must not
+// start on the removed connection's session.
 asio::awaitable<void> Server::notice_version(std::int64_t version) {
   const bool moved = seen_version_ >= 0 && version != seen_version_;
   seen_version_ = version;
-  if (moved) co_await schedules_changed();
+  if (!moved) co_return;
+  co_await connections_changed();
+  co_await schedules_changed();
+}
+
+// Drops the Salesforce client of every connection removed or
+// re-authorized, and syncs a connection added since, at once.
+asio::awaitable<void> Server::connections_changed() {
+  auto dropped = co_await runtime_.clients.reload();
+  if (!dropped.ok()) {
+    log::warning("connections.reload_failed", {{"error", dropped.status().message()}});
+  } else if (*dropped > 0) {
+    log::notice("connections.changed", {{"count", static_cast<long>(*dropped)}});
+  }
+  sync_loop_.wake();
 }
 
 asio::awaitable<void> Server::store_changed() {

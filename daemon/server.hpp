@@ -99,6 +99,7 @@ class Server final : private jobs::RunObserver {
   boost::asio::awaitable<Status> record_state();
   boost::asio::awaitable<void> store_changed();
   boost::asio::awaitable<void> notice_version(std::int64_t version);
+  boost::asio::awaitable<void> connections_changed();
   boost::asio::awaitable<void> heartbeat();
   void wait_signal();
   void reload_config();

@@ -54,7 +54,7 @@ sync::SyncOptions sync_options(const Config& config) {
   o.defaults.time_zone = config.default_tz;
   o.defaults.catchup_seconds = config.catchup_s;
   o.defaults.min_interval_seconds = config.min_interval_s;
-  o.allowed_domains = config.allowed_domains;
+  o.domains = domain_rules(config);
   o.api_budget_percent = static_cast<int>(config.api_budget_percent);
   o.max_schedules = static_cast<std::size_t>(config.sync_max_schedules_per_connection);
   return o;
@@ -83,10 +83,16 @@ void SyncLoop::apply(const Config& config) {
 }
 
 asio::awaitable<void> SyncLoop::run() {
+  auto next_full = std::chrono::steady_clock::now();
   while (!stopped_) {
-    co_await sync_all();
+    const bool full = std::chrono::steady_clock::now() >= next_full;
+    woken_ = false;
+    co_await sync_all(!full);
+    if (full) next_full = std::chrono::steady_clock::now() +
+                          interval_;
     if (stopped_) break;
-    timer_.expires_after(interval_);
+    if (woken_) continue;  // woken while syncing
+    timer_.expires_at(next_full);
     co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }
@@ -96,7 +102,12 @@ void SyncLoop::stop() {
   timer_.cancel();
 }
 
-asio::awaitable<void> SyncLoop::sync_all() {
+void SyncLoop::wake() {
+  woken_ = true;
+  timer_.cancel();
+}
+
+asio::awaitable<void> SyncLoop::sync_all(bool only_new) {
   sync_.set_options(options_);
   auto list = [](store::Store& s) { return s.list_connections(); };
   auto connections = co_await runtime_.store_thread.run(std::move(list));
@@ -110,7 +121,9 @@ asio::awaitable<void> SyncLoop::sync_all() {
     // Its runs fail with that reason too; `connections reauth` brings it
     // back. A sync that finds the grant revoked marks it so: one token
     // request, then nothing until a person connects the org again.
-    if (c.status == "needs-reauth") continue;
+    if (c.status != store::ConnectionStatus::kActive) continue;  // also org-mismatch
+    if (only_new && synced_.count(c.id) > 0) continue;
+    synced_.insert(c.id);
     auto report = co_await sync_.sync(c, false);
     if (!report.ok()) {
       // A failure that repeats every interval is logged once, then when it changes.

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 
 #include "daemon/config.hpp"
@@ -46,6 +47,9 @@ class SyncLoop final : public jobs::RunObserver {
   // Syncs now, then every interval, until stop().
   boost::asio::awaitable<void> run();
   void stop();
+  // Connections changed (the CLI added one): syncs the connections not
+  // synced yet at once, without moving the next full sync.
+  void wake();
 
   // jobs::RunObserver: a run ended (any outcome); spawns its write-back, if
   // its schedule is synced.
@@ -54,7 +58,7 @@ class SyncLoop final : public jobs::RunObserver {
   std::size_t active() const { return active_; }
 
  private:
-  boost::asio::awaitable<void> sync_all();
+  boost::asio::awaitable<void> sync_all(bool only_new);
 
   boost::asio::io_context& io_;
   Runtime& runtime_;
@@ -65,6 +69,8 @@ class SyncLoop final : public jobs::RunObserver {
   sync::WriteBack write_back_;
   boost::asio::steady_timer timer_;
   bool stopped_ = false;
+  bool woken_ = false;
+  std::set<std::int64_t> synced_;  // connection ids synced at least once (never reused)
   std::size_t active_ = 0;
   std::map<std::int64_t, std::string> last_error_;  // per connection: log a failure once
 };

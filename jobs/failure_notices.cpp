@@ -8,17 +8,46 @@ using store::RunState;
 
 namespace {
 
+// How many occurrences that never started the failure count looks past.
+constexpr std::int64_t kNeverStartedLookBack = 1000;
+
 void add_recipient(std::vector<std::string>& to, const std::string& address) {
   if (!address.empty() && std::find(to.begin(), to.end(), address) == to.end()) {
     to.push_back(address);
   }
 }
 
-std::vector<std::string> recipients(const store::Schedule& s, const NoticeOptions& o) {
-  std::vector<std::string> to;
-  add_recipient(to, s.owner_email);
-  add_recipient(to, o.operator_email);
-  return to;
+// The schedule's owner hears only when the address is valid and passes the
+// connection's domain check: a synced record's Owner.Email is the customer's
+// to set, like any recipient. A refusal is kept in `n.refused`.
+void add_owner(Notice& n, const store::Schedule& s, const store::Connection& c,
+               const NoticeOptions& o) {
+  if (s.owner_email.empty()) return;
+  auto address = deliver::parse_address(s.owner_email);
+  Status st = address.ok() ? deliver::check_recipient(*address, domain_policy(s, c, o.domains))
+                           : address.status();
+  if (st.ok()) {
+    add_recipient(n.to, *address);
+  } else {
+    std::string why = "owner " + s.owner_email + " of schedule \"" + s.name + "\": " + st.message();
+    if (std::find(n.refused.begin(), n.refused.end(), why) == n.refused.end()) {
+      n.refused.push_back(std::move(why));
+    }
+  }
+}
+
+// The operator reads whom the notice did not reach, and why.
+void note_refused(Notice& n) {
+  if (n.refused.empty()) return;
+  n.text += "\nThis notice was not sent to:\n";
+  for (const std::string& r : n.refused) n.text += "  - " + r + "\n";
+}
+
+Notice addressed(const store::Schedule& s, const store::Connection& c, const NoticeOptions& o) {
+  Notice n;
+  add_owner(n, s, c, o);
+  add_recipient(n.to, o.operator_email);
+  return n;
 }
 
 std::string what_to_do_for_schedule(const store::Schedule& s) {
@@ -89,8 +118,14 @@ asio::awaitable<Result<bool>> mark_needs_reauth(StoreThread& store, std::int64_t
   auto mark = [connection_id, reason](store::Store& s) -> Result<bool> {
     auto c = s.get_connection(connection_id);
     if (!c.ok()) return std::move(c).status();
-    if (c->status == "needs-reauth") return false;
-    if (Status st = s.set_connection_status(connection_id, "needs-reauth", reason); !st.ok()) return st;
+    // Already marked, or marked org-mismatch (the refused token's own error):
+    // the first mark stands.
+    if (c->status != store::ConnectionStatus::kActive) return false;
+    if (Status st = s.set_connection_status(connection_id, store::ConnectionStatus::kNeedsReauth,
+                                            reason);
+        !st.ok()) {
+      return st;
+    }
     return true;
   };
   co_return co_await store.run(std::move(mark));
@@ -98,21 +133,21 @@ asio::awaitable<Result<bool>> mark_needs_reauth(StoreThread& store, std::int64_t
 
 Notice reauth_notice(const store::Schedule& schedule, const store::Connection& connection,
                      const store::Run& run, const NoticeOptions& options) {
-  Notice n;
-  n.to = recipients(schedule, options);
+  Notice n = addressed(schedule, connection, options);
   n.key = "reauth-" + std::to_string(connection.id) + "-" + std::to_string(run.id);
   n.subject = reauth_subject(connection);
   n.text = reauth_text(connection,
                        "schedule \"" + schedule.name + "\" could not get an access token",
                        run.reason);
+  note_refused(n);
   return n;
 }
 
 Notice sync_reauth_notice(const store::Connection& connection,
-                          const std::vector<std::string>& owners, const std::string& reason,
+                          const std::vector<store::Schedule>& schedules, const std::string& reason,
                           std::int64_t now_ms, const NoticeOptions& options) {
   Notice n;
-  for (const std::string& a : owners) add_recipient(n.to, a);
+  for (const store::Schedule& s : schedules) add_owner(n, s, connection, options);
   add_recipient(n.to, options.operator_email);
   n.key = "reauth-" + std::to_string(connection.id) + "-sync-" + std::to_string(now_ms);
   n.subject = reauth_subject(connection);
@@ -120,13 +155,31 @@ Notice sync_reauth_notice(const store::Connection& connection,
                        "the sync of its schedule records (Reportd_Schedule__c)\n"
                        "could not get an access token",
                        reason);
+  note_refused(n);
   return n;
 }
 
-Notice paused_notice(const store::Schedule& schedule, const store::Run& run, int failures,
-                     const NoticeOptions& options) {
+Notice org_mismatch_notice(const store::Connection& connection, std::int64_t now_ms,
+                           const NoticeOptions& options) {
   Notice n;
-  n.to = recipients(schedule, options);
+  add_recipient(n.to, options.operator_email);
+  n.key = "org-mismatch-" + std::to_string(connection.id) + "-" + std::to_string(now_ms);
+  n.subject = "reportd: connection \"" + connection.name + "\" refused a token of another org";
+  n.text = "reportd refused a token for connection \"" + connection.name + "\" (" +
+           connection.login_url + ")\nbecause it is not of the org the connection is pinned to.\n\n" +
+           "What happened: " + connection.status_reason + ".\n\n" +
+           "The connection is marked org-mismatch: until it is re-authorized with a token\n"
+           "of its own org, its schedules fail at once without calling Salesforce, its\n"
+           "schedule records are not synced, and nothing is sent.\n\n"
+           "What to do: re-authorize it with a token of its own org:\n\n    " +
+           reauth_command(connection.name) +
+           "\n\nIf it should serve the other org, remove it and add a new connection.\n";
+  return n;
+}
+
+Notice paused_notice(const store::Schedule& schedule, const store::Connection& connection,
+                     const store::Run& run, int failures, const NoticeOptions& options) {
+  Notice n = addressed(schedule, connection, options);
   n.key = "paused-" + std::to_string(schedule.id) + "-" + std::to_string(run.id);
   n.subject = "reportd: schedule \"" + schedule.name + "\" paused after " +
               std::to_string(failures) + " failed runs";
@@ -135,6 +188,7 @@ Notice paused_notice(const store::Schedule& schedule, const store::Run& run, int
            "No more reports go out from it until it is resumed.\n\n" +
            "Last error" + (run.error_code.empty() ? "" : " (" + run.error_code + ")") + ": " +
            run.reason + "\n\n" + what_to_do_for_schedule(schedule);
+  note_refused(n);
   return n;
 }
 
@@ -178,8 +232,19 @@ asio::awaitable<NoticeOutcome> FailureNotices::run_finished(store::Run run,
   const std::int64_t schedule_id = run.schedule_id;
   std::string pause_reason = "paused automatically after " + std::to_string(limit) +
                              " failed runs in a row; last error: " + run.reason;
-  auto look = [schedule_id, limit, pause_reason](store::Store& s) -> Result<Facts> {
+  const std::int64_t run_id = run.id;
+  auto look = [schedule_id, run_id, limit, pause_reason](store::Store& s) -> Result<Facts> {
     Facts f;
+    // Only the schedule the run ran for: a run whose row is gone (its
+    // schedule removed while it ran) tells nobody.
+    if (run_id != 0) {
+      auto r = s.get_run(run_id);
+      if (!r.ok() || r->schedule_id != schedule_id) {
+        return Status::error(ErrorKind::kNotFound, "run " + std::to_string(run_id) +
+                                                       " no longer belongs to schedule " +
+                                                       std::to_string(schedule_id));
+      }
+    }
     auto sched = s.get_schedule(schedule_id);
     if (!sched.ok()) return sched.status();
     f.schedule = *sched;
@@ -189,7 +254,9 @@ asio::awaitable<NoticeOutcome> FailureNotices::run_finished(store::Run run,
     if (limit <= 0 || f.schedule.paused) return f;
     store::RunFilter filter;
     filter.schedule_id = schedule_id;
-    filter.limit = limit;
+    // Occurrences that never started (skipped for overlap, missed) sit
+    // between the failures when runs are slow; read past them.
+    filter.limit = limit + kNeverStartedLookBack;
     auto runs = s.list_runs(filter);
     if (!runs.ok()) return runs.status();
     f.failures = failures_in_a_row(*runs);
@@ -210,7 +277,7 @@ asio::awaitable<NoticeOutcome> FailureNotices::run_finished(store::Run run,
   }
   if (facts->paused_now) {
     out.paused = true;
-    notices.push_back(paused_notice(facts->schedule, run, facts->failures, options_));
+    notices.push_back(paused_notice(facts->schedule, facts->connection, run, facts->failures, options_));
   }
   co_await send_all(std::move(notices), now_ms, out);
   co_return out;
@@ -219,6 +286,9 @@ asio::awaitable<NoticeOutcome> FailureNotices::run_finished(store::Run run,
 asio::awaitable<void> FailureNotices::send_all(std::vector<Notice> notices, std::int64_t now_ms,
                                                NoticeOutcome& out) {
   for (Notice& n : notices) {
+    for (const std::string& r : n.refused) {
+      if (std::find(out.refused.begin(), out.refused.end(), r) == out.refused.end()) out.refused.push_back(r);
+    }
     std::string subject = n.subject;
     Status st = co_await send(std::move(n), now_ms);
     if (st.ok()) {
@@ -229,19 +299,28 @@ asio::awaitable<void> FailureNotices::send_all(std::vector<Notice> notices, std:
   }
 }
 
+asio::awaitable<NoticeOutcome> FailureNotices::connection_org_mismatch(store::Connection connection,
+                                                                       std::int64_t now_ms) {
+  NoticeOutcome out;
+  std::vector<Notice> notices;
+  notices.push_back(org_mismatch_notice(connection, now_ms, options_));
+  co_await send_all(std::move(notices), now_ms, out);
+  co_return out;
+}
+
 asio::awaitable<NoticeOutcome> FailureNotices::sync_marked_needs_reauth(store::Connection connection,
                                                                         std::string reason,
                                                                         std::int64_t now_ms) {
   NoticeOutcome out;
   const std::int64_t cid = connection.id;
-  auto owners_of = [cid](store::Store& s) -> Result<std::vector<std::string>> {
+  auto owners_of = [cid](store::Store& s) -> Result<std::vector<store::Schedule>> {
     auto all = s.list_schedules();
     if (!all.ok()) return all.status();
-    std::vector<std::string> owners;
+    std::vector<store::Schedule> owned;
     for (const store::Schedule& sc : *all) {
-      if (sc.connection_id == cid) owners.push_back(sc.owner_email);
+      if (sc.connection_id == cid && !sc.owner_email.empty()) owned.push_back(sc);
     }
-    return owners;
+    return owned;
   };
   auto owners = co_await store_.run(std::move(owners_of));
   if (!owners.ok()) {

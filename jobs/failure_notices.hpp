@@ -8,6 +8,9 @@
 // Notices are one plain-text e-mail to the schedule's owner and the
 // operator's address, saying what failed, why and what to do. They never
 // hold record values: run reasons are built from codes and counts only.
+// The owner (for a synced schedule the record's Owner.Email) is validated
+// and checked against the connection's allowed domains like any recipient;
+// one refused is named in the notice and in NoticeOutcome::refused.
 // Event-loop coroutine; store calls go through the store thread.
 
 #include <boost/asio/awaitable.hpp>
@@ -17,6 +20,7 @@
 
 #include "jobs/deliver/mail_transport.hpp"
 #include "jobs/deliver/mime.hpp"
+#include "jobs/schedule_check.hpp"
 #include "jobs/store_thread.hpp"
 #include "store/records.hpp"
 
@@ -26,6 +30,7 @@ struct NoticeOptions {
   int failures_before_pause = 5;  // 0: never pause automatically
   std::string operator_email;     // empty: only the schedule's owner hears
   deliver::Address from;
+  DomainRules domains;  // the config's recipient domain lists, for owners
 };
 
 // What a notice says; pure, for tests and the log.
@@ -34,6 +39,7 @@ struct Notice {
   std::string text;
   std::vector<std::string> to;
   std::string key;  // Message-ID input: the same event never mails twice
+  std::vector<std::string> refused;  // owners not told, each with the reason
 };
 
 // What an operator types to connect `connection_name` again (a name holds
@@ -56,13 +62,18 @@ Notice reauth_notice(const store::Schedule& schedule, const store::Connection& c
                      const store::Run& run, const NoticeOptions& options);
 // The same notice when a schedule sync found the grant revoked: no run is
 // involved, so it goes to the operator and the owners of the connection's
-// schedules (`owners`), keyed by the time it was found (`now_ms`).
+// `schedules`, keyed by the time it was found (`now_ms`).
 Notice sync_reauth_notice(const store::Connection& connection,
-                          const std::vector<std::string>& owners, const std::string& reason,
+                          const std::vector<store::Schedule>& schedules, const std::string& reason,
                           std::int64_t now_ms, const NoticeOptions& options);
+// The notice for a connection marked org-mismatch (its status_reason says
+// which token was refused). To the operator only: the credential is the
+// operator's, and no schedule's data was touched.
+Notice org_mismatch_notice(const store::Connection& connection, std::int64_t now_ms,
+                           const NoticeOptions& options);
 // The notice for a schedule paused after `failures` failed runs in a row.
-Notice paused_notice(const store::Schedule& schedule, const store::Run& run, int failures,
-                     const NoticeOptions& options);
+Notice paused_notice(const store::Schedule& schedule, const store::Connection& connection,
+                     const store::Run& run, int failures, const NoticeOptions& options);
 // How many of `runs` (newest first) failed before the first that ran and
 // did not fail; occurrences that never started are looked past.
 int failures_in_a_row(const std::vector<store::Run>& newest_first);
@@ -71,6 +82,7 @@ struct NoticeOutcome {
   bool paused = false;  // the schedule was paused: the scheduler must reload
   std::vector<std::string> sent;  // subjects of the notices sent
   std::string error;              // why a notice could not be sent, if so
+  std::vector<std::string> refused;  // owners the domain check kept from a notice, and why
 };
 
 class FailureNotices {
@@ -84,6 +96,10 @@ class FailureNotices {
   // Call after every finished run; does nothing unless it failed.
   boost::asio::awaitable<NoticeOutcome> run_finished(store::Run run, bool marked_needs_reauth,
                                                      std::int64_t now_ms);
+  // Call after a token of another org was refused and `connection` marked
+  // org-mismatch (jobs::OrgClients::set_on_org_mismatch).
+  boost::asio::awaitable<NoticeOutcome> connection_org_mismatch(store::Connection connection,
+                                                                std::int64_t now_ms);
   // Call after a schedule sync marked `connection` needs-reauth for `reason`.
   boost::asio::awaitable<NoticeOutcome> sync_marked_needs_reauth(store::Connection connection,
                                                                  std::string reason,

@@ -1,13 +1,14 @@
 #include "jobs/org_clients.hpp"
+#include "table/wipe.hpp"
 
 #include <sodium.h>
+
+#include "jobs/connections.hpp"
 
 namespace reportd::jobs {
 namespace {
 
 namespace asio = boost::asio;
-
-enum class Secret { kRefreshToken, kClientSecret };
 
 // Unseals the connection's current refresh token or client secret for one
 // token request; the client zeroes its copy right after.
@@ -16,15 +17,8 @@ asio::awaitable<Result<std::string>> load_secret(StoreThread* store, const crypt
   auto load = [vault, connection_id, which](store::Store& s) -> Result<std::string> {
     auto c = s.get_connection(connection_id);
     if (!c.ok()) return std::move(c).status();
-    const store::Bytes& sealed =
-        which == Secret::kRefreshToken ? c->sealed_refresh_token : c->sealed_client_secret;
-    if (sealed.empty()) return std::string();
-    auto plain = vault->open(sealed, {c->id, c->org_id});
-    if (!plain.ok()) {
-      return std::move(plain).status().with_context(
-          "connection " + c->name +
-          (which == Secret::kRefreshToken ? ": refresh token" : ": client secret"));
-    }
+    auto plain = open_secret(*vault, *c, which);
+    if (!plain.ok()) return std::move(plain).status();
     return std::string(plain->view());
   };
   co_return co_await store->run(std::move(load));
@@ -35,17 +29,10 @@ asio::awaitable<Result<std::string>> load_secret(StoreThread* store, const crypt
 asio::awaitable<Status> store_token(StoreThread* store, const crypto::Vault* vault,
                                     std::int64_t connection_id, std::string token) {
   auto save = [vault, connection_id, &token](store::Store& s) -> Status {
-    auto c = s.get_connection(connection_id);
-    if (!c.ok()) return std::move(c).status();
-    crypto::Binding b{c->id, c->org_id};
-    auto sealed = vault->seal(std::span(reinterpret_cast<const std::uint8_t*>(token.data()),
-                                        token.size()),
-                              b);
-    return s.update_connection_secrets(c->id, sealed, c->sealed_client_secret,
-                                       vault->keys().primary().id);
+    return rotate(s, *vault, connection_id, token);
   };
   Status st = co_await store->run(std::move(save));
-  sodium_memzero(token.data(), token.size());
+  wipe(token);
   co_return st;
 }
 
@@ -122,6 +109,14 @@ std::vector<OrgClients::ClientStats> OrgClients::stats() const {
 
 OrgClients::Org& OrgClients::org(const store::Connection& c) {
   Org& o = orgs_[c.id];
+  // A caller with an older copy of the row still gets the current client
+  // (it loads the current secrets); a newer one drops the old client.
+  if (c.generation > o.generation) {
+    retire(o);
+    o.generation = c.generation;
+    o.refused = Status();
+  }
+  o.removed = false;
   o.name = c.name;
   o.client_id = c.client_id;
   o.login_url = c.login_url;
@@ -130,6 +125,7 @@ OrgClients::Org& OrgClients::org(const store::Connection& c) {
 }
 
 Result<salesforce::Api*> OrgClients::api_for(const store::Connection& c) {
+  if (Status st = usable(c); !st.ok()) return st;
   Org& o = org(c);
   auto built = client(c.id);
   if (!built.ok()) return built.status();
@@ -137,6 +133,7 @@ Result<salesforce::Api*> OrgClients::api_for(const store::Connection& c) {
 }
 
 Result<std::shared_ptr<salesforce::Api>> OrgClients::lease(const store::Connection& c) {
+  if (Status st = usable(c); !st.ok()) return st;
   org(c);
   auto built = client(c.id);
   if (!built.ok()) return built.status();
@@ -144,11 +141,63 @@ Result<std::shared_ptr<salesforce::Api>> OrgClients::lease(const store::Connecti
 }
 
 void OrgClients::forget(std::int64_t connection_id) {
-  std::erase_if(retired_, [](const std::weak_ptr<salesforce::Client>& w) { return w.expired(); });
   auto it = orgs_.find(connection_id);
-  if (it == orgs_.end() || !it->second.client) return;
-  retired_.push_back(it->second.client);
-  it->second.client.reset();  // destroys it unless a call or a lease holds it
+  if (it != orgs_.end()) retire(it->second);
+}
+
+void OrgClients::retire(Org& o) {
+  std::erase_if(retired_, [](const std::weak_ptr<salesforce::Client>& w) { return w.expired(); });
+  if (!o.client) return;
+  retired_.push_back(o.client);
+  o.client.reset();  // destroys it unless a call or a lease holds it
+}
+
+std::size_t OrgClients::reconcile(const std::vector<store::Connection>& rows) {
+  std::map<std::int64_t, const store::Connection*> by_id;
+  for (const store::Connection& c : rows) by_id[c.id] = &c;
+  std::size_t dropped = 0;
+  for (auto& [id, o] : orgs_) {
+    auto row = by_id.find(id);
+    const bool gone = row == by_id.end();
+    const bool changed = !gone && (row->second->generation != o.generation ||
+                                   row->second->status != store::ConnectionStatus::kActive);
+    if (gone) o.removed = true;
+    if ((gone || changed) && o.client) {
+      retire(o);
+      ++dropped;
+    }
+  }
+  return dropped;
+}
+
+asio::awaitable<Result<std::size_t>> OrgClients::reload() {
+  auto list = [](store::Store& s) { return s.list_connections(); };
+  auto rows = co_await store_.run(std::move(list));
+  if (!rows.ok()) co_return std::move(rows).status();
+  co_return reconcile(*rows);
+}
+
+asio::awaitable<Status> OrgClients::accept(std::int64_t connection_id, std::int64_t generation,
+                                           std::string where, salesforce::TokenIdentity identity) {
+  const crypto::Vault* vault = &vault_;
+  auto check = [vault, connection_id, &identity, &where](store::Store& s) {
+    return check_token_org(s, *vault, connection_id, identity.org_id, identity.instance_url, where);
+  };
+  auto verdict = co_await store_.run(std::move(check));
+  if (!verdict.ok()) co_return std::move(verdict).status().with_context(where);
+  if (verdict->refused.ok()) co_return Status();
+  // No new client of this credential asks again, even for a caller that
+  // still holds the row from before it was marked.
+  auto it = orgs_.find(connection_id);
+  if (it != orgs_.end() && it->second.generation == generation) {
+    it->second.refused = verdict->refused;
+  }
+  if (verdict->marked_now && on_org_mismatch_) {
+    // Named: GCC 12 destroys a temporary argument inside co_await twice.
+    asio::awaitable<void> tell = on_org_mismatch_(verdict->connection);
+    co_await std::move(tell);
+  }
+  co_return verdict->refused;
 }
 
 std::size_t OrgClients::retired() const {
@@ -165,6 +214,10 @@ Result<std::shared_ptr<salesforce::Client>> OrgClients::client(std::int64_t conn
   }
   Org& o = it->second;
   if (o.client) return o.client;
+  if (o.removed) {
+    return Status::error(ErrorKind::kNotFound, "connection " + o.name + " was removed");
+  }
+  if (!o.refused.ok()) return o.refused;
 
   salesforce::RefreshTokenCredential cred;
   cred.client_id = o.client_id;
@@ -181,6 +234,8 @@ Result<std::shared_ptr<salesforce::Client>> OrgClients::client(std::int64_t conn
   cred.store_refresh_token = [store, vault, id](std::string token) {
     return store_token(store, vault, id, std::move(token));
   };
+  const std::int64_t generation = o.generation;
+  std::string where = "the token request at " + o.login_url;
 
   salesforce::ClientOptions opts;
   opts.login_url = o.login_url;
@@ -188,6 +243,9 @@ Result<std::shared_ptr<salesforce::Client>> OrgClients::client(std::int64_t conn
   opts.transport.ca_file = options_.ca_file;
   opts.transport.request_timeout = options_.request_timeout;
   opts.max_pages = options_.max_pages;
+  opts.accept_token = [this, id, generation, where](salesforce::TokenIdentity identity) {
+    return accept(id, generation, where, std::move(identity));
+  };
   auto created = salesforce::Client::create(executor_, std::move(opts), std::move(cred));
   if (!created.ok()) return std::move(created).status().with_context("connection " + o.name);
   o.client = std::shared_ptr<salesforce::Client>(std::move(created).value());

@@ -2,8 +2,14 @@
 // OrgClients: one salesforce::Client per connected org, built on first use.
 // Each client's refresh token is unsealed from the store only when a token
 // request is due, and a token Salesforce rotates is sealed and stored before
-// it is used (DESIGN.md §4.6). Lives on the event loop's executor.
+// it is used (DESIGN.md §4.6). Every token response is checked against the
+// connection's pinned org first (jobs/connections.hpp): a token of another
+// org is refused, and the connection marked org-mismatch. A client is built
+// for one (connection id, generation): it is dropped when the row is removed
+// or re-authorized, and ids are never reused. Lives on the event loop's
+// executor.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,6 +38,20 @@ class OrgClients final : public ApiProvider {
              OrgClientOptions options);
   ~OrgClients() override;
 
+  // Awaited once when a token response makes this object mark a connection
+  // org-mismatch (the row as marked, with its reason): tell the operator.
+  using OnOrgMismatch =
+      std::function<boost::asio::awaitable<void>(store::Connection connection)>;
+  void set_on_org_mismatch(OnOrgMismatch f) { on_org_mismatch_ = std::move(f); }
+
+  // Drops the client of every connection that `rows` (all connections, as
+  // the store holds them now) shows removed, re-authorized or not active.
+  // Returns how many clients it dropped.
+  std::size_t reconcile(const std::vector<store::Connection>& rows);
+  // reconcile() with the store's rows (the daemon calls it when the store
+  // changed).
+  boost::asio::awaitable<Result<std::size_t>> reload();
+
   // What each current client has done, for metrics (event loop).
   struct ClientStats {
     std::int64_t connection_id = 0;
@@ -45,7 +65,8 @@ class OrgClients final : public ApiProvider {
   // call through it holds the connection's current client for the length
   // of the call, and builds a new one after forget(). So a sync or
   // write-back that keeps the pointer across suspensions never uses a
-  // destroyed client.
+  // destroyed client. Refused for a connection that is not active; a
+  // newer `connection.generation` than the client's drops the client.
   Result<salesforce::Api*> api_for(const store::Connection& connection) override;
   // The current client itself, shared: a run keeps the client (and its
   // token) it started with, even across forget().
@@ -61,10 +82,18 @@ class OrgClients final : public ApiProvider {
   class Handle;
   struct Org {
     std::string name, client_id, login_url;  // to build the next client
+    std::int64_t generation = 0;  // of the row the client is built for
+    bool removed = false;         // the row is gone: no client any more
+    Status refused;  // a token of another org was refused: no new client until re-authorized
     std::shared_ptr<salesforce::Client> client;  // null after forget()
     std::unique_ptr<Handle> handle;
   };
   Org& org(const store::Connection& connection);
+  void retire(Org& org);
+  // Org pinning for every token response of the client built for
+  // (connection_id, generation).
+  boost::asio::awaitable<Status> accept(std::int64_t connection_id, std::int64_t generation,
+                                        std::string where, salesforce::TokenIdentity identity);
   // The connection's current client, built when there is none.
   Result<std::shared_ptr<salesforce::Client>> client(std::int64_t connection_id);
 
@@ -72,6 +101,7 @@ class OrgClients final : public ApiProvider {
   StoreThread& store_;
   const crypto::Vault& vault_;
   OrgClientOptions options_;
+  OnOrgMismatch on_org_mismatch_;
   std::map<std::int64_t, Org> orgs_;
   // Forgotten clients, watched only; expired entries are pruned on forget().
   std::vector<std::weak_ptr<salesforce::Client>> retired_;

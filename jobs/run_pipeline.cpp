@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 
+#include "jobs/connections.hpp"
 #include "jobs/next_fire.hpp"
 #include "jobs/run_context.hpp"
 
@@ -43,6 +44,7 @@ struct SaveFinal {
       if (d.updated_at_ms < since_ms) continue;
       if (d.state == store::DeliveryState::kSent) ++counts[d.channel].sent;
       if (d.state == store::DeliveryState::kFailed) ++counts[d.channel].failed;
+      if (d.state == store::DeliveryState::kRefused) ++counts[d.channel].refused;
     }
     return counts;
   }

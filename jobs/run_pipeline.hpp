@@ -32,6 +32,7 @@
 #include "jobs/offload_thread.hpp"
 #include "jobs/run_outputs.hpp"
 #include "jobs/run_policy.hpp"
+#include "jobs/schedule_check.hpp"
 #include "jobs/scheduler.hpp"
 #include "jobs/store_thread.hpp"
 #include "jobs/timer.hpp"
@@ -49,6 +50,7 @@ struct PipelineOptions {
   bool scheduled = false;
   OutputOptions outputs;
   deliver::Address from;  // From of report emails
+  DomainRules domains;    // the config's recipient domain lists, checked at each send
   // Dry run (`reportd run NAME --now --dry-run --out DIR`): write the outputs
   // into this directory, which the operator chose, instead of delivering.
   std::string dry_run_dir;
@@ -65,6 +67,7 @@ struct PipelineReload {
 struct DeliveryCount {
   std::int64_t sent = 0;
   std::int64_t failed = 0;
+  std::int64_t refused = 0;  // recipients the allowed domains refused at send time
 };
 // By channel ("smtp", "files"). Only deliveries this execution finished:
 // a recovered run's earlier sends were counted by the process that made them.
@@ -129,6 +132,8 @@ class RunPipeline final : public Launcher {
 
   // Launcher: spawns the run; the observers hear of it when it ends.
   void launch(const Launch& launch) override;
+  // Replaces the config's recipient domain lists (SIGHUP).
+  void set_domain_rules(DomainRules rules) { options_.domains = std::move(rules); }
 
   // Runs a claimed run to a final state and returns how it ended. Used by
   // spawn() and by `reportd run NAME --now`. Never throws for a bug in a

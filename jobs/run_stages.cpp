@@ -1,6 +1,10 @@
 // RunPipeline's stages: fetch (source -> renderers) and deliver (Files, then
 // email), each bounded by the run's deadline and retried through one helper.
-#include <cstdio>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <date/tz.h>
@@ -8,6 +12,7 @@
 #include "jobs/deliver/email_delivery.hpp"
 #include "jobs/deliver/files_delivery.hpp"
 #include "jobs/next_fire.hpp"
+#include "jobs/connections.hpp"
 #include "jobs/run_context.hpp"
 
 namespace reportd::jobs {
@@ -31,7 +36,7 @@ std::string minutes_text(std::chrono::seconds d) {
 
 Status RunPipeline::acquire(Context& ctx) {
   const store::Connection& c = ctx.connection;
-  if (c.status == "needs-reauth") return needs_reauth_error(c);
+  if (Status st = usable(c); !st.ok()) return st;
   auto zone = find_zone(ctx.schedule.tz);
   if (!zone.ok()) return zone.status();
   ctx.zone = *zone;
@@ -135,12 +140,23 @@ asio::awaitable<Status> RunPipeline::fetch_once(Context& ctx) {
 Status RunPipeline::write_dry_run(Context& ctx) {
   for (const deliver::OutputRef& r : ctx.refs) {
     std::string path = options_.dry_run_dir + "/" + r.filename;
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    if (f == nullptr) {
-      return Status::error(ErrorKind::kIo, "dry run: cannot write " + path);
+    // The file holds record values: only the operator may read it, and an
+    // existing file or a planted symlink is never written through.
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      int err = errno;
+      return Status::error(ErrorKind::kIo,
+                           "dry run: cannot create " + path + ": " + std::strerror(err) +
+                               (err == EEXIST ? "; remove it or choose another --out directory" : ""));
     }
-    bool ok = std::fwrite(r.bytes.data(), 1, r.bytes.size(), f) == r.bytes.size();
-    ok = std::fclose(f) == 0 && ok;
+    bool ok = true;
+    for (std::size_t done = 0; ok && done < r.bytes.size();) {
+      ssize_t n = ::write(fd, r.bytes.data() + done, r.bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      ok = n > 0;
+      if (ok) done += static_cast<std::size_t>(n);
+    }
+    ok = ::close(fd) == 0 && ok;
     if (!ok) return Status::error(ErrorKind::kIo, "dry run: cannot write " + path);
   }
   ctx.run.reason = "dry run: " + std::to_string(ctx.refs.size()) + " file(s) written to " +
@@ -177,9 +193,16 @@ asio::awaitable<Status> RunPipeline::email_once(Context& ctx) {
                             "no-smtp");
   }
   const store::Schedule& s = ctx.schedule;
+  // The connection's allowed domains as they are now, where the mail leaves:
+  // `connections set` may have narrowed them since the run started.
+  const std::int64_t cid = ctx.connection.id;
+  auto reread = [cid](store::Store& st) { return st.get_connection(cid); };
+  auto connection = co_await deps_.store.run(std::move(reread));
+  if (!connection.ok()) co_return connection.status();
   deliver::ExecutorRunner runner(deps_.store.executor());
   deliver::ExecutorRunner cpu(render_thread_.executor());  // the zip fallback
   deliver::EmailJob job;
+  job.domains = domain_policy(s, *connection, options_.domains);
   job.run_id = ctx.run.id;
   job.occurrence_key = std::to_string(s.id) + "@" + std::to_string(ctx.run.nominal_s);
   job.recipients = s.recipients;
@@ -187,6 +210,7 @@ asio::awaitable<Status> RunPipeline::email_once(Context& ctx) {
   job.subject = s.subject.empty() ? default_subject(s, ctx.zone, ctx.run.nominal_s) : s.subject;
   job.now_ms = now_ms();
   job.summary.schedule_name = s.name;
+  job.summary.body = s.body;
   job.summary.run_time_ms = ctx.run.nominal_s * 1000;
   job.summary.tz = ctx.zone;
   job.tables = &ctx.outputs->summary();

@@ -27,24 +27,26 @@ bool is_salesforce_id(std::string_view id, std::string_view prefix) {
                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
 }
 
-std::string domain_of(std::string_view address) {
-  std::size_t at = address.rfind('@');
-  std::string d(at == std::string_view::npos ? std::string_view{} : address.substr(at + 1));
-  std::transform(d.begin(), d.end(), d.begin(),
-                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
-  return d;
-}
-
-std::vector<std::string> allowed_domains(
-    const store::Connection& c, const std::map<std::string, std::vector<std::string>>& configured) {
-  std::vector<std::string> out = c.allowed_domains;
-  if (auto it = configured.find(c.name); it != configured.end()) {
-    out.insert(out.end(), it->second.begin(), it->second.end());
+std::vector<std::string> allowed_domains(const store::Connection& c, const DomainRules& rules) {
+  std::vector<std::string> all = c.allowed_domains;
+  if (auto it = rules.per_connection.find(c.name); it != rules.per_connection.end()) {
+    all.insert(all.end(), it->second.begin(), it->second.end());
+  }
+  if (all.empty()) all = rules.defaults;
+  std::vector<std::string> out;
+  for (const std::string& d : all) {
+    std::string l = deliver::domain_of("@" + d);
+    if (!l.empty() && std::find(out.begin(), out.end(), l) == out.end()) out.push_back(l);
   }
   return out;
 }
 
-Status check_schedule(const store::Schedule& s, const std::vector<std::string>& allowed_domains) {
+deliver::DomainPolicy domain_policy(const store::Schedule& s, const store::Connection& c,
+                                    const DomainRules& rules) {
+  return deliver::DomainPolicy{allowed_domains(c, rules), s.origin == "salesforce"};
+}
+
+Status check_schedule(const store::Schedule& s, const deliver::DomainPolicy& domains) {
   if (s.name.empty() || s.name.size() > 80 || has_control(s.name)) {
     return invalid("name", "must be 1-80 printable characters");
   }
@@ -88,16 +90,8 @@ Status check_schedule(const store::Schedule& s, const std::vector<std::string>& 
     if (Status st = deliver::validate_address(r); !st.ok()) {
       return invalid("recipients", "\"" + r + "\": " + st.message());
     }
-    if (!allowed_domains.empty()) {
-      std::string d = domain_of(r);
-      bool ok = std::any_of(allowed_domains.begin(), allowed_domains.end(),
-                            [&](const std::string& a) { return domain_of("@" + a) == d; });
-      if (!ok) {
-        std::string list;
-        for (const auto& a : allowed_domains) list += (list.empty() ? "" : ", ") + a;
-        return invalid("recipients", "\"" + r + "\" is outside the domains allowed for this "
-                                     "connection (" + list + ")");
-      }
+    if (Status st = deliver::check_recipient(r, domains); !st.ok()) {
+      return Status::error(ErrorKind::kInvalidArgument, "recipients: " + st.message(), st.code());
     }
   }
   if (has_control(s.subject)) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "jobs/deliver/recipients.hpp"
 #include "store/records.hpp"
 #include "table/status.hpp"
 
@@ -15,22 +16,31 @@ namespace reportd::jobs {
 
 inline constexpr const char* kFormats[] = {"csv", "xlsx", "html"};
 
-// `allowed_domains`: recipient domains allowed for the schedule's connection
-// (the connection's own list plus the config's); empty allows any domain.
-Status check_schedule(const store::Schedule& schedule,
-                      const std::vector<std::string>& allowed_domains);
+// `domains`: what the schedule's recipients may be (domain_policy()).
+Status check_schedule(const store::Schedule& schedule, const deliver::DomainPolicy& domains);
+
+// The operator's recipient domain lists from the config.
+struct DomainRules {
+  // [connections.NAME] allowed_domains, added to that connection's own list.
+  std::map<std::string, std::vector<std::string>> per_connection;
+  // [defaults] allowed_domains: the list of a connection that has none of
+  // its own (neither `connections set --allowed-domains` nor the config's).
+  std::vector<std::string> defaults;
+};
 
 // The recipient domains allowed for a connection: its own list
-// (`connections add --allowed-domains`) plus the config's
-// `[connections.NAME] allowed_domains`. Empty allows any domain.
-std::vector<std::string> allowed_domains(
-    const store::Connection& connection,
-    const std::map<std::string, std::vector<std::string>>& configured);
+// (`connections add/set --allowed-domains`) plus the config's
+// `[connections.NAME] allowed_domains`; when both are empty, the config's
+// `[defaults] allowed_domains`. Lower-case, each once.
+std::vector<std::string> allowed_domains(const store::Connection& connection,
+                                         const DomainRules& rules);
+
+// What `schedule` may mail: allowed_domains(), required for schedules synced
+// from Salesforce (an empty list allows nothing), optional for local ones.
+deliver::DomainPolicy domain_policy(const store::Schedule& schedule,
+                                    const store::Connection& connection, const DomainRules& rules);
 
 // Salesforce ids: 15 or 18 alphanumerics, optionally with a key prefix.
 bool is_salesforce_id(std::string_view id, std::string_view prefix = {});
-
-// The part after the last '@', lower-cased.
-std::string domain_of(std::string_view address);
 
 }  // namespace reportd::jobs

@@ -47,7 +47,8 @@ Result<std::unique_ptr<Client>> Client::create(asio::any_io_executor executor,
 Client::Client(asio::any_io_executor executor, ClientOptions options,
                std::unique_ptr<HttpsPool> pool, Origin login, Credential credential)
     : executor_(std::move(executor)), options_(std::move(options)), pool_(std::move(pool)) {
-  session_ = std::make_unique<Session>(executor_, *pool_, std::move(login), std::move(credential));
+  session_ = std::make_unique<Session>(executor_, *pool_, std::move(login), std::move(credential),
+                                       options_.accept_token);
 }
 
 Client::~Client() = default;
@@ -55,6 +56,12 @@ Client::~Client() = default;
 asio::awaitable<Result<HttpResponse>> Client::call(std::string method, std::string target,
                                                    std::string content_type, std::string body,
                                                    std::string accept) {
+  // `body` may be an upload (record values): zeroed on every way out, as the
+  // token's copies are (AccessToken, HttpRequest).
+  struct WipeBody {
+    std::string& b;
+    ~WipeBody() { wipe(b); }
+  } wipe_body{body};
   Result<AccessToken> token = co_await session_->token();
   if (!token) co_return std::move(token).status();
   if (target.rfind("https://", 0) == 0) {

@@ -34,6 +34,8 @@ struct ClientOptions {
   // before it fails "too-large" (0: no cap). A page URL or locator seen
   // before fails at once ("paging-loop"), whatever the cap. Both kPermanent.
   std::uint64_t max_pages = 0;
+  // Checks whose token every token response is (org pinning); empty: any.
+  AcceptToken accept_token;
 };
 
 // The pages a query of at most `max_rows` rows may need: one per 200 rows

@@ -27,7 +27,19 @@ struct ParsedUrl {
 };
 Result<ParsedUrl> parse_https_url(std::string_view url);
 
+// The authorization header and the body (an upload's record values) are
+// zeroed when the request is destroyed.
 struct HttpRequest {
+  HttpRequest() = default;
+  HttpRequest(const HttpRequest&) = default;
+  HttpRequest(HttpRequest&&) = default;
+  HttpRequest& operator=(const HttpRequest&) = default;
+  HttpRequest& operator=(HttpRequest&&) = default;
+  ~HttpRequest() {
+    wipe(authorization);
+    wipe(body);
+  }
+
   std::string method = "GET";  // GET, POST, PATCH, DELETE
   Origin origin;
   std::string target;        // "/services/data/v61.0/query?q=..."

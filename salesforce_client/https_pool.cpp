@@ -5,6 +5,7 @@
 // connection before any response byte arrived is retried once on a fresh
 // one: the server most likely closed the idle connection.
 #include "salesforce_client/https_pool.hpp"
+#include "table/wipe.hpp"
 
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -75,7 +76,7 @@ struct HttpsPool::Connection {
   // through it (record values) stay there until overwritten otherwise.
   void wipe_spare() {
     auto spare = buffer.prepare(buffer.capacity() - buffer.size());
-    if (spare.size() != 0) explicit_bzero(spare.data(), spare.size());
+    wipe_bytes(spare.data(), spare.size());
   }
   beast::ssl_stream<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
@@ -178,14 +179,19 @@ asio::awaitable<Result<HttpResponse>> HttpsPool::request(HttpRequest req) {
   msg.keep_alive(true);
   msg.prepare_payload();
 
-  // Zeroes a credential-bearing request body on every way out.
+  // Zeroes the request body (credentials, an upload's record values) and the
+  // bearer token in the header fields on every way out.
   struct WipeOnExit {
     http::request<http::string_body>& m;
-    bool on;
     ~WipeOnExit() {
-      if (on) wipe(m.body());
+      wipe(m.body());
+      if (auto it = m.find(http::field::authorization); it != m.end()) {
+        // The fields own this storage; it is freed with `m` right after.
+        beast::string_view v = it->value();
+        wipe_bytes(const_cast<char*>(v.data()), v.size());
+      }
     }
-  } wipe_guard{msg, req.secret};
+  } wipe_guard{msg};
   // Looked up afresh after every suspension: close_idle() may run meanwhile.
   const std::string key = req.origin.host + ":" + req.origin.port;
   for (int attempt = 0;; ++attempt) {

@@ -6,7 +6,9 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
 #include <memory>
 #include <stdexcept>
 
@@ -34,6 +36,23 @@ std::string take(const json::object& o, std::string_view key) {
 void TokenResponse::wipe() {
   salesforce::wipe(access_token);
   salesforce::wipe(refresh_token);
+}
+
+std::string org_id_from_identity(std::string_view id_url) {
+  auto at = id_url.find("/id/");
+  if (at == std::string_view::npos) return {};
+  std::string_view rest = id_url.substr(at + 4);
+  std::string_view org = rest.substr(0, rest.find('/'));
+  bool alnum = !org.empty() && std::all_of(org.begin(), org.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c));
+  });
+  if (!alnum || org.rfind("00D", 0) != 0 || (org.size() != 15 && org.size() != 18)) return {};
+  return std::string(org);
+}
+
+bool same_org(std::string_view a, std::string_view b) {
+  if (a.size() < 15 || b.size() < 15) return false;
+  return a.substr(0, 15) == b.substr(0, 15);
 }
 
 std::string base64url(std::string_view bytes) {

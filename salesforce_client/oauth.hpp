@@ -23,6 +23,13 @@ struct TokenResponse {
   void wipe();  // zeroes the secrets
 };
 
+// The org id in a token response's identity URL ("https://login.salesforce.com
+// /id/<orgId>/<userId>"), or "" when it has none that looks like an org id.
+std::string org_id_from_identity(std::string_view id_url);
+// True when `a` and `b` name the same org: an org id is 15 characters, or
+// 18 with a checksum suffix, so the first 15 decide. Empty names no org.
+bool same_org(std::string_view a, std::string_view b);
+
 // Parses a 200 token response. Fails (kTransient) when access_token or
 // instance_url is missing; the message never quotes the body.
 Result<TokenResponse> parse_token_response(std::string_view body);

@@ -31,11 +31,12 @@ const json::array* arr(const json::object& o, std::string_view key) {
   auto* v = o.if_contains(key);
   return v && v->is_array() ? &v->get_array() : nullptr;
 }
-std::string str(const json::object* o, std::string_view key) {
+std::string_view str_view(const json::object* o, std::string_view key) {
   if (!o) return {};
   auto* v = o->if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+  return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
 }
+std::string str(const json::object* o, std::string_view key) { return std::string(str_view(o, key)); }
 
 std::string number_text(double v) {
   char buf[64];
@@ -58,10 +59,34 @@ std::optional<double> as_number(const json::value& v) {
 }
 
 // A grouping level: its leaves as (fact-map key, labels from the top down).
+// The labels are grouping values (record values): zeroed with the leaf.
 struct Leaf {
+  Leaf(std::string k, std::vector<std::string> l) : key(std::move(k)), labels(std::move(l)) {}
+  Leaf(const Leaf&) = default;
+  Leaf(Leaf&&) = default;
+  Leaf& operator=(const Leaf&) = default;
+  Leaf& operator=(Leaf&&) = default;
+  ~Leaf() {
+    for (std::string& l : labels) wipe(l);
+  }
   std::string key;
   std::vector<std::string> labels;
 };
+
+// Texts that held record values, zeroed on every way out.
+struct WipeTexts {
+  std::vector<std::string>& texts;
+  ~WipeTexts() {
+    for (std::string& t : texts) wipe(t);
+  }
+};
+
+// Puts `value` into a kept text slot; zeroes the old allocation first when
+// the new value will not fit in it (assignment would free it as it is).
+void set_text(std::string& slot, std::string_view value) {
+  if (value.size() > slot.capacity()) wipe(slot);
+  slot.assign(value);
+}
 
 void collect_leaves(const json::array& groupings, std::vector<std::string>& labels,
                     std::vector<Leaf>& out) {
@@ -73,7 +98,8 @@ void collect_leaves(const json::array& groupings, std::vector<std::string>& labe
     if (sub && !sub->empty())
       collect_leaves(*sub, labels, out);
     else
-      out.push_back({str(&go, "key"), labels});
+      out.emplace_back(str(&go, "key"), labels);
+    wipe(labels.back());
     labels.pop_back();
   }
 }
@@ -83,7 +109,7 @@ std::vector<Leaf> leaves(const json::object& root, std::string_view which) {
   std::vector<std::string> labels;
   if (auto* g = obj(root, which))
     if (auto* a = arr(*g, "groupings")) collect_leaves(*a, labels, out);
-  if (out.empty()) out.push_back({"T", {}});
+  if (out.empty()) out.emplace_back("T", std::vector<std::string>());
   return out;
 }
 
@@ -134,11 +160,12 @@ Status emit_report(std::string_view body, table::RowSink& sink) {
   }
   if (Status s = sink.begin(header); !s.ok()) return s;
 
-  const std::vector<Leaf> down =
-      n_down ? leaves(root, "groupingsDown") : std::vector<Leaf>{{"T", {}}};
-  const std::vector<Leaf> across =
-      n_across ? leaves(root, "groupingsAcross") : std::vector<Leaf>{{"T", {}}};
-  std::vector<std::string> texts(header.columns.size());
+  const std::vector<Leaf> down = leaves(root, n_down ? "groupingsDown" : "");
+  const std::vector<Leaf> across = leaves(root, n_across ? "groupingsAcross" : "");
+  // One text per column, and last a detail cell's label (its value as shown).
+  std::vector<std::string> texts(header.columns.size() + 1);
+  WipeTexts wipe_texts{texts};
+  std::string& label = texts.back();
   std::vector<Cell> cells(header.columns.size());
   std::uint64_t rows = 0;
   for (const auto& d : down) {
@@ -152,7 +179,7 @@ Status emit_report(std::string_view body, table::RowSink& sink) {
         std::size_t col = 0;
         auto put_group = [&](const std::vector<std::string>& labels, std::size_t n) {
           for (std::size_t i = 0; i < n; ++i, ++col) {
-            texts[col] = i < labels.size() ? labels[i] : std::string();
+            set_text(texts[col], i < labels.size() ? std::string_view(labels[i]) : std::string_view());
             cells[col] = texts[col].empty() ? Cell::null() : Cell::string(texts[col]);
           }
         };
@@ -162,7 +189,7 @@ Status emit_report(std::string_view body, table::RowSink& sink) {
           const json::object* dc =
               i < data->size() && (*data)[i].is_object() ? &(*data)[i].get_object() : nullptr;
           const json::value* value = dc ? dc->if_contains("value") : nullptr;
-          std::string label = str(dc, "label");
+          set_text(label, str_view(dc, "label"));
           cells[col] = Cell::null();
           const bool is_null = !value || value->is_null() ||
                                (value->is_object() && value->get_object().if_contains("amount") &&
@@ -171,7 +198,7 @@ Status emit_report(std::string_view body, table::RowSink& sink) {
           switch (detail_types[i]) {
             case CellType::kNumber:
               if (auto n = as_number(*value)) {
-                texts[col] = number_text(*n);
+                set_text(texts[col], number_text(*n));
                 cells[col] = Cell::num(*n, texts[col]);
               }
               break;
@@ -181,13 +208,14 @@ Status emit_report(std::string_view body, table::RowSink& sink) {
             case CellType::kDate:
             case CellType::kDateTime:
               if (value->is_string()) {
-                texts[col] = std::string(value->get_string());
+                set_text(texts[col], value->get_string());
                 cells[col] = sniff_string_cell(texts[col]);
               }
               break;
             default:
-              texts[col] =
-                  label.empty() && value->is_string() ? std::string(value->get_string()) : label;
+              set_text(texts[col], label.empty() && value->is_string()
+                                       ? std::string_view(value->get_string())
+                                       : std::string_view(label));
               cells[col] = Cell::string(texts[col]);
           }
         }

@@ -15,10 +15,11 @@ namespace reportd::salesforce {
 namespace asio = boost::asio;
 
 Session::Session(asio::any_io_executor executor, HttpsPool& pool, Origin login,
-                 Credential credential)
+                 Credential credential, AcceptToken accept)
     : pool_(pool),
       login_(std::move(login)),
       credential_(std::move(credential)),
+      accept_(std::move(accept)),
       wake_(executor, asio::steady_timer::time_point::max()) {}
 
 asio::awaitable<Result<AccessToken>> Session::token() {
@@ -87,6 +88,18 @@ asio::awaitable<Status> Session::request_token() {
   if (!instance) {
     t.wipe();
     co_return std::move(instance).status().with_context("salesforce: token response instance_url");
+  }
+  if (accept_) {
+    // Before the rotated refresh token is stored and before the access token
+    // is used: a token of another org leaves no trace.
+    // Named, not temporaries inside co_await: GCC 12 destroys those twice.
+    TokenIdentity identity{org_id_from_identity(t.id), t.instance_url};
+    asio::awaitable<Status> check = accept_(std::move(identity));
+    Status accepted = co_await std::move(check);
+    if (!accepted.ok()) {
+      t.wipe();
+      co_return accepted;
+    }
   }
   if (!t.refresh_token.empty()) {
     // Rotation: the old refresh token is already dead; persist the new one

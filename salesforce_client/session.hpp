@@ -46,7 +46,26 @@ struct JwtCredential {
 
 using Credential = std::variant<RefreshTokenCredential, JwtCredential>;
 
+// Whose token a token response is: the org of its identity URL ("" when it
+// names none) and its instance.
+struct TokenIdentity {
+  std::string org_id;
+  std::string instance_url;
+};
+// Accepts or refuses every token response before anything stores or uses
+// what came with it (a rotated refresh token, the access token): org pinning.
+// A refusal should be kAuth, so that no later call asks again.
+using AcceptToken = std::function<boost::asio::awaitable<Status>(TokenIdentity identity)>;
+
+// Every copy zeroes its bearer token when destroyed.
 struct AccessToken {
+  AccessToken() = default;
+  AccessToken(const AccessToken&) = default;
+  AccessToken(AccessToken&&) = default;
+  AccessToken& operator=(const AccessToken&) = default;
+  AccessToken& operator=(AccessToken&&) = default;
+  ~AccessToken() { wipe(bearer); }
+
   std::string bearer;            // "Bearer <token>"
   Origin instance;               // from instance_url
   std::uint64_t generation = 0;  // increases with every successful token request
@@ -54,8 +73,9 @@ struct AccessToken {
 
 class Session {
  public:
+  // `accept` may be empty: every token response is accepted.
   Session(boost::asio::any_io_executor executor, HttpsPool& pool, Origin login,
-          Credential credential);
+          Credential credential, AcceptToken accept = {});
 
   // The current token; requests one first when there is none.
   boost::asio::awaitable<Result<AccessToken>> token();
@@ -76,6 +96,7 @@ class Session {
   HttpsPool& pool_;
   Origin login_;
   Credential credential_;
+  AcceptToken accept_;
   AccessToken current_;
   bool refreshing_ = false;
   std::uint64_t finished_ = 0;  // token requests finished (ok or not)

@@ -3,7 +3,7 @@
 // for documents that hold record values (DESIGN.md §4.5). Not thread-safe
 // beyond what operator new is; one document's owner.
 
-#include <string.h>  // explicit_bzero
+#include "table/wipe.hpp"
 
 #include <boost/json/memory_resource.hpp>
 #include <new>
@@ -16,7 +16,7 @@ class ZeroingResource final : public boost::json::memory_resource {
     return ::operator new(bytes, std::align_val_t(align));
   }
   void do_deallocate(void* p, std::size_t bytes, std::size_t align) override {
-    explicit_bzero(p, bytes);
+    reportd::wipe_bytes(p, bytes);
     ::operator delete(p, bytes, std::align_val_t(align));
   }
   bool do_is_equal(const memory_resource& other) const noexcept override { return this == &other; }

@@ -1,6 +1,8 @@
 #include "store/migrations.hpp"
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace reportd::store {
 namespace {
@@ -113,15 +115,133 @@ CREATE TABLE pending_authorizations (
   outcome       TEXT NOT NULL DEFAULT ''    -- '' while pending, then 'ok' or the error
 );
 )sql",
+    // 3: identity is never reused (issue #12). The credential generation of a
+    // connection; connections, schedules and runs are then rebuilt with
+    // AUTOINCREMENT and the status 'org-mismatch' (kRebuilds below).
+    R"sql(
+ALTER TABLE connections ADD COLUMN generation INTEGER NOT NULL DEFAULT 1;
+)sql",
+};
+
+// Ids are never reused: without AUTOINCREMENT SQLite hands out max(id)+1, so
+// removing the newest connection or schedule frees its id for the next one,
+// and whatever still holds the old id (a cached Salesforce client, a late
+// run's write-back, a run row a late run saves) would act on the new tenant's
+// row. AUTOINCREMENT rather than a generation column alone: an id is then
+// a complete identity everywhere it is already used (run rows, Message-IDs,
+// logs), with nothing to compare beside it. It needs a table rebuild, which
+// SQL cannot express without copying each table's definition, so the
+// rebuild rewrites the definition SQLite stores (it holds every column added
+// since) and copies the rows. The connection's `generation` covers the one
+// change an id cannot show: its credential replaced in place (re-authorized).
+struct Rebuild {
+  int version;            // runs after this migration's SQL, in its transaction
+  const char* table;
+  const char* old_check;  // replaced by new_check, when not null
+  const char* new_check;
+};
+const Rebuild kRebuilds[] = {
+    {3, "connections", "CHECK (status IN ('ok', 'needs-reauth'))",
+     "CHECK (status IN ('ok', 'needs-reauth', 'org-mismatch'))"},
+    {3, "schedules", nullptr, nullptr},
+    {3, "runs", nullptr, nullptr},
 };
 
 constexpr int kVersion = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
+
+Status replace_once(std::string& sql, std::string_view from, std::string_view to,
+                    const std::string& what) {
+  std::size_t at = sql.find(from);
+  if (at == std::string::npos) {
+    return Status::error(ErrorKind::kCorrupt, what + ": the table's definition has no \"" +
+                                                  std::string(from) + "\"; restore a backup");
+  }
+  sql.replace(at, from.size(), to);
+  return {};
+}
+
+std::vector<std::string> read_sql(Db& db, const char* type, std::string_view table) {
+  Stmt q(db, "SELECT sql FROM sqlite_master WHERE type = ? AND tbl_name = ? AND sql IS NOT NULL");
+  q.bind(1, std::string_view(type)).bind(2, table);
+  std::vector<std::string> out;
+  while (q.step()) out.push_back(q.text(0));
+  return out;
+}
+
+// Creates `<table>_rebuild` from the stored definition with AUTOINCREMENT,
+// copies every row (ids kept), swaps it in and recreates the indexes.
+// Foreign keys are off (see migrate()), so dropping the old table cascades
+// nothing.
+Status rebuild(Db& db, const Rebuild& r) {
+  const std::string table = r.table;
+  const std::string what = "migration " + std::to_string(r.version) + ": rebuild " + table;
+  std::vector<std::string> defs = read_sql(db, "table", table);
+  if (defs.size() != 1) return Status::error(ErrorKind::kCorrupt, what + ": no such table");
+  std::string sql = defs.front();
+  const std::string rebuilt = table + "_rebuild";
+  std::size_t open = sql.find('(');
+  if (open == std::string::npos) return Status::error(ErrorKind::kCorrupt, what);
+  sql = "CREATE TABLE " + rebuilt + " " + sql.substr(open);
+  if (sql.find("AUTOINCREMENT") == std::string::npos) {
+    if (Status st = replace_once(sql, "INTEGER PRIMARY KEY", "INTEGER PRIMARY KEY AUTOINCREMENT",
+                                 what);
+        !st.ok()) {
+      return st;
+    }
+  }
+  if (r.old_check != nullptr) {
+    if (Status st = replace_once(sql, r.old_check, r.new_check, what); !st.ok()) return st;
+  }
+  std::vector<std::string> indexes = read_sql(db, "index", table);
+  const std::string steps = sql + ";\nINSERT INTO " + rebuilt + " SELECT * FROM " + table +
+                            ";\nDROP TABLE " + table + ";\nALTER TABLE " + rebuilt +
+                            " RENAME TO " + table + ";\n";
+  if (Status st = db.exec(steps.c_str(), what); !st.ok()) return st;
+  for (const std::string& index : indexes) {
+    if (Status st = db.exec(index.c_str(), what + " index"); !st.ok()) return st;
+  }
+  return {};
+}
+
+Status check_foreign_keys(Db& db, const std::string& what) {
+  Stmt q(db, "PRAGMA foreign_key_check");
+  if (q.step()) {
+    return Status::error(ErrorKind::kCorrupt,
+                         what + ": a row of " + q.text(0) + " refers to a missing " + q.text(2) +
+                             " row; restore a backup");
+  }
+  return q.status(what);
+}
+
+Status migrate_one(Db& db, int v) {
+  Transaction tx(db);
+  if (Status st = tx.begin(); !st.ok()) return st;
+  // Another process (the CLI and the daemon opening a new file at once) may
+  // have run it while this one waited for the write lock.
+  {
+    Stmt q(db, "PRAGMA user_version");
+    if (q.step() && q.int64(0) > v) return tx.commit();
+  }
+  std::string what = "migration " + std::to_string(v + 1);
+  if (Status st = db.exec(kMigrations[v], what); !st.ok()) return st;
+  for (const Rebuild& r : kRebuilds) {
+    if (r.version != v + 1) continue;
+    if (Status st = rebuild(db, r); !st.ok()) return st;
+  }
+  if (Status st = check_foreign_keys(db, what); !st.ok()) return st;
+  std::string bump = "PRAGMA user_version = " + std::to_string(v + 1);
+  if (Status st = db.exec(bump.c_str(), what); !st.ok()) return st;
+  return tx.commit();
+}
 
 }  // namespace
 
 int schema_version() { return kVersion; }
 
-Status migrate(Db& db) {
+Status migrate(Db& db) { return migrate_to(db, kVersion); }
+
+Status migrate_to(Db& db, int target) {
+  if (target > kVersion) target = kVersion;
   int current = 0;
   {
     Stmt q(db, "PRAGMA user_version");
@@ -133,25 +253,25 @@ Status migrate(Db& db) {
                              " but this reportd knows only up to " + std::to_string(kVersion) +
                              "; run a newer reportd");
   }
-  for (int v = current; v < kVersion; ++v) {
-    Transaction tx(db);
-    if (Status st = tx.begin(); !st.ok()) return st;
-    // Another process opening a new database at the same moment (a CLI
-    // command beside a starting daemon) may have migrated since the read
-    // above: look again under the write lock.
-    bool done = false;
-    {
-      Stmt again(db, "PRAGMA user_version");
-      done = again.step() && again.int64(0) > v;
-    }
-    if (done) continue;  // rolls back nothing
-    std::string what = "migration " + std::to_string(v + 1);
-    if (Status st = db.exec(kMigrations[v], what); !st.ok()) return st;
-    std::string bump = "PRAGMA user_version = " + std::to_string(v + 1);
-    if (Status st = db.exec(bump.c_str(), what); !st.ok()) return st;
-    if (Status st = tx.commit(); !st.ok()) return st;
+  if (current >= target) return {};
+  // A rebuild drops a table that others refer to: with foreign keys on, that
+  // would cascade-delete their rows. The pragma is a no-op inside a
+  // transaction, so it is switched around them; each migration checks the
+  // keys itself before it commits.
+  bool keys_on = false;
+  {
+    Stmt q(db, "PRAGMA foreign_keys");
+    if (q.step()) keys_on = q.int64(0) != 0;
   }
-  return {};
+  if (Status st = db.exec("PRAGMA foreign_keys=OFF", "migrate"); !st.ok()) return st;
+  Status result;
+  for (int v = current; v < target && result.ok(); ++v) result = migrate_one(db, v);
+  if (keys_on) {
+    if (Status st = db.exec("PRAGMA foreign_keys=ON", "migrate"); !st.ok() && result.ok()) {
+      result = st;
+    }
+  }
+  return result;
 }
 
 }  // namespace reportd::store

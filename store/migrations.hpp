@@ -13,5 +13,8 @@ int schema_version();
 // Brings `db` up to schema_version(). Refuses a database written by a newer
 // reportd instead of guessing.
 Status migrate(Db& db);
+// Brings `db` up to `version` only, which must not exceed schema_version():
+// tests build a database of an older schema with it, then upgrade it.
+Status migrate_to(Db& db, int version);
 
 }  // namespace reportd::store

@@ -23,6 +23,12 @@ std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& na
   return "unknown";
 }
 
+constexpr std::array<std::pair<ConnectionStatus, std::string_view>, 3> kConnectionStatuses{{
+    {ConnectionStatus::kActive, "ok"},
+    {ConnectionStatus::kNeedsReauth, "needs-reauth"},
+    {ConnectionStatus::kOrgMismatch, "org-mismatch"},
+}};
+
 constexpr std::array<std::pair<SourceKind, std::string_view>, 3> kSourceKinds{{
     {SourceKind::kSoql, "soql"},
     {SourceKind::kReport, "report"},
@@ -40,15 +46,20 @@ constexpr std::array<std::pair<RunState, std::string_view>, 8> kRunStates{{
     {RunState::kCancelled, "cancelled"},
 }};
 
-constexpr std::array<std::pair<DeliveryState, std::string_view>, 4> kDeliveryStates{{
+constexpr std::array<std::pair<DeliveryState, std::string_view>, 5> kDeliveryStates{{
     {DeliveryState::kPending, "pending"},
     {DeliveryState::kSending, "sending"},
     {DeliveryState::kSent, "sent"},
     {DeliveryState::kFailed, "failed"},
+    {DeliveryState::kRefused, "refused"},
 }};
 
 }  // namespace
 
+std::string_view to_string(ConnectionStatus status) { return name_of(kConnectionStatuses, status); }
+std::optional<ConnectionStatus> connection_status_from(std::string_view s) {
+  return lookup(kConnectionStatuses, s);
+}
 std::string_view to_string(SourceKind kind) { return name_of(kSourceKinds, kind); }
 std::optional<SourceKind> source_kind_from(std::string_view s) { return lookup(kSourceKinds, s); }
 std::string_view to_string(RunState state) { return name_of(kRunStates, state); }

@@ -12,20 +12,40 @@ namespace reportd::store {
 
 using Bytes = std::vector<std::uint8_t>;
 
+// Whether a connection may be used. The DB and the CLI show the text forms
+// "ok", "needs-reauth" and "org-mismatch" (to_string / connection_status_from).
+enum class ConnectionStatus {
+  kActive,       // "ok": runs and syncs use it
+  kNeedsReauth,  // "needs-reauth": Salesforce refused the stored grant
+  kOrgMismatch,  // "org-mismatch": a token of another org than the pinned one was refused
+};
+
+std::string_view to_string(ConnectionStatus status);
+std::optional<ConnectionStatus> connection_status_from(std::string_view s);
+
 // A connected Salesforce org. Secrets are stored sealed by crypto::Vault.
+// `id` is never reused, not even after the row is removed (AUTOINCREMENT).
 struct Connection {
   std::int64_t id = 0;
   std::string name;           // operator's handle, unique
   std::string login_url;      // e.g. https://login.salesforce.com
   std::string client_id;      // connected app consumer key (not a secret)
   Bytes sealed_client_secret;  // empty when the app has none
-  std::string org_id;         // 00D…, empty until first learnt
+  // 00D…: pinned by `--org-id` or by the first token response; every later
+  // token must be of this org (jobs/connections.hpp). Empty until pinned.
+  std::string org_id;
   std::string instance_url;   // empty until first refresh
   Bytes sealed_refresh_token;
   std::string key_id;         // key that sealed the tokens (see crypto::Vault)
-  std::string status = "ok";  // "ok" | "needs-reauth"
+  ConnectionStatus status = ConnectionStatus::kActive;
   std::string status_reason;
-  std::vector<std::string> allowed_domains;  // empty: any domain
+  // Bumped whenever the credential is replaced from outside (re-authorized):
+  // a cache of this connection is valid only for the (id, generation) it
+  // was built for. Not bumped by a rotation the connection's own client made.
+  std::int64_t generation = 1;
+  // Recipient domains this org may mail (`connections add/set
+  // --allowed-domains`), lower-case; see jobs::allowed_domains().
+  std::vector<std::string> allowed_domains;
   std::int64_t created_at_ms = 0;
 };
 
@@ -36,7 +56,7 @@ std::string_view to_string(SourceKind kind);
 std::optional<SourceKind> source_kind_from(std::string_view s);
 
 struct Schedule {
-  std::int64_t id = 0;
+  std::int64_t id = 0;  // never reused, not even after the row is removed
   std::string name;  // unique
   std::int64_t connection_id = 0;
   std::string origin = "local";  // "local" (CLI) | "salesforce" (synced)
@@ -96,7 +116,9 @@ struct Run {
   bool truncated = false;
 };
 
-enum class DeliveryState { kPending, kSending, kSent, kFailed };
+// kRefused: reportd itself refused the recipient before anything was sent
+// (outside the connection's allowed domains); `error` says why. Final.
+enum class DeliveryState { kPending, kSending, kSent, kFailed, kRefused };
 
 std::string_view to_string(DeliveryState state);
 std::optional<DeliveryState> delivery_state_from(std::string_view s);

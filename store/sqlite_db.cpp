@@ -120,17 +120,21 @@ std::vector<std::uint8_t> Stmt::blob(int col) const {
 bool Stmt::is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
 Transaction::~Transaction() {
-  if (open_) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  if (!open_) return;
+  const char* undo = nested_ ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK";
+  sqlite3_exec(db_.get(), undo, nullptr, nullptr, nullptr);
 }
 
 Status Transaction::begin() {
-  if (Status st = db_.exec("BEGIN IMMEDIATE", "begin transaction"); !st.ok()) return st;
+  nested_ = sqlite3_get_autocommit(db_.get()) == 0;
+  const char* sql = nested_ ? "SAVEPOINT nested" : "BEGIN IMMEDIATE";
+  if (Status st = db_.exec(sql, "begin transaction"); !st.ok()) return st;
   open_ = true;
   return {};
 }
 
 Status Transaction::commit() {
-  if (Status st = db_.exec("COMMIT", "commit"); !st.ok()) return st;
+  if (Status st = db_.exec(nested_ ? "RELEASE nested" : "COMMIT", "commit"); !st.ok()) return st;
   open_ = false;
   return {};
 }

@@ -68,6 +68,8 @@ class Stmt {
   int rc_ = SQLITE_OK;
 };
 
+// Inside another transaction it is a savepoint: committing releases it
+// into the outer transaction, and dropping it uncommitted undoes only it.
 class Transaction {
  public:
   explicit Transaction(Db& db) : db_(db) {}
@@ -78,6 +80,7 @@ class Transaction {
  private:
   Db& db_;
   bool open_ = false;
+  bool nested_ = false;
 };
 
 }  // namespace reportd::store

@@ -7,7 +7,7 @@ namespace {
 
 constexpr const char* kConnectionColumns =
     "SELECT id, name, login_url, client_id, client_secret, org_id, instance_url, "
-    "refresh_token, key_id, status, status_reason, allowed_domains, created_at_ms "
+    "refresh_token, key_id, status, status_reason, allowed_domains, created_at_ms, generation "
     "FROM connections ";
 
 Connection read_connection(const Stmt& q) {
@@ -21,10 +21,12 @@ Connection read_connection(const Stmt& q) {
   c.instance_url = q.text(6);
   c.sealed_refresh_token = q.blob(7);
   c.key_id = q.text(8);
-  c.status = q.text(9);
+  // The CHECK constraint admits only known words.
+  c.status = connection_status_from(q.text(9)).value_or(ConnectionStatus::kNeedsReauth);
   c.status_reason = q.text(10);
   c.allowed_domains = split(q.text(11), '\n');
   c.created_at_ms = q.int64(12);
+  c.generation = q.int64(13);
   return c;
 }
 
@@ -171,11 +173,45 @@ Status SqliteStore::update_connection_org(std::int64_t id, std::string_view org_
   return q.run("update connection org");
 }
 
-Status SqliteStore::set_connection_status(std::int64_t id, std::string_view status,
+Status SqliteStore::set_connection_status(std::int64_t id, ConnectionStatus status,
                                           std::string_view reason) {
   Stmt q(db_, "UPDATE connections SET status = ?, status_reason = ? WHERE id = ?");
-  q.bind(1, status).bind(2, reason).bind(3, id);
+  q.bind(1, to_string(status)).bind(2, reason).bind(3, id);
   return q.run("set connection status");
+}
+
+Status SqliteStore::set_connection_domains(std::int64_t id, const std::vector<std::string>& domains,
+                                           const std::vector<Pause>& pause, bool resync) {
+  Transaction tx(db_);
+  if (Status st = tx.begin(); !st.ok()) return st;
+  Stmt q(db_, "UPDATE connections SET allowed_domains = ? WHERE id = ?");
+  q.bind(1, join(domains, '\n')).bind(2, id);
+  if (Status st = q.run("set allowed domains"); !st.ok()) return st;
+  if (sqlite3_changes(db_.get()) == 0) {
+    return Status::error(ErrorKind::kNotFound, "no connection with id " + std::to_string(id));
+  }
+  for (const auto& [schedule_id, reason] : pause) {
+    if (Status st = set_schedule_paused(schedule_id, true, reason); !st.ok()) return st;
+  }
+  if (resync) {
+    Stmt r(db_, "UPDATE sync_state SET modstamp = '' WHERE connection_id = ?");
+    r.bind(1, id);
+    if (Status st = r.run("reset sync cursor"); !st.ok()) return st;
+  }
+  return tx.commit();
+}
+
+Status SqliteStore::bump_connection_generation(std::int64_t id) {
+  Stmt q(db_, "UPDATE connections SET generation = generation + 1 WHERE id = ?");
+  q.bind(1, id);
+  return q.run("renew connection generation");
+}
+
+Status SqliteStore::transaction(const std::function<Status(Store&)>& body) {
+  Transaction tx(db_);
+  if (Status st = tx.begin(); !st.ok()) return st;
+  if (Status st = body(*this); !st.ok()) return st;
+  return tx.commit();
 }
 
 // --- keys

@@ -27,8 +27,12 @@ class SqliteStore final : public Store {
                                    std::string_view key_id) override;
   Status update_connection_org(std::int64_t id, std::string_view org_id,
                                std::string_view instance_url) override;
-  Status set_connection_status(std::int64_t id, std::string_view status,
+  Status set_connection_status(std::int64_t id, ConnectionStatus status,
                                std::string_view reason) override;
+  Status set_connection_domains(std::int64_t id, const std::vector<std::string>& domains,
+                                const std::vector<Pause>& pause, bool resync) override;
+  Status bump_connection_generation(std::int64_t id) override;
+  Status transaction(const std::function<Status(Store&)>& body) override;
 
   Result<std::map<std::string, std::int64_t>> count_tokens_by_key() override;
   Result<std::int64_t> rewrap_all(const Rewrap& rewrap) override;

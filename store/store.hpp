@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/records.hpp"
@@ -37,8 +38,22 @@ class Store {
                                            std::string_view key_id) = 0;
   virtual Status update_connection_org(std::int64_t id, std::string_view org_id,
                                        std::string_view instance_url) = 0;
-  virtual Status set_connection_status(std::int64_t id, std::string_view status,
+  virtual Status set_connection_status(std::int64_t id, ConnectionStatus status,
                                        std::string_view reason) = 0;
+  // Replaces the connection's allowed recipient domains and, in the same
+  // transaction, pauses each schedule in `pause` (id, reason) and, when
+  // `resync`, clears the connection's sync cursor so that the next sync
+  // reads (and re-checks) every schedule record.
+  using Pause = std::pair<std::int64_t, std::string>;
+  virtual Status set_connection_domains(std::int64_t id, const std::vector<std::string>& domains,
+                                        const std::vector<Pause>& pause, bool resync) = 0;
+  // The credential was replaced from outside (re-authorized): generation + 1,
+  // so every cache built for the old credential is dropped.
+  virtual Status bump_connection_generation(std::int64_t id) = 0;
+  // Runs `body` in one transaction: committed when it returns ok, rolled back
+  // otherwise. Store calls inside it that have transactions of their own
+  // join this one.
+  virtual Status transaction(const std::function<Status(Store&)>& body) = 0;
 
   // --- keys
   // How many connections have their secrets sealed under each key id.

@@ -1,6 +1,7 @@
 #pragma once
 // Zeroing what held customer data or secrets before its memory is freed
-// (DESIGN.md §4.5): explicit_bzero, which the compiler may not elide.
+// (DESIGN.md §4.5): explicit_bzero, which the compiler may not elide. The one
+// way reportd zeroes memory: never std::fill or memset, which it may.
 
 #include <string.h>  // explicit_bzero
 
@@ -11,10 +12,15 @@
 
 namespace reportd {
 
+// Zeroes `n` bytes at `p`.
+inline void wipe_bytes(void* p, std::size_t n) {
+  if (p != nullptr && n != 0) explicit_bzero(p, n);
+}
+
 // Zeroes the whole allocation of `s` (its capacity, not only its size) and
 // clears it. The allocation is kept; shrink or destroy it afterwards.
 inline void wipe(std::string& s) {
-  if (s.capacity() != 0) explicit_bzero(s.data(), s.capacity());
+  wipe_bytes(s.data(), s.capacity());
   s.clear();
 }
 
@@ -41,7 +47,7 @@ inline void zeroing_free(void* p) {
   auto* block = static_cast<unsigned char*>(p) - kZeroingHeader;
   std::size_t n = 0;
   std::memcpy(&n, block, sizeof n);
-  if (n != 0) explicit_bzero(p, n);
+  wipe_bytes(p, n);
   std::free(block);
 }
 

@@ -19,8 +19,6 @@ constexpr std::string_view kZipType = "application/zip";
 constexpr std::string_view kZippedNote = "The report was zipped to fit the mail size limit.";
 constexpr std::string_view kTooBigNote = "The report was too large to email, even zipped.";
 
-std::string domain_of(std::string_view email) { return std::string(email.substr(email.rfind('@') + 1)); }
-
 std::vector<std::uint64_t> sizes_of(const std::vector<OutputRef>& outs) {
   std::vector<std::uint64_t> s;
   for (const auto& o : outs) s.push_back(o.bytes.size());
@@ -134,13 +132,19 @@ asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, Blocking
     }
   }
   std::uint64_t max = transport.max_message_bytes();
-  auto content = co_await choose_content(store, runner, scratch, job, max);
+  // No recipient may be mailed: nothing is packaged (or uploaded to Files).
+  bool any_allowed = std::any_of(job.recipients.begin(), job.recipients.end(),
+                                 [&](const std::string& r) { return check_recipient(r, job.domains).ok(); });
+  Result<Content> content = Content();
+  if (any_allowed) content = co_await choose_content(store, runner, scratch, job, max);
   if (!content.ok()) co_return content.status();
 
   EmailResult result;
   result.packaging = content->packaging;
   int refused = 0, deferred = 0;
   std::string last_code;
+  std::optional<Status> not_allowed;  // the first recipient the domain check refused
+  int not_allowed_count = 0;
   for (const auto& rcpt : job.recipients) {
     std::string message_id = derive_message_id(job.occurrence_key, rcpt, domain_of(job.from.email));
     std::optional<Result<store::Delivery>> row;
@@ -149,6 +153,20 @@ asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, Blocking
     store::Delivery d = row->value();
     if (d.state == store::DeliveryState::kSent) {
       ++result.already_sent;
+      continue;
+    }
+    if (Status allowed = check_recipient(rcpt, job.domains); !allowed.ok()) {
+      // Checked here, where the mail leaves: the list may have narrowed since
+      // the schedule was written. Recorded, never silently dropped.
+      ++not_allowed_count;
+      if (!not_allowed) not_allowed = allowed;
+      if (d.state == store::DeliveryState::kRefused) continue;
+      d.state = store::DeliveryState::kRefused;
+      d.error = allowed.code() + ": " + allowed.message();
+      d.updated_at_ms = job.now_ms;
+      Status saved;
+      co_await runner.run([&] { saved = store.update_delivery(d); });
+      if (!saved.ok()) co_return std::move(saved).with_context("email: ledger");
       continue;
     }
     if (d.state == store::DeliveryState::kFailed) {  // refused for good by an earlier attempt
@@ -222,6 +240,15 @@ asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, Blocking
     if (d.state != store::DeliveryState::kSent) last_code = d.error;
   }
   std::size_t n = job.recipients.size();
+  if (not_allowed && deferred == 0) {
+    co_return Status::error(ErrorKind::kPermanent,
+                            "email: " + std::to_string(not_allowed_count) + " of " + std::to_string(n) +
+                                " recipients refused, not sent: " + not_allowed->message() +
+                                (result.sent + result.already_sent > 0
+                                     ? "; the others got the report"
+                                     : ""),
+                            not_allowed->code());
+  }
   if (deferred > 0) {
     co_return Status::error(ErrorKind::kTransient,
                             "email: " + std::to_string(deferred) + " of " + std::to_string(n) +

@@ -3,7 +3,10 @@
 // zipped, else uploaded to Salesforce Files and linked, else a clear failure),
 // then sends one message per recipient through the delivery ledger (DESIGN.md
 // §4.4): pending → sending → sent | failed, committed before and after each
-// send; a retry skips recipients already sent. Event-loop coroutine.
+// send; a retry skips recipients already sent. Each recipient is checked
+// against the schedule's allowed domains just before its message would
+// leave; one outside them is recorded as refused, with the reason, and
+// never sent. Event-loop coroutine.
 
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
@@ -13,6 +16,7 @@
 #include "jobs/deliver/files_delivery.hpp"
 #include "jobs/deliver/mail_transport.hpp"
 #include "jobs/deliver/mime.hpp"
+#include "jobs/deliver/recipients.hpp"
 #include "jobs/render/html_summary.hpp"
 #include "jobs/render/scratch.hpp"
 
@@ -22,6 +26,7 @@ struct EmailJob {
   std::int64_t run_id = 0;
   std::string occurrence_key;            // e.g. "42@1700000000": the Message-ID input
   std::vector<std::string> recipients;   // validated addresses
+  DomainPolicy domains;                  // what the recipients may be (jobs::domain_policy())
   Address from;
   std::string subject;
   std::int64_t now_ms = 0;               // Date header and ledger times
@@ -53,8 +58,10 @@ struct EmailResult {
 
 // Ok when every recipient has the message. Otherwise kTransient when some
 // recipient is worth retrying (4xx, network, unknown outcome), kPermanent
-// when some were refused (5xx) and nothing is left to retry, kLimit when the
-// report cannot travel at all. Messages count recipients, never name values.
+// when some were refused (5xx, or by the domain check: code
+// "recipient-not-allowed" / "no-allowed-domains") and nothing is left to
+// retry, kLimit when the report cannot travel at all. Messages count
+// recipients, never name values.
 boost::asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, BlockingRunner& runner,
                                                           MailTransport& transport, render::Scratch& scratch,
                                                           EmailJob job);

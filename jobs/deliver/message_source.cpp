@@ -1,6 +1,5 @@
 #include "jobs/deliver/message_source.hpp"
 
-#include <string.h>  // explicit_bzero
 
 #include <cassert>
 #include <cstring>
@@ -55,7 +54,7 @@ std::string read_all(MessageSource& source) {
 ChunkBuffer::ChunkBuffer(std::size_t capacity) : bytes_(new char[capacity]), capacity_(capacity) {}
 
 ChunkBuffer::~ChunkBuffer() {
-  if (bytes_ != nullptr) explicit_bzero(bytes_.get(), capacity_);
+  wipe_bytes(bytes_.get(), capacity_);
 }
 
 ChunkBuffer::ChunkBuffer(ChunkBuffer&& other) noexcept

@@ -13,6 +13,7 @@
 #include <boost/asio/write.hpp>
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <map>
 #include <tuple>
 
@@ -260,7 +261,18 @@ std::string dot_stuff(std::string_view m) {
     }                                     \
   } while (false)
 
-asio::awaitable<Result<SendReport>> smtp_send(SmtpConfig cfg, std::string password, Envelope env,
+// PREFIX, the base64 of `secret`, CRLF: an AUTH line, in secure memory.
+static crypto::SecureBuffer auth_line(std::string_view prefix, std::string_view secret) {
+  const std::size_t n = base64_encoded_size(secret.size(), 0);
+  crypto::SecureBuffer out(prefix.size() + n + 2);
+  char* p = reinterpret_cast<char*>(out.data());
+  std::memcpy(p, prefix.data(), prefix.size());
+  base64_encode_into(secret, 0, p + prefix.size());
+  std::memcpy(p + prefix.size() + n, "\r\n", 2);
+  return out;
+}
+
+asio::awaitable<Result<SendReport>> smtp_send(SmtpConfig cfg, crypto::SecureBuffer password, Envelope env,
                                               MessageSource& message) {
   if (Status st = validate(cfg); !st.ok()) co_return st;
   REPORTD_TRY(validate_address(env.from));
@@ -301,9 +313,15 @@ asio::awaitable<Result<SendReport>> smtp_send(SmtpConfig cfg, std::string passwo
     std::string mechs;
     if (auth != caps->end()) mechs = " " + auth->second + " ";
     if (mechs.find(" PLAIN ") != std::string::npos) {
-      std::string token = std::string(1, '\0') + cfg.username + std::string(1, '\0') + password;
-      REPORTD_TRY(co_await s.write("AUTH PLAIN " + base64_encode(token, 0) + "\r\n", "AUTH PLAIN"));
-      std::fill(token.begin(), token.end(), '\0');
+      // "\0user\0password", never in an ordinary string.
+      crypto::SecureBuffer token(cfg.username.size() + 2 + password.size());
+      token.data()[0] = 0;
+      std::memcpy(token.data() + 1, cfg.username.data(), cfg.username.size());
+      token.data()[1 + cfg.username.size()] = 0;
+      if (!password.empty()) std::memcpy(token.data() + 2 + cfg.username.size(), password.data(), password.size());
+      crypto::SecureBuffer line = auth_line("AUTH PLAIN ", token.view());
+      s.begin("AUTH PLAIN", std::chrono::seconds(0));
+      REPORTD_TRY(co_await s.write_more(line.view()));
     } else if (mechs.find(" LOGIN ") != std::string::npos) {
       REPORTD_TRY(co_await s.write("AUTH LOGIN\r\n", "AUTH LOGIN"));
       auto r = co_await s.read_reply("AUTH LOGIN");
@@ -313,7 +331,9 @@ asio::awaitable<Result<SendReport>> smtp_send(SmtpConfig cfg, std::string passwo
       r = co_await s.read_reply("AUTH LOGIN");
       if (!r.ok()) co_return r.status();
       if (r->code != 334) co_return reply_error("AUTH LOGIN", *r);
-      REPORTD_TRY(co_await s.write(base64_encode(password, 0) + "\r\n", "AUTH LOGIN password"));
+      crypto::SecureBuffer line = auth_line("", password.view());
+      s.begin("AUTH LOGIN password", std::chrono::seconds(0));
+      REPORTD_TRY(co_await s.write_more(line.view()));
     } else {
       co_return Status::error(ErrorKind::kPermanent,
                               "smtp: " + cfg.host + " offers neither AUTH PLAIN nor AUTH LOGIN", "smtp-auth");

@@ -41,7 +41,8 @@ struct SendReport {
 // "smtp-unknown-outcome" when the connection dropped after the final dot, so
 // the message may have been delivered), kPermanent (5xx, TLS refused), kAuth,
 // kLimit (over the server's SIZE). `password` is used for AUTH only.
-boost::asio::awaitable<Result<SendReport>> smtp_send(SmtpConfig config, std::string password,
+// The AUTH lines are built in secure memory too.
+boost::asio::awaitable<Result<SendReport>> smtp_send(SmtpConfig config, crypto::SecureBuffer password,
                                                      Envelope envelope, MessageSource& message);
 
 // "." at the start of a line becomes ".."; the message gains a final CRLF if

@@ -1,11 +1,11 @@
 #include "jobs/deliver/smtp_config.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/asio/ip/address.hpp>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "jobs/deliver/mime.hpp"
 
@@ -59,8 +59,8 @@ Status validate(const SmtpConfig& c) {
   return {};
 }
 
-Result<std::string> read_smtp_password(const SmtpConfig& c) {
-  if (c.password_file.empty()) return std::string();
+Result<crypto::SecureBuffer> read_smtp_password(const SmtpConfig& c) {
+  if (c.password_file.empty()) return crypto::SecureBuffer();
   std::string path = resolve_password_path(c.password_file);
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
@@ -71,11 +71,27 @@ Result<std::string> read_smtp_password(const SmtpConfig& c) {
                          "smtp.password_file: " + path + " is readable by group or others; chmod 600 it",
                          "config");
   }
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string pw = ss.str();
-  while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
+  // Read straight into secure memory: no stream buffer or string copy of the
+  // password is left behind.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return Status::error(ErrorKind::kInvalidArgument, "smtp.password_file: cannot read " + path, "config");
+  }
+  constexpr std::size_t kMaxPassword = 4096;
+  Result<crypto::SecureBuffer> read = crypto::read_secure(fd, kMaxPassword + 1);
+  ::close(fd);
+  if (!read.ok()) {
+    return Status::error(ErrorKind::kInvalidArgument,
+                         "smtp.password_file: cannot read " + path + ": " + read.status().message(), "config");
+  }
+  crypto::SecureBuffer pw = std::move(read).value();
+  std::size_t got = pw.size();
+  if (got > kMaxPassword) {
+    return Status::error(ErrorKind::kInvalidArgument,
+                         "smtp.password_file: " + path + " is longer than 4 KiB", "config");
+  }
+  while (got > 0 && (pw.data()[got - 1] == '\n' || pw.data()[got - 1] == '\r')) --got;
+  pw.truncate(got);
   return pw;
 }
 

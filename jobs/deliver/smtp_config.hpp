@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <string>
 
+#include "crypto/secure_buffer.hpp"
 #include "table/status.hpp"
+
 
 namespace reportd::deliver {
 
@@ -31,7 +33,7 @@ Status validate(const SmtpConfig& config);
 
 // Reads the password (trailing newline dropped). Refuses a file that group or
 // others can read.
-Result<std::string> read_smtp_password(const SmtpConfig& config);
+Result<crypto::SecureBuffer> read_smtp_password(const SmtpConfig& config);
 
 // True for "localhost", 127.0.0.0/8 and ::1.
 bool is_loopback_host(std::string_view host);

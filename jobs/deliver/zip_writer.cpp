@@ -1,4 +1,5 @@
 #include "jobs/deliver/zip_writer.hpp"
+#include "table/wipe.hpp"
 
 #include <limits>
 #include <vector>
@@ -90,7 +91,7 @@ Result<render::ScratchFile*> zip_outputs(render::Scratch& scratch, std::span<con
     } while (flush != Z_FINISH && st.ok());
     std::uint64_t csize = z.total_out;
     deflateEnd(&z);
-    std::fill(chunk.begin(), chunk.end(), '\0');
+    wipe_bytes(chunk.data(), chunk.size());
     if (!st.ok()) return st;
     if (csize > std::numeric_limits<std::uint32_t>::max()) return too_big();
     w.crc = static_cast<std::uint32_t>(crc);

@@ -1,4 +1,5 @@
 #include "jobs/render/csv_renderer.hpp"
+#include "table/wipe.hpp"
 
 #include <algorithm>
 
@@ -96,8 +97,7 @@ Status CsvRenderer::flush() {
   if (buf_.empty() || file_ == nullptr) return {};
   Status st = file_->append(buf_);
   // The buffer held record values: clear it in place, keep the capacity.
-  std::fill(buf_.begin(), buf_.end(), '\0');
-  buf_.clear();
+  wipe(buf_);
   return st;
 }
 

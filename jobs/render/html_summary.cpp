@@ -26,6 +26,23 @@ Status HtmlSummary::begin(const table::TableHeader& header) {
   return {};
 }
 
+namespace {
+
+// A preview cell longer than this is cut (at a character boundary) and
+// marked, so the body stays small whatever a long text field holds.
+constexpr std::size_t kMaxPreviewBytes = 1000;
+
+void cut_for_preview(std::string& s) {
+  if (s.size() <= kMaxPreviewBytes) return;
+  std::size_t end = kMaxPreviewBytes;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  std::string cut = s.substr(0, end) + "\u2026";
+  reportd::wipe_and_free(s);  // the long text held record values
+  s = std::move(cut);
+}
+
+}  // namespace
+
 Status HtmlSummary::row(std::span<const table::Cell> cells) {
   if (tables_.empty()) return Status::error(ErrorKind::kInternal, "html: row before begin");
   TableSummary& t = tables_.back();
@@ -36,6 +53,7 @@ Status HtmlSummary::row(std::span<const table::Cell> cells) {
     for (const auto& c : cells) {
       std::string s;
       append_cell_text(s, c, tz_);
+      cut_for_preview(s);
       r.push_back(std::move(s));
     }
     t.first_rows.push_back(std::move(r));
@@ -110,6 +128,33 @@ std::string plural_rows(std::uint64_t n) {
 constexpr std::string_view kTruncatedNote =
     "The source cut this table short (Salesforce returned only part of the data).";
 
+// The schedule's body text: paragraphs at blank lines, line breaks kept.
+void add_body(std::string& h, std::string& t, std::string_view body) {
+  std::string text = sanitize_utf8(body);
+  std::erase(text, '\r');
+  std::erase(text, '\0');
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  if (text.empty()) return;
+  add(t, text, "\n\n");
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find("\n\n", start);
+    std::string_view para = std::string_view(text).substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::string escaped = html_escape(para);
+    std::string with_breaks;
+    for (char c : escaped) {
+      if (c == '\n') {
+        with_breaks += "<br>\n";
+      } else {
+        with_breaks += c;
+      }
+    }
+    if (!para.empty()) add(h, "<p>", with_breaks, "</p>\n");
+    if (end == std::string::npos) break;
+    start = end + 2;
+  }
+}
+
 }  // namespace
 
 EmailBodies render_bodies(const SummaryInput& in, const HtmlSummary& summary) {
@@ -121,8 +166,11 @@ EmailBodies render_bodies(const SummaryInput& in, const HtmlSummary& summary) {
   h += html_escape(in.schedule_name);
   h += "</title></head>\n<body style=\"font-family:sans-serif\">\n<h2>";
   h += html_escape(in.schedule_name);
-  add(h, "</h2>\n<p>Run at ", html_escape(when), ". ", plural_rows(summary.total_rows()), ".</p>\n");
-  add(t, sanitize_utf8(in.schedule_name), "\n\nRun at ", sanitize_utf8(when), ". ", plural_rows(summary.total_rows()), ".\n");
+  h += "</h2>\n";
+  add(t, sanitize_utf8(in.schedule_name), "\n\n");
+  add_body(h, t, in.body);
+  add(h, "<p>Run at ", html_escape(when), ". ", plural_rows(summary.total_rows()), ".</p>\n");
+  add(t, "Run at ", sanitize_utf8(when), ". ", plural_rows(summary.total_rows()), ".\n");
 
   auto list = [&](std::string_view title, const std::vector<std::string>& items) {
     if (items.empty()) return;

@@ -59,6 +59,9 @@ struct SummaryInput {
   std::vector<AttachmentInfo> attachments;
   std::vector<std::string> links;           // e.g. Salesforce Files links when too big to attach
   std::vector<std::string> notes;           // operator-facing notes (zipped, cut cells...)
+  // The schedule's own text (Body__c, `--body`), shown above the summary,
+  // escaped; blank lines separate paragraphs. Empty: none.
+  std::string body;
 };
 
 // Both bodies can show record values: wipe() them when done.
@@ -70,7 +73,8 @@ struct EmailBodies {
 
 EmailBodies render_bodies(const SummaryInput& input, const HtmlSummary& summary);
 
-// HTML-escapes & < > " ' (and replaces invalid UTF-8).
+// HTML-escapes & < > " ' (and replaces invalid UTF-8). The one escape for
+// every HTML reportd writes (mail bodies, the OAuth callback pages).
 std::string html_escape(std::string_view s);
 // "1.2 MB", "532 bytes".
 std::string human_bytes(std::uint64_t bytes);

@@ -1,4 +1,5 @@
 #include "jobs/render/scratch.hpp"
+#include "table/wipe.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -120,7 +121,7 @@ void ScratchFile::dispose() {
     std::uint64_t len = std::min(kWindow, size_ - off);
     void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, static_cast<off_t>(off));
     if (p == MAP_FAILED) break;
-    explicit_bzero(p, len);
+    wipe_bytes(p, len);
     ::munmap(p, len);
   }
   if (size_ > 0) (void)::ftruncate(fd_, 0);

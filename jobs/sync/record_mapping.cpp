@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "jobs/cron.hpp"
+#include "jobs/deliver/recipients.hpp"
 #include "jobs/next_fire.hpp"
 #include "jobs/schedule_check.hpp"
 
@@ -98,16 +99,6 @@ std::string with_api_name(const Status& st, const std::string& schedule_name) {
 
 }  // namespace
 
-std::vector<std::string> split_recipients(std::string_view text) {
-  std::vector<std::string> out;
-  for (std::string& a : split_any(text, ",; \t\r\n\f\v")) {
-    bool seen = std::any_of(out.begin(), out.end(),
-                            [&](const std::string& b) { return lower(a) == lower(b); });
-    if (!seen) out.push_back(std::move(a));
-  }
-  return out;
-}
-
 std::vector<std::string> split_formats(std::string_view text) {
   std::vector<std::string> out;
   for (std::string& f : split_any(text, ";,")) {
@@ -187,7 +178,16 @@ Result<store::Schedule> schedule_from_record(const ScheduleRecord& r, const stor
   }
 
   s.formats = split_formats(r.formats);
-  s.recipients = split_recipients(r.recipients);
+  auto recipients = deliver::split_recipients(r.recipients);
+  if (!recipients.ok()) return invalid("Recipients__c", recipients.status().message());
+  s.recipients = std::move(recipients).value();
+  if (allowed_domains.empty()) {
+    // What the customer reads on the record: the operator's fix is theirs.
+    return invalid("Recipients__c",
+                   "no recipient domains are allowed for this org yet, so reportd sends "
+                   "nothing for it; ask your reportd operator to allow the domains your "
+                   "reports go to");
+  }
   s.subject = trim(r.subject);
   s.body = r.body;
   s.send_when_empty = r.send_when_empty;
@@ -196,7 +196,7 @@ Result<store::Schedule> schedule_from_record(const ScheduleRecord& r, const stor
   s.min_rows = *rows;
   s.files_target = trim(r.files_target_id);
 
-  if (Status st = jobs::check_schedule(s, allowed_domains); !st.ok()) {
+  if (Status st = jobs::check_schedule(s, deliver::DomainPolicy{allowed_domains, true}); !st.ok()) {
     return Status::error(ErrorKind::kInvalidArgument, with_api_name(st, s.name));
   }
   return s;

@@ -23,10 +23,6 @@ struct MappingDefaults {
   std::int64_t min_interval_seconds = 300;
 };
 
-// Recipients__c: addresses separated by commas, semicolons, line breaks or
-// other white space; empty items dropped, duplicates (ignoring case) kept once.
-std::vector<std::string> split_recipients(std::string_view text);
-
 // Formats__c ("CSV;XLSX") as reportd's lower-case names, in order, without
 // duplicates. Unknown names are kept (the check rejects them by name).
 std::vector<std::string> split_formats(std::string_view text);
@@ -42,8 +38,9 @@ std::string synced_name(std::string_view connection, std::string_view record_nam
 // The schedule `record` asks for on `connection`, named
 // synced_name(connection, Name, Id, false) (the caller may rename it), or an
 // error (kInvalidArgument) naming the field and what to write instead.
-// `allowed_domains` as jobs::allowed_domains(). Does not look at Active__c or
-// IsDeleted.
+// `allowed_domains` as jobs::allowed_domains(): a synced schedule needs a
+// non-empty list, and every recipient in it. Recipients__c is split by
+// deliver::split_recipients(). Does not look at Active__c or IsDeleted.
 Result<store::Schedule> schedule_from_record(const ScheduleRecord& record,
                                              const store::Connection& connection,
                                              const std::vector<std::string>& allowed_domains,

@@ -92,6 +92,14 @@ Status RecordSink::begin(const table::TableHeader& header) {
 }
 
 Status RecordSink::row(std::span<const table::Cell> cells) {
+  if (max_records_ != 0 && records_.size() >= max_records_) {
+    return Status::error(ErrorKind::kPermanent,
+                         "more than " + std::to_string(max_records_) + " " + kScheduleObject +
+                             " records to read in one sync (10 x "
+                             "sync.max_schedules_per_connection): delete the records the org no "
+                             "longer needs, or raise sync.max_schedules_per_connection",
+                         "too-large");
+  }
   ScheduleRecord r;
   for (std::size_t c = 0; c < cells.size() && c < field_of_column_.size(); ++c) {
     if (field_of_column_[c] < 0) continue;

@@ -59,6 +59,9 @@ std::string normalise_modstamp(std::string_view text);
 // Collects the records of schedule_query() from its columns, by name.
 class RecordSink final : public table::RowSink {
  public:
+  // `max_records` 0: no cap; else the record past it fails the read
+  // ("too-large", kPermanent), so one org cannot fill the daemon's memory.
+  explicit RecordSink(std::size_t max_records = 0) : max_records_(max_records) {}
   Status begin(const table::TableHeader& header) override;
   Status row(std::span<const table::Cell> cells) override;
   Status end(const table::TableFooter& footer) override;
@@ -68,6 +71,7 @@ class RecordSink final : public table::RowSink {
  private:
   std::vector<int> field_of_column_;  // index into the field list, -1: not ours
   std::vector<ScheduleRecord> records_;
+  std::size_t max_records_;
 };
 
 }  // namespace reportd::sync

@@ -100,6 +100,12 @@ asio::awaitable<Status> ScheduleSync::record(std::int64_t connection_id, std::st
 }
 
 asio::awaitable<Status> ScheduleSync::revoked(store::Connection connection, Status why) {
+  if (why.code() == "org-mismatch") {
+    // A token of another org: the client's token check has marked the
+    // connection and told the operator already.
+    apis_.forget(connection.id);
+    co_return why;
+  }
   // The same store call as the run pipeline's; the reason says where it was found.
   Result<bool> marked = co_await jobs::mark_needs_reauth(store_, connection.id, why.message());
   apis_.forget(connection.id);
@@ -142,7 +148,8 @@ asio::awaitable<Result<SyncReport>> ScheduleSync::sync(store::Connection connect
     co_return st;
   }
   salesforce::Api* sf = *api;
-  RecordSink sink;
+  // Inactive and deleted records are read too: room for ten per schedule.
+  RecordSink sink(options_.max_schedules * 10);
   std::string soql = schedule_query(cursor);
   Status read = co_await sf->query(soql, true, sink);
   if (!read.ok()) {
@@ -169,7 +176,7 @@ asio::awaitable<Result<SyncReport>> ScheduleSync::sync(store::Connection connect
 
   PlanContext ctx;
   ctx.connection = connection;
-  ctx.allowed_domains = jobs::allowed_domains(connection, options_.allowed_domains);
+  ctx.allowed_domains = jobs::allowed_domains(connection, options_.domains);
   ctx.defaults = options_.defaults;
   const jobs::Clock::WallTime now = clock_.wall_now();
   ctx.now = std::chrono::floor<std::chrono::seconds>(now);

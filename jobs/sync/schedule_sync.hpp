@@ -17,6 +17,7 @@
 #include "jobs/api_provider.hpp"
 #include "jobs/clock.hpp"
 #include "jobs/failure_notices.hpp"
+#include "jobs/schedule_check.hpp"
 #include "jobs/store_thread.hpp"
 #include "jobs/sync/record_mapping.hpp"
 #include "table/status.hpp"
@@ -25,12 +26,14 @@ namespace reportd::sync {
 
 struct SyncOptions {
   MappingDefaults defaults;
-  // [connections.NAME] allowed_domains, added to each connection's own list.
-  std::map<std::string, std::vector<std::string>> allowed_domains;
+  // The config's recipient domain lists (jobs::allowed_domains()).
+  jobs::DomainRules domains;
   // Status PATCHes wait while the org's API usage is at or above this (the
   // run pipeline's guard); the records are read again at the next sync.
   int api_budget_percent = 90;
-  // sync.max_schedules_per_connection (PlanContext::max_schedules); 0: no cap.
+  // sync.max_schedules_per_connection (PlanContext::max_schedules); 0: no
+  // cap. One sync reads at most ten times as many records; past that it
+  // fails ("too-large") and changes nothing.
   std::size_t max_schedules = 1000;
 };
 

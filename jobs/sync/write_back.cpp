@@ -2,8 +2,10 @@
 
 #include <boost/json.hpp>
 
+#include "jobs/connections.hpp"
 #include "jobs/cron.hpp"
 #include "jobs/next_fire.hpp"
+#include "jobs/sync/customer_text.hpp"
 #include "jobs/sync/api_budget.hpp"
 #include "jobs/sync/schedule_record.hpp"
 #include "jobs/sync/sync_plan.hpp"
@@ -19,8 +21,16 @@ struct Loaded {
   store::Connection connection;
 };
 
-// nullopt: not a synced schedule (or gone), nothing to write.
-Result<std::optional<Loaded>> load(store::Store& s, std::int64_t schedule_id) {
+// nullopt: not a synced schedule (or gone), nothing to write. A run whose
+// row is gone (its schedule was removed while it ran) writes nothing either:
+// ids are never reused, and this checks that the run still belongs to it.
+Result<std::optional<Loaded>> load(store::Store& s, std::int64_t schedule_id,
+                                   std::int64_t run_id) {
+  if (run_id != 0) {
+    auto r = s.get_run(run_id);
+    if (!r.ok() && r.status().kind() != ErrorKind::kNotFound) return r.status();
+    if (!r.ok() || r->schedule_id != schedule_id) return std::optional<Loaded>();
+  }
   auto sc = s.get_schedule(schedule_id);
   if (!sc.ok()) {
     if (sc.status().kind() == ErrorKind::kNotFound) return std::optional<Loaded>();
@@ -70,10 +80,12 @@ std::string run_status_body(const store::Run& run, std::optional<date::sys_secon
   }
   o["Last_Status__c"] = status_word(run.state);
   o["Last_Row_Count__c"] = run.rows;
-  if (run.reason.empty()) {
+  // The customer's text for the outcome, never the run's reason: that holds
+  // the operator's detail (relay host, config hints, paths).
+  if (std::string text = customer_error_text(run); text.empty()) {
     o["Last_Error__c"] = nullptr;
   } else {
-    o["Last_Error__c"] = error_text(run.reason);
+    o["Last_Error__c"] = error_text(text);
   }
   if (next) {
     o["Next_Run__c"] = salesforce_datetime(*next);
@@ -89,7 +101,8 @@ WriteBack::WriteBack(jobs::StoreThread& store, jobs::ApiProvider& apis, jobs::Cl
 
 asio::awaitable<Result<WriteBackResult>> WriteBack::write(std::int64_t schedule_id,
                                                           store::Run run) {
-  auto read = [schedule_id](store::Store& s) { return load(s, schedule_id); };
+  const std::int64_t run_id = run.id;
+  auto read = [schedule_id, run_id](store::Store& s) { return load(s, schedule_id, run_id); };
   auto loaded = co_await store_.run(std::move(read));
   if (!loaded.ok()) co_return std::move(loaded).status().with_context("write-back");
   if (!loaded->has_value()) co_return WriteBackResult::kNotSynced;
@@ -101,11 +114,7 @@ asio::awaitable<Result<WriteBackResult>> WriteBack::write(std::int64_t schedule_
   if (run.started_at_ms == 0 && run.nominal_s == 0) {
     run.started_at_ms = wall.time_since_epoch().count();
   }
-  if (l.connection.status == "needs-reauth") {
-    co_return Status::error(ErrorKind::kAuth,
-                            where + ": connection " + l.connection.name + " needs re-authorization",
-                            "needs-reauth");
-  }
+  if (Status st = jobs::usable(l.connection); !st.ok()) co_return std::move(st).with_context(where);
   auto api = apis_.api_for(l.connection);
   if (!api.ok()) co_return std::move(api).status().with_context(where);
   salesforce::Api* sf = *api;

@@ -1,8 +1,9 @@
 #pragma once
 // WriteBack: after each run of a synced schedule, one PATCH onto its
 // Reportd_Schedule__c record with Last_Run__c, Last_Status__c,
-// Last_Row_Count__c, Last_Error__c (the run's reason, which never holds
-// record values) and Next_Run__c (DESIGN.md §1, §4.7). Skipped while the
+// Last_Row_Count__c, Last_Error__c (customer_error_text(): a customer-safe
+// text and the error code, never the operator's detail in the run's reason)
+// and Next_Run__c (DESIGN.md §1, §4.7). Skipped while the
 // org's API usage is above the budget guard. Lives on the event loop's
 // executor; the store is reached through the store thread.
 

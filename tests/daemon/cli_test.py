@@ -74,6 +74,25 @@ class CliTest(unittest.TestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertIn('no connection named "acme"', p.stderr)
 
+    def test_allowed_domains_are_split_one_way_and_changed_with_connections_set(self):
+        p = self.box.run("connections", "add", "acme", "--login-url", "https://login.example.com",
+                         "--client-id", "c", "--refresh-token-stdin", "--allowed-domains", "acme.com, a@b.com",
+                         stdin=TOKEN + "\n", check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn('"a@b.com" is not a domain name', p.stderr)
+        self.add("acme", TOKEN, "--allowed-domains", "acme.com")
+        out = self.box.run("connections", "set", "acme", "--allowed-domains", "ACME.com;acme.co.uk globex.com").stdout
+        self.assertIn("allowed domains acme.com, acme.co.uk, globex.com (were acme.com)", out)
+        rows = json.loads(self.box.run("connections", "list", "--output", "json").stdout)
+        self.assertEqual(rows[0]["allowed_domains"], ["acme.com", "acme.co.uk", "globex.com"])
+        p = self.box.run("connections", "set", "acme", check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("needs --allowed-domains", p.stderr)
+        p = self.box.run("connections", "set", "nobody", "--allowed-domains", "x.com", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn('no connection named "nobody"', p.stderr)
+        self.assertIn("--allowed-domains", self.box.run("connections", "set", "--help").stdout)
+
     def test_bad_arguments_give_clear_errors(self):
         cases = [
             (["connections", "add", "acme", "--login-url", "http://insecure", "--client-id", "c",

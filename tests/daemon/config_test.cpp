@@ -47,9 +47,10 @@ run_deadline = "45m"
 time_zone = "Europe/Berlin"
 catchup = "2h"
 min_interval = 60
+allowed_domains = ["Example.COM", "example.org"]
 
 [notices]
-operator = "ops@example.com"
+operator = "ops@Example.com"
 
 [connections.acme]
 allowed_domains = ["acme.com", "acme.co.uk"]
@@ -64,6 +65,7 @@ allowed_domains = ["acme.com", "acme.co.uk"]
   CHECK(c->min_interval_s == 60);
   CHECK(c->operator_email == "ops@example.com");
   CHECK(c->allowed_domains.at("acme").size() == 2);
+  CHECK(c->default_allowed_domains == std::vector<std::string>{"example.com", "example.org"});
 }
 
 TEST_CASE("config: errors name the file, the key and what is allowed") {
@@ -77,7 +79,12 @@ TEST_CASE("config: errors name the file, the key and what is allowed") {
         std::string::npos);
   CHECK(error_of("[smtpp]\n").find("smtpp: unknown key") != std::string::npos);
   CHECK(error_of("[connections.acme]\nallowed_domains = [\"a@b.com\"]\n")
-            .find("connections.acme.allowed_domains") != std::string::npos);
+            .find("connections.acme.allowed_domains: \"a@b.com\" is not a domain name") !=
+        std::string::npos);
+  CHECK(error_of("[defaults]\nallowed_domains = \"acme.com\"\n")
+            .find("defaults.allowed_domains: must be a list") != std::string::npos);
+  CHECK(error_of("[notices]\noperator = \"ops, dev@x.com\"\n")
+            .find("notices.operator: \"ops\" is not an e-mail address") != std::string::npos);
   CHECK(error_of("[smtp]\nhost = \"x\"\ntls = \"maybe\"\n").find("smtp.tls") !=
         std::string::npos);
   // A TOML syntax error names the line.

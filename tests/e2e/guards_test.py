@@ -224,6 +224,21 @@ class GuardsTest(ServeCase):
         self.assertIn("is not an existing directory", p.stderr)
         self.assertEqual(len(self.runs()), 1)
 
+        # The files hold record values: only the operator reads them, and a
+        # second run never writes over one, nor through a planted symlink.
+        for name in files:
+            self.assertEqual(os.stat(os.path.join(self.out, name)).st_mode & 0o777, 0o600, name)
+        p = self.rd("run", "accounts", "--now", "--dry-run", "--out", self.out, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("File exists; remove it or choose another --out directory", p.stdout + p.stderr)
+        for name in files:
+            os.remove(os.path.join(self.out, name))
+        target = os.path.join(self.box.root, "elsewhere.csv")
+        os.symlink(target, os.path.join(self.out, "accounts.csv"))
+        p = self.rd("run", "accounts", "--now", "--dry-run", "--out", self.out, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertFalse(os.path.exists(target), "the dry run wrote through a symlink")
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -221,15 +221,16 @@ class SyncTest(ServeCase):
         self.sf.clear_requests()
         out = self.sync()
         self.assertIn("3 invalid", out)
-        self.assertIn("invalid %s: Recipients__c: \"leak@evil.example\" is outside the domains allowed "
-                      "for this connection (example.com)" % leak, out)
+        self.assertIn("invalid %s: Recipients__c: recipient leak@evil.example refused: its domain is "
+                      "outside those allowed for this connection (example.com)" % leak, out)
         names = self.schedules()
         self.assertFalse(any(n.startswith("demo/Leaky") or n.startswith("demo/Bad cron") or n.startswith("demo/Empty")
                              for n in names))
         rec = self.sf.get(leak)
         self.assertEqual(rec["Last_Status__c"], "Invalid")
-        self.assertEqual(rec["Last_Error__c"], 'Recipients__c: "leak@evil.example" is outside the domains '
-                                               'allowed for this connection (example.com)')
+        self.assertEqual(rec["Last_Error__c"], 'Recipients__c: recipient leak@evil.example refused: its '
+                                               'domain is outside those allowed for this connection '
+                                               '(example.com)')
         self.assertIsNone(rec["Next_Run__c"])
         rec = self.sf.get(cron)
         self.assertEqual(rec["Last_Status__c"], "Invalid")
@@ -466,8 +467,10 @@ class SyncTest(ServeCase):
 
     def test_sync_all_syncs_every_connection_not_needing_reauth_and_bad_arguments_say_what_to_do(self):
         self.boot_org()
+        # A synced schedule needs allowed recipient domains on its connection.
         self.rd("connections", "add", "other", "--login-url", self.org["login_url"], "--client-id",
-                self.org["client_id"], "--refresh-token-stdin", stdin=self.org["refresh_token"] + "\n")
+                self.org["client_id"], "--refresh-token-stdin", "--allowed-domains", "example.com",
+                stdin=self.org["refresh_token"] + "\n")
         p = self.rd("sync", "--all")
         self.assertRegex(p.stdout, r"(?m)^synced demo \(every record\): 2 record\(s\) read")
         self.assertRegex(p.stdout, r"(?m)^synced other \(every record\): \d+ record\(s\) read")

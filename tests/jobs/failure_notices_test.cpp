@@ -79,6 +79,13 @@ struct Fixture {
     REQUIRE(db->update_run(*run).ok());
     return *run;
   }
+
+  // An occurrence the scheduler recorded without starting it.
+  void never_started(RunState state, const char* reason) {
+    auto id = db->claim_occurrence(schedule_id, next_nominal, state, reason, next_nominal);
+    next_nominal += 60;
+    REQUIRE((id.ok() && id->has_value()));
+  }
 };
 
 NoticeOptions options(int limit) {
@@ -145,6 +152,24 @@ TEST_CASE("a schedule that fails N times in a row is paused once, with one notic
   CHECK(mail.messages.size() == 1);
 }
 
+TEST_CASE("occurrences that never started between the failures do not hide them") {
+  // Slow runs: each failure is followed by occurrences skipped for overlap
+  // or missed, more of them than failures_before_pause.
+  Fixture f("reportd-notices-gaps.db");
+  RecordingTransport mail;
+  StoreThread thread(*f.db);
+  FailureNotices notices(thread, &mail, options(2));
+  store::Run first = f.finish(RunState::kFailed, "MALFORMED_QUERY: unexpected token");
+  CHECK_FALSE(run_sync(notices.run_finished(first, false, 1)).paused);
+  for (int i = 0; i < 3; ++i) {
+    f.never_started(RunState::kSkipped, "overlap: the previous run of this schedule is still going");
+    f.never_started(RunState::kMissed, "missed: not run in time");
+  }
+  store::Run second = f.finish(RunState::kFailed, "MALFORMED_QUERY: unexpected token");
+  CHECK(run_sync(notices.run_finished(second, false, 1)).paused);
+  CHECK(mail.messages.size() == 1);
+}
+
 TEST_CASE("the run that finds the grant revoked sends one re-auth notice") {
   Fixture f("reportd-notices-reauth.db");
   RecordingTransport mail;
@@ -178,7 +203,7 @@ TEST_CASE("a sync that finds the grant revoked mails the operator and the connec
   Result<bool> first = run_sync(mark_needs_reauth(thread, conn->id, "sync acme: invalid_grant"));
   REQUIRE(first.ok());
   CHECK(*first);
-  CHECK(f.db->get_connection(conn->id)->status == "needs-reauth");
+  CHECK(f.db->get_connection(conn->id)->status == store::ConnectionStatus::kNeedsReauth);
   CHECK(f.db->get_connection(conn->id)->status_reason == "sync acme: invalid_grant");
   // A run that shared the refused token request marks it again: not newly.
   Result<bool> second = run_sync(mark_needs_reauth(thread, conn->id, "run 7: invalid_grant"));
@@ -198,6 +223,38 @@ TEST_CASE("a sync that finds the grant revoked mails the operator and the connec
   CHECK(reauth_command("acme") ==
         "reportd connections reauth acme --refresh-token-stdin < token-file (or --authorize "
         "--redirect-uri URL)");
+}
+
+TEST_CASE("a synced schedule's owner outside the allowed domains gets no notice; the operator reads why") {
+  Fixture f("reportd-notices-owner.db");
+  RecordingTransport mail;
+  StoreThread thread(*f.db);
+  NoticeOptions o = options(1);
+  o.domains.per_connection["acme"] = {"acme.com"};
+  FailureNotices notices(thread, &mail, o);
+  auto s = f.db->get_schedule(f.schedule_id);
+  REQUIRE(s.ok());
+  s->origin = "salesforce";
+  s->sf_record_id = "a015g000000001XAAQ";
+  s->owner_email = "boss@globex.com";  // Owner.Email of the record, another tenant's domain
+  REQUIRE(f.db->update_schedule(*s).ok());
+  NoticeOutcome out = run_sync(notices.run_finished(f.finish(RunState::kFailed, "MALFORMED_QUERY"), false, 1));
+  CHECK(out.paused);
+  REQUIRE(mail.messages.size() == 1);
+  CHECK(mail.envelopes[0] == std::vector<std::string>{"ops@example.com"});
+  REQUIRE(out.refused.size() == 1);
+  CHECK(out.refused[0].find("boss@globex.com") != std::string::npos);
+  CHECK(out.refused[0].find("outside those allowed") != std::string::npos);
+  CHECK(mail.messages[0].find("This notice was not sent to:") != std::string::npos);
+
+  // Not an address at all: refused the same way, never handed to the relay.
+  REQUIRE(f.db->set_schedule_paused(f.schedule_id, false, "").ok());
+  s->owner_email = "boss@acme.com>, x@globex.com";
+  REQUIRE(f.db->update_schedule(*s).ok());
+  out = run_sync(notices.run_finished(f.finish(RunState::kFailed, "MALFORMED_QUERY"), false, 1));
+  REQUIRE(mail.messages.size() == 2);
+  CHECK(mail.envelopes[1] == std::vector<std::string>{"ops@example.com"});
+  CHECK(out.refused.size() == 1);
 }
 
 TEST_CASE("successes and skips send nothing; no relay is reported, not thrown") {

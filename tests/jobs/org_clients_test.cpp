@@ -14,7 +14,9 @@
 #include <optional>
 #include <string>
 
+#include "jobs/connections.hpp"
 #include "store/sqlite_store.hpp"
+#include "test_keys.hpp"
 
 namespace asio = boost::asio;
 using namespace reportd;  // NOLINT: test file
@@ -41,12 +43,7 @@ asio::awaitable<void> query_shared(std::shared_ptr<salesforce::Api> api,
   out->emplace(std::move(st));
 }
 
-crypto::KeyRing one_key() {
-  REQUIRE(crypto::init_sodium());
-  std::vector<crypto::MasterKey> keys;
-  keys.push_back(crypto::generate_key());
-  return crypto::KeyRing(std::move(keys));
-}
+using reportd::testing::one_key;
 
 // A "login server" that takes TCP connections and says nothing.
 struct Fixture {
@@ -199,4 +196,74 @@ TEST_CASE("org clients: a run's lease keeps its client across forget() and frees
   CHECK(!done->ok());
   CHECK(watch.expired());
   CHECK(clients.retired() == 0);
+}
+
+TEST_CASE("org clients: a re-authorized row (a newer generation) drops the client of the old one") {
+  Fixture fx;
+  jobs::OrgClients clients(fx.io.get_executor(), *fx.thread, fx.vault, fx.options());
+  auto old_lease = clients.lease(fx.connection);
+  REQUIRE(old_lease.ok());
+  std::shared_ptr<salesforce::Api> held = std::move(old_lease).value();
+
+  jobs::NewCredential fresh;
+  fresh.refresh_token = "5Aep861another-refresh-token";
+  auto renewed = jobs::reauthorize(*fx.db, fx.vault, fx.connection.name, fresh);
+  REQUIRE_MESSAGE(renewed.ok(), renewed.status().message());
+  CHECK(renewed->generation == fx.connection.generation + 1);
+
+  auto next = clients.lease(*renewed);
+  REQUIRE(next.ok());
+  CHECK(next->get() != held.get());
+  CHECK(clients.retired() == 1);  // the old one lives on only in its lease
+  // A caller with an older copy of the row gets the current client, not the old one.
+  auto stale = clients.lease(fx.connection);
+  REQUIRE(stale.ok());
+  CHECK(stale->get() == next->get());
+  held.reset();
+  CHECK(clients.retired() == 0);
+}
+
+TEST_CASE("org clients: reconcile drops the clients of removed, re-authorized and refused rows") {
+  Fixture fx;
+  jobs::OrgClients clients(fx.io.get_executor(), *fx.thread, fx.vault, fx.options());
+  auto api = clients.api_for(fx.connection);
+  REQUIRE(api.ok());
+
+  CHECK(clients.reconcile({fx.connection}) == 0);  // unchanged: kept
+  CHECK(clients.stats().size() == 1);
+  store::Connection refused = fx.connection;
+  refused.status = store::ConnectionStatus::kOrgMismatch;
+  CHECK(clients.reconcile({refused}) == 1);
+  CHECK(clients.stats().empty());
+
+  REQUIRE(clients.api_for(fx.connection).ok());
+  store::Connection renewed = fx.connection;
+  renewed.generation += 1;
+  CHECK(clients.reconcile({renewed}) == 1);
+
+  // Removed: the handle a sync kept builds no new client.
+  REQUIRE(clients.api_for(renewed).ok());
+  CHECK(clients.reconcile({}) == 1);
+  std::optional<Status> after;
+  asio::co_spawn(fx.io, query_into(*api, &after), rethrow);
+  fx.run_until([&] { return after.has_value(); });
+  CHECK(after->kind() == ErrorKind::kNotFound);
+  CHECK(after->message().find("was removed") != std::string::npos);
+  CHECK(clients.stats().empty());
+}
+
+TEST_CASE("org clients: a connection that is not active gets no client at all") {
+  Fixture fx;
+  jobs::OrgClients clients(fx.io.get_executor(), *fx.thread, fx.vault, fx.options());
+  store::Connection c = fx.connection;
+  c.status = store::ConnectionStatus::kOrgMismatch;
+  c.status_reason = "a token of org 00D000000000002 was refused";
+  auto api = clients.api_for(c);
+  REQUIRE(!api.ok());
+  CHECK(api.status().code() == "org-mismatch");
+  c.status = store::ConnectionStatus::kNeedsReauth;
+  auto lease = clients.lease(c);
+  REQUIRE(!lease.ok());
+  CHECK(lease.status().code() == "needs-reauth");
+  CHECK(clients.stats().empty());
 }

@@ -25,7 +25,9 @@ std::string faults_json(const Faults& f) {
          ",\"html_503_every\":" + u(f.html_503_every) + ",\"html_503_after\":" + u(f.html_503_after) +
          ",\"slow_ms\":" + u(f.slow_ms) + ",\"cut_body_every\":" + u(f.cut_body_every) +
          ",\"invalid_locator\":" + b(f.invalid_locator) +
-         ",\"loop_locator\":" + b(f.loop_locator) + "}";
+         ",\"loop_locator\":" + b(f.loop_locator) +
+         ",\"token_org_id\":" + jstr(f.token_org_id) +
+         ",\"token_instance_url\":" + jstr(f.token_instance_url) + "}";
 }
 
 // Applies the keys present in o; false on an unknown key or a bad type.
@@ -44,7 +46,12 @@ bool apply(const json::object& o, Faults& f, std::string& err) {
                  : key == "invalid_locator"    ? &f.invalid_locator
                  : key == "loop_locator"       ? &f.loop_locator
                                                : nullptr;
-    if (num != nullptr && v.is_int64() && v.as_int64() >= 0) {
+    std::string* text = key == "token_org_id"         ? &f.token_org_id
+                        : key == "token_instance_url" ? &f.token_instance_url
+                                                      : nullptr;
+    if (text != nullptr && v.is_string()) {
+      *text = std::string(v.as_string());
+    } else if (num != nullptr && v.is_int64() && v.as_int64() >= 0) {
       *num = static_cast<std::uint64_t>(v.as_int64());
     } else if (flag != nullptr && v.is_bool()) {
       *flag = v.as_bool();

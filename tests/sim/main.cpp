@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
     gen.marker = opts.marker;
     gen.username = "integration@reportd-sim.example";
     Dataset data(gen, store);
-    OrgInfo org{base, make_id("00D", 0), make_id("005", 0), gen.username, "sim-password",
+    OrgInfo org{base, make_id("00D", opts.org_number), make_id("005", opts.org_number), gen.username, "sim-password",
                 "3MVG9SimReportdConsumerKey.sfsim", "SimConsumerSecret0123456789",
                 "http://localhost:1717/OauthRedirect"};
     Sim sim(opts, tls, org, data);

@@ -64,7 +64,13 @@ std::int64_t now_secs() {
 
 std::string Sim::token_body(const std::string& access, const std::string& refresh,
                             const std::string& scope) {
-  std::string id = org_.base_url + "/id/" + org_.org_id + "/" + org_.user_id;
+  std::string org_id = org_.org_id, instance = org_.base_url;
+  {
+    std::lock_guard lock(mu_);
+    if (!faults_.token_org_id.empty()) org_id = faults_.token_org_id;
+    if (!faults_.token_instance_url.empty()) instance = faults_.token_instance_url;
+  }
+  std::string id = org_.base_url + "/id/" + org_id + "/" + org_.user_id;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::system_clock::now().time_since_epoch())
                 .count();
@@ -72,7 +78,7 @@ std::string Sim::token_body(const std::string& access, const std::string& refres
   std::string body = "{\"access_token\":" + jstr(access);
   if (!refresh.empty()) body += ",\"refresh_token\":" + jstr(refresh);
   body += ",\"signature\":" + jstr(hmac_b64(org_.client_secret, id + issued)) +
-          ",\"scope\":" + jstr(scope) + ",\"instance_url\":" + jstr(org_.base_url) +
+          ",\"scope\":" + jstr(scope) + ",\"instance_url\":" + jstr(instance) +
           ",\"id\":" + jstr(id) + ",\"token_type\":\"Bearer\",\"issued_at\":" + jstr(issued) + "}";
   return body;
 }

@@ -36,6 +36,8 @@ Data (generated from the row index on demand, never stored):
                             Opportunity.Name/Description, ...)
   --api-version V           newest API version advertised (default 62.0)
   --api-max N               daily allocation shown in Sforce-Limit-Info (default 100000)
+  --org-number N            which org this is: its org and user ids (default 0); two
+                            simulators with different numbers are two orgs
   --request-log FILE        append "METHOD PATH STATUS" per request
 
 Faults (deterministic counts; change at runtime with POST /__sim/faults):
@@ -53,6 +55,9 @@ Faults (deterministic counts; change at runtime with POST /__sim/faults):
   --loop-locator            nextRecordsUrl and Bulk result locators always lead
                             to the second page, so paging never ends
                             INVALID_QUERY_LOCATOR
+  --token-org-id ID         token responses name org ID (their identity URL), as a
+                            login host handing out another org's token would
+  --token-instance-url URL  token responses name URL as the instance
 
 Test hooks (loopback only): GET/POST /__sim/faults, GET /__sim/stats,
 GET /__sim/requests, POST /__sim/reset.
@@ -71,12 +76,15 @@ bool parse_options(int argc, char** argv, Options& out, bool& help, std::string&
       {"--rows-opportunity", [&](const std::string& v) { return parse_u64(v, out.rows_opportunity); }},
       {"--page-size", [&](const std::string& v) { return parse_u64(v, out.page_size) && out.page_size > 0; }},
       {"--api-max", [&](const std::string& v) { return parse_u64(v, out.api_max) && out.api_max > 0; }},
+      {"--org-number", [&](const std::string& v) { return parse_u64(v, out.org_number); }},
       {"--session-expires-after", [&](const std::string& v) { return parse_u64(v, out.faults.session_expires_after); }},
       {"--limit-exceeded-after", [&](const std::string& v) { return parse_u64(v, out.faults.limit_exceeded_after); }},
       {"--html-503-every", [&](const std::string& v) { return parse_u64(v, out.faults.html_503_every); }},
       {"--html-503-after", [&](const std::string& v) { return parse_u64(v, out.faults.html_503_after); }},
       {"--slow-ms", [&](const std::string& v) { return parse_u64(v, out.faults.slow_ms); }},
       {"--cut-body-every", [&](const std::string& v) { return parse_u64(v, out.faults.cut_body_every); }},
+      {"--token-org-id", [&](const std::string& v) { out.faults.token_org_id = v; return true; }},
+      {"--token-instance-url", [&](const std::string& v) { out.faults.token_instance_url = v; return true; }},
       {"--listen",
        [&](const std::string& v) {
          auto colon = v.rfind(':');

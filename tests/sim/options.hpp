@@ -19,6 +19,10 @@ struct Faults {
   std::uint64_t cut_body_every = 0;         // 0 = never; every Nth API response is cut mid-body
   bool invalid_locator = false;             // every nextRecordsUrl answers INVALID_QUERY_LOCATOR
   bool loop_locator = false;                // nextRecordsUrl and Bulk locators point back at page 2
+  // Token responses name this org and instance instead of the simulator's
+  // own ("" = its own): a login host handing out another org's token.
+  std::string token_org_id;
+  std::string token_instance_url;
 };
 
 /// Everything main() needs; validated once by parse_options.
@@ -33,6 +37,7 @@ struct Options {
   std::string marker;                      // --marker, planted into some string values
   std::string api_version = "62.0";        // --api-version, newest advertised version
   std::uint64_t api_max = 100000;          // --api-max, allocation in Sforce-Limit-Info
+  std::uint64_t org_number = 0;            // --org-number, which org: its org and user ids
   std::string request_log;                 // --request-log FILE, method+path per line
   Faults faults;
 };

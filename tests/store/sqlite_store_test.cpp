@@ -200,6 +200,40 @@ TEST_CASE("store: the delivery ledger keeps one row per channel and recipient") 
   CHECK(s->list_deliveries(run)->size() == 1);
 }
 
+TEST_CASE("store: a refused delivery round-trips with its reason") {
+  auto s = memory_store();
+  std::int64_t sched = *s->add_schedule(make_schedule(add_conn(*s, "acme"), "x"));
+  std::int64_t run = s->claim_occurrence(sched, 10, RunState::kRunning, "", 1)->value();
+  Delivery d = *s->ensure_delivery(run, "smtp", "spy@globex.com", "<id@reportd>", 1);
+  d.state = DeliveryState::kRefused;
+  d.error = "recipient-not-allowed: outside acme.com";
+  REQUIRE(s->update_delivery(d).ok());
+  auto back = s->list_deliveries(run);
+  REQUIRE(back->size() == 1);
+  CHECK(back->front().state == DeliveryState::kRefused);
+  CHECK(to_string(back->front().state) == "refused");
+  CHECK(back->front().error == d.error);
+}
+
+TEST_CASE("store: new allowed domains, the pauses they cause and the resync land together") {
+  auto s = memory_store();
+  std::int64_t conn = add_conn(*s, "acme");
+  std::int64_t keep = *s->add_schedule(make_schedule(conn, "keep"));
+  std::int64_t stop = *s->add_schedule(make_schedule(conn, "stop"));
+  REQUIRE(s->put_sync_state({conn, "2026-03-01T10:00:00Z", 5, ""}).ok());
+  std::vector<Store::Pause> pause{{stop, "recipient x@y.com refused"}};
+  REQUIRE(s->set_connection_domains(conn, {"acme.com", "acme.co.uk"}, pause, true).ok());
+  CHECK(s->get_connection(conn)->allowed_domains == std::vector<std::string>{"acme.com", "acme.co.uk"});
+  CHECK_FALSE(s->get_schedule(keep)->paused);
+  CHECK(s->get_schedule(stop)->paused);
+  CHECK(s->get_schedule(stop)->pause_reason == "recipient x@y.com refused");
+  CHECK(s->get_sync_state(conn)->value().modstamp.empty());
+  // An unknown connection changes nothing.
+  Status missing = s->set_connection_domains(conn + 99, {}, {{keep, "no"}}, true);
+  CHECK(missing.kind() == ErrorKind::kNotFound);
+  CHECK_FALSE(s->get_schedule(keep)->paused);
+}
+
 TEST_CASE("store: daemon state is one row, replaced on each heartbeat") {
   auto s = memory_store();
   CHECK_FALSE(s->get_daemon_state()->has_value());

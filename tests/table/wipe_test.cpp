@@ -24,5 +24,14 @@ TEST_CASE("wipe_and_free releases the allocation") {
   CHECK(s.capacity() < 300);
 }
 
+TEST_CASE("wipe_bytes zeroes exactly the bytes given; null and empty are fine") {
+  char buf[8] = {'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'};
+  wipe_bytes(buf + 2, 4);
+  CHECK(std::string(buf, 8) == std::string("ab\0\0\0\0gh", 8));
+  wipe_bytes(nullptr, 5);
+  wipe_bytes(buf, 0);
+  CHECK(buf[0] == 'a');
+}
+
 }  // namespace
 }  // namespace reportd

@@ -147,6 +147,39 @@ TEST_CASE("email: a retry skips recipients already sent") {
   CHECK(t.sent_to == std::vector<std::string>{"a@example.org", "b@example.org", "a@example.org"});
 }
 
+TEST_CASE("email: a recipient outside the allowed domains is refused in the ledger, never sent") {
+  Fixture f;
+  FakeTransport t;
+  EmailJob job = f.job({"a@example.org", "leak@globex.com"});
+  job.domains = DomainPolicy{{"example.org"}, true};
+  auto r = run_sync(deliver_email(*f.db, f.runner, t, *f.scratch, job));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().kind() == ErrorKind::kPermanent);
+  CHECK(r.status().code() == "recipient-not-allowed");
+  CHECK(r.status().message().find("1 of 2 recipients refused") != std::string::npos);
+  CHECK(r.status().message().find("leak@globex.com") != std::string::npos);
+  CHECK(t.sent_to == std::vector<std::string>{"a@example.org"});
+  auto l = f.ledger();
+  CHECK(l["smtp:a@example.org"].state == store::DeliveryState::kSent);
+  CHECK(l["smtp:leak@globex.com"].state == store::DeliveryState::kRefused);
+  CHECK(l["smtp:leak@globex.com"].error.rfind("recipient-not-allowed: ", 0) == 0);
+  // A retry sends nothing more and still says so.
+  auto again = run_sync(deliver_email(*f.db, f.runner, t, *f.scratch, job));
+  CHECK(again.status().code() == "recipient-not-allowed");
+  CHECK(t.sent_to.size() == 1);
+}
+
+TEST_CASE("email: a synced schedule with no allowed domains mails no one") {
+  Fixture f;
+  FakeTransport t;
+  EmailJob job = f.job({"a@example.org"});
+  job.domains = DomainPolicy{{}, true};
+  auto r = run_sync(deliver_email(*f.db, f.runner, t, *f.scratch, job));
+  CHECK(r.status().code() == "no-allowed-domains");
+  CHECK(t.sent_to.empty());
+  CHECK(f.ledger()["smtp:a@example.org"].state == store::DeliveryState::kRefused);
+}
+
 TEST_CASE("email: a relay problem (auth) stops at once and leaves rows retryable") {
   Fixture f;
   FakeTransport t;

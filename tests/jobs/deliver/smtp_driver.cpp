@@ -52,9 +52,9 @@ void print_status(const Status& st) {
 
 asio::awaitable<void> do_send(deliver::SmtpConfig cfg, deliver::Envelope env, deliver::MessageSource* msg,
                               std::optional<Result<deliver::SendReport>>* out) {
-  std::string pw;
-  if (auto p = deliver::read_smtp_password(cfg); p.ok()) pw = *p;
-  out->emplace(co_await deliver::smtp_send(cfg, pw, std::move(env), *msg));
+  crypto::SecureBuffer pw;
+  if (auto p = deliver::read_smtp_password(cfg); p.ok()) pw = std::move(p).value();
+  out->emplace(co_await deliver::smtp_send(cfg, std::move(pw), std::move(env), *msg));
 }
 
 asio::awaitable<void> do_deliver(store::Store* st, deliver::BlockingRunner* runner, deliver::MailTransport* t,
@@ -164,6 +164,7 @@ int bigsend(const Args& a, asio::io_context& io) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (!crypto::init_sodium()) return 2;  // the SMTP password lives in secure memory
   Args a;
   a.mode = argc > 1 ? argv[1] : "";
   a.cfg.host = "localhost";

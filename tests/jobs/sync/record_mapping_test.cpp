@@ -36,7 +36,7 @@ ScheduleRecord good() {
   return r;
 }
 
-std::string error_of(const ScheduleRecord& r, std::vector<std::string> domains = {}) {
+std::string error_of(const ScheduleRecord& r, std::vector<std::string> domains = {"acme.com"}) {
   auto s = schedule_from_record(r, acme(), domains, MappingDefaults{});
   REQUIRE_FALSE(s.ok());
   CHECK(s.status().kind() == ErrorKind::kInvalidArgument);
@@ -66,7 +66,7 @@ TEST_CASE("mapping: a complete SOQL record becomes a synced schedule") {
   MappingDefaults d;
   d.catchup_seconds = 3600;
   d.min_interval_seconds = 600;
-  auto s = schedule_from_record(r, acme(), {}, d);
+  auto s = schedule_from_record(r, acme(), {"acme.com"}, d);
   REQUIRE(s.ok());
   CHECK(s->name == "acme/Weekly pipeline");
   CHECK(s->connection_id == 7);
@@ -97,17 +97,17 @@ TEST_CASE("mapping: a report record, the default zone, and a source type left em
   r.time_zone.clear();
   MappingDefaults d;
   d.time_zone = "America/New_York";
-  auto s = schedule_from_record(r, acme(), {}, d);
+  auto s = schedule_from_record(r, acme(), {"acme.com"}, d);
   REQUIRE(s.ok());
   CHECK(s->source_kind == store::SourceKind::kReport);
   CHECK(s->source == "00O5g000000abcdEAA");
   CHECK(s->tz == "America/New_York");
 
   r.source_type.clear();  // only a report id: a report
-  CHECK(schedule_from_record(r, acme(), {}, d)->source_kind == store::SourceKind::kReport);
+  CHECK(schedule_from_record(r, acme(), {"acme.com"}, d)->source_kind == store::SourceKind::kReport);
   r = good();
   r.source_type.clear();  // only a query: SOQL
-  CHECK(schedule_from_record(r, acme(), {}, d)->source_kind == store::SourceKind::kSoql);
+  CHECK(schedule_from_record(r, acme(), {"acme.com"}, d)->source_kind == store::SourceKind::kSoql);
   r.report_id = "00O5g000000abcdEAA";  // both: the record must say
   CHECK(error_of(r).rfind("Source_Type__c: is empty; choose SOQL", 0) == 0);
   r.source_type = "Bulk";
@@ -148,7 +148,7 @@ TEST_CASE("mapping: every field's error names the field by its API name") {
   r.recipients = "";
   CHECK(error_of(r).rfind("Recipients__c: name at least one address", 0) == 0);
   r.recipients = "sales@acme.com, not-an-address";
-  CHECK(error_of(r).rfind("Recipients__c: \"not-an-address\": ", 0) == 0);
+  CHECK(error_of(r).rfind("Recipients__c: \"not-an-address\" is not an e-mail address", 0) == 0);
   r = good();
   r.subject = "a\tb";
   CHECK(error_of(r).rfind("Subject__c: must not contain", 0) == 0);
@@ -167,22 +167,40 @@ TEST_CASE(
   ScheduleRecord r = good();
   r.recipients = "sales@acme.com; boss@ACME.com\nleak@evil.example";
   CHECK(error_of(r, {"acme.com"}) ==
-        "Recipients__c: \"leak@evil.example\" is outside the domains allowed for this "
-        "connection (acme.com)");
+        "Recipients__c: recipient leak@evil.example refused: its domain is outside those "
+        "allowed for this connection (acme.com)");
   r.recipients = "sales@acme.com; boss@ACME.com";
   CHECK(schedule_from_record(r, acme(), {"acme.com"}, MappingDefaults{}).ok());
   store::Connection c = acme();
   c.allowed_domains = {"acme.com"};
-  auto both = jobs::allowed_domains(c, {{"acme", {"acme.co.uk"}}, {"other", {"x.com"}}});
+  jobs::DomainRules rules{{{"acme", {"ACME.co.uk"}}, {"other", {"x.com"}}}, {"fallback.org"}};
+  auto both = jobs::allowed_domains(c, rules);
   CHECK(both == std::vector<std::string>{"acme.com", "acme.co.uk"});
+  // The operator's default only for a connection with no list of its own.
+  store::Connection bare = acme();
+  bare.name = "bare";
+  CHECK(jobs::allowed_domains(bare, rules) == std::vector<std::string>{"fallback.org"});
+}
+
+TEST_CASE("mapping: a synced schedule without an allowed-domain list is refused for the customer") {
+  for (const char* recipients : {"sales@acme.com", ""}) {
+    ScheduleRecord r = good();
+    r.recipients = recipients;
+    if (r.recipients.empty()) r.files_target_id = "001000000000001AAA";
+    std::string e = error_of(r, {});
+    CHECK(e.rfind("Recipients__c: no recipient domains are allowed for this org", 0) == 0);
+    CHECK(e.find("ask your reportd operator") != std::string::npos);
+    CHECK(e.find("reportd connections") == std::string::npos);  // no operator command
+  }
 }
 
 TEST_CASE("mapping: recipients split on commas, semicolons, line breaks and blanks") {
-  CHECK(split_recipients("a@x.com, b@y.com;c@z.com\nd@w.com\r\n\te@v.com ;; ,A@X.COM") ==
-        std::vector<std::string>{"a@x.com", "b@y.com", "c@z.com", "d@w.com", "e@v.com"});
-  CHECK(split_recipients("").empty());
-  CHECK(split_recipients(" ;,\n\r\t ").empty());
-  CHECK(split_recipients("only@one.com") == std::vector<std::string>{"only@one.com"});
+  ScheduleRecord r = good();
+  r.recipients = "a@acme.com, b@acme.com;c@acme.com\nd@acme.com\r\n\te@acme.com ;; ,A@ACME.COM";
+  auto s = schedule_from_record(r, acme(), {"acme.com"}, MappingDefaults{});
+  REQUIRE(s.ok());
+  CHECK(s->recipients == std::vector<std::string>{"a@acme.com", "b@acme.com", "c@acme.com",
+                                                  "d@acme.com", "e@acme.com"});
   CHECK(split_formats("CSV;XLSX;csv; html ") == std::vector<std::string>{"csv", "xlsx", "html"});
   CHECK(split_formats("").empty());
   CHECK(split_formats(";;").empty());
@@ -203,7 +221,7 @@ TEST_CASE("mapping: names are <connection>/<Name>, unique with the Id, at most 8
   }
   ScheduleRecord r = good();
   r.name = long_name + " 📈";
-  auto s = schedule_from_record(r, acme(), {}, MappingDefaults{});
+  auto s = schedule_from_record(r, acme(), {"acme.com"}, MappingDefaults{});
   REQUIRE(s.ok());
   CHECK(s->name.size() <= 80);
 }
@@ -213,7 +231,7 @@ TEST_CASE("mapping: unicode in the name, subject and body is kept") {
   r.name = "Ångström 北京贸易 📈";
   r.subject = "Rapport für Ångström — 北京";
   r.body = "Grüße 👋\n";
-  auto s = schedule_from_record(r, acme(), {}, MappingDefaults{});
+  auto s = schedule_from_record(r, acme(), {"acme.com"}, MappingDefaults{});
   REQUIRE(s.ok());
   CHECK(s->name == "acme/Ångström 北京贸易 📈");
   CHECK(s->subject == r.subject);
@@ -221,7 +239,7 @@ TEST_CASE("mapping: unicode in the name, subject and body is kept") {
 }
 
 TEST_CASE("mapping: same_definition sees every field a record sets, not the pause") {
-  auto a = schedule_from_record(good(), acme(), {}, MappingDefaults{});
+  auto a = schedule_from_record(good(), acme(), {"acme.com"}, MappingDefaults{});
   REQUIRE(a.ok());
   store::Schedule b = *a;
   b.id = 99;
@@ -294,7 +312,7 @@ TEST_CASE("mapping: fuzz over assembled records") {
     auto s = schedule_from_record(r, acme(), {"acme.com"}, MappingDefaults{});
     if (s.ok()) {
       ++accepted;
-      CHECK(jobs::check_schedule(*s, {"acme.com"}).ok());
+      CHECK(jobs::check_schedule(*s, deliver::DomainPolicy{{"acme.com"}, true}).ok());
       CHECK(s->name.size() <= 80);
       CHECK(valid_utf8(s->name));
       CHECK(s->sf_record_id == r.id);

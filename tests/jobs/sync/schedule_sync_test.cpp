@@ -52,8 +52,8 @@ TEST_CASE(
   CHECK(f.org.find("a01A")->next_run == "2026-03-03T08:00:00.000Z");
   CHECK(f.org.find("a01B")->last_status == "Invalid");
   CHECK(f.org.find("a01B")->last_error ==
-        "Recipients__c: \"leak@evil.example\" is outside the domains allowed for this "
-        "connection (acme.com)");
+        "Recipients__c: recipient leak@evil.example refused: its domain is outside those "
+        "allowed for this connection (acme.com)");
   CHECK(f.org.find("a01C")->last_status == "Paused");
 
   // Our three PATCHes moved the records: the next sync reads them again and
@@ -75,6 +75,27 @@ TEST_CASE(
   CHECK(f.state().modstamp == third.cursor);
   CHECK(f.state().error.empty());
   CHECK(f.state().synced_at_ms == f.clock.wall_now().time_since_epoch().count());
+}
+
+TEST_CASE("sync: the schedule cap refuses records past it; a read past ten times it changes nothing") {
+  Fixture f;
+  SyncOptions o;
+  o.max_schedules = 2;
+  f.syncer.set_options(o);
+  for (const char* id : {"a01A", "a01B", "a01C"}) f.org.add(f.record(id, std::string("R") + id));
+  SyncReport r = f.sync();
+  CHECK(r.added == 2);
+  CHECK(r.invalid == 1);
+  CHECK(f.synced().size() == 2);
+  CHECK(f.org.find("a01C")->last_status == "Invalid");
+  CHECK(f.org.find("a01C")->last_error.find("sync.max_schedules_per_connection") != std::string::npos);
+
+  for (int i = 0; i < 20; ++i) f.org.add(f.record("a02" + std::to_string(i), "S" + std::to_string(i)));
+  auto read = f.run(f.syncer.sync(f.connection, true));
+  REQUIRE_FALSE(read.ok());
+  CHECK(read.status().code() == "too-large");
+  CHECK(read.status().message().find("more than 20") != std::string::npos);
+  CHECK(f.synced().size() == 2);  // nothing changed
 }
 
 TEST_CASE("sync: create, update, deactivate and delete follow within one sync") {
@@ -199,7 +220,7 @@ TEST_CASE(
                "--authorize --redirect-uri URL)`") != std::string::npos);
   // The run pipeline's store call: status and reason on the connection.
   auto c = f.db->get_connection(f.connection.id);
-  CHECK(c->status == "needs-reauth");
+  CHECK(c->status == store::ConnectionStatus::kNeedsReauth);
   CHECK(c->status_reason == "sync acme: read Reportd_Schedule__c: salesforce: token: invalid_grant");
   CHECK(f.provider.forgotten == std::vector<std::int64_t>{f.connection.id});
   CHECK(f.org.queries.size() == queries + 1);  // one read, not retried
@@ -219,7 +240,7 @@ TEST_CASE("sync: a status PATCH refused for authorization marks the connection t
   CHECK(f.org.patches.size() == 1);  // the second waits: no request after the refusal
   REQUIRE(r.errors.size() == 1);
   CHECK(r.errors[0].message().find("is now marked needs-reauth") != std::string::npos);
-  CHECK(f.db->get_connection(f.connection.id)->status == "needs-reauth");
+  CHECK(f.db->get_connection(f.connection.id)->status == store::ConnectionStatus::kNeedsReauth);
 }
 
 TEST_CASE("sync: an org without the object says to deploy it") {

@@ -19,6 +19,7 @@ PlanContext context() {
   PlanContext ctx;
   ctx.connection.id = 1;
   ctx.connection.name = "acme";
+  ctx.allowed_domains = {"acme.com"};
   ctx.now = date::sys_days{date::year{2026} / 3 / 2} + std::chrono::hours{7};  // a Monday, 07:00Z
   ctx.now_ms = ctx.now.time_since_epoch().count() * 1000;
   return ctx;

@@ -18,13 +18,15 @@ TEST_CASE("write-back: the PATCH body carries the run's outcome and the next run
   store::Run run;
   run.state = store::RunState::kFailed;
   run.reason = "salesforce: GET /services/data/v61.0/query: 400 MALFORMED_QUERY: unexpected token";
+  run.error_code = "MALFORMED_QUERY";
   run.rows = 0;
   run.started_at_ms = 1772445600500;
   auto b = json::parse(run_status_body(run, date::sys_seconds(std::chrono::seconds(1772528400))));
   CHECK(b.at("Last_Run__c") == "2026-03-02T10:00:00.000Z");
   CHECK(b.at("Last_Status__c") == "Failed");
   CHECK(b.at("Last_Row_Count__c") == 0);
-  CHECK(b.at("Last_Error__c") == json::value(run.reason));
+  CHECK(b.at("Last_Error__c") ==
+        "Salesforce could not run Query__c. Check the query's syntax. (code MALFORMED_QUERY)");
   CHECK(b.at("Next_Run__c") == "2026-03-03T09:00:00.000Z");
 
   run.state = store::RunState::kSucceeded;
@@ -109,12 +111,14 @@ TEST_CASE("write-back: a run reported without times is taken to have started now
   Fixture f;
   store::Run bare;
   bare.state = store::RunState::kFailed;
-  bare.reason = "internal error";
+  bare.reason = "internal error: store /var/lib/reportd/reportd.db is locked";
   auto r = f.run(f.wb.write(f.synced_id, bare));
   CHECK(*r == WriteBackResult::kWritten);
   auto b = json::parse(f.org.patches.at(0).second);
   CHECK(b.at("Last_Run__c") == "2026-03-02T10:00:00.000Z");
-  CHECK(b.at("Last_Error__c") == "internal error");
+  CHECK(b.at("Last_Error__c") ==
+        "The run failed inside reportd. Your reportd operator has the details (run 0). (code "
+        "failed)");
 }
 
 TEST_CASE("write-back: skipped while the API budget guard is on") {
