@@ -246,7 +246,7 @@ TEST_CASE("pipeline: invalid_grant marks the connection needs-reauth; the other 
   RunOutcome o = f.run(f.acme_sched);
   CHECK(o.state == RunState::kFailed);
   CHECK(o.marked_needs_reauth);
-  CHECK(f.db->get_connection(f.acme_conn)->status == "needs-reauth");
+  CHECK(f.db->get_connection(f.acme_conn)->status == store::ConnectionStatus::kNeedsReauth);
   CHECK(f.provider.forgotten == std::vector<std::int64_t>{f.acme_conn});
   CHECK(f.acme.queries == 1);
 
@@ -257,7 +257,7 @@ TEST_CASE("pipeline: invalid_grant marks the connection needs-reauth; the other 
   CHECK(f.acme.queries == 1);
 
   CHECK(f.run(f.globex_sched).state == RunState::kSucceeded);
-  CHECK(f.db->get_connection(f.globex_conn)->status == "ok");
+  CHECK(f.db->get_connection(f.globex_conn)->status == store::ConnectionStatus::kActive);
 }
 
 TEST_CASE("pipeline: the run deadline cancels fetching and delivery") {
