@@ -1,5 +1,5 @@
-"""Header-injection fuzz: 10,000 messages with hostile subjects, display names,
-file names and bodies. Python's email parser (an independent reader) must see
+"""Header-injection fuzz: 3,000 messages (FUZZ_N; 10,000 or more for a long
+run) with hostile subjects, display names, file names and bodies. Python's email parser (an independent reader) must see
 exactly the intended headers, the exact values, and byte-identical attachments."""
 import email
 import email.policy
@@ -56,8 +56,8 @@ def clean_filename(b):
 
 
 class MimeFuzz(unittest.TestCase):
-    def test_10000_hostile_messages_parse_to_exactly_the_intended_headers(self):
-        out = subprocess.run([DRIVER, os.environ.get("FUZZ_N", "10000"), "7"], check=True, capture_output=True).stdout
+    def test_hostile_messages_parse_to_exactly_the_intended_headers(self):
+        out = subprocess.run([DRIVER, os.environ.get("FUZZ_N", "3000"), "7"], check=True, capture_output=True).stdout
         count = 0
         for subject, name, filename, text, att, raw in cases(out):
             count += 1
@@ -85,7 +85,7 @@ class MimeFuzz(unittest.TestCase):
                 body = msg.get_body(preferencelist=("plain",))
                 got = body.get_content().replace("\r\n", "\n")
                 self.assertEqual(got, expected_text(text))
-        self.assertEqual(count, int(os.environ.get("FUZZ_N", "10000")))
+        self.assertEqual(count, int(os.environ.get("FUZZ_N", "3000")))
 
 
 if __name__ == "__main__":
