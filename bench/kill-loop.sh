@@ -2,7 +2,7 @@
 # The kill loop at 200 (issue #18): `reportd serve` killed with SIGKILL at
 # random moments (starting up, recovering, idle, fetching, rendering,
 # mid-SMTP) while two schedules fire every 2 s to 3 recipients each, aiosmtpd
-# as the relay. It is tests/e2e/serve_test.py's kill test (50 kills in the
+# as the relay. It is tests/e2e/serve_test.py's kill test (30 kills in the
 # suite) with more kills; it fails on any occurrence lost or claimed twice, a
 # third copy of a message, more than one duplicate per 30 kills, a failed
 # PRAGMA integrity_check or a record value found on disk, and prints its

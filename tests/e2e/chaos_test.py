@@ -10,12 +10,16 @@ each run ends succeeded, or failed with a network or deadline reason (never
 `internal`, never a connection marked needs-reauth for a network fault); no
 recipient gets a message twice; both schedules deliver again once the wire
 is clean; afterwards no memfd is open, the daemon holds no more descriptors
-than the keep-alive pools allow, and no SMTP connection is left open."""
+than the keep-alive pools allow, no SMTP connection is left open, no scratch
+byte is held and no run is in flight when it stops. REPORTD_CHAOS_PHASE_S
+sets each phase's length (3 s here)."""
 import os
+import socket
 import sqlite3
 import sys
 import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from chaos_proxy import ChaosProxy  # noqa: E402
@@ -26,9 +30,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sync_test import Org  # noqa: E402
 
 RUN_DEADLINE_S = 12
-# Each phase: (Salesforce mode, its knobs), (SMTP mode, its knobs), held for
-# PHASE_S seconds. The SMTP faults run three phases behind the Salesforce
-# ones, so runs reach the mail step while Salesforce is merely slow.
+# Each phase: (org A's mode, its knobs), (org B's and the relay's mode, its
+# knobs), held for PHASE_S seconds; knobs None: RESET's for that side.
 FAULTS = [
     ("latency", dict(ms=150)),
     ("bandwidth", dict(bytes_per_s=20000)),
@@ -38,6 +41,8 @@ FAULTS = [
     ("blackhole", {}),
 ]
 RESET = {"sf": dict(direction="down", after=1500), "smtp": dict(direction="up", after=1500)}
+# Org B and the relay run three phases behind org A: in each phase one org's
+# runs get through Salesforce and on to the mail step.
 PHASES = [(FAULTS[i], FAULTS[(i + 3) % len(FAULTS)]) for i in range(len(FAULTS))]
 PHASE_S = float(os.environ.get("REPORTD_CHAOS_PHASE_S", "3"))
 # Why a run may fail while the wire misbehaves: a network error, a missed
@@ -59,6 +64,9 @@ def fds_of(pid):
 class ChaosTest(ServeCase):
     def boot_chaos(self):
         self.orgs, self.proxies = {}, {}
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.http_port = s.getsockname()[1]
         for name, number in (("a", 1), ("b", 2)):
             proc, org = start_sim(os.path.join(self.root, "sim-" + name), "--org-number", str(number),
                                   "--rows-account", "40", "--page-size", "20")
@@ -85,6 +93,7 @@ class ChaosTest(ServeCase):
                     'from = "reports@example.com"\ntimeout_seconds = 3\n'
                     '[defaults]\nmin_interval = "1s"\n'
                     '[sync]\ninterval_minutes = 60\n'
+                    f'[http]\nlisten = "127.0.0.1:{self.http_port}"\n'
                     f'[limits]\nfailures_before_pause = 0\nrun_deadline = "{RUN_DEADLINE_S}s"\n')
         for name, (o, url) in self.orgs.items():
             self.rd("connections", "add", name, "--login-url", url, "--client-id", o.org["client_id"],
@@ -126,10 +135,10 @@ class ChaosTest(ServeCase):
         for name in self.orgs:
             self.rd("schedules", "resume", "s" + name)
 
-        for (sf_mode, sf), (smtp_mode, smtp) in PHASES:
-            for name in self.orgs:
-                self.proxies[name].set(sf_mode, **(sf if sf is not None else RESET["sf"]))
-            self.smtp.set(smtp_mode, **(smtp if smtp is not None else RESET["smtp"]))
+        for (a_mode, a), (b_mode, b) in PHASES:
+            self.proxies["a"].set(a_mode, **(a if a is not None else RESET["sf"]))
+            self.proxies["b"].set(b_mode, **(b if b is not None else RESET["sf"]))
+            self.smtp.set(b_mode, **(b if b is not None else RESET["smtp"]))
             # Pooled keep-alive connections would carry on untouched: reset
             # them, so the next request connects into the fault.
             for p in self.proxies.values():
@@ -145,6 +154,9 @@ class ChaosTest(ServeCase):
         self.quiesce()
         after = fds_of(pid)
         self.assertIsNone(self.daemon.proc.poll(), "the daemon survived")
+        # No scratch byte left behind (a live gauge).
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/metrics", timeout=30) as r:
+            self.assertRegex(r.read().decode(), r"(?m)^reportd_scratch_bytes 0$")
 
         runs = self.db("SELECT r.id, s.name, r.state, r.error_code, r.reason, r.started_at_ms, r.finished_at_ms "
                        f"FROM runs r JOIN schedules s ON s.id = r.schedule_id WHERE r.nominal_s * 1000 >= {began_ms - 2000}")
@@ -184,6 +196,8 @@ class ChaosTest(ServeCase):
               f"proxied={{sf-a: {self.proxies['a'].by_mode}, sf-b: {self.proxies['b'].by_mode}, "
               f"smtp: {self.smtp.by_mode}}} messages={sum(ids.values())} failures={failures}", file=sys.stderr)
         self.assertEqual(self.daemon.stop(), 0)
+        # No run coroutine left behind: none was in flight when it stopped.
+        self.assertRegex(self.log().decode(), r"event=serve.stop signal=SIGTERM count=0\b")
 
 
 if __name__ == "__main__":
