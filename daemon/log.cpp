@@ -18,7 +18,7 @@ constexpr std::string_view kAllowed[] = {
     "next",      "nominal",    "org",         "path",       "pid",        "reason",
     "recipients", "rows",      "run",         "schedule",   "schedules",  "signal",
     "state",     "state_dir",  "status",      "timeout_ms", "tz",         "url",
-    "version",   "when",       "channel",     "connections",
+    "version",   "when",       "channel",     "connections", "commit_us",
     // schedule sync (counts, record ids and cursors; never field values)
     "added",     "updated",    "removed",     "invalid",    "records",    "record",
     "patched",   "held",       "cursor",

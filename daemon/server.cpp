@@ -89,6 +89,15 @@ void Server::on_finished(const jobs::FinishedRun& finished) {
                           {"state", std::string(store::to_string(run.state))},
                           {"rows", run.rows},
                           {"reason", run.reason}});
+  if (!finished.sent_commit_windows.empty()) {
+    // How long each recipient's mail stayed accepted by the relay but not yet
+    // recorded sent: a kill inside it makes the one duplicate RFC 1047 allows.
+    std::string us;
+    for (auto w : finished.sent_commit_windows) us += (us.empty() ? "" : ",") + std::to_string(w.count());
+    log::info("mail.sent", {{"run", run.id},
+                            {"recipients", static_cast<long>(finished.sent_commit_windows.size())},
+                            {"commit_us", us}});
+  }
   for (jobs::RunObserver* o : observers_) o->on_finished(finished);
 }
 

@@ -93,7 +93,8 @@ void RunPipeline::spawn(std::int64_t schedule_id, std::int64_t run_id) {
                  [this, schedule_id, run_id](std::exception_ptr error, RunOutcome outcome) {
                    --active_;
                    FinishedRun finished{schedule_id, finished_run(outcome, schedule_id, run_id),
-                                        std::move(outcome.deliveries)};
+                                        std::move(outcome.deliveries),
+                                        std::move(outcome.sent_commit_windows)};
                    if (error) {
                      // execute() records a crash itself; only a failing store
                      // gets here, and the row is finished at the next restart.
@@ -261,6 +262,7 @@ asio::awaitable<RunOutcome> RunPipeline::finish(Context& ctx, const Status& stat
   RunOutcome outcome = outcome_of(ctx.run, ctx.marked_needs_reauth,
                                   saved.ok() ? Status() : saved.status());
   if (saved.ok()) outcome.deliveries = std::move(saved).value();
+  outcome.sent_commit_windows = std::move(ctx.sent_commit_windows);
   if (deps_.notices != nullptr && outcome.state == RunState::kFailed && ctx.run.id != 0) {
     outcome.notices =
         co_await deps_.notices->run_finished(ctx.run, ctx.marked_needs_reauth, now_ms());

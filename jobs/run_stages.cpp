@@ -221,7 +221,9 @@ asio::awaitable<Status> RunPipeline::email_once(Context& ctx) {
   job.cpu = &cpu;
   auto r = co_await deliver::deliver_email(deps_.store.store(), runner, *mail,
                                            ctx.outputs->scratch(), std::move(job));
-  co_return r.ok() ? Status() : r.status();
+  if (!r.ok()) co_return r.status();
+  for (auto w : r->sent_commit_windows) ctx.sent_commit_windows.push_back(w);
+  co_return Status();
 }
 
 }  // namespace reportd::jobs

@@ -1,6 +1,8 @@
 #include "jobs/deliver/email_delivery.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <memory>
 #include <optional>
 
 #include "jobs/deliver/mime_source.hpp"
@@ -141,6 +143,9 @@ asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, Blocking
 
   EmailResult result;
   result.packaging = content->packaging;
+  // One relay connection for all the recipients (RSET between): each is
+  // recorded sent as soon as the relay accepted its message, before QUIT.
+  std::unique_ptr<MailSession> session = transport.session();
   int refused = 0, deferred = 0;
   std::string last_code;
   std::optional<Status> not_allowed;  // the first recipient the domain check refused
@@ -204,7 +209,8 @@ asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, Blocking
     Envelope env;  // built apart: GCC 12 miscompiles init lists inside co_await
     env.from = job.from.email;
     env.to.push_back(rcpt);
-    auto sent = co_await transport.send(std::move(env), message);
+    auto sent = co_await session->send(std::move(env), message);
+    const auto answered = std::chrono::steady_clock::now();  // the relay's reply to the final dot
     if (sent.ok() && !sent->recipients.empty()) {
       const RecipientResult& r = sent->recipients.front();
       d.error.clear();
@@ -234,11 +240,16 @@ asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, Blocking
     d.updated_at_ms = job.now_ms;
     co_await runner.run([&] { st = store.update_delivery(d); });
     if (!st.ok()) co_return std::move(st).with_context("email: ledger");
-    if (d.state == store::DeliveryState::kSent) ++result.sent;
+    if (d.state == store::DeliveryState::kSent) {
+      ++result.sent;
+      result.sent_commit_windows.push_back(std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - answered));
+    }
     else if (d.state == store::DeliveryState::kFailed) ++refused;
     else ++deferred;
     if (d.state != store::DeliveryState::kSent) last_code = d.error;
   }
+  co_await session->close();
   std::size_t n = job.recipients.size();
   if (not_allowed && deferred == 0) {
     co_return Status::error(ErrorKind::kPermanent,

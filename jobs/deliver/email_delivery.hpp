@@ -3,12 +3,15 @@
 // zipped, else uploaded to Salesforce Files and linked, else a clear failure),
 // then sends one message per recipient through the delivery ledger (DESIGN.md
 // §4.4): pending → sending → sent | failed, committed before and after each
-// send; a retry skips recipients already sent. Each recipient is checked
+// send; a retry skips recipients already sent. All recipients share one
+// MailSession (one SMTP connection, RSET between); each one's outcome is
+// committed as soon as the relay answered its final dot, before QUIT. Each recipient is checked
 // against the schedule's allowed domains just before its message would
 // leave; one outside them is recorded as refused, with the reason, and
 // never sent. Event-loop coroutine.
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -54,6 +57,9 @@ struct EmailResult {
   Packaging packaging = Packaging::kAttached;
   int sent = 0;          // sent by this attempt
   int already_sent = 0;  // sent by an earlier attempt, skipped
+  // For each recipient sent: from the relay's reply to the final dot to the
+  // ledger's `sent` committed (the window in which a kill makes a duplicate).
+  std::vector<std::chrono::microseconds> sent_commit_windows;
 };
 
 // Ok when every recipient has the message. Otherwise kTransient when some

@@ -1,10 +1,12 @@
 #pragma once
-// The SMTP client: one coroutine per message over Asio (C++20), with TLS
-// (implicit or STARTTLS, certificate and host name verified), AUTH PLAIN or
-// LOGIN, PIPELINING, SIZE, dot-stuffing and a deadline on every step. Runs on
-// the awaiting coroutine's executor; owns its socket for the call's duration.
+// The SMTP client over Asio (C++20), with TLS (implicit or STARTTLS,
+// certificate and host name verified), AUTH PLAIN or LOGIN, PIPELINING, SIZE,
+// dot-stuffing and a deadline on every step. SmtpSession carries several
+// transactions over one connection (RSET between); smtp_send() is one
+// message on its own connection. Runs on the awaiting coroutine's executor.
 
 #include <boost/asio/awaitable.hpp>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,42 @@ struct SendReport {
 // The AUTH lines are built in secure memory too.
 boost::asio::awaitable<Result<SendReport>> smtp_send(SmtpConfig config, crypto::SecureBuffer password,
                                                      Envelope envelope, MessageSource& message);
+
+// One connection to the relay for several messages: connected, TLS and AUTH
+// on the first send(), RSET before each later one, QUIT on close(). A send
+// returns as soon as the relay answers the final dot, before any QUIT, so the
+// caller can record the outcome while the duplicate window is at its
+// narrowest (RFC 1047). A broken connection (network error, deadline, a
+// failed RSET) is dropped and the next send() opens a new one. One coroutine
+// at a time; each call is awaited directly. Destroying a session without
+// close() drops the connection without QUIT.
+class SmtpSession {
+ public:
+  // `config` must have passed validate(); `password` is used for AUTH only.
+  SmtpSession(SmtpConfig config, crypto::SecureBuffer password);
+  ~SmtpSession();
+  SmtpSession(const SmtpSession&) = delete;
+  SmtpSession& operator=(const SmtpSession&) = delete;
+
+  // One transaction; errors and the report as for smtp_send(). `message`
+  // must outlive the call.
+  boost::asio::awaitable<Result<SendReport>> send(Envelope envelope, MessageSource& message);
+  // QUIT and its reply (bounded by the step timeout), then close. Never
+  // fails; a no-op when no connection is open.
+  boost::asio::awaitable<void> close();
+  // Connections opened so far (tests: 1 when every message shared one).
+  int connections_opened() const { return connections_opened_; }
+
+ private:
+  struct Open;
+  boost::asio::awaitable<Status> open();
+  boost::asio::awaitable<Status> reset();
+
+  SmtpConfig config_;
+  crypto::SecureBuffer password_;
+  std::unique_ptr<Open> open_;  // null: no connection
+  int connections_opened_ = 0;
+};
 
 // "." at the start of a line becomes ".."; the message gains a final CRLF if
 // it lacks one. The whole-message form of DotStuffer, for tests.

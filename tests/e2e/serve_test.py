@@ -48,6 +48,10 @@ class ServeTest(ServeCase):
         self.assertTrue(all(d["state"] == "sent" for d in show["deliveries"]))
 
     def test_kills_lose_no_occurrence_repeat_no_delivery_and_leave_no_marker(self):
+        """SIGKILL at random moments (starting up, recovering, idle, fetching,
+        rendering, mid-SMTP), REPORTD_KILLS times (30 here; bench/kill-loop.sh
+        runs 200), while two schedules fire every 2 s to 3 recipients each."""
+        kills_wanted = int(os.environ.get("REPORTD_KILLS", "30"))
         # Runs failing under this much load must not pause a schedule and end
         # the occurrences this test counts: no automatic pause here.
         self.boot("--slow-ms", "150", "--page-size", "100",
@@ -55,25 +59,26 @@ class ServeTest(ServeCase):
         for name in ("one", "two"):
             self.rd("schedules", "add", name, "--connection", "demo", "--cron", "*/2 * * * * *",
                     "--min-interval", "1s", "--soql", "SELECT Id, Name, Description FROM Account",
-                    "--format", "csv,xlsx,html", "--to", f"{name}-a@example.com,{name}-b@example.com")
-        rng = random.Random(20261129)
-        kills = 0
-        mid_run_kills = 0
+                    "--format", "csv,xlsx,html",
+                    "--to", f"{name}-a@example.com,{name}-b@example.com,{name}-c@example.com")
+        rng = random.Random(int(os.environ.get("REPORTD_KILL_SEED", "20261129")))
+        kills = mid_run_kills = startup_kills = 0
+        began = time.time()
         self.daemon.start()
-        for _ in range(50):
-            # Wait for a run in flight, then kill the daemon in the middle of it.
-            deadline = time.time() + 10
-            caught = False
-            while time.time() < deadline:
-                if any(r[2] in ("running", "delivering") for r in self.all_runs()):
-                    caught = True
-                    break
-                time.sleep(0.02)
-            time.sleep(rng.uniform(0.0, 0.4))
+        for _ in range(kills_wanted):
+            if kills and rng.random() < 0.15:
+                # While it starts up and recovers, before serve.ready.
+                self.daemon.spawn()
+                time.sleep(rng.uniform(0.0, 0.6))
+                startup_kills += 1
+            else:
+                if kills:
+                    self.daemon.start()
+                time.sleep(rng.uniform(0.0, 6.0))
+            mid_run_kills += any(r[2] in ("running", "delivering") for r in self.all_runs())
             self.daemon.kill9()
             kills += 1
-            mid_run_kills += caught
-            self.daemon.start()
+        self.daemon.start()
         # Stop new occurrences, let recovery and the runs in flight finish,
         # then stop cleanly.
         for name in ("one", "two"):
@@ -81,38 +86,59 @@ class ServeTest(ServeCase):
         self.wait_for(lambda: not any(r[2] in ("pending", "running", "delivering") for r in self.all_runs()),
                       timeout=240, what="every run to finish")
         self.assertEqual(self.daemon.stop(), 0)
-        self.assertEqual(kills, 50)
-        self.assertGreaterEqual(mid_run_kills, 5)
+        self.assertEqual(kills, kills_wanted)
+        self.assertGreaterEqual(mid_run_kills, kills // 10)
 
         runs = self.all_runs()
         # No occurrence lost: every even second between the first and the last
         # claimed occurrence of each schedule has a run row, in a final state.
+        lost = 0
         for sched in {r[0] for r in runs}:
             seconds = sorted(r[1] for r in runs if r[0] == sched)
-            expected = set(range(seconds[0], seconds[-1] + 1, 2))
-            self.assertEqual(expected - set(seconds), set(), f"schedule {sched} lost occurrences")
+            lost += len(set(range(seconds[0], seconds[-1] + 1, 2)) - set(seconds))
+        db = sqlite3.connect(os.path.join(self.box.state, "reportd.db"))
+        claimed_twice = db.execute("SELECT count(*) FROM (SELECT 1 FROM runs GROUP BY schedule_id, nominal_s "
+                                   "HAVING count(*) > 1)").fetchone()[0]
+        started_cancelled = db.execute(
+            "SELECT count(*) FROM runs WHERE state = 'cancelled' AND started_at_ms != 0").fetchone()[0]
+        integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
+        db.close()
+        # Each Message-ID (occurrence x recipient) arrives once; a kill
+        # between the relay's 250 and the ledger's commit makes a second copy
+        # (RFC 1047), never a third.
+        ids = {}
+        for m in self.messages():
+            ids[m["Message-ID"]] = ids.get(m["Message-ID"], 0) + 1
+        duplicates = sum(v - 1 for v in ids.values())
+        windows = sorted(int(us) for line in self.log().splitlines() if b"event=mail.sent " in line
+                         for us in line.split(b"commit_us=")[1].split()[0].split(b","))
+        pct = lambda q: windows[min(len(windows) - 1, int(q * len(windows)))] if windows else -1  # noqa: E731
+        figures = {"kills": kills, "mid_run_kills": mid_run_kills, "startup_kills": startup_kills,
+                   "seconds": round(time.time() - began), "occurrences": len(runs), "lost": lost,
+                   "claimed_twice": claimed_twice, "messages": sum(ids.values()), "message_ids": len(ids),
+                   "duplicates": duplicates, "max_copies": max(ids.values()) if ids else 0,
+                   "integrity": integrity, "commit_window_us_p50": pct(0.50), "commit_window_us_p99": pct(0.99),
+                   "commit_window_us_max": windows[-1] if windows else -1, "commit_windows": len(windows)}
+        print("KILL-LOOP " + json.dumps(figures), file=sys.stderr, flush=True)
+        if os.environ.get("REPORTD_KILL_LOOP_REPORT"):
+            with open(os.environ["REPORTD_KILL_LOOP_REPORT"], "w") as f:
+                json.dump(figures, f, indent=1)
+
+        self.assertEqual(lost, 0, "occurrences lost")
+        self.assertEqual(claimed_twice, 0)
         # Pausing at the end cancels occurrences claimed but not yet started;
         # a run interrupted by a kill is finished, never cancelled.
         self.assertTrue(all(r[2] in ("succeeded", "failed", "skipped", "missed", "cancelled") for r in runs),
                         {r[2] for r in runs})
-        db = sqlite3.connect(os.path.join(self.box.state, "reportd.db"))
-        started_cancelled = db.execute(
-            "SELECT count(*) FROM runs WHERE state = 'cancelled' AND started_at_ms != 0").fetchone()[0]
-        db.close()
         self.assertEqual(started_cancelled, 0)
         self.assertTrue(all(r[4] > 0 for r in runs if r[2] in ("succeeded", "failed")), "disposed_at")
-        # No delivery repeated beyond the RFC 1047 window: each Message-ID
-        # (occurrence x recipient) arrived at most twice, and duplicates are rare.
-        ids = {}
-        for m in self.messages():
-            ids[m["Message-ID"]] = ids.get(m["Message-ID"], 0) + 1
         self.assertTrue(ids)
         self.assertLessEqual(max(ids.values()), 2, ids)
-        self.assertLessEqual(sum(v - 1 for v in ids.values()), kills)
-
-        db = sqlite3.connect(os.path.join(self.box.state, "reportd.db"))
-        self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
-        db.close()
+        # Issue #18: 15 duplicates per 150 kills before the ledger recorded
+        # `sent` at the 250; the bar is three times fewer (one per 30 kills),
+        # with one more allowed for a short run's luck.
+        self.assertLessEqual(duplicates, kills // 30 + 1, figures)
+        self.assertEqual(integrity, "ok")
 
         # The markers were delivered (so they were really in the data) ...
         self.assertTrue(any(MARKER.encode() in m.as_bytes() for m in self.messages()))

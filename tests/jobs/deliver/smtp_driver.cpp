@@ -1,15 +1,16 @@
 // Test driver for the SMTP tests (smtp_real_test.py, smtp_faults_test.py).
 //   smtp_driver send|bigsend|deliver|mailtest [--host H] [--port P] [--tls T] [--ca F]
 //     [--user U --pwfile F] [--from A] [--to B]... [--subject S] [--text-file F]
-//     [--rows N] [--out DIR] [--attempts N] [--max-bytes N] [--timeout S] [--mb N]
+//     [--rows N] [--out DIR] [--attempts N] [--max-bytes N] [--timeout S] [--mb N] [--db FILE]
 // send: renders the sample table (CSV + XLSX), writes the rendered bytes to
 //   DIR, sends one message to all --to, prints "RCPT <addr> <outcome> <code>".
 // bigsend: writes --mb MiB of made-up CSV to a scratch memfd, maps it, then
 //   streams one message with it attached and prints "ATTACHMENT <bytes>
 //   <crc32>", "MESSAGE <bytes> <stuffed bytes>" and "MEM <rss kB before>
 //   <peak kB during the send>" (VmHWM, reset just before the send).
-// deliver: runs deliver_email() against a real SqliteStore --attempts times
-//   (a run retry), printing "ATTEMPT <n> <ok|kind> <code>" and the ledger.
+// deliver: runs deliver_email() against a real SqliteStore (in memory, or the
+//   file --db) --attempts times (a run retry), printing "ATTEMPT <n> <ok|kind>
+//   <code>", "WINDOWS <us>..." (sent -> committed) and the ledger.
 // mailtest: send_test_mail() to the first --to.
 // Every mode ends with "STATUS ok" or "STATUS <kind> <code> <message>".
 #include <zlib.h>
@@ -36,7 +37,7 @@ namespace asio = boost::asio;
 namespace {
 
 struct Args {
-  std::string mode, out, subject = "Report", text_file;
+  std::string mode, out, subject = "Report", text_file, db = ":memory:";
   deliver::SmtpConfig cfg;
   std::vector<std::string> to;
   std::uint64_t rows = 50;
@@ -188,6 +189,7 @@ int main(int argc, char** argv) {
     else if (k == "--max-bytes") a.cfg.max_message_bytes = std::stoull(v);
     else if (k == "--timeout") a.cfg.step_timeout = std::chrono::seconds(std::stoi(v));
     else if (k == "--mb") a.mb = std::stoull(v);
+    else if (k == "--db") a.db = v;
     else {
       std::cerr << "unknown option " << k << "\n";
       return 2;
@@ -236,7 +238,7 @@ int main(int argc, char** argv) {
   }
 
   if (a.mode == "deliver") {
-    auto db = store::SqliteStore::open(":memory:");
+    auto db = store::SqliteStore::open(a.db);
     check(db.ok(), "store");
     store::Connection c;
     c.name = "c";
@@ -273,6 +275,11 @@ int main(int argc, char** argv) {
       io.run();
       std::cout << "ATTEMPT " << n << " ";
       print_status(r->ok() ? Status() : r->status());
+      if (r->ok()) {
+        std::cout << "WINDOWS";
+        for (auto w : (*r)->sent_commit_windows) std::cout << " " << w.count();
+        std::cout << "\n";
+      }
     }
     auto rows = (*db)->list_deliveries(**run);
     check(rows.ok(), "list");

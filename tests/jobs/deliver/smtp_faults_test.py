@@ -1,12 +1,17 @@
 """A scripted SMTP server (asyncio, STARTTLS with a test CA) drives the faults:
 4xx then success; 5xx for one of three recipients; the connection dropped after
 the final "." (at most one duplicate, same Message-ID); STARTTLS not offered;
-bad certificates; bytes injected before the TLS handshake; a silent server."""
+bad certificates; bytes injected before the TLS handshake; a silent server;
+several recipients over one connection (RSET between), each recorded sent in
+the ledger before the next MAIL FROM and before QUIT; a connection that dies
+at RSET is replaced."""
 import asyncio
 import email
 import email.policy
 import os
+import sqlite3
 import ssl
+import tempfile
 import sys
 import threading
 import unittest
@@ -17,7 +22,10 @@ from smtp_support import Pki, run_driver, status_of, lines_with  # noqa: E402
 
 class Scripted:
     """Knobs: offer_starttls, cert/key, rcpt_codes {addr: [code per RCPT seen]},
-    drop_after_dot {connection numbers}, inject_before_tls, silent."""
+    drop_after_dot {connection numbers}, inject_before_tls, silent,
+    quit_hangs (QUIT is never answered), drop_at_rset {connection numbers},
+    db (the driver's ledger file: its states are snapshot at each MAIL FROM
+    and QUIT, in self.snapshots as (command, {recipient: state}))."""
 
     def __init__(self, cert, key, **knobs):
         self.ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -27,6 +35,10 @@ class Scripted:
         self.drop_after_dot = knobs.get("drop_after_dot", set())
         self.inject = knobs.get("inject_before_tls", False)
         self.silent = knobs.get("silent", False)
+        self.quit_hangs = knobs.get("quit_hangs", False)
+        self.drop_at_rset = knobs.get("drop_at_rset", set())
+        self.db = knobs.get("db")
+        self.snapshots = []
         self.connections = 0
         self.commands = []
         self.messages = []  # (connection, rcpts, raw bytes)
@@ -78,6 +90,7 @@ class Scripted:
                     await writer.start_tls(self.ctx)
                     tls = True
                 elif up.startswith("MAIL FROM"):
+                    self.snapshot("MAIL")
                     rcpts = []
                     writer.write(b"250 sender ok\r\n")
                 elif up.startswith("RCPT TO"):
@@ -101,7 +114,17 @@ class Scripted:
                         writer.transport.abort()
                         return
                     writer.write(b"250 queued\r\n")
+                elif up == "RSET":
+                    if n in self.drop_at_rset:
+                        writer.transport.abort()
+                        return
+                    rcpts = []
+                    writer.write(b"250 reset\r\n")
                 elif up == "QUIT":
+                    self.snapshot("QUIT")
+                    if self.quit_hangs:
+                        await asyncio.sleep(30)
+                        return
                     writer.write(b"221 bye\r\n")
                     await writer.drain()
                     writer.close()
@@ -111,6 +134,17 @@ class Scripted:
                 await writer.drain()
         except (ConnectionError, ssl.SSLError):
             return
+
+
+    def snapshot(self, command):
+        if not self.db:
+            return
+        db = sqlite3.connect(self.db, timeout=10)
+        try:
+            states = dict(db.execute("SELECT recipient, state FROM deliveries").fetchall())
+        finally:
+            db.close()
+        self.snapshots.append((command, states))
 
 
 def message_id(raw):
@@ -193,6 +227,37 @@ class Faults(unittest.TestCase):
         ledger = lines_with(out, "LEDGER")
         self.assertEqual(ledger[0][3], "sent")
         self.assertEqual(ledger[0][4], ids.pop())
+
+    def test_one_connection_carries_every_recipient_each_sent_before_the_next_and_before_quit(self):
+        to = ["alice@example.org", "bob@example.org", "carol@example.org"]
+        with tempfile.TemporaryDirectory(dir="/dev/shm") as d:
+            db = os.path.join(d, "ledger.db")
+            s = self.server(quit_hangs=True, db=db)
+            out = self.drive("deliver", s, to, "--db", db, "--timeout", 2)
+        self.assertEqual(lines_with(out, "ATTEMPT")[0][2:4], ["STATUS", "ok"], out)
+        self.assertEqual(s.connections, 1, "one connection for the three recipients")
+        self.assertEqual([c[1] for c in s.commands if c[1] in ("RSET", "QUIT")], ["RSET", "RSET", "QUIT"])
+        self.assertEqual([m[1] for m in s.messages], [[t] for t in to])
+        # At each MAIL FROM the recipients before are sent already; at QUIT
+        # (never answered here: the delivery does not wait on it) all are.
+        mails = [snap for cmd, snap in s.snapshots if cmd == "MAIL"]
+        self.assertEqual(len(mails), 3)
+        for i, snap in enumerate(mails):
+            self.assertEqual({r for r, st in snap.items() if st == "sent"}, set(to[:i]), snap)
+        quits = [snap for cmd, snap in s.snapshots if cmd == "QUIT"]
+        self.assertEqual(quits, [{t: "sent" for t in to}])
+        windows = [int(w) for w in lines_with(out, "WINDOWS")[0][1:]]
+        self.assertEqual(len(windows), 3)
+        self.assertTrue(all(0 <= w < 5_000_000 for w in windows), windows)
+
+    def test_a_connection_lost_at_rset_is_replaced_and_nothing_is_sent_twice(self):
+        to = ["alice@example.org", "bob@example.org"]
+        s = self.server(drop_at_rset={1})
+        out = self.drive("deliver", s, to)
+        self.assertEqual(lines_with(out, "ATTEMPT")[0][2:4], ["STATUS", "ok"], out)
+        self.assertEqual(s.connections, 2)
+        self.assertEqual([m[1] for m in s.messages], [[t] for t in to])
+        self.assertEqual({l[2]: l[3] for l in lines_with(out, "LEDGER")}, {t: "sent" for t in to})
 
     def test_too_big_to_attach_is_zipped_and_unzips_byte_identical(self):
         import io
