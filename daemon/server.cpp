@@ -213,15 +213,33 @@ asio::awaitable<void> Server::heartbeat() {
       return db.data_version();
     };
     auto version = co_await runtime_.store_thread.run(std::move(beat));
-    if (!version.ok()) {
-      log::warning("heartbeat.failed", {{"error", version.status().message()}});
-    } else {
-      co_await notice_version(*version);
-    }
-    endpoint_.heartbeat(version.ok() ? Status() : version.status());
+    if (version.ok()) co_await notice_version(*version);
+    const Status written = version.ok() ? Status() : version.status();
+    endpoint_.heartbeat(written);
+    report_store(written);
     timer.expires_after(std::chrono::milliseconds(kHeartbeatMs));
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
+}
+
+// The store went from writable to failing (a full disk, an I/O error, a
+// lock held too long) or back: said once per change, at error priority and
+// in systemd's STATUS=; /healthz says it at every request. The heartbeat
+// keeps writing every 5 s, so the daemon notices by itself when the store
+// takes writes again.
+void Server::report_store(const Status& written) {
+  if (written.ok()) {
+    if (store_error_.empty()) return;
+    store_error_.clear();
+    log::notice("store.recovered", {{"state", "the store takes writes again"}});
+    sd_notify(0, "STATUS=running; the store takes writes again");
+    return;
+  }
+  if (written.message() == store_error_) return;
+  store_error_ = written.message();
+  log::err("store.write_failed",
+           {{"error", store_error_}, {"state", "unhealthy; the heartbeat tries again every 5 s"}});
+  sd_notifyf(0, "STATUS=unhealthy: store write failed: %s", store_error_.c_str());
 }
 
 void Server::wait_signal() {

@@ -101,6 +101,7 @@ class Server final : private jobs::RunObserver {
   boost::asio::awaitable<void> notice_version(std::int64_t version);
   boost::asio::awaitable<void> connections_changed();
   boost::asio::awaitable<void> heartbeat();
+  void report_store(const Status& written);
   void wait_signal();
   void reload_config();
   void stop(const char* why);
@@ -118,6 +119,7 @@ class Server final : private jobs::RunObserver {
   store::DaemonState state_;
   bool stopping_ = false;
   std::int64_t seen_version_ = -1;  // the store's data_version when last looked at
+  std::string store_error_;  // the last heartbeat's store error; empty: it wrote
   WakeListener wake_;
   Watchdog watchdog_;
   std::optional<boost::asio::signal_set> signals_;  // run() only

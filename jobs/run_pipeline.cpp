@@ -13,6 +13,9 @@ using store::RunState;
 
 namespace {
 
+constexpr std::chrono::milliseconds kSaveRetryFirst{1000};
+constexpr std::chrono::milliseconds kSaveRetryMax{30000};
+
 // The one way an outcome is built: the run's row as it was to be saved;
 // `saved` is how saving it went (a failed save makes the outcome failed).
 RunOutcome outcome_of(const store::Run& run, bool marked_needs_reauth, const Status& saved) {
@@ -258,7 +261,17 @@ asio::awaitable<RunOutcome> RunPipeline::finish(Context& ctx, const Status& stat
   ctx.run.error_code = std::move(final_state.error_code);
 
   SaveFinal save_final{ctx.run, ctx.began_ms};  // named: see save()
-  auto saved = co_await deps_.store.run(std::move(save_final));
+  auto saved = co_await deps_.store.run(save_final);
+  // The store failed to take the final row (a full disk, an I/O error; the
+  // heartbeat reports it): save it again, backing off, until it takes it,
+  // so a run never stays unfinished while the daemon lives. A stop cuts the
+  // wait short; the next start then finishes the row (crash recovery).
+  for (std::chrono::milliseconds delay = kSaveRetryFirst;
+       !saved.ok() && saved.status().kind() == ErrorKind::kIo;
+       delay = std::min(delay * 2, kSaveRetryMax)) {
+    if (!co_await deps_.timer.wait(delay)) break;
+    saved = co_await deps_.store.run(save_final);
+  }
   RunOutcome outcome = outcome_of(ctx.run, ctx.marked_needs_reauth,
                                   saved.ok() ? Status() : saved.status());
   if (saved.ok()) outcome.deliveries = std::move(saved).value();

@@ -13,6 +13,9 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
+// How long after a failed claim the occurrence is decided again.
+constexpr seconds kClaimRetry{5};
+
 std::int64_t to_ms(Clock::WallTime t) { return t.time_since_epoch().count(); }
 
 // Claims each decision; runs on the store thread while tick() waits, so the
@@ -151,9 +154,10 @@ boost::asio::awaitable<void> Scheduler::tick() {
           on_recorded_(recorded_run(decisions[i], **results[i], now_ms));
         }
       } else {
-        // Not claimed, so not run: counted for metrics and the journal.
+        // The store failed (a full disk, an I/O error): nothing was
+        // recorded, so the occurrence is decided again a little later.
         ++claim_errors_;
-        core_.on_claimed(decisions[i], std::nullopt);
+        core_.on_claim_failed(decisions[i], date::floor<seconds>(wall) + kClaimRetry);
       }
     }
   }

@@ -159,6 +159,24 @@ void SchedulerCore::on_claimed(const Decision& d, std::optional<std::int64_t> ru
   queue_.push(d.occurrence.org, launch);
 }
 
+void SchedulerCore::on_claim_failed(const Decision& d, date::sys_seconds retry_at) {
+  const std::int64_t id = d.occurrence.schedule_id;
+  const date::sys_seconds t = d.occurrence.nominal;
+  if (d.state == store::RunState::kPending) {
+    if (--in_flight_[id] <= 0) in_flight_.erase(id);
+    auto last = last_pending_.find(id);
+    if (last != last_pending_.end() && last->second == t) last_pending_.erase(last);
+  }
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;  // removed meanwhile
+  Entry& e = it->second;
+  // Several decisions of one schedule may fail together: walk from the earliest.
+  if (e.cursor >= t) e.cursor = t - seconds(1);
+  if (!e.next || *e.next > t) e.next = t;
+  e.generation = next_generation_++;
+  heap_.push(HeapItem{std::max(retry_at, *e.next + e.spec.splay), id, e.generation});
+}
+
 bool SchedulerCore::recover(const Launch& launch) {
   const std::int64_t id = launch.occurrence.schedule_id;
   if (deferred_.contains(id)) return false;

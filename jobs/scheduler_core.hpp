@@ -81,6 +81,11 @@ class SchedulerCore {
   // occurrence was claimed already (by this process before a restart, or by
   // another process). A claimed kPending decision joins the fair queue.
   void on_claimed(const Decision& d, std::optional<std::int64_t> run_id);
+  // Claiming `d` failed in the store (a full disk, an I/O error): nothing
+  // was recorded, so the schedule is walked again from `d`'s occurrence at
+  // `retry_at`. The occurrence then runs, or is recorded missed when a later
+  // one is due by then (catch-up): it is never lost.
+  void on_claim_failed(const Decision& d, date::sys_seconds retry_at);
 
   // A run claimed before a restart and not finished (crash recovery): it
   // joins the fair queue and waits for the limits like any run. False when

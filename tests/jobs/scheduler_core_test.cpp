@@ -256,6 +256,33 @@ TEST_CASE("scheduler: a lost claim runs nothing and leaves the schedule free") {
   CHECK(core.dispatch().empty());
 }
 
+TEST_CASE("scheduler: a claim the store failed is decided again, never lost") {
+  SchedulerCore core({});
+  core.upsert(spec(1, "*/5 * * * *"), at("2026-05-04T09:59:00Z"));
+  auto ds = core.collect_due(at("2026-05-04T10:00:00Z"));
+  REQUIRE(ds.size() == 1);
+  core.on_claim_failed(ds[0], at("2026-05-04T10:00:05Z"));  // a full disk
+  CHECK_FALSE(core.busy(1));
+  CHECK(text(*core.next_wake()) == "2026-05-04T10:00:05Z");
+  CHECK(*core.cursor(1) < at("2026-05-04T10:00:00Z"));
+  // The store takes writes again before the next occurrence: it runs.
+  auto again = core.collect_due(at("2026-05-04T10:00:05Z"));
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].state == RunState::kPending);
+  CHECK(text(again[0].occurrence.nominal) == "2026-05-04T10:00:00Z");
+  // Still failing past the next occurrence: that one runs, this one is
+  // recorded missed. Each is decided once.
+  core.on_claim_failed(again[0], at("2026-05-04T10:00:10Z"));
+  auto later = core.collect_due(at("2026-05-04T10:05:01Z"));
+  REQUIRE(later.size() == 2);
+  CHECK(later[0].state == RunState::kMissed);
+  CHECK(text(later[0].occurrence.nominal) == "2026-05-04T10:00:00Z");
+  CHECK(later[1].state == RunState::kPending);
+  CHECK(text(later[1].occurrence.nominal) == "2026-05-04T10:05:00Z");
+  settle(core, later);
+  CHECK(text(*core.next_wake()) == "2026-05-04T10:10:00Z");
+}
+
 TEST_CASE("scheduler: splay is deterministic per schedule id and delays the wake only") {
   CHECK(splay_offset(42, std::chrono::seconds{300}) == splay_offset(42, std::chrono::seconds{300}));
   CHECK(splay_offset(42, std::chrono::seconds{0}).count() == 0);
