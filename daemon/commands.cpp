@@ -147,7 +147,7 @@ const std::vector<Command>& commands() {
         {"soql", true, "source: a SOQL query, run through the REST API"},
         {"report", true, "source: a report id (00O...), run through the Reports API"},
         {"bulk", true, "source: a SOQL query, run as a Bulk API 2.0 job"},
-        {"format", true, "csv, xlsx and/or html, comma-separated (default csv)"},
+        {"format", true, "csv, xlsx, pdf and/or html, comma-separated (default csv)"},
         {"to", true, "recipients, separated by commas, semicolons or spaces"},
         {"subject", true, "e-mail subject (default: the schedule's name)"},
         {"body", true, "text shown in the e-mail above the summary"},

@@ -39,12 +39,14 @@ void RunOutputs::dispose() {
   // The workbook first: its temp files go, and it never writes into a
   // memfd that dispose() closed.
   xlsx_.reset();
+  pdf_.reset();
   scratch_->dispose();
 }
 
 Result<std::unique_ptr<RunOutputs>> RunOutputs::create(const store::Schedule& s,
                                                        const date::time_zone* zone,
-                                                       const OutputOptions& options) {
+                                                       const OutputOptions& options,
+                                                       std::int64_t run_time_ms) {
   auto scratch = render::Scratch::open(options.scratch);
   if (!scratch.ok()) return std::move(scratch).status();
   auto has = [&](std::string_view f) {
@@ -69,12 +71,24 @@ Result<std::unique_ptr<RunOutputs>> RunOutputs::create(const store::Schedule& s,
     out->xlsx_ = std::make_unique<render::XlsxRenderer>(*out->scratch_, o);
     sinks.push_back(out->xlsx_.get());
   }
+  if (has("pdf")) {
+    render::PdfOptions o;
+    o.tz = zone;
+    o.filename = base + ".pdf";
+    o.title = s.subject.empty() ? s.name : s.subject;
+    o.run_time_ms = run_time_ms;
+    out->pdf_ = std::make_unique<render::PdfRenderer>(*out->scratch_, o);
+    sinks.push_back(out->pdf_.get());
+  }
   out->tee_ = table::TeeSink(std::move(sinks));
   return out;
 }
 
 Status RunOutputs::finish() {
-  if (xlsx_) return xlsx_->finish();
+  if (xlsx_) {
+    if (Status st = xlsx_->finish(); !st.ok()) return st;
+  }
+  if (pdf_) return pdf_->finish().with_context("pdf");
   return {};
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // RunOutputs: the renderers one run feeds, built from the schedule's formats
-// into a fresh Scratch: CSV and XLSX attachments plus the HTML summary that
+// into a fresh Scratch: CSV, XLSX and PDF attachments plus the HTML summary that
 // becomes the email body ("html" adds a preview of the first rows to it).
 // Everything lives in memory (DESIGN.md §4.5). Bounded as data arrives: the
 // row past max_rows fails the run, and every byte the renderers write counts
@@ -14,6 +14,7 @@
 #include "jobs/deliver/files_delivery.hpp"
 #include "jobs/render/csv_renderer.hpp"
 #include "jobs/render/html_summary.hpp"
+#include "jobs/render/pdf_renderer.hpp"
 #include "jobs/render/scratch.hpp"
 #include "jobs/render/xlsx_renderer.hpp"
 #include "store/records.hpp"
@@ -44,13 +45,15 @@ class RowCapSink final : public table::RowSink {
 
 class RunOutputs {
  public:
+  // `run_time_ms`: the occurrence (UTC), shown in the PDF's title block.
   static Result<std::unique_ptr<RunOutputs>> create(const store::Schedule& schedule,
                                                     const date::time_zone* zone,
-                                                    const OutputOptions& options);
+                                                    const OutputOptions& options,
+                                                    std::int64_t run_time_ms = 0);
 
   // Where the source writes: every renderer at once, under the row cap.
   table::RowSink& sink() { return cap_; }
-  // Closes the renderers (the XLSX workbook is written here).
+  // Closes the renderers (the XLSX workbook and the PDF's fonts are written here).
   Status finish();
 
   const render::HtmlSummary& summary() const { return summary_; }
@@ -71,6 +74,7 @@ class RunOutputs {
   render::HtmlSummary summary_;
   std::unique_ptr<render::CsvRenderer> csv_;
   std::unique_ptr<render::XlsxRenderer> xlsx_;
+  std::unique_ptr<render::PdfRenderer> pdf_;
   table::TeeSink tee_{{}};
   RowCapSink cap_;
 };

@@ -113,7 +113,7 @@ asio::awaitable<Status> RunPipeline::fetch(Context& ctx) {
 asio::awaitable<Status> RunPipeline::fetch_once(Context& ctx) {
   if (ctx.outputs) ctx.outputs->dispose();  // a retry starts from empty outputs
   ctx.outputs.reset();
-  auto outputs = RunOutputs::create(ctx.schedule, ctx.zone, options_.outputs);
+  auto outputs = RunOutputs::create(ctx.schedule, ctx.zone, options_.outputs, ctx.run.nominal_s * 1000);
   if (!outputs.ok()) co_return outputs.status();
   ctx.outputs = std::move(outputs).value();
   table::RowSink& sink = ctx.outputs->sink();

@@ -76,10 +76,10 @@ Status check_schedule(const store::Schedule& s, const deliver::DomainPolicy& dom
       break;
   }
 
-  if (s.formats.empty()) return invalid("formats", "name at least one of csv, xlsx, html");
+  if (s.formats.empty()) return invalid("formats", "name at least one of csv, xlsx, pdf, html");
   for (const std::string& f : s.formats) {
     if (std::find(std::begin(kFormats), std::end(kFormats), f) == std::end(kFormats)) {
-      return invalid("formats", "\"" + f + "\" is not a format; use csv, xlsx or html");
+      return invalid("formats", "\"" + f + "\" is not a format; use csv, xlsx, pdf or html");
     }
   }
 

@@ -14,7 +14,7 @@
 
 namespace reportd::jobs {
 
-inline constexpr const char* kFormats[] = {"csv", "xlsx", "html"};
+inline constexpr const char* kFormats[] = {"csv", "xlsx", "pdf", "html"};
 
 // `domains`: what the schedule's recipients may be (domain_policy()).
 Status check_schedule(const store::Schedule& schedule, const deliver::DomainPolicy& domains);

@@ -18,8 +18,8 @@ store::Schedule schedule_with(std::vector<std::string> formats) {
 
 TEST_CASE("run outputs: the row past max_rows fails the run, whatever the formats") {
   for (auto formats : {std::vector<std::string>{"csv"}, std::vector<std::string>{"xlsx"},
-                       std::vector<std::string>{"html"},
-                       std::vector<std::string>{"csv", "xlsx", "html"}}) {
+                       std::vector<std::string>{"html"}, std::vector<std::string>{"pdf"},
+                       std::vector<std::string>{"csv", "xlsx", "pdf", "html"}}) {
     OutputOptions o;
     o.max_rows = 250;
     auto out = RunOutputs::create(schedule_with(formats), nullptr, o);
@@ -43,8 +43,9 @@ TEST_CASE("run outputs: exactly max_rows passes") {
   CHECK((*out)->summary().total_rows() == 250);
 }
 
-TEST_CASE("run outputs: the byte cap stops CSV and XLSX while rows arrive") {
-  for (auto formats : {std::vector<std::string>{"csv"}, std::vector<std::string>{"xlsx"}}) {
+TEST_CASE("run outputs: the byte cap stops CSV, XLSX and PDF while rows arrive") {
+  for (auto formats : {std::vector<std::string>{"csv"}, std::vector<std::string>{"xlsx"},
+                       std::vector<std::string>{"pdf"}}) {
     render::ScratchBudget budget(0);
     OutputOptions o;
     o.scratch.cap_bytes = 256 * 1024;
@@ -57,6 +58,23 @@ TEST_CASE("run outputs: the byte cap stops CSV and XLSX while rows arrive") {
     (*out)->dispose();
     CHECK(budget.used() == 0);
   }
+}
+
+TEST_CASE("run outputs: pdf is one attachment named after the schedule") {
+  OutputOptions o;
+  auto out = RunOutputs::create(schedule_with({"pdf", "csv"}), nullptr, o, 1733385600000);
+  REQUIRE(out.ok());
+  REQUIRE(render::emit_sample_table((*out)->sink(), 100).ok());
+  REQUIRE((*out)->finish().ok());
+  auto refs = (*out)->refs();
+  REQUIRE(refs.ok());
+  REQUIRE(refs->size() == 2);
+  const deliver::OutputRef& pdf = refs->at(1);
+  CHECK(pdf.filename == "weekly-pipeline.pdf");
+  CHECK(pdf.content_type == "application/pdf");
+  CHECK(pdf.bytes.substr(0, 5) == "%PDF-");
+  CHECK(pdf.bytes.find("%%EOF") != std::string_view::npos);
+  (*out)->dispose();
 }
 
 }  // namespace
