@@ -10,6 +10,11 @@ namespace reportd::store {
 // The schema version this build writes.
 int schema_version();
 
+// The SQL of PostgreSQL's migration `index` + 1 (0 <= index <
+// schema_version()); pg_migrate() runs them. Both engines have the same
+// number of migrations (a static_assert holds them to it).
+const char* pg_migration_sql(int index);
+
 // Brings `db` up to schema_version(). Refuses a database written by a newer
 // reportd instead of guessing.
 Status migrate(Db& db);

@@ -3,6 +3,9 @@
 #include <array>
 #include <utility>
 
+#include "store/rows.hpp"
+#include "store/store.hpp"
+
 namespace reportd::store {
 namespace {
 
@@ -67,6 +70,48 @@ std::optional<RunState> run_state_from(std::string_view s) { return lookup(kRunS
 std::string_view to_string(DeliveryState state) { return name_of(kDeliveryStates, state); }
 std::optional<DeliveryState> delivery_state_from(std::string_view s) {
   return lookup(kDeliveryStates, s);
+}
+
+std::string join(const std::vector<std::string>& items, char sep) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += sep;
+    out += items[i];
+  }
+  return out;
+}
+
+std::vector<std::string> split(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    std::size_t at = s.find(sep);
+    std::string_view item = s.substr(0, at);
+    if (!item.empty()) out.emplace_back(item);
+    if (at == std::string_view::npos) break;
+    s.remove_prefix(at + 1);
+  }
+  return out;
+}
+
+Result<std::int64_t> rewrap_connections(Store& store, const Store::Rewrap& rewrap) {
+  std::int64_t count = 0;
+  Status st = store.transaction([&](Store& t) -> Status {
+    auto all = t.list_connections();
+    if (!all.ok()) return std::move(all).status();
+    for (const Connection& c : *all) {
+      Result<Connection> next = rewrap(c);
+      if (!next.ok()) return std::move(next).status().with_context("connection " + c.name);
+      if (Status u = t.update_connection_secrets(c.id, next->sealed_refresh_token,
+                                                 next->sealed_client_secret, next->key_id);
+          !u.ok()) {
+        return u;
+      }
+    }
+    count = static_cast<std::int64_t>(all->size());
+    return {};
+  });
+  if (!st.ok()) return st;
+  return count;
 }
 
 bool is_final(RunState state) {

@@ -2,28 +2,6 @@
 #include "store/sqlite_store.hpp"
 
 namespace reportd::store {
-namespace {
-
-constexpr const char* kColumns =
-    "SELECT state, name, login_url, client_id, redirect_uri, sealed_secrets, key_id, "
-    "created_at_ms, expires_at_ms, outcome FROM pending_authorizations ";
-
-PendingAuthorization read_row(const Stmt& q) {
-  PendingAuthorization p;
-  p.state = q.text(0);
-  p.name = q.text(1);
-  p.login_url = q.text(2);
-  p.client_id = q.text(3);
-  p.redirect_uri = q.text(4);
-  p.sealed_secrets = q.blob(5);
-  p.key_id = q.text(6);
-  p.created_at_ms = q.int64(7);
-  p.expires_at_ms = q.int64(8);
-  p.outcome = q.text(9);
-  return p;
-}
-
-}  // namespace
 
 Status SqliteStore::add_pending_authorization(const PendingAuthorization& p) {
   Stmt q(db_,
@@ -38,10 +16,10 @@ Status SqliteStore::add_pending_authorization(const PendingAuthorization& p) {
 
 Result<std::optional<PendingAuthorization>> SqliteStore::get_pending_authorization(
     std::string_view state) {
-  std::string sql = std::string(kColumns) + "WHERE state = ?";
+  std::string sql = std::string(kPendingColumns) + "WHERE state = ?";
   Stmt q(db_, sql.c_str());
   q.bind(1, state);
-  if (q.step()) return std::optional<PendingAuthorization>(read_row(q));
+  if (q.step()) return std::optional<PendingAuthorization>(read_pending(q));
   if (Status st = q.status("read pending authorization"); !st.ok()) return st;
   return std::optional<PendingAuthorization>();
 }

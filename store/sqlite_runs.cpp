@@ -2,50 +2,6 @@
 #include "store/sqlite_store.hpp"
 
 namespace reportd::store {
-namespace {
-
-constexpr const char* kRunColumns =
-    "SELECT id, schedule_id, nominal_s, state, reason, error_code, attempt, claimed_at_ms, "
-    "started_at_ms, finished_at_ms, disposed_at_ms, rows, bytes, truncated FROM runs ";
-
-Run read_run(const Stmt& q) {
-  Run r;
-  r.id = q.int64(0);
-  r.schedule_id = q.int64(1);
-  r.nominal_s = q.int64(2);
-  r.state = run_state_from(q.text(3)).value_or(RunState::kFailed);
-  r.reason = q.text(4);
-  r.error_code = q.text(5);
-  r.attempt = q.int64(6);
-  r.claimed_at_ms = q.int64(7);
-  r.started_at_ms = q.int64(8);
-  r.finished_at_ms = q.int64(9);
-  r.disposed_at_ms = q.int64(10);
-  r.rows = q.int64(11);
-  r.bytes = q.int64(12);
-  r.truncated = q.int64(13) != 0;
-  return r;
-}
-
-constexpr const char* kDeliveryColumns =
-    "SELECT id, run_id, channel, recipient, state, message_id, content_document_id, error, "
-    "updated_at_ms FROM deliveries ";
-
-Delivery read_delivery(const Stmt& q) {
-  Delivery d;
-  d.id = q.int64(0);
-  d.run_id = q.int64(1);
-  d.channel = q.text(2);
-  d.recipient = q.text(3);
-  d.state = delivery_state_from(q.text(4)).value_or(DeliveryState::kFailed);
-  d.message_id = q.text(5);
-  d.content_document_id = q.text(6);
-  d.error = q.text(7);
-  d.updated_at_ms = q.int64(8);
-  return d;
-}
-
-}  // namespace
 
 Result<std::optional<std::int64_t>> SqliteStore::claim_occurrence(std::int64_t schedule_id,
                                                                   std::int64_t nominal_s,
@@ -65,12 +21,8 @@ Result<std::optional<std::int64_t>> SqliteStore::claim_occurrence(std::int64_t s
 }
 
 Status SqliteStore::update_run(const Run& r) {
-  Stmt q(db_,
-         "UPDATE runs SET state=?, reason=?, error_code=?, attempt=?, started_at_ms=?, "
-         "finished_at_ms=?, disposed_at_ms=?, rows=?, bytes=?, truncated=? WHERE id=?");
-  q.bind(1, to_string(r.state)).bind(2, r.reason).bind(3, r.error_code).bind(4, r.attempt);
-  q.bind(5, r.started_at_ms).bind(6, r.finished_at_ms).bind(7, r.disposed_at_ms);
-  q.bind(8, r.rows).bind(9, r.bytes).bind(10, std::int64_t{r.truncated}).bind(11, r.id);
+  Stmt q(db_, kUpdateRun);
+  bind_run(q, r);
   return q.run("update run");
 }
 

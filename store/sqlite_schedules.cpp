@@ -2,65 +2,9 @@
 #include "store/sqlite_store.hpp"
 
 namespace reportd::store {
-namespace {
-
-constexpr const char* kScheduleColumns =
-    "SELECT id, name, connection_id, origin, sf_record_id, cron, tz, source_kind, source, "
-    "formats, recipients, subject, send_when_empty, min_rows, files_target, paused, "
-    "pause_reason, catchup_seconds, overlap, splay_seconds, min_interval_seconds, "
-    "created_at_ms, owner_email, body FROM schedules ";
-
-Schedule read_schedule(const Stmt& q) {
-  Schedule s;
-  s.id = q.int64(0);
-  s.name = q.text(1);
-  s.connection_id = q.int64(2);
-  s.origin = q.text(3);
-  s.sf_record_id = q.text(4);
-  s.cron = q.text(5);
-  s.tz = q.text(6);
-  s.source_kind = source_kind_from(q.text(7)).value_or(SourceKind::kSoql);
-  s.source = q.text(8);
-  s.formats = split(q.text(9), ',');
-  s.recipients = split(q.text(10), '\n');
-  s.subject = q.text(11);
-  s.send_when_empty = q.int64(12) != 0;
-  s.min_rows = q.int64(13);
-  s.files_target = q.text(14);
-  s.paused = q.int64(15) != 0;
-  s.pause_reason = q.text(16);
-  s.catchup_seconds = q.int64(17);
-  s.overlap = q.text(18) == "queue" ? Overlap::kQueue : Overlap::kSkip;
-  s.splay_seconds = q.int64(19);
-  s.min_interval_seconds = q.int64(20);
-  s.created_at_ms = q.int64(21);
-  s.owner_email = q.text(22);
-  s.body = q.text(23);
-  return s;
-}
-
-// Binds parameters 1..22 in the column order of kScheduleColumns minus id
-// and created_at_ms.
-void bind_schedule(Stmt& q, const Schedule& s) {
-  q.bind(1, s.name).bind(2, s.connection_id).bind(3, s.origin).bind(4, s.sf_record_id);
-  q.bind(5, s.cron).bind(6, s.tz).bind(7, to_string(s.source_kind)).bind(8, s.source);
-  q.bind(9, join(s.formats, ',')).bind(10, join(s.recipients, '\n')).bind(11, s.subject);
-  q.bind(12, std::int64_t{s.send_when_empty}).bind(13, s.min_rows).bind(14, s.files_target);
-  q.bind(15, std::int64_t{s.paused}).bind(16, s.pause_reason).bind(17, s.catchup_seconds);
-  q.bind(18, s.overlap == Overlap::kQueue ? "queue" : "skip");
-  q.bind(19, s.splay_seconds).bind(20, s.min_interval_seconds);
-  q.bind(21, s.owner_email).bind(22, s.body);
-}
-
-}  // namespace
 
 Result<std::int64_t> SqliteStore::add_schedule(const Schedule& s) {
-  Stmt q(db_,
-         "INSERT INTO schedules (name, connection_id, origin, sf_record_id, cron, tz, "
-         "source_kind, source, formats, recipients, subject, send_when_empty, min_rows, "
-         "files_target, paused, pause_reason, catchup_seconds, overlap, splay_seconds, "
-         "min_interval_seconds, owner_email, body, created_at_ms) "
-         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  Stmt q(db_, kInsertSchedule);
   bind_schedule(q, s);
   q.bind(23, s.created_at_ms);
   if (Status st = q.run("add schedule"); !st.ok()) {
@@ -74,11 +18,7 @@ Result<std::int64_t> SqliteStore::add_schedule(const Schedule& s) {
 }
 
 Status SqliteStore::update_schedule(const Schedule& s) {
-  Stmt q(db_,
-         "UPDATE schedules SET name=?, connection_id=?, origin=?, sf_record_id=?, cron=?, tz=?, "
-         "source_kind=?, source=?, formats=?, recipients=?, subject=?, send_when_empty=?, "
-         "min_rows=?, files_target=?, paused=?, pause_reason=?, catchup_seconds=?, overlap=?, "
-         "splay_seconds=?, min_interval_seconds=?, owner_email=?, body=? WHERE id=?");
+  Stmt q(db_, kUpdateSchedule);
   bind_schedule(q, s);
   q.bind(23, s.id);
   return q.run("update schedule");

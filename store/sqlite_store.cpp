@@ -5,58 +5,12 @@
 namespace reportd::store {
 namespace {
 
-constexpr const char* kConnectionColumns =
-    "SELECT id, name, login_url, client_id, client_secret, org_id, instance_url, "
-    "refresh_token, key_id, status, status_reason, allowed_domains, created_at_ms, generation "
-    "FROM connections ";
-
-Connection read_connection(const Stmt& q) {
-  Connection c;
-  c.id = q.int64(0);
-  c.name = q.text(1);
-  c.login_url = q.text(2);
-  c.client_id = q.text(3);
-  c.sealed_client_secret = q.blob(4);
-  c.org_id = q.text(5);
-  c.instance_url = q.text(6);
-  c.sealed_refresh_token = q.blob(7);
-  c.key_id = q.text(8);
-  // The CHECK constraint admits only known words.
-  c.status = connection_status_from(q.text(9)).value_or(ConnectionStatus::kNeedsReauth);
-  c.status_reason = q.text(10);
-  c.allowed_domains = split(q.text(11), '\n');
-  c.created_at_ms = q.int64(12);
-  c.generation = q.int64(13);
-  return c;
-}
-
 Status not_found(std::string_view what, std::string_view name) {
   return Status::error(ErrorKind::kNotFound,
                        "no " + std::string(what) + " named \"" + std::string(name) + "\"");
 }
 
 }  // namespace
-
-std::string join(const std::vector<std::string>& items, char sep) {
-  std::string out;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += sep;
-    out += items[i];
-  }
-  return out;
-}
-
-std::vector<std::string> split(std::string_view s, char sep) {
-  std::vector<std::string> out;
-  while (!s.empty()) {
-    std::size_t at = s.find(sep);
-    std::string_view item = s.substr(0, at);
-    if (!item.empty()) out.emplace_back(item);
-    if (at == std::string_view::npos) break;
-    s.remove_prefix(at + 1);
-  }
-  return out;
-}
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
   Result<Db> db = Db::open(path);
@@ -225,21 +179,7 @@ Result<std::map<std::string, std::int64_t>> SqliteStore::count_tokens_by_key() {
 }
 
 Result<std::int64_t> SqliteStore::rewrap_all(const Rewrap& rewrap) {
-  Transaction tx(db_);
-  if (Status st = tx.begin(); !st.ok()) return st;
-  auto all = list_connections();
-  if (!all.ok()) return std::move(all).status();
-  for (const Connection& c : *all) {
-    Result<Connection> next = rewrap(c);
-    if (!next.ok()) return std::move(next).status().with_context("connection " + c.name);
-    if (Status st = update_connection_secrets(c.id, next->sealed_refresh_token,
-                                              next->sealed_client_secret, next->key_id);
-        !st.ok()) {
-      return st;
-    }
-  }
-  if (Status st = tx.commit(); !st.ok()) return st;
-  return static_cast<std::int64_t>(all->size());
+  return rewrap_connections(*this, rewrap);
 }
 
 }  // namespace reportd::store

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "store/rows.hpp"
 #include "store/sqlite_db.hpp"
 #include "store/store.hpp"
 
@@ -91,9 +92,5 @@ class SqliteStore final : public Store {
 
   Db db_;
 };
-
-// Joins and splits the list columns (formats, recipients, domains).
-std::string join(const std::vector<std::string>& items, char sep);
-std::vector<std::string> split(std::string_view s, char sep);
 
 }  // namespace reportd::store

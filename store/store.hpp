@@ -129,4 +129,8 @@ class Store {
   virtual Result<std::optional<DaemonState>> get_daemon_state() = 0;
 };
 
+// Store::rewrap_all for any engine: list and update every connection in one
+// transaction().
+Result<std::int64_t> rewrap_connections(Store& store, const Store::Rewrap& rewrap);
+
 }  // namespace reportd::store

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "engines.hpp"
 #include "store/migrations.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -106,10 +107,10 @@ TEST_CASE("store: migration 3 upgrades a version-2 database with every row, key 
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
-TEST_CASE("store: a removed connection's, schedule's or run's id is never handed out again") {
-  auto opened = SqliteStore::open(":memory:");
-  REQUIRE(opened.ok());
-  SqliteStore& s = **opened;
+TEST_CASE_TEMPLATE("store: a removed connection's, schedule's or run's id is never handed out again", E, Sqlite, Postgres) {
+  auto opened = fresh_store<E>();
+  if (!opened) return;
+  Store& s = *opened;
   auto add = [&s](const std::string& name) {
     Connection c;
     c.name = name;
@@ -152,10 +153,10 @@ TEST_CASE("store: a removed connection's, schedule's or run's id is never handed
   CHECK(s.get_run(**run_a).status().kind() == ErrorKind::kNotFound);
 }
 
-TEST_CASE("store: a transaction rolls back the calls inside it, their own transactions too") {
-  auto opened = SqliteStore::open(":memory:");
-  REQUIRE(opened.ok());
-  SqliteStore& s = **opened;
+TEST_CASE_TEMPLATE("store: a transaction rolls back the calls inside it, their own transactions too", E, Sqlite, Postgres) {
+  auto opened = fresh_store<E>();
+  if (!opened) return;
+  Store& s = *opened;
   Status st = s.transaction([](Store& t) -> Status {
     Connection c;
     c.name = "inner";

@@ -2,7 +2,7 @@
 // sealed secrets wiped when finished.
 #include <doctest/doctest.h>
 
-#include "store/sqlite_store.hpp"
+#include "engines.hpp"
 
 namespace reportd::store {
 namespace {
@@ -21,10 +21,10 @@ PendingAuthorization pending(const std::string& state, std::int64_t expires_at_m
   return p;
 }
 
-TEST_CASE("store: a pending authorization is claimed once, then finished and wiped") {
-  auto s = SqliteStore::open(":memory:");
-  REQUIRE(s.ok());
-  Store& db = **s;
+TEST_CASE_TEMPLATE("store: a pending authorization is claimed once, then finished and wiped", E, Sqlite, Postgres) {
+  auto s = fresh_store<E>();
+  if (!s) return;
+  Store& db = *s;
   REQUIRE(db.add_pending_authorization(pending("st1", 10'000)).ok());
   CHECK_FALSE(db.add_pending_authorization(pending("st1", 10'000)).ok());  // state is unique
 
@@ -50,10 +50,10 @@ TEST_CASE("store: a pending authorization is claimed once, then finished and wip
   CHECK((*got)->sealed_secrets.empty());
 }
 
-TEST_CASE("store: an unknown or expired state cannot be claimed; expired rows are purged") {
-  auto s = SqliteStore::open(":memory:");
-  REQUIRE(s.ok());
-  Store& db = **s;
+TEST_CASE_TEMPLATE("store: an unknown or expired state cannot be claimed; expired rows are purged", E, Sqlite, Postgres) {
+  auto s = fresh_store<E>();
+  if (!s) return;
+  Store& db = *s;
   auto none = db.claim_pending_authorization("nope", 0);
   REQUIRE(none.ok());
   CHECK_FALSE(none->has_value());

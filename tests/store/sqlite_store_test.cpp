@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "engines.hpp"
 #include "store/migrations.hpp"
 
 namespace reportd::store {
@@ -14,34 +15,6 @@ std::unique_ptr<SqliteStore> memory_store() {
   auto s = SqliteStore::open(":memory:");
   REQUIRE(s.ok());
   return std::move(s).value();
-}
-
-std::int64_t add_conn(Store& s, const std::string& name, const std::string& key_id = "0000aaaa") {
-  Connection c;
-  c.name = name;
-  c.login_url = "https://login.example.com";
-  c.client_id = "cid";
-  auto id = s.add_connection(c, [&](Connection with_id) -> Result<Connection> {
-    with_id.sealed_refresh_token = {1, 2, 3, static_cast<std::uint8_t>(with_id.id)};
-    with_id.key_id = key_id;
-    return with_id;
-  });
-  std::string why = id.ok() ? std::string() : id.status().message();
-  INFO(why);
-  REQUIRE(id.ok());
-  return *id;
-}
-
-Schedule make_schedule(std::int64_t conn, const std::string& name) {
-  Schedule s;
-  s.name = name;
-  s.connection_id = conn;
-  s.cron = "0 9 * * 1-5";
-  s.tz = "Europe/Berlin";
-  s.source = "SELECT Id FROM Account";
-  s.formats = {"csv", "xlsx"};
-  s.recipients = {"a@example.com", "b@example.com"};
-  return s;
 }
 
 TEST_CASE("store: migrations run on an empty file and the database reopens") {
@@ -79,8 +52,9 @@ TEST_CASE("store: a database from a newer reportd is refused, not guessed at") {
   CHECK(st.message().find("version 99") != std::string::npos);
 }
 
-TEST_CASE("store: a connection's secrets are sealed in the same transaction as its row") {
-  auto s = memory_store();
+TEST_CASE_TEMPLATE("store: a connection's secrets are sealed in the same transaction as its row", E, Sqlite, Postgres) {
+  auto s = fresh_store<E>();
+  if (!s) return;
   std::int64_t id = add_conn(*s, "acme");
   auto c = s->get_connection(id);
   REQUIRE(c.ok());
@@ -102,8 +76,9 @@ TEST_CASE("store: a connection's secrets are sealed in the same transaction as i
   CHECK(s->remove_connection("acme").kind() == ErrorKind::kNotFound);
 }
 
-TEST_CASE("store: rewrap_all is all or nothing") {
-  auto s = memory_store();
+TEST_CASE_TEMPLATE("store: rewrap_all is all or nothing", E, Sqlite, Postgres) {
+  auto s = fresh_store<E>();
+  if (!s) return;
   add_conn(*s, "a", "1111aaaa");
   add_conn(*s, "b", "1111aaaa");
   auto failing = s->rewrap_all([](const Connection& c) -> Result<Connection> {
@@ -128,8 +103,9 @@ TEST_CASE("store: rewrap_all is all or nothing") {
   CHECK(counts->at("2222bbbb") == 2);
 }
 
-TEST_CASE("store: schedules round-trip every field") {
-  auto s = memory_store();
+TEST_CASE_TEMPLATE("store: schedules round-trip every field", E, Sqlite, Postgres) {
+  auto s = fresh_store<E>();
+  if (!s) return;
   std::int64_t conn = add_conn(*s, "acme");
   Schedule in = make_schedule(conn, "daily");
   in.send_when_empty = true;
@@ -156,8 +132,9 @@ TEST_CASE("store: schedules round-trip every field") {
   CHECK(s->list_schedules()->empty());
 }
 
-TEST_CASE("store: an occurrence can be claimed once only") {
-  auto s = memory_store();
+TEST_CASE_TEMPLATE("store: an occurrence can be claimed once only", E, Sqlite, Postgres) {
+  auto s = fresh_store<E>();
+  if (!s) return;
   std::int64_t sched = *s->add_schedule(make_schedule(add_conn(*s, "acme"), "x"));
   auto first = s->claim_occurrence(sched, 1'700'000'000, RunState::kPending, "", 1);
   REQUIRE(first.ok());
@@ -183,8 +160,9 @@ TEST_CASE("store: an occurrence can be claimed once only") {
   CHECK(s->list_runs(missed)->size() == 1);
 }
 
-TEST_CASE("store: the delivery ledger keeps one row per channel and recipient") {
-  auto s = memory_store();
+TEST_CASE_TEMPLATE("store: the delivery ledger keeps one row per channel and recipient", E, Sqlite, Postgres) {
+  auto s = fresh_store<E>();
+  if (!s) return;
   std::int64_t sched = *s->add_schedule(make_schedule(add_conn(*s, "acme"), "x"));
   std::int64_t run = s->claim_occurrence(sched, 10, RunState::kRunning, "", 1)->value();
   auto d = s->ensure_delivery(run, "smtp", "a@example.com", "<id@reportd>", 1);
@@ -200,8 +178,9 @@ TEST_CASE("store: the delivery ledger keeps one row per channel and recipient") 
   CHECK(s->list_deliveries(run)->size() == 1);
 }
 
-TEST_CASE("store: a refused delivery round-trips with its reason") {
-  auto s = memory_store();
+TEST_CASE_TEMPLATE("store: a refused delivery round-trips with its reason", E, Sqlite, Postgres) {
+  auto s = fresh_store<E>();
+  if (!s) return;
   std::int64_t sched = *s->add_schedule(make_schedule(add_conn(*s, "acme"), "x"));
   std::int64_t run = s->claim_occurrence(sched, 10, RunState::kRunning, "", 1)->value();
   Delivery d = *s->ensure_delivery(run, "smtp", "spy@globex.com", "<id@reportd>", 1);
@@ -215,8 +194,9 @@ TEST_CASE("store: a refused delivery round-trips with its reason") {
   CHECK(back->front().error == d.error);
 }
 
-TEST_CASE("store: new allowed domains, the pauses they cause and the resync land together") {
-  auto s = memory_store();
+TEST_CASE_TEMPLATE("store: new allowed domains, the pauses they cause and the resync land together", E, Sqlite, Postgres) {
+  auto s = fresh_store<E>();
+  if (!s) return;
   std::int64_t conn = add_conn(*s, "acme");
   std::int64_t keep = *s->add_schedule(make_schedule(conn, "keep"));
   std::int64_t stop = *s->add_schedule(make_schedule(conn, "stop"));
@@ -234,8 +214,9 @@ TEST_CASE("store: new allowed domains, the pauses they cause and the resync land
   CHECK_FALSE(s->get_schedule(keep)->paused);
 }
 
-TEST_CASE("store: daemon state is one row, replaced on each heartbeat") {
-  auto s = memory_store();
+TEST_CASE_TEMPLATE("store: daemon state is one row, replaced on each heartbeat", E, Sqlite, Postgres) {
+  auto s = fresh_store<E>();
+  if (!s) return;
   CHECK_FALSE(s->get_daemon_state()->has_value());
   REQUIRE(s->put_daemon_state({10, 1, 2, "0.1.0", "running"}).ok());
   REQUIRE(s->put_daemon_state({10, 1, 3, "0.1.0", "running"}).ok());

@@ -1,7 +1,7 @@
 // SqliteStore: synced schedules per connection and the sync cursor.
 #include <doctest/doctest.h>
 
-#include "store/sqlite_store.hpp"
+#include "engines.hpp"
 
 namespace reportd::store {
 namespace {
@@ -35,10 +35,10 @@ Schedule schedule(std::int64_t conn, const std::string& name, const std::string&
   return s;
 }
 
-TEST_CASE("store: synced schedules are listed per connection, local ones are not") {
-  auto opened = SqliteStore::open(":memory:");
-  REQUIRE(opened.ok());
-  Store& s = **opened;
+TEST_CASE_TEMPLATE("store: synced schedules are listed per connection, local ones are not", E, Sqlite, Postgres) {
+  auto opened = fresh_store<E>();
+  if (!opened) return;
+  Store& s = *opened;
   std::int64_t acme = connect(s, "acme");
   std::int64_t other = connect(s, "other");
   REQUIRE(s.add_schedule(schedule(acme, "acme/A", "a01A")).ok());
@@ -54,11 +54,10 @@ TEST_CASE("store: synced schedules are listed per connection, local ones are not
   CHECK(s.list_synced_schedules(999)->empty());
 }
 
-TEST_CASE(
-    "store: the sync cursor is absent, then stored and replaced; it goes with its connection") {
-  auto opened = SqliteStore::open(":memory:");
-  REQUIRE(opened.ok());
-  Store& s = **opened;
+TEST_CASE_TEMPLATE("store: the sync cursor is absent, then stored and replaced; it goes with its connection", E, Sqlite, Postgres) {
+  auto opened = fresh_store<E>();
+  if (!opened) return;
+  Store& s = *opened;
   std::int64_t acme = connect(s, "acme");
   auto none = s.get_sync_state(acme);
   REQUIRE(none.ok());
