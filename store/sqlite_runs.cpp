@@ -35,7 +35,7 @@ Delivery read_delivery(const Stmt& q) {
   Delivery d;
   d.id = q.int64(0);
   d.run_id = q.int64(1);
-  d.channel = q.text(2);
+  d.channel = delivery_channel_from(q.text(2)).value_or(DeliveryChannel::kSmtp);
   d.recipient = q.text(3);
   d.state = delivery_state_from(q.text(4)).value_or(DeliveryState::kFailed);
   d.message_id = q.text(5);
@@ -115,7 +115,7 @@ Result<std::vector<Run>> SqliteStore::unfinished_runs() {
   return query_runs("WHERE state IN ('pending', 'running', 'delivering') ORDER BY id", {});
 }
 
-Result<Delivery> SqliteStore::ensure_delivery(std::int64_t run_id, std::string_view channel,
+Result<Delivery> SqliteStore::ensure_delivery(std::int64_t run_id, DeliveryChannel channel,
                                               std::string_view recipient,
                                               std::string_view message_id,
                                               std::int64_t now_ms) {
@@ -123,11 +123,11 @@ Result<Delivery> SqliteStore::ensure_delivery(std::int64_t run_id, std::string_v
            "INSERT INTO deliveries (run_id, channel, recipient, state, message_id, "
            "updated_at_ms) VALUES (?, ?, ?, 'pending', ?, ?) "
            "ON CONFLICT (run_id, channel, recipient) DO NOTHING");
-  ins.bind(1, run_id).bind(2, channel).bind(3, recipient).bind(4, message_id).bind(5, now_ms);
+  ins.bind(1, run_id).bind(2, to_string(channel)).bind(3, recipient).bind(4, message_id).bind(5, now_ms);
   if (Status st = ins.run("add delivery"); !st.ok()) return st;
   Stmt q(db_, (std::string(kDeliveryColumns) +
                 "WHERE run_id = ? AND channel = ? AND recipient = ?").c_str());
-  q.bind(1, run_id).bind(2, channel).bind(3, recipient);
+  q.bind(1, run_id).bind(2, to_string(channel)).bind(3, recipient);
   if (q.step()) return read_delivery(q);
   if (Status st = q.status("read delivery"); !st.ok()) return st;
   return Status::error(ErrorKind::kInternal, "delivery row vanished");

@@ -59,7 +59,7 @@ class SqliteStore final : public Store {
   Result<std::optional<Run>> last_run(std::int64_t schedule_id) override;
   Result<std::vector<Run>> unfinished_runs() override;
 
-  Result<Delivery> ensure_delivery(std::int64_t run_id, std::string_view channel,
+  Result<Delivery> ensure_delivery(std::int64_t run_id, DeliveryChannel channel,
                                    std::string_view recipient, std::string_view message_id,
                                    std::int64_t now_ms) override;
   Status update_delivery(const Delivery& d) override;
@@ -92,7 +92,10 @@ class SqliteStore final : public Store {
   Db db_;
 };
 
-// Joins and splits the list columns (formats, recipients, domains).
+// Joins and splits the list columns (formats, recipients, domains): the
+// storage encoding only, one item a separator. Lists an operator or a record
+// gives are split and checked before they are stored (recipients and
+// domains by jobs/deliver/recipients.hpp, the one place that does so).
 std::string join(const std::vector<std::string>& items, char sep);
 std::vector<std::string> split(std::string_view s, char sep);
 

@@ -86,7 +86,7 @@ class Session {
     if (ec) co_return net_error(ec);
     auto [ec2, ep] = co_await asio::async_connect(stream_.next_layer(), endpoints, kTuple);
     if (ec2) co_return net_error(ec2);
-    if (cfg_.tls == "none" && !ep.address().is_loopback()) {
+    if (cfg_.tls == SmtpTls::kNone && !ep.address().is_loopback()) {
       co_return Status::error(ErrorKind::kPermanent,
                               "smtp: tls = \"none\" but " + cfg_.host + " resolved to a non-loopback address",
                               "smtp-tls-required");
@@ -283,7 +283,7 @@ asio::awaitable<Result<SendReport>> smtp_send(SmtpConfig cfg, crypto::SecureBuff
   Session s(co_await asio::this_coro::executor, cfg, std::move(*ctx));
 
   REPORTD_TRY(co_await s.connect());
-  if (cfg.tls == "implicit") REPORTD_TRY(co_await s.handshake());
+  if (cfg.tls == SmtpTls::kImplicit) REPORTD_TRY(co_await s.handshake());
   auto greet = co_await s.read_reply("greeting");
   if (!greet.ok()) co_return greet.status();
   if (greet->code != 220) co_return reply_error("greeting", *greet);
@@ -291,7 +291,7 @@ asio::awaitable<Result<SendReport>> smtp_send(SmtpConfig cfg, crypto::SecureBuff
   auto caps = co_await ehlo(s, cfg.helo_name);
   if (!caps.ok()) co_return caps.status();
 
-  if (cfg.tls == "starttls") {
+  if (cfg.tls == SmtpTls::kStartTls) {
     if (!caps->contains("STARTTLS")) {
       co_return Status::error(ErrorKind::kPermanent,
                               "smtp: " + cfg.host + " does not offer STARTTLS; refusing to send in clear "
