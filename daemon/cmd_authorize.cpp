@@ -93,7 +93,7 @@ struct Waited {
 
 // Polls the pending row until its callback has finished, it expires or
 // `cancelled` is set; an unfinished row is then closed (secrets wiped).
-asio::awaitable<Waited> wait_for_callback(jobs::StoreThread* store, std::string state,
+asio::awaitable<Waited> wait_for_callback(store::StoreThread* store, std::string state,
                                           std::string name, std::int64_t expires_at_ms,
                                           const bool* cancelled) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -178,6 +178,47 @@ Status read_common(const Context& ctx, Flow& flow) {
   return {};
 }
 
+// What the flow came to, told the operator; the exit code.
+int report_outcome(Context& ctx, const Flow& flow, const Waited& waited) {
+  const std::string& name = flow.name;
+  if (waited.outcome == "ok") {
+    ctx.out << (flow.reauth ? "re-authorized " : "connected ") << name << ": org "
+            << (waited.connection.org_id.empty() ? "-" : waited.connection.org_id) << ", instance "
+            << waited.connection.instance_url << " (refresh token sealed under key "
+            << waited.connection.key_id << ")\n";
+    return 0;
+  }
+  if (waited.outcome == "expired") {
+    return ctx.fail(Status::error(ErrorKind::kTransient,
+                                  "no callback arrived within " +
+                                      human_duration(flow.timeout_s * 1000) +
+                                      "; nothing was stored. Run the command again (--timeout "
+                                      "gives more time)"));
+  }
+  if (waited.outcome == "cancelled") {
+    return ctx.fail(Status::error(ErrorKind::kTransient, "cancelled; nothing was stored"));
+  }
+  return ctx.fail(Status::error(ErrorKind::kAuth, "authorization failed: " + waited.outcome));
+}
+
+// The pending row of this flow, valid for --timeout: the PKCE verifier and
+// the client secret are sealed in it and wiped here.
+store::PendingAuthorization pending_for(Flow& flow, const crypto::Vault& vault, salesforce::Pkce& pkce) {
+  store::PendingAuthorization p;
+  p.state = salesforce::make_state();
+  p.name = flow.name;
+  p.login_url = flow.login_url;
+  p.client_id = flow.client_id;
+  p.redirect_uri = flow.redirect.uri;
+  p.sealed_secrets = seal_pending(vault, p.state, pkce.verifier, flow.secret.view(), flow.reauth);
+  salesforce::wipe(pkce.verifier);
+  flow.secret = crypto::SecureBuffer();
+  p.key_id = vault.keys().primary().id;
+  p.created_at_ms = now_ms();
+  p.expires_at_ms = p.created_at_ms + flow.timeout_s * 1000;
+  return p;
+}
+
 int run_flow(Context& ctx, Flow flow, const crypto::KeyRing& ring, const Config& config,
              store::Store& db) {
   const std::string& name = flow.name;
@@ -186,24 +227,13 @@ int run_flow(Context& ctx, Flow flow, const crypto::KeyRing& ring, const Config&
 
   crypto::Vault vault(ring);
   salesforce::Pkce pkce = salesforce::make_pkce();
-  store::PendingAuthorization p;
-  p.state = salesforce::make_state();
-  p.name = name;
-  p.login_url = flow.login_url;
-  p.client_id = flow.client_id;
-  p.redirect_uri = redirect.uri;
-  p.sealed_secrets = seal_pending(vault, p.state, pkce.verifier, flow.secret.view(), flow.reauth);
-  salesforce::wipe(pkce.verifier);
-  flow.secret = crypto::SecureBuffer();
-  p.key_id = ring.primary().id;
-  p.created_at_ms = now_ms();
-  p.expires_at_ms = p.created_at_ms + flow.timeout_s * 1000;
+  store::PendingAuthorization p = pending_for(flow, vault, pkce);
   if (Status st = db.add_pending_authorization(p); !st.ok()) return ctx.fail(st);
   const std::string url = salesforce::authorize_url(flow.login_url, flow.client_id, redirect.uri,
                                                     kAuthorizeScope, p.state, pkce.challenge);
 
   asio::io_context io;
-  jobs::StoreThread store_thread(db);  // from here on, the store only through this thread
+  store::StoreThread store_thread(db);  // from here on, the store only through this thread
   std::atomic<bool> closing{false};
   CallbackServices services;
   services.store = &store_thread;
@@ -257,24 +287,7 @@ int run_flow(Context& ctx, Flow flow, const crypto::KeyRing& ring, const Config&
   closing = true;
   own.reset();
 
-  if (waited.outcome == "ok") {
-    ctx.out << (flow.reauth ? "re-authorized " : "connected ") << name << ": org "
-            << (waited.connection.org_id.empty() ? "-" : waited.connection.org_id) << ", instance "
-            << waited.connection.instance_url << " (refresh token sealed under key "
-            << waited.connection.key_id << ")\n";
-    return 0;
-  }
-  if (waited.outcome == "expired") {
-    return ctx.fail(Status::error(ErrorKind::kTransient,
-                                  "no callback arrived within " +
-                                      human_duration(flow.timeout_s * 1000) +
-                                      "; nothing was stored. Run the command again (--timeout "
-                                      "gives more time)"));
-  }
-  if (waited.outcome == "cancelled") {
-    return ctx.fail(Status::error(ErrorKind::kTransient, "cancelled; nothing was stored"));
-  }
-  return ctx.fail(Status::error(ErrorKind::kAuth, "authorization failed: " + waited.outcome));
+  return report_outcome(ctx, flow, waited);
 }
 
 }  // namespace

@@ -74,10 +74,10 @@ int cmd_connections_test(Context& ctx) {
   if (!conn.ok()) return ctx.fail(conn.status());
   asio::io_context io;
   Runtime runtime(io, opened->config, opened->keys, *opened->store);
-  auto api = runtime.clients.api_for(*conn);
+  auto api = runtime.clients.lease(*conn);
   if (!api.ok()) return ctx.fail(api.status());
   CountingSink sink;
-  Status st = run_on(io, test_query(*api, &sink));
+  Status st = run_on(io, test_query(api->get(), &sink));
   if (!st.ok()) {
     return ctx.fail(std::move(st).with_context("connection " + conn->name));
   }

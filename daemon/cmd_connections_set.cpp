@@ -19,7 +19,7 @@ std::string joined(const std::vector<std::string>& items) {
 std::string refusal(const store::Schedule& s, const deliver::DomainPolicy& policy) {
   for (const std::string& r : s.recipients) {
     if (Status st = deliver::check_recipient(r, policy); !st.ok()) {
-      std::string fix = s.origin == "salesforce"
+      std::string fix = s.origin == store::ScheduleOrigin::kSalesforce
                             ? "the next sync marks its record Invalid with the reason"
                             : "change its recipients (`reportd schedules set \"" + s.name +
                                   "\" --to ...`), then resume it";

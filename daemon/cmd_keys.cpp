@@ -6,6 +6,7 @@
 #include "crypto/vault.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/text_table.hpp"
+#include "jobs/connections.hpp"
 
 namespace reportd::daemon {
 
@@ -74,20 +75,7 @@ int cmd_keys_rotate(Context& ctx) {
   if (!store.ok()) return ctx.fail(store.status());
   crypto::Vault vault(*ring);
   const std::string& primary = ring->primary().id;
-  auto rewrapped = (*store)->rewrap_all([&](const store::Connection& c) -> Result<store::Connection> {
-    store::Connection next = c;
-    crypto::Binding b{c.id, c.org_id};
-    auto token = vault.rewrap(c.sealed_refresh_token, b, b);
-    if (!token.ok()) return std::move(token).status();
-    next.sealed_refresh_token = std::move(token).value();
-    if (!c.sealed_client_secret.empty()) {
-      auto secret = vault.rewrap(c.sealed_client_secret, b, b);
-      if (!secret.ok()) return std::move(secret).status();
-      next.sealed_client_secret = std::move(secret).value();
-    }
-    next.key_id = primary;
-    return next;
-  });
+  auto rewrapped = jobs::reseal_all(**store, vault);
   if (!rewrapped.ok()) {
     return ctx.fail(std::move(rewrapped).status().with_context("keys rotate (nothing changed)"));
   }

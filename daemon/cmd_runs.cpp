@@ -93,7 +93,7 @@ int cmd_runs_show(Context& ctx) {
   boost::json::array ds;
   if (deliveries.ok()) {
     for (const auto& d : *deliveries) {
-      ds.push_back({{"channel", d.channel},
+      ds.push_back({{"channel", std::string(store::to_string(d.channel))},
                     {"recipient", d.recipient},
                     {"state", std::string(store::to_string(d.state))},
                     {"message_id", d.message_id},

@@ -179,7 +179,7 @@ int cmd_schedules_list(Context& ctx) {
                      {"tz", s.tz},
                      {"paused", s.paused},
                      {"pause_reason", s.pause_reason},
-                     {"origin", s.origin}});
+                     {"origin", std::string(store::to_string(s.origin))}});
       continue;
     }
     t.add({next_text, next_ms ? human_duration(next_ms - now) : "-", last_text, passed, result,
@@ -203,7 +203,7 @@ int cmd_schedules_show(Context& ctx) {
   std::string kind(store::to_string(s->source_kind));
   boost::json::object o{{"name", s->name},
                         {"connection", conn.ok() ? conn->name : "?"},
-                        {"origin", s->origin},
+                        {"origin", std::string(store::to_string(s->origin))},
                         {"sf_record_id", s->sf_record_id},
                         {"cron", s->cron},
                         {"tz", s->tz},
@@ -243,7 +243,7 @@ int cmd_schedules_set(Context& ctx) {
   store::Store& st = **opened;
   auto s = find(ctx, st);
   if (!s.ok()) return ctx.fail(s.status());
-  if (s->origin == "salesforce") return ctx.fail(refuse_synced(*s, "to change it, edit"));
+  if (s->origin == store::ScheduleOrigin::kSalesforce) return ctx.fail(refuse_synced(*s, "to change it, edit"));
   if (!ctx.args.has("body") && !ctx.args.has("to") && !ctx.args.has("subject")) {
     return ctx.fail(invalid("schedules set needs at least one of --body, --to, --subject"));
   }
@@ -286,7 +286,7 @@ int cmd_schedules_remove(Context& ctx) {
   if (!opened.ok()) return ctx.fail(opened.status());
   auto s = find(ctx, **opened);
   if (!s.ok()) return ctx.fail(s.status());
-  if (s->origin == "salesforce") return ctx.fail(refuse_synced(*s, "to remove it, change"));
+  if (s->origin == store::ScheduleOrigin::kSalesforce) return ctx.fail(refuse_synced(*s, "to remove it, change"));
   if (Status st = (*opened)->remove_schedule(ctx.args.words.at(2)); !st.ok()) return ctx.fail(st);
   ctx.out << "removed schedule " << ctx.args.words.at(2) << "\n";
   return 0;

@@ -98,7 +98,15 @@ Result<deliver::SmtpConfig> smtp_from_table(const toml::table& t) {
     };
     Status st;
     if (k == "host") st = str(c.host);
-    else if (k == "tls") st = str(c.tls);
+    else if (k == "tls") {
+      std::string text;
+      st = str(text);
+      if (st.ok()) {
+        auto tls = deliver::smtp_tls_from(text);
+        if (!tls.ok()) return tls.status();
+        c.tls = *tls;
+      }
+    }
     else if (k == "username") st = str(c.username);
     else if (k == "password_file") st = str(c.password_file);
     else if (k == "from") st = str(c.from);
@@ -123,7 +131,9 @@ Result<deliver::SmtpConfig> smtp_from_table(const toml::table& t) {
     }
     if (!st.ok()) return st;
   }
-  if (!t.contains("port")) c.port = c.tls == "implicit" ? 465 : (c.tls == "none" ? 25 : 587);
+  if (!t.contains("port")) {
+    c.port = c.tls == deliver::SmtpTls::kImplicit ? 465 : (c.tls == deliver::SmtpTls::kNone ? 25 : 587);
+  }
   if (Status st = deliver::validate(c); !st.ok()) return st;
   return c;
 }
@@ -153,6 +163,32 @@ Status get_domains(const toml::table& t, const std::string& prefix, const char* 
   do {                              \
     if (Status st_ = (expr); !st_.ok()) return st_; \
   } while (0)
+
+// The [limits] table.
+Status limits_from_table(const toml::table& l, Config& c) {
+  TRY(only_keys(l, "limits.", {"max_concurrent_runs", "max_runs_per_org", "run_deadline",
+                                "api_budget_percent", "scratch_max_bytes",
+                                "scratch_budget_bytes", "max_rows_per_run",
+                                "failures_before_pause"}));
+  TRY(get_int(l, "limits.", "max_concurrent_runs", 1, 1000, c.max_concurrent_runs));
+  TRY(get_int(l, "limits.", "max_runs_per_org", 1, 1000, c.max_runs_per_org));
+  TRY(get_duration(l, "limits.", "run_deadline", 10, c.run_deadline_s));
+  TRY(get_int(l, "limits.", "api_budget_percent", 1, 100, c.api_budget_percent));
+  TRY(get_int(l, "limits.", "scratch_max_bytes", 1 << 20, 64ll << 30, c.scratch_max_bytes));
+  TRY(get_int(l, "limits.", "scratch_budget_bytes", 1 << 20, 256ll << 30,
+              c.scratch_budget_bytes));
+  if (!l.contains("scratch_budget_bytes")) {
+    c.scratch_budget_bytes = std::max(c.scratch_budget_bytes, c.scratch_max_bytes);
+  } else if (c.scratch_budget_bytes < c.scratch_max_bytes) {
+    return bad("limits.scratch_budget_bytes",
+               "must be at least limits.scratch_max_bytes (" +
+                   std::to_string(c.scratch_max_bytes) + "), not " +
+                   std::to_string(c.scratch_budget_bytes));
+  }
+  TRY(get_int(l, "limits.", "max_rows_per_run", 1, 1'000'000'000, c.max_rows_per_run));
+  TRY(get_int(l, "limits.", "failures_before_pause", 0, 1000, c.failures_before_pause));
+  return {};
+}
 
 Result<Config> from_table(const toml::table& root, const std::string& path) {
   Config c;
@@ -189,29 +225,7 @@ Result<Config> from_table(const toml::table& root, const std::string& path) {
       return bad("http.listen", "must be HOST:PORT such as \"127.0.0.1:9464\"");
     }
   }
-  if (const toml::table* l = root["limits"].as_table()) {
-    TRY(only_keys(*l, "limits.", {"max_concurrent_runs", "max_runs_per_org", "run_deadline",
-                                  "api_budget_percent", "scratch_max_bytes",
-                                  "scratch_budget_bytes", "max_rows_per_run",
-                                  "failures_before_pause"}));
-    TRY(get_int(*l, "limits.", "max_concurrent_runs", 1, 1000, c.max_concurrent_runs));
-    TRY(get_int(*l, "limits.", "max_runs_per_org", 1, 1000, c.max_runs_per_org));
-    TRY(get_duration(*l, "limits.", "run_deadline", 10, c.run_deadline_s));
-    TRY(get_int(*l, "limits.", "api_budget_percent", 1, 100, c.api_budget_percent));
-    TRY(get_int(*l, "limits.", "scratch_max_bytes", 1 << 20, 64ll << 30, c.scratch_max_bytes));
-    TRY(get_int(*l, "limits.", "scratch_budget_bytes", 1 << 20, 256ll << 30,
-                c.scratch_budget_bytes));
-    if (!l->contains("scratch_budget_bytes")) {
-      c.scratch_budget_bytes = std::max(c.scratch_budget_bytes, c.scratch_max_bytes);
-    } else if (c.scratch_budget_bytes < c.scratch_max_bytes) {
-      return bad("limits.scratch_budget_bytes",
-                 "must be at least limits.scratch_max_bytes (" +
-                     std::to_string(c.scratch_max_bytes) + "), not " +
-                     std::to_string(c.scratch_budget_bytes));
-    }
-    TRY(get_int(*l, "limits.", "max_rows_per_run", 1, 1'000'000'000, c.max_rows_per_run));
-    TRY(get_int(*l, "limits.", "failures_before_pause", 0, 1000, c.failures_before_pause));
-  }
+  if (const toml::table* l = root["limits"].as_table()) TRY(limits_from_table(*l, c));
   if (const toml::table* d = root["defaults"].as_table()) {
     TRY(only_keys(*d, "defaults.", {"time_zone", "catchup", "min_interval", "allowed_domains"}));
     TRY(get_domains(*d, "defaults.", "allowed_domains", c.default_allowed_domains));

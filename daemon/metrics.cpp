@@ -32,6 +32,51 @@ Sample sample(prom::Labels labels, double value) {
   return s;
 }
 
+Family single(std::string name, std::string help, Type type, double value) {
+  Family f = family(std::move(name), std::move(help), type);
+  f.samples.push_back(sample({}, value));
+  return f;
+}
+
+Family histogram(std::string name, std::string help, const prom::Histogram& h) {
+  Family f = family(std::move(name), std::move(help), Type::kHistogram);
+  Sample s;
+  s.histogram = h;
+  f.samples.push_back(std::move(s));
+  return f;
+}
+
+// Token requests and API usage, by connection (Metrics::OrgCounters).
+template <class Orgs>
+void add_org_families(std::vector<Family>& out, const Orgs& orgs) {
+  Family tokens =
+      family("reportd_token_refreshes_total",
+             "OAuth token requests (refresh_token or JWT grant), by connection.", Type::kCounter);
+  Family token_failures =
+      family("reportd_token_refresh_failures_total",
+             "OAuth token requests that failed, by connection.", Type::kCounter);
+  Family used = family("reportd_salesforce_api_usage",
+                       "API requests used in the org's rolling 24 h allocation "
+                       "(Sforce-Limit-Info), by connection.",
+                       Type::kGauge);
+  Family limit = family("reportd_salesforce_api_limit",
+                        "The org's 24 h API request allocation (Sforce-Limit-Info), by connection.",
+                        Type::kGauge);
+  for (const auto& [name, o] : orgs) {
+    prom::Labels labels = {{"connection", name}};
+    tokens.samples.push_back(
+        sample(labels, static_cast<double>(o.requests_base + o.requests_last)));
+    token_failures.samples.push_back(
+        sample(labels, static_cast<double>(o.failures_base + o.failures_last)));
+    if (o.api_used) used.samples.push_back(sample(labels, static_cast<double>(*o.api_used)));
+    if (o.api_limit) limit.samples.push_back(sample(labels, static_cast<double>(*o.api_limit)));
+  }
+  out.push_back(std::move(tokens));
+  out.push_back(std::move(token_failures));
+  out.push_back(std::move(used));
+  out.push_back(std::move(limit));
+}
+
 }  // namespace
 
 Metrics::Metrics(std::string version)
@@ -108,45 +153,27 @@ std::string Metrics::render() const {
   }
   out.push_back(std::move(runs));
 
-  Family active = family("reportd_runs_active", "Runs in progress.", Type::kGauge);
-  active.samples.push_back(sample({}, static_cast<double>(runs_active_)));
-  out.push_back(std::move(active));
+  out.push_back(single("reportd_runs_active", "Runs in progress.", Type::kGauge,
+                        static_cast<double>(runs_active_)));
 
   for (auto [name, help, value] :
        {std::tuple{"reportd_scratch_bytes", "Bytes all runs' scratch holds now.", scratch_used_},
         std::tuple{"reportd_scratch_high_water_bytes",
                    "The most bytes all runs' scratch held at once since start.", scratch_high_water_},
         std::tuple{"reportd_scratch_budget_bytes", "limits.scratch_budget_bytes.", scratch_budget_}}) {
-    Family f = family(name, help, Type::kGauge);
-    f.samples.push_back(sample({}, static_cast<double>(value)));
-    out.push_back(std::move(f));
+    out.push_back(single(name, help, Type::kGauge, static_cast<double>(value)));
   }
 
-  Family duration = family("reportd_run_duration_seconds",
-                           "Time from a run's start to its final state.", Type::kHistogram);
-  Sample d;
-  d.histogram = duration_;
-  duration.samples.push_back(std::move(d));
-  out.push_back(std::move(duration));
-
-  Family lag = family("reportd_scheduler_lag_seconds",
-                      "How late runs started: actual start minus the nominal fire time "
-                      "(includes splay, waits for limits and catch-up after downtime).",
-                      Type::kHistogram);
-  Sample l;
-  l.histogram = lag_;
-  lag.samples.push_back(std::move(l));
-  out.push_back(std::move(lag));
-
-  Family rows = family("reportd_run_rows_total", "Rows that finished runs read from Salesforce.",
-                       Type::kCounter);
-  rows.samples.push_back(sample({}, static_cast<double>(rows_)));
-  out.push_back(std::move(rows));
-
-  Family bytes = family("reportd_run_bytes_total", "Bytes of rendered outputs of finished runs.",
-                        Type::kCounter);
-  bytes.samples.push_back(sample({}, static_cast<double>(bytes_)));
-  out.push_back(std::move(bytes));
+  out.push_back(histogram("reportd_run_duration_seconds",
+                          "Time from a run's start to its final state.", duration_));
+  out.push_back(histogram("reportd_scheduler_lag_seconds",
+                          "How late runs started: actual start minus the nominal fire time "
+                          "(includes splay, waits for limits and catch-up after downtime).",
+                          lag_));
+  out.push_back(single("reportd_run_rows_total", "Rows that finished runs read from Salesforce.",
+                       Type::kCounter, static_cast<double>(rows_)));
+  out.push_back(single("reportd_run_bytes_total", "Bytes of rendered outputs of finished runs.",
+                       Type::kCounter, static_cast<double>(bytes_)));
 
   Family deliveries =
       family("reportd_deliveries_total",
@@ -156,33 +183,7 @@ std::string Metrics::render() const {
         sample({{"channel", key.first}, {"result", key.second}}, static_cast<double>(n)));
   }
   out.push_back(std::move(deliveries));
-
-  Family tokens =
-      family("reportd_token_refreshes_total",
-             "OAuth token requests (refresh_token or JWT grant), by connection.", Type::kCounter);
-  Family token_failures =
-      family("reportd_token_refresh_failures_total",
-             "OAuth token requests that failed, by connection.", Type::kCounter);
-  Family used = family("reportd_salesforce_api_usage",
-                       "API requests used in the org's rolling 24 h allocation "
-                       "(Sforce-Limit-Info), by connection.",
-                       Type::kGauge);
-  Family limit = family("reportd_salesforce_api_limit",
-                        "The org's 24 h API request allocation (Sforce-Limit-Info), by connection.",
-                        Type::kGauge);
-  for (const auto& [name, o] : orgs_) {
-    prom::Labels labels = {{"connection", name}};
-    tokens.samples.push_back(
-        sample(labels, static_cast<double>(o.requests_base + o.requests_last)));
-    token_failures.samples.push_back(
-        sample(labels, static_cast<double>(o.failures_base + o.failures_last)));
-    if (o.api_used) used.samples.push_back(sample(labels, static_cast<double>(*o.api_used)));
-    if (o.api_limit) limit.samples.push_back(sample(labels, static_cast<double>(*o.api_limit)));
-  }
-  out.push_back(std::move(tokens));
-  out.push_back(std::move(token_failures));
-  out.push_back(std::move(used));
-  out.push_back(std::move(limit));
+  add_org_families(out, orgs_);
 
   Family schedules = family("reportd_schedules", "Schedules, by state.", Type::kGauge);
   schedules.samples.push_back(

@@ -38,8 +38,9 @@ class Metrics {
   explicit Metrics(std::string version);
 
   void run_finished(const RunSample& run);
-  // A delivery that reached a final state: channel "smtp" | "files",
-  // result "sent" | "failed".
+  // Deliveries that reached a final state: channel "smtp" | "files" |
+  // "files-link" (store::to_string(DeliveryChannel)), result "sent" |
+  // "failed" | "refused".
   void delivery(const std::string& channel, const std::string& result, std::uint64_t n = 1);
   void org(const OrgSample& sample);
   void schedules(std::int64_t active, std::int64_t paused);

@@ -17,7 +17,7 @@
 
 #include "crypto/vault.hpp"
 #include "daemon/http_endpoint.hpp"
-#include "jobs/store_thread.hpp"
+#include "store/store_thread.hpp"
 #include "salesforce_client/https_pool.hpp"
 #include "salesforce_client/oauth.hpp"
 
@@ -47,7 +47,7 @@ struct CallbackOutcome {
 };
 
 struct CallbackServices {
-  jobs::StoreThread* store = nullptr;
+  store::StoreThread* store = nullptr;
   const crypto::Vault* vault = nullptr;
   salesforce::TransportOptions transport;  // [salesforce] ca_file and deadlines
 };

@@ -60,11 +60,11 @@ Runtime::Runtime(boost::asio::io_context& io, const Config& config, const crypto
       store_thread(store),
       vault(keys),
       clients(io.get_executor(), store_thread, vault, client_options(config)),
-      smtp(config.smtp ? std::make_unique<deliver::SmtpTransport>(*config.smtp) : nullptr),
-      notices(store_thread, smtp.get(), notice_options(config)),
+      smtp(config.smtp ? std::make_shared<deliver::SmtpTransport>(*config.smtp) : nullptr),
+      notices(store_thread, smtp, notice_options(config)),
       pipeline(io.get_executor(),
                jobs::PipelineDeps{store_thread, clients, clock, timer,
-                                  [this] { return static_cast<deliver::MailTransport*>(smtp.get()); },
+                                  [this] { return smtp; },
                                   setup.scheduled ? &notices : nullptr, setup.observers, {}},
                [&] {
                  jobs::PipelineOptions o = pipeline_options(config);
@@ -78,11 +78,10 @@ Runtime::Runtime(boost::asio::io_context& io, const Config& config, const crypto
 }
 
 void Runtime::apply(const Config& config) {
-  // A run may be awaiting a send on the old transport: keep it alive.
-  if (smtp) retired_.push_back(std::move(smtp));
-  smtp = config.smtp ? std::make_unique<deliver::SmtpTransport>(*config.smtp) : nullptr;
+  // A send in flight holds the old transport; it is freed after the last one.
+  smtp = config.smtp ? std::make_shared<deliver::SmtpTransport>(*config.smtp) : nullptr;
   pipeline.set_domain_rules(domain_rules(config));
-  notices.set_mail(smtp.get());
+  notices.set_mail(smtp);
   notices.set_options(notice_options(config));
   const jobs::PipelineOptions reloaded = pipeline_options(config);
   pipeline.apply({reloaded.from, reloaded.policy.api_budget_percent});

@@ -18,7 +18,7 @@
 #include "jobs/org_clients.hpp"
 #include "jobs/render/scratch_budget.hpp"
 #include "jobs/run_pipeline.hpp"
-#include "jobs/store_thread.hpp"
+#include "store/store_thread.hpp"
 #include "jobs/timer.hpp"
 
 namespace reportd::daemon {
@@ -50,15 +50,14 @@ class Runtime {
   // What every run's scratch holds together (limits.scratch_budget_bytes).
   render::ScratchBudget scratch_budget;
   jobs::SteadyTimer timer;
-  jobs::StoreThread store_thread;
+  store::StoreThread store_thread;
   crypto::Vault vault;
   jobs::OrgClients clients;
-  std::unique_ptr<deliver::SmtpTransport> smtp;  // null without [smtp]
+  // Null without [smtp]. Shared with each send: one replaced by SIGHUP is
+  // freed when the last send that took it finishes.
+  std::shared_ptr<deliver::MailTransport> smtp;
   jobs::FailureNotices notices;  // wired into the pipeline by `serve` only
   jobs::RunPipeline pipeline;
-
- private:
-  std::vector<std::unique_ptr<deliver::SmtpTransport>> retired_;
 };
 
 jobs::PipelineOptions pipeline_options(const Config& config);

@@ -165,7 +165,8 @@ void ServeEndpoint::heartbeat(const Status& store_write) {
 }
 
 void ServeEndpoint::on_finished(const jobs::FinishedRun& finished) {
-  for (const auto& [channel, count] : finished.deliveries) {
+  for (const auto& [by, count] : finished.deliveries) {
+    const std::string channel(store::to_string(by));
     if (count.sent > 0) metrics_.delivery(channel, "sent", static_cast<std::uint64_t>(count.sent));
     if (count.failed > 0) {
       metrics_.delivery(channel, "failed", static_cast<std::uint64_t>(count.failed));

@@ -14,18 +14,14 @@ namespace reportd::jobs {
 class ApiProvider {
  public:
   virtual ~ApiProvider() = default;
-  // The Api for `connection`, created on first use and kept for later runs.
-  // The pointer stays valid until forget() or the provider's destruction.
-  virtual Result<salesforce::Api*> api_for(const store::Connection& connection) = 0;
-  // The same Api, shared with the caller: it stays alive, and keeps its
-  // token, until the caller drops it, even if forget() is called meanwhile.
-  // A run holds one for its whole length. By default api_for(), not owned.
-  virtual Result<std::shared_ptr<salesforce::Api>> lease(const store::Connection& connection) {
-    auto api = api_for(connection);
-    if (!api.ok()) return api.status();
-    return std::shared_ptr<salesforce::Api>(std::shared_ptr<salesforce::Api>(), *api);
-  }
-  // Drops a connection's client (removed, or its credentials changed).
+  // The Api of `connection`, shared with the caller: created on first use
+  // and kept for later callers while it is current. It stays alive, and
+  // keeps its token, until the last caller drops it, even if forget() is
+  // called meanwhile. A run, a sync and a write-back each hold one for their
+  // whole length.
+  virtual Result<std::shared_ptr<salesforce::Api>> lease(const store::Connection& connection) = 0;
+  // Drops a connection's client (removed, or its credentials changed): the
+  // next lease gets a fresh one; leases already out keep theirs.
   virtual void forget(std::int64_t connection_id) = 0;
 };
 

@@ -168,6 +168,22 @@ Result<OrgVerdict> check_token_org(store::Store& store, const crypto::Vault& vau
   return v;
 }
 
+Result<std::int64_t> reseal_all(store::Store& store, const crypto::Vault& vault) {
+  const std::string primary = vault.keys().primary().id;
+  return store.rewrap_all([&vault, &primary](const store::Connection& c) -> Result<store::Connection> {
+    store::Connection next = c;
+    const crypto::Binding b{c.id, c.org_id};
+    auto token = rebind(vault, c.sealed_refresh_token, b, b);
+    if (!token.ok()) return std::move(token).status().with_context("connection " + c.name);
+    auto secret = rebind(vault, c.sealed_client_secret, b, b);
+    if (!secret.ok()) return std::move(secret).status().with_context("connection " + c.name);
+    next.sealed_refresh_token = std::move(token).value();
+    next.sealed_client_secret = std::move(secret).value();
+    next.key_id = primary;
+    return next;
+  });
+}
+
 Result<crypto::SecureBuffer> open_secret(const crypto::Vault& vault, const store::Connection& c,
                                          Secret which) {
   const store::Bytes& sealed =

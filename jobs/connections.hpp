@@ -50,6 +50,11 @@ Result<store::Connection> reauthorize(store::Store& store, const crypto::Vault& 
 Status rotate(store::Store& store, const crypto::Vault& vault, std::int64_t connection_id,
               std::string_view refresh_token);
 
+// Re-seals every connection's secrets under the vault's primary key
+// (`reportd keys rotate`), in one transaction: all of them or none.
+// Returns how many connections were re-sealed.
+Result<std::int64_t> reseal_all(store::Store& store, const crypto::Vault& vault);
+
 // The verdict on one token response's org.
 struct OrgVerdict {
   Status refused;           // ok: accepted; else kAuth "org-mismatch", saying what to do

@@ -51,7 +51,7 @@ Notice addressed(const store::Schedule& s, const store::Connection& c, const Not
 }
 
 std::string what_to_do_for_schedule(const store::Schedule& s) {
-  if (s.origin == "salesforce") {
+  if (s.origin == store::ScheduleOrigin::kSalesforce) {
     return "Fix the schedule record in Salesforce (or what it reads), then clear its\n"
            "status: saving the record makes reportd sync it again and resume it.\n"
            "An operator can also run: reportd schedules resume \"" + s.name + "\"\n";
@@ -110,7 +110,7 @@ Status needs_reauth_error(const store::Connection& c) {
                        "needs-reauth");
 }
 
-asio::awaitable<Result<bool>> mark_needs_reauth(StoreThread& store, std::int64_t connection_id,
+asio::awaitable<Result<bool>> mark_needs_reauth(store::StoreThread& store, std::int64_t connection_id,
                                                 std::string reason) {
   // Named, not a temporary: GCC 12 destroys a capturing lambda temporary
   // inside a co_await expression twice. The store thread runs one call at a
@@ -194,7 +194,8 @@ Notice paused_notice(const store::Schedule& schedule, const store::Connection& c
 
 asio::awaitable<Status> FailureNotices::send(Notice notice, std::int64_t now_ms) {
   if (notice.to.empty()) co_return Status();
-  if (mail_ == nullptr) {
+  std::shared_ptr<deliver::MailTransport> mail = mail_;  // held to the end of the send
+  if (mail == nullptr) {
     co_return Status::error(ErrorKind::kPermanent, "no [smtp] relay is configured", "no-smtp");
   }
   deliver::MailMessage m;
@@ -212,7 +213,8 @@ asio::awaitable<Status> FailureNotices::send(Notice notice, std::int64_t now_ms)
   envelope.from = from;
   envelope.to = notice.to;
   deliver::StringSource message(std::move(mime).value());
-  auto sent = co_await mail_->send(std::move(envelope), message);
+  auto sending = mail->send(std::move(envelope), message);
+  auto sent = co_await std::move(sending);
   if (!sent.ok()) co_return sent.status();
   co_return Status();
 }

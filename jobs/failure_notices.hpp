@@ -15,13 +15,14 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "jobs/deliver/mail_transport.hpp"
 #include "jobs/deliver/mime.hpp"
 #include "jobs/schedule_check.hpp"
-#include "jobs/store_thread.hpp"
+#include "store/store_thread.hpp"
 #include "store/records.hpp"
 
 namespace reportd::jobs {
@@ -54,7 +55,7 @@ Status needs_reauth_error(const store::Connection& connection);
 // True when this call changed the status; false when it was already marked
 // (a run and a sync that shared one refused token request both get here, and
 // only the first one sends the notice).
-boost::asio::awaitable<Result<bool>> mark_needs_reauth(StoreThread& store, std::int64_t connection_id,
+boost::asio::awaitable<Result<bool>> mark_needs_reauth(store::StoreThread& store, std::int64_t connection_id,
                                                        std::string reason);
 
 // The notice for a connection that needs re-authorization.
@@ -87,10 +88,13 @@ struct NoticeOutcome {
 
 class FailureNotices {
  public:
-  FailureNotices(StoreThread& store, deliver::MailTransport* mail, NoticeOptions options)
-      : store_(store), mail_(mail), options_(std::move(options)) {}
+  // `mail`: null when no relay is configured. Each send holds the transport
+  // it started with, so set_mail() (SIGHUP) never frees one in use.
+  FailureNotices(store::StoreThread& store, std::shared_ptr<deliver::MailTransport> mail,
+                 NoticeOptions options)
+      : store_(store), mail_(std::move(mail)), options_(std::move(options)) {}
 
-  void set_mail(deliver::MailTransport* mail) { mail_ = mail; }
+  void set_mail(std::shared_ptr<deliver::MailTransport> mail) { mail_ = std::move(mail); }
   void set_options(NoticeOptions options) { options_ = std::move(options); }
 
   // Call after every finished run; does nothing unless it failed.
@@ -111,8 +115,8 @@ class FailureNotices {
   boost::asio::awaitable<void> send_all(std::vector<Notice> notices, std::int64_t now_ms,
                                         NoticeOutcome& out);
 
-  StoreThread& store_;
-  deliver::MailTransport* mail_;
+  store::StoreThread& store_;
+  std::shared_ptr<deliver::MailTransport> mail_;
   NoticeOptions options_;
 };
 

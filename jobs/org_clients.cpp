@@ -12,7 +12,7 @@ namespace asio = boost::asio;
 
 // Unseals the connection's current refresh token or client secret for one
 // token request; the client zeroes its copy right after.
-asio::awaitable<Result<std::string>> load_secret(StoreThread* store, const crypto::Vault* vault,
+asio::awaitable<Result<std::string>> load_secret(store::StoreThread* store, const crypto::Vault* vault,
                                                  std::int64_t connection_id, Secret which) {
   auto load = [vault, connection_id, which](store::Store& s) -> Result<std::string> {
     auto c = s.get_connection(connection_id);
@@ -26,7 +26,7 @@ asio::awaitable<Result<std::string>> load_secret(StoreThread* store, const crypt
 
 // Seals and stores a refresh token that Salesforce rotated, before the
 // client uses what came with it.
-asio::awaitable<Status> store_token(StoreThread* store, const crypto::Vault* vault,
+asio::awaitable<Status> store_token(store::StoreThread* store, const crypto::Vault* vault,
                                     std::int64_t connection_id, std::string token) {
   auto save = [vault, connection_id, &token](store::Store& s) -> Status {
     return rotate(s, *vault, connection_id, token);
@@ -38,56 +38,7 @@ asio::awaitable<Status> store_token(StoreThread* store, const crypto::Vault* vau
 
 }  // namespace
 
-// Forwards each call to the connection's current client, which the call's
-// frame holds (shared) until the call completes.
-class OrgClients::Handle final : public salesforce::Api {
- public:
-  Handle(OrgClients& owner, std::int64_t connection_id) : owner_(owner), id_(connection_id) {}
-
-  asio::awaitable<Status> query(std::string soql, bool all, table::RowSink& sink) override {
-    auto c = owner_.client(id_);
-    if (!c.ok()) co_return c.status();
-    std::shared_ptr<salesforce::Client> held = std::move(c).value();
-    co_return co_await held->query(std::move(soql), all, sink);
-  }
-  asio::awaitable<Status> run_report(std::string report_id, table::RowSink& sink) override {
-    auto c = owner_.client(id_);
-    if (!c.ok()) co_return c.status();
-    std::shared_ptr<salesforce::Client> held = std::move(c).value();
-    co_return co_await held->run_report(std::move(report_id), sink);
-  }
-  asio::awaitable<Status> bulk_query(std::string soql, table::RowSink& sink) override {
-    auto c = owner_.client(id_);
-    if (!c.ok()) co_return c.status();
-    std::shared_ptr<salesforce::Client> held = std::move(c).value();
-    co_return co_await held->bulk_query(std::move(soql), sink);
-  }
-  asio::awaitable<Status> patch_record(std::string sobject, std::string id,
-                                       std::string json_body) override {
-    auto c = owner_.client(id_);
-    if (!c.ok()) co_return c.status();
-    std::shared_ptr<salesforce::Client> held = std::move(c).value();
-    co_return co_await held->patch_record(std::move(sobject), std::move(id), std::move(json_body));
-  }
-  asio::awaitable<Result<salesforce::UploadResult>> upload_file(
-      salesforce::FileUpload file) override {
-    auto c = owner_.client(id_);
-    if (!c.ok()) co_return c.status();
-    std::shared_ptr<salesforce::Client> held = std::move(c).value();
-    co_return co_await held->upload_file(std::move(file));
-  }
-  std::optional<salesforce::ApiUsage> api_usage() const override {
-    auto it = owner_.orgs_.find(id_);
-    if (it == owner_.orgs_.end() || !it->second.client) return std::nullopt;
-    return it->second.client->api_usage();
-  }
-
- private:
-  OrgClients& owner_;
-  std::int64_t id_;
-};
-
-OrgClients::OrgClients(asio::any_io_executor executor, StoreThread& store,
+OrgClients::OrgClients(asio::any_io_executor executor, store::StoreThread& store,
                        const crypto::Vault& vault, OrgClientOptions options)
     : executor_(std::move(executor)), store_(store), vault_(vault), options_(std::move(options)) {}
 
@@ -116,20 +67,10 @@ OrgClients::Org& OrgClients::org(const store::Connection& c) {
     o.generation = c.generation;
     o.refused = Status();
   }
-  o.removed = false;
   o.name = c.name;
   o.client_id = c.client_id;
   o.login_url = c.login_url;
-  if (!o.handle) o.handle = std::make_unique<Handle>(*this, c.id);
   return o;
-}
-
-Result<salesforce::Api*> OrgClients::api_for(const store::Connection& c) {
-  if (Status st = usable(c); !st.ok()) return st;
-  Org& o = org(c);
-  auto built = client(c.id);
-  if (!built.ok()) return built.status();
-  return static_cast<salesforce::Api*>(o.handle.get());
 }
 
 Result<std::shared_ptr<salesforce::Api>> OrgClients::lease(const store::Connection& c) {
@@ -156,16 +97,18 @@ std::size_t OrgClients::reconcile(const std::vector<store::Connection>& rows) {
   std::map<std::int64_t, const store::Connection*> by_id;
   for (const store::Connection& c : rows) by_id[c.id] = &c;
   std::size_t dropped = 0;
-  for (auto& [id, o] : orgs_) {
-    auto row = by_id.find(id);
+  for (auto it = orgs_.begin(); it != orgs_.end();) {
+    Org& o = it->second;
+    auto row = by_id.find(it->first);
     const bool gone = row == by_id.end();
     const bool changed = !gone && (row->second->generation != o.generation ||
                                    row->second->status != store::ConnectionStatus::kActive);
-    if (gone) o.removed = true;
     if ((gone || changed) && o.client) {
       retire(o);
       ++dropped;
     }
+    // Ids are never reused: a removed row's entry is not needed again.
+    it = gone ? orgs_.erase(it) : std::next(it);
   }
   return dropped;
 }
@@ -214,14 +157,11 @@ Result<std::shared_ptr<salesforce::Client>> OrgClients::client(std::int64_t conn
   }
   Org& o = it->second;
   if (o.client) return o.client;
-  if (o.removed) {
-    return Status::error(ErrorKind::kNotFound, "connection " + o.name + " was removed");
-  }
   if (!o.refused.ok()) return o.refused;
 
   salesforce::RefreshTokenCredential cred;
   cred.client_id = o.client_id;
-  StoreThread* store = &store_;
+  store::StoreThread* store = &store_;
   const crypto::Vault* vault = &vault_;
   std::int64_t id = connection_id;
   // Neither secret stays in memory between token requests.

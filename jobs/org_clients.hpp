@@ -20,7 +20,7 @@
 
 #include "crypto/vault.hpp"
 #include "jobs/api_provider.hpp"
-#include "jobs/store_thread.hpp"
+#include "store/store_thread.hpp"
 #include "salesforce_client/client.hpp"
 
 namespace reportd::jobs {
@@ -34,7 +34,7 @@ struct OrgClientOptions {
 
 class OrgClients final : public ApiProvider {
  public:
-  OrgClients(boost::asio::any_io_executor executor, StoreThread& store, const crypto::Vault& vault,
+  OrgClients(boost::asio::any_io_executor executor, store::StoreThread& store, const crypto::Vault& vault,
              OrgClientOptions options);
   ~OrgClients() override;
 
@@ -61,32 +61,24 @@ class OrgClients final : public ApiProvider {
   };
   std::vector<ClientStats> stats() const;
 
-  // A stable per-connection handle that lives as long as this object. Each
-  // call through it holds the connection's current client for the length
-  // of the call, and builds a new one after forget(). So a sync or
-  // write-back that keeps the pointer across suspensions never uses a
-  // destroyed client. Refused for a connection that is not active; a
-  // newer `connection.generation` than the client's drops the client.
-  Result<salesforce::Api*> api_for(const store::Connection& connection) override;
-  // The current client itself, shared: a run keeps the client (and its
-  // token) it started with, even across forget().
+  // The connection's current client, shared: the caller keeps the client
+  // (and its token) it started with, even across forget(). Refused for a
+  // connection that is not active; a newer `connection.generation` than
+  // the client's drops the client first.
   Result<std::shared_ptr<salesforce::Api>> lease(const store::Connection& connection) override;
-  // The next call or lease builds a fresh client. The old one is destroyed
-  // as soon as no call and no lease holds it any more (at once if none does).
+  // The next lease builds a fresh client. The old one is destroyed as soon
+  // as no lease holds it any more (at once if none does).
   void forget(std::int64_t connection_id) override;
 
-  // Forgotten clients that a call or a lease still holds.
+  // Forgotten clients that a lease still holds.
   std::size_t retired() const;
 
  private:
-  class Handle;
   struct Org {
     std::string name, client_id, login_url;  // to build the next client
     std::int64_t generation = 0;  // of the row the client is built for
-    bool removed = false;         // the row is gone: no client any more
     Status refused;  // a token of another org was refused: no new client until re-authorized
     std::shared_ptr<salesforce::Client> client;  // null after forget()
-    std::unique_ptr<Handle> handle;
   };
   Org& org(const store::Connection& connection);
   void retire(Org& org);
@@ -94,11 +86,11 @@ class OrgClients final : public ApiProvider {
   // (connection_id, generation).
   boost::asio::awaitable<Status> accept(std::int64_t connection_id, std::int64_t generation,
                                         std::string where, salesforce::TokenIdentity identity);
-  // The connection's current client, built when there is none.
+  // The connection's current client, built when there is none (org() first).
   Result<std::shared_ptr<salesforce::Client>> client(std::int64_t connection_id);
 
   boost::asio::any_io_executor executor_;
-  StoreThread& store_;
+  store::StoreThread& store_;
   const crypto::Vault& vault_;
   OrgClientOptions options_;
   OnOrgMismatch on_org_mismatch_;

@@ -29,12 +29,12 @@
 #include "jobs/deliver/mail_transport.hpp"
 #include "jobs/deliver/mime.hpp"
 #include "jobs/failure_notices.hpp"
-#include "jobs/offload_thread.hpp"
+#include "store/offload_thread.hpp"
 #include "jobs/run_outputs.hpp"
 #include "jobs/run_policy.hpp"
 #include "jobs/schedule_check.hpp"
 #include "jobs/scheduler.hpp"
-#include "jobs/store_thread.hpp"
+#include "store/store_thread.hpp"
 #include "jobs/timer.hpp"
 
 namespace reportd::jobs {
@@ -69,9 +69,9 @@ struct DeliveryCount {
   std::int64_t failed = 0;
   std::int64_t refused = 0;  // recipients the allowed domains refused at send time
 };
-// By channel ("smtp", "files"). Only deliveries this execution finished:
-// a recovered run's earlier sends were counted by the process that made them.
-using DeliveryCounts = std::map<std::string, DeliveryCount>;
+// By channel. Only deliveries this execution finished: a recovered run's
+// earlier sends were counted by the process that made them.
+using DeliveryCounts = std::map<store::DeliveryChannel, DeliveryCount>;
 
 // What a finished run looked like, for the caller (CLI `run --now`, tests).
 struct RunOutcome {
@@ -116,13 +116,14 @@ class RunObserver {
 
 // What a pipeline works with; all of it outlives the pipeline.
 struct PipelineDeps {
-  StoreThread& store;
+  store::StoreThread& store;
   ApiProvider& apis;
   Clock& clock;
   Timer& timer;  // backoff, API-budget waits and the run deadline
   // The mail transport for a delivery that starts now (SIGHUP may replace
-  // it); empty or returning null: runs with recipients fail with a reason.
-  std::function<deliver::MailTransport*()> mail;
+  // it; the delivery holds the one it got to its end); empty or returning
+  // null: runs with recipients fail with a reason.
+  std::function<std::shared_ptr<deliver::MailTransport>()> mail;
   // Failure notices and auto-pause after each failed run; null: none.
   FailureNotices* notices = nullptr;
   std::vector<RunObserver*> observers;
@@ -149,8 +150,9 @@ class RunPipeline final : public Launcher {
   void apply(const PipelineReload& reload);
 
   std::size_t active() const { return active_; }
-  // The thread that finishes outputs (XLSX, zip), for tests that wait for it.
-  boost::asio::any_io_executor cpu_executor() { return render_thread_.executor(); }
+  // The thread for CPU work (finishing XLSX, the zip fallback's deflate), for
+  // tests that wait for it.
+  boost::asio::any_io_executor cpu_executor() { return cpu_thread_.executor(); }
 
  private:
   struct Context;
@@ -186,7 +188,9 @@ class RunPipeline final : public Launcher {
   RunPolicy policy_;
   std::size_t active_ = 0;
   std::minstd_rand jitter_{std::random_device{}()};
-  OffloadThread render_thread_;  // finishes outputs (XLSX, zip) off the event loop
+  // CPU work off the event loop: finishing outputs (XLSX), the zip fallback.
+  // Declared last: destroyed first, it waits for the work it still runs.
+  store::OffloadThread cpu_thread_;
 };
 
 }  // namespace reportd::jobs

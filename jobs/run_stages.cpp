@@ -134,7 +134,7 @@ asio::awaitable<Status> RunPipeline::fetch_once(Context& ctx) {
   // report, so off the event loop (the run waits; other runs do not).
   RunOutputs* outputs_ptr = ctx.outputs.get();
   auto finish = [outputs_ptr] { return outputs_ptr->finish(); };
-  co_return co_await render_thread_.run(std::move(finish));
+  co_return co_await cpu_thread_.run(std::move(finish));
 }
 
 Status RunPipeline::write_dry_run(Context& ctx) {
@@ -178,14 +178,16 @@ asio::awaitable<Status> RunPipeline::deliver(Context& ctx) {
 }
 
 asio::awaitable<Status> RunPipeline::files_once(Context& ctx) {
-  deliver::ExecutorRunner runner(deps_.store.executor());
+  deliver::DeliveryLedger ledger(deps_.store);
   deliver::FilesJob job{ctx.run.id, ctx.schedule.files_target, ctx.refs, now_ms()};
-  auto r = co_await deliver::deliver_files(deps_.store.store(), runner, *ctx.api, job, "files");
+  auto upload = deliver::deliver_files(ledger, *ctx.api, std::move(job), store::DeliveryChannel::kFiles);
+  auto r = co_await std::move(upload);
   co_return r.ok() ? Status() : r.status();
 }
 
 asio::awaitable<Status> RunPipeline::email_once(Context& ctx) {
-  deliver::MailTransport* mail = deps_.mail ? deps_.mail() : nullptr;
+  std::shared_ptr<deliver::MailTransport> mail;  // held to the end of the delivery
+  if (deps_.mail) mail = deps_.mail();
   if (mail == nullptr) {
     co_return Status::error(ErrorKind::kPermanent,
                             "no mail relay is configured: add an [smtp] table to the config "
@@ -199,8 +201,7 @@ asio::awaitable<Status> RunPipeline::email_once(Context& ctx) {
   auto reread = [cid](store::Store& st) { return st.get_connection(cid); };
   auto connection = co_await deps_.store.run(std::move(reread));
   if (!connection.ok()) co_return connection.status();
-  deliver::ExecutorRunner runner(deps_.store.executor());
-  deliver::ExecutorRunner cpu(render_thread_.executor());  // the zip fallback
+  deliver::DeliveryLedger ledger(deps_.store);
   deliver::EmailJob job;
   job.domains = domain_policy(s, *connection, options_.domains);
   job.run_id = ctx.run.id;
@@ -218,9 +219,9 @@ asio::awaitable<Status> RunPipeline::email_once(Context& ctx) {
   job.files_api = ctx.api;
   job.files_target = s.files_target;
   job.instance_url = ctx.connection.instance_url;
-  job.cpu = &cpu;
-  auto r = co_await deliver::deliver_email(deps_.store.store(), runner, *mail,
-                                           ctx.outputs->scratch(), std::move(job));
+  job.cpu = &cpu_thread_;  // the zip fallback
+  auto send = deliver::deliver_email(ledger, *mail, ctx.outputs->scratch(), std::move(job));
+  auto r = co_await std::move(send);
   if (!r.ok()) co_return r.status();
   for (auto w : r->sent_commit_windows) ctx.sent_commit_windows.push_back(w);
   co_return Status();

@@ -43,7 +43,7 @@ std::vector<std::string> allowed_domains(const store::Connection& c, const Domai
 
 deliver::DomainPolicy domain_policy(const store::Schedule& s, const store::Connection& c,
                                     const DomainRules& rules) {
-  return deliver::DomainPolicy{allowed_domains(c, rules), s.origin == "salesforce"};
+  return deliver::DomainPolicy{allowed_domains(c, rules), s.origin == store::ScheduleOrigin::kSalesforce};
 }
 
 Status check_schedule(const store::Schedule& s, const deliver::DomainPolicy& domains) {

@@ -76,7 +76,7 @@ milliseconds wall_step(Clock::WallTime wall_before, Clock::SteadyTime steady_bef
          std::chrono::duration_cast<milliseconds>(steady_now - steady_before);
 }
 
-Scheduler::Scheduler(boost::asio::any_io_executor executor, Clock& clock, StoreThread& store,
+Scheduler::Scheduler(boost::asio::any_io_executor executor, Clock& clock, store::StoreThread& store,
                      Launcher& launcher, const SchedulerOptions& options)
     : clock_(clock),
       store_(store),

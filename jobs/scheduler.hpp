@@ -1,10 +1,12 @@
 #pragma once
 // Scheduler: the short async loop around SchedulerCore. One steady_timer
-// sleeps until the earliest due occurrence (no polling); each wake decides,
-// claims through the store thread, and hands claimed occurrences to the
-// Launcher. It owns the one copy of the active schedules it was given and
-// the one way to bring it up to date with the store (load(), then reload()).
-// Lives on one executor (the daemon's io_context); all calls there.
+// sleeps until the earliest due occurrence, or options.max_sleep at most
+// (so a wall-clock step is noticed); each wake decides, claims through the
+// store thread, and hands claimed occurrences to the Launcher. It owns the
+// one copy of the active schedules and the one way to bring it up to date
+// with the store: load() once, then reload() whenever the store changed
+// (daemon::Server::schedules_changed()). Lives on one executor (the
+// daemon's io_context); all calls there.
 
 #include <chrono>
 #include <cstdint>
@@ -19,7 +21,7 @@
 
 #include "jobs/clock.hpp"
 #include "jobs/scheduler_core.hpp"
-#include "jobs/store_thread.hpp"
+#include "store/store_thread.hpp"
 #include "table/status.hpp"
 
 namespace reportd::jobs {
@@ -43,7 +45,7 @@ struct ReloadResult {
 
 class Scheduler {
  public:
-  Scheduler(boost::asio::any_io_executor executor, Clock& clock, StoreThread& store,
+  Scheduler(boost::asio::any_io_executor executor, Clock& clock, store::StoreThread& store,
             Launcher& launcher, const SchedulerOptions& options);
 
   // Reads every schedule and its last claimed occurrence from the store.
@@ -61,8 +63,11 @@ class Scheduler {
   // never overwrites a newer one. (schedule_reload.cpp)
   boost::asio::awaitable<Result<ReloadResult>> reload();
 
-  // Adds or replaces one schedule (sync, CLI); `cursor` as in SchedulerCore.
-  // Without a cursor, a known schedule keeps its own and a new one starts now.
+  // Adds or replaces one schedule in the plan; `cursor` as in SchedulerCore.
+  // Without a cursor, a known schedule keeps its own and a new one starts
+  // now. load() and reload() use them; tests use them to place a schedule
+  // at a chosen cursor. Neither reads nor changes the store, nor what
+  // reload() compares it with.
   Status upsert(const store::Schedule& schedule, date::sys_seconds cursor);
   Status upsert(const store::Schedule& schedule);
   void remove(std::int64_t schedule_id);
@@ -101,7 +106,7 @@ class Scheduler {
   boost::asio::awaitable<Result<ReloadResult>> reload_once();
 
   Clock& clock_;
-  StoreThread& store_;
+  store::StoreThread& store_;
   Launcher& launcher_;
   SchedulerOptions options_;
   SchedulerCore core_;

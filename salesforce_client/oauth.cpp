@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "salesforce_client/http_message.hpp"
+#include "table/wipe.hpp"
 
 namespace reportd::salesforce {
 namespace json = boost::json;
@@ -102,7 +103,7 @@ Result<TokenResponse> parse_token_response(std::string_view body) {
   for (auto& kv : v.get_object())
     if (kv.value().is_string()) {
       auto& s = kv.value().get_string();
-      if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+      if (!s.empty()) wipe_bytes(s.data(), s.size());
     }
   if (t.access_token.empty() || t.instance_url.empty()) {
     t.wipe();

@@ -76,11 +76,11 @@ Result<std::vector<Run>> PgStore::unfinished_runs() {
 
 // --- the delivery ledger
 
-Result<Delivery> PgStore::ensure_delivery(std::int64_t run_id, std::string_view channel,
+Result<Delivery> PgStore::ensure_delivery(std::int64_t run_id, DeliveryChannel channel,
                                           std::string_view recipient, std::string_view message_id,
                                           std::int64_t now_ms) {
   PgParams p;
-  p.bind(1, run_id).bind(2, channel).bind(3, recipient).bind(4, message_id).bind(5, now_ms);
+  p.bind(1, run_id).bind(2, to_string(channel)).bind(3, recipient).bind(4, message_id).bind(5, now_ms);
   auto ins = conn_.exec(
       "INSERT INTO deliveries (run_id, channel, recipient, state, message_id, updated_at_ms) "
       "VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT (run_id, channel, recipient) DO NOTHING",
@@ -88,7 +88,7 @@ Result<Delivery> PgStore::ensure_delivery(std::int64_t run_id, std::string_view 
   if (!ins.ok()) return ins.status();
   auto rows = query<Delivery>(
       std::string(kDeliveryColumns) + "WHERE run_id = ? AND channel = ? AND recipient = ?",
-      PgParams().bind(1, run_id).bind(2, channel).bind(3, recipient), "read delivery",
+      PgParams().bind(1, run_id).bind(2, to_string(channel)).bind(3, recipient), "read delivery",
       [](const PgRow& row) { return read_delivery(row); });
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return Status::error(ErrorKind::kInternal, "delivery row vanished");

@@ -32,6 +32,17 @@ constexpr std::array<std::pair<ConnectionStatus, std::string_view>, 3> kConnecti
     {ConnectionStatus::kOrgMismatch, "org-mismatch"},
 }};
 
+constexpr std::array<std::pair<ScheduleOrigin, std::string_view>, 2> kScheduleOrigins{{
+    {ScheduleOrigin::kLocal, "local"},
+    {ScheduleOrigin::kSalesforce, "salesforce"},
+}};
+
+constexpr std::array<std::pair<DeliveryChannel, std::string_view>, 3> kDeliveryChannels{{
+    {DeliveryChannel::kSmtp, "smtp"},
+    {DeliveryChannel::kFiles, "files"},
+    {DeliveryChannel::kFilesLink, "files-link"},
+}};
+
 constexpr std::array<std::pair<SourceKind, std::string_view>, 3> kSourceKinds{{
     {SourceKind::kSoql, "soql"},
     {SourceKind::kReport, "report"},
@@ -62,6 +73,14 @@ constexpr std::array<std::pair<DeliveryState, std::string_view>, 5> kDeliverySta
 std::string_view to_string(ConnectionStatus status) { return name_of(kConnectionStatuses, status); }
 std::optional<ConnectionStatus> connection_status_from(std::string_view s) {
   return lookup(kConnectionStatuses, s);
+}
+std::string_view to_string(ScheduleOrigin origin) { return name_of(kScheduleOrigins, origin); }
+std::optional<ScheduleOrigin> schedule_origin_from(std::string_view s) {
+  return lookup(kScheduleOrigins, s);
+}
+std::string_view to_string(DeliveryChannel channel) { return name_of(kDeliveryChannels, channel); }
+std::optional<DeliveryChannel> delivery_channel_from(std::string_view s) {
+  return lookup(kDeliveryChannels, s);
 }
 std::string_view to_string(SourceKind kind) { return name_of(kSourceKinds, kind); }
 std::optional<SourceKind> source_kind_from(std::string_view s) { return lookup(kSourceKinds, s); }

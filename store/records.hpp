@@ -49,6 +49,15 @@ struct Connection {
   std::int64_t created_at_ms = 0;
 };
 
+// Where a schedule comes from. The DB and the CLI show the text forms
+// "local" (made with the CLI) and "salesforce" (synced from the org's
+// schedule records; the CLI refuses to change it) (to_string /
+// schedule_origin_from).
+enum class ScheduleOrigin { kLocal, kSalesforce };
+
+std::string_view to_string(ScheduleOrigin origin);
+std::optional<ScheduleOrigin> schedule_origin_from(std::string_view s);
+
 enum class SourceKind { kSoql, kReport, kBulk };
 enum class Overlap { kSkip, kQueue };
 
@@ -59,14 +68,16 @@ struct Schedule {
   std::int64_t id = 0;  // never reused, not even after the row is removed
   std::string name;  // unique
   std::int64_t connection_id = 0;
-  std::string origin = "local";  // "local" (CLI) | "salesforce" (synced)
-  std::string sf_record_id;      // the schedule record in Salesforce, if synced
+  ScheduleOrigin origin = ScheduleOrigin::kLocal;
+  std::string sf_record_id;  // the schedule record in Salesforce, if synced
   std::string cron;
   std::string tz = "UTC";
   SourceKind source_kind = SourceKind::kSoql;
   std::string source;  // SOQL text or report id
-  std::vector<std::string> formats;     // "csv", "xlsx", "html"
-  std::vector<std::string> recipients;  // e-mail addresses
+  // "csv" and "xlsx" are attached; "html" puts a preview of the rows in the mail body.
+  std::vector<std::string> formats;
+  // Addresses as deliver::split_recipients() gives them; stored one a line.
+  std::vector<std::string> recipients;
   std::string subject;
   bool send_when_empty = false;
   std::int64_t min_rows = 0;
@@ -79,7 +90,9 @@ struct Schedule {
   std::int64_t min_interval_seconds = 300;
   std::int64_t created_at_ms = 0;
   std::string owner_email;  // gets failure notices; the record owner for synced schedules
-  std::string body;         // e-mail body text set by the customer; empty: a generated one
+  // Text from `schedules add/set --body` or the record's Body__c, shown in
+  // the mail above the generated summary; empty: the summary alone.
+  std::string body;
 };
 
 // DESIGN.md §4.4.
@@ -123,12 +136,21 @@ enum class DeliveryState { kPending, kSending, kSent, kFailed, kRefused };
 std::string_view to_string(DeliveryState state);
 std::optional<DeliveryState> delivery_state_from(std::string_view s);
 
+// How a delivery travels. The DB, the CLI and the metrics show the text
+// forms "smtp" (a message to one recipient), "files" (an output uploaded to
+// Salesforce Files) and "files-link" (an upload the mail links to because the
+// report was too big to attach) (to_string / delivery_channel_from).
+enum class DeliveryChannel { kSmtp, kFiles, kFilesLink };
+
+std::string_view to_string(DeliveryChannel channel);
+std::optional<DeliveryChannel> delivery_channel_from(std::string_view s);
+
 // One side effect of a run: channel × recipient (DESIGN.md §4.4).
 struct Delivery {
   std::int64_t id = 0;
   std::int64_t run_id = 0;
-  std::string channel;    // "smtp" | "files"
-  std::string recipient;  // address, or target record id for files
+  DeliveryChannel channel = DeliveryChannel::kSmtp;
+  std::string recipient;  // smtp: the address; files: "<record id or library>/<file name>"
   DeliveryState state = DeliveryState::kPending;
   std::string message_id;           // smtp: derived from occurrence+recipient
   std::string content_document_id;  // files: what Salesforce returned

@@ -70,7 +70,7 @@ Schedule read_schedule(const Row& q) {
   s.id = q.int64(0);
   s.name = q.text(1);
   s.connection_id = q.int64(2);
-  s.origin = q.text(3);
+  s.origin = schedule_origin_from(q.text(3)).value_or(ScheduleOrigin::kLocal);
   s.sf_record_id = q.text(4);
   s.cron = q.text(5);
   s.tz = q.text(6);
@@ -98,7 +98,7 @@ Schedule read_schedule(const Row& q) {
 // and created_at_ms.
 template <class Params>
 void bind_schedule(Params& q, const Schedule& s) {
-  q.bind(1, s.name).bind(2, s.connection_id).bind(3, s.origin).bind(4, s.sf_record_id);
+  q.bind(1, s.name).bind(2, s.connection_id).bind(3, to_string(s.origin)).bind(4, s.sf_record_id);
   q.bind(5, s.cron).bind(6, s.tz).bind(7, to_string(s.source_kind)).bind(8, s.source);
   q.bind(9, join(s.formats, ',')).bind(10, join(s.recipients, '\n')).bind(11, s.subject);
   q.bind(12, std::int64_t{s.send_when_empty}).bind(13, s.min_rows).bind(14, s.files_target);
@@ -153,7 +153,7 @@ Delivery read_delivery(const Row& q) {
   Delivery d;
   d.id = q.int64(0);
   d.run_id = q.int64(1);
-  d.channel = q.text(2);
+  d.channel = delivery_channel_from(q.text(2)).value_or(DeliveryChannel::kSmtp);
   d.recipient = q.text(3);
   d.state = delivery_state_from(q.text(4)).value_or(DeliveryState::kFailed);
   d.message_id = q.text(5);

@@ -67,7 +67,7 @@ Result<std::vector<Run>> SqliteStore::unfinished_runs() {
   return query_runs("WHERE state IN ('pending', 'running', 'delivering') ORDER BY id", {});
 }
 
-Result<Delivery> SqliteStore::ensure_delivery(std::int64_t run_id, std::string_view channel,
+Result<Delivery> SqliteStore::ensure_delivery(std::int64_t run_id, DeliveryChannel channel,
                                               std::string_view recipient,
                                               std::string_view message_id,
                                               std::int64_t now_ms) {
@@ -75,11 +75,11 @@ Result<Delivery> SqliteStore::ensure_delivery(std::int64_t run_id, std::string_v
            "INSERT INTO deliveries (run_id, channel, recipient, state, message_id, "
            "updated_at_ms) VALUES (?, ?, ?, 'pending', ?, ?) "
            "ON CONFLICT (run_id, channel, recipient) DO NOTHING");
-  ins.bind(1, run_id).bind(2, channel).bind(3, recipient).bind(4, message_id).bind(5, now_ms);
+  ins.bind(1, run_id).bind(2, to_string(channel)).bind(3, recipient).bind(4, message_id).bind(5, now_ms);
   if (Status st = ins.run("add delivery"); !st.ok()) return st;
   Stmt q(db_, (std::string(kDeliveryColumns) +
                 "WHERE run_id = ? AND channel = ? AND recipient = ?").c_str());
-  q.bind(1, run_id).bind(2, channel).bind(3, recipient);
+  q.bind(1, run_id).bind(2, to_string(channel)).bind(3, recipient);
   if (q.step()) return read_delivery(q);
   if (Status st = q.status("read delivery"); !st.ok()) return st;
   return Status::error(ErrorKind::kInternal, "delivery row vanished");

@@ -60,7 +60,7 @@ class SqliteStore final : public Store {
   Result<std::optional<Run>> last_run(std::int64_t schedule_id) override;
   Result<std::vector<Run>> unfinished_runs() override;
 
-  Result<Delivery> ensure_delivery(std::int64_t run_id, std::string_view channel,
+  Result<Delivery> ensure_delivery(std::int64_t run_id, DeliveryChannel channel,
                                    std::string_view recipient, std::string_view message_id,
                                    std::int64_t now_ms) override;
   Status update_delivery(const Delivery& d) override;

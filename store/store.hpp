@@ -98,7 +98,7 @@ class Store {
 
   // --- delivery ledger
   // Inserts the row if it is new, else returns the existing one unchanged.
-  virtual Result<Delivery> ensure_delivery(std::int64_t run_id, std::string_view channel,
+  virtual Result<Delivery> ensure_delivery(std::int64_t run_id, DeliveryChannel channel,
                                            std::string_view recipient,
                                            std::string_view message_id, std::int64_t now_ms) = 0;
   virtual Status update_delivery(const Delivery& d) = 0;  // by id, durably

@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
 
   asio::io_context io;
   reportd::jobs::SystemClock clock;
-  reportd::jobs::StoreThread st(*store);
+  reportd::store::StoreThread st(*store);
   CountingLauncher launcher;
   reportd::jobs::Scheduler scheduler(io.get_executor(), clock, st, launcher, {});
   launcher.scheduler = &scheduler;

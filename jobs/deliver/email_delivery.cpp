@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "jobs/deliver/mime_source.hpp"
 #include "jobs/deliver/zip_writer.hpp"
@@ -14,8 +15,6 @@ namespace {
 
 namespace asio = boost::asio;
 constexpr std::uint64_t kHeaderAllowance = 8 * 1024;
-constexpr std::string_view kSmtpChannel = "smtp";
-constexpr std::string_view kLinkChannel = "files-link";
 constexpr std::string_view kZipName = "report.zip";
 constexpr std::string_view kZipType = "application/zip";
 constexpr std::string_view kZippedNote = "The report was zipped to fit the mail size limit.";
@@ -49,9 +48,8 @@ render::EmailBodies bodies_for(const EmailJob& job, const std::vector<OutputRef>
 }
 
 // Attached, zipped, or uploaded and linked; an error when none fits.
-asio::awaitable<Result<Content>> choose_content(store::Store& store, BlockingRunner& runner,
-                                                render::Scratch& scratch, const EmailJob& job,
-                                                std::uint64_t max) {
+asio::awaitable<Result<Content>> choose_content(DeliveryLedger& ledger, render::Scratch& scratch,
+                                                const EmailJob& job, std::uint64_t max) {
   Content c;
   c.bodies = bodies_for(job, job.outputs, std::vector<std::string>(), std::vector<std::string>());
   std::uint64_t body = c.bodies.html.size() * 2 + c.bodies.text.size() * 2;
@@ -67,11 +65,12 @@ asio::awaitable<Result<Content>> choose_content(store::Store& store, BlockingRun
     raw += o.bytes.size();
   }
   std::optional<Result<render::ScratchFile*>> zip;
-  auto make_zip = [&] { zip.emplace(zip_outputs(scratch, entries, std::string(kZipName))); };
+  auto make_zip = [&scratch, &entries] { return zip_outputs(scratch, entries, std::string(kZipName)); };
   if (job.cpu != nullptr) {
-    co_await job.cpu->run(make_zip);
+    auto zipping = job.cpu->run(std::move(make_zip));
+    zip.emplace(co_await std::move(zipping));
   } else {
-    make_zip();
+    zip.emplace(make_zip());
   }
   if (!zip->ok()) co_return zip->status();
   auto zbytes = (**zip)->view();
@@ -100,7 +99,8 @@ asio::awaitable<Result<Content>> choose_content(store::Store& store, BlockingRun
   fj.target_record_id = job.files_target;
   fj.outputs = job.outputs;
   fj.now_ms = job.now_ms;
-  auto ids = co_await deliver_files(store, runner, *job.files_api, std::move(fj), std::string(kLinkChannel));
+  auto upload = deliver_files(ledger, *job.files_api, std::move(fj), store::DeliveryChannel::kFilesLink);
+  auto ids = co_await std::move(upload);
   if (!ids.ok()) co_return Status(ids.status()).with_context("email: " + sizes + "; Files fallback");
   std::vector<std::string> links;
   for (std::size_t i = 0; i < ids->size(); ++i) {
@@ -114,6 +114,166 @@ asio::awaitable<Result<Content>> choose_content(store::Store& store, BlockingRun
   co_return c;
 }
 
+// What the recipients came to, as deliver_one() counts them.
+struct Tally {
+  EmailResult result;
+  int refused = 0;   // refused for good by the relay (5xx)
+  int deferred = 0;  // worth retrying
+  std::string last_code;
+  int not_allowed = 0;                   // refused by the domain check
+  std::optional<Status> first_not_allowed;
+};
+
+// Records what the send came to in `d`. True when the relay, not the
+// recipient, is at fault: the row stays retryable and the delivery stops.
+bool record_send(store::Delivery& d, const Result<SendReport>& sent) {
+  if (sent.ok() && !sent->recipients.empty()) {
+    const RecipientResult& r = sent->recipients.front();
+    d.error.clear();
+    if (r.outcome != RcptOutcome::kAccepted) d.error = "smtp-" + std::to_string(r.code);
+    d.state = r.outcome == RcptOutcome::kAccepted    ? store::DeliveryState::kSent
+              : r.outcome == RcptOutcome::kPermanent ? store::DeliveryState::kFailed
+                                                     : store::DeliveryState::kPending;
+    return false;
+  }
+  if (sent.ok()) {
+    d.state = store::DeliveryState::kPending;
+    d.error = "smtp-no-reply";
+    return false;
+  }
+  const Status& e = sent.status();
+  d.error = e.code();
+  // kLimit: the relay's SIZE is below smtp.max_message_bytes; lower the setting.
+  if (e.kind() == ErrorKind::kAuth || e.kind() == ErrorKind::kInvalidArgument || e.kind() == ErrorKind::kLimit ||
+      e.code() == "smtp-tls" || e.code() == "smtp-no-starttls" || e.code() == "smtp-tls-required") {
+    d.state = store::DeliveryState::kPending;
+    return true;
+  }
+  // Unknown outcome stays "sending": the retry resends with the same Message-ID.
+  d.state = e.code() == "smtp-unknown-outcome" ? store::DeliveryState::kSending
+            : e.kind() == ErrorKind::kTransient ? store::DeliveryState::kPending
+                                                : store::DeliveryState::kFailed;
+  return false;
+}
+
+// The message to one recipient, streamed: the attachments are base64-encoded
+// chunk by chunk from scratch as the transport reads them, never held whole.
+Result<std::unique_ptr<MimeSource>> message_for(const EmailJob& job, const Content& content, const std::string& rcpt,
+                                                std::string message_id) {
+  MailMessage m;
+  m.from = job.from;
+  m.to.push_back(Address{std::string(), rcpt});
+  m.subject = job.subject;
+  m.message_id = std::move(message_id);
+  m.date_ms = job.now_ms;
+  m.text = content.bodies.text;
+  m.html = content.bodies.html;
+  for (const auto& a : content.attachments) m.attachments.push_back(Attachment{a.filename, a.content_type, a.bytes});
+  auto mime = MimeSource::create(m);
+  // Copies of the bodies: the planned pieces hold them now.
+  wipe(m.text);
+  wipe(m.html);
+  return mime;
+}
+
+// A recipient outside the allowed domains: recorded refused, never sent.
+// Checked here, where the mail leaves: the list may have narrowed since the
+// schedule was written.
+asio::awaitable<Status> refuse(DeliveryLedger& ledger, store::Delivery d, Status why, std::int64_t now_ms,
+                               Tally& tally) {
+  ++tally.not_allowed;
+  if (!tally.first_not_allowed) tally.first_not_allowed = why;
+  if (d.state == store::DeliveryState::kRefused) co_return Status();
+  d.state = store::DeliveryState::kRefused;
+  d.error = why.code() + ": " + why.message();
+  d.updated_at_ms = now_ms;
+  auto save = ledger.update(std::move(d));
+  Status saved = co_await std::move(save);
+  if (!saved.ok()) co_return std::move(saved).with_context("email: ledger");
+  co_return Status();
+}
+
+// One recipient through the ledger: pending → sending → sent | failed, each
+// state committed before the next step. An error stops the whole delivery.
+asio::awaitable<Status> deliver_one(DeliveryLedger& ledger, MailSession& session, std::uint64_t max,
+                                    const EmailJob& job, const Content& content, std::string rcpt, Tally& tally) {
+  std::string message_id = derive_message_id(job.occurrence_key, rcpt, domain_of(job.from.email));
+  auto ensure = ledger.ensure(job.run_id, store::DeliveryChannel::kSmtp, rcpt, message_id, job.now_ms);
+  Result<store::Delivery> row = co_await std::move(ensure);
+  if (!row.ok()) co_return Status(row.status()).with_context("email: ledger");
+  store::Delivery d = std::move(row).value();
+  if (d.state == store::DeliveryState::kSent) {
+    ++tally.result.already_sent;
+    co_return Status();
+  }
+  if (Status allowed = check_recipient(rcpt, job.domains); !allowed.ok()) {
+    auto refusing = refuse(ledger, std::move(d), std::move(allowed), job.now_ms, tally);
+    co_return co_await std::move(refusing);
+  }
+  if (d.state == store::DeliveryState::kFailed) {  // refused for good by an earlier attempt
+    ++tally.refused;
+    tally.last_code = d.error;
+    co_return Status();
+  }
+  if (!d.message_id.empty()) message_id = d.message_id;
+  auto mime = message_for(job, content, rcpt, message_id);
+  if (!mime.ok()) co_return Status(mime.status()).with_context("email");
+  MessageSource& message = **mime;
+  if (message.size() > max) {
+    co_return Status::error(ErrorKind::kLimit, "email: message of " + std::to_string(message.size()) +
+                                                   " bytes is over smtp.max_message_bytes", "too-large");
+  }
+  d.state = store::DeliveryState::kSending;
+  d.updated_at_ms = job.now_ms;
+  auto sending = ledger.update(d);
+  if (Status st = co_await std::move(sending); !st.ok()) co_return std::move(st).with_context("email: ledger");
+
+  Envelope env;  // built apart: GCC 12 miscompiles init lists inside co_await
+  env.from = job.from.email;
+  env.to.push_back(rcpt);
+  auto send = session.send(std::move(env), message);
+  Result<SendReport> sent = co_await std::move(send);
+  const auto answered = std::chrono::steady_clock::now();  // the relay's reply to the final dot
+  const bool relay_fault = record_send(d, sent);
+  d.updated_at_ms = job.now_ms;
+  auto save = ledger.update(d);
+  Status saved = co_await std::move(save);
+  if (relay_fault) co_return Status(sent.status()).with_context("email");
+  if (!saved.ok()) co_return std::move(saved).with_context("email: ledger");
+  if (d.state == store::DeliveryState::kSent) {
+    ++tally.result.sent;
+    tally.result.sent_commit_windows.push_back(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - answered));
+  } else if (d.state == store::DeliveryState::kFailed) ++tally.refused;
+  else ++tally.deferred;
+  if (d.state != store::DeliveryState::kSent) tally.last_code = d.error;
+  co_return Status();
+}
+
+// Ok, or the error the recipients' outcomes come to (see deliver_email()).
+Result<EmailResult> outcome(const Tally& t, std::size_t n) {
+  if (t.first_not_allowed && t.deferred == 0) {
+    return Status::error(ErrorKind::kPermanent,
+                         "email: " + std::to_string(t.not_allowed) + " of " + std::to_string(n) +
+                             " recipients refused, not sent: " + t.first_not_allowed->message() +
+                             (t.result.sent + t.result.already_sent > 0 ? "; the others got the report" : ""),
+                         t.first_not_allowed->code());
+  }
+  if (t.deferred > 0) {
+    return Status::error(ErrorKind::kTransient,
+                         "email: " + std::to_string(t.deferred) + " of " + std::to_string(n) +
+                             " recipients deferred (" + t.last_code + "); will retry",
+                         t.last_code);
+  }
+  if (t.refused > 0) {
+    return Status::error(ErrorKind::kPermanent,
+                         "email: " + std::to_string(t.refused) + " of " + std::to_string(n) +
+                             " recipients refused (" + t.last_code + ")",
+                         t.last_code);
+  }
+  return t.result;
+}
+
 }  // namespace
 
 std::uint64_t estimate_message_bytes(const std::vector<std::uint64_t>& sizes, std::uint64_t body_bytes) {
@@ -125,154 +285,35 @@ std::uint64_t estimate_message_bytes(const std::vector<std::uint64_t>& sizes, st
   return total;
 }
 
-asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, BlockingRunner& runner,
-                                                   MailTransport& transport, render::Scratch& scratch,
-                                                   EmailJob job) {
+asio::awaitable<Result<EmailResult>> deliver_email(DeliveryLedger& ledger, MailTransport& transport,
+                                                   render::Scratch& scratch, EmailJob job) {
   for (const auto& o : job.outputs) {
     if (o.bytes.empty()) {
       co_return Status::error(ErrorKind::kInternal, "email: output " + o.filename + " is empty; not sending");
     }
   }
-  std::uint64_t max = transport.max_message_bytes();
   // No recipient may be mailed: nothing is packaged (or uploaded to Files).
   bool any_allowed = std::any_of(job.recipients.begin(), job.recipients.end(),
                                  [&](const std::string& r) { return check_recipient(r, job.domains).ok(); });
   Result<Content> content = Content();
-  if (any_allowed) content = co_await choose_content(store, runner, scratch, job, max);
+  if (any_allowed) {
+    auto choose = choose_content(ledger, scratch, job, transport.max_message_bytes());
+    content = co_await std::move(choose);
+  }
   if (!content.ok()) co_return content.status();
 
-  EmailResult result;
-  result.packaging = content->packaging;
+  Tally tally;
+  tally.result.packaging = content->packaging;
   // One relay connection for all the recipients (RSET between): each is
   // recorded sent as soon as the relay accepted its message, before QUIT.
   std::unique_ptr<MailSession> session = transport.session();
-  int refused = 0, deferred = 0;
-  std::string last_code;
-  std::optional<Status> not_allowed;  // the first recipient the domain check refused
-  int not_allowed_count = 0;
   for (const auto& rcpt : job.recipients) {
-    std::string message_id = derive_message_id(job.occurrence_key, rcpt, domain_of(job.from.email));
-    std::optional<Result<store::Delivery>> row;
-    co_await runner.run([&] { row.emplace(store.ensure_delivery(job.run_id, kSmtpChannel, rcpt, message_id, job.now_ms)); });
-    if (!row->ok()) co_return Status(row->status()).with_context("email: ledger");
-    store::Delivery d = row->value();
-    if (d.state == store::DeliveryState::kSent) {
-      ++result.already_sent;
-      continue;
-    }
-    if (Status allowed = check_recipient(rcpt, job.domains); !allowed.ok()) {
-      // Checked here, where the mail leaves: the list may have narrowed since
-      // the schedule was written. Recorded, never silently dropped.
-      ++not_allowed_count;
-      if (!not_allowed) not_allowed = allowed;
-      if (d.state == store::DeliveryState::kRefused) continue;
-      d.state = store::DeliveryState::kRefused;
-      d.error = allowed.code() + ": " + allowed.message();
-      d.updated_at_ms = job.now_ms;
-      Status saved;
-      co_await runner.run([&] { saved = store.update_delivery(d); });
-      if (!saved.ok()) co_return std::move(saved).with_context("email: ledger");
-      continue;
-    }
-    if (d.state == store::DeliveryState::kFailed) {  // refused for good by an earlier attempt
-      ++refused;
-      last_code = d.error;
-      continue;
-    }
-    MailMessage m;
-    m.from = job.from;
-    m.to.push_back(Address{std::string(), rcpt});
-    m.subject = job.subject;
-    m.message_id = d.message_id.empty() ? message_id : d.message_id;
-    m.date_ms = job.now_ms;
-    m.text = content->bodies.text;
-    m.html = content->bodies.html;
-    for (const auto& a : content->attachments) m.attachments.push_back(Attachment{a.filename, a.content_type, a.bytes});
-    // Streamed: the attachments are base64-encoded chunk by chunk from
-    // scratch as the transport reads them, never held whole.
-    auto mime = MimeSource::create(m);
-    // Copies of the bodies: the planned pieces hold them now.
-    wipe(m.text);
-    wipe(m.html);
-    if (!mime.ok()) co_return Status(mime.status()).with_context("email");
-    MessageSource& message = **mime;
-    if (message.size() > max) {
-      co_return Status::error(ErrorKind::kLimit, "email: message of " + std::to_string(message.size()) +
-                                                     " bytes is over smtp.max_message_bytes", "too-large");
-    }
-    d.state = store::DeliveryState::kSending;
-    d.updated_at_ms = job.now_ms;
-    Status st;
-    co_await runner.run([&] { st = store.update_delivery(d); });
-    if (!st.ok()) co_return std::move(st).with_context("email: ledger");
-
-    Envelope env;  // built apart: GCC 12 miscompiles init lists inside co_await
-    env.from = job.from.email;
-    env.to.push_back(rcpt);
-    auto sent = co_await session->send(std::move(env), message);
-    const auto answered = std::chrono::steady_clock::now();  // the relay's reply to the final dot
-    if (sent.ok() && !sent->recipients.empty()) {
-      const RecipientResult& r = sent->recipients.front();
-      d.error.clear();
-      if (r.outcome != RcptOutcome::kAccepted) d.error = "smtp-" + std::to_string(r.code);
-      d.state = r.outcome == RcptOutcome::kAccepted    ? store::DeliveryState::kSent
-                : r.outcome == RcptOutcome::kPermanent ? store::DeliveryState::kFailed
-                                                       : store::DeliveryState::kPending;
-    } else if (sent.ok()) {
-      d.state = store::DeliveryState::kPending;
-      d.error = "smtp-no-reply";
-    } else {
-      const Status& e = sent.status();
-      d.error = e.code();
-      // Unknown outcome stays "sending": the retry resends with the same Message-ID.
-      d.state = e.code() == "smtp-unknown-outcome" ? store::DeliveryState::kSending
-                : e.kind() == ErrorKind::kTransient ? store::DeliveryState::kPending
-                                                    : store::DeliveryState::kFailed;
-      // kLimit: the relay's SIZE is below smtp.max_message_bytes; lower the setting.
-      if (e.kind() == ErrorKind::kAuth || e.kind() == ErrorKind::kInvalidArgument || e.kind() == ErrorKind::kLimit ||
-          e.code() == "smtp-tls" || e.code() == "smtp-no-starttls" || e.code() == "smtp-tls-required") {
-        // The relay, not the recipient, is at fault: leave the row retryable and stop.
-        d.state = store::DeliveryState::kPending;
-        co_await runner.run([&] { st = store.update_delivery(d); });
-        co_return Status(e).with_context("email");
-      }
-    }
-    d.updated_at_ms = job.now_ms;
-    co_await runner.run([&] { st = store.update_delivery(d); });
-    if (!st.ok()) co_return std::move(st).with_context("email: ledger");
-    if (d.state == store::DeliveryState::kSent) {
-      ++result.sent;
-      result.sent_commit_windows.push_back(std::chrono::duration_cast<std::chrono::microseconds>(
-          std::chrono::steady_clock::now() - answered));
-    }
-    else if (d.state == store::DeliveryState::kFailed) ++refused;
-    else ++deferred;
-    if (d.state != store::DeliveryState::kSent) last_code = d.error;
+    auto one = deliver_one(ledger, *session, transport.max_message_bytes(), job, *content, rcpt, tally);
+    if (Status st = co_await std::move(one); !st.ok()) co_return st;
   }
-  co_await session->close();
-  std::size_t n = job.recipients.size();
-  if (not_allowed && deferred == 0) {
-    co_return Status::error(ErrorKind::kPermanent,
-                            "email: " + std::to_string(not_allowed_count) + " of " + std::to_string(n) +
-                                " recipients refused, not sent: " + not_allowed->message() +
-                                (result.sent + result.already_sent > 0
-                                     ? "; the others got the report"
-                                     : ""),
-                            not_allowed->code());
-  }
-  if (deferred > 0) {
-    co_return Status::error(ErrorKind::kTransient,
-                            "email: " + std::to_string(deferred) + " of " + std::to_string(n) +
-                                " recipients deferred (" + last_code + "); will retry",
-                            last_code);
-  }
-  if (refused > 0) {
-    co_return Status::error(ErrorKind::kPermanent,
-                            "email: " + std::to_string(refused) + " of " + std::to_string(n) +
-                                " recipients refused (" + last_code + ")",
-                            last_code);
-  }
-  co_return result;
+  auto closing = session->close();
+  co_await std::move(closing);
+  co_return outcome(tally, job.recipients.size());
 }
 
 }  // namespace reportd::deliver

@@ -2,13 +2,17 @@
 // Email delivery of one run: chooses how the outputs travel (attached, else
 // zipped, else uploaded to Salesforce Files and linked, else a clear failure),
 // then sends one message per recipient through the delivery ledger (DESIGN.md
-// §4.4): pending → sending → sent | failed, committed before and after each
-// send; a retry skips recipients already sent. All recipients share one
-// MailSession (one SMTP connection, RSET between); each one's outcome is
-// committed as soon as the relay answered its final dot, before QUIT. Each recipient is checked
-// against the schedule's allowed domains just before its message would
-// leave; one outside them is recorded as refused, with the reason, and
-// never sent. Event-loop coroutine.
+// §4.4, channel kSmtp). Each row goes pending → sending before the send and,
+// after it, to sent, failed (refused for good by the relay), back to pending
+// (deferred: 4xx, network, or the relay itself at fault) or stays sending
+// (outcome unknown: the retry resends with the same Message-ID). A retry
+// skips rows already sent. All recipients share one MailSession (one SMTP
+// connection, RSET between); each one's `sent` is committed as soon as the
+// relay answered its final dot, before QUIT. Each recipient is checked against the schedule's
+// allowed domains just before its message would leave; one outside them is
+// recorded refused, with the reason, and never sent. An event-loop
+// coroutine: ledger rows go through the store thread (DeliveryLedger), the
+// zip's deflate through EmailJob::cpu.
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
@@ -16,19 +20,21 @@
 #include <string>
 #include <vector>
 
+#include "jobs/deliver/delivery_ledger.hpp"
 #include "jobs/deliver/files_delivery.hpp"
 #include "jobs/deliver/mail_transport.hpp"
 #include "jobs/deliver/mime.hpp"
 #include "jobs/deliver/recipients.hpp"
 #include "jobs/render/html_summary.hpp"
 #include "jobs/render/scratch.hpp"
+#include "store/offload_thread.hpp"
 
 namespace reportd::deliver {
 
 struct EmailJob {
   std::int64_t run_id = 0;
   std::string occurrence_key;            // e.g. "42@1700000000": the Message-ID input
-  std::vector<std::string> recipients;   // validated addresses
+  std::vector<std::string> recipients;   // addresses as deliver::split_recipients() gives them
   DomainPolicy domains;                  // what the recipients may be (jobs::domain_policy())
   Address from;
   std::string subject;
@@ -40,9 +46,9 @@ struct EmailJob {
   salesforce::Api* files_api = nullptr;
   std::string files_target;              // record to link uploads to; empty: the user's library
   std::string instance_url;              // for links, e.g. https://acme.my.salesforce.com
-  // Where the zip fallback's deflate runs (seconds for a large report); null:
-  // where the coroutine is.
-  BlockingRunner* cpu = nullptr;
+  // Where the zip fallback's deflate runs (seconds for a large report): the
+  // pipeline's CPU thread. Null: where the coroutine is (tests, tools).
+  store::OffloadThread* cpu = nullptr;
 };
 
 enum class Packaging { kAttached, kZipped, kFilesLink };
@@ -68,8 +74,7 @@ struct EmailResult {
 // "recipient-not-allowed" / "no-allowed-domains") and nothing is left to
 // retry, kLimit when the report cannot travel at all. Messages count
 // recipients, never name values.
-boost::asio::awaitable<Result<EmailResult>> deliver_email(store::Store& store, BlockingRunner& runner,
-                                                          MailTransport& transport, render::Scratch& scratch,
-                                                          EmailJob job);
+boost::asio::awaitable<Result<EmailResult>> deliver_email(DeliveryLedger& ledger, MailTransport& transport,
+                                                          render::Scratch& scratch, EmailJob job);
 
 }  // namespace reportd::deliver

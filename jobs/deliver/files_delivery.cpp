@@ -1,6 +1,6 @@
 #include "jobs/deliver/files_delivery.hpp"
 
-#include <optional>
+#include <utility>
 
 namespace reportd::deliver {
 
@@ -16,9 +16,8 @@ Result<std::vector<OutputRef>> output_refs(render::Scratch& scratch) {
   return refs;
 }
 
-asio::awaitable<Result<std::vector<std::string>>> deliver_files(store::Store& store, BlockingRunner& runner,
-                                                                salesforce::Api& api, FilesJob job,
-                                                                std::string channel) {
+asio::awaitable<Result<std::vector<std::string>>> deliver_files(DeliveryLedger& ledger, salesforce::Api& api,
+                                                                FilesJob job, store::DeliveryChannel channel) {
   std::vector<std::string> ids;
   for (const auto& out : job.outputs) {
     // No ?: with temporaries in coroutine frames: GCC 12 destroys them wrongly.
@@ -26,18 +25,19 @@ asio::awaitable<Result<std::vector<std::string>>> deliver_files(store::Store& st
     if (key.empty()) key = "library";
     key += "/";
     key += out.filename;
-    std::optional<Result<store::Delivery>> row;
-    co_await runner.run([&] { row.emplace(store.ensure_delivery(job.run_id, channel, key, "", job.now_ms)); });
-    if (!row->ok()) co_return Status(row->status()).with_context("files: ledger");
-    store::Delivery d = row->value();
+    // Named awaitables: GCC 12 destroys temporaries inside co_await twice.
+    auto ensure = ledger.ensure(job.run_id, channel, key, std::string(), job.now_ms);
+    Result<store::Delivery> row = co_await std::move(ensure);
+    if (!row.ok()) co_return Status(row.status()).with_context("files: ledger");
+    store::Delivery d = std::move(row).value();
     if (d.state == store::DeliveryState::kSent && !d.content_document_id.empty()) {
       ids.push_back(d.content_document_id);
       continue;  // uploaded by an earlier attempt of this run
     }
     d.state = store::DeliveryState::kSending;
     d.updated_at_ms = job.now_ms;
-    Status st;
-    co_await runner.run([&] { st = store.update_delivery(d); });
+    auto sending = ledger.update(d);
+    Status st = co_await std::move(sending);
     if (!st.ok()) co_return std::move(st).with_context("files: ledger");
 
     salesforce::FileUpload up{out.filename, out.filename, out.content_type, out.bytes, job.target_record_id};
@@ -53,7 +53,8 @@ asio::awaitable<Result<std::vector<std::string>>> deliver_files(store::Store& st
       d.error = r.status().code();
       if (d.error.empty()) d.error = to_string(r.status().kind());
     }
-    co_await runner.run([&] { st = store.update_delivery(d); });
+    auto saved = ledger.update(d);
+    st = co_await std::move(saved);
     if (!r.ok()) co_return Status(r.status()).with_context("files: upload " + out.filename);
     if (!st.ok()) co_return std::move(st).with_context("files: ledger");
     ids.push_back(d.content_document_id);

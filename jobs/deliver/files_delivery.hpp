@@ -1,9 +1,10 @@
 #pragma once
 // Salesforce Files delivery: each output becomes a ContentVersion linked to
 // the schedule's target record, once per run. The ledger row (channel
-// "files", recipient "<record id>/<file name>") is committed before and after
-// each upload and keeps the ContentDocumentId. Event-loop coroutines; store
-// calls go through the BlockingRunner.
+// kFiles, or kFilesLink for the mail's size fallback; recipient "<record
+// id>/<file name>", "library/<file name>" without a target) is committed
+// before and after each upload and keeps the ContentDocumentId. Event-loop
+// coroutines; the ledger's rows go through the store thread.
 
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
@@ -11,10 +12,9 @@
 #include <string_view>
 #include <vector>
 
-#include "jobs/deliver/blocking_runner.hpp"
+#include "jobs/deliver/delivery_ledger.hpp"
 #include "jobs/render/scratch.hpp"
 #include "salesforce_client/api.hpp"
-#include "store/store.hpp"
 
 namespace reportd::deliver {
 
@@ -38,9 +38,8 @@ struct FilesJob {
 
 // Uploads what the ledger does not show as sent. Returns the ContentDocumentIds
 // in output order. Errors keep Api's kind (kTransient: retry the run).
-// `channel` is "files" for the Files format, "files-link" for the mail fallback.
-boost::asio::awaitable<Result<std::vector<std::string>>> deliver_files(store::Store& store, BlockingRunner& runner,
-                                                                       salesforce::Api& api, FilesJob job,
-                                                                       std::string channel);
+// `channel`: kFiles for the Files format, kFilesLink for the mail fallback.
+boost::asio::awaitable<Result<std::vector<std::string>>> deliver_files(DeliveryLedger& ledger, salesforce::Api& api,
+                                                                       FilesJob job, store::DeliveryChannel channel);
 
 }  // namespace reportd::deliver

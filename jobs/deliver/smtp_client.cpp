@@ -208,13 +208,13 @@ asio::awaitable<Status> SmtpSession::open() {
   ++connections_opened_;
   Wire& s = o->wire;
   REPORTD_TRY(co_await s.connect());
-  if (config_.tls == "implicit") REPORTD_TRY(co_await s.handshake());
+  if (config_.tls == SmtpTls::kImplicit) REPORTD_TRY(co_await s.handshake());
   auto greet = co_await s.read_reply("greeting");
   if (!greet.ok()) co_return greet.status();
   if (greet->code != 220) co_return reply_error("greeting", *greet);
   auto caps = co_await ehlo(s, config_.helo_name);
   if (!caps.ok()) co_return caps.status();
-  if (config_.tls == "starttls") {
+  if (config_.tls == SmtpTls::kStartTls) {
     if (!caps->contains("STARTTLS")) {
       co_return Status::error(ErrorKind::kPermanent,
                               "smtp: " + config_.host + " does not offer STARTTLS; refusing to send in clear "

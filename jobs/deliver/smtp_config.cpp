@@ -27,6 +27,27 @@ std::string resolve_password_path(const std::string& p) {
 
 }  // namespace
 
+std::string_view to_string(SmtpTls tls) {
+  switch (tls) {
+    case SmtpTls::kImplicit:
+      return "implicit";
+    case SmtpTls::kStartTls:
+      return "starttls";
+    case SmtpTls::kNone:
+      return "none";
+  }
+  return "unknown";
+}
+
+Result<SmtpTls> smtp_tls_from(std::string_view text) {
+  for (SmtpTls t : {SmtpTls::kImplicit, SmtpTls::kStartTls, SmtpTls::kNone}) {
+    if (to_string(t) == text) return t;
+  }
+  return bad("tls", "\"" + std::string(text) +
+                        "\" is not a TLS mode; use \"implicit\" (port 465), \"starttls\" (port 587) "
+                        "or \"none\"");
+}
+
 bool is_loopback_host(std::string_view host) {
   if (host == "localhost") return true;
   boost::system::error_code ec;
@@ -37,10 +58,7 @@ bool is_loopback_host(std::string_view host) {
 Status validate(const SmtpConfig& c) {
   if (c.host.empty()) return bad("host", "is required (the SMTP relay's host name)");
   if (c.port == 0) return bad("port", "must be 1-65535");
-  if (c.tls != "implicit" && c.tls != "starttls" && c.tls != "none") {
-    return bad("tls", "must be \"implicit\" (port 465), \"starttls\" (port 587) or \"none\"");
-  }
-  if (c.tls == "none" && !is_loopback_host(c.host)) {
+  if (c.tls == SmtpTls::kNone && !is_loopback_host(c.host)) {
     return bad("tls", "\"none\" is allowed only for a relay on loopback (localhost, 127.0.0.1, ::1); "
                       "use \"starttls\" or \"implicit\"");
   }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "crypto/secure_buffer.hpp"
 #include "table/status.hpp"
@@ -13,10 +14,20 @@
 
 namespace reportd::deliver {
 
+// How the relay connection is protected. The config file says "implicit"
+// (TLS from the first byte, port 465), "starttls" (plain, then STARTTLS
+// before anything else, port 587) or "none" (a loopback relay only).
+enum class SmtpTls { kImplicit, kStartTls, kNone };
+
+std::string_view to_string(SmtpTls tls);
+// kInvalidArgument naming the value and the three allowed ones:
+// "smtp.tls: \"ssl\" is not a TLS mode; use ...".
+Result<SmtpTls> smtp_tls_from(std::string_view text);
+
 struct SmtpConfig {
   std::string host;                // relay host; the certificate must name it
-  std::uint16_t port = 587;        // 465 for tls = "implicit"
-  std::string tls = "starttls";    // "implicit" | "starttls" | "none" (loopback only)
+  std::uint16_t port = 587;        // 465 for kImplicit, 25 for kNone
+  SmtpTls tls = SmtpTls::kStartTls;
   std::string username;            // empty: no AUTH
   std::string password_file;       // file holding the password; relative paths are
                                    // looked up in $CREDENTIALS_DIRECTORY
@@ -28,7 +39,7 @@ struct SmtpConfig {
   std::uint64_t max_message_bytes = 20ull << 20;  // larger messages use the fallback
 };
 
-// Ok, or kInvalidArgument naming the key: "smtp.tls: must be ...".
+// Ok, or kInvalidArgument naming the key: "smtp.tls: \"none\" is allowed only ...".
 Status validate(const SmtpConfig& config);
 
 // Reads the password (trailing newline dropped). Refuses a file that group or

@@ -73,7 +73,7 @@ asio::awaitable<Status> Wire::connect() {
   if (ec) co_return net_error(ec);
   auto [ec2, ep] = co_await asio::async_connect(stream_.next_layer(), endpoints, kTuple);
   if (ec2) co_return net_error(ec2);
-  if (cfg_.tls == "none" && !ep.address().is_loopback()) {
+  if (cfg_.tls == SmtpTls::kNone && !ep.address().is_loopback()) {
     co_return Status::error(ErrorKind::kPermanent,
                             "smtp: tls = \"none\" but " + cfg_.host + " resolved to a non-loopback address",
                             "smtp-tls-required");

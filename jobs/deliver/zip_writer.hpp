@@ -2,7 +2,7 @@
 // zip_outputs: packs outputs into one deflated ZIP file in scratch (the first
 // step of the size fallback). zlib deflate, data descriptors, UTF-8 names, no
 // ZIP64 (entries over 4 GiB fail). Blocking CPU work: the pipeline runs it on
-// its render thread (EmailJob::cpu).
+// its CPU thread (EmailJob::cpu).
 
 #include <cstdint>
 #include <span>

@@ -6,7 +6,7 @@
 // not fit fails at once: the run fails `too-large` instead of waiting, since
 // runs that wait for each other's bytes while holding their own would
 // deadlock. Thread-safe (runs grow their scratch on the event loop and on the
-// render thread); owned by main, outlives every Scratch.
+// pipeline's CPU thread); owned by main, outlives every Scratch.
 
 #include <atomic>
 #include <cstdint>

@@ -136,7 +136,7 @@ Result<store::Schedule> schedule_from_record(const ScheduleRecord& r, const stor
   store::Schedule s;
   s.name = synced_name(c.name, r.name, r.id, false);
   s.connection_id = c.id;
-  s.origin = "salesforce";
+  s.origin = store::ScheduleOrigin::kSalesforce;
   s.sf_record_id = r.id;
   s.owner_email = trim(r.owner_email);
   s.catchup_seconds = d.catchup_seconds;

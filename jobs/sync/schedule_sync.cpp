@@ -84,7 +84,7 @@ std::string summary(const std::vector<Status>& errors, int held_for_budget) {
 
 }  // namespace
 
-ScheduleSync::ScheduleSync(jobs::StoreThread& store, jobs::ApiProvider& apis, jobs::Clock& clock,
+ScheduleSync::ScheduleSync(store::StoreThread& store, jobs::ApiProvider& apis, jobs::Clock& clock,
                            SyncOptions options)
     : store_(store), apis_(apis), clock_(clock), options_(std::move(options)) {}
 
@@ -130,6 +130,60 @@ asio::awaitable<Status> ScheduleSync::revoked(store::Connection connection, Stat
                           why.code());
 }
 
+asio::awaitable<Status> ScheduleSync::read_failed(store::Connection connection, std::string cursor,
+                                                  Status read) {
+  const std::string where = "sync " + connection.name + ": read " + kScheduleObject;
+  if (read.kind() == ErrorKind::kAuth) {
+    // invalid_grant and friends: a person must reconnect the org. Marked
+    // now, so that neither the next sync nor the org's runs ask for a
+    // token again (DESIGN.md §4.4: nothing retries in a loop).
+    const std::int64_t cid = connection.id;
+    auto marking = revoked(std::move(connection), std::move(read).with_context(where));
+    read = co_await std::move(marking);
+    (void)co_await record(cid, cursor, read.message());
+    co_return read;
+  }
+  if (read.code() == "INVALID_TYPE") {
+    read = Status::error(read.kind(),
+                         read.message() +
+                             "; deploy the schedule object (salesforce/ in "
+                             "reportd's sources) to this org",
+                         read.code());
+  }
+  read = std::move(read).with_context(where);
+  (void)co_await record(connection.id, cursor, read.message());
+  co_return read;
+}
+
+asio::awaitable<int> ScheduleSync::write_statuses(store::Connection connection, salesforce::Api& sf,
+                                                  const std::vector<StatusPatch>& patches, SyncReport& report,
+                                                  std::vector<std::string>& held) {
+  const std::string where = "sync " + connection.name;
+  int held_for_budget = 0;
+  bool auth_failed = false;
+  for (const StatusPatch& patch : patches) {
+    if (auth_failed || over_api_budget(sf.api_usage(), options_.api_budget_percent)) {
+      ++report.held;
+      held_for_budget += auth_failed ? 0 : 1;
+      held.push_back(patch.modstamp);
+      continue;
+    }
+    std::string object = kScheduleObject;
+    Status written = co_await sf.patch_record(object, patch.record_id, patch.body);
+    if (written.ok()) {
+      ++report.patched;
+      continue;
+    }
+    ++report.held;
+    held.push_back(patch.modstamp);
+    auth_failed = written.kind() == ErrorKind::kAuth;
+    written = std::move(written).with_context(where + ": write the status of " + patch.record_id);
+    if (auth_failed) written = co_await revoked(connection, std::move(written));
+    report.errors.push_back(std::move(written));
+  }
+  co_return held_for_budget;
+}
+
 asio::awaitable<Result<SyncReport>> ScheduleSync::sync(store::Connection connection, bool full) {
   const std::int64_t cid = connection.id;
   const std::string where = "sync " + connection.name;
@@ -141,37 +195,20 @@ asio::awaitable<Result<SyncReport>> ScheduleSync::sync(store::Connection connect
   const std::string cursor = full ? std::string() : loaded->cursor;
   report.full = cursor.empty();
 
-  auto api = apis_.api_for(connection);
+  auto api = apis_.lease(connection);
   if (!api.ok()) {
     Status st = std::move(api).status().with_context(where);
     (void)co_await record(cid, loaded->cursor, st.message());
     co_return st;
   }
-  salesforce::Api* sf = *api;
+  std::shared_ptr<salesforce::Api> sf = std::move(api).value();  // held to the end
   // Inactive and deleted records are read too: room for ten per schedule.
   RecordSink sink(options_.max_schedules * 10);
   std::string soql = schedule_query(cursor);
   Status read = co_await sf->query(soql, true, sink);
   if (!read.ok()) {
-    if (read.kind() == ErrorKind::kAuth) {
-      // invalid_grant and friends: a person must reconnect the org. Marked
-      // now, so that neither the next sync nor the org's runs ask for a
-      // token again (DESIGN.md §4.4: nothing retries in a loop).
-      read = co_await revoked(connection, std::move(read).with_context(where + ": read " +
-                                                                         kScheduleObject));
-      (void)co_await record(cid, loaded->cursor, read.message());
-      co_return read;
-    }
-    if (read.code() == "INVALID_TYPE") {
-      read = Status::error(read.kind(),
-                           read.message() +
-                               "; deploy the schedule object (salesforce/ in "
-                               "reportd's sources) to this org",
-                           read.code());
-    }
-    read = std::move(read).with_context(where + ": read " + kScheduleObject);
-    (void)co_await record(cid, loaded->cursor, read.message());
-    co_return read;
+    auto failed = read_failed(connection, loaded->cursor, std::move(read));
+    co_return co_await std::move(failed);
   }
 
   PlanContext ctx;
@@ -202,28 +239,10 @@ asio::awaitable<Result<SyncReport>> ScheduleSync::sync(store::Connection connect
     hold(modstamp_of[record_id]);
     report.errors.push_back(std::move(st));
   }
-  int held_for_budget = 0;
-  bool auth_failed = false;
-  for (const StatusPatch& patch : plan.patches) {
-    if (auth_failed || over_api_budget(sf->api_usage(), options_.api_budget_percent)) {
-      ++report.held;
-      held_for_budget += auth_failed ? 0 : 1;
-      hold(patch.modstamp);
-      continue;
-    }
-    std::string object = kScheduleObject;
-    Status written = co_await sf->patch_record(object, patch.record_id, patch.body);
-    if (written.ok()) {
-      ++report.patched;
-      continue;
-    }
-    ++report.held;
-    hold(patch.modstamp);
-    auth_failed = written.kind() == ErrorKind::kAuth;
-    written = std::move(written).with_context(where + ": write the status of " + patch.record_id);
-    if (auth_failed) written = co_await revoked(connection, std::move(written));
-    report.errors.push_back(std::move(written));
-  }
+  std::vector<std::string> held;
+  auto writing = write_statuses(connection, *sf, plan.patches, report, held);
+  const int held_for_budget = co_await std::move(writing);
+  for (const std::string& modstamp : held) hold(modstamp);
 
   report.records = sink.records().size();
   report.added = applied.added;

@@ -18,8 +18,9 @@
 #include "jobs/clock.hpp"
 #include "jobs/failure_notices.hpp"
 #include "jobs/schedule_check.hpp"
-#include "jobs/store_thread.hpp"
+#include "store/store_thread.hpp"
 #include "jobs/sync/record_mapping.hpp"
+#include "jobs/sync/sync_plan.hpp"
 #include "table/status.hpp"
 
 namespace reportd::sync {
@@ -54,7 +55,7 @@ struct SyncReport {
 
 class ScheduleSync {
  public:
-  ScheduleSync(jobs::StoreThread& store, jobs::ApiProvider& apis, jobs::Clock& clock,
+  ScheduleSync(store::StoreThread& store, jobs::ApiProvider& apis, jobs::Clock& clock,
                SyncOptions options);
 
   // Applies a reloaded config from the next sync on.
@@ -79,8 +80,18 @@ class ScheduleSync {
   // Marks `connection` needs-reauth for `why` (kAuth), drops its client and
   // sends the notice; returns `why` with what to do added.
   boost::asio::awaitable<Status> revoked(store::Connection connection, Status why);
+  // The read of the schedule records failed with `read`: says what to do,
+  // marks a revoked grant, records the failure (the cursor stays).
+  boost::asio::awaitable<Status> read_failed(store::Connection connection, std::string cursor, Status read);
+  // Writes each planned status back to its record while the org's API
+  // budget allows, stopping at an authorization error. Counts what was
+  // written and held in `report` and adds the modstamps held to `held`.
+  // Returns how many were held for the API budget.
+  boost::asio::awaitable<int> write_statuses(store::Connection connection, salesforce::Api& sf,
+                                             const std::vector<StatusPatch>& patches, SyncReport& report,
+                                             std::vector<std::string>& held);
 
-  jobs::StoreThread& store_;
+  store::StoreThread& store_;
   jobs::ApiProvider& apis_;
   jobs::Clock& clock_;
   SyncOptions options_;

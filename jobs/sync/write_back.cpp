@@ -36,7 +36,7 @@ Result<std::optional<Loaded>> load(store::Store& s, std::int64_t schedule_id,
     if (sc.status().kind() == ErrorKind::kNotFound) return std::optional<Loaded>();
     return sc.status();
   }
-  if (sc->origin != "salesforce" || sc->sf_record_id.empty()) return std::optional<Loaded>();
+  if (sc->origin != store::ScheduleOrigin::kSalesforce || sc->sf_record_id.empty()) return std::optional<Loaded>();
   auto c = s.get_connection(sc->connection_id);
   if (!c.ok()) return c.status();
   Loaded out;
@@ -95,7 +95,7 @@ std::string run_status_body(const store::Run& run, std::optional<date::sys_secon
   return json::serialize(o);
 }
 
-WriteBack::WriteBack(jobs::StoreThread& store, jobs::ApiProvider& apis, jobs::Clock& clock,
+WriteBack::WriteBack(store::StoreThread& store, jobs::ApiProvider& apis, jobs::Clock& clock,
                      int api_budget_percent)
     : store_(store), apis_(apis), clock_(clock), api_budget_percent_(api_budget_percent) {}
 
@@ -115,9 +115,9 @@ asio::awaitable<Result<WriteBackResult>> WriteBack::write(std::int64_t schedule_
     run.started_at_ms = wall.time_since_epoch().count();
   }
   if (Status st = jobs::usable(l.connection); !st.ok()) co_return std::move(st).with_context(where);
-  auto api = apis_.api_for(l.connection);
+  auto api = apis_.lease(l.connection);
   if (!api.ok()) co_return std::move(api).status().with_context(where);
-  salesforce::Api* sf = *api;
+  std::shared_ptr<salesforce::Api> sf = std::move(api).value();  // held to the end
   if (over_api_budget(sf->api_usage(), api_budget_percent_)) {
     co_return WriteBackResult::kSkippedBudget;
   }

@@ -17,7 +17,7 @@
 
 #include "jobs/api_provider.hpp"
 #include "jobs/clock.hpp"
-#include "jobs/store_thread.hpp"
+#include "store/store_thread.hpp"
 #include "store/records.hpp"
 #include "table/status.hpp"
 
@@ -38,7 +38,7 @@ std::string run_status_body(const store::Run& run, std::optional<date::sys_secon
 
 class WriteBack {
  public:
-  WriteBack(jobs::StoreThread& store, jobs::ApiProvider& apis, jobs::Clock& clock,
+  WriteBack(store::StoreThread& store, jobs::ApiProvider& apis, jobs::Clock& clock,
             int api_budget_percent);
 
   void set_api_budget_percent(int percent) { api_budget_percent_ = percent; }
@@ -50,7 +50,7 @@ class WriteBack {
   boost::asio::awaitable<Result<WriteBackResult>> write(std::int64_t schedule_id, store::Run run);
 
  private:
-  jobs::StoreThread& store_;
+  store::StoreThread& store_;
   jobs::ApiProvider& apis_;
   jobs::Clock& clock_;
   int api_budget_percent_;

@@ -33,6 +33,11 @@ class RecordingTransport final : public deliver::MailTransport {
   std::uint64_t max_message_bytes() const override { return 1 << 20; }
 };
 
+// A transport the test owns, handed out the way the runtime shares its own.
+std::shared_ptr<deliver::MailTransport> unowned(deliver::MailTransport& mail) {
+  return std::shared_ptr<deliver::MailTransport>(std::shared_ptr<deliver::MailTransport>(), &mail);
+}
+
 struct Fixture {
   std::string path;
   std::unique_ptr<store::SqliteStore> db;
@@ -118,8 +123,8 @@ TEST_CASE("failures_in_a_row counts from the newest run to the first that did no
 TEST_CASE("a schedule that fails N times in a row is paused once, with one notice") {
   Fixture f("reportd-notices-pause.db");
   RecordingTransport mail;
-  StoreThread thread(*f.db);
-  FailureNotices notices(thread, &mail, options(3));
+  store::StoreThread thread(*f.db);
+  FailureNotices notices(thread, unowned(mail), options(3));
 
   // A success between failures resets the count.
   for (RunState st : {RunState::kFailed, RunState::kFailed, RunState::kSucceeded,
@@ -157,8 +162,8 @@ TEST_CASE("occurrences that never started between the failures do not hide them"
   // or missed, more of them than failures_before_pause.
   Fixture f("reportd-notices-gaps.db");
   RecordingTransport mail;
-  StoreThread thread(*f.db);
-  FailureNotices notices(thread, &mail, options(2));
+  store::StoreThread thread(*f.db);
+  FailureNotices notices(thread, unowned(mail), options(2));
   store::Run first = f.finish(RunState::kFailed, "MALFORMED_QUERY: unexpected token");
   CHECK_FALSE(run_sync(notices.run_finished(first, false, 1)).paused);
   for (int i = 0; i < 3; ++i) {
@@ -173,8 +178,8 @@ TEST_CASE("occurrences that never started between the failures do not hide them"
 TEST_CASE("the run that finds the grant revoked sends one re-auth notice") {
   Fixture f("reportd-notices-reauth.db");
   RecordingTransport mail;
-  StoreThread thread(*f.db);
-  FailureNotices notices(thread, &mail, options(0));  // 0: never pause
+  store::StoreThread thread(*f.db);
+  FailureNotices notices(thread, unowned(mail), options(0));  // 0: never pause
 
   store::Run r = f.finish(RunState::kFailed, "salesforce: token: invalid_grant: expired access/refresh token");
   NoticeOutcome o = run_sync(notices.run_finished(r, true, 1));
@@ -196,8 +201,8 @@ TEST_CASE("the run that finds the grant revoked sends one re-auth notice") {
 TEST_CASE("a sync that finds the grant revoked mails the operator and the connection's owners") {
   Fixture f("reportd-notices-sync-reauth.db");
   RecordingTransport mail;
-  StoreThread thread(*f.db);
-  FailureNotices notices(thread, &mail, options(0));
+  store::StoreThread thread(*f.db);
+  FailureNotices notices(thread, unowned(mail), options(0));
   auto conn = f.db->find_connection("acme");
   REQUIRE(conn.ok());
   Result<bool> first = run_sync(mark_needs_reauth(thread, conn->id, "sync acme: invalid_grant"));
@@ -228,13 +233,13 @@ TEST_CASE("a sync that finds the grant revoked mails the operator and the connec
 TEST_CASE("a synced schedule's owner outside the allowed domains gets no notice; the operator reads why") {
   Fixture f("reportd-notices-owner.db");
   RecordingTransport mail;
-  StoreThread thread(*f.db);
+  store::StoreThread thread(*f.db);
   NoticeOptions o = options(1);
   o.domains.per_connection["acme"] = {"acme.com"};
-  FailureNotices notices(thread, &mail, o);
+  FailureNotices notices(thread, unowned(mail), o);
   auto s = f.db->get_schedule(f.schedule_id);
   REQUIRE(s.ok());
-  s->origin = "salesforce";
+  s->origin = store::ScheduleOrigin::kSalesforce;
   s->sf_record_id = "a015g000000001XAAQ";
   s->owner_email = "boss@globex.com";  // Owner.Email of the record, another tenant's domain
   REQUIRE(f.db->update_schedule(*s).ok());
@@ -259,8 +264,8 @@ TEST_CASE("a synced schedule's owner outside the allowed domains gets no notice;
 
 TEST_CASE("successes and skips send nothing; no relay is reported, not thrown") {
   Fixture f("reportd-notices-none.db");
-  StoreThread thread(*f.db);
-  FailureNotices notices(thread, nullptr, options(1));
+  store::StoreThread thread(*f.db);
+  FailureNotices notices(thread, std::shared_ptr<deliver::MailTransport>(), options(1));
   store::Run ok = f.finish(RunState::kSucceeded, "");
   CHECK(run_sync(notices.run_finished(ok, false, 1)).sent.empty());
   store::Run bad = f.finish(RunState::kFailed, "MALFORMED_QUERY");

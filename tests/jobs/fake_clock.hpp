@@ -109,7 +109,7 @@ class FakeTimer final : public Timer {
 };
 
 // Runs `io` until `done()`. Whenever nothing is ready on `io` and each of
-// `workers` (one-thread executors such as a StoreThread's) has finished what
+// `workers` (one-thread executors such as a store::StoreThread's) has finished what
 // was posted to it, the clock moves to the next FakeTimer wait's end.
 inline void run_until(boost::asio::io_context& io, FakeClock& clock,
                       const std::vector<boost::asio::any_io_executor>& workers,

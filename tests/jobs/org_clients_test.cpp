@@ -1,7 +1,7 @@
 // OrgClients with real salesforce::Clients, a real SQLite store (":memory:")
 // and a local TCP listener that accepts and never answers, so a token
 // request stays suspended for as long as the test wants: a forgotten client
-// lives exactly as long as a call or a run's lease holds it.
+// lives exactly as long as a lease (a run's, a sync's) holds it.
 #include "jobs/org_clients.hpp"
 
 #include <doctest/doctest.h>
@@ -30,12 +30,6 @@ class NullSink final : public table::RowSink {
   Status end(const table::TableFooter&) override { return {}; }
 };
 
-asio::awaitable<void> query_into(salesforce::Api* api, std::optional<Status>* out) {
-  NullSink sink;
-  Status st = co_await api->query("SELECT Id FROM Account", false, sink);
-  out->emplace(std::move(st));
-}
-
 asio::awaitable<void> query_shared(std::shared_ptr<salesforce::Api> api,
                                    std::optional<Status>* out) {
   NullSink sink;
@@ -50,7 +44,7 @@ struct Fixture {
   asio::io_context io;
   asio::ip::tcp::acceptor acceptor{io, {asio::ip::make_address("127.0.0.1"), 0}};
   std::unique_ptr<store::SqliteStore> db;
-  std::unique_ptr<jobs::StoreThread> thread;
+  std::unique_ptr<store::StoreThread> thread;
   crypto::KeyRing keys = one_key();
   crypto::Vault vault{keys};
   store::Connection connection;
@@ -75,7 +69,7 @@ struct Fixture {
     });
     REQUIRE_MESSAGE(id.ok(), id.status().message());
     connection.id = *id;
-    thread = std::make_unique<jobs::StoreThread>(*db);
+    thread = std::make_unique<store::StoreThread>(*db);
   }
 
   jobs::OrgClientOptions options() const {
@@ -118,52 +112,18 @@ void rethrow(std::exception_ptr e) {
 
 }  // namespace
 
-TEST_CASE("org clients: a forgotten client no call holds is destroyed at once") {
+TEST_CASE("org clients: a forgotten client no lease holds is destroyed at once") {
   Fixture fx;
   jobs::OrgClients clients(fx.io.get_executor(), *fx.thread, fx.vault, fx.options());
   for (int i = 0; i < 50; ++i) {  // many reauths: nothing piles up
-    auto api = clients.api_for(fx.connection);
+    auto api = clients.lease(fx.connection);
     REQUIRE(api.ok());
     CHECK(clients.stats().size() == 1);
+    api = Status::error(ErrorKind::kNotFound, "dropped");  // the caller is done with it
     clients.forget(fx.connection.id);
     CHECK(clients.stats().empty());
     CHECK(clients.retired() == 0);
   }
-  // The handle is the same object each time: a caller may keep it.
-  auto a = clients.api_for(fx.connection);
-  clients.forget(fx.connection.id);
-  auto b = clients.api_for(fx.connection);
-  REQUIRE(a.ok());
-  REQUIRE(b.ok());
-  CHECK(*a == *b);
-}
-
-TEST_CASE("org clients: a call in flight keeps its forgotten client until it completes") {
-  Fixture fx;
-  jobs::OrgClients clients(fx.io.get_executor(), *fx.thread, fx.vault, fx.options());
-  auto api = clients.api_for(fx.connection);
-  REQUIRE(api.ok());
-  std::optional<Status> first;
-  asio::co_spawn(fx.io, query_into(*api, &first), rethrow);
-  fx.await_connection();  // the call waits inside the client's token request
-  CHECK(!first.has_value());
-
-  clients.forget(fx.connection.id);
-  CHECK(clients.retired() == 1);  // still in use: not destroyed
-  CHECK(clients.stats().empty());
-
-  // A later call through the same handle builds a fresh client.
-  std::optional<Status> second;
-  asio::co_spawn(fx.io, query_into(*api, &second), rethrow);
-  fx.await_connection();
-  CHECK(clients.stats().size() == 1);
-
-  fx.close_peers();  // both token requests fail now
-  fx.run_until([&] { return first.has_value() && second.has_value(); });
-  CHECK(!first->ok());
-  CHECK(!second->ok());
-  CHECK(clients.retired() == 0);  // the forgotten one is gone
-  CHECK(clients.stats().size() == 1);  // the current one stays for later runs
 }
 
 TEST_CASE("org clients: a run's lease keeps its client across forget() and frees it after") {
@@ -226,8 +186,7 @@ TEST_CASE("org clients: a re-authorized row (a newer generation) drops the clien
 TEST_CASE("org clients: reconcile drops the clients of removed, re-authorized and refused rows") {
   Fixture fx;
   jobs::OrgClients clients(fx.io.get_executor(), *fx.thread, fx.vault, fx.options());
-  auto api = clients.api_for(fx.connection);
-  REQUIRE(api.ok());
+  REQUIRE(clients.lease(fx.connection).ok());
 
   CHECK(clients.reconcile({fx.connection}) == 0);  // unchanged: kept
   CHECK(clients.stats().size() == 1);
@@ -236,20 +195,19 @@ TEST_CASE("org clients: reconcile drops the clients of removed, re-authorized an
   CHECK(clients.reconcile({refused}) == 1);
   CHECK(clients.stats().empty());
 
-  REQUIRE(clients.api_for(fx.connection).ok());
+  REQUIRE(clients.lease(fx.connection).ok());
   store::Connection renewed = fx.connection;
   renewed.generation += 1;
   CHECK(clients.reconcile({renewed}) == 1);
 
-  // Removed: the handle a sync kept builds no new client.
-  REQUIRE(clients.api_for(renewed).ok());
+  // Removed: a sync still holding its lease finishes with it; then it is freed.
+  auto held = clients.lease(renewed);
+  REQUIRE(held.ok());
   CHECK(clients.reconcile({}) == 1);
-  std::optional<Status> after;
-  asio::co_spawn(fx.io, query_into(*api, &after), rethrow);
-  fx.run_until([&] { return after.has_value(); });
-  CHECK(after->kind() == ErrorKind::kNotFound);
-  CHECK(after->message().find("was removed") != std::string::npos);
   CHECK(clients.stats().empty());
+  CHECK(clients.retired() == 1);
+  held = Status::error(ErrorKind::kNotFound, "dropped");
+  CHECK(clients.retired() == 0);
 }
 
 TEST_CASE("org clients: a connection that is not active gets no client at all") {
@@ -258,7 +216,7 @@ TEST_CASE("org clients: a connection that is not active gets no client at all") 
   store::Connection c = fx.connection;
   c.status = store::ConnectionStatus::kOrgMismatch;
   c.status_reason = "a token of org 00D000000000002 was refused";
-  auto api = clients.api_for(c);
+  auto api = clients.lease(c);
   REQUIRE(!api.ok());
   CHECK(api.status().code() == "org-mismatch");
   c.status = store::ConnectionStatus::kNeedsReauth;

@@ -48,7 +48,7 @@ asio::awaitable<void> record_told(store::Connection c) {
 struct Fixture {
   asio::io_context io;
   std::unique_ptr<store::SqliteStore> db;
-  std::unique_ptr<jobs::StoreThread> thread;
+  std::unique_ptr<store::StoreThread> thread;
   crypto::KeyRing keys = one_key();
   crypto::Vault vault{keys};
   std::unique_ptr<jobs::OrgClients> clients;
@@ -59,7 +59,7 @@ struct Fixture {
     auto d = store::SqliteStore::open(":memory:");
     REQUIRE(d.ok());
     db = std::move(d).value();
-    thread = std::make_unique<jobs::StoreThread>(*db);
+    thread = std::make_unique<store::StoreThread>(*db);
     jobs::OrgClientOptions o;
     o.ca_file = sims.front()->state_dir + "/trusted.pem";
     std::ofstream out(o.ca_file);

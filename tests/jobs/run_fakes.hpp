@@ -85,10 +85,10 @@ class OrgsProvider final : public ApiProvider {
  public:
   std::map<std::int64_t, salesforce::Api*> orgs;
   std::vector<std::int64_t> forgotten;
-  Result<salesforce::Api*> api_for(const store::Connection& c) override {
+  Result<std::shared_ptr<salesforce::Api>> lease(const store::Connection& c) override {
     auto it = orgs.find(c.id);
     if (it == orgs.end()) return Status::error(ErrorKind::kNotFound, "no org for this connection");
-    return it->second;
+    return std::shared_ptr<salesforce::Api>(std::shared_ptr<salesforce::Api>(), it->second);  // not owned
   }
   void forget(std::int64_t id) override { forgotten.push_back(id); }
 };

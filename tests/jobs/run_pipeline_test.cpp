@@ -48,11 +48,13 @@ struct Fixture {
   asio::io_context io;
   FakeClock clock{start_time()};
   test::FakeTimer timer{clock};
-  std::unique_ptr<StoreThread> store_thread;
+  std::unique_ptr<store::StoreThread> store_thread;
   RowsOrg acme{"ACME-MARK", timer};
   RowsOrg globex{"GLOBEX-MARK", timer};
   test::OrgsProvider provider;
   test::RecordingMail mail;
+  // The transport each delivery takes; empty: `mail`, not owned.
+  std::function<std::shared_ptr<deliver::MailTransport>()> mail_source;
   Observer observer;
   std::int64_t acme_conn = 0, globex_conn = 0, acme_sched = 0, globex_sched = 0;
   PipelineOptions options;
@@ -70,7 +72,7 @@ struct Fixture {
     globex_sched = add_schedule("globex daily", globex_conn, "b@globex.example");
     provider.orgs = {{acme_conn, &acme}, {globex_conn, &globex}};
     mail.timer = &timer;
-    store_thread = std::make_unique<StoreThread>(*db);
+    store_thread = std::make_unique<store::StoreThread>(*db);
     options.scheduled = true;
     options.from = {"reportd", "reportd@example.com"};
   }
@@ -112,7 +114,10 @@ struct Fixture {
   store::Schedule schedule(std::int64_t id) { return *db->get_schedule(id); }
 
   RunPipeline& make() {
-    auto mail_now = [this] { return static_cast<deliver::MailTransport*>(&mail); };
+    auto mail_now = [this] {
+      if (mail_source) return mail_source();
+      return std::shared_ptr<deliver::MailTransport>(std::shared_ptr<deliver::MailTransport>(), &mail);  // not owned
+    };
     auto full = [] { return 1.0; };  // the full backoff: 2 s, 4 s, 8 s...
     PipelineDeps deps{*store_thread, provider, clock, timer, mail_now, nullptr, {&observer}, full};
     pipeline = std::make_unique<RunPipeline>(io.get_executor(), deps, options);
@@ -371,7 +376,7 @@ TEST_CASE("pipeline: spawned runs tell every observer once, with the saved row")
   // The deliveries each run finished come with it: acme's one message.
   std::int64_t sent = 0;
   for (const DeliveryCounts& d : f.observer.deliveries) {
-    if (d.count("smtp") > 0) sent += d.at("smtp").sent;
+    if (d.count(store::DeliveryChannel::kSmtp) > 0) sent += d.at(store::DeliveryChannel::kSmtp).sent;
   }
   CHECK(sent == 1);
 }
@@ -383,9 +388,9 @@ TEST_CASE("pipeline: the outcome counts the deliveries this execution finished, 
   REQUIRE(f.db->update_schedule(s).ok());
   RunOutcome o = f.run(f.acme_sched);
   CHECK(o.state == RunState::kSucceeded);
-  REQUIRE(o.deliveries.count("smtp") == 1);
-  CHECK(o.deliveries.at("smtp").sent == 2);
-  CHECK(o.deliveries.at("smtp").failed == 0);
+  REQUIRE(o.deliveries.count(store::DeliveryChannel::kSmtp) == 1);
+  CHECK(o.deliveries.at(store::DeliveryChannel::kSmtp).sent == 2);
+  CHECK(o.deliveries.at(store::DeliveryChannel::kSmtp).failed == 0);
   // A run that sends nothing counts nothing.
   f.globex.rows = 0;
   CHECK(f.run(f.globex_sched).deliveries.empty());
@@ -401,4 +406,33 @@ TEST_CASE("pipeline: apply() changes the From of emails sent afterwards") {
   REQUIRE(f.mail.messages.size() == 2);
   CHECK(f.mail.messages[1].find("From: Reports <new-from@example.com>\r\n") != std::string::npos);
   CHECK(f.mail.messages[1].find("<reportd@example.com>") == std::string::npos);
+}
+
+TEST_CASE("pipeline: the schedule's body (Body__c, schedules --body) is in the email above the summary") {
+  Fixture f("reportd_pipeline_body.db");
+  store::Schedule s = f.schedule(f.acme_sched);
+  s.body = "Numbers for the Monday call";
+  REQUIRE(f.db->update_schedule(s).ok());
+  (void)f.run(f.acme_sched);
+  REQUIRE(f.mail.messages.size() == 1);
+  const std::string& m = f.mail.messages[0];
+  auto body_at = m.find("Numbers for the Monday call");
+  REQUIRE(body_at != std::string::npos);
+  CHECK(body_at < m.find("Run at"));
+}
+
+TEST_CASE("pipeline: a mail transport replaced by a reload is freed once no delivery holds it") {
+  Fixture f("reportd_pipeline_mail_lifetime.db");
+  auto first = std::make_shared<test::RecordingMail>();
+  first->timer = &f.timer;
+  std::weak_ptr<deliver::MailTransport> watch = first;
+  std::shared_ptr<deliver::MailTransport> current = std::move(first);
+  f.mail_source = [&current] { return current; };
+  CHECK(f.run(f.acme_sched).state == RunState::kSucceeded);
+  CHECK_FALSE(watch.expired());  // still the current one
+  auto second = std::make_shared<test::RecordingMail>();
+  second->timer = &f.timer;
+  current = std::move(second);  // SIGHUP: a new [smtp]
+  CHECK(watch.expired());       // the finished run kept nothing of the old one
+  CHECK(f.run(f.globex_sched).state == RunState::kSucceeded);
 }

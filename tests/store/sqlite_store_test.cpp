@@ -165,14 +165,14 @@ TEST_CASE_TEMPLATE("store: the delivery ledger keeps one row per channel and rec
   if (!s) return;
   std::int64_t sched = *s->add_schedule(make_schedule(add_conn(*s, "acme"), "x"));
   std::int64_t run = s->claim_occurrence(sched, 10, RunState::kRunning, "", 1)->value();
-  auto d = s->ensure_delivery(run, "smtp", "a@example.com", "<id@reportd>", 1);
+  auto d = s->ensure_delivery(run, DeliveryChannel::kSmtp, "a@example.com", "<id@reportd>", 1);
   REQUIRE(d.ok());
   CHECK(d->state == DeliveryState::kPending);
   Delivery sent = *d;
   sent.state = DeliveryState::kSent;
   REQUIRE(s->update_delivery(sent).ok());
   // A retry asks again and sees it is already sent.
-  auto again = s->ensure_delivery(run, "smtp", "a@example.com", "<other>", 2);
+  auto again = s->ensure_delivery(run, DeliveryChannel::kSmtp, "a@example.com", "<other>", 2);
   CHECK(again->state == DeliveryState::kSent);
   CHECK(again->message_id == "<id@reportd>");
   CHECK(s->list_deliveries(run)->size() == 1);
@@ -183,7 +183,7 @@ TEST_CASE_TEMPLATE("store: a refused delivery round-trips with its reason", E, S
   if (!s) return;
   std::int64_t sched = *s->add_schedule(make_schedule(add_conn(*s, "acme"), "x"));
   std::int64_t run = s->claim_occurrence(sched, 10, RunState::kRunning, "", 1)->value();
-  Delivery d = *s->ensure_delivery(run, "smtp", "spy@globex.com", "<id@reportd>", 1);
+  Delivery d = *s->ensure_delivery(run, DeliveryChannel::kSmtp, "spy@globex.com", "<id@reportd>", 1);
   d.state = DeliveryState::kRefused;
   d.error = "recipient-not-allowed: outside acme.com";
   REQUIRE(s->update_delivery(d).ok());

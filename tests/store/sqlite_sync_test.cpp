@@ -24,7 +24,7 @@ Schedule schedule(std::int64_t conn, const std::string& name, const std::string&
   Schedule s;
   s.name = name;
   s.connection_id = conn;
-  s.origin = record.empty() ? "local" : "salesforce";
+  s.origin = record.empty() ? ScheduleOrigin::kLocal : ScheduleOrigin::kSalesforce;
   s.sf_record_id = record;
   s.cron = "0 8 * * *";
   s.source = "SELECT Id FROM Account";

@@ -2,7 +2,12 @@
 
 #include <doctest/doctest.h>
 
-#include <thread>
+#include <latch>
+#include <optional>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include "coro_util.hpp"
 #include "jobs/deliver/files_delivery.hpp"
@@ -61,8 +66,9 @@ class FakeApi final : public salesforce::Api {
 
 struct Fixture {
   std::unique_ptr<store::SqliteStore> db;
+  std::unique_ptr<store::StoreThread> thread;  // after db: stopped before it closes
+  std::unique_ptr<DeliveryLedger> book;  // the ledger as deliveries see it
   std::int64_t run_id = 0;
-  InlineRunner runner;
   std::unique_ptr<render::Scratch> scratch;
   render::HtmlSummary summary{2, nullptr};
 
@@ -85,6 +91,8 @@ struct Fixture {
     auto run = db->claim_occurrence(*sid, 1700000000, store::RunState::kRunning, "", 1);
     REQUIRE((run.ok() && run->has_value()));
     run_id = **run;
+    thread = std::make_unique<store::StoreThread>(*db);
+    book = std::make_unique<DeliveryLedger>(*thread);
     auto sc = render::Scratch::open({});
     REQUIRE(sc.ok());
     scratch = std::move(*sc);
@@ -113,7 +121,7 @@ struct Fixture {
     std::map<std::string, store::Delivery> m;
     auto rows = db->list_deliveries(run_id);
     REQUIRE(rows.ok());
-    for (auto& d : *rows) m[d.channel + ":" + d.recipient] = d;
+    for (auto& d : *rows) m[std::string(store::to_string(d.channel)) + ":" + d.recipient] = d;
     return m;
   }
 };
@@ -121,7 +129,7 @@ struct Fixture {
 TEST_CASE("email: each recipient gets one message, recorded sent with its Message-ID") {
   Fixture f;
   FakeTransport t;
-  auto r = run_sync(deliver_email(*f.db, f.runner, t, *f.scratch, f.job({"a@example.org", "b@example.org"})));
+  auto r = run_sync(deliver_email(*f.book, t, *f.scratch, f.job({"a@example.org", "b@example.org"})));
   REQUIRE(r.ok());
   CHECK(r->sent == 2);
   CHECK(r->packaging == Packaging::kAttached);
@@ -137,11 +145,11 @@ TEST_CASE("email: a retry skips recipients already sent") {
   FakeTransport t;
   t.script.push_back(SendReport{});  // placeholder replaced below
   t.script[0] = Status::error(ErrorKind::kTransient, "smtp: 451", "smtp-451");
-  auto first = run_sync(deliver_email(*f.db, f.runner, t, *f.scratch, f.job({"a@example.org", "b@example.org"})));
+  auto first = run_sync(deliver_email(*f.book, t, *f.scratch, f.job({"a@example.org", "b@example.org"})));
   CHECK(first.status().kind() == ErrorKind::kTransient);
   CHECK(f.ledger()["smtp:a@example.org"].state == store::DeliveryState::kPending);
   CHECK(f.ledger()["smtp:b@example.org"].state == store::DeliveryState::kSent);
-  auto second = run_sync(deliver_email(*f.db, f.runner, t, *f.scratch, f.job({"a@example.org", "b@example.org"})));
+  auto second = run_sync(deliver_email(*f.book, t, *f.scratch, f.job({"a@example.org", "b@example.org"})));
   REQUIRE(second.ok());
   CHECK(second->already_sent == 1);
   CHECK(t.sent_to == std::vector<std::string>{"a@example.org", "b@example.org", "a@example.org"});
@@ -152,7 +160,7 @@ TEST_CASE("email: a recipient outside the allowed domains is refused in the ledg
   FakeTransport t;
   EmailJob job = f.job({"a@example.org", "leak@globex.com"});
   job.domains = DomainPolicy{{"example.org"}, true};
-  auto r = run_sync(deliver_email(*f.db, f.runner, t, *f.scratch, job));
+  auto r = run_sync(deliver_email(*f.book, t, *f.scratch, job));
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().kind() == ErrorKind::kPermanent);
   CHECK(r.status().code() == "recipient-not-allowed");
@@ -164,7 +172,7 @@ TEST_CASE("email: a recipient outside the allowed domains is refused in the ledg
   CHECK(l["smtp:leak@globex.com"].state == store::DeliveryState::kRefused);
   CHECK(l["smtp:leak@globex.com"].error.rfind("recipient-not-allowed: ", 0) == 0);
   // A retry sends nothing more and still says so.
-  auto again = run_sync(deliver_email(*f.db, f.runner, t, *f.scratch, job));
+  auto again = run_sync(deliver_email(*f.book, t, *f.scratch, job));
   CHECK(again.status().code() == "recipient-not-allowed");
   CHECK(t.sent_to.size() == 1);
 }
@@ -174,7 +182,7 @@ TEST_CASE("email: a synced schedule with no allowed domains mails no one") {
   FakeTransport t;
   EmailJob job = f.job({"a@example.org"});
   job.domains = DomainPolicy{{}, true};
-  auto r = run_sync(deliver_email(*f.db, f.runner, t, *f.scratch, job));
+  auto r = run_sync(deliver_email(*f.book, t, *f.scratch, job));
   CHECK(r.status().code() == "no-allowed-domains");
   CHECK(t.sent_to.empty());
   CHECK(f.ledger()["smtp:a@example.org"].state == store::DeliveryState::kRefused);
@@ -184,7 +192,7 @@ TEST_CASE("email: a relay problem (auth) stops at once and leaves rows retryable
   Fixture f;
   FakeTransport t;
   t.script.push_back(Status::error(ErrorKind::kAuth, "smtp: AUTH: 535", "smtp-535"));
-  auto r = run_sync(deliver_email(*f.db, f.runner, t, *f.scratch, f.job({"a@example.org", "b@example.org"})));
+  auto r = run_sync(deliver_email(*f.book, t, *f.scratch, f.job({"a@example.org", "b@example.org"})));
   CHECK(r.status().kind() == ErrorKind::kAuth);
   CHECK(t.sent_to.size() == 1);
   CHECK(f.ledger()["smtp:a@example.org"].state == store::DeliveryState::kPending);
@@ -194,7 +202,7 @@ TEST_CASE("email: too big to attach is zipped") {
   Fixture f(3000);
   FakeTransport t;
   t.max = f.scratch->outputs()[0]->size();  // the raw CSV cannot fit once base64-encoded
-  auto r = run_sync(deliver_email(*f.db, f.runner, t, *f.scratch, f.job({"a@example.org"})));
+  auto r = run_sync(deliver_email(*f.book, t, *f.scratch, f.job({"a@example.org"})));
   REQUIRE(r.ok());
   CHECK(r->packaging == Packaging::kZipped);
   CHECK(t.messages[0].find("filename=\"report.zip\"") != std::string::npos);
@@ -202,32 +210,33 @@ TEST_CASE("email: too big to attach is zipped") {
   CHECK(t.messages[0].find("zipped to fit") != std::string::npos);
 }
 
-// Runs each call on a thread of its own and remembers the threads.
-class ThreadRunner final : public BlockingRunner {
- public:
-  std::vector<std::thread::id> threads;
-  asio::awaitable<void> run(std::function<void()> fn) override {
-    std::thread worker([this, &fn] {
-      threads.push_back(std::this_thread::get_id());
-      fn();
-    });
-    worker.join();
-    co_return;
-  }
-};
+asio::awaitable<void> deliver_into(DeliveryLedger* ledger, MailTransport* t, render::Scratch* scratch, EmailJob job,
+                                   std::optional<Result<EmailResult>>* out) {
+  auto send = deliver_email(*ledger, *t, *scratch, std::move(job));
+  out->emplace(co_await std::move(send));
+}
 
-TEST_CASE("email: the zip's deflate runs on the job's cpu runner, off the caller's thread") {
+TEST_CASE("email: the zip's deflate runs on the job's cpu thread, off the event loop") {
   Fixture f(3000);
   FakeTransport t;
   t.max = f.scratch->outputs()[0]->size();
-  ThreadRunner cpu;
+  store::OffloadThread cpu;
+  std::latch release(1);
+  asio::post(cpu.executor(), [&release] { release.wait(); });  // the cpu thread is busy
   EmailJob job = f.job({"a@example.org"});
   job.cpu = &cpu;
-  auto r = run_sync(deliver_email(*f.db, f.runner, t, *f.scratch, std::move(job)));
-  REQUIRE(r.ok());
-  CHECK(r->packaging == Packaging::kZipped);
-  REQUIRE(cpu.threads.size() == 1);
-  CHECK(cpu.threads[0] != std::this_thread::get_id());
+  asio::io_context io;
+  std::optional<Result<EmailResult>> r;
+  asio::co_spawn(io, deliver_into(f.book.get(), &t, f.scratch.get(), std::move(job), &r),
+                 [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+  io.poll();  // the delivery waits for the zip, queued behind the busy cpu thread
+  CHECK(cpu.outstanding() == 1);
+  CHECK(t.messages.empty());
+  release.count_down();
+  io.run();
+  REQUIRE(r.has_value());
+  REQUIRE(r->ok());
+  CHECK((*r)->packaging == Packaging::kZipped);
   CHECK(t.messages[0].find("filename=\"report.zip\"") != std::string::npos);
 }
 
@@ -241,9 +250,9 @@ TEST_CASE("email: too big even zipped goes to Salesforce Files, once, and the ma
   job.files_target = "a0B000000000001";
   job.instance_url = "https://acme.my.salesforce.com";
   t.script.push_back(Status::error(ErrorKind::kTransient, "smtp: 451", "smtp-451"));
-  auto r1 = run_sync(deliver_email(*f.db, f.runner, t, *f.scratch, job));
+  auto r1 = run_sync(deliver_email(*f.book, t, *f.scratch, job));
   CHECK(r1.status().kind() == ErrorKind::kTransient);
-  auto r2 = run_sync(deliver_email(*f.db, f.runner, t, *f.scratch, job));
+  auto r2 = run_sync(deliver_email(*f.book, t, *f.scratch, job));
   REQUIRE(r2.ok());
   CHECK(r2->packaging == Packaging::kFilesLink);
   CHECK(api.uploads.size() == 1);  // not re-uploaded by the retry
@@ -260,7 +269,7 @@ TEST_CASE("email: too big with no Files fallback fails with a clear reason, send
   Fixture f(3000);
   FakeTransport t;
   t.max = 12 * 1024;
-  auto r = run_sync(deliver_email(*f.db, f.runner, t, *f.scratch, f.job({"a@example.org"})));
+  auto r = run_sync(deliver_email(*f.book, t, *f.scratch, f.job({"a@example.org"})));
   CHECK(r.status().kind() == ErrorKind::kLimit);
   CHECK(r.status().message().find("over the mail limit") != std::string::npos);
   CHECK(t.messages.empty());
@@ -275,12 +284,12 @@ TEST_CASE("files: each output becomes a ContentVersion on the target, recorded i
   job.target_record_id = "001000000000001";
   const auto& out = f.scratch->outputs().at(0);
   job.outputs.push_back({out->filename(), out->content_type(), *out->view()});
-  auto r1 = run_sync(deliver_files(*f.db, f.runner, api, job, "files"));
+  auto r1 = run_sync(deliver_files(*f.book, api, job, store::DeliveryChannel::kFiles));
   CHECK(r1.status().kind() == ErrorKind::kTransient);
   CHECK(f.ledger()["files:001000000000001/report.csv"].state == store::DeliveryState::kPending);
-  auto r2 = run_sync(deliver_files(*f.db, f.runner, api, job, "files"));
+  auto r2 = run_sync(deliver_files(*f.book, api, job, store::DeliveryChannel::kFiles));
   REQUIRE(r2.ok());
-  auto r3 = run_sync(deliver_files(*f.db, f.runner, api, job, "files"));
+  auto r3 = run_sync(deliver_files(*f.book, api, job, store::DeliveryChannel::kFiles));
   REQUIRE(r3.ok());
   CHECK(api.uploads.size() == 1);
   CHECK(*r3 == std::vector<std::string>{"0691"});

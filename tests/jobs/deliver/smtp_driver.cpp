@@ -17,7 +17,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -58,10 +57,11 @@ asio::awaitable<void> do_send(deliver::SmtpConfig cfg, deliver::Envelope env, de
   out->emplace(co_await deliver::smtp_send(cfg, std::move(pw), std::move(env), *msg));
 }
 
-asio::awaitable<void> do_deliver(store::Store* st, deliver::BlockingRunner* runner, deliver::MailTransport* t,
+asio::awaitable<void> do_deliver(deliver::DeliveryLedger* ledger, deliver::MailTransport* t,
                                  render::Scratch* scratch, deliver::EmailJob job,
                                  std::optional<Result<deliver::EmailResult>>* out) {
-  out->emplace(co_await deliver::deliver_email(*st, *runner, *t, *scratch, std::move(job)));
+  auto send = deliver::deliver_email(*ledger, *t, *scratch, std::move(job));
+  out->emplace(co_await std::move(send));
 }
 
 asio::awaitable<void> do_mailtest(deliver::SmtpConfig cfg, std::string to, Status* out) {
@@ -175,7 +175,11 @@ int main(int argc, char** argv) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--host") a.cfg.host = v;
     else if (k == "--port") a.cfg.port = static_cast<std::uint16_t>(std::stoi(v));
-    else if (k == "--tls") a.cfg.tls = v;
+    else if (k == "--tls") {
+      auto tls = deliver::smtp_tls_from(v);
+      check(tls.ok(), "--tls");
+      a.cfg.tls = *tls;
+    }
     else if (k == "--ca") a.cfg.ca_file = v;
     else if (k == "--user") a.cfg.username = v;
     else if (k == "--pwfile") a.cfg.password_file = v;
@@ -254,8 +258,8 @@ int main(int argc, char** argv) {
     check(sid.ok(), "schedule");
     auto run = (*db)->claim_occurrence(*sid, 1700000000, store::RunState::kRunning, "", 1700000000000);
     check(run.ok() && run->has_value(), "claim");
-    asio::thread_pool store_thread(1);
-    deliver::ExecutorRunner runner(store_thread.get_executor());
+    store::StoreThread store_thread(**db);
+    deliver::DeliveryLedger ledger(store_thread);
     deliver::SmtpTransport transport(a.cfg);
     for (int n = 1; n <= a.attempts; ++n) {
       deliver::EmailJob job;
@@ -269,7 +273,7 @@ int main(int argc, char** argv) {
       job.tables = &summary;
       job.outputs = outputs;
       std::optional<Result<deliver::EmailResult>> r;
-      asio::co_spawn(io, do_deliver(db->get(), &runner, &transport, scratch->get(), job, &r),
+      asio::co_spawn(io, do_deliver(&ledger, &transport, scratch->get(), job, &r),
                      [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
       io.restart();
       io.run();
@@ -284,7 +288,7 @@ int main(int argc, char** argv) {
     auto rows = (*db)->list_deliveries(**run);
     check(rows.ok(), "list");
     for (const auto& d : *rows) {
-      std::cout << "LEDGER " << d.channel << " " << d.recipient << " " << store::to_string(d.state) << " "
+      std::cout << "LEDGER " << store::to_string(d.channel) << " " << d.recipient << " " << store::to_string(d.state) << " "
                 << d.message_id << " " << (d.error.empty() ? "-" : d.error) << "\n";
     }
     print_status({});

@@ -177,7 +177,9 @@ class FakeOrg final : public salesforce::Api {
 class FakeProvider final : public jobs::ApiProvider {
  public:
   explicit FakeProvider(FakeOrg& org) : org_(org) {}
-  Result<salesforce::Api*> api_for(const store::Connection&) override { return &org_; }
+  Result<std::shared_ptr<salesforce::Api>> lease(const store::Connection&) override {
+    return std::shared_ptr<salesforce::Api>(std::shared_ptr<salesforce::Api>(), &org_);  // not owned
+  }
   void forget(std::int64_t id) override { forgotten.push_back(id); }
   std::vector<std::int64_t> forgotten;
 

@@ -70,7 +70,7 @@ TEST_CASE("mapping: a complete SOQL record becomes a synced schedule") {
   REQUIRE(s.ok());
   CHECK(s->name == "acme/Weekly pipeline");
   CHECK(s->connection_id == 7);
-  CHECK(s->origin == "salesforce");
+  CHECK(s->origin == store::ScheduleOrigin::kSalesforce);
   CHECK(s->sf_record_id == r.id);
   CHECK(s->cron == "0 8 * * 1");
   CHECK(s->tz == "Europe/Berlin");

@@ -283,7 +283,7 @@ TEST_CASE("sync: a CLI schedule that holds the name is left alone; the record's 
   SyncReport r = f.sync();
   CHECK(r.added == 1);
   CHECK(f.synced().at(0).name == "acme/Daily (a01A)");
-  CHECK(f.db->find_schedule("acme/Daily")->origin == "local");
+  CHECK(f.db->find_schedule("acme/Daily")->origin == store::ScheduleOrigin::kLocal);
 }
 
 }  // namespace

@@ -10,7 +10,7 @@
 #include <memory>
 #include <optional>
 
-#include "jobs/store_thread.hpp"
+#include "store/store_thread.hpp"
 #include "store/sqlite_store.hpp"
 #include "tests/jobs/fake_clock.hpp"
 #include "tests/jobs/sync/fake_org.hpp"
@@ -24,7 +24,7 @@ boost::asio::awaitable<std::optional<T>> optional_of(boost::asio::awaitable<T> a
 
 struct SyncFixture {
   std::unique_ptr<store::SqliteStore> db;
-  std::unique_ptr<jobs::StoreThread> thread;
+  std::unique_ptr<store::StoreThread> thread;
   FakeOrg org;
   FakeProvider provider{org};
   jobs::test::FakeClock clock{
@@ -47,7 +47,7 @@ struct SyncFixture {
     });
     REQUIRE(id.ok());
     connection.id = *id;
-    thread = std::make_unique<jobs::StoreThread>(*db);
+    thread = std::make_unique<store::StoreThread>(*db);
   }
 
   // Runs `a` on io to completion and returns its value.

@@ -54,7 +54,7 @@ struct Fixture : test::SyncFixture {
     store::Schedule s;
     s.name = "acme/Daily";
     s.connection_id = connection.id;
-    s.origin = "salesforce";
+    s.origin = store::ScheduleOrigin::kSalesforce;
     s.sf_record_id = "a01A";
     s.cron = "0 8 * * *";
     s.source = "SELECT Id FROM Account";
@@ -62,7 +62,7 @@ struct Fixture : test::SyncFixture {
     s.recipients = {"a@acme.com"};
     synced_id = *db->add_schedule(s);
     s.name = "local";
-    s.origin = "local";
+    s.origin = store::ScheduleOrigin::kLocal;
     s.sf_record_id.clear();
     local_id = *db->add_schedule(s);
     org.add(record("a01A", "Daily"));

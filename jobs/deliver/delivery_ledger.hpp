@@ -1,0 +1,36 @@
+#pragma once
+// DeliveryLedger: the delivery ledger (DESIGN.md §4.4) as deliveries use
+// it: each row read or written on the store thread and awaited from the
+// event loop, so SQLite never runs on the loop. Holds a reference to the
+// StoreThread, which outlives it. Methods are event-loop coroutines; await
+// each one before the next (one row change is durable before the next side
+// effect).
+
+#include <cstdint>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "store/records.hpp"
+#include "store/store_thread.hpp"
+#include "table/status.hpp"
+
+namespace reportd::deliver {
+
+class DeliveryLedger {
+ public:
+  explicit DeliveryLedger(store::StoreThread& store) : store_(store) {}
+
+  // The row of (run, channel, recipient): created pending with `message_id`
+  // when new, else returned as an earlier attempt left it.
+  boost::asio::awaitable<Result<store::Delivery>> ensure(std::int64_t run_id, store::DeliveryChannel channel,
+                                                         std::string recipient, std::string message_id,
+                                                         std::int64_t now_ms);
+  // Saves the row (by id), durably.
+  boost::asio::awaitable<Status> update(store::Delivery row);
+
+ private:
+  store::StoreThread& store_;
+};
+
+}  // namespace reportd::deliver

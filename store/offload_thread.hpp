@@ -1,0 +1,110 @@
+#pragma once
+// OffloadThread: the one way off the event loop (STYLE.md rule 17). Owns a
+// one-thread pool. A coroutine on any executor co_awaits run(fn); fn runs on
+// the thread, one call at a time, in order; the coroutine resumes on its own
+// executor, so the loop's objects are touched only by the loop. StoreThread
+// (store_thread.hpp) owns one for SQLite; the run pipeline owns one for CPU
+// work (XLSX and zip assembly, the zip fallback's deflate).
+//
+// Exceptions: one thrown by fn (a bug) is caught on the thread and rethrown
+// in the awaiting coroutine.
+// Work tracking: while a call is outstanding, the awaiting coroutine's
+// executor counts it as work (its io_context does not run out before the
+// coroutine resumes) and the pool counts it too (join() and the destructor
+// wait for it). After join() starts, run() must not be called.
+
+#include <atomic>
+#include <cstddef>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace reportd::store {
+
+class OffloadThread {
+ public:
+  OffloadThread() = default;
+  ~OffloadThread() { join(); }
+  OffloadThread(const OffloadThread&) = delete;
+  OffloadThread& operator=(const OffloadThread&) = delete;
+
+  // The thread's executor, for tests that queue work behind a call.
+  boost::asio::any_io_executor executor() { return pool_.get_executor(); }
+
+  // Calls started and not yet handed back to their coroutine's executor.
+  std::size_t outstanding() const { return outstanding_.load(); }
+
+  // Waits until every call made so far has run and its result has been
+  // posted to the awaiting coroutine's executor; then the thread ends.
+  void join() { pool_.join(); }
+
+  // Runs fn() on the thread and returns what it returns (void too).
+  template <class F>
+  boost::asio::awaitable<std::invoke_result_t<F&>> run(F fn) {
+    using R = std::invoke_result_t<F&>;
+    using Slot = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
+    std::optional<Slot> r = co_await boost::asio::async_initiate<
+        const boost::asio::use_awaitable_t<>, void(std::exception_ptr, std::optional<Slot>)>(
+        Initiate<R, Slot>{this}, boost::asio::use_awaitable, std::move(fn));
+    if constexpr (std::is_void_v<R>) {
+      (void)r;
+      co_return;
+    } else {
+      co_return std::move(*r);
+    }
+  }
+
+ private:
+  template <class R, class Slot>
+  struct Initiate {
+    OffloadThread* self;
+    template <class Handler, class F>
+    void operator()(Handler handler, F fn) const {
+      namespace asio = boost::asio;
+      // The work guards: the caller's executor and the pool both count the
+      // call until its result is on its way home.
+      auto home = asio::prefer(asio::get_associated_executor(handler),
+                               asio::execution::outstanding_work.tracked);
+      auto pool = asio::prefer(self->pool_.get_executor(), asio::execution::outstanding_work.tracked);
+      std::atomic<std::size_t>* outstanding = &self->outstanding_;
+      ++*outstanding;
+      asio::post(pool, [handler = std::move(handler), fn = std::move(fn), home, pool,
+                        outstanding]() mutable {
+        (void)pool;  // held, not used: the pool counts this call until it ends
+        std::exception_ptr error;
+        std::optional<Slot> out;
+        try {
+          if constexpr (std::is_void_v<R>) {
+            fn();
+            out.emplace();
+          } else {
+            out.emplace(fn());
+          }
+        } catch (...) {
+          error = std::current_exception();
+        }
+        asio::post(home, [handler = std::move(handler), error, out = std::move(out)]() mutable {
+          std::move(handler)(error, std::move(out));
+        });
+        --*outstanding;
+      });
+    }
+  };
+
+  std::atomic<std::size_t> outstanding_{0};
+  boost::asio::thread_pool pool_{1};
+};
+
+}  // namespace reportd::store
