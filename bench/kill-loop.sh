@@ -6,7 +6,7 @@
 # suite) with more kills and issue #18's bar: it fails on any occurrence lost
 # or claimed twice, a failed PRAGMA integrity_check, a record value found on
 # disk, a third copy of a message or more than one duplicate per 30 kills
-# (REPORTD_KILLS_PER_DUPLICATE; the suite allows one per 10). It prints its
+# (REPORTD_KILLS_PER_DUPLICATE; the suite only reports these). It prints its
 # figures (a KILL-LOOP line, JSON) before it asserts, including the commit
 # window (the relay's 250 -> the ledger's commit, p50/p99 in microseconds,
 # from the mail.sent log lines of runs that finished).
