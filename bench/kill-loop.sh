@@ -3,23 +3,26 @@
 # random moments (starting up, recovering, idle, fetching, rendering,
 # mid-SMTP) while two schedules fire every 2 s to 3 recipients each, aiosmtpd
 # as the relay. It is tests/e2e/serve_test.py's kill test (30 kills in the
-# suite) with more kills; it fails on any occurrence lost or claimed twice, a
-# third copy of a message, more than one duplicate per 30 kills, a failed
-# PRAGMA integrity_check or a record value found on disk, and prints its
-# figures (a KILL-LOOP line, JSON) at the end, including the duplicate window
-# (the relay's 250 -> the ledger's commit, p50/p99 in microseconds).
+# suite) with more kills and issue #18's bar: it fails on any occurrence lost
+# or claimed twice, a failed PRAGMA integrity_check, a record value found on
+# disk, a third copy of a message or more than one duplicate per 30 kills
+# (REPORTD_KILLS_PER_DUPLICATE; the suite only reports these). It prints its
+# figures (a KILL-LOOP line, JSON) before it asserts, including the commit
+# window (the relay's 250 -> the ledger's commit, p50/p99 in microseconds,
+# from the mail.sent log lines of runs that finished).
 #
 #   bench/kill-loop.sh [KILLS] [SEED]       (default 200, 20261129)
 #   REPORTD_BUILD_DIR=build/release bench/kill-loop.sh
 #
 # Uses build/dev (build it first: cmake --build --preset dev --target reportd
-# reportd-sfsim); runs niced; about 15 minutes on a loaded 2-core machine.
+# reportd-sfsim); runs niced; 26 minutes on a loaded 2-core machine (ASan).
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 export REPORTD_SOURCE_DIR="$here"
 export REPORTD_BUILD_DIR="${REPORTD_BUILD_DIR:-$here/build/dev}"
 export REPORTD_KILLS="${1:-200}"
 export REPORTD_KILL_SEED="${2:-20261129}"
+export REPORTD_KILLS_PER_DUPLICATE="${REPORTD_KILLS_PER_DUPLICATE:-30}"
 export REPORTD_KILL_LOOP_REPORT="${REPORTD_KILL_LOOP_REPORT:-$REPORTD_BUILD_DIR/kill-loop.json}"
 export PYTHONDONTWRITEBYTECODE=1
 for bin in reportd reportd-sfsim; do
