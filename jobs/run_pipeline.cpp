@@ -264,8 +264,9 @@ asio::awaitable<RunOutcome> RunPipeline::finish(Context& ctx, const Status& stat
   auto saved = co_await deps_.store.run(save_final);
   // The store failed to take the final row (a full disk, an I/O error; the
   // heartbeat reports it): save it again, backing off, until it takes it,
-  // so a run never stays unfinished while the daemon lives. A stop cuts the
-  // wait short; the next start then finishes the row (crash recovery).
+  // so a run never stays unfinished while the daemon lives. A stop waits
+  // for it no longer than its drain bound; the next start then finishes the
+  // row (crash recovery).
   for (std::chrono::milliseconds delay = kSaveRetryFirst;
        !saved.ok() && saved.status().kind() == ErrorKind::kIo;
        delay = std::min(delay * 2, kSaveRetryMax)) {

@@ -84,12 +84,17 @@ class StoreFaultsTest(FaultCase):
                     f.flush()
             except OSError:
                 pass
+        filled = time.monotonic()
         body = self.wait_health(503)[1]
+        unhealthy_after = time.monotonic() - filled
         self.assertIn("store write failed", body)
         self.assertTrue("full" in body or "disk" in body, body)
         time.sleep(10)  # occurrences fall due while the disk is full
         os.unlink(filler)
+        freed = time.monotonic()
         self.wait_health(200)
+        print(f"\n/healthz 503 {unhealthy_after:.1f} s after the disk filled ({body.strip()!r}); "
+              f"200 {time.monotonic() - freed:.1f} s after space returned", flush=True)
         self.assert_said_unhealthy_and_recovered()
         self.finish_and_check()
 

@@ -1,0 +1,173 @@
+"""Soak: the real `reportd serve` under load with faults sprinkled in, for a
+chosen time, reporting sanitizer findings, RSS and open file descriptors.
+
+Load: --schedules schedules (default 20) firing every --period seconds
+(default 10), each a SOQL query of 300 accounts to CSV and XLSX mailed to two
+recipients through aiosmtpd: 2 runs a second by default, about twenty times
+the demo's two schedules every 20 s. Faults, one every --fault-every seconds
+(default 20), in turn: a store fsync or pwrite failing once
+(tests/faults/io_fault_shim.c), a SIGHUP reload, and every Salesforce session
+expiring; all along the simulator answers every 25th call with a 503 page
+and cuts every 40th body.
+
+Prints RSS and fd count every minute, then the verdict: sanitizer reports
+(must be 0), RSS growth between --settle minutes (default 10) and the end
+(must be under 5%), fd count at settle and at the end (must not grow).
+Exit 0 when all hold.
+
+    /usr/bin/python3 bench/faults/soak.py --build build/dev --minutes 30
+    /usr/bin/python3 bench/faults/soak.py --build build/tsan --minutes 30
+"""
+import argparse
+import json
+import os
+import re
+import signal
+import ssl
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+
+def fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def sim_faults(base, knobs):
+    req = urllib.request.Request(base.rstrip("/") + "/__sim/faults", method="POST",
+                                 data=json.dumps(knobs).encode(),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(req, timeout=10, context=ssl._create_unverified_context()).read()
+    except OSError as e:
+        print(f"simulator faults {knobs}: {e}", flush=True)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--build", default=os.path.join(ROOT, "build", "dev"))
+    p.add_argument("--minutes", type=float, default=30)
+    p.add_argument("--settle", type=float, default=10)
+    p.add_argument("--schedules", type=int, default=20)
+    p.add_argument("--period", type=int, default=10)
+    p.add_argument("--fault-every", type=float, default=20)
+    a = p.parse_args()
+    os.environ["REPORTD_BUILD_DIR"] = os.path.abspath(a.build)
+    import reportd_env as env  # noqa: E402  (reads REPORTD_BUILD_DIR)
+
+    box = env.Sandbox()
+    box.generate_key()
+    procs = []
+    mail = tempfile.mkdtemp(prefix="reportd-soak-mail-", dir="/dev/shm")
+    runtime = tempfile.mkdtemp(prefix="reportd-soak-run-", dir="/dev/shm")
+    try:
+        sim, org = env.start_sim(os.path.join(box.root, "sim"), "--rows-account", "300")
+        procs.append(sim)
+        sink, port = env.start_sink(mail)
+        procs.append(sink)
+        config = os.path.join(box.root, "reportd.toml")
+        with open(config, "w") as f:
+            f.write(f'[salesforce]\nca_file = "{org["ca_file"]}"\n[smtp]\nhost = "127.0.0.1"\nport = {port}\n'
+                    f'tls = "none"\nfrom = "reports@example.com"\n[http]\nlisten = "127.0.0.1:0"\n'
+                    f'[limits]\nfailures_before_pause = 0\nmax_concurrent_runs = 16\n')
+        box.run("--config", config, "connections", "add", "demo", "--login-url", org["login_url"],
+                "--client-id", org["client_id"], "--refresh-token-stdin", stdin=org["refresh_token"] + "\n")
+        for i in range(a.schedules):
+            box.run("--config", config, "schedules", "add", f"soak-{i}", "--connection", "demo", "--cron",
+                    f"*/{a.period} * * * * *", "--min-interval", "1s", "--soql",
+                    "SELECT Id, Name, AnnualRevenue FROM Account", "--format", "csv,xlsx",
+                    "--to", f"s{i}a@example.com,s{i}b@example.com")
+        control = os.path.join(box.root, "faults")
+        shim = os.path.join(env.BUILD_DIR, "tests", "io_fault_shim.so")
+        log_path = os.path.join(box.root, "reportd.log")
+        denv = dict(os.environ, RUNTIME_DIRECTORY=runtime, LD_PRELOAD=shim, REPORTD_FAULT_FILE=control,
+                    REPORTD_FAULT_MATCH=os.path.join(box.state, "reportd.db"),
+                    ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0:"
+                                 "detect_leaks=1:log_path=" + os.path.join(box.root, "asan"),
+                    TSAN_OPTIONS=os.environ.get("TSAN_OPTIONS", "") + ":log_path=" +
+                                 os.path.join(box.root, "tsan"),
+                    UBSAN_OPTIONS="print_stacktrace=1:log_path=" + os.path.join(box.root, "ubsan"))
+        with open(log_path, "ab") as log:
+            daemon = subprocess.Popen([env.REPORTD, "--state-dir", box.state, "--key-file", box.key,
+                                       "--config", config, "serve"], stderr=log,
+                                      stdout=subprocess.DEVNULL, env=denv)
+        env.wait_until(lambda: b"event=serve.ready" in open(log_path, "rb").read(), timeout=120,
+                       what="serve.ready")
+        start = time.monotonic()
+        settle_at = start + a.settle * 60
+        end = start + a.minutes * 60
+        settled = None
+        next_fault = start + a.fault_every
+        next_sample = start
+        kinds = ["fsync EIO 1\n", "sighup", "pwrite ENOSPC 1\n", "expire"]
+        k = 0
+        sim_url = org["login_url"]
+        # Throughout: every 25th Salesforce call a 503 page, every 40th body cut.
+        sim_faults(sim_url, {"html_503_every": 25, "cut_body_every": 40})
+        while time.monotonic() < end and daemon.poll() is None:
+            now = time.monotonic()
+            if now >= next_sample:
+                sample = (round((now - start) / 60, 1), rss_kib(daemon.pid), fds(daemon.pid))
+                print(f"minute {sample[0]:5}: RSS {sample[1]} KiB, {sample[2]} fds", flush=True)
+                next_sample += 60
+            if settled is None and now >= settle_at:
+                settled = (rss_kib(daemon.pid), fds(daemon.pid))
+            if now >= next_fault:
+                kind = kinds[k % len(kinds)]
+                k += 1
+                if kind == "sighup":
+                    daemon.send_signal(signal.SIGHUP)
+                elif kind == "expire":
+                    sim_faults(sim_url, {"expire_sessions": True})
+                else:
+                    with open(control, "w") as f:
+                        f.write(kind)
+                next_fault += a.fault_every
+            time.sleep(1)
+        alive = daemon.poll() is None
+        final = (rss_kib(daemon.pid), fds(daemon.pid)) if alive else (0, 0)
+        if settled is None:
+            settled = final
+        env.stop(daemon)
+        db = sqlite3.connect(os.path.join(box.state, "reportd.db"))
+        states = dict(db.execute("SELECT state, count(*) FROM runs GROUP BY state").fetchall())
+        integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
+        db.close()
+        reports = [n for n in os.listdir(box.root) if re.match(r"(asan|tsan|ubsan)\.\d+", n)]
+        log_text = open(log_path, "rb").read()
+        reports += ["log"] * len(re.findall(rb"ERROR: AddressSanitizer|WARNING: ThreadSanitizer|"
+                                           rb"runtime error:", log_text))
+        growth = (final[0] - settled[0]) * 100.0 / settled[0] if settled[0] else 0.0
+        print(f"soak {a.minutes} min, {a.schedules} schedules every {a.period} s, a fault every "
+              f"{a.fault_every} s ({k} faults), build {a.build}")
+        print(f"runs: {states}; integrity_check: {integrity}; daemon alive to the end: {alive}")
+        print(f"sanitizer reports: {len(reports)} {reports}")
+        print(f"RSS at minute {a.settle}: {settled[0]} KiB, at the end: {final[0]} KiB "
+              f"({growth:+.1f}%); fds: {settled[1]} -> {final[1]}")
+        ok = alive and not reports and growth < 5.0 and final[1] <= settled[1] and integrity == "ok"
+        print("verdict:", "ok" if ok else "FAILED")
+        return 0 if ok else 1
+    finally:
+        for proc in procs:
+            env.stop(proc)
+        import shutil
+        shutil.rmtree(mail, ignore_errors=True)
+        shutil.rmtree(runtime, ignore_errors=True)
+        if os.environ.get("SOAK_KEEP") != "1":
+            box.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Soak (issue 18): bench/faults/soak.py under ASan+UBSan (build/dev), then
+# under TSan (build/tsan), each for MINUTES (default 30). Builds what it
+# needs. Exit 0 when both runs pass (0 sanitizer reports, RSS growth under
+# 5% from minute 10 to the end, fd count flat, integrity_check ok).
+#   bench/soak.sh [MINUTES]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+minutes="${1:-30}"
+status=0
+for preset in dev tsan; do
+  cmake --preset "$preset" >/dev/null
+  nice cmake --build --preset "$preset" --target reportd reportd-sfsim io_fault_shim
+  echo "== soak under $preset for $minutes min"
+  /usr/bin/python3 bench/faults/soak.py --build "build/$preset" --minutes "$minutes" || status=1
+done
+exit $status
