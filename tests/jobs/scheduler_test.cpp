@@ -92,7 +92,7 @@ TEST_CASE("scheduler: restart after downtime and a second process never double-f
               .ok());
   asio::io_context io;
   FakeClock clock(at("2026-05-04T11:07:00Z"));
-  store::StoreThread st(*fx.store);
+  reportd::store::StoreThread st(*fx.store);
   RecordingLauncher launcher;
   Scheduler a(io.get_executor(), clock, st, launcher, {});
   REQUIRE(run_sync(io, a.load()).ok());
@@ -128,7 +128,7 @@ TEST_CASE("scheduler: a wall-clock step is noticed and its missed fires say so")
   const std::int64_t id = fx.add("hourly", "0 * * * *");
   asio::io_context io;
   FakeClock clock(at("2026-05-04T09:59:00Z"));
-  store::StoreThread st(*fx.store);
+  reportd::store::StoreThread st(*fx.store);
   RecordingLauncher launcher;
   Scheduler s(io.get_executor(), clock, st, launcher, {});
   REQUIRE(run_sync(io, s.load()).ok());
@@ -166,7 +166,7 @@ TEST_CASE("scheduler: run() launches what is due and stops when told") {
   const std::int64_t id = fx.add("daily", "0 9 * * *");
   asio::io_context io;
   FakeClock clock(at("2026-05-04T09:00:00Z"));
-  store::StoreThread st(*fx.store);
+  reportd::store::StoreThread st(*fx.store);
   RecordingLauncher launcher;
   Scheduler s(io.get_executor(), clock, st, launcher, {});
   REQUIRE(run_sync(io, s.load()).ok());
@@ -182,7 +182,7 @@ TEST_CASE("scheduler: invalid stored schedules are reported, not loaded") {
   fx.add("too-often", "* * * * *");
   asio::io_context io;
   FakeClock clock(at("2026-05-04T09:00:00Z"));
-  store::StoreThread st(*fx.store);
+  reportd::store::StoreThread st(*fx.store);
   RecordingLauncher launcher;
   Scheduler s(io.get_executor(), clock, st, launcher, {});
   REQUIRE(run_sync(io, s.load()).ok());
