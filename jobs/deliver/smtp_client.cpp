@@ -272,16 +272,9 @@ static crypto::SecureBuffer auth_line(std::string_view prefix, std::string_view 
   return out;
 }
 
-asio::awaitable<Result<SendReport>> smtp_send(SmtpConfig cfg, crypto::SecureBuffer password, Envelope env,
-                                              MessageSource& message) {
-  if (Status st = validate(cfg); !st.ok()) co_return st;
-  REPORTD_TRY(validate_address(env.from));
-  for (const auto& to : env.to) REPORTD_TRY(validate_address(to));
-  if (env.to.empty()) co_return Status::error(ErrorKind::kInvalidArgument, "smtp: no recipients");
-  auto ctx = make_tls_context(cfg);
-  if (!ctx.ok()) co_return ctx.status();
-  Session s(co_await asio::this_coro::executor, cfg, std::move(*ctx));
-
+// Connect, greeting, EHLO, STARTTLS (verified), AUTH; awaited directly.
+static asio::awaitable<Result<Caps>> open_session(Session& s, const SmtpConfig& cfg,
+                                                  const crypto::SecureBuffer& password) {
   REPORTD_TRY(co_await s.connect());
   if (cfg.tls == "implicit") REPORTD_TRY(co_await s.handshake());
   auto greet = co_await s.read_reply("greeting");
@@ -346,6 +339,31 @@ asio::awaitable<Result<SendReport>> smtp_send(SmtpConfig cfg, crypto::SecureBuff
                               st.code());
     }
   }
+  co_return caps;
+}
+
+asio::awaitable<Result<std::string>> smtp_probe(SmtpConfig cfg, crypto::SecureBuffer password) {
+  if (Status st = validate(cfg); !st.ok()) co_return st;
+  auto ctx = make_tls_context(cfg);
+  if (!ctx.ok()) co_return ctx.status();
+  Session s(co_await asio::this_coro::executor, cfg, std::move(*ctx));
+  if (auto caps = co_await open_session(s, cfg, password); !caps.ok()) co_return caps.status();
+  if ((co_await s.write("QUIT\r\n", "QUIT")).ok()) (void)co_await s.read_reply("QUIT");
+  co_return (cfg.tls == "none" ? "answered (no TLS)" : "answered, TLS certificate verified for " + cfg.host) +
+      (cfg.username.empty() ? "" : ", AUTH accepted");
+}
+
+asio::awaitable<Result<SendReport>> smtp_send(SmtpConfig cfg, crypto::SecureBuffer password, Envelope env,
+                                              MessageSource& message) {
+  if (Status st = validate(cfg); !st.ok()) co_return st;
+  REPORTD_TRY(validate_address(env.from));
+  for (const auto& to : env.to) REPORTD_TRY(validate_address(to));
+  if (env.to.empty()) co_return Status::error(ErrorKind::kInvalidArgument, "smtp: no recipients");
+  auto ctx = make_tls_context(cfg);
+  if (!ctx.ok()) co_return ctx.status();
+  Session s(co_await asio::this_coro::executor, cfg, std::move(*ctx));
+  auto caps = co_await open_session(s, cfg, password);
+  if (!caps.ok()) co_return caps.status();
 
   // Known before a byte of the body is read: the source computes it.
   const std::uint64_t wire_size = message.stuffed_size();

@@ -45,6 +45,12 @@ struct SendReport {
 boost::asio::awaitable<Result<SendReport>> smtp_send(SmtpConfig config, crypto::SecureBuffer password,
                                                      Envelope envelope, MessageSource& message);
 
+// Connects, reads the greeting, says EHLO, does STARTTLS or implicit TLS as
+// configured (certificate and host name verified) and AUTH, then QUIT:
+// sends no message. Ok with what it saw ("answered, TLS certificate verified
+// for HOST, AUTH accepted"), else the error smtp_send would give there.
+boost::asio::awaitable<Result<std::string>> smtp_probe(SmtpConfig config, crypto::SecureBuffer password);
+
 // "." at the start of a line becomes ".."; the message gains a final CRLF if
 // it lacks one. The whole-message form of DotStuffer, for tests.
 std::string dot_stuff(std::string_view message);
