@@ -4,6 +4,7 @@
 
 #include "jobs/schedule_check.hpp"
 #include "jobs/sync/api_budget.hpp"
+#include "jobs/sync/next_fires.hpp"
 #include "jobs/sync/schedule_record.hpp"
 #include "jobs/sync/sync_plan.hpp"
 
@@ -211,8 +212,7 @@ asio::awaitable<Result<SyncReport>> ScheduleSync::sync(store::Connection connect
       hold(patch.modstamp);
       continue;
     }
-    std::string object = kScheduleObject;
-    Status written = co_await sf->patch_record(object, patch.record_id, patch.body);
+    Status written = co_await patch_schedule_record(*sf, patch.record_id, patch.body);
     if (written.ok()) {
       ++report.patched;
       continue;
