@@ -12,6 +12,7 @@ packages=(
   libcpp-httplib-dev doctest-dev libseccomp-dev
   python3 python3-aiosmtpd python3-openpyxl python3-croniter python3-prometheus-client
   openssl ca-certificates procps systemd
+  debhelper dpkg-dev lintian fakeroot
 )
 
 # The real-client checks (jsforce, the Salesforce CLI) need Node.js and npm;
