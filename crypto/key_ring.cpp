@@ -141,7 +141,9 @@ Result<KeyRing> load_keys(const KeySource& source) {
   return Status::error(ErrorKind::kNotFound,
                        "no master key: pass --key-file FILE (create one with `reportd keys "
                        "generate --out FILE`), or run under systemd with "
-                       "LoadCredentialEncrypted=master.key:... so that "
+                       "LoadCredentialEncrypted=master.key:/etc/reportd/master.key.cred (made "
+                       "by `systemd-creds encrypt --name=master.key FILE "
+                       "/etc/reportd/master.key.cred`; README.Debian) so that "
                        "$CREDENTIALS_DIRECTORY/master.key exists");
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ostream>
 
+#include "daemon/complete.hpp"
 #include "daemon/wake.hpp"
 
 namespace reportd::daemon {
@@ -47,7 +48,8 @@ void print_command_help(const Command& c, std::ostream& out) {
   }
 }
 
-// The command whose words are the longest prefix of `words`.
+}  // namespace
+
 const Command* find_command(const std::vector<std::string>& words) {
   const Command* best = nullptr;
   for (const Command& c : commands()) {
@@ -57,8 +59,6 @@ const Command* find_command(const std::vector<std::string>& words) {
   }
   return best;
 }
-
-}  // namespace
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
@@ -232,6 +232,13 @@ const std::vector<Command>& commands() {
        {{"all", false, "sync every connection not marked needs-reauth, instead of one"},
         {"full", false, "read every record, not only those changed since the last sync"}},
        cmd_sync},
+      {{"doctor"},
+       "",
+       0,
+       "check config, key, store, SMTP relay, each connection, the HTTP endpoint and the "
+       "clock; a fix for each failure",
+       {kOutput},
+       cmd_doctor},
       {{"version"}, "", 0, "print the version", {}, cmd_version},
   };
   return kCommands;
@@ -251,6 +258,10 @@ std::vector<OptionSpec> all_options() {
 }
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  // doc/reportd.bash: hidden, before parse_args, which would refuse a half-typed option.
+  if (argc >= 2 && std::string_view(argv[1]) == "__complete") {
+    return run_complete(std::vector<std::string>(argv + 2, argv + argc), out);
+  }
   Result<Args> args = parse_args(argc, argv, all_options());
   if (!args.ok()) {
     err << "reportd: " << args.status().message() << "\n";

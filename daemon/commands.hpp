@@ -3,6 +3,7 @@
 // function that runs it. main() parses argv, finds the command, checks its
 // options and calls it.
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct Command {
 };
 
 const std::vector<Command>& commands();
+
+// The command whose words are the longest prefix of `words`, or null.
+const Command* find_command(const std::vector<std::string>& words);
 
 // Every option any command knows, for parse_args().
 std::vector<OptionSpec> all_options();
@@ -60,6 +64,7 @@ int cmd_connections_test(Context& ctx);
 int cmd_runs_show(Context& ctx);
 int cmd_serve(Context& ctx);
 int cmd_sync(Context& ctx);
+int cmd_doctor(Context& ctx);
 int cmd_version(Context& ctx);
 
 }  // namespace reportd::daemon

@@ -15,6 +15,7 @@ packages=(
   python3 python3-aiosmtpd python3-openpyxl python3-croniter python3-prometheus-client
   openssl ca-certificates procps systemd
   faketime   # libfaketime: the DST and clock-step tests (tests/faults)
+  debhelper dpkg-dev lintian fakeroot
 )
 
 # The real-client checks (jsforce, the Salesforce CLI) need Node.js and npm;

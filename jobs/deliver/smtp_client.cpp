@@ -284,6 +284,27 @@ asio::awaitable<Result<SendReport>> SmtpSession::send(Envelope env, MessageSourc
   co_return report;
 }
 
+asio::awaitable<Status> SmtpSession::connect() {
+  if (Status st = validate(config_); !st.ok()) co_return st;
+  if (open_) co_return Status();
+  Status st = co_await open();
+  if (!st.ok()) open_.reset();
+  co_return st;
+}
+
+asio::awaitable<Result<std::string>> smtp_probe(SmtpConfig cfg, crypto::SecureBuffer password) {
+  if (Status st = validate(cfg); !st.ok()) co_return st;
+  std::string seen = cfg.tls == SmtpTls::kNone ? "answered (no TLS)"
+                                               : "answered, TLS certificate verified for " + cfg.host;
+  if (!cfg.username.empty()) seen += ", AUTH accepted";
+  SmtpSession session(std::move(cfg), std::move(password));
+  auto connecting = session.connect();
+  if (Status st = co_await std::move(connecting); !st.ok()) co_return st;
+  auto closing = session.close();
+  co_await std::move(closing);
+  co_return seen;
+}
+
 asio::awaitable<void> SmtpSession::close() {
   if (!open_) co_return;
   std::unique_ptr<Open> o = std::move(open_);

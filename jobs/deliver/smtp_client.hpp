@@ -66,6 +66,9 @@ class SmtpSession {
   // One transaction; errors and the report as for smtp_send(). `message`
   // must outlive the call.
   boost::asio::awaitable<Result<SendReport>> send(Envelope envelope, MessageSource& message);
+  // Opens the connection now (connect, greeting, EHLO, TLS, AUTH) without a
+  // transaction; a no-op when one is open. reportd doctor's probe.
+  boost::asio::awaitable<Status> connect();
   // QUIT and its reply (bounded by the step timeout), then close. Never
   // fails; a no-op when no connection is open.
   boost::asio::awaitable<void> close();
@@ -82,6 +85,12 @@ class SmtpSession {
   std::unique_ptr<Open> open_;  // null: no connection
   int connections_opened_ = 0;
 };
+
+// Connects, reads the greeting, says EHLO, does STARTTLS or implicit TLS as
+// configured (certificate and host name verified) and AUTH, then QUIT:
+// sends no message. Ok with what it saw ("answered, TLS certificate verified
+// for HOST, AUTH accepted"), else the error smtp_send would give there.
+boost::asio::awaitable<Result<std::string>> smtp_probe(SmtpConfig config, crypto::SecureBuffer password);
 
 // "." at the start of a line becomes ".."; the message gains a final CRLF if
 // it lacks one. The whole-message form of DotStuffer, for tests.

@@ -4,6 +4,7 @@
 
 #include "jobs/schedule_check.hpp"
 #include "jobs/sync/api_budget.hpp"
+#include "jobs/sync/next_fires.hpp"
 #include "jobs/sync/schedule_record.hpp"
 #include "jobs/sync/sync_plan.hpp"
 
@@ -168,8 +169,8 @@ asio::awaitable<int> ScheduleSync::write_statuses(store::Connection connection, 
       held.push_back(patch.modstamp);
       continue;
     }
-    std::string object = kScheduleObject;
-    Status written = co_await sf.patch_record(object, patch.record_id, patch.body);
+    auto patching = patch_schedule_record(sf, patch.record_id, patch.body);
+    Status written = co_await std::move(patching);
     if (written.ok()) {
       ++report.patched;
       continue;

@@ -3,8 +3,7 @@
 #include <boost/json.hpp>
 #include <map>
 
-#include "jobs/cron.hpp"
-#include "jobs/next_fire.hpp"
+#include "jobs/sync/next_fires.hpp"
 
 namespace reportd::sync {
 namespace {
@@ -30,16 +29,6 @@ std::string normalise_text(std::string_view s) {
 bool shows_scheduled(std::string_view status) {
   return status == kStatusScheduled || status == "Succeeded" || status == "Failed" ||
          status == "Skipped";
-}
-
-json::value next_run_value(const store::Schedule& s, date::sys_seconds now) {
-  if (s.paused) return nullptr;  // paused by the operator: it does not fire
-  auto cron = jobs::parse_cron(s.cron);
-  auto zone = jobs::find_zone(s.tz);
-  if (!cron.ok() || !zone.ok()) return nullptr;
-  auto fire = jobs::next_fire(*cron, **zone, now);
-  if (!fire) return nullptr;  // never fires again
-  return json::value(salesforce_datetime(fire->utc));
 }
 
 std::string choose_name(const ScheduleRecord& r, const store::Schedule* local,
@@ -110,7 +99,9 @@ SyncPlan plan_sync(const std::vector<ScheduleRecord>& records,
         --kept;
       }
       if (r.last_status != kStatusPaused || !r.next_run.empty()) {
-        json::object body{{"Last_Status__c", kStatusPaused}, {"Next_Run__c", nullptr}};
+        json::object body{{"Last_Status__c", kStatusPaused},
+                          {"Next_Run__c", nullptr},
+                          {kNextFiresField, nullptr}};
         // A reason for Invalid no longer applies to a switched-off record.
         if (r.last_status == kStatusInvalid) body["Last_Error__c"] = nullptr;
         plan.patches.push_back({r.id, kStatusPaused, json::serialize(body), r.modstamp});
@@ -134,7 +125,8 @@ SyncPlan plan_sync(const std::vector<ScheduleRecord>& records,
         plan.new_invalid.emplace_back(r.id, reason);
         json::object body{{"Last_Status__c", kStatusInvalid},
                           {"Last_Error__c", reason},
-                          {"Next_Run__c", nullptr}};
+                          {"Next_Run__c", nullptr},
+                          {kNextFiresField, nullptr}};
         plan.patches.push_back({r.id, kStatusInvalid, json::serialize(body), r.modstamp});
       }
       continue;
@@ -160,7 +152,8 @@ SyncPlan plan_sync(const std::vector<ScheduleRecord>& records,
     }
     bool status_due = !shows_scheduled(r.last_status);
     if (status_due || timing_changed) {
-      json::object body{{"Next_Run__c", next_run_value(s, ctx.now)}};
+      json::object body;
+      put_next_fires(body, s, ctx.now);
       if (status_due) {
         body["Last_Status__c"] = kStatusScheduled;
         body["Last_Error__c"] = nullptr;

@@ -3,8 +3,7 @@
 #include <boost/json.hpp>
 
 #include "jobs/connections.hpp"
-#include "jobs/cron.hpp"
-#include "jobs/next_fire.hpp"
+#include "jobs/sync/next_fires.hpp"
 #include "jobs/sync/customer_text.hpp"
 #include "jobs/sync/api_budget.hpp"
 #include "jobs/sync/schedule_record.hpp"
@@ -45,16 +44,6 @@ Result<std::optional<Loaded>> load(store::Store& s, std::int64_t schedule_id,
   return std::optional<Loaded>(std::move(out));
 }
 
-std::optional<date::sys_seconds> next_run(const store::Schedule& s, date::sys_seconds now) {
-  if (s.paused) return std::nullopt;
-  auto cron = jobs::parse_cron(s.cron);
-  auto zone = jobs::find_zone(s.tz);
-  if (!cron.ok() || !zone.ok()) return std::nullopt;
-  auto fire = jobs::next_fire(*cron, **zone, now);
-  if (!fire) return std::nullopt;
-  return fire->utc;
-}
-
 }  // namespace
 
 std::string_view status_word(store::RunState state) {
@@ -69,7 +58,8 @@ std::string_view status_word(store::RunState state) {
   }
 }
 
-std::string run_status_body(const store::Run& run, std::optional<date::sys_seconds> next) {
+std::string run_status_body(const store::Run& run, std::optional<date::sys_seconds> next,
+                            std::string_view next_fires) {
   json::object o;
   const std::int64_t start_ms = run.started_at_ms > 0 ? run.started_at_ms : run.nominal_s * 1000;
   if (start_ms > 0) {
@@ -91,6 +81,11 @@ std::string run_status_body(const store::Run& run, std::optional<date::sys_secon
     o["Next_Run__c"] = salesforce_datetime(*next);
   } else {
     o["Next_Run__c"] = nullptr;
+  }
+  if (next_fires.empty()) {
+    o[kNextFiresField] = nullptr;
+  } else {
+    o[kNextFiresField] = next_fires;
   }
   return json::serialize(o);
 }
@@ -121,11 +116,12 @@ asio::awaitable<Result<WriteBackResult>> WriteBack::write(std::int64_t schedule_
   if (over_api_budget(sf->api_usage(), api_budget_percent_)) {
     co_return WriteBackResult::kSkippedBudget;
   }
-  std::string body =
-      run_status_body(run, next_run(l.schedule, std::chrono::floor<std::chrono::seconds>(wall)));
-  std::string object = kScheduleObject;
-  std::string id = l.schedule.sf_record_id;
-  Status st = co_await sf->patch_record(object, id, body);
+  const std::vector<date::sys_seconds> fires =
+      upcoming_fires(l.schedule, std::chrono::floor<std::chrono::seconds>(wall));
+  std::optional<date::sys_seconds> next;
+  if (!fires.empty()) next = fires.front();
+  std::string body = run_status_body(run, next, next_fires_text(fires, l.schedule.tz));
+  Status st = co_await patch_schedule_record(*sf, l.schedule.sf_record_id, std::move(body));
   if (!st.ok()) co_return std::move(st).with_context(where);
   co_return WriteBackResult::kWritten;
 }

@@ -2,8 +2,8 @@
 // WriteBack: after each run of a synced schedule, one PATCH onto its
 // Reportd_Schedule__c record with Last_Run__c, Last_Status__c,
 // Last_Row_Count__c, Last_Error__c (customer_error_text(): a customer-safe
-// text and the error code, never the operator's detail in the run's reason)
-// and Next_Run__c (DESIGN.md §1, §4.7). Skipped while the
+// text and the error code, never the operator's detail in the run's reason),
+// Next_Run__c and Next_Fires__c (DESIGN.md §1, §4.7). Skipped while the
 // org's API usage is above the budget guard. Lives on the event loop's
 // executor; the store is reached through the store thread.
 
@@ -32,9 +32,11 @@ enum class WriteBackResult {
 // Last_Status__c for a run's final state: "Succeeded", "Failed", "Skipped".
 std::string_view status_word(store::RunState state);
 
-// The PATCH body for `run` (its state, reason, rows and start) and the
-// schedule's next fire (nullopt: none, written as null). Pure.
-std::string run_status_body(const store::Run& run, std::optional<date::sys_seconds> next_run);
+// The PATCH body for `run` (its state, reason, rows and start), the
+// schedule's next fire (nullopt: none, written as null) and Next_Fires__c
+// (next_fires_text(); empty: null). Pure.
+std::string run_status_body(const store::Run& run, std::optional<date::sys_seconds> next_run,
+                            std::string_view next_fires = {});
 
 class WriteBack {
  public:

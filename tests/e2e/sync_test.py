@@ -5,6 +5,7 @@ Records are created, changed, switched off and deleted in the simulator and
 reportd's schedules follow within one sync; bad records get their reason
 written back once; a run's outcome is written back, except while the API
 budget guard is on; a sync that finds nothing new costs one query."""
+import datetime
 import http.client
 import json
 import os
@@ -146,6 +147,13 @@ class SyncTest(ServeCase):
         weekly = self.sf.get(self.seeds[0])
         self.assertEqual(weekly["Last_Status__c"], "Scheduled")
         self.assertRegex(weekly["Next_Run__c"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$")
+        # The next five fires, in the schedule's zone (Europe/Berlin), the first the same instant.
+        fires = weekly["Next_Fires__c"].replace("\r\n", "\n").split("\n")
+        self.assertEqual(len(fires), 5, fires)
+        for f in fires:
+            self.assertRegex(f, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:00\+0[12]:00$")
+        first = datetime.datetime.fromisoformat(fires[0]).astimezone(datetime.timezone.utc)
+        self.assertEqual(first.strftime("%Y-%m-%dT%H:%M:%S.000Z"), weekly["Next_Run__c"])
         self.assertEqual(self.db("SELECT owner_email, sf_record_id, tz FROM schedules WHERE name = ?",
                                  "demo/Weekly pipeline"), [("user0@example.com", self.seeds[0], "Europe/Berlin")])
 

@@ -52,6 +52,17 @@ READBACK_FIELDS = {
     "Last_Row_Count__c": ("Number", (18, 0)),
     "Last_Error__c": ("LongTextArea", 32768),
     "Next_Run__c": ("DateTime", None),
+    "Next_Fires__c": ("TextArea", None),
+}
+# Checked in Salesforce as people save (reportd checks everything again at
+# sync). Each fires only on a new record or on a change to the fields it
+# checks, so reportd's write-back of the read-back fields never trips one.
+VALIDATION_RULES = {
+    "Cron_Required": ("Cron__c", ["Cron__c", "Active__c"]),
+    "Query_Required_For_SOQL": ("Query__c", ["Source_Type__c", "Query__c"]),
+    "Report_Id_Required_For_Report": ("Report_Id__c", ["Source_Type__c", "Report_Id__c"]),
+    "Recipients_Required": ("Recipients__c", ["Recipients__c", "Files_Target_Id__c", "Active__c"]),
+    "Recipients_Syntax": ("Recipients__c", ["Recipients__c"]),
 }
 ALL_FIELDS = {**CONFIG_FIELDS, **READBACK_FIELDS}
 LAYOUT = "Reportd_Schedule__c-Reportd Schedule Layout"
@@ -101,6 +112,7 @@ class MetadataConvertTest(unittest.TestCase):
         self.assertEqual(members.get("ListView"), {f"{OBJECT}.All"})
         self.assertEqual(members.get("CustomTab"), {OBJECT})
         self.assertEqual(members.get("PermissionSet"), {"Reportd_Schedule_Manager", "Reportd_Integration"})
+        self.assertEqual(members.get("ValidationRule"), {f"{OBJECT}.{r}" for r in VALIDATION_RULES})
         self.assertEqual(text(pkg, "version"), "60.0")
 
     def test_every_field_has_the_type_size_and_help_an_admin_needs(self):
@@ -135,6 +147,24 @@ class MetadataConvertTest(unittest.TestCase):
             return [text(v, "fullName") for v in vs.findall("md:valueSetDefinition/md:value", NS)]
         self.assertEqual(values("Source_Type__c"), ["SOQL", "Report"])
         self.assertEqual(values("Formats__c"), ["CSV", "XLSX", "HTML"])
+
+    def test_validation_rules_fire_only_on_edits_of_what_they_check(self):
+        obj = self.parse("objects", OBJECT + ".object")
+        rules = {text(r, "fullName"): r for r in obj.findall("md:validationRules", NS)}
+        self.assertEqual(set(rules), set(VALIDATION_RULES))
+        for name, (display, watched) in VALIDATION_RULES.items():
+            r = rules[name]
+            with self.subTest(rule=name):
+                self.assertEqual(text(r, "active"), "true")
+                self.assertEqual(text(r, "errorDisplayField"), display)
+                formula = text(r, "errorConditionFormula")
+                self.assertIn("ISNEW()", formula)
+                for f in watched:
+                    self.assertIn(f"ISCHANGED({f})", formula)
+                # Never a read-back field: the integration user's PATCH only changes those.
+                for f in READBACK_FIELDS:
+                    self.assertNotIn(f, formula)
+                self.assertTrue(10 < len(text(r, "errorMessage")) <= 255)
 
     def test_the_list_view_shows_the_key_columns(self):
         obj = self.parse("objects", OBJECT + ".object")

@@ -140,7 +140,8 @@ std::vector<ObjectDef> build() {
                          text("Last_Status__c", "Last Status", T::kString, 40),
                          w("Last_Row_Count__c", "Last Row Count", T::kDouble),
                          text("Last_Error__c", "Last Error", T::kTextarea, 32768),
-                         w("Next_Run__c", "Next Run", T::kDatetime)})});
+                         w("Next_Run__c", "Next Run", T::kDatetime),
+                         text("Next_Fires__c", "Next Fires", T::kTextarea, 255)})});
   return out;
 }
 

@@ -26,9 +26,15 @@ class InstallTest(unittest.TestCase):
                        capture_output=True)
         for rel in ["bin/reportd", "lib/systemd/system/reportd.service", "lib/sysusers.d/reportd.conf",
                     "lib/tmpfiles.d/reportd.conf", "share/man/man8/reportd.8",
-                    "share/doc/reportd/reportd.toml.example"]:
+                    "share/doc/reportd/reportd.toml.example", "share/bash-completion/completions/reportd"]:
             self.assertTrue(os.path.isfile(os.path.join(self.prefix, rel)), rel)
         self.assertTrue(os.access(os.path.join(self.prefix, "bin/reportd"), os.X_OK))
+        # The unit names the binary where the build's prefix puts it.
+        with open(os.path.join(self.prefix, "lib/systemd/system/reportd.service")) as f:
+            unit = f.read()
+        prefix = subprocess.run(["cmake", "-L", "-N", BUILD_DIR], capture_output=True, text=True).stdout
+        m = re.search(r"^CMAKE_INSTALL_PREFIX:PATH=(.*)$", prefix, re.M)
+        self.assertIn(f"ExecStart={m.group(1)}/bin/reportd ", unit)
 
     def test_the_man_page_renders_cleanly_and_names_every_command(self):
         page = os.path.join(SOURCE_DIR, "doc", "reportd.8")

@@ -41,6 +41,7 @@ class FakeOrg final : public salesforce::Api {
   std::optional<salesforce::ApiUsage> usage;
   Status fail_query;  // returned by query() when not ok
   Status fail_patch;
+  bool lacks_next_fires = false;  // an object deployed before Next_Fires__c existed
   std::string clock = "2026-03-01T10:00:00Z";  // SystemModstamp of the next change
 
   ScheduleRecord& add(ScheduleRecord r) {
@@ -147,6 +148,12 @@ class FakeOrg final : public salesforce::Api {
   Status apply(const std::string& sobject, const std::string& id, const std::string& body) {
     patches.emplace_back(id, body);
     if (!fail_patch.ok()) return fail_patch;
+    if (lacks_next_fires && body.find("\"Next_Fires__c\"") != std::string::npos) {
+      return Status::error(ErrorKind::kPermanent,
+                           "400 INVALID_FIELD: No such column 'Next_Fires__c' on sobject of type "
+                           "Reportd_Schedule__c",
+                           "INVALID_FIELD");
+    }
     ScheduleRecord* r = sobject == kScheduleObject ? find(id) : nullptr;
     if (r == nullptr) return Status::error(ErrorKind::kPermanent, "404 NOT_FOUND", "NOT_FOUND");
     const boost::json::object o = boost::json::parse(body).as_object();
