@@ -64,7 +64,7 @@ struct Fixture : test::SyncFixture {
     store::Schedule s = daily("Europe/Berlin");
     s.name = "acme/Daily";
     s.connection_id = connection.id;
-    s.origin = "salesforce";
+    s.origin = store::ScheduleOrigin::kSalesforce;
     s.sf_record_id = "a01A";
     s.source = "SELECT Id FROM Account";
     s.formats = {"csv"};
