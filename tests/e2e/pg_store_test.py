@@ -4,6 +4,7 @@ with the password from a credential file; an untrusted certificate, a wrong
 password and a bad URL are refused with errors that say what to fix and
 never show the password."""
 import os
+import sqlite3
 import sys
 import tempfile
 import unittest
@@ -123,6 +124,38 @@ class PgStoreTest(unittest.TestCase):
         os.chmod(loose, 0o644)
         p = self.rd(self.config(self.verified_url(), loose), "schedules", "list", check=False)
         self.assertIn("readable by group or others", p.stderr)
+
+    def test_store_migrate_copies_a_sqlite_store_into_an_empty_database(self):
+        # A SQLite store (no [store] url) whose newest connection was removed.
+        for name in ("old", "acme"):
+            self.box.run("connections", "add", name, "--login-url", "https://login.example.com",
+                         "--client-id", "c", "--refresh-token-stdin", stdin=TOKEN + "\n", env=self.env)
+        self.box.run("connections", "add", "gone", "--login-url", "https://login.example.com",
+                     "--client-id", "c", "--refresh-token-stdin", stdin=TOKEN + "\n", env=self.env)
+        self.box.run("connections", "remove", "gone", env=self.env)
+        self.box.run("connections", "remove", "old", env=self.env)
+        self.box.run("schedules", "add", "daily", "--connection", "acme", "--cron", "0 7 * * *",
+                     "--soql", "SELECT Id FROM Account", "--to", "boss@example.com", env=self.env)
+        db = sqlite3.connect(os.path.join(self.box.state, "reportd.db"))
+        sealed = db.execute("SELECT hex(refresh_token) FROM connections WHERE name='acme'").fetchone()[0]
+        db.close()
+
+        pw = self.secret_file("pg-password", PASSWORD)
+        cfg = self.config(self.verified_url(), pw)
+        out = self.rd(cfg, "store", "migrate", "--to", self.verified_url()).stdout
+        self.assertIn("connections: 1 rows (counts match)", out)
+        self.assertIn("schedules: 1 rows (counts match)", out)
+        self.assertIn("daily", self.rd(cfg, "schedules", "list").stdout)
+        self.assertEqual(self.pg.psql("SELECT id, upper(encode(refresh_token, 'hex')) FROM connections",
+                                      db="reportd").strip(), "2|" + sealed)
+        # Ids go on after the highest SQLite ever handed out (3, removed).
+        self.rd(cfg, "connections", "add", "next", "--login-url", "https://login.example.com",
+                "--client-id", "c", "--refresh-token-stdin", stdin=TOKEN + "\n")
+        self.assertEqual(self.pg.psql("SELECT id FROM connections WHERE name = 'next'",
+                                      db="reportd").strip(), "4")
+        p = self.rd(cfg, "store", "migrate", "--to", self.verified_url(), check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("already holds", p.stderr)
 
 
 if __name__ == "__main__":
