@@ -14,10 +14,11 @@ int cmd_serve(Context& ctx) {
   if (!config.ok()) return ctx.fail(std::move(config).status().with_context("cannot start"));
   Result<crypto::KeyRing> keys = ctx.load_keys();
   if (!keys.ok()) return ctx.fail(std::move(keys).status().with_context("cannot start"));
-  auto opened = ctx.open_store();
+  auto opened = ctx.open_store(*config);
   if (!opened.ok()) return ctx.fail(std::move(opened).status().with_context("cannot start"));
   log::info("serve.start", {{"pid", static_cast<long>(::getpid())},
                             {"state_dir", ctx.state_dir()},
+                            {"store", ctx.store_location(*config)},
                             {"version", REPORTD_VERSION},
                             {"key_id", keys->primary().id},
                             {"config", config->path.empty() ? "defaults" : config->path}});

@@ -21,9 +21,12 @@ bool process_alive(std::int64_t pid) {
 }  // namespace
 
 int cmd_status(Context& ctx) {
-  auto opened = ctx.open_store();
+  Result<Config> config = ctx.load_config();
+  if (!config.ok()) return ctx.fail(config.status());
+  auto opened = ctx.open_store(*config);
   if (!opened.ok()) return ctx.fail(opened.status());
-  store::SqliteStore& st = **opened;
+  store::Store& st = **opened;
+  const std::string database = ctx.store_location(*config);
   auto daemon = st.get_daemon_state();
   auto conns = st.list_connections();
   auto scheds = st.list_schedules();
@@ -65,7 +68,7 @@ int cmd_status(Context& ctx) {
     boost::json::object runs_obj;
     for (const auto& [k, v] : by_state) runs_obj[k] = v;
     boost::json::object o{{"state_dir", ctx.state_dir()},
-                          {"database", ctx.db_path()},
+                          {"database", database},
                           {"schema_version", store::schema_version()},
                           {"daemon_running", running},
                           {"daemon", daemon_text},
@@ -81,7 +84,7 @@ int cmd_status(Context& ctx) {
   ctx.out << "reportd " << REPORTD_VERSION << "\n"
           << "  daemon:      " << daemon_text << "\n"
           << "  state dir:   " << ctx.state_dir() << "\n"
-          << "  database:    " << ctx.db_path() << " (schema " << store::schema_version() << ")\n"
+          << "  database:    " << database << " (schema " << store::schema_version() << ")\n"
           << "  connections: " << conns->size();
   if (reauth) ctx.out << " (" << reauth << " need re-authorization)";
   if (mismatch) ctx.out << " (" << mismatch << " org-mismatch: refused a token of another org)";

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ostream>
 
+#include "daemon/cmd_store.hpp"
 #include "daemon/complete.hpp"
 #include "daemon/wake.hpp"
 
@@ -137,6 +138,12 @@ const std::vector<Command>& commands() {
         {"client-secret-file", true, "with --authorize: a new consumer secret in this file"},
         {"timeout", true, "with --authorize: how long to wait for the callback (default 10m)"}},
        cmd_connections_reauth},
+      {{"store", "migrate"},
+       "",
+       0,
+       "copy the SQLite store of the state directory into an empty PostgreSQL database",
+       {{"to", true, "postgresql://USER@HOST:PORT/DB?sslmode=verify-full&sslrootcert=FILE"}},
+       cmd_store_migrate},
       {{"schedules", "add"},
        "NAME",
        1,

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "jobs/deliver/recipients.hpp"
+#include "store/open.hpp"
 
 namespace reportd::daemon {
 namespace {
@@ -194,7 +195,19 @@ Result<Config> from_table(const toml::table& root, const std::string& path) {
   Config c;
   c.path = path;
   TRY(only_keys(root, "", {"smtp", "salesforce", "http", "limits", "defaults", "notices",
-                           "connections", "sync"}));
+                           "connections", "sync", "store"}));
+  if (const toml::table* st = root["store"].as_table()) {
+    TRY(only_keys(*st, "store.", {"url", "password_file"}));
+    TRY(get_string(*st, "store.", "url", c.store_url));
+    TRY(get_string(*st, "store.", "password_file", c.store_password_file));
+    if (!c.store_url.empty()) {
+      if (Status u = store::check_url(c.store_url); !u.ok()) return bad("store.url", u.message());
+    } else if (!c.store_password_file.empty()) {
+      return bad("store.password_file", "is used only with store.url (PostgreSQL); SQLite needs none");
+    }
+  } else if (root.contains("store")) {
+    return bad("store", "must be a table: [store] with url = \"postgresql://...\"");
+  }
   if (const toml::table* sy = root["sync"].as_table()) {
     TRY(only_keys(*sy, "sync.", {"interval_minutes", "max_schedules_per_connection"}));
     TRY(get_int(*sy, "sync.", "interval_minutes", 1, 1440, c.sync_interval_minutes));

@@ -64,6 +64,13 @@ struct Config {
   // (Invalid, with the reason written back).
   std::int64_t sync_max_schedules_per_connection = 1000;
 
+  // [store]: where connections, schedules and runs live. No url: SQLite in
+  // the state directory. A postgresql:// URL (store/open.hpp) holds no
+  // password: that is read from password_file (relative: under
+  // $CREDENTIALS_DIRECTORY), else from $CREDENTIALS_DIRECTORY/store-password.
+  std::string store_url;
+  std::string store_password_file;
+
   // [connections.NAME]: allowed recipient domains per connection.
   std::map<std::string, std::vector<std::string>> allowed_domains;
 };

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <ostream>
 
+#include "store/open.hpp"
+
 namespace reportd::daemon {
 namespace {
 
@@ -45,12 +47,23 @@ Result<Context::Opened> Context::open_all() const {
   if (!config.ok()) return config.status();
   Result<crypto::KeyRing> keys = load_keys();
   if (!keys.ok()) return keys.status();
-  auto store = open_store();
+  auto store = open_store(*config);
   if (!store.ok()) return store.status();
   return Opened{std::move(config).value(), std::move(keys).value(), std::move(store).value()};
 }
 
-Result<std::unique_ptr<store::SqliteStore>> Context::open_store() const {
+Result<std::unique_ptr<store::Store>> Context::open_store() const {
+  Result<Config> config = load_config();
+  if (!config.ok()) return config.status();
+  return open_store(*config);
+}
+
+std::string Context::store_location(const Config& config) const {
+  if (config.store_url.empty()) return db_path();
+  return "postgresql " + store::describe_url(config.store_url);
+}
+
+Result<std::unique_ptr<store::Store>> Context::open_store(const Config& config) const {
   std::string dir = state_dir();
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return Status::error(ErrorKind::kIo, "cannot create state directory " + dir + ": " +
@@ -58,7 +71,10 @@ Result<std::unique_ptr<store::SqliteStore>> Context::open_store() const {
                                              "; pass --state-dir DIR to use another one");
   }
   opened_store = true;
-  return store::SqliteStore::open(db_path());
+  if (config.store_url.empty()) return store::open(db_path());
+  Result<crypto::SecureBuffer> password = read_store_password(config);
+  if (!password.ok()) return password.status();
+  return store::open(config.store_url, password->view());
 }
 
 Result<crypto::KeyRing> Context::load_keys() const {
@@ -77,6 +93,30 @@ int Context::fail(const Status& st) const {
 
 Result<crypto::SecureBuffer> read_secret_stdin() {
   return read_secret_fd(STDIN_FILENO, "standard input");
+}
+
+Result<crypto::SecureBuffer> read_store_password(const Config& config) {
+  const char* creds = std::getenv("CREDENTIALS_DIRECTORY");
+  const std::string dir = creds != nullptr ? creds : "";
+  std::string path = config.store_password_file;
+  if (!path.empty() && path.front() != '/' && !dir.empty()) path = dir + "/" + path;
+  if (path.empty() && !dir.empty() && ::access((dir + "/store-password").c_str(), F_OK) == 0) {
+    path = dir + "/store-password";
+  }
+  if (path.empty()) return crypto::SecureBuffer();
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return Status::error(ErrorKind::kInvalidArgument,
+                         "store.password_file: cannot read " + path + ": " + std::strerror(errno));
+  }
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    return Status::error(ErrorKind::kInvalidArgument, "store.password_file: " + path +
+                                                          " is readable by group or others; "
+                                                          "chmod 600 it");
+  }
+  auto pw = read_secret_file(path);
+  if (!pw.ok()) return std::move(pw).status().with_context("store.password_file");
+  return pw;
 }
 
 Result<crypto::SecureBuffer> read_secret_file(const std::string& path) {

@@ -9,7 +9,7 @@
 #include "crypto/key_ring.hpp"
 #include "daemon/args.hpp"
 #include "daemon/config.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/store.hpp"
 
 namespace reportd::daemon {
 
@@ -25,9 +25,13 @@ struct Context {
   std::string db_path() const { return state_dir() + "/reportd.db"; }
   bool json() const { return args.get_or("output", "text") == "json"; }
 
-  // Creates the state directory (mode 0700) if needed and opens the store.
+  // Creates the state directory (mode 0700) if needed and opens the store
+  // the config names ([store] url), else SQLite in the state directory.
   // Sets opened_store: the command may have changed it.
-  Result<std::unique_ptr<store::SqliteStore>> open_store() const;
+  Result<std::unique_ptr<store::Store>> open_store() const;
+  Result<std::unique_ptr<store::Store>> open_store(const Config& config) const;
+  // Where the store is, for people: the SQLite file or "postgresql HOST:PORT/DB".
+  std::string store_location(const Config& config) const;
   // --key-file, else $CREDENTIALS_DIRECTORY/master.key.
   Result<crypto::KeyRing> load_keys() const;
 
@@ -42,7 +46,7 @@ struct Context {
   struct Opened {
     Config config;
     crypto::KeyRing keys;
-    std::unique_ptr<store::SqliteStore> store;
+    std::unique_ptr<store::Store> store;
   };
   Result<Opened> open_all() const;
 
@@ -58,5 +62,9 @@ struct Context {
 Result<crypto::SecureBuffer> read_secret_stdin();
 // Reads a secret file into secure memory, without the trailing newline.
 Result<crypto::SecureBuffer> read_secret_file(const std::string& path);
+// The PostgreSQL password: [store] password_file (relative: under
+// $CREDENTIALS_DIRECTORY), else $CREDENTIALS_DIRECTORY/store-password if it
+// exists; empty when neither. The file must not be readable by group or others.
+Result<crypto::SecureBuffer> read_store_password(const Config& config);
 
 }  // namespace reportd::daemon

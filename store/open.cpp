@@ -12,7 +12,7 @@ namespace reportd::store {
 namespace {
 
 Status bad_url(const std::string& what) {
-  return Status::error(ErrorKind::kInvalidArgument, "store url: " + what, "config");
+  return Status::error(ErrorKind::kInvalidArgument, what, "config");
 }
 
 // The URL's options that are set, by keyword; empty with `error` set when
@@ -104,7 +104,7 @@ Result<std::unique_ptr<Store>> open(const std::string& url_or_path, std::string_
     if (!s.ok()) return s.status();
     return std::unique_ptr<Store>(std::move(s).value());
   }
-  if (Status st = check_url(url_or_path); !st.ok()) return st;
+  if (Status st = check_url(url_or_path); !st.ok()) return std::move(st).with_context("[store] url");
   auto s = PgStore::open(url_or_path, password);
   if (!s.ok()) {
     const std::string message = s.status().message();

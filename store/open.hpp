@@ -21,7 +21,7 @@ bool is_postgres_url(std::string_view url_or_path);
 // Checks a postgresql:// URL before anything connects: that libpq can parse
 // it, that it names a database, holds no password, and has a known sslmode
 // (with an sslrootcert file that exists, when given). The error says what is
-// wrong and how to fix it; it never repeats the URL.
+// wrong and how to fix it (without the key's name); it never repeats the URL.
 Status check_url(const std::string& url);
 
 // "HOST:PORT/DB" for messages; never a password (check_url refuses one).

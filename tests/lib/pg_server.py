@@ -3,7 +3,7 @@ directory, started as the postgres user (the server refuses to run as root)
 on a free loopback port and a unix socket in that directory, with TLS on (a
 self-signed certificate made here with openssl) and two roles: `postgres`
 (trusted on the socket) and `reportd`, owner of the database `reportd`, who
-logs in over TCP with a password (scram-sha-256).
+logs in over TCP with a password (scram-sha-256) and TLS only (hostssl).
 
 As a program it wraps a command: `pg_server.py -- CMD ARGS...` starts the
 server, runs CMD with REPORTD_TEST_PG_URL set to the socket URL of a fresh
@@ -65,6 +65,12 @@ class PgServer:
         os.chmod(self.root, 0o700)
         self._pg(f"{BIN}/initdb", "-D", self.data, "-U", "postgres", "-E", "UTF8", "--no-sync",
                  "--auth-local=trust", "--auth-host=scram-sha-256")
+        # TCP takes TLS connections only; the socket trusts local users.
+        hba = os.path.join(self.data, "pg_hba.conf")
+        with open(hba) as f:
+            lines = f.read().splitlines()
+        with open(hba, "w") as f:
+            f.write("\n".join("hostssl" + l[4:] if l.startswith("host ") else l for l in lines) + "\n")
         self.ca, key = make_cert(self.root, "server")
         if os.geteuid() == 0:
             for f in (self.ca, key):
@@ -85,7 +91,8 @@ class PgServer:
         p = self._pg(f"{BIN}/pg_ctl", "-D", self.data, "-l", os.path.join(self.root, "log"),
                      "-w", "-t", "120", "-o", f"-p {port}", "start", check=False)
         if p.returncode != 0:
-            log = open(os.path.join(self.root, "log")).read()
+            with open(os.path.join(self.root, "log")) as f:
+                log = f.read()
             if "already in use" in log:
                 raise OSError(98, "port in use")
             raise AssertionError(f"pg_ctl start failed:\n{p.stdout}{p.stderr}\n{log}")
