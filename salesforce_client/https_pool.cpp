@@ -1,7 +1,8 @@
 // One request = take an idle connection for the origin (or open one: resolve,
 // TCP connect, TLS handshake, each under its own deadline), write, read the
-// whole response under the request deadline, and park the connection again
-// when the server keeps it alive. A request that fails on a reused
+// whole response under the request deadline (one timer for the whole
+// exchange, not one per read), and park the connection again when the server
+// keeps it alive. A request that fails on a reused
 // connection before any response byte arrived is retried once on a fresh
 // one: the server most likely closed the idle connection.
 #include "salesforce_client/https_pool.hpp"
@@ -63,6 +64,72 @@ Status network_status(const boost::system::error_code& ec, const std::string& co
   return transport_error(std::string(during) + ": " + ec.message(), context).to_status();
 }
 
+// Beast's string_body, except that a body is appended without zero-filling
+// it first, a Content-Length is reserved up front, and a chunked body that
+// outgrows its block is moved to a bigger one after zeroing the old: record
+// values are left in no freed block.
+struct WipingStringBody {
+  using value_type = std::string;
+
+  static std::uint64_t size(const value_type& body) { return body.size(); }
+
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+
+    void init(const boost::optional<std::uint64_t>& length, beast::error_code& ec) {
+      ec = {};
+      if (!length) return;
+      if (*length > body_.max_size()) {
+        ec = http::error::buffer_overflow;
+        return;
+      }
+      grow(static_cast<std::size_t>(*length));
+    }
+
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
+      const std::size_t n = beast::buffer_bytes(buffers);
+      if (n > body_.max_size() - body_.size()) {
+        ec = http::error::buffer_overflow;
+        return 0;
+      }
+      if (body_.size() + n > body_.capacity())
+        grow(std::max(body_.size() + n, 2 * body_.capacity()));
+      for (const auto b : beast::buffers_range_ref(buffers))
+        body_.append(static_cast<const char*>(b.data()), b.size());
+      ec = {};
+      return n;
+    }
+
+    void finish(beast::error_code& ec) { ec = {}; }
+
+   private:
+    void grow(std::size_t capacity) {
+      if (capacity <= body_.capacity()) return;
+      std::string bigger;
+      bigger.reserve(capacity);
+      bigger.append(body_);
+      wipe(body_);
+      body_.swap(bigger);
+    }
+    value_type& body_;
+  };
+};
+
+using ResponseParser = http::response_parser<WipingStringBody>;
+
+// Zeroes a header field's value in place. Not inlined: GCC's -O3 object-size
+// tracking takes the value for the 6-byte field element it follows in the
+// same allocation and reports a false overflow.
+[[gnu::noinline]] void wipe_field_value(char* value, std::size_t size) { wipe_bytes(value, size); }
+
+struct Exchanged {
+  boost::system::error_code ec;
+  std::string_view during;
+};
+
 }  // namespace
 
 struct HttpsPool::Impl {
@@ -81,6 +148,22 @@ struct HttpsPool::Connection {
   beast::ssl_stream<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
 };
+
+namespace {
+
+// Writes the request and reads the whole response; the caller races it
+// against the request's deadline.
+asio::awaitable<Exchanged> exchange(beast::ssl_stream<beast::tcp_stream>& stream,
+                                    beast::flat_buffer& buffer,
+                                    http::request<http::string_body>& msg,
+                                    ResponseParser& parser) {
+  auto [wec, wn] = co_await http::async_write(stream, msg, kTuple);
+  if (wec) co_return Exchanged{wec, "sending the request"};
+  auto [rec, rn] = co_await http::async_read(stream, buffer, parser, kTuple);
+  co_return Exchanged{rec, "reading the response"};
+}
+
+}  // namespace
 
 Result<std::unique_ptr<HttpsPool>> HttpsPool::create(asio::any_io_executor executor,
                                                      TransportOptions options) {
@@ -188,7 +271,7 @@ asio::awaitable<Result<HttpResponse>> HttpsPool::request(HttpRequest req) {
       if (auto it = m.find(http::field::authorization); it != m.end()) {
         // The fields own this storage; it is freed with `m` right after.
         beast::string_view v = it->value();
-        wipe_bytes(const_cast<char*>(v.data()), v.size());
+        wipe_field_value(const_cast<char*>(v.data()), v.size());
       }
     }
   } wipe_guard{msg};
@@ -206,25 +289,25 @@ asio::awaitable<Result<HttpResponse>> HttpsPool::request(HttpRequest req) {
       if (!opened) co_return std::move(opened).status();
       conn = std::move(opened.value());
     }
-    beast::get_lowest_layer(conn->stream).expires_after(options_.request_timeout);
-    http::response_parser<http::string_body> parser;
+    // One deadline for the whole exchange: the stream itself arms no timer
+    // per read.
+    beast::get_lowest_layer(conn->stream).expires_never();
+    ResponseParser parser;
     parser.body_limit(options_.max_response_bytes);
     parser.header_limit(64 * 1024);
-    auto [wec, wn] = co_await http::async_write(conn->stream, msg, kTuple);
-    boost::system::error_code ec = wec;
-    std::string_view during = "sending the request";
-    if (!ec) {
-      auto [rec, rn] = co_await http::async_read(conn->stream, conn->buffer, parser, kTuple);
-      ec = rec;
-      during = "reading the response";
-    }
+    asio::steady_timer deadline(executor_);
+    deadline.expires_after(options_.request_timeout);
+    using namespace asio::experimental::awaitable_operators;
+    auto done = co_await (exchange(conn->stream, conn->buffer, msg, parser) ||
+                          deadline.async_wait(kTuple));
+    if (done.index() == 1)  // the exchange was cancelled; the connection is dropped
+      co_return transport_error(
+          "no complete response within " + ms_text(options_.request_timeout), context,
+          ErrorKind::kTransient, "timeout")
+          .to_status();
+    const auto [ec, during] = std::get<0>(done);
     if (ec) {
       if (reused && attempt == 0 && !parser.got_some() && is_stale_connection_error(ec)) continue;
-      if (ec == beast::error::timeout)
-        co_return transport_error(
-            "no complete response within " + ms_text(options_.request_timeout), context,
-            ErrorKind::kTransient, "timeout")
-            .to_status();
       co_return network_status(ec, context, during, options_);
     }
 

@@ -6,7 +6,8 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
+#include <cstring>
+#include <limits>
 
 namespace reportd::render {
 namespace {
@@ -14,11 +15,45 @@ namespace {
 using Ms = std::chrono::milliseconds;
 constexpr double kExcelEpochOffsetDays = 25569.0;  // 1970-01-01 as an Excel serial
 
-// Offset of `tz` at `millis`, in seconds (0 for UTC).
-std::int64_t offset_seconds(std::int64_t millis, const date::time_zone* tz) {
-  if (tz == nullptr) return 0;
-  date::sys_time<Ms> tp{Ms{millis}};
-  return tz->get_info(tp).offset.count();
+std::int64_t seconds_to_ms_saturating(std::int64_t s) {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max() / 1000;
+  if (s >= kMax) return std::numeric_limits<std::int64_t>::max();
+  if (s <= -kMax) return std::numeric_limits<std::int64_t>::min();
+  return s * 1000;
+}
+
+// Writes `v` zero-padded to `width` digits.
+char* put_padded(char* p, unsigned v, std::size_t width) {
+  char tmp[16];
+  const auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
+  const auto n = static_cast<std::size_t>(r.ptr - tmp);
+  for (std::size_t i = n; i < width; ++i) *p++ = '0';
+  std::memcpy(p, tmp, n);
+  return p + n;
+}
+
+char* put2(char* p, unsigned v) {
+  p[0] = static_cast<char>('0' + v / 10 % 10);
+  p[1] = static_cast<char>('0' + v % 10);
+  return p + 2;
+}
+
+// printf's "%04d": a sign counts towards the width.
+char* put_year(char* p, int y) {
+  if (y < 0) {
+    *p++ = '-';
+    return put_padded(p, static_cast<unsigned>(-y), 3);
+  }
+  return put_padded(p, static_cast<unsigned>(y), 4);
+}
+
+// "YYYY-MM-DD".
+char* put_ymd(char* p, const date::year_month_day& ymd) {
+  p = put_year(p, static_cast<int>(ymd.year()));
+  *p++ = '-';
+  p = put2(p, static_cast<unsigned>(ymd.month()));
+  *p++ = '-';
+  return put2(p, static_cast<unsigned>(ymd.day()));
 }
 
 // Length of the valid UTF-8 sequence at s[i], or 0 when invalid.
@@ -44,40 +79,60 @@ std::size_t utf8_len(std::string_view s, std::size_t i) {
 
 }  // namespace
 
+std::int64_t ZoneOffsets::offset_seconds(std::int64_t millis) {
+  if (tz_ == nullptr) return 0;
+  if (millis >= begin_ms_ && millis < end_ms_) return offset_s_;
+  const date::sys_info info = tz_->get_info(date::sys_time<Ms>{Ms{millis}});
+  offset_s_ = info.offset.count();
+  begin_ms_ = seconds_to_ms_saturating(info.begin.time_since_epoch().count());
+  end_ms_ = seconds_to_ms_saturating(info.end.time_since_epoch().count());
+  return offset_s_;
+}
+
+std::size_t write_date(char* out, std::int64_t days) {
+  const date::year_month_day ymd{date::sys_days{date::days{days}}};
+  return static_cast<std::size_t>(put_ymd(out, ymd) - out);
+}
+
+std::size_t write_datetime(char* out, std::int64_t millis, ZoneOffsets& zone) {
+  const std::int64_t off = zone.offset_seconds(millis);
+  const date::local_time<Ms> lt{Ms{millis + off * 1000}};
+  const auto day = date::floor<date::days>(lt);
+  const date::hh_mm_ss<Ms> t{lt - day};
+  char* p = put_ymd(out, date::year_month_day{day});
+  *p++ = 'T';
+  p = put2(p, static_cast<unsigned>(t.hours().count()));
+  *p++ = ':';
+  p = put2(p, static_cast<unsigned>(t.minutes().count()));
+  *p++ = ':';
+  p = put2(p, static_cast<unsigned>(t.seconds().count()));
+  if (const auto ms = t.subseconds().count(); ms != 0) {
+    *p++ = '.';
+    p = put_padded(p, static_cast<unsigned>(ms), 3);
+  }
+  if (off == 0) {
+    const std::string_view utc = zone.zone() == nullptr ? "Z" : "+00:00";
+    std::memcpy(p, utc.data(), utc.size());
+    p += utc.size();
+  } else {
+    const std::int64_t a = off < 0 ? -off : off;
+    *p++ = off < 0 ? '-' : '+';
+    p = put2(p, static_cast<unsigned>(a / 3600));
+    *p++ = ':';
+    p = put2(p, static_cast<unsigned>((a % 3600) / 60));
+  }
+  return static_cast<std::size_t>(p - out);
+}
+
 std::string format_date(std::int64_t days) {
-  date::year_month_day ymd{date::sys_days{date::days{days}}};
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-  return buf;
+  char buf[kDateTimeTextMax];
+  return std::string(buf, write_date(buf, days));
 }
 
 std::string format_datetime(std::int64_t millis, const date::time_zone* tz) {
-  std::int64_t off = offset_seconds(millis, tz);
-  date::local_time<Ms> lt{Ms{millis + off * 1000}};
-  auto day = date::floor<date::days>(lt);
-  date::year_month_day ymd{day};
-  date::hh_mm_ss<Ms> t{lt - day};
-  char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d",
-                        static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                        static_cast<unsigned>(ymd.day()), static_cast<int>(t.hours().count()),
-                        static_cast<int>(t.minutes().count()),
-                        static_cast<int>(t.seconds().count()));
-  std::string out(buf, static_cast<std::size_t>(n));
-  if (auto ms = t.subseconds().count(); ms != 0) {
-    std::snprintf(buf, sizeof buf, ".%03d", static_cast<int>(ms));
-    out += buf;
-  }
-  if (off == 0) {
-    out += tz == nullptr ? "Z" : "+00:00";
-  } else {
-    std::int64_t a = off < 0 ? -off : off;
-    std::snprintf(buf, sizeof buf, "%c%02d:%02d", off < 0 ? '-' : '+',
-                  static_cast<int>(a / 3600), static_cast<int>((a % 3600) / 60));
-    out += buf;
-  }
-  return out;
+  ZoneOffsets zone(tz);
+  char buf[kDateTimeTextMax];
+  return std::string(buf, write_datetime(buf, millis, zone));
 }
 
 std::string format_datetime_human(std::int64_t millis, const date::time_zone* tz) {
@@ -86,7 +141,7 @@ std::string format_datetime_human(std::int64_t millis, const date::time_zone* tz
   return date::format("%Y-%m-%d %H:%M %Z", date::make_zoned(tz, tp));
 }
 
-void append_cell_text(std::string& out, const table::Cell& cell, const date::time_zone* tz) {
+void append_cell_text(std::string& out, const table::Cell& cell, ZoneOffsets& zone) {
   switch (cell.type) {
     case table::CellType::kNull: return;
     case table::CellType::kString: out += cell.text; return;
@@ -98,14 +153,32 @@ void append_cell_text(std::string& out, const table::Cell& cell, const date::tim
       return;
     }
     case table::CellType::kBoolean: out += cell.boolean ? "true" : "false"; return;
-    case table::CellType::kDate: out += format_date(cell.days); return;
-    case table::CellType::kDateTime: out += format_datetime(cell.millis, tz); return;
+    case table::CellType::kDate: {
+      char buf[kDateTimeTextMax];
+      out.append(buf, write_date(buf, cell.days));
+      return;
+    }
+    case table::CellType::kDateTime: {
+      char buf[kDateTimeTextMax];
+      out.append(buf, write_datetime(buf, cell.millis, zone));
+      return;
+    }
   }
 }
 
-double excel_serial_local(std::int64_t millis, const date::time_zone* tz) {
-  std::int64_t local_ms = millis + offset_seconds(millis, tz) * 1000;
+void append_cell_text(std::string& out, const table::Cell& cell, const date::time_zone* tz) {
+  ZoneOffsets zone(tz);
+  append_cell_text(out, cell, zone);
+}
+
+double excel_serial_local(std::int64_t millis, ZoneOffsets& zone) {
+  std::int64_t local_ms = millis + zone.offset_seconds(millis) * 1000;
   return static_cast<double>(local_ms) / 86400000.0 + kExcelEpochOffsetDays;
+}
+
+double excel_serial_local(std::int64_t millis, const date::time_zone* tz) {
+  ZoneOffsets zone(tz);
+  return excel_serial_local(millis, zone);
 }
 
 double excel_serial_date(std::int64_t days) {

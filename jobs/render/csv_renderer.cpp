@@ -31,7 +31,11 @@ bool needs_formula_guard(std::string_view text) {
 }
 
 CsvRenderer::CsvRenderer(Scratch& scratch, CsvOptions options)
-    : scratch_(scratch), options_(std::move(options)) {}
+    : scratch_(scratch), options_(std::move(options)), zone_(options_.tz) {
+  // Room for a flush's worth and a long row, so the buffer is not
+  // reallocated (leaving unzeroed copies behind) in the common case.
+  buf_.reserve(2 * kFlushBytes);
+}
 
 Status CsvRenderer::begin(const table::TableHeader& header) {
   ++tables_;
@@ -55,7 +59,7 @@ Status CsvRenderer::begin(const table::TableHeader& header) {
 }
 
 void CsvRenderer::append_field(std::string_view text, bool guard) {
-  bool guarded = guard && needs_formula_guard(text);
+  const bool guarded = guard && needs_formula_guard(text);
   bool quote = false;
   for (char c : text) {
     if (c == ',' || c == '"' || c == '\r' || c == '\n') {
@@ -63,13 +67,24 @@ void CsvRenderer::append_field(std::string_view text, bool guard) {
       break;
     }
   }
-  if (quote) buf_ += '"';
-  if (guarded) buf_ += '\'';
-  for (char c : text) {
-    if (c == '"') buf_ += '"';
-    buf_ += c;
+  if (!quote) {
+    if (guarded) buf_ += '\'';
+    buf_.append(text);
+    return;
   }
-  if (quote) buf_ += '"';
+  buf_ += '"';
+  if (guarded) buf_ += '\'';
+  for (std::size_t at = 0;;) {
+    const std::size_t q = text.find('"', at);
+    if (q == std::string_view::npos) {
+      buf_.append(text.substr(at));
+      break;
+    }
+    buf_.append(text.substr(at, q + 1 - at));  // up to and with the quote,
+    buf_ += '"';                               // which is doubled
+    at = q + 1;
+  }
+  buf_ += '"';
 }
 
 Status CsvRenderer::row(std::span<const table::Cell> cells) {
@@ -77,9 +92,23 @@ Status CsvRenderer::row(std::span<const table::Cell> cells) {
   for (std::size_t i = 0; i < cells.size(); ++i) {
     if (i > 0) buf_ += ',';
     const auto& cell = cells[i];
-    field_.clear();
-    append_cell_text(field_, cell, options_.tz);
-    append_field(field_, options_.formula_guard && cell.type == table::CellType::kString);
+    switch (cell.type) {
+      case table::CellType::kNull:
+        break;
+      case table::CellType::kString:
+        append_field(cell.text, options_.formula_guard);
+        break;
+      case table::CellType::kNumber:
+        if (!cell.text.empty()) {
+          append_field(cell.text, false);
+          break;
+        }
+        [[fallthrough]];
+      default:
+        field_.clear();
+        append_cell_text(field_, cell, zone_);
+        append_field(field_, false);
+    }
   }
   buf_ += "\r\n";
   ++rows_;
@@ -96,8 +125,11 @@ Status CsvRenderer::end(const table::TableFooter&) {
 Status CsvRenderer::flush() {
   if (buf_.empty() || file_ == nullptr) return {};
   Status st = file_->append(buf_);
-  // The buffer held record values: clear it in place, keep the capacity.
-  wipe(buf_);
+  // The buffer held record values: zero what it holds and keep the
+  // capacity. Only appends wrote to it since the last flush, so nothing of
+  // a record lies past size(): its content is all there is to wipe.
+  wipe_bytes(buf_.data(), buf_.size());
+  buf_.clear();
   return st;
 }
 

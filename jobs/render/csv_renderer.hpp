@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "jobs/render/cell_text.hpp"
 #include "jobs/render/scratch.hpp"
 #include "table/table.hpp"
 
@@ -43,6 +44,7 @@ class CsvRenderer final : public table::RowSink {
 
   Scratch& scratch_;
   CsvOptions options_;
+  ZoneOffsets zone_;
   ScratchFile* file_ = nullptr;
   std::string buf_;
   std::string field_;

@@ -43,7 +43,7 @@ std::size_t utf8_prefix(std::string_view s, std::size_t chars) {
 }  // namespace
 
 XlsxRenderer::XlsxRenderer(Scratch& scratch, XlsxOptions options)
-    : scratch_(scratch), options_(std::move(options)) {}
+    : scratch_(scratch), options_(std::move(options)), zone_(options_.tz) {}
 
 XlsxRenderer::~XlsxRenderer() {
   // An unfinished workbook (the run failed) is freed without being written:
@@ -202,7 +202,7 @@ Status XlsxRenderer::row(std::span<const table::Cell> cells) {
         width = 10;
         break;
       case table::CellType::kDateTime:
-        e = worksheet_write_number(sheet_, r, c, excel_serial_local(cell.millis, options_.tz),
+        e = worksheet_write_number(sheet_, r, c, excel_serial_local(cell.millis, zone_),
                                    datetime_format_);
         width = 19;
         break;

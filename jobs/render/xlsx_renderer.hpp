@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "jobs/render/cell_text.hpp"
 #include "jobs/render/scratch.hpp"
 #include "table/table.hpp"
 
@@ -71,6 +72,7 @@ class XlsxRenderer final : public table::RowSink {
 
   Scratch& scratch_;
   XlsxOptions options_;
+  ZoneOffsets zone_;  // options_.tz, with the last offset's span remembered
   ScratchFile* file_ = nullptr;
   lxw_workbook* workbook_ = nullptr;
   lxw_worksheet* sheet_ = nullptr;

@@ -113,8 +113,8 @@ TEST_CASE("urls: https only, origin and target split, encoding") {
   CHECK(url_encode("a b+c/'") == "a%20b%2Bc%2F%27");
 }
 
-TEST_CASE("gzip: inflate with a size bound") {
-  std::string plain(100000, 'a');
+// One gzip member holding `plain`.
+static std::string gzip_of(std::string plain) {
   std::string packed(compressBound(static_cast<uLong>(plain.size())) + 32, '\0');
   z_stream zs{};
   REQUIRE(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
@@ -125,10 +125,35 @@ TEST_CASE("gzip: inflate with a size bound") {
   REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
   packed.resize(zs.total_out);
   deflateEnd(&zs);
+  return packed;
+}
+
+TEST_CASE("gzip: inflate with a size bound") {
+  std::string plain(100000, 'a');
+  const std::string packed = gzip_of(plain);
   auto out = gunzip(packed, 1 << 20);
   REQUIRE(out.ok());
   CHECK(out.value() == plain);
   CHECK(gunzip(packed, 1000).status().kind() == ErrorKind::kLimit);
   CHECK(gunzip(std::string_view(packed).substr(0, packed.size() / 2), 1 << 20).status().code() ==
         "bad-gzip");
+}
+
+TEST_CASE("gzip: a lying size trailer, a second member or trailing bytes inflate as zlib does") {
+  std::string plain;
+  for (int i = 0; i < 20000; ++i) plain += "{\"Id\":\"006" + std::to_string(i * 7919) + "\"},";
+  const std::string packed = gzip_of(plain);
+  REQUIRE(gunzip(packed, 1 << 24).value() == plain);
+  // Exactly as large as the limit: fits.
+  CHECK(gunzip(packed, plain.size()).value() == plain);
+  CHECK(gunzip(packed, plain.size() - 1).status().kind() == ErrorKind::kLimit);
+  // A second member, or bytes after the member: the first member, as before.
+  CHECK(gunzip(packed + packed, 1 << 24).value() == plain);
+  CHECK(gunzip(packed + "junk", 1 << 24).value() == plain);
+  // ISIZE (the last four bytes) smaller or larger than the truth: corrupt.
+  for (int delta : {-1, 1}) {
+    std::string lying = packed;
+    lying[lying.size() - 4] = static_cast<char>(lying[lying.size() - 4] + delta);
+    CHECK(gunzip(lying, 1 << 24).status().code() == "bad-gzip");
+  }
 }

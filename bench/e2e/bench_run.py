@@ -1,0 +1,200 @@
+"""reportd's hot path, whole process: `reportd run NAME --now --dry-run --out
+DIR` for one source and format at a time, beside the fetch floor measured in
+the same iteration: curl fetching the very same pages from the same simulator
+over one TLS connection (with `--compressed`, since reportd asks for gzip too).
+
+Cases (all against one `reportd-sfsim --rows-opportunity N`):
+- soql-csv, soql-xlsx: 13 Opportunity columns with two relationships
+  (about 690 bytes of JSON a row, 2,000-row pages);
+- report: the Reports API's tabular report (the API caps it at 2,000 rows);
+- bulk: the same SOQL as a Bulk API 2.0 job (CSV results, 100,000-row chunks).
+For each: CPU seconds (user+sys) and peak RSS of the whole reportd process
+(wait4), its wall time, the outputs' size, and RSS above the outputs.
+
+  cmake --preset release && cmake --build build/release -j2 --target reportd reportd-sfsim
+  /usr/bin/python3 bench/e2e/bench_run.py [--build build/release] [--rows 1000000] [--runs 3]
+      [--cases soql-csv,soql-xlsx,report,bulk]
+"""
+import argparse
+import base64
+import json
+import os
+import shutil
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(SOURCE, "tests", "lib"))
+from reportd_env import start_sim, stop  # noqa: E402
+
+SOQL = ("SELECT Id, Name, Account.Name, Owner.Name, StageName, Amount, Probability, "
+        "TotalOpportunityQuantity, CloseDate, IsWon, LeadSource, CreatedDate, SystemModstamp "
+        "FROM Opportunity")
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def timed(cmd, env=None):
+    """Runs cmd; returns wall, CPU (user+sys) and peak RSS of the process."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t0
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} exited {p.returncode}: {err[-2000:]}")
+    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "peak_mb": ru.ru_maxrss / 1024}
+
+
+class Org:
+    def __init__(self, org):
+        self.org = org
+        self.base = org["instance_url"]
+        self.token = org["access_token"]
+        self.ctx = ssl.create_default_context(cafile=org["ca_file"])
+        self.data = f"/services/data/v{org['api_version']}"
+
+    def call(self, method, path, body=None):
+        req = urllib.request.Request(self.base + path, method=method, data=body,
+                                     headers={"Authorization": "Bearer " + self.token,
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, context=self.ctx, timeout=600) as r:
+            return r.headers, r.read()
+
+    def soql_urls(self, rows):
+        """Every page URL of the query: the first, then the cursor's locators."""
+        first = self.data + "/query?q=" + urllib.parse.quote(SOQL)
+        _, body = self.call("GET", first + "&__probe=1")  # not the page the floor times
+        page = json.loads(body)
+        step = len(page["records"])
+        urls = [first]
+        if not page["done"]:
+            cursor = page["nextRecordsUrl"].rsplit("-", 1)[0]
+            urls += [f"{cursor}-{off}" for off in range(step, rows, step)]
+        return urls
+
+    def bulk_urls(self, rows):
+        """A completed Bulk 2.0 job's result URLs (locators are base64 offsets)."""
+        _, body = self.call("POST", self.data + "/jobs/query",
+                            json.dumps({"operation": "query", "query": SOQL}).encode())
+        job = json.loads(body)["id"]
+        for _ in range(100):
+            _, body = self.call("GET", f"{self.data}/jobs/query/{job}")
+            if json.loads(body)["state"] == "JobComplete":
+                break
+            time.sleep(0.05)
+        results = f"{self.data}/jobs/query/{job}/results"
+        urls = [results]
+        for off in range(100000, rows, 100000):
+            loc = base64.urlsafe_b64encode(str(off).encode()).decode().rstrip("=")
+            urls.append(results + "?locator=" + loc)
+        return urls
+
+    def curl(self, urls, workdir):
+        cfg = os.path.join(workdir, "curl.cfg")
+        with open(cfg, "w") as f:
+            for u in urls:
+                f.write(f'url = "{self.base}{u}"\noutput = "/dev/null"\n')
+        return timed(["curl", "-sS", "--fail", "--compressed", "--cacert", self.org["ca_file"],
+                      "-H", "Authorization: Bearer " + self.token, "-K", cfg])
+
+
+def setup_state(args, org, root):
+    rd = [os.path.join(args.build, "reportd"), "--state-dir", os.path.join(root, "state"),
+          "--key-file", os.path.join(root, "master.key"), "--config", os.path.join(root, "reportd.toml")]
+    with open(os.path.join(root, "reportd.toml"), "w") as f:
+        f.write(f'[salesforce]\nca_file = "{org["ca_file"]}"\n[limits]\nmax_rows_per_run = 100000000\n'
+                f'scratch_max_bytes = 8589934592\nscratch_budget_bytes = 8589934592\n')
+    subprocess.run([rd[0], "keys", "generate", "--out", os.path.join(root, "master.key")], check=True,
+                   capture_output=True)
+
+    def run(*a, stdin=None):
+        p = subprocess.run(rd + list(a), input=stdin, capture_output=True, text=True, timeout=120)
+        if p.returncode != 0:
+            raise RuntimeError(f"{' '.join(a[:2])}: {p.stderr.strip()}")
+    run("connections", "add", "bench", "--login-url", org["login_url"], "--client-id", org["client_id"],
+        "--refresh-token-stdin", stdin=org["refresh_token"] + "\n")
+    sources = {"soql-csv": ("--soql", SOQL, "csv"), "soql-xlsx": ("--soql", SOQL, "xlsx"),
+               "report": ("--report", org["report_tabular"], "csv"), "bulk": ("--bulk", SOQL, "csv")}
+    for name, (flag, source, fmt) in sources.items():
+        run("schedules", "add", name, "--connection", "bench", "--cron", "0 0 1 1 *", "--tz", "UTC",
+            flag, source, "--format", fmt, "--to", "bench@example.com")
+    return rd
+
+
+def dir_bytes(d):
+    return sum(os.path.getsize(os.path.join(d, n)) for n in os.listdir(d))
+
+
+def spread(values, fmt="{:.2f}"):
+    return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}-{fmt.format(max(values))})"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", default=os.path.join(SOURCE, "build", "release"))
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--cases", default="soql-csv,soql-xlsx,report,bulk")
+    args = ap.parse_args()
+    cases = args.cases.split(",")
+    root = tempfile.mkdtemp(prefix="reportd-bench-run-")
+    out_dir = tempfile.mkdtemp(prefix="reportd-bench-out-", dir="/dev/shm")
+    sim, org_json = start_sim(os.path.join(root, "sim"), "--rows-opportunity", str(args.rows))
+    results = {c: [] for c in cases}
+    try:
+        org = Org(org_json)
+        rd = setup_state(args, org_json, root)
+        env = dict(os.environ, RUNTIME_DIRECTORY=out_dir)
+        print(f"reportd run --dry-run: {args.rows} Opportunity rows; {os.cpu_count()} CPUs; "
+              f"load average at start {loadavg()}", flush=True)
+        for i in range(args.runs):
+            for case in cases:
+                if case.startswith("soql"):
+                    urls = org.soql_urls(args.rows)
+                elif case == "bulk":
+                    urls = org.bulk_urls(args.rows)
+                else:
+                    urls = [f"{org.data}/analytics/reports/{org_json['report_tabular']}?includeDetails=true"]
+                floor = org.curl(urls, root)
+                outs = os.path.join(out_dir, "o")
+                os.makedirs(outs, exist_ok=True)
+                r = timed(rd + ["run", case, "--now", "--dry-run", "--out", outs], env=env)
+                r["out_mb"] = dir_bytes(outs) / 2**20
+                shutil.rmtree(outs)
+                r["above_mb"] = r["peak_mb"] - r["out_mb"]
+                results[case].append({"reportd": r, "floor": floor})
+                print(f"run {i + 1} {case:9s}: reportd {r['wall']:.2f}s wall {r['cpu']:.2f}s CPU "
+                      f"peak {r['peak_mb']:.1f} MiB (outputs {r['out_mb']:.1f} MiB, above {r['above_mb']:.1f}) | "
+                      f"curl floor {floor['wall']:.2f}s wall {floor['cpu']:.2f}s CPU "
+                      f"{floor['peak_mb']:.1f} MiB | load {loadavg()}", flush=True)
+    finally:
+        stop(sim)
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(out_dir, ignore_errors=True)
+    print(f"\nmedian (min-max) of {args.runs} runs; load average at end {loadavg()}")
+    for case in cases:
+        rs = [x["reportd"] for x in results[case]]
+        fs = [x["floor"] for x in results[case]]
+        wall_ratio = [x["reportd"]["wall"] / x["floor"]["wall"] for x in results[case]]
+        print(f"  {case:9s} reportd wall {spread([r['wall'] for r in rs])} s  CPU {spread([r['cpu'] for r in rs])} s  "
+              f"peak {spread([r['peak_mb'] for r in rs], '{:.1f}')} MiB  above outputs "
+              f"{spread([r['above_mb'] for r in rs], '{:.1f}')} MiB  outputs {rs[0]['out_mb']:.1f} MiB")
+        print(f"  {'':9s} curl    wall {spread([f['wall'] for f in fs])} s  CPU {spread([f['cpu'] for f in fs])} s  "
+              f"peak {spread([f['peak_mb'] for f in fs], '{:.1f}')} MiB;  wall/floor {spread(wall_ratio)}x")
+
+
+if __name__ == "__main__":
+    main()

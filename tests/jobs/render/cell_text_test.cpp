@@ -1,0 +1,94 @@
+#include "jobs/render/cell_text.hpp"
+
+#include <doctest/doctest.h>
+#include <date/date.h>
+#include <date/tz.h>
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+namespace reportd::render {
+namespace {
+
+using Ms = std::chrono::milliseconds;
+
+// The printf formatting the writers had before (the CSV bytes must not change).
+std::string printf_date(std::int64_t days) {
+  date::year_month_day ymd{date::sys_days{date::days{days}}};
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+
+std::string printf_datetime(std::int64_t millis, const date::time_zone* tz) {
+  std::int64_t off = 0;
+  if (tz != nullptr) off = tz->get_info(date::sys_time<Ms>{Ms{millis}}).offset.count();
+  date::local_time<Ms> lt{Ms{millis + off * 1000}};
+  auto day = date::floor<date::days>(lt);
+  date::year_month_day ymd{day};
+  date::hh_mm_ss<Ms> t{lt - day};
+  char buf[64];
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d",
+                        static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                        static_cast<unsigned>(ymd.day()), static_cast<int>(t.hours().count()),
+                        static_cast<int>(t.minutes().count()),
+                        static_cast<int>(t.seconds().count()));
+  std::string out(buf, static_cast<std::size_t>(n));
+  if (auto ms = t.subseconds().count(); ms != 0) {
+    std::snprintf(buf, sizeof buf, ".%03d", static_cast<int>(ms));
+    out += buf;
+  }
+  if (off == 0) {
+    out += tz == nullptr ? "Z" : "+00:00";
+  } else {
+    std::int64_t a = off < 0 ? -off : off;
+    std::snprintf(buf, sizeof buf, "%c%02d:%02d", off < 0 ? '-' : '+',
+                  static_cast<int>(a / 3600), static_cast<int>((a % 3600) / 60));
+    out += buf;
+  }
+  return out;
+}
+
+TEST_CASE("cell text: dates read as printf's %04d-%02u-%02u did, from year -32767 to 32767") {
+  for (int y : {-32767, -1000, -1, 0, 1, 9, 999, 1970, 2024, 9999, 10000, 32767}) {
+    const auto days = date::sys_days{date::year{y} / 3 / 7}.time_since_epoch().count();
+    CHECK(format_date(days) == printf_date(days));
+  }
+  CHECK(format_date(19905) == "2024-07-01");
+}
+
+TEST_CASE("cell text: datetimes in a zone read as before, across DST changes in any order") {
+  std::mt19937_64 rng(7);
+  // 1600 to 2400, in seconds and in milliseconds.
+  std::uniform_int_distribution<std::int64_t> any(-11'676'096'000'000, 13'569'465'600'000);
+  for (const char* name : {"", "UTC", "Europe/Paris", "America/St_Johns", "Asia/Kathmandu"}) {
+    const date::time_zone* tz = *name ? date::locate_zone(name) : nullptr;
+    ZoneOffsets zone(tz);  // one cache for the whole column, as a renderer holds it
+    for (int i = 0; i < 3000; ++i) {
+      std::int64_t ms = any(rng);
+      if (i % 3 == 0) ms -= ms % 1000;  // whole seconds: no fraction shown
+      char buf[kDateTimeTextMax];
+      const std::string fast(buf, write_datetime(buf, ms, zone));
+      const std::string what = std::string(name) + " " + std::to_string(ms);
+      REQUIRE_MESSAGE(fast == printf_datetime(ms, tz), what);
+      CHECK(excel_serial_local(ms, zone) == excel_serial_local(ms, tz));
+    }
+  }
+}
+
+TEST_CASE("cell text: a remembered offset ends where the zone's period ends") {
+  ZoneOffsets paris(date::locate_zone("Europe/Paris"));
+  // 2024-03-31 01:00:00Z is 03:00 CEST: the last CET millisecond, then the first CEST one.
+  const std::int64_t change = 1711846800000;
+  CHECK(paris.offset_seconds(change - 1) == 3600);
+  CHECK(paris.offset_seconds(change) == 7200);
+  CHECK(paris.offset_seconds(change - 1) == 3600);
+  CHECK(format_datetime(change, date::locate_zone("Europe/Paris")) ==
+        "2024-03-31T03:00:00+02:00");
+  CHECK(format_datetime(change - 1, nullptr) == "2024-03-31T00:59:59.999Z");
+}
+
+}  // namespace
+}  // namespace reportd::render
