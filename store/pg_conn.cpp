@@ -184,6 +184,9 @@ Result<PgConn> PgConn::connect(const std::string& url, std::string_view password
   // Terse errors: no DETAIL or CONTEXT, which can quote values.
   PQsetErrorVerbosity(raw, PQERRORS_TERSE);
   PQsetErrorContextVisibility(raw, PQSHOW_CONTEXT_NEVER);
+  // Server notices ("relation already exists, skipping") would go to
+  // stderr, outside the log's control: drop them.
+  PQsetNoticeProcessor(raw, [](void*, const char*) {}, nullptr);
   return conn;
 }
 

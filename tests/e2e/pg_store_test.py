@@ -4,14 +4,16 @@ with the password from a credential file; an untrusted certificate, a wrong
 password and a bad URL are refused with errors that say what to fix and
 never show the password."""
 import os
+import signal
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from pg_server import PASSWORD, PgServer, make_cert  # noqa: E402
-from reportd_env import Sandbox, files_containing  # noqa: E402
+from reportd_env import REPORTD, Sandbox, files_containing, wait_until  # noqa: E402
 
 TOKEN = "5Aep861MARKER-pg-refresh-token-Q7"
 
@@ -77,6 +79,39 @@ class PgStoreTest(unittest.TestCase):
         self.assertEqual(self.pg.psql("SELECT name FROM schedules", db="reportd").strip(), "daily")
         self.assertFalse(os.path.exists(os.path.join(self.box.state, "reportd.db")))
         self.assertEqual(files_containing(self.pg.data, TOKEN.encode()), [])
+
+    def test_serve_notices_a_schedule_added_from_another_machine(self):
+        # The CLI runs with its own state directory, as on another machine: no
+        # wake socket reaches the daemon, so only the store's data_version
+        # (the change counter) at a heartbeat can tell it.
+        cfg = self.config(self.verified_url(), self.secret_file("pg-password", PASSWORD))
+        with open(cfg, "a") as f:
+            f.write('[http]\nlisten = "127.0.0.1:0"\n')
+        self.rd(cfg, "connections", "add", "acme", "--login-url", "https://login.invalid",
+                "--client-id", "c", "--refresh-token-stdin", stdin=TOKEN + "\n")
+        log = open(os.path.join(self.box.root, "serve.log"), "w+")
+        serve = subprocess.Popen([REPORTD, "--state-dir", self.box.state, "--key-file", self.box.key,
+                                  "--config", cfg, "serve"], stdout=log, stderr=subprocess.STDOUT,
+                                 env=self.env)
+        try:
+            def logged(text):
+                log.seek(0)
+                return text in log.read()
+            wait_until(lambda: logged("event=serve.ready"), what="serve.ready")
+            other = Sandbox()
+            other.key = self.box.key
+            try:
+                other.run("--config", cfg, "schedules", "add", "daily", "--connection", "acme",
+                          "--cron", "0 7 * * *", "--soql", "SELECT Id FROM Account",
+                          "--to", "boss@example.com", env=self.env)
+            finally:
+                other.cleanup()
+            wait_until(lambda: logged("event=schedules.reload count=1"), what="schedules.reload")
+            self.assertIn("running", self.rd(cfg, "status").stdout)
+        finally:
+            serve.send_signal(signal.SIGTERM)
+            serve.wait(timeout=120)
+            log.close()
 
     def test_password_from_the_systemd_credentials_directory(self):
         creds = tempfile.mkdtemp(dir=self.box.root)
