@@ -128,9 +128,9 @@ std::vector<DoctorCheck> check_connections(const Config& config, const crypto::K
       out.push_back(connection_failed(c, Status()));
       continue;
     }
-    auto api = runtime.clients.api_for(c);
+    auto api = runtime.clients.lease(c);
     CountingSink sink;
-    Status st = api.ok() ? run_on(io, test_query(*api, &sink)) : api.status();
+    Status st = api.ok() ? run_on(io, test_query(api->get(), &sink)) : api.status();
     auto now = store.get_connection(c.id);
     if (!now.ok()) {
       out.push_back({"connection " + c.name, DoctorCheck::State::kFail, now.status().message(), ""});
