@@ -121,6 +121,16 @@ CREATE TABLE pending_authorizations (
     R"sql(
 ALTER TABLE connections ADD COLUMN generation INTEGER NOT NULL DEFAULT 1;
 )sql",
+    // 4: send only when changed (issue #17): the schedule's condition and, per
+    // schedule, the keyed hash of the rows last sent. Never the rows.
+    R"sql(
+ALTER TABLE schedules ADD COLUMN send_when TEXT NOT NULL DEFAULT 'always';
+CREATE TABLE change_hashes (
+  schedule_id   INTEGER PRIMARY KEY REFERENCES schedules(id) ON DELETE CASCADE,
+  hash          BLOB NOT NULL,   -- keyed BLAKE2b-256 (jobs/change_hash.hpp)
+  updated_at_ms INTEGER NOT NULL
+);
+)sql",
 };
 
 // Ids are never reused: without AUTOINCREMENT SQLite hands out max(id)+1, so

@@ -80,6 +80,9 @@ struct Schedule {
   std::int64_t created_at_ms = 0;
   std::string owner_email;  // gets failure notices; the record owner for synced schedules
   std::string body;         // e-mail body text set by the customer; empty: a generated one
+  // "always", or "changed": send only when the rows differ from the last
+  // ones sent (DESIGN.md §1; the store keeps a keyed hash, never the rows).
+  std::string send_when = "always";
 };
 
 // DESIGN.md §4.4.

@@ -8,7 +8,7 @@ constexpr const char* kScheduleColumns =
     "SELECT id, name, connection_id, origin, sf_record_id, cron, tz, source_kind, source, "
     "formats, recipients, subject, send_when_empty, min_rows, files_target, paused, "
     "pause_reason, catchup_seconds, overlap, splay_seconds, min_interval_seconds, "
-    "created_at_ms, owner_email, body FROM schedules ";
+    "created_at_ms, owner_email, body, send_when FROM schedules ";
 
 Schedule read_schedule(const Stmt& q) {
   Schedule s;
@@ -36,10 +36,11 @@ Schedule read_schedule(const Stmt& q) {
   s.created_at_ms = q.int64(21);
   s.owner_email = q.text(22);
   s.body = q.text(23);
+  s.send_when = q.text(24);
   return s;
 }
 
-// Binds parameters 1..22 in the column order of kScheduleColumns minus id
+// Binds parameters 1..23 in the column order of kScheduleColumns minus id
 // and created_at_ms.
 void bind_schedule(Stmt& q, const Schedule& s) {
   q.bind(1, s.name).bind(2, s.connection_id).bind(3, s.origin).bind(4, s.sf_record_id);
@@ -49,7 +50,7 @@ void bind_schedule(Stmt& q, const Schedule& s) {
   q.bind(15, std::int64_t{s.paused}).bind(16, s.pause_reason).bind(17, s.catchup_seconds);
   q.bind(18, s.overlap == Overlap::kQueue ? "queue" : "skip");
   q.bind(19, s.splay_seconds).bind(20, s.min_interval_seconds);
-  q.bind(21, s.owner_email).bind(22, s.body);
+  q.bind(21, s.owner_email).bind(22, s.body).bind(23, s.send_when);
 }
 
 }  // namespace
@@ -59,10 +60,10 @@ Result<std::int64_t> SqliteStore::add_schedule(const Schedule& s) {
          "INSERT INTO schedules (name, connection_id, origin, sf_record_id, cron, tz, "
          "source_kind, source, formats, recipients, subject, send_when_empty, min_rows, "
          "files_target, paused, pause_reason, catchup_seconds, overlap, splay_seconds, "
-         "min_interval_seconds, owner_email, body, created_at_ms) "
-         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+         "min_interval_seconds, owner_email, body, send_when, created_at_ms) "
+         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   bind_schedule(q, s);
-  q.bind(23, s.created_at_ms);
+  q.bind(24, s.created_at_ms);
   if (Status st = q.run("add schedule"); !st.ok()) {
     if (st.kind() == ErrorKind::kAlreadyExists) {
       return Status::error(ErrorKind::kAlreadyExists,
@@ -78,9 +79,9 @@ Status SqliteStore::update_schedule(const Schedule& s) {
          "UPDATE schedules SET name=?, connection_id=?, origin=?, sf_record_id=?, cron=?, tz=?, "
          "source_kind=?, source=?, formats=?, recipients=?, subject=?, send_when_empty=?, "
          "min_rows=?, files_target=?, paused=?, pause_reason=?, catchup_seconds=?, overlap=?, "
-         "splay_seconds=?, min_interval_seconds=?, owner_email=?, body=? WHERE id=?");
+         "splay_seconds=?, min_interval_seconds=?, owner_email=?, body=?, send_when=? WHERE id=?");
   bind_schedule(q, s);
-  q.bind(23, s.id);
+  q.bind(24, s.id);
   return q.run("update schedule");
 }
 
@@ -135,6 +136,25 @@ Status SqliteStore::set_schedule_paused(std::int64_t id, bool paused, std::strin
   Stmt q(db_, "UPDATE schedules SET paused = ?, pause_reason = ? WHERE id = ?");
   q.bind(1, std::int64_t{paused}).bind(2, reason).bind(3, id);
   return q.run("pause schedule");
+}
+
+Result<std::optional<Bytes>> SqliteStore::get_change_hash(std::int64_t schedule_id) {
+  Stmt q(db_, "SELECT hash FROM change_hashes WHERE schedule_id = ?");
+  q.bind(1, schedule_id);
+  std::optional<Bytes> out;
+  if (q.step()) out = q.blob(0);
+  if (Status st = q.status("read change hash"); !st.ok()) return st;
+  return out;
+}
+
+Status SqliteStore::put_change_hash(std::int64_t schedule_id, const Bytes& hash,
+                                    std::int64_t now_ms) {
+  Stmt q(db_,
+         "INSERT INTO change_hashes (schedule_id, hash, updated_at_ms) VALUES (?, ?, ?) "
+         "ON CONFLICT(schedule_id) DO UPDATE SET hash = excluded.hash, "
+         "updated_at_ms = excluded.updated_at_ms");
+  q.bind(1, schedule_id).bind(2, std::span<const std::uint8_t>(hash)).bind(3, now_ms);
+  return q.run("store change hash");
 }
 
 }  // namespace reportd::store
