@@ -120,6 +120,7 @@ int cmd_schedules_add(Context& ctx) {
       return ctx.fail(invalid("--min-rows must be a whole number, not \"" + *m + "\""));
     }
   }
+  s.send_when = ctx.args.get_or("when", "always");
   s.files_target = ctx.args.get_or("files-target", "");
   auto overlap = ctx.args.get_or("overlap", "skip");
   if (overlap != "skip" && overlap != "queue") {
@@ -216,6 +217,7 @@ int cmd_schedules_show(Context& ctx) {
                         {"owner", s->owner_email},
                         {"send_when_empty", s->send_when_empty},
                         {"min_rows", s->min_rows},
+                        {"send_when", s->send_when},
                         {"files_target", s->files_target},
                         {"paused", s->paused},
                         {"pause_reason", s->pause_reason},

@@ -161,6 +161,7 @@ const std::vector<Command>& commands() {
         {"owner", true, "address that gets failure notices for this schedule"},
         {"send-when-empty", false, "send even when the report has no rows"},
         {"min-rows", true, "send only when the report has at least this many rows"},
+        {"when", true, "always (default) or changed: send only when the rows differ from the last sent"},
         {"files-target", true, "also upload outputs to Salesforce Files on this record id"},
         {"catchup", true, "run a missed occurrence if at most this late (default 6h)"},
         {"splay", true, "spread the start by up to this long, fixed per schedule"},

@@ -65,7 +65,7 @@ Runtime::Runtime(boost::asio::io_context& io, const Config& config, const crypto
       pipeline(io.get_executor(),
                jobs::PipelineDeps{store_thread, clients, clock, timer,
                                   [this] { return smtp; },
-                                  setup.scheduled ? &notices : nullptr, setup.observers, {}},
+                                  setup.scheduled ? &notices : nullptr, setup.observers, {}, &keys},
                [&] {
                  jobs::PipelineOptions o = pipeline_options(config);
                  o.outputs.scratch.budget = &scratch_budget;

@@ -25,6 +25,7 @@ struct RunPipeline::Context {
   std::unique_ptr<RunOutputs> outputs;
   std::vector<deliver::OutputRef> refs;  // views of the finished outputs
   std::optional<Condition> condition;    // set once the fetch succeeded
+  std::optional<ChangeDigest> digest;    // `--when changed`: the rows' keyed hash
   Clock::SteadyTime deadline;
   // When this execution began: deliveries finished since are its own.
   std::int64_t began_ms = 0;

@@ -46,7 +46,8 @@ void RunOutputs::dispose() {
 Result<std::unique_ptr<RunOutputs>> RunOutputs::create(const store::Schedule& s,
                                                        const date::time_zone* zone,
                                                        const OutputOptions& options,
-                                                       std::int64_t run_time_ms) {
+                                                       std::int64_t run_time_ms,
+                                                       std::unique_ptr<ChangeHash> change) {
   auto scratch = render::Scratch::open(options.scratch);
   if (!scratch.ok()) return std::move(scratch).status();
   auto has = [&](std::string_view f) {
@@ -79,6 +80,10 @@ Result<std::unique_ptr<RunOutputs>> RunOutputs::create(const store::Schedule& s,
     o.run_time_ms = run_time_ms;
     out->pdf_ = std::make_unique<render::PdfRenderer>(*out->scratch_, o);
     sinks.push_back(out->pdf_.get());
+  }
+  if (change) {
+    out->change_ = std::move(change);
+    sinks.push_back(out->change_.get());
   }
   out->tee_ = table::TeeSink(std::move(sinks));
   return out;

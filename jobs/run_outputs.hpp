@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "jobs/change_hash.hpp"
 #include "jobs/deliver/files_delivery.hpp"
 #include "jobs/render/csv_renderer.hpp"
 #include "jobs/render/html_summary.hpp"
@@ -46,10 +47,12 @@ class RowCapSink final : public table::RowSink {
 class RunOutputs {
  public:
   // `run_time_ms`: the occurrence (UTC), shown in the PDF's title block.
+  // `change`: hashes the rows too (`--when changed`), when not null.
   static Result<std::unique_ptr<RunOutputs>> create(const store::Schedule& schedule,
                                                     const date::time_zone* zone,
                                                     const OutputOptions& options,
-                                                    std::int64_t run_time_ms = 0);
+                                                    std::int64_t run_time_ms = 0,
+                                                    std::unique_ptr<ChangeHash> change = nullptr);
 
   // Where the source writes: every renderer at once, under the row cap.
   table::RowSink& sink() { return cap_; }
@@ -57,6 +60,8 @@ class RunOutputs {
   Status finish();
 
   const render::HtmlSummary& summary() const { return summary_; }
+  // The rows' hash, when create() was given one; null otherwise.
+  ChangeHash* change_hash() { return change_.get(); }
   render::Scratch& scratch() { return *scratch_; }
   // Views of the finished files, for delivery.
   Result<std::vector<deliver::OutputRef>> refs();
@@ -75,6 +80,7 @@ class RunOutputs {
   std::unique_ptr<render::CsvRenderer> csv_;
   std::unique_ptr<render::XlsxRenderer> xlsx_;
   std::unique_ptr<render::PdfRenderer> pdf_;
+  std::unique_ptr<ChangeHash> change_;
   table::TeeSink tee_{{}};
   RowCapSink cap_;
 };

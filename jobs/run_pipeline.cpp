@@ -194,12 +194,17 @@ asio::awaitable<RunOutcome> RunPipeline::run(Context& ctx, std::int64_t run_id) 
     ctx.run.rows = static_cast<std::int64_t>(summary.total_rows());
     ctx.run.truncated = summary.any_truncated();
     ctx.run.bytes = static_cast<std::int64_t>(ctx.outputs->bytes());
-    ctx.condition = RunPolicy::condition(ctx.run.rows, ctx.schedule.send_when_empty,
-                                         ctx.schedule.min_rows);
-    if (ctx.condition->deliver) {
+    bool unchanged = false;
+    st = co_await compare_change_hash(ctx, unchanged);
+    if (st.ok()) {
+      ctx.condition = RunPolicy::condition(ctx.run.rows, ctx.schedule.send_when_empty,
+                                           ctx.schedule.min_rows, unchanged);
+    }
+    if (st.ok() && ctx.condition->deliver) {
       ctx.run.state = RunState::kDelivering;
       st = co_await save(ctx.run);
       if (st.ok()) st = co_await bounded(ctx, &RunPipeline::deliver, "delivering");
+      if (st.ok()) co_await remember_change_hash(ctx);
     }
   }
   co_return co_await finish(ctx, st);

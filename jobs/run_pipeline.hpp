@@ -129,6 +129,9 @@ struct PipelineDeps {
   std::vector<RunObserver*> observers;
   // Uniform in [0, 1), for the backoff's jitter; empty: a seeded PRNG.
   std::function<double()> random;
+  // The master keys: the key of the change hash (`--when changed`) derives
+  // from the primary one. Null: such schedules fail with code "no-key".
+  const crypto::KeyRing* keys = nullptr;
 };
 
 class RunPipeline final : public Launcher {
@@ -176,6 +179,10 @@ class RunPipeline final : public Launcher {
   boost::asio::awaitable<Status> fetch(Context& ctx);
   boost::asio::awaitable<Status> fetch_once(Context& ctx);
   boost::asio::awaitable<Status> deliver(Context& ctx);
+  // `--when changed`: compares the rows' hash with the one last sent
+  // (sets `unchanged`), and stores it once the run sent.
+  boost::asio::awaitable<Status> compare_change_hash(Context& ctx, bool& unchanged);
+  boost::asio::awaitable<void> remember_change_hash(Context& ctx);
   boost::asio::awaitable<Status> files_once(Context& ctx);
   boost::asio::awaitable<Status> email_once(Context& ctx);
   Status write_dry_run(Context& ctx);

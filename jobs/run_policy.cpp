@@ -6,12 +6,14 @@ namespace reportd::jobs {
 
 using store::RunState;
 
-Condition RunPolicy::condition(std::int64_t rows, bool send_when_empty, std::int64_t min_rows) {
+Condition RunPolicy::condition(std::int64_t rows, bool send_when_empty, std::int64_t min_rows,
+                               bool unchanged) {
   if (rows == 0 && !send_when_empty) return {false, "no rows, and send-when-empty is off"};
   if (rows < min_rows) {
     return {false, std::to_string(rows) + " rows, fewer than the minimum of " +
                        std::to_string(min_rows)};
   }
+  if (unchanged) return {false, "unchanged"};
   return {};
 }
 

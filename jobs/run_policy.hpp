@@ -72,8 +72,11 @@ class RunPolicy {
   explicit RunPolicy(RunPolicyOptions options) : options_(options) {}
   const RunPolicyOptions& options() const { return options_; }
 
-  // No rows without send-when-empty, or fewer rows than min_rows: skipped.
-  static Condition condition(std::int64_t rows, bool send_when_empty, std::int64_t min_rows);
+  // No rows without send-when-empty, or fewer rows than min_rows: skipped
+  // for that; else `unchanged` (`--when changed`, and the rows hash as the
+  // ones last sent): skipped with reason "unchanged".
+  static Condition condition(std::int64_t rows, bool send_when_empty, std::int64_t min_rows,
+                             bool unchanged = false);
 
   // The final state of a run whose stages ended with `status`. `condition`
   // is null when the run never got that far; `truncated` flags a Reports

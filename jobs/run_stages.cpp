@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -25,6 +26,21 @@ std::string default_subject(const store::Schedule& s, const date::time_zone* zon
                             std::int64_t nominal_s) {
   auto day = date::make_zoned(zone, date::sys_seconds(std::chrono::seconds(nominal_s)));
   return s.name + " - " + date::format("%F", day);
+}
+
+// Where the run's data lives in Salesforce, for the mail's links.
+std::vector<render::SummaryInput::Link> salesforce_links(const store::Schedule& s,
+                                                         const std::string& instance_url) {
+  std::vector<render::SummaryInput::Link> out;
+  if (instance_url.empty()) return out;
+  if (s.source_kind == store::SourceKind::kReport) {
+    out.push_back({"Open the report in Salesforce", instance_url + "/lightning/r/Report/" + s.source + "/view"});
+  }
+  if (!s.sf_record_id.empty()) {
+    out.push_back({"Open the schedule in Salesforce",
+                   instance_url + "/lightning/r/Reportd_Schedule__c/" + s.sf_record_id + "/view"});
+  }
+  return out;
 }
 
 std::string minutes_text(std::chrono::seconds d) {
@@ -113,7 +129,17 @@ asio::awaitable<Status> RunPipeline::fetch(Context& ctx) {
 asio::awaitable<Status> RunPipeline::fetch_once(Context& ctx) {
   if (ctx.outputs) ctx.outputs->dispose();  // a retry starts from empty outputs
   ctx.outputs.reset();
-  auto outputs = RunOutputs::create(ctx.schedule, ctx.zone, options_.outputs, ctx.run.nominal_s * 1000);
+  std::unique_ptr<ChangeHash> change;
+  if (ctx.schedule.send_when == "changed") {
+    if (deps_.keys == nullptr || deps_.keys->empty()) {
+      co_return Status::error(ErrorKind::kPermanent,
+                              "send only when changed needs the master key (--key-file)", "no-key");
+    }
+    ChangeScope scope{ctx.connection.org_id, ctx.connection.id, ctx.schedule.id};
+    change = std::make_unique<ChangeHash>(derive_change_key(*deps_.keys), scope);
+  }
+  auto outputs = RunOutputs::create(ctx.schedule, ctx.zone, options_.outputs,
+                                    ctx.run.nominal_s * 1000, std::move(change));
   if (!outputs.ok()) co_return outputs.status();
   ctx.outputs = std::move(outputs).value();
   table::RowSink& sink = ctx.outputs->sink();
@@ -177,6 +203,31 @@ asio::awaitable<Status> RunPipeline::deliver(Context& ctx) {
   co_return co_await retrying(ctx, &RunPipeline::email_once, false);
 }
 
+asio::awaitable<Status> RunPipeline::compare_change_hash(Context& ctx, bool& unchanged) {
+  unchanged = false;
+  ChangeHash* hash = ctx.outputs->change_hash();
+  if (hash == nullptr) co_return Status();
+  ctx.digest = hash->digest();
+  const std::int64_t id = ctx.schedule.id;
+  auto get = [id](store::Store& s) { return s.get_change_hash(id); };
+  auto stored = co_await deps_.store.run(std::move(get));
+  if (!stored.ok()) co_return stored.status();
+  unchanged = stored->has_value() && std::equal((*stored)->begin(), (*stored)->end(),
+                                                ctx.digest->begin(), ctx.digest->end());
+  co_return Status();
+}
+
+// After a send: the hash of what was sent. A dry run sent nothing. A store
+// that fails here only means the next unchanged run sends again.
+asio::awaitable<void> RunPipeline::remember_change_hash(Context& ctx) {
+  if (!ctx.digest || !options_.dry_run_dir.empty()) co_return;
+  store::Bytes bytes(ctx.digest->begin(), ctx.digest->end());
+  const std::int64_t id = ctx.schedule.id;
+  const std::int64_t now = now_ms();
+  auto put = [id, bytes, now](store::Store& s) { return s.put_change_hash(id, bytes, now); };
+  co_await deps_.store.run(std::move(put));
+}
+
 asio::awaitable<Status> RunPipeline::files_once(Context& ctx) {
   deliver::DeliveryLedger ledger(deps_.store);
   deliver::FilesJob job{ctx.run.id, ctx.schedule.files_target, ctx.refs, now_ms()};
@@ -214,6 +265,7 @@ asio::awaitable<Status> RunPipeline::email_once(Context& ctx) {
   job.summary.body = s.body;
   job.summary.run_time_ms = ctx.run.nominal_s * 1000;
   job.summary.tz = ctx.zone;
+  job.summary.salesforce = salesforce_links(s, ctx.connection.instance_url);
   job.tables = &ctx.outputs->summary();
   job.outputs = ctx.refs;
   job.files_api = ctx.api;

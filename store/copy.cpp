@@ -25,6 +25,7 @@ std::vector<Table> tables() {
       {"schedules", columns_of(kScheduleColumns), true},
       {"runs", columns_of(kRunColumns), true},
       {"deliveries", columns_of(kDeliveryColumns), true},
+      {"change_hashes", "schedule_id, hash, updated_at_ms", false},
       {"sync_state", "connection_id, modstamp, synced_at_ms, error", false},
       {"pending_authorizations", columns_of(kPendingColumns), false},
       {"daemon_state", "id, pid, started_at_ms, heartbeat_at_ms, version, status", false},
@@ -41,7 +42,8 @@ std::vector<std::string> names_of(const std::string& columns) {
 }
 
 bool is_bytes(const std::string& column) {
-  return column == "client_secret" || column == "refresh_token" || column == "sealed_secrets";
+  return column == "client_secret" || column == "refresh_token" || column == "sealed_secrets" ||
+         column == "hash";
 }
 
 Result<std::int64_t> pg_count(PgConn& pg, const char* table) {

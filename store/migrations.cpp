@@ -121,6 +121,16 @@ CREATE TABLE pending_authorizations (
     R"sql(
 ALTER TABLE connections ADD COLUMN generation INTEGER NOT NULL DEFAULT 1;
 )sql",
+    // 4: send only when changed (issue #17): the schedule's condition and, per
+    // schedule, the keyed hash of the rows last sent. Never the rows.
+    R"sql(
+ALTER TABLE schedules ADD COLUMN send_when TEXT NOT NULL DEFAULT 'always';
+CREATE TABLE change_hashes (
+  schedule_id   INTEGER PRIMARY KEY REFERENCES schedules(id) ON DELETE CASCADE,
+  hash          BLOB NOT NULL,   -- keyed BLAKE2b-256 (jobs/change_hash.hpp)
+  updated_at_ms INTEGER NOT NULL
+);
+)sql",
 };
 
 // The same migrations for PostgreSQL, numbered alike: entry N makes the
@@ -245,6 +255,16 @@ ALTER TABLE connections ADD COLUMN generation BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE connections DROP CONSTRAINT connections_status_check,
   ADD CONSTRAINT connections_status_check
   CHECK (status IN ('ok', 'needs-reauth', 'org-mismatch'));
+)sql",
+    // 4: send only when changed: the schedule's condition and, per schedule,
+    // the keyed hash of the rows last sent.
+    R"sql(
+ALTER TABLE schedules ADD COLUMN send_when TEXT NOT NULL DEFAULT 'always';
+CREATE TABLE change_hashes (
+  schedule_id   BIGINT PRIMARY KEY REFERENCES schedules(id) ON DELETE CASCADE,
+  hash          BYTEA NOT NULL,
+  updated_at_ms BIGINT NOT NULL
+);
 )sql",
 };
 

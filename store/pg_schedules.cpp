@@ -8,7 +8,7 @@ namespace reportd::store {
 Result<std::int64_t> PgStore::add_schedule(const Schedule& s) {
   PgParams p;
   bind_schedule(p, s);
-  p.bind(23, s.created_at_ms);
+  p.bind(24, s.created_at_ms);
   PgTransaction tx(conn_);
   if (Status st = tx.begin(); !st.ok()) return st;
   auto r = conn_.exec_atomic(std::string(kInsertSchedule) + " RETURNING id", p, "add schedule");
@@ -27,7 +27,7 @@ Result<std::int64_t> PgStore::add_schedule(const Schedule& s) {
 Status PgStore::update_schedule(const Schedule& s) {
   PgParams p;
   bind_schedule(p, s);
-  p.bind(23, s.id);
+  p.bind(24, s.id);
   PgTransaction tx(conn_);
   if (Status st = tx.begin(); !st.ok()) return st;
   if (auto r = conn_.exec_atomic(kUpdateSchedule, p, "update schedule"); !r.ok()) return r.status();
@@ -78,6 +78,24 @@ Status PgStore::set_schedule_paused(std::int64_t id, bool paused, std::string_vi
   p.bind(1, std::int64_t{paused}).bind(2, reason).bind(3, id);
   return done(change("UPDATE schedules SET paused = ?, pause_reason = ? WHERE id = ?", p,
                      "pause schedule"));
+}
+
+Result<std::optional<Bytes>> PgStore::get_change_hash(std::int64_t schedule_id) {
+  auto r = conn_.exec("SELECT hash FROM change_hashes WHERE schedule_id = ?",
+                      PgParams().bind(1, schedule_id), "read change hash");
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return std::optional<Bytes>();
+  return std::optional<Bytes>(r->blob(0, 0));
+}
+
+// Not a schedule change: data_version stays (as for runs and the ledger).
+Status PgStore::put_change_hash(std::int64_t schedule_id, const Bytes& hash, std::int64_t now_ms) {
+  PgParams p;
+  p.bind(1, schedule_id).bind(2, std::span<const std::uint8_t>(hash)).bind(3, now_ms);
+  return done(conn_.exec("INSERT INTO change_hashes (schedule_id, hash, updated_at_ms) VALUES (?, ?, ?) "
+                         "ON CONFLICT (schedule_id) DO UPDATE SET hash = excluded.hash, "
+                         "updated_at_ms = excluded.updated_at_ms",
+                         p, "store change hash"));
 }
 
 // --- schedule sync

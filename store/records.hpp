@@ -93,6 +93,9 @@ struct Schedule {
   // Text from `schedules add/set --body` or the record's Body__c, shown in
   // the mail above the generated summary; empty: the summary alone.
   std::string body;
+  // "always", or "changed": send only when the rows differ from the last
+  // ones sent (DESIGN.md §1; the store keeps a keyed hash, never the rows).
+  std::string send_when = "always";
 };
 
 // DESIGN.md §4.4.

@@ -47,22 +47,22 @@ inline constexpr const char* kScheduleColumns =
     "SELECT id, name, connection_id, origin, sf_record_id, cron, tz, source_kind, source, "
     "formats, recipients, subject, send_when_empty, min_rows, files_target, paused, "
     "pause_reason, catchup_seconds, overlap, splay_seconds, min_interval_seconds, "
-    "created_at_ms, owner_email, body FROM schedules ";
+    "created_at_ms, owner_email, body, send_when FROM schedules ";
 
-// The 23 columns that add_schedule inserts, in bind_schedule's order.
+// The 24 columns that add_schedule inserts, in bind_schedule's order.
 inline constexpr const char* kInsertSchedule =
     "INSERT INTO schedules (name, connection_id, origin, sf_record_id, cron, tz, "
     "source_kind, source, formats, recipients, subject, send_when_empty, min_rows, "
     "files_target, paused, pause_reason, catchup_seconds, overlap, splay_seconds, "
-    "min_interval_seconds, owner_email, body, created_at_ms) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    "min_interval_seconds, owner_email, body, send_when, created_at_ms) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
-// update_schedule's statement: bind_schedule, then the id as parameter 23.
+// update_schedule's statement: bind_schedule, then the id as parameter 24.
 inline constexpr const char* kUpdateSchedule =
     "UPDATE schedules SET name=?, connection_id=?, origin=?, sf_record_id=?, cron=?, tz=?, "
     "source_kind=?, source=?, formats=?, recipients=?, subject=?, send_when_empty=?, "
     "min_rows=?, files_target=?, paused=?, pause_reason=?, catchup_seconds=?, overlap=?, "
-    "splay_seconds=?, min_interval_seconds=?, owner_email=?, body=? WHERE id=?";
+    "splay_seconds=?, min_interval_seconds=?, owner_email=?, body=?, send_when=? WHERE id=?";
 
 template <class Row>
 Schedule read_schedule(const Row& q) {
@@ -91,10 +91,11 @@ Schedule read_schedule(const Row& q) {
   s.created_at_ms = q.int64(21);
   s.owner_email = q.text(22);
   s.body = q.text(23);
+  s.send_when = q.text(24);
   return s;
 }
 
-// Binds parameters 1..22 in the column order of kScheduleColumns minus id
+// Binds parameters 1..23 in the column order of kScheduleColumns minus id
 // and created_at_ms.
 template <class Params>
 void bind_schedule(Params& q, const Schedule& s) {
@@ -105,7 +106,7 @@ void bind_schedule(Params& q, const Schedule& s) {
   q.bind(15, std::int64_t{s.paused}).bind(16, s.pause_reason).bind(17, s.catchup_seconds);
   q.bind(18, s.overlap == Overlap::kQueue ? "queue" : "skip");
   q.bind(19, s.splay_seconds).bind(20, s.min_interval_seconds);
-  q.bind(21, s.owner_email).bind(22, s.body);
+  q.bind(21, s.owner_email).bind(22, s.body).bind(23, s.send_when);
 }
 
 inline constexpr const char* kRunColumns =

@@ -6,7 +6,7 @@ namespace reportd::store {
 Result<std::int64_t> SqliteStore::add_schedule(const Schedule& s) {
   Stmt q(db_, kInsertSchedule);
   bind_schedule(q, s);
-  q.bind(23, s.created_at_ms);
+  q.bind(24, s.created_at_ms);
   if (Status st = q.run("add schedule"); !st.ok()) {
     if (st.kind() == ErrorKind::kAlreadyExists) {
       return Status::error(ErrorKind::kAlreadyExists,
@@ -20,7 +20,7 @@ Result<std::int64_t> SqliteStore::add_schedule(const Schedule& s) {
 Status SqliteStore::update_schedule(const Schedule& s) {
   Stmt q(db_, kUpdateSchedule);
   bind_schedule(q, s);
-  q.bind(23, s.id);
+  q.bind(24, s.id);
   return q.run("update schedule");
 }
 
@@ -75,6 +75,25 @@ Status SqliteStore::set_schedule_paused(std::int64_t id, bool paused, std::strin
   Stmt q(db_, "UPDATE schedules SET paused = ?, pause_reason = ? WHERE id = ?");
   q.bind(1, std::int64_t{paused}).bind(2, reason).bind(3, id);
   return q.run("pause schedule");
+}
+
+Result<std::optional<Bytes>> SqliteStore::get_change_hash(std::int64_t schedule_id) {
+  Stmt q(db_, "SELECT hash FROM change_hashes WHERE schedule_id = ?");
+  q.bind(1, schedule_id);
+  std::optional<Bytes> out;
+  if (q.step()) out = q.blob(0);
+  if (Status st = q.status("read change hash"); !st.ok()) return st;
+  return out;
+}
+
+Status SqliteStore::put_change_hash(std::int64_t schedule_id, const Bytes& hash,
+                                    std::int64_t now_ms) {
+  Stmt q(db_,
+         "INSERT INTO change_hashes (schedule_id, hash, updated_at_ms) VALUES (?, ?, ?) "
+         "ON CONFLICT(schedule_id) DO UPDATE SET hash = excluded.hash, "
+         "updated_at_ms = excluded.updated_at_ms");
+  q.bind(1, schedule_id).bind(2, std::span<const std::uint8_t>(hash)).bind(3, now_ms);
+  return q.run("store change hash");
 }
 
 }  // namespace reportd::store

@@ -45,6 +45,8 @@ class SqliteStore final : public Store {
   Result<Schedule> get_schedule(std::int64_t id) override;
   Status remove_schedule(std::string_view name) override;
   Status set_schedule_paused(std::int64_t id, bool paused, std::string_view reason) override;
+  Result<std::optional<Bytes>> get_change_hash(std::int64_t schedule_id) override;
+  Status put_change_hash(std::int64_t schedule_id, const Bytes& hash, std::int64_t now_ms) override;
 
   Result<std::vector<Schedule>> list_synced_schedules(std::int64_t connection_id) override;
   Result<std::optional<SyncState>> get_sync_state(std::int64_t connection_id) override;

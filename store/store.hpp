@@ -71,6 +71,11 @@ class Store {
   virtual Result<Schedule> get_schedule(std::int64_t id) = 0;
   virtual Status remove_schedule(std::string_view name) = 0;
   virtual Status set_schedule_paused(std::int64_t id, bool paused, std::string_view reason) = 0;
+  // The keyed hash of the rows a schedule last sent (`--when changed`);
+  // nullopt before the first send. Removed with the schedule.
+  virtual Result<std::optional<Bytes>> get_change_hash(std::int64_t schedule_id) = 0;
+  virtual Status put_change_hash(std::int64_t schedule_id, const Bytes& hash,
+                                 std::int64_t now_ms) = 0;  // insert or replace
 
   // --- schedule sync from Salesforce (DESIGN.md §4.7)
   // The schedules synced from one connection's org (origin "salesforce").

@@ -19,6 +19,7 @@ namespace reportd::render {
 struct TableSummary {
   std::string name;
   std::vector<std::string> labels;
+  std::vector<bool> numeric;  // per column: numbers (right-aligned in the body)
   std::vector<std::vector<std::string>> first_rows;  // at most preview_rows
   std::uint64_t rows = 0;
   bool truncated = false;  // the source cut the data (Reports API 2,000-row limit)
@@ -62,9 +63,21 @@ struct SummaryInput {
   // The schedule's own text (Body__c, `--body`), shown above the summary,
   // escaped; blank lines separate paragraphs. Empty: none.
   std::string body;
+  // Where the data lives in Salesforce (the report, the schedule record),
+  // shown as links; https URLs only, others are left out.
+  struct Link {
+    std::string label;
+    std::string url;
+  };
+  std::vector<Link> salesforce;
 };
 
 // Both bodies can show record values: wipe() them when done.
+// The HTML body (mail_body.cpp) is built for mail clients (Gmail, Outlook,
+// Apple Mail): a centred column at most 640 px wide that shrinks on a phone,
+// inline styles only (no <style>, no external CSS, no scripts, no images),
+// layout tables, the preview table scrolling sideways inside its box when it
+// is wider than the screen. The text/plain part says the same things.
 struct EmailBodies {
   std::string html;
   std::string text;

@@ -81,6 +81,7 @@ std::string with_api_name(const Status& st, const std::string& schedule_name) {
       {"recipients", "Recipients__c"},
       {"subject", "Subject__c"},
       {"min_rows", "Minimum_Rows__c"},
+      {"when", "Send_When__c"},
       {"files_target", "Files_Target_Id__c"},
   };
   const std::string& m = st.message();
@@ -191,6 +192,8 @@ Result<store::Schedule> schedule_from_record(const ScheduleRecord& r, const stor
   s.subject = trim(r.subject);
   s.body = r.body;
   s.send_when_empty = r.send_when_empty;
+  s.send_when = lower(trim(r.send_when));
+  if (s.send_when.empty()) s.send_when = "always";
   auto rows = parse_rows(r.minimum_rows);
   if (!rows.ok()) return rows.status();
   s.min_rows = *rows;
@@ -208,6 +211,7 @@ bool same_definition(const store::Schedule& a, const store::Schedule& b) {
          a.source_kind == b.source_kind && a.source == b.source && a.formats == b.formats &&
          a.recipients == b.recipients && a.subject == b.subject && a.body == b.body &&
          a.send_when_empty == b.send_when_empty && a.min_rows == b.min_rows &&
+         a.send_when == b.send_when &&
          a.files_target == b.files_target && a.owner_email == b.owner_email &&
          a.catchup_seconds == b.catchup_seconds &&
          a.min_interval_seconds == b.min_interval_seconds && a.overlap == b.overlap &&

@@ -18,7 +18,7 @@ struct FieldSpec {
 };
 
 // In SELECT order. Owner.Email walks to the owning User.
-constexpr std::array<FieldSpec, 21> kFields{{
+constexpr std::array<FieldSpec, 22> kFields{{
     {"Id", &ScheduleRecord::id, nullptr},
     {"Name", &ScheduleRecord::name, nullptr},
     {"IsDeleted", nullptr, &ScheduleRecord::deleted},
@@ -34,6 +34,7 @@ constexpr std::array<FieldSpec, 21> kFields{{
     {"Subject__c", &ScheduleRecord::subject, nullptr},
     {"Body__c", &ScheduleRecord::body, nullptr},
     {"Send_When_Empty__c", nullptr, &ScheduleRecord::send_when_empty},
+    {"Send_When__c", &ScheduleRecord::send_when, nullptr},
     {"Minimum_Rows__c", &ScheduleRecord::minimum_rows, nullptr},
     {"Files_Target_Id__c", &ScheduleRecord::files_target_id, nullptr},
     {"Owner.Email", &ScheduleRecord::owner_email, nullptr},

@@ -34,6 +34,7 @@ struct ScheduleRecord {
   std::string subject;
   std::string body;
   bool send_when_empty = false;
+  std::string send_when;     // picklist "Always" | "Changed"; empty: Always
   std::string minimum_rows;  // the number as Salesforce sent it ("5", "5.0"); empty: null
   std::string files_target_id;
   std::string owner_email;  // Owner.Email

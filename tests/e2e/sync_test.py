@@ -261,10 +261,10 @@ class SyncTest(ServeCase):
         self.assertIn("demo/Leaky", self.schedules())
 
         # Valid becomes invalid: the schedule goes.
-        self.sf.update(leak, Formats__c="PDF")
+        self.sf.update(leak, Formats__c="DOCX")
         self.assertIn("1 removed", self.sync())
         self.assertNotIn("demo/Leaky", self.schedules())
-        self.assertEqual(self.sf.get(leak)["Last_Error__c"], 'Formats__c: "pdf" is not a format; use csv, xlsx or html')
+        self.assertEqual(self.sf.get(leak)["Last_Error__c"], 'Formats__c: "docx" is not a format; use csv, xlsx, pdf or html')
         self.stop_daemon()
 
     def test_an_unchanged_sync_costs_one_query(self):

@@ -7,12 +7,14 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include "jobs/run_pipeline.hpp"
 #include "store/sqlite_store.hpp"
 #include "tests/jobs/fake_clock.hpp"
 #include "tests/jobs/run_fakes.hpp"
+#include "tests/jobs/test_keys.hpp"
 
 namespace asio = boost::asio;
 using namespace reportd;        // NOLINT: test file
@@ -58,6 +60,7 @@ struct Fixture {
   Observer observer;
   std::int64_t acme_conn = 0, globex_conn = 0, acme_sched = 0, globex_sched = 0;
   PipelineOptions options;
+  const crypto::KeyRing* keys = nullptr;
   std::unique_ptr<RunPipeline> pipeline;
 
   explicit Fixture(const char* name) {
@@ -119,7 +122,7 @@ struct Fixture {
       return std::shared_ptr<deliver::MailTransport>(std::shared_ptr<deliver::MailTransport>(), &mail);  // not owned
     };
     auto full = [] { return 1.0; };  // the full backoff: 2 s, 4 s, 8 s...
-    PipelineDeps deps{*store_thread, provider, clock, timer, mail_now, nullptr, {&observer}, full};
+    PipelineDeps deps{*store_thread, provider, clock, timer, mail_now, nullptr, {&observer}, full, keys};
     pipeline = std::make_unique<RunPipeline>(io.get_executor(), deps, options);
     return *pipeline;
   }
@@ -435,4 +438,46 @@ TEST_CASE("pipeline: a mail transport replaced by a reload is freed once no deli
   current = std::move(second);  // SIGHUP: a new [smtp]
   CHECK(watch.expired());       // the finished run kept nothing of the old one
   CHECK(f.run(f.globex_sched).state == RunState::kSucceeded);
+}
+
+TEST_CASE("pipeline: --when changed sends once per change; the store holds a keyed hash, no rows") {
+  Fixture f("reportd_pipeline_changed.db");
+  crypto::KeyRing keys = reportd::testing::one_key();
+  f.keys = &keys;
+  for (std::int64_t id : {f.acme_sched, f.globex_sched}) {
+    store::Schedule s = f.schedule(id);
+    s.send_when = "changed";
+    REQUIRE(f.db->update_schedule(s).ok());
+  }
+  f.acme.marker = f.globex.marker = "SAME-ROWS-MARK";  // two orgs, equal rows
+  auto next = [&](std::int64_t id) {
+    f.clock.advance(1h);
+    return f.run(id);
+  };
+  CHECK(next(f.acme_sched).state == RunState::kSucceeded);
+  CHECK(next(f.globex_sched).state == RunState::kSucceeded);
+  RunOutcome same = next(f.acme_sched);
+  CHECK(same.state == RunState::kSkipped);
+  CHECK(same.reason == "unchanged");
+  CHECK(f.row(same).reason == "unchanged");
+  CHECK(f.mail.to.size() == 2);
+  f.acme.marker = "CHANGED-MARK";
+  CHECK(next(f.acme_sched).state == RunState::kSucceeded);
+  CHECK(f.mail.to.size() == 3);
+  CHECK(next(f.acme_sched).state == RunState::kSkipped);
+  // Equal rows in two orgs' schedules hash apart; 32 bytes each.
+  auto acme_hash = f.db->get_change_hash(f.acme_sched);
+  auto globex_hash = f.db->get_change_hash(f.globex_sched);
+  REQUIRE((acme_hash.ok() && acme_hash->has_value() && globex_hash.ok() && globex_hash->has_value()));
+  CHECK((*acme_hash)->size() == 32);
+  CHECK(**acme_hash != **globex_hash);
+  // No row value reached the database file.
+  f.pipeline.reset();
+  f.store_thread.reset();
+  f.db.reset();
+  for (const char* suffix : {"", "-wal"}) {
+    std::ifstream in(f.path + suffix, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(bytes.find("MARK") == std::string::npos);
+  }
 }

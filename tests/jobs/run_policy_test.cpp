@@ -15,25 +15,32 @@ using std::chrono::milliseconds;
 using store::RunState;
 
 TEST_CASE("run policy: the condition delivers or skips with the reason") {
+  // README "Conditions" is this table.
   struct Row {
     std::int64_t rows;
     bool send_when_empty;
     std::int64_t min_rows;
+    bool unchanged;  // --when changed, and the rows hash as the last sent
     bool deliver;
     const char* reason;
   };
   const std::vector<Row> table = {
-      {0, false, 0, false, "no rows, and send-when-empty is off"},
-      {0, true, 0, true, ""},
-      {5, false, 0, true, ""},
-      {4, false, 5, false, "4 rows, fewer than the minimum of 5"},
-      {5, false, 5, true, ""},
-      {0, true, 1, false, "0 rows, fewer than the minimum of 1"},
+      {0, false, 0, false, false, "no rows, and send-when-empty is off"},
+      {0, false, 0, true, false, "no rows, and send-when-empty is off"},
+      {0, true, 0, false, true, ""},
+      {0, true, 0, true, false, "unchanged"},
+      {5, false, 0, false, true, ""},
+      {4, false, 5, false, false, "4 rows, fewer than the minimum of 5"},
+      {4, false, 5, true, false, "4 rows, fewer than the minimum of 5"},
+      {5, false, 5, false, true, ""},
+      {5, false, 5, true, false, "unchanged"},
+      {0, true, 1, false, false, "0 rows, fewer than the minimum of 1"},
   };
   for (const Row& r : table) {
     CAPTURE(r.rows);
     CAPTURE(r.min_rows);
-    Condition c = RunPolicy::condition(r.rows, r.send_when_empty, r.min_rows);
+    CAPTURE(r.unchanged);
+    Condition c = RunPolicy::condition(r.rows, r.send_when_empty, r.min_rows, r.unchanged);
     CHECK(c.deliver == r.deliver);
     CHECK(c.reason == r.reason);
   }

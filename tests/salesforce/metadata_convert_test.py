@@ -43,6 +43,7 @@ CONFIG_FIELDS = {
     "Subject__c": ("Text", 255),
     "Body__c": ("LongTextArea", 32768),
     "Send_When_Empty__c": ("Checkbox", None),
+    "Send_When__c": ("Picklist", None),
     "Minimum_Rows__c": ("Number", (18, 0)),
     "Files_Target_Id__c": ("Text", 18),
 }
@@ -146,7 +147,8 @@ class MetadataConvertTest(unittest.TestCase):
             self.assertEqual(text(vs, "restricted"), "true")
             return [text(v, "fullName") for v in vs.findall("md:valueSetDefinition/md:value", NS)]
         self.assertEqual(values("Source_Type__c"), ["SOQL", "Report"])
-        self.assertEqual(values("Formats__c"), ["CSV", "XLSX", "HTML"])
+        self.assertEqual(values("Formats__c"), ["CSV", "XLSX", "PDF", "HTML"])
+        self.assertEqual(values("Send_When__c"), ["Always", "Changed"])
 
     def test_validation_rules_fire_only_on_edits_of_what_they_check(self):
         obj = self.parse("objects", OBJECT + ".object")

@@ -1,7 +1,8 @@
 // Test and benchmark driver: renders tables to PDF and copies the file to
 // OUTDIR for independent readers (pdftotext, pdffonts, pdfinfo). Usage:
-//   render_pdf OUTDIR ROWS TZ [--scripts] [--wide COLUMNS] [--tables N] [--cap BYTES]
-// Prints "pages=N bytes=B seconds=S peak_rss_kb=K" on stdout.
+//   render_pdf OUTDIR ROWS TZ [--scripts] [--wide COLUMNS] [--tables N] [--cap BYTES] [--mail]
+// Prints "pages=N bytes=B seconds=S peak_rss_kb=K" on stdout. --mail also
+// writes the e-mail bodies (mail.html, mail.txt) for those tables.
 #include <date/tz.h>
 #include <sys/resource.h>
 
@@ -12,6 +13,7 @@
 #include <iostream>
 #include <string>
 
+#include "jobs/render/html_summary.hpp"
 #include "jobs/render/pdf_renderer.hpp"
 #include "jobs/render/sample_table.hpp"
 
@@ -80,12 +82,14 @@ int main(int argc, char** argv) {
   bool scripts = false;
   int wide = 0;
   int tables = 1;
+  bool mail = false;
   for (int i = 4; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--scripts") scripts = true;
     if (a == "--wide" && i + 1 < argc) wide = std::atoi(argv[++i]);
     if (a == "--tables" && i + 1 < argc) tables = std::atoi(argv[++i]);
     if (a == "--cap" && i + 1 < argc) so.cap_bytes = std::strtoull(argv[++i], nullptr, 10);
+    if (a == "--mail") mail = true;
   }
   auto scratch = render::Scratch::open(so);
   if (!scratch.ok()) {
@@ -94,12 +98,14 @@ int main(int argc, char** argv) {
   }
   auto t0 = std::chrono::steady_clock::now();
   render::PdfRenderer pdf(**scratch, po);
+  render::HtmlSummary summary(8, po.tz);
+  table::TeeSink tee({&pdf, &summary});
   Status st;
   for (int t = 0; st.ok() && t < tables; ++t) {
-    st = render::emit_sample_table(pdf, rows, t == 0 ? "Opportunities" : "Table " + std::to_string(t + 1));
+    st = render::emit_sample_table(tee, rows, t == 0 ? "Opportunities" : "Table " + std::to_string(t + 1));
   }
-  if (st.ok() && scripts) st = emit_scripts(pdf);
-  if (st.ok() && wide > 0) st = emit_wide(pdf, wide, 30);
+  if (st.ok() && scripts) st = emit_scripts(tee);
+  if (st.ok() && wide > 0) st = emit_wide(tee, wide, 30);
   if (st.ok()) st = pdf.finish();
   if (!st.ok()) {
     std::cerr << st.message() << " [" << st.code() << "]\n";
@@ -111,6 +117,16 @@ int main(int argc, char** argv) {
   if (!v.ok()) return 1;
   std::ofstream(out + "/" + f->filename(), std::ios::binary)
       .write(v->data(), static_cast<std::streamsize>(v->size()));
+  if (mail) {
+    render::SummaryInput in{po.title, po.run_time_ms, po.tz, {{f->filename(), v->size()}}, {}, {},
+                            "Good morning,\n\nhere is the weekly pipeline review. Rows with a "
+                            "close date this month are at the top.", {}};
+    in.salesforce = {{"Open the report in Salesforce",
+                      "https://acme.my.salesforce.com/lightning/r/Report/00O5g000004XyZaEAK/view"}};
+    render::EmailBodies b = render::render_bodies(in, summary);
+    std::ofstream(out + "/mail.html") << b.html;
+    std::ofstream(out + "/mail.txt") << b.text;
+  }
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   std::cout << "pages=" << pdf.pages() << " bytes=" << v->size() << " seconds=" << secs

@@ -141,9 +141,12 @@ TEST_CASE("mapping: every field's error names the field by its API name") {
   CHECK(error_of(r).rfind("Report_Id__c: \"001000000000001\" is not a report id", 0) == 0);
   r = good();
   r.formats = "";
-  CHECK(error_of(r) == "Formats__c: name at least one of csv, xlsx, html");
-  r.formats = "CSV;PDF";
-  CHECK(error_of(r) == "Formats__c: \"pdf\" is not a format; use csv, xlsx or html");
+  CHECK(error_of(r) == "Formats__c: name at least one of csv, xlsx, pdf, html");
+  r.formats = "CSV;DOCX";
+  CHECK(error_of(r) == "Formats__c: \"docx\" is not a format; use csv, xlsx, pdf or html");
+  r = good();
+  r.send_when = "Sometimes";
+  CHECK(error_of(r) == "Send_When__c: \"sometimes\" is not a condition; use always or changed");
   r = good();
   r.recipients = "";
   CHECK(error_of(r).rfind("Recipients__c: name at least one address", 0) == 0);
