@@ -178,6 +178,109 @@ std::vector<std::uint8_t> seal_pending(const crypto::Vault& vault, std::string_v
   return vault.seal(plain, crypto::Binding{0, b});
 }
 
+// A refusal after the claim: the page, and the connection it was for.
+CallbackOutcome refused_for(const store::PendingAuthorization& pending, int status, std::string title,
+                            std::string error) {
+  CallbackOutcome out = refused(status, std::move(title), std::move(error));
+  out.connection = pending.name;
+  return out;
+}
+
+// Stores the new or re-authorized connection with the token, pinned to its
+// org, in one transaction on the store thread. The org's id, or why not.
+asio::awaitable<Result<std::int64_t>> store_connection(const CallbackServices& services,
+                                                       const store::PendingAuthorization& pending,
+                                                       salesforce::TokenResponse& token, Secrets& secrets,
+                                                       const std::string& org) {
+  if (org.empty()) {
+    // Nothing to pin the connection to, or to check it against.
+    co_return Status::error(ErrorKind::kAuth,
+                            "the token response of " + pending.login_url +
+                                " names no org (no identity URL), so reportd cannot pin or check the "
+                                "connection's org; nothing was stored. Check the login URL and try again",
+                            "org-mismatch");
+  }
+  if (secrets.reauth) {
+    ReauthConnection update;
+    update.vault = services.vault;
+    update.pending = &pending;
+    update.token = &token;
+    update.secrets = &secrets;
+    update.org_id = org;
+    co_return co_await services.store->run(std::move(update));
+  }
+  CreateConnection create;
+  create.vault = services.vault;
+  create.pending = &pending;
+  create.token = &token;
+  create.secrets = &secrets;
+  create.org_id = org;
+  co_return co_await services.store->run(std::move(create));
+}
+
+// Trades the code for a token at the pending row's login URL and stores the
+// connection. Wipes the code, the token and the row's opened secrets.
+asio::awaitable<CallbackOutcome> exchange_and_store(const CallbackServices& services,
+                                                    const store::PendingAuthorization& pending, std::string code,
+                                                    const std::string& again) {
+  auto secrets = open_pending(*services.vault, pending);
+  auto login = salesforce::parse_https_url(pending.login_url);
+  auto executor = co_await asio::this_coro::executor;
+  auto pool = salesforce::HttpsPool::create(executor, services.transport);
+  if (!secrets.ok()) {
+    salesforce::wipe(code);
+    co_return refused_for(pending, 500, "Authorization failed", secrets.status().message());
+  }
+  if (!login.ok() || !pool.ok()) {
+    salesforce::wipe(code);
+    secrets->wipe();
+    co_return refused_for(pending, 500, "Authorization failed",
+                          "cannot reach the login URL " + pending.login_url + ": " +
+                              (login.ok() ? pool.status().message() : login.status().message()));
+  }
+  std::string secret_copy = secrets->client_secret;
+  auto token = co_await salesforce::exchange_code(**pool, login->origin, std::move(code), pending.client_id,
+                                                  std::move(secret_copy), pending.redirect_uri,
+                                                  std::move(secrets->verifier));
+  if (!token.ok()) {
+    secrets->wipe();
+    co_return refused_for(pending, 502, "Authorization failed",
+                          "The token exchange at " + pending.login_url + " failed: " +
+                              token.status().message() + ". Nothing was stored. " + again);
+  }
+  if (token->refresh_token.empty()) {
+    token->wipe();
+    secrets->wipe();
+    co_return refused_for(pending, 502, "Authorization failed",
+                          "Salesforce issued no refresh token: give the connected app the \"Perform "
+                          "requests at any time (refresh_token, offline_access)\" scope. Nothing was "
+                          "stored. " +
+                              again);
+  }
+  const std::string org = org_id_from_identity(token->id);
+  const bool reauth = secrets->reauth;
+  auto storing = store_connection(services, pending, token.value(), secrets.value(), org);
+  Result<std::int64_t> id = co_await std::move(storing);
+  token->wipe();
+  secrets->wipe();
+  if (!id.ok() && id.status().code() == "org-mismatch") {
+    log::err("connection.org_mismatch", {{"connection", pending.name}, {"org", org}, {"error", id.status().message()}});
+    co_return refused_for(pending, 409, "Authorization refused", id.status().message());
+  }
+  if (!id.ok()) {
+    co_return refused_for(pending, id.status().kind() == ErrorKind::kAlreadyExists ? 409 : 500,
+                          "Authorization failed", "reportd could not store the connection: " + id.status().message());
+  }
+  CallbackOutcome out;
+  out.connected = true;
+  out.connection = pending.name;
+  out.org_id = org;
+  out.page = page(200, "Connected",
+                  std::string(reauth ? "reportd re-authorized " : "reportd connected ") + pending.name +
+                      " (org " + org + "). You can close this tab.");
+  co_return out;
+}
+
 asio::awaitable<CallbackOutcome> complete_authorization(CallbackServices services,
                                                         CallbackQuery query) {
   const std::string again = "Run `reportd connections add NAME --authorize ...` again.";
@@ -205,102 +308,20 @@ asio::awaitable<CallbackOutcome> complete_authorization(CallbackServices service
   }
   store::PendingAuthorization pending = std::move(**claimed);
   CallbackOutcome out;
-
-  auto fail = [&](int status, std::string title, std::string error) {
-    out = refused(status, std::move(title), std::move(error));
-    out.connection = pending.name;
-  };
   if (!query.error.empty()) {
     salesforce::wipe(query.code);
-    fail(400, "Authorization denied",
-         "Salesforce did not authorize the connection " + pending.name + ": " +
-             plain_token(query.error) +
-             (query.error_description.empty() ? ""
-                                              : " (" + plain_token(query.error_description) + ")") +
-             ". Nothing was stored. " + again);
+    out = refused_for(pending, 400, "Authorization denied",
+                      "Salesforce did not authorize the connection " + pending.name + ": " +
+                          plain_token(query.error) +
+                          (query.error_description.empty() ? ""
+                                                           : " (" + plain_token(query.error_description) + ")") +
+                          ". Nothing was stored. " + again);
   } else if (query.code.empty()) {
-    fail(400, "Authorization failed", "The callback carries no authorization code. " + again);
+    out = refused_for(pending, 400, "Authorization failed", "The callback carries no authorization code. " + again);
   } else {
-    auto secrets = open_pending(*services.vault, pending);
-    auto login = salesforce::parse_https_url(pending.login_url);
-    auto executor = co_await asio::this_coro::executor;
-    auto pool = salesforce::HttpsPool::create(executor, services.transport);
-    if (!secrets.ok()) {
-      salesforce::wipe(query.code);
-      fail(500, "Authorization failed", secrets.status().message());
-    } else if (!login.ok() || !pool.ok()) {
-      salesforce::wipe(query.code);
-      secrets->wipe();
-      fail(500, "Authorization failed",
-           "cannot reach the login URL " + pending.login_url + ": " +
-               (login.ok() ? pool.status().message() : login.status().message()));
-    } else {
-      std::string secret_copy = secrets->client_secret;
-      auto token = co_await salesforce::exchange_code(
-          **pool, login->origin, std::move(query.code), pending.client_id, std::move(secret_copy),
-          pending.redirect_uri, std::move(secrets->verifier));
-      if (!token.ok()) {
-        secrets->wipe();
-        fail(502, "Authorization failed",
-             "The token exchange at " + pending.login_url + " failed: " + token.status().message() +
-                 ". Nothing was stored. " + again);
-      } else if (token->refresh_token.empty()) {
-        token->wipe();
-        secrets->wipe();
-        fail(502, "Authorization failed",
-             "Salesforce issued no refresh token: give the connected app the \"Perform requests "
-             "at any time (refresh_token, offline_access)\" scope. Nothing was stored. " +
-                 again);
-      } else {
-        std::string org = org_id_from_identity(token->id);
-        const bool reauth = secrets->reauth;
-        Result<std::int64_t> id = Status::error(ErrorKind::kInternal, "not stored");
-        if (org.empty()) {
-          // Nothing to pin the connection to, or to check it against.
-          id = Status::error(ErrorKind::kAuth,
-                             "the token response of " + pending.login_url +
-                                 " names no org (no identity URL), so reportd cannot pin or "
-                                 "check the connection's org; nothing was stored. Check the "
-                                 "login URL and try again",
-                             "org-mismatch");
-        } else if (reauth) {
-          ReauthConnection update;
-          update.vault = services.vault;
-          update.pending = &pending;
-          update.token = &token.value();
-          update.secrets = &secrets.value();
-          update.org_id = org;
-          id = co_await services.store->run(std::move(update));
-        } else {
-          CreateConnection create;
-          create.vault = services.vault;
-          create.pending = &pending;
-          create.token = &token.value();
-          create.secrets = &secrets.value();
-          create.org_id = org;
-          id = co_await services.store->run(std::move(create));
-        }
-        token->wipe();
-        secrets->wipe();
-        if (!id.ok() && id.status().code() == "org-mismatch") {
-          log::err("connection.org_mismatch",
-                   {{"connection", pending.name}, {"org", org}, {"error", id.status().message()}});
-          fail(409, "Authorization refused", id.status().message());
-        } else if (!id.ok()) {
-          fail(id.status().kind() == ErrorKind::kAlreadyExists ? 409 : 500, "Authorization failed",
-               "reportd could not store the connection: " + id.status().message());
-        } else {
-          out.connected = true;
-          out.connection = pending.name;
-          out.org_id = org;
-          out.page = page(200, "Connected",
-                          std::string(reauth ? "reportd re-authorized " : "reportd connected ") +
-                              pending.name + (org.empty() ? std::string() : " (org " + org + ")") +
-                              ". You can close this tab.");
-          co_return out;
-        }
-      }
-    }
+    auto exchanging = exchange_and_store(services, pending, std::move(query.code), again);
+    out = co_await std::move(exchanging);
+    if (out.connected) co_return out;
   }
   // Every failure after the claim: record why and wipe the sealed secrets,
   // so the waiting command stops and the state cannot be used again.

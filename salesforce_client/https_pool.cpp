@@ -245,12 +245,14 @@ asio::awaitable<Result<std::unique_ptr<HttpsPool::Connection>>> HttpsPool::conne
   co_return conn;
 }
 
-asio::awaitable<Result<HttpResponse>> HttpsPool::request(HttpRequest req) {
-  const std::string context = "salesforce: " + req.method + " " + std::string(path_of(req.target));
+namespace {
+
+// The HTTP/1.1 message for `req`, its body moved in.
+http::request<http::string_body> message_for(HttpRequest& req, const std::string& user_agent) {
   http::request<http::string_body> msg{http::string_to_verb(req.method), req.target, 11};
   msg.set(http::field::host,
           req.origin.port == "443" ? req.origin.host : req.origin.host + ":" + req.origin.port);
-  msg.set(http::field::user_agent, options_.user_agent);
+  msg.set(http::field::user_agent, user_agent);
   msg.set(http::field::accept, req.accept);
   msg.set(http::field::accept_encoding, "gzip");
   if (!req.authorization.empty()) msg.set(http::field::authorization, req.authorization);
@@ -261,6 +263,14 @@ asio::awaitable<Result<HttpResponse>> HttpsPool::request(HttpRequest req) {
   }
   msg.keep_alive(true);
   msg.prepare_payload();
+  return msg;
+}
+
+}  // namespace
+
+asio::awaitable<Result<HttpResponse>> HttpsPool::request(HttpRequest req) {
+  const std::string context = "salesforce: " + req.method + " " + std::string(path_of(req.target));
+  http::request<http::string_body> msg = message_for(req, options_.user_agent);
 
   // Zeroes the request body (credentials, an upload's record values) and the
   // bearer token in the header fields on every way out.

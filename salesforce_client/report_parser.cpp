@@ -113,6 +113,74 @@ std::vector<Leaf> leaves(const json::object& root, std::string_view which) {
   return out;
 }
 
+// The report's columns: its groupings (down, then across; none for a
+// tabular report), then its detail columns with their types.
+struct ReportColumns {
+  table::TableHeader header;
+  std::size_t n_down = 0;
+  std::size_t n_across = 0;
+  std::vector<CellType> detail_types;
+};
+
+ReportColumns columns_of(const json::object& root, const json::object& meta, const json::object* ext,
+                         const std::string& format) {
+  const json::object* detail_info = ext ? obj(*ext, "detailColumnInfo") : nullptr;
+  const json::object* group_info = ext ? obj(*ext, "groupingColumnInfo") : nullptr;
+  ReportColumns c;
+  c.header.name = str(obj(root, "attributes"), "reportName");
+  for (std::string_view which : {"groupingsDown", "groupingsAcross"}) {
+    const json::array* groups = arr(meta, which);
+    if (!groups || format == "TABULAR") continue;
+    for (const auto& g : *groups) {
+      std::string name = g.is_object() ? str(&g.get_object(), "name") : std::string();
+      std::string label = group_info ? str(obj(*group_info, name), "label") : std::string();
+      c.header.columns.push_back({name, label.empty() ? name : label, CellType::kString});
+      (which == std::string_view("groupingsDown") ? c.n_down : c.n_across)++;
+    }
+  }
+  if (const json::array* cols = arr(meta, "detailColumns")) {
+    for (const auto& col : *cols) {
+      std::string name = col.is_string() ? std::string(col.get_string()) : std::string();
+      const json::object* info = detail_info ? obj(*detail_info, name) : nullptr;
+      std::string label = str(info, "label");
+      CellType t = type_from_salesforce(str(info, "dataType"));
+      c.detail_types.push_back(t);
+      c.header.columns.push_back({name, label.empty() ? name : label, t});
+    }
+  }
+  return c;
+}
+
+// One detail cell of type `type`. Its text goes to `text` (the cell points
+// into it); `label` receives the cell's label (its value as shown).
+Cell detail_cell(const json::object* dc, CellType type, std::string& text, std::string& label) {
+  const json::value* value = dc ? dc->if_contains("value") : nullptr;
+  set_text(label, str_view(dc, "label"));
+  const bool is_null = !value || value->is_null() ||
+                       (value->is_object() && value->get_object().if_contains("amount") &&
+                        value->get_object().at("amount").is_null());
+  if (is_null) return Cell::null();
+  switch (type) {
+    case CellType::kNumber:
+      if (auto n = as_number(*value)) {
+        set_text(text, number_text(*n));
+        return Cell::num(*n, text);
+      }
+      return Cell::null();
+    case CellType::kBoolean:
+      return value->is_bool() ? Cell::boolean_value(value->get_bool()) : Cell::null();
+    case CellType::kDate:
+    case CellType::kDateTime:
+      if (!value->is_string()) return Cell::null();
+      set_text(text, value->get_string());
+      return sniff_string_cell(text);
+    default:
+      set_text(text, label.empty() && value->is_string() ? std::string_view(value->get_string())
+                                                          : std::string_view(label));
+      return Cell::string(text);
+  }
+}
+
 }  // namespace
 
 Status emit_report(std::string_view body, table::RowSink& sink) {
@@ -131,42 +199,18 @@ Status emit_report(std::string_view body, table::RowSink& sink) {
                          "salesforce: report format " + format +
                              " is not supported; use a tabular, summary or matrix report",
                          "UNSUPPORTED_REPORT_FORMAT");
-  const json::object* detail_info = ext ? obj(*ext, "detailColumnInfo") : nullptr;
-  const json::object* group_info = ext ? obj(*ext, "groupingColumnInfo") : nullptr;
-
-  table::TableHeader header;
-  header.name = str(obj(root, "attributes"), "reportName");
-  std::size_t n_down = 0, n_across = 0;
-  for (std::string_view which : {"groupingsDown", "groupingsAcross"}) {
-    const json::array* groups = arr(*meta, which);
-    if (!groups || format == "TABULAR") continue;
-    for (const auto& g : *groups) {
-      std::string name = g.is_object() ? str(&g.get_object(), "name") : std::string();
-      std::string label = group_info ? str(obj(*group_info, name), "label") : std::string();
-      header.columns.push_back({name, label.empty() ? name : label, CellType::kString});
-      (which == std::string_view("groupingsDown") ? n_down : n_across)++;
-    }
-  }
-  std::vector<CellType> detail_types;
-  if (const json::array* cols = arr(*meta, "detailColumns")) {
-    for (const auto& c : *cols) {
-      std::string name = c.is_string() ? std::string(c.get_string()) : std::string();
-      const json::object* info = detail_info ? obj(*detail_info, name) : nullptr;
-      std::string label = str(info, "label");
-      CellType t = type_from_salesforce(str(info, "dataType"));
-      detail_types.push_back(t);
-      header.columns.push_back({name, label.empty() ? name : label, t});
-    }
-  }
-  if (Status s = sink.begin(header); !s.ok()) return s;
+  const ReportColumns columns = columns_of(root, *meta, ext, format);
+  const std::size_t n_down = columns.n_down, n_across = columns.n_across;
+  const std::vector<CellType>& detail_types = columns.detail_types;
+  if (Status s = sink.begin(columns.header); !s.ok()) return s;
 
   const std::vector<Leaf> down = leaves(root, n_down ? "groupingsDown" : "");
   const std::vector<Leaf> across = leaves(root, n_across ? "groupingsAcross" : "");
   // One text per column, and last a detail cell's label (its value as shown).
-  std::vector<std::string> texts(header.columns.size() + 1);
+  std::vector<std::string> texts(columns.header.columns.size() + 1);
   WipeTexts wipe_texts{texts};
   std::string& label = texts.back();
-  std::vector<Cell> cells(header.columns.size());
+  std::vector<Cell> cells(columns.header.columns.size());
   std::uint64_t rows = 0;
   for (const auto& d : down) {
     for (const auto& a : across) {
@@ -188,36 +232,7 @@ Status emit_report(std::string_view body, table::RowSink& sink) {
         for (std::size_t i = 0; i < detail_types.size(); ++i, ++col) {
           const json::object* dc =
               i < data->size() && (*data)[i].is_object() ? &(*data)[i].get_object() : nullptr;
-          const json::value* value = dc ? dc->if_contains("value") : nullptr;
-          set_text(label, str_view(dc, "label"));
-          cells[col] = Cell::null();
-          const bool is_null = !value || value->is_null() ||
-                               (value->is_object() && value->get_object().if_contains("amount") &&
-                                value->get_object().at("amount").is_null());
-          if (is_null) continue;
-          switch (detail_types[i]) {
-            case CellType::kNumber:
-              if (auto n = as_number(*value)) {
-                set_text(texts[col], number_text(*n));
-                cells[col] = Cell::num(*n, texts[col]);
-              }
-              break;
-            case CellType::kBoolean:
-              if (value->is_bool()) cells[col] = Cell::boolean_value(value->get_bool());
-              break;
-            case CellType::kDate:
-            case CellType::kDateTime:
-              if (value->is_string()) {
-                set_text(texts[col], value->get_string());
-                cells[col] = sniff_string_cell(texts[col]);
-              }
-              break;
-            default:
-              set_text(texts[col], label.empty() && value->is_string()
-                                       ? std::string_view(value->get_string())
-                                       : std::string_view(label));
-              cells[col] = Cell::string(texts[col]);
-          }
+          cells[col] = detail_cell(dc, detail_types[i], texts[col], label);
         }
         if (Status s = sink.row(cells); !s.ok()) return s;
         ++rows;

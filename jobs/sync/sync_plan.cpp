@@ -62,77 +62,49 @@ std::string error_text(std::string_view reason) {
   return std::string(reason);
 }
 
-SyncPlan plan_sync(const std::vector<ScheduleRecord>& records,
-                   const std::vector<store::Schedule>& synced,
-                   const std::set<std::string>& taken_names, const PlanContext& ctx) {
-  SyncPlan plan;
-  plan.cursor = ctx.cursor;
-  std::map<std::string, const store::Schedule*> local_of;
-  for (const store::Schedule& s : synced) local_of[s.sf_record_id] = &s;
-  std::set<std::string> taken = taken_names;
-  // Synced schedules the connection has as the records are applied in order.
-  std::size_t kept = synced.size();
+namespace {
 
-  // A record read twice (changed while the pages were read) counts as last read.
-  std::map<std::string, std::size_t> last;
-  for (std::size_t i = 0; i < records.size(); ++i) last[records[i].id] = i;
+// One record's effect on the plan. `kept` counts the connection's synced
+// schedules as the records are applied in order (the per-connection cap).
+struct RecordPlanner {
+  SyncPlan& plan;
+  const PlanContext& ctx;
+  std::set<std::string>& taken;
+  std::size_t kept;
 
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    const ScheduleRecord& r = records[i];
-    if (last[r.id] != i) continue;
-    if (r.modstamp > plan.cursor) plan.cursor = r.modstamp;
-    auto it = local_of.find(r.id);
-    const store::Schedule* local = it == local_of.end() ? nullptr : it->second;
+  void drop(const store::Schedule* local) {
+    if (local == nullptr) return;
+    plan.remove.push_back(*local);
+    --kept;
+  }
 
-    if (r.deleted) {
-      ++plan.deleted;
-      if (local != nullptr) {
-        plan.remove.push_back(*local);
-        --kept;
-      }
-      continue;
+  void switched_off(const ScheduleRecord& r, const store::Schedule* local) {
+    ++plan.inactive;
+    drop(local);
+    if (r.last_status == kStatusPaused && r.next_run.empty()) return;
+    json::object body{{"Last_Status__c", kStatusPaused}, {"Next_Run__c", nullptr}, {kNextFiresField, nullptr}};
+    // A reason for Invalid no longer applies to a switched-off record.
+    if (r.last_status == kStatusInvalid) body["Last_Error__c"] = nullptr;
+    plan.patches.push_back({r.id, kStatusPaused, json::serialize(body), r.modstamp});
+  }
+
+  void invalid(const ScheduleRecord& r, const store::Schedule* local, const Status& why) {
+    std::string reason = error_text(why.message());
+    ++plan.invalid;
+    drop(local);
+    if (r.last_status == kStatusInvalid && normalise_text(r.last_error) == normalise_text(reason) &&
+        r.next_run.empty()) {
+      return;  // already says so
     }
-    if (!r.active) {
-      ++plan.inactive;
-      if (local != nullptr) {
-        plan.remove.push_back(*local);
-        --kept;
-      }
-      if (r.last_status != kStatusPaused || !r.next_run.empty()) {
-        json::object body{{"Last_Status__c", kStatusPaused},
-                          {"Next_Run__c", nullptr},
-                          {kNextFiresField, nullptr}};
-        // A reason for Invalid no longer applies to a switched-off record.
-        if (r.last_status == kStatusInvalid) body["Last_Error__c"] = nullptr;
-        plan.patches.push_back({r.id, kStatusPaused, json::serialize(body), r.modstamp});
-      }
-      continue;
-    }
+    plan.new_invalid.emplace_back(r.id, reason);
+    json::object body{{"Last_Status__c", kStatusInvalid},
+                      {"Last_Error__c", reason},
+                      {"Next_Run__c", nullptr},
+                      {kNextFiresField, nullptr}};
+    plan.patches.push_back({r.id, kStatusInvalid, json::serialize(body), r.modstamp});
+  }
 
-    auto mapped = schedule_from_record(r, ctx.connection, ctx.allowed_domains, ctx.defaults);
-    if (mapped.ok() && local == nullptr && ctx.max_schedules != 0 && kept >= ctx.max_schedules) {
-      mapped = Status::error(ErrorKind::kLimit, over_cap_reason(ctx));
-    }
-    if (!mapped.ok()) {
-      std::string reason = error_text(mapped.status().message());
-      ++plan.invalid;
-      if (local != nullptr) {
-        plan.remove.push_back(*local);
-        --kept;
-      }
-      if (r.last_status != kStatusInvalid ||
-          normalise_text(r.last_error) != normalise_text(reason) || !r.next_run.empty()) {
-        plan.new_invalid.emplace_back(r.id, reason);
-        json::object body{{"Last_Status__c", kStatusInvalid},
-                          {"Last_Error__c", reason},
-                          {"Next_Run__c", nullptr},
-                          {kNextFiresField, nullptr}};
-        plan.patches.push_back({r.id, kStatusInvalid, json::serialize(body), r.modstamp});
-      }
-      continue;
-    }
-
-    store::Schedule s = std::move(mapped).value();
+  void valid(const ScheduleRecord& r, const store::Schedule* local, store::Schedule s) {
     s.name = choose_name(r, local, ctx.connection.name, taken);
     bool timing_changed = local == nullptr || local->cron != s.cron || local->tz != s.tz;
     if (local == nullptr) {
@@ -151,15 +123,56 @@ SyncPlan plan_sync(const std::vector<ScheduleRecord>& records,
       }
     }
     bool status_due = !shows_scheduled(r.last_status);
-    if (status_due || timing_changed) {
-      json::object body;
-      put_next_fires(body, s, ctx.now);
-      if (status_due) {
-        body["Last_Status__c"] = kStatusScheduled;
-        body["Last_Error__c"] = nullptr;
-      }
-      plan.patches.push_back(
-          {r.id, status_due ? kStatusScheduled : "", json::serialize(body), r.modstamp});
+    if (!status_due && !timing_changed) return;
+    json::object body;
+    put_next_fires(body, s, ctx.now);
+    if (status_due) {
+      body["Last_Status__c"] = kStatusScheduled;
+      body["Last_Error__c"] = nullptr;
+    }
+    plan.patches.push_back({r.id, status_due ? kStatusScheduled : "", json::serialize(body), r.modstamp});
+  }
+};
+
+}  // namespace
+
+SyncPlan plan_sync(const std::vector<ScheduleRecord>& records,
+                   const std::vector<store::Schedule>& synced,
+                   const std::set<std::string>& taken_names, const PlanContext& ctx) {
+  SyncPlan plan;
+  plan.cursor = ctx.cursor;
+  std::map<std::string, const store::Schedule*> local_of;
+  for (const store::Schedule& s : synced) local_of[s.sf_record_id] = &s;
+  std::set<std::string> taken = taken_names;
+  RecordPlanner planner{plan, ctx, taken, synced.size()};
+
+  // A record read twice (changed while the pages were read) counts as last read.
+  std::map<std::string, std::size_t> last;
+  for (std::size_t i = 0; i < records.size(); ++i) last[records[i].id] = i;
+
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const ScheduleRecord& r = records[i];
+    if (last[r.id] != i) continue;
+    if (r.modstamp > plan.cursor) plan.cursor = r.modstamp;
+    auto it = local_of.find(r.id);
+    const store::Schedule* local = it == local_of.end() ? nullptr : it->second;
+    if (r.deleted) {
+      ++plan.deleted;
+      planner.drop(local);
+      continue;
+    }
+    if (!r.active) {
+      planner.switched_off(r, local);
+      continue;
+    }
+    auto mapped = schedule_from_record(r, ctx.connection, ctx.allowed_domains, ctx.defaults);
+    if (mapped.ok() && local == nullptr && ctx.max_schedules != 0 && planner.kept >= ctx.max_schedules) {
+      mapped = Status::error(ErrorKind::kLimit, over_cap_reason(ctx));
+    }
+    if (mapped.ok()) {
+      planner.valid(r, local, std::move(mapped).value());
+    } else {
+      planner.invalid(r, local, mapped.status());
     }
   }
 

@@ -124,7 +124,7 @@ TEST_CASE("metrics: missed and overlap-skipped occurrences the scheduler records
   done.finished_at_ms = done.started_at_ms + 1500;
   done.rows = 12;
   REQUIRE(db->update_run(done).ok());
-  server.run_events().on_finished({sid, done, {{store::DeliveryChannel::kSmtp, {1, 0}}}});
+  server.run_events().on_finished({sid, done, {{store::DeliveryChannel::kSmtp, {1, 0}}}, {}});
   CHECK(server.scheduler().core().running() == 0);
   io.restart();
   io.run();  // its write-back (none: the schedule is not synced)
