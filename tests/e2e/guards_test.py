@@ -20,6 +20,7 @@ import ssl
 import sys
 import tempfile
 import unittest
+import time
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -228,6 +229,9 @@ class GuardsTest(ServeCase):
         # second run never writes over one, nor through a planted symlink.
         for name in files:
             self.assertEqual(os.stat(os.path.join(self.out, name)).st_mode & 0o777, 0o600, name)
+        # Occurrences are keyed by the second: a second the first run cannot have claimed.
+        after = int(time.time())
+        self.wait_for(lambda: int(time.time()) > after, timeout=5, what="the next second")
         p = self.rd("run", "accounts", "--now", "--dry-run", "--out", self.out, check=False)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("File exists; remove it or choose another --out directory", p.stdout + p.stderr)

@@ -15,6 +15,7 @@ import sqlite3
 import ssl
 import sys
 import unittest
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from reportd_env import files_containing  # noqa: E402
@@ -440,7 +441,10 @@ class SyncTest(ServeCase):
                          ("Succeeded", 300, None))
         self.assertRegex(rec["Next_Run__c"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$")
 
-        # A dry run tells the record nothing.
+        # A dry run tells the record nothing. Occurrences are keyed by the
+        # second, so it waits for a second the run above cannot have claimed.
+        after = int(time.time())
+        self.wait_for(lambda: int(time.time()) > after, timeout=5, what="the next second")
         out_dir = os.path.join(self.root, "out")
         os.mkdir(out_dir)
         self.sf.clear_requests()
