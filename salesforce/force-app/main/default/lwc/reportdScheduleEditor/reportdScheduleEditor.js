@@ -52,6 +52,20 @@ export default class ReportdScheduleEditor extends NavigationMixin(LightningElem
         if (!this.recordId) this.setCron(presetCron(this.preset));
     }
 
+    // A <textarea>'s value and a <select>'s choice are not attributes the
+    // template can bind (LWC sets `value` on a textarea as an attribute, and
+    // a select a person has used ignores `selected`), so they are set here.
+    renderedCallback() {
+        const set = (node, value) => {
+            if (node && node.value !== value) node.value = value;
+        };
+        set(this.template.querySelector('textarea[data-field="recipients"]'), this.form.recipients);
+        set(this.template.querySelector('select[data-field="zone"]'), this.form.zone);
+        for (const select of this.template.querySelectorAll('select[data-preset]')) {
+            set(select, String(this.preset[select.dataset.preset]));
+        }
+    }
+
     @wire(getRecord, { recordId: '$recordId', fields: FIELDS })
     wiredRecord({ data, error }) {
         if (data) {

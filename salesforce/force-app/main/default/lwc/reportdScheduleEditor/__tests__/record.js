@@ -27,7 +27,36 @@ function scheduleRecord(overrides = {}) {
     const values = { ...BASE, ...overrides };
     const fields = {};
     for (const [name, value] of Object.entries(values)) fields[name] = { value, displayValue: null };
-    return { apiName: 'Reportd_Schedule__c', id: 'a00000000000001AAA', fields };
+    return { apiName: 'Reportd_Schedule__c', id: RECORD_ID, fields };
 }
 
-module.exports = { scheduleRecord };
+const RECORD_ID = 'a00000000000001AAA';
+
+const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+// Mounts the editor `Component` on `recordId` (none: a new schedule) and has
+// the mocked getRecord deliver `record`.
+async function mountEditor(Component, record = scheduleRecord(), recordId = RECORD_ID) {
+    const { createElement } = require('lwc');
+    const { getRecord } = require('lightning/uiRecordApi');
+    const el = createElement('c-reportd-schedule-editor', { is: Component });
+    if (recordId) el.recordId = recordId;
+    document.body.appendChild(el);
+    if (record) getRecord.emit(record);
+    await flush();
+    return el;
+}
+
+// Sets a form control's value (or check box) and sends `type`.
+async function change(node, value, type = 'change') {
+    if (node.type === 'checkbox') node.checked = value;
+    else node.value = value;
+    node.dispatchEvent(new CustomEvent(type));
+    await flush();
+}
+
+function unmountAll() {
+    while (document.body.firstChild) document.body.removeChild(document.body.firstChild);
+}
+
+module.exports = { scheduleRecord, mountEditor, change, flush, unmountAll, RECORD_ID };

@@ -1,37 +1,19 @@
 // The editor on a schedule record: what it shows from getRecord (the
 // sfdx-lwc-jest wire adapter mock), what the presets and typing do, the
 // inline messages, and what it saves.
-import { createElement } from 'lwc';
 import ReportdScheduleEditor from 'c/reportdScheduleEditor';
-import { getRecord, updateRecord, createRecord } from 'lightning/uiRecordApi';
+import { updateRecord, createRecord } from 'lightning/uiRecordApi';
 
 jest.mock('../labels', () => ({ __esModule: true, default: require('./shared').labels('en') }));
 
-const { scheduleRecord } = require('./record');
+const { scheduleRecord, mountEditor, change, flush, unmountAll } = require('./record');
 
-const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
-
-async function mount(record = scheduleRecord(), recordId = 'a00000000000001AAA') {
-    const el = createElement('c-reportd-schedule-editor', { is: ReportdScheduleEditor });
-    if (recordId) el.recordId = recordId;
-    document.body.appendChild(el);
-    if (record) getRecord.emit(record);
-    await flush();
-    return el;
-}
-
+const mount = (record, recordId) => mountEditor(ReportdScheduleEditor, record, recordId);
 const $ = (el, sel) => el.shadowRoot.querySelector(sel);
 const text = (el, sel) => ($(el, sel) ? $(el, sel).textContent.trim() : null);
 
-async function change(node, value, type = 'change') {
-    if (node.type === 'checkbox') node.checked = value;
-    else node.value = value;
-    node.dispatchEvent(new CustomEvent(type));
-    await flush();
-}
-
 afterEach(() => {
-    while (document.body.firstChild) document.body.removeChild(document.body.firstChild);
+    unmountAll();
     jest.clearAllMocks();
 });
 
@@ -43,6 +25,7 @@ describe('c-reportd-schedule-editor on a record', () => {
         expect($(el, 'select[data-preset="weekday"]').value).toBe('1');
         expect($(el, 'input[data-preset="time"]').value).toBe('08:00');
         expect($(el, 'select[data-field="zone"]').value).toBe('Europe/Berlin');
+        expect($(el, '[data-field="recipients"]').value).toBe('sales@example.com, ceo@example.com');
         expect(text(el, '[data-id="description"]')).toBe('At 08:00 on Monday, Europe/Berlin');
         expect(text(el, '[data-id="last-status"]')).toBe('Succeeded');
         expect($(el, '[data-id="last-status"]').className).toContain('slds-theme_success');
