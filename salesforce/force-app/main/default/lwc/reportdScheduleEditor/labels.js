@@ -48,12 +48,18 @@ import cronFieldNames from '@salesforce/label/c.Reportd_Cron_Field_Names';
 import badRecipient from '@salesforce/label/c.Reportd_Error_Bad_Recipient';
 import recipientsRequired from '@salesforce/label/c.Reportd_Error_Recipients_Required';
 import formatsRequired from '@salesforce/label/c.Reportd_Error_Formats_Required';
+import queryRequired from '@salesforce/label/c.Reportd_Error_Query_Required';
+import reportIdRequired from '@salesforce/label/c.Reportd_Error_Report_Id_Required';
 import nameRequired from '@salesforce/label/c.Reportd_Error_Name_Required';
 import title from '@salesforce/label/c.Reportd_Editor_Title';
 import newTitle from '@salesforce/label/c.Reportd_Editor_New_Title';
 import name from '@salesforce/label/c.Reportd_Field_Name';
 import active from '@salesforce/label/c.Reportd_Field_Active';
 import whenSection from '@salesforce/label/c.Reportd_Section_When';
+import sourceSection from '@salesforce/label/c.Reportd_Section_Source';
+import sourceType from '@salesforce/label/c.Reportd_Field_Source_Type';
+import query from '@salesforce/label/c.Reportd_Field_Query';
+import reportId from '@salesforce/label/c.Reportd_Field_Report_Id';
 import deliverySection from '@salesforce/label/c.Reportd_Section_Delivery';
 import statusSection from '@salesforce/label/c.Reportd_Section_Status';
 import repeat from '@salesforce/label/c.Reportd_Field_Repeat';
@@ -132,12 +138,18 @@ export default {
     badRecipient,
     recipientsRequired,
     formatsRequired,
+    queryRequired,
+    reportIdRequired,
     nameRequired,
     title,
     newTitle,
     name,
     active,
     whenSection,
+    sourceSection,
+    sourceType,
+    query,
+    reportId,
     deliverySection,
     statusSection,
     repeat,

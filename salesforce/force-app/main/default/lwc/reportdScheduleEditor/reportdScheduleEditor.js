@@ -13,11 +13,12 @@ import LABELS from './labels';
 import { parseCron } from './cron';
 import { describeCron, dayName } from './describe';
 import { DEFAULT_PRESET, HOUR_STEPS, presetCron, presetOf } from './presets';
-import { cronMessage, formatsMessage, recipientsMessage } from './validate';
+import { cronMessage, formatsMessage, recipientsMessage, sourceMessage } from './validate';
 import { badgeClass, nextFires, runText, zoneNames } from './status';
 
 const OBJECT = 'Reportd_Schedule__c';
-const EDITED = ['Name', 'Active__c', 'Cron__c', 'Time_Zone__c', 'Formats__c', 'Recipients__c'];
+const EDITED = ['Name', 'Active__c', 'Cron__c', 'Time_Zone__c', 'Source_Type__c', 'Query__c', 'Report_Id__c',
+    'Formats__c', 'Recipients__c'];
 const READ = ['Files_Target_Id__c', 'Last_Status__c', 'Last_Run__c', 'Last_Row_Count__c', 'Last_Error__c',
     'Next_Run__c', 'Next_Fires__c'];
 export const FIELDS = [...EDITED, ...READ].map((f) => `${OBJECT}.${f}`);
@@ -30,6 +31,9 @@ function formOf(record) {
         active: Boolean(v('Active__c')),
         cron: v('Cron__c') || '',
         zone: v('Time_Zone__c') || '',
+        source: v('Source_Type__c') || (record ? '' : 'SOQL'),
+        query: v('Query__c') || '',
+        reportId: v('Report_Id__c') || '',
         formats: String(v('Formats__c') || (record ? '' : 'CSV')).split(';').filter((f) => f),
         recipients: v('Recipients__c') || ''
     };
@@ -60,6 +64,8 @@ export default class ReportdScheduleEditor extends NavigationMixin(LightningElem
             if (node && node.value !== value) node.value = value;
         };
         set(this.template.querySelector('textarea[data-field="recipients"]'), this.form.recipients);
+        set(this.template.querySelector('textarea[data-field="query"]'), this.form.query);
+        set(this.template.querySelector('select[data-field="source"]'), this.form.source);
         set(this.template.querySelector('select[data-field="zone"]'), this.form.zone);
         for (const select of this.template.querySelectorAll('select[data-preset]')) {
             set(select, String(this.preset[select.dataset.preset]));
@@ -118,6 +124,16 @@ export default class ReportdScheduleEditor extends NavigationMixin(LightningElem
         return [{ value: '', label: LABELS.defaultZone, selected: !this.form.zone }].concat(
             zoneNames(this.form.zone).map((z) => ({ value: z, label: z, selected: z === this.form.zone })));
     }
+    get sourceOptions() {
+        // An empty Source Type is left to reportd (it guesses from what is filled in).
+        return ['', 'SOQL', 'Report'].map((value) => ({ value, label: value || '—', selected: value === this.form.source }));
+    }
+    get isSoql() {
+        return this.form.source === 'SOQL';
+    }
+    get isReport() {
+        return this.form.source === 'Report';
+    }
     get formatOptions() {
         return FORMATS.map((f) => ({ value: f, label: f, checked: this.form.formats.includes(f), id: `format-${f}` }));
     }
@@ -136,6 +152,12 @@ export default class ReportdScheduleEditor extends NavigationMixin(LightningElem
         const target = this.record && this.record.fields.Files_Target_Id__c
             ? this.record.fields.Files_Target_Id__c.value : '';
         return recipientsMessage(this.form, target, LABELS);
+    }
+    get sourceError() {
+        return sourceMessage(this.form, LABELS);
+    }
+    get sourceClass() {
+        return elementClass(this.sourceError);
     }
     get formatsError() {
         return formatsMessage(this.form, LABELS);
@@ -159,7 +181,7 @@ export default class ReportdScheduleEditor extends NavigationMixin(LightningElem
         return JSON.stringify(this.form) !== JSON.stringify(this.saved);
     }
     get invalid() {
-        return Boolean(this.cronError || this.recipientsError || this.formatsError ||
+        return Boolean(this.cronError || this.sourceError || this.recipientsError || this.formatsError ||
             (this.isNew && !this.form.name.trim()));
     }
     get saveDisabled() {
@@ -239,6 +261,9 @@ export default class ReportdScheduleEditor extends NavigationMixin(LightningElem
             Active__c: this.form.active,
             Cron__c: this.form.cron.trim(),
             Time_Zone__c: this.form.zone,
+            Source_Type__c: this.form.source,
+            Query__c: this.form.query,
+            Report_Id__c: this.form.reportId.trim(),
             Formats__c: this.form.formats.join(';'),
             Recipients__c: this.form.recipients
         };

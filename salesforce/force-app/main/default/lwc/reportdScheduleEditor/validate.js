@@ -1,7 +1,7 @@
 // Inline checks of what a person types, by the same rules as the object's
 // validation rules and the daemon's own checks at sync (jobs/deliver/
 // recipients.cpp split_recipients, jobs/deliver/mime.cpp validate_address,
-// jobs/schedule_check.cpp for formats). tests/jobs/deliver/
+// jobs/schedule_check.cpp for formats, the validation rules for the source). tests/jobs/deliver/
 // recipients_table.json is checked against both. Messages come from custom
 // labels (`L`). Pure.
 
@@ -58,6 +58,15 @@ export function recipientsMessage(form, filesTarget, L) {
     if (!split.ok) return format(L.badRecipient, split.bad);
     if (form.active && split.addresses.length === 0 && !String(filesTarget || '').trim()) {
         return L.recipientsRequired;
+    }
+    return '';
+}
+
+// As the Query_Required_For_SOQL and Report_Id_Required_For_Report rules.
+export function sourceMessage(form, L) {
+    if (form.source === 'SOQL' && !/^\s*SELECT\s/i.test(form.query)) return L.queryRequired;
+    if (form.source === 'Report' && !/^00O[0-9A-Za-z]{12}([0-9A-Za-z]{3})?$/.test(form.reportId.trim())) {
+        return L.reportIdRequired;
     }
     return '';
 }

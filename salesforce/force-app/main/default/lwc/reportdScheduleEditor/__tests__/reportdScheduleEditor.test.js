@@ -95,6 +95,22 @@ describe('c-reportd-schedule-editor on a record', () => {
         expect($(el, '[data-id="formats-error"]')).toBeNull();
     });
 
+    it('checks the source as the validation rules do', async () => {
+        const el = await mount();
+        expect($(el, '[data-field="query"]').value).toMatch(/^SELECT Name, Amount/);
+        await change($(el, '[data-field="source"]'), 'Report');
+        expect($(el, '[data-field="query"]')).toBeNull();
+        expect(text(el, '[data-id="source-error"]')).toMatch(/^Source Type Report needs the report's id/);
+        await change($(el, '[data-field="reportId"]'), '00O5g00000AbCdE', 'input');
+        expect($(el, '[data-id="source-error"]')).toBeNull();
+        await change($(el, '[data-field="reportId"]'), '00Q5g00000AbCdE', 'input');
+        expect(text(el, '[data-id="source-error"]')).toMatch(/^Source Type Report/);
+        await change($(el, '[data-field="source"]'), 'SOQL');
+        await change($(el, '[data-field="query"]'), 'DELETE everything', 'input');
+        expect(text(el, '[data-id="source-error"]')).toMatch(/^Source Type SOQL needs a query/);
+        expect($(el, '[data-id="save"]').disabled).toBe(true);
+    });
+
     it('saves the edited fields with updateRecord', async () => {
         const el = await mount();
         await change($(el, 'select[data-preset="weekday"]'), '3');
@@ -109,6 +125,9 @@ describe('c-reportd-schedule-editor on a record', () => {
                 Active__c: true,
                 Cron__c: '0 8 * * 3',
                 Time_Zone__c: 'Europe/Berlin',
+                Source_Type__c: 'SOQL',
+                Query__c: 'SELECT Name, Amount, CloseDate FROM Opportunity WHERE IsClosed = false',
+                Report_Id__c: '',
                 Formats__c: 'CSV;XLSX;PDF',
                 Recipients__c: 'sales@example.com, ceo@example.com'
             }
@@ -154,6 +173,9 @@ describe('c-reportd-schedule-editor without a record (new schedule)', () => {
         expect(text(el, '[data-id="description"]')).toBe("At 08:00 every day, reportd's default time zone");
         expect($(el, '[data-id="last-status"]')).toBeNull(); // nothing written back yet
         await change($(el, '[data-field="recipients"]'), 'ops@example.com', 'input');
+        expect(text(el, '[data-id="source-error"]')).toMatch(/^Source Type SOQL needs a query/);
+        await change($(el, '[data-field="query"]'), 'SELECT Id, Subject FROM Case', 'input');
+        expect($(el, '[data-id="source-error"]')).toBeNull();
         expect($(el, '[data-id="save"]').disabled).toBe(true); // no name yet
         await change($(el, '[data-field="name"]'), 'Daily tickets', 'input');
         $(el, '[data-id="save"]').click();
@@ -165,6 +187,9 @@ describe('c-reportd-schedule-editor without a record (new schedule)', () => {
                 Active__c: false,
                 Cron__c: '0 8 * * *',
                 Time_Zone__c: '',
+                Source_Type__c: 'SOQL',
+                Query__c: 'SELECT Id, Subject FROM Case',
+                Report_Id__c: '',
                 Formats__c: 'CSV',
                 Recipients__c: 'ops@example.com'
             }

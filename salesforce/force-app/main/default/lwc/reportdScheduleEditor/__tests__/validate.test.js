@@ -1,7 +1,7 @@
 // Recipients and formats are checked as they are typed, by the daemon's
 // rules: the recipients table is shared with tests/jobs/deliver/
 // recipients_table_test.cpp (split_recipients).
-import { splitRecipients, recipientsMessage, formatsMessage } from '../validate';
+import { splitRecipients, recipientsMessage, formatsMessage, sourceMessage } from '../validate';
 
 const { labels, table } = require('./shared');
 
@@ -38,5 +38,17 @@ describe('messages under Recipients and Formats', () => {
         expect(formatsMessage(form({ formats: [] }), EN)).toBe('Choose at least one format.');
         expect(formatsMessage(form({ formats: [] }), DE)).toBe('Wählen Sie mindestens ein Format.');
         expect(formatsMessage(form(), EN)).toBe('');
+    });
+});
+
+describe('messages under Source', () => {
+    const form = (over) => ({ source: 'SOQL', query: '', reportId: '', ...over });
+
+    it('asks for a SELECT query or a report id, as the validation rules do', () => {
+        expect(sourceMessage(form(), EN)).toMatch(/^Source Type SOQL needs a query starting with SELECT/);
+        expect(sourceMessage(form({ query: '  select Id\nFROM Case' }), EN)).toBe('');
+        expect(sourceMessage(form({ source: 'Report', reportId: '00O5g00000AbCdEFGH' }), EN)).toBe('');
+        expect(sourceMessage(form({ source: 'Report', reportId: '00O5g00000AbCdEF' }), DE)).toMatch(/^Quelltyp Report braucht/);
+        expect(sourceMessage(form({ source: '' }), EN)).toBe(''); // reportd decides from what is filled in
     });
 });
