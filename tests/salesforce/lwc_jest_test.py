@@ -5,7 +5,8 @@ package-lock.json when missing, runs every Jest suite under
 force-app/main/default/lwc once, and checks that all passed and that the
 suites this project relies on ran: the cron and recipients tables shared with
 the C++ tests (tests/jobs/cron_table.json, tests/jobs/deliver/
-recipients_table.json), the presets, the labels and the component itself.
+recipients_table.json), the presets, the labels, the component itself and
+its New/Edit override.
 Without npm the script exits 77, which CTest reports as skipped.
 """
 import json
@@ -23,7 +24,7 @@ PROJECT = os.path.join(SOURCE_DIR, "salesforce")
 JEST = os.path.join(PROJECT, "node_modules", ".bin", "sfdx-lwc-jest")
 SUITES = ["cron.test.js", "presets.test.js", "validate.test.js", "labels.test.js",
           "reportdScheduleEditor.test.js", "reportdScheduleEditor.de.test.js",
-          "preview.en.test.js", "preview.de.test.js"]
+          "override.test.js", "preview.en.test.js", "preview.de.test.js"]
 
 
 def ensure_installed():

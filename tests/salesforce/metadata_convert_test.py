@@ -8,7 +8,8 @@ the API name and type the sync code uses, the layout (read-back fields read
 only), the list view, the tab and both permission sets (the integration user
 edits only the read-back fields and sees deleted records), and the schedule
 editor: its Lightning Web Component bundle (without its Jest tests), the
-record page that shows it, its custom labels and their German translation.
+record page that shows it, the Aura component that lets it override New and
+Edit, its custom labels and their German translation.
 
 The project is converted from a copy in a temporary folder: the CLI takes
 any folder below one named `lwc` for a component bundle, so a checkout whose
@@ -76,6 +77,7 @@ ALL_FIELDS = {**CONFIG_FIELDS, **READBACK_FIELDS}
 LAYOUT = "Reportd_Schedule__c-Reportd Schedule Layout"
 BUNDLE = "reportdScheduleEditor"
 FLEXIPAGE = "Reportd_Schedule_Record_Page"
+OVERRIDE = "reportdScheduleEditorPage"  # Aura host of the editor for the New/Edit override
 SOURCE = os.path.join(PROJECT, "force-app", "main", "default")
 
 
@@ -143,6 +145,7 @@ class MetadataConvertTest(unittest.TestCase):
         self.assertEqual(members.get("CustomLabels"), {"CustomLabels"})
         self.assertEqual(members.get("CustomLabel"), source_labels()[0])
         self.assertEqual(members.get("Translations"), {"de"})
+        self.assertEqual(members.get("AuraDefinitionBundle"), {OVERRIDE})
         self.assertEqual(text(pkg, "version"), "60.0")
 
     def test_every_field_has_the_type_size_and_help_an_admin_needs(self):
@@ -250,6 +253,12 @@ class MetadataConvertTest(unittest.TestCase):
         components = [c.text for c in page.iter("{%s}componentName" % NS["md"])]
         self.assertIn(BUNDLE, components)
         self.assertIn("force:detailPanel", components)
+
+    def test_the_new_and_edit_override_hosts_the_editor(self):
+        with open(os.path.join(self.out, "aura", OVERRIDE, OVERRIDE + ".cmp")) as f:
+            cmp = f.read()
+        self.assertIn('implements="lightning:actionOverride,force:hasRecordId"', cmp)
+        self.assertIn('<c:reportdScheduleEditor recordId="{!v.recordId}" navigateOnSave="true" />', cmp)
 
     def test_every_label_the_editor_imports_exists_and_has_german(self):
         names, imported = source_labels()

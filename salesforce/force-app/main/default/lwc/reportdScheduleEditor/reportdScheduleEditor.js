@@ -42,6 +42,9 @@ function formOf(record) {
 export default class ReportdScheduleEditor extends NavigationMixin(LightningElement) {
     @api recordId;
     @api objectApiName;
+    // Set by the New/Edit override (aura/reportdScheduleEditorPage): Save and
+    // Cancel leave the page for the record (or, for Cancel on New, the list).
+    @api navigateOnSave = false;
     labels = LABELS;
     lang = lang;
     record;
@@ -249,9 +252,20 @@ export default class ReportdScheduleEditor extends NavigationMixin(LightningElem
         this.form = { ...this.form, formats };
     }
     handleCancel() {
+        if (this.navigateOnSave) {
+            this.openRecord(this.recordId);
+            return;
+        }
         this.form = { ...this.saved, formats: [...this.saved.formats] };
         this.preset = presetOf(this.form.cron);
         this.saveError = '';
+    }
+
+    // The record's page, or the object's list without a record.
+    openRecord(id) {
+        this[NavigationMixin.Navigate](id
+            ? { type: 'standard__recordPage', attributes: { recordId: id, objectApiName: OBJECT, actionName: 'view' } }
+            : { type: 'standard__objectPage', attributes: { objectApiName: OBJECT, actionName: 'list' } });
     }
 
     async handleSave() {
@@ -272,12 +286,10 @@ export default class ReportdScheduleEditor extends NavigationMixin(LightningElem
         try {
             if (this.isNew) {
                 const created = await createRecord({ apiName: OBJECT, fields: { ...fields, Name: this.form.name.trim() } });
-                this[NavigationMixin.Navigate]({
-                    type: 'standard__recordPage',
-                    attributes: { recordId: created.id, objectApiName: OBJECT, actionName: 'view' }
-                });
+                this.openRecord(created.id);
             } else {
                 await updateRecord({ fields: { Id: this.recordId, ...fields } });
+                if (this.navigateOnSave) this.openRecord(this.recordId);
             }
             this.saved = { ...this.form, formats: [...this.form.formats] };
             this.dispatchEvent(new ShowToastEvent({ title: LABELS.saved, variant: 'success' }));
