@@ -2,7 +2,8 @@
 // the expression described in the user's language, the time zone, formats
 // and recipients checked as they are typed, and the status reportd wrote
 // back (read only). On a record page it edits that record (getRecord /
-// updateRecord); without a record id (an app page) it creates one.
+// updateRecord); without a record id (an app page, the New override) it
+// creates one.
 
 import { LightningElement, api, wire } from 'lwc';
 import { getRecord, updateRecord, createRecord } from 'lightning/uiRecordApi';
@@ -21,7 +22,7 @@ const EDITED = ['Name', 'Active__c', 'Cron__c', 'Time_Zone__c', 'Source_Type__c'
     'Formats__c', 'Recipients__c'];
 const READ = ['Files_Target_Id__c', 'Last_Status__c', 'Last_Run__c', 'Last_Row_Count__c', 'Last_Error__c',
     'Next_Run__c', 'Next_Fires__c'];
-export const FIELDS = [...EDITED, ...READ].map((f) => `${OBJECT}.${f}`);
+const qualified = (names) => names.map((f) => `${OBJECT}.${f}`);
 const FORMATS = ['CSV', 'XLSX', 'PDF', 'HTML'];
 
 function formOf(record) {
@@ -75,7 +76,9 @@ export default class ReportdScheduleEditor extends NavigationMixin(LightningElem
         }
     }
 
-    @wire(getRecord, { recordId: '$recordId', fields: FIELDS })
+    // The read-back fields are optional: a user who may not read one still
+    // gets the editor.
+    @wire(getRecord, { recordId: '$recordId', fields: qualified(EDITED), optionalFields: qualified(READ) })
     wiredRecord({ data, error }) {
         if (data) {
             this.record = data;

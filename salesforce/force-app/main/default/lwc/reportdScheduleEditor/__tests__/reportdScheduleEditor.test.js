@@ -2,7 +2,7 @@
 // sfdx-lwc-jest wire adapter mock), what the presets and typing do, the
 // inline messages, and what it saves.
 import ReportdScheduleEditor from 'c/reportdScheduleEditor';
-import { updateRecord, createRecord } from 'lightning/uiRecordApi';
+import { getRecord, updateRecord, createRecord } from 'lightning/uiRecordApi';
 
 jest.mock('../labels', () => ({ __esModule: true, default: require('./shared').labels('en') }));
 
@@ -20,6 +20,12 @@ afterEach(() => {
 describe('c-reportd-schedule-editor on a record', () => {
     it('opens on the record: preset, cron, description and the status reportd wrote back', async () => {
         const el = await mount();
+        const config = getRecord.getLastConfig();
+        expect(config.recordId).toBe('a00000000000001AAA');
+        expect(config.fields).toContain('Reportd_Schedule__c.Cron__c');
+        // What reportd writes back is optional: a user who may not read it still gets the editor.
+        expect(config.optionalFields).toEqual(expect.arrayContaining([
+            'Reportd_Schedule__c.Next_Fires__c', 'Reportd_Schedule__c.Last_Status__c']));
         expect($(el, '[data-id="cron"]').value).toBe('0 8 * * 1');
         expect($(el, 'select[data-preset="mode"]').value).toBe('weekly');
         expect($(el, 'select[data-preset="weekday"]').value).toBe('1');
