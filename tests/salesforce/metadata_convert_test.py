@@ -6,13 +6,21 @@ source-format project into Metadata API format. The test then reads the
 produced package.xml and the converted files: the object, every field with
 the API name and type the sync code uses, the layout (read-back fields read
 only), the list view, the tab and both permission sets (the integration user
-edits only the read-back fields and sees deleted records).
+edits only the read-back fields and sees deleted records), and the schedule
+editor: its Lightning Web Component bundle (without its Jest tests), the
+record page that shows it, the Aura component that lets it override New and
+Edit, its custom labels and their German translation.
+
+The project is converted from a copy in a temporary folder: the CLI takes
+any folder below one named `lwc` for a component bundle, so a checkout whose
+path has a folder of that name would convert wrongly.
 
 The CLI comes from tests/clients (npm, @salesforce/cli), installed by that
 folder's own helper when missing. Without npm the script exits 77, which CTest
 reports as skipped.
 """
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -67,6 +75,19 @@ VALIDATION_RULES = {
 }
 ALL_FIELDS = {**CONFIG_FIELDS, **READBACK_FIELDS}
 LAYOUT = "Reportd_Schedule__c-Reportd Schedule Layout"
+BUNDLE = "reportdScheduleEditor"
+FLEXIPAGE = "Reportd_Schedule_Record_Page"
+OVERRIDE = "reportdScheduleEditorPage"  # Aura host of the editor for the New/Edit override
+SOURCE = os.path.join(PROJECT, "force-app", "main", "default")
+
+
+def source_labels():
+    """The custom labels in the source, and those the component imports."""
+    root = ET.parse(os.path.join(SOURCE, "labels", "CustomLabels.labels-meta.xml")).getroot()
+    names = {text(l, "fullName") for l in root.findall("md:labels", NS)}
+    with open(os.path.join(SOURCE, "lwc", BUNDLE, "labels.js")) as f:
+        imported = set(re.findall(r"@salesforce/label/c\.(\w+)'", f.read()))
+    return names, imported
 
 
 def text(el, tag):
@@ -79,6 +100,11 @@ class MetadataConvertTest(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="reportd-sfdx-")
         cls.out = os.path.join(cls.tmp, "mdapi")
+        project = os.path.join(cls.tmp, "project")
+        os.makedirs(project)
+        for name in ("sfdx-project.json", ".forceignore"):
+            shutil.copy(os.path.join(PROJECT, name), project)
+        shutil.copytree(os.path.join(PROJECT, "force-app"), os.path.join(project, "force-app"))
         home = os.path.join(cls.tmp, "home")
         os.makedirs(home)
         env = dict(os.environ, HOME=home, NO_COLOR="1",
@@ -89,7 +115,7 @@ class MetadataConvertTest(unittest.TestCase):
                    SF_USE_GENERIC_UNIX_KEYCHAIN="true")
         cls.proc = subprocess.run([SF, "project", "convert", "source", "--root-dir", "force-app",
                                    "--output-dir", cls.out, "--json"],
-                                  cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300)
+                                  cwd=project, env=env, capture_output=True, text=True, timeout=300)
 
     @classmethod
     def tearDownClass(cls):
@@ -114,6 +140,12 @@ class MetadataConvertTest(unittest.TestCase):
         self.assertEqual(members.get("CustomTab"), {OBJECT})
         self.assertEqual(members.get("PermissionSet"), {"Reportd_Schedule_Manager", "Reportd_Integration"})
         self.assertEqual(members.get("ValidationRule"), {f"{OBJECT}.{r}" for r in VALIDATION_RULES})
+        self.assertEqual(members.get("LightningComponentBundle"), {BUNDLE})
+        self.assertEqual(members.get("FlexiPage"), {FLEXIPAGE})
+        self.assertEqual(members.get("CustomLabels"), {"CustomLabels"})
+        self.assertEqual(members.get("CustomLabel"), source_labels()[0])
+        self.assertEqual(members.get("Translations"), {"de"})
+        self.assertEqual(members.get("AuraDefinitionBundle"), {OVERRIDE})
         self.assertEqual(text(pkg, "version"), "60.0")
 
     def test_every_field_has_the_type_size_and_help_an_admin_needs(self):
@@ -189,6 +221,58 @@ class MetadataConvertTest(unittest.TestCase):
         self.assertEqual(set(sections["Status"].values()), {"Readonly"})
         placed = {f for s in sections.values() for f in s}
         self.assertLessEqual(set(ALL_FIELDS), placed)
+
+    def test_the_editor_bundle_is_exposed_on_schedule_record_pages_without_its_tests(self):
+        files = set(os.listdir(os.path.join(self.out, "lwc", BUNDLE)))
+        self.assertIn(BUNDLE + ".js", files)
+        self.assertIn(BUNDLE + ".html", files)
+        self.assertNotIn("__tests__", files)
+        meta = self.parse("lwc", BUNDLE, BUNDLE + ".js-meta.xml")
+        self.assertEqual(text(meta, "isExposed"), "true")
+        self.assertEqual(text(meta, "apiVersion"), "60.0")
+        targets = {t.text for t in meta.findall("md:targets/md:target", NS)}
+        self.assertEqual(targets, {"lightning__RecordPage", "lightning__AppPage"})
+        config = meta.find("md:targetConfigs/md:targetConfig", NS)
+        self.assertEqual(config.get("targets"), "lightning__RecordPage")
+        self.assertEqual([o.text for o in config.findall("md:objects/md:object", NS)], [OBJECT])
+
+    def test_the_editor_reads_and_writes_only_fields_the_object_has(self):
+        with open(os.path.join(self.out, "lwc", BUNDLE, BUNDLE + ".js")) as f:
+            js = f.read()
+        used = set()
+        for const in ("EDITED", "READ"):
+            body = re.search(r"const %s = \[([^\]]*)\]" % const, js).group(1)
+            used |= set(re.findall(r"'(\w+)'", body))
+        self.assertIn("Next_Fires__c", used)
+        self.assertLessEqual(used, set(ALL_FIELDS) | {"Name"})
+
+    def test_the_record_page_shows_the_editor_on_the_schedule_object(self):
+        page = self.parse("flexipages", FLEXIPAGE + ".flexipage")
+        self.assertEqual(text(page, "type"), "RecordPage")
+        self.assertEqual(text(page, "sobjectType"), OBJECT)
+        components = [c.text for c in page.iter("{%s}componentName" % NS["md"])]
+        self.assertIn(BUNDLE, components)
+        self.assertIn("force:detailPanel", components)
+
+    def test_the_new_and_edit_override_hosts_the_editor(self):
+        with open(os.path.join(self.out, "aura", OVERRIDE, OVERRIDE + ".cmp")) as f:
+            cmp = f.read()
+        self.assertIn('implements="lightning:actionOverride,force:hasRecordId"', cmp)
+        self.assertIn('<c:reportdScheduleEditor recordId="{!v.recordId}" navigateOnSave="true" />', cmp)
+
+    def test_every_label_the_editor_imports_exists_and_has_german(self):
+        names, imported = source_labels()
+        self.assertEqual(imported, names)
+        labels = self.parse("labels", "CustomLabels.labels")
+        for l in labels.findall("md:labels", NS):
+            with self.subTest(label=text(l, "fullName")):
+                self.assertEqual(text(l, "language"), "en_US")
+                self.assertTrue(text(l, "value"))
+                self.assertLessEqual(len(text(l, "shortDescription")), 80)
+        de = self.parse("translations", "de.translation")
+        translated = {text(c, "name"): text(c, "label") for c in de.findall("md:customLabels", NS)}
+        self.assertEqual(set(translated), names)
+        self.assertTrue(all(translated.values()))
 
     def permset(self, name):
         ps = self.parse("permissionsets", name + ".permissionset")
