@@ -40,6 +40,30 @@ Result<std::int64_t> duration_option(const Context& ctx, const char* name, std::
   return *d;
 }
 
+// The one source of --soql, --report and --bulk.
+Status read_source(const Context& ctx, store::Schedule& s) {
+  int sources = ctx.args.has("soql") + ctx.args.has("report") + ctx.args.has("bulk");
+  if (sources != 1) {
+    return invalid("schedules add needs exactly one of --soql QUERY, --report ID or --bulk QUERY");
+  }
+  if (auto q = ctx.args.get("soql")) {
+    s.source_kind = store::SourceKind::kSoql;
+    s.source = *q;
+  } else if (auto r = ctx.args.get("report")) {
+    s.source_kind = store::SourceKind::kReport;
+    s.source = *r;
+  } else {
+    s.source_kind = store::SourceKind::kBulk;
+    s.source = *ctx.args.get("bulk");
+  }
+  return {};
+}
+
+Result<store::SendWhen> when_option(std::string_view v) {
+  if (auto w = store::send_when_from(v)) return *w;
+  return invalid("--when: \"" + std::string(v) + "\" is not a condition; use always or changed");
+}
+
 // Synced schedules belong to their Salesforce record: the sync would undo
 // any edit, so the CLI leaves them alone.
 Status refuse_synced(const store::Schedule& s, std::string_view what) {
@@ -86,21 +110,7 @@ int cmd_schedules_add(Context& ctx) {
   if (!cron) return ctx.fail(invalid("schedules add needs --cron EXPR, e.g. --cron '0 8 * * 1-5'"));
   s.cron = *cron;
   s.tz = ctx.args.get_or("tz", config->default_tz);
-  int sources = ctx.args.has("soql") + ctx.args.has("report") + ctx.args.has("bulk");
-  if (sources != 1) {
-    return ctx.fail(invalid("schedules add needs exactly one of --soql QUERY, --report ID or "
-                            "--bulk QUERY"));
-  }
-  if (auto q = ctx.args.get("soql")) {
-    s.source_kind = store::SourceKind::kSoql;
-    s.source = *q;
-  } else if (auto r = ctx.args.get("report")) {
-    s.source_kind = store::SourceKind::kReport;
-    s.source = *r;
-  } else {
-    s.source_kind = store::SourceKind::kBulk;
-    s.source = *ctx.args.get("bulk");
-  }
+  if (Status src = read_source(ctx, s); !src.ok()) return ctx.fail(src);
   s.formats = split_list(ctx.args.get_or("format", "csv"));
   auto to = deliver::split_recipients(ctx.args.get_or("to", ""));
   if (!to.ok()) return ctx.fail(invalid("--to: " + to.status().message()));
@@ -120,7 +130,9 @@ int cmd_schedules_add(Context& ctx) {
       return ctx.fail(invalid("--min-rows must be a whole number, not \"" + *m + "\""));
     }
   }
-  s.send_when = ctx.args.get_or("when", "always");
+  auto when = when_option(ctx.args.get_or("when", "always"));
+  if (!when.ok()) return ctx.fail(when.status());
+  s.send_when = *when;
   s.files_target = ctx.args.get_or("files-target", "");
   auto overlap = ctx.args.get_or("overlap", "skip");
   if (overlap != "skip" && overlap != "queue") {
@@ -156,7 +168,7 @@ int cmd_schedules_list(Context& ctx) {
   if (!all.ok()) return ctx.fail(all.status());
   std::int64_t now = now_ms();
   boost::json::array arr;
-  TextTable t({"NEXT", "LEFT", "LAST", "PASSED", "RESULT", "SCHEDULE", "CRON", "ZONE", "STATE"});
+  TextTable t({"NEXT", "LEFT", "LAST", "PASSED", "RESULT", "SCHEDULE", "CRON", "ZONE", "WHEN", "STATE"});
   for (const store::Schedule& s : *all) {
     auto [next_ms, next_text] = s.paused ? std::pair<std::int64_t, std::string>{0, "-"}
                                          : next_fire_text(s);
@@ -180,11 +192,12 @@ int cmd_schedules_list(Context& ctx) {
                      {"tz", s.tz},
                      {"paused", s.paused},
                      {"pause_reason", s.pause_reason},
+                     {"send_when", std::string(store::to_string(s.send_when))},
                      {"origin", std::string(store::to_string(s.origin))}});
       continue;
     }
     t.add({next_text, next_ms ? human_duration(next_ms - now) : "-", last_text, passed, result,
-           s.name, s.cron, s.tz, state});
+           s.name, s.cron, s.tz, std::string(store::to_string(s.send_when)), state});
   }
   if (ctx.json()) {
     ctx.out << boost::json::serialize(arr) << "\n";
@@ -217,7 +230,7 @@ int cmd_schedules_show(Context& ctx) {
                         {"owner", s->owner_email},
                         {"send_when_empty", s->send_when_empty},
                         {"min_rows", s->min_rows},
-                        {"send_when", s->send_when},
+                        {"send_when", std::string(store::to_string(s->send_when))},
                         {"files_target", s->files_target},
                         {"paused", s->paused},
                         {"pause_reason", s->pause_reason},
@@ -246,8 +259,14 @@ int cmd_schedules_set(Context& ctx) {
   auto s = find(ctx, st);
   if (!s.ok()) return ctx.fail(s.status());
   if (s->origin == store::ScheduleOrigin::kSalesforce) return ctx.fail(refuse_synced(*s, "to change it, edit"));
-  if (!ctx.args.has("body") && !ctx.args.has("to") && !ctx.args.has("subject")) {
-    return ctx.fail(invalid("schedules set needs at least one of --body, --to, --subject"));
+  if (!ctx.args.has("body") && !ctx.args.has("to") && !ctx.args.has("subject") &&
+      !ctx.args.has("when")) {
+    return ctx.fail(invalid("schedules set needs at least one of --body, --to, --subject, --when"));
+  }
+  if (auto when = ctx.args.get("when")) {
+    auto w = when_option(*when);
+    if (!w.ok()) return ctx.fail(w.status());
+    s->send_when = *w;
   }
   if (auto body = ctx.args.get("body")) s->body = *body;
   if (auto subject = ctx.args.get("subject")) s->subject = *subject;

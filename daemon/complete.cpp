@@ -26,7 +26,8 @@ std::vector<std::string> option_values(std::string_view option, const Completion
   if (option == "connection") return names.connections;
   if (option == "schedule") return names.schedules;
   if (option == "output") return {"text", "json"};
-  if (option == "format") return {"csv", "xlsx", "html"};
+  if (option == "format") return {"csv", "xlsx", "pdf", "html"};
+  if (option == "when") return {"always", "changed"};
   if (option == "overlap") return {"skip", "queue"};
   if (option == "state") {
     return {"pending", "running",  "delivering", "succeeded",

@@ -20,11 +20,8 @@ crypto::SecureBuffer derive_change_key(const crypto::KeyRing& keys) {
   return out;
 }
 
-ChangeHash::ChangeHash(const crypto::SecureBuffer& key, const ChangeScope& scope) {
+ChangeHash::ChangeHash(const crypto::SecureBuffer& key) {
   crypto_generichash_init(&state_, key.bytes().data(), key.size(), kChangeHashBytes);
-  add_tagged('O', scope.org_id);
-  add_number(scope.connection_id);
-  add_number(scope.schedule_id);
 }
 
 ChangeHash::~ChangeHash() { wipe_bytes(&state_, sizeof state_); }
@@ -86,8 +83,28 @@ Status ChangeHash::end(const table::TableFooter& footer) {
   return {};
 }
 
-ChangeDigest ChangeHash::digest() {
-  if (!done_) crypto_generichash_final(&state_, digest_.data(), digest_.size());
+Status ChangeHash::subtotal(const table::Subtotal& total) {
+  add(std::string_view("S", 1));
+  add_number(static_cast<std::int64_t>(total.kind));
+  add_number(static_cast<std::int64_t>(total.groups.size()));
+  for (const table::GroupValue& g : total.groups) add_tagged('g', g.value);
+  for (const table::Aggregate& a : total.aggregates) {
+    if (a.value.type == table::CellType::kNull) {
+      add(std::string_view("n", 1));
+    } else {
+      add_tagged('f', a.value.text);
+    }
+  }
+  return {};
+}
+
+ChangeDigest ChangeHash::digest(const ChangeScope& scope) {
+  if (!done_) {
+    add_tagged('O', scope.org_id);
+    add_number(scope.connection_id);
+    add_number(scope.schedule_id);
+    crypto_generichash_final(&state_, digest_.data(), digest_.size());
+  }
   done_ = true;
   return digest_;
 }

@@ -2,16 +2,19 @@
 // ChangeHash: a RowSink that hashes a run's rows as they stream, for
 // "send only when changed" (`--when changed`, Send_When__c). The hash is
 // keyed BLAKE2b-256 (libsodium crypto_generichash) under a key derived from
-// the vault's primary master key, and it begins with the org id, the
-// connection id and the schedule id, so equal rows in two schedules or two
-// orgs hash apart and nobody without the key can test a guess of the rows
+// the vault's primary master key, and it ends with the org id, the
+// connection id and the schedule id (given to digest(), after the rows, so
+// the org is the one the run's first token pinned, on a connection's first
+// run too), so equal rows in two schedules or two orgs hash apart and nobody without the key can test a guess of the rows
 // against a stored hash. Only the 32-byte hash is kept; the rows are not.
 //
 // Canonical form: for each table its name and columns (API name, type),
 // then each row's cells as (type, length-prefixed value): the value as the
 // source sent it for text and numbers, days/milliseconds for dates and
 // datetimes, so a change of time zone or of rendering does not read as a
-// change of data. One run's thread.
+// change of data; a grouped report's totals as (kind, group values, raw
+// aggregate values), since they also cover the rows a truncated report
+// (allData:false) left out. One run's thread.
 
 #include <array>
 #include <cstdint>
@@ -41,7 +44,7 @@ struct ChangeScope {
 
 class ChangeHash final : public table::RowSink {
  public:
-  ChangeHash(const crypto::SecureBuffer& key, const ChangeScope& scope);
+  explicit ChangeHash(const crypto::SecureBuffer& key);
   ~ChangeHash() override;  // zeroes the hashing state
   ChangeHash(const ChangeHash&) = delete;
   ChangeHash& operator=(const ChangeHash&) = delete;
@@ -49,9 +52,11 @@ class ChangeHash final : public table::RowSink {
   Status begin(const table::TableHeader& header) override;
   Status row(std::span<const table::Cell> cells) override;
   Status end(const table::TableFooter& footer) override;
+  Status subtotal(const table::Subtotal& total) override;
 
-  // The hash of everything seen, after the source ended (the same on every call).
-  ChangeDigest digest();
+  // The hash of everything seen and `scope`, after the source ended (the
+  // first call's on every later call).
+  ChangeDigest digest(const ChangeScope& scope);
 
  private:
   void add(std::string_view bytes);

@@ -36,6 +36,8 @@ class RowCapSink final : public table::RowSink {
   Status begin(const table::TableHeader& header) override { return next_.begin(header); }
   Status row(std::span<const table::Cell> cells) override;
   Status end(const table::TableFooter& footer) override { return next_.end(footer); }
+  Status group(const table::GroupStart& start) override { return next_.group(start); }
+  Status subtotal(const table::Subtotal& total) override { return next_.subtotal(total); }
   std::uint64_t rows() const { return rows_; }
 
  private:

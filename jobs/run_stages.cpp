@@ -130,13 +130,12 @@ asio::awaitable<Status> RunPipeline::fetch_once(Context& ctx) {
   if (ctx.outputs) ctx.outputs->dispose();  // a retry starts from empty outputs
   ctx.outputs.reset();
   std::unique_ptr<ChangeHash> change;
-  if (ctx.schedule.send_when == "changed") {
+  if (ctx.schedule.send_when == store::SendWhen::kChanged) {
     if (deps_.keys == nullptr || deps_.keys->empty()) {
       co_return Status::error(ErrorKind::kPermanent,
                               "send only when changed needs the master key (--key-file)", "no-key");
     }
-    ChangeScope scope{ctx.connection.org_id, ctx.connection.id, ctx.schedule.id};
-    change = std::make_unique<ChangeHash>(derive_change_key(*deps_.keys), scope);
+    change = std::make_unique<ChangeHash>(derive_change_key(*deps_.keys));
   }
   auto outputs = RunOutputs::create(ctx.schedule, ctx.zone, options_.outputs,
                                     ctx.run.nominal_s * 1000, std::move(change));
@@ -207,8 +206,13 @@ asio::awaitable<Status> RunPipeline::compare_change_hash(Context& ctx, bool& unc
   unchanged = false;
   ChangeHash* hash = ctx.outputs->change_hash();
   if (hash == nullptr) co_return Status();
-  ctx.digest = hash->digest();
+  // The org as the run's first token may just have pinned it (ctx.connection
+  // was read before), so a connection's first run hashes like its later ones.
+  const std::int64_t conn_id = ctx.connection.id;
+  auto conn = co_await deps_.store.run([conn_id](store::Store& s) { return s.get_connection(conn_id); });
+  if (!conn.ok()) co_return conn.status();
   const std::int64_t id = ctx.schedule.id;
+  ctx.digest = hash->digest({conn->org_id, conn_id, id});
   auto get = [id](store::Store& s) { return s.get_change_hash(id); };
   auto stored = co_await deps_.store.run(std::move(get));
   if (!stored.ok()) co_return stored.status();

@@ -83,10 +83,6 @@ Status check_schedule(const store::Schedule& s, const deliver::DomainPolicy& dom
     }
   }
 
-  if (s.send_when != "always" && s.send_when != "changed") {
-    return invalid("when", "\"" + s.send_when + "\" is not a condition; use always or changed");
-  }
-
   if (s.recipients.empty() && s.files_target.empty()) {
     return invalid("recipients", "name at least one address (or a Files target record)");
   }

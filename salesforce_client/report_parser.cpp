@@ -58,21 +58,6 @@ std::optional<double> as_number(const json::value& v) {
   return std::nullopt;
 }
 
-// A grouping level: its leaves as (fact-map key, labels from the top down).
-// The labels are grouping values (record values): zeroed with the leaf.
-struct Leaf {
-  Leaf(std::string k, std::vector<std::string> l) : key(std::move(k)), labels(std::move(l)) {}
-  Leaf(const Leaf&) = default;
-  Leaf(Leaf&&) = default;
-  Leaf& operator=(const Leaf&) = default;
-  Leaf& operator=(Leaf&&) = default;
-  ~Leaf() {
-    for (std::string& l : labels) wipe(l);
-  }
-  std::string key;
-  std::vector<std::string> labels;
-};
-
 // Texts that held record values, zeroed on every way out.
 struct WipeTexts {
   std::vector<std::string>& texts;
@@ -88,30 +73,7 @@ void set_text(std::string& slot, std::string_view value) {
   slot.assign(value);
 }
 
-void collect_leaves(const json::array& groupings, std::vector<std::string>& labels,
-                    std::vector<Leaf>& out) {
-  for (const auto& g : groupings) {
-    if (!g.is_object()) continue;
-    const auto& go = g.get_object();
-    labels.push_back(str(&go, "label"));
-    const json::array* sub = arr(go, "groupings");
-    if (sub && !sub->empty())
-      collect_leaves(*sub, labels, out);
-    else
-      out.emplace_back(str(&go, "key"), labels);
-    wipe(labels.back());
-    labels.pop_back();
-  }
-}
-
-std::vector<Leaf> leaves(const json::object& root, std::string_view which) {
-  std::vector<Leaf> out;
-  std::vector<std::string> labels;
-  if (auto* g = obj(root, which))
-    if (auto* a = arr(*g, "groupings")) collect_leaves(*a, labels, out);
-  if (out.empty()) out.emplace_back("T", std::vector<std::string>());
-  return out;
-}
+const json::array* groupings_of(const json::object* o) { return o ? arr(*o, "groupings") : nullptr; }
 
 // The report's columns: its groupings (down, then across; none for a
 // tabular report), then its detail columns with their types.
@@ -120,6 +82,7 @@ struct ReportColumns {
   std::size_t n_down = 0;
   std::size_t n_across = 0;
   std::vector<CellType> detail_types;
+  std::vector<std::string> aggregate_names;  // labels of the fact map's aggregates, in order
 };
 
 ReportColumns columns_of(const json::object& root, const json::object& meta, const json::object* ext,
@@ -146,6 +109,15 @@ ReportColumns columns_of(const json::object& root, const json::object& meta, con
       CellType t = type_from_salesforce(str(info, "dataType"));
       c.detail_types.push_back(t);
       c.header.columns.push_back({name, label.empty() ? name : label, t});
+    }
+  }
+  c.header.grouping_columns = c.n_down + c.n_across;
+  const json::object* agg_info = ext ? obj(*ext, "aggregateColumnInfo") : nullptr;
+  if (const json::array* aggs = arr(meta, "aggregates")) {
+    for (const auto& a : *aggs) {
+      std::string name = a.is_string() ? std::string(a.get_string()) : std::string();
+      std::string label = agg_info ? str(obj(*agg_info, name), "label") : std::string();
+      c.aggregate_names.push_back(label.empty() ? name : label);
     }
   }
   return c;
@@ -181,6 +153,174 @@ Cell detail_cell(const json::object* dc, CellType type, std::string& text, std::
   }
 }
 
+// Walks the grouping trees in report order and tells the sink: a group's
+// start, its rows (deepest groups only, so no row comes twice), its
+// subtotal; a matrix's column totals; the grand total. Texts are views into
+// the zeroed DOM or into `texts_`.
+class ReportWalker {
+ public:
+  ReportWalker(const json::object& root, const json::object& meta, const ReportColumns& columns,
+               table::RowSink& sink)
+      : facts_(*obj(root, "factMap")), columns_(columns), sink_(sink),
+        texts_(columns.header.columns.size() + 1), wipe_texts_{texts_},
+        cells_(columns.header.columns.size()), agg_texts_(columns.aggregate_names.size()),
+        wipe_aggs_{agg_texts_} {
+    down_ = columns.n_down ? groupings_of(obj(root, "groupingsDown")) : nullptr;
+    across_ = columns.n_across ? groupings_of(obj(root, "groupingsAcross")) : nullptr;
+    auto flag = [&](std::string_view k) {
+      auto* v = meta.if_contains(k);
+      return !(v && v->is_bool() && !v->get_bool());
+    };
+    subtotals_ = flag("showSubtotals");
+    grand_total_ = flag("showGrandTotal");
+    labels_.resize(columns.n_down + columns.n_across);
+  }
+
+  Status run() {
+    Status st = down_ ? walk_down(*down_, 0) : walk_across("T", across_, 0);
+    if (st.ok() && across_ && subtotals_) st = column_totals(*across_, 0);
+    if (st.ok() && grand_total_) st = total("T!T", table::TotalKind::kGrand);
+    return st;
+  }
+  std::uint64_t rows() const { return rows_; }
+
+ private:
+  std::string_view column_label(std::size_t level) const {
+    return columns_.header.columns[level].label;
+  }
+
+  // Enters a group at `level`: its label goes on its rows and into the path.
+  Status enter(const json::object& node, std::size_t level) {
+    labels_[level] = str_view(&node, "label");
+    path_.push_back({column_label(level), labels_[level]});
+    return sink_.group({level, path_.back()});
+  }
+
+  Status walk_down(const json::array& groups, std::size_t level) {
+    for (const auto& g : groups) {
+      if (!g.is_object()) continue;
+      const json::object& node = g.get_object();
+      const std::string key = str(&node, "key");
+      Status st = enter(node, level);
+      const json::array* sub = groupings_of(&node);
+      if (st.ok() && sub && !sub->empty() && level + 1 < columns_.n_down)
+        st = walk_down(*sub, level + 1);
+      else if (st.ok())
+        st = walk_across(key, across_, 0);
+      if (st.ok() && subtotals_) st = total(key + "!T", table::TotalKind::kGroup);
+      path_.pop_back();
+      if (!st.ok()) return st;
+    }
+    return {};
+  }
+
+  Status walk_across(const std::string& down_key, const json::array* groups, std::size_t level) {
+    if (!groups) return emit_rows(down_key + "!T");
+    const std::size_t at = columns_.n_down + level;
+    for (const auto& g : *groups) {
+      if (!g.is_object()) continue;
+      const json::object& node = g.get_object();
+      const std::string key = down_key + "!" + str(&node, "key");
+      if (!obj(facts_, key)) continue;  // no records in this cell
+      Status st = enter(node, at);
+      const json::array* sub = groupings_of(&node);
+      if (st.ok() && sub && !sub->empty() && level + 1 < columns_.n_across)
+        st = walk_across(down_key, sub, level + 1);
+      else if (st.ok())
+        st = emit_rows(key);
+      if (st.ok() && subtotals_) st = total(key, table::TotalKind::kGroup);
+      path_.pop_back();
+      if (!st.ok()) return st;
+    }
+    return {};
+  }
+
+  // The totals of each across group over all down groups ("T!<across>").
+  Status column_totals(const json::array& groups, std::size_t level) {
+    for (const auto& g : groups) {
+      if (!g.is_object()) continue;
+      const json::object& node = g.get_object();
+      path_.push_back({column_label(columns_.n_down + level), str_view(&node, "label")});
+      Status st = total("T!" + str(&node, "key"), table::TotalKind::kColumn);
+      const json::array* sub = groupings_of(&node);
+      if (st.ok() && sub && !sub->empty() && level + 1 < columns_.n_across)
+        st = column_totals(*sub, level + 1);
+      path_.pop_back();
+      if (!st.ok()) return st;
+    }
+    return {};
+  }
+
+  Status emit_rows(const std::string& fact_key);
+  Status total(const std::string& fact_key, table::TotalKind kind);
+
+  const json::object& facts_;
+  const ReportColumns& columns_;
+  table::RowSink& sink_;
+  const json::array* down_ = nullptr;
+  const json::array* across_ = nullptr;
+  bool subtotals_ = true;
+  bool grand_total_ = true;
+  std::vector<std::string_view> labels_;  // the current group's label per grouping column
+  std::vector<table::GroupValue> path_;    // the current groups, outermost first
+  // One text per column, and last a detail cell's label (its value as shown).
+  std::vector<std::string> texts_;
+  WipeTexts wipe_texts_;
+  std::vector<Cell> cells_;
+  std::vector<std::string> agg_texts_;  // aggregate values as numbers' texts
+  WipeTexts wipe_aggs_;
+  std::vector<table::Aggregate> aggregates_;
+  std::uint64_t rows_ = 0;
+};
+
+Status ReportWalker::emit_rows(const std::string& fact_key) {
+  const json::object* fact = obj(facts_, fact_key);
+  const json::array* fact_rows = fact ? arr(*fact, "rows") : nullptr;
+  if (!fact_rows) return {};
+  const std::size_t n_groups = labels_.size();
+  std::string& label = texts_.back();
+  for (const auto& r : *fact_rows) {
+    const json::array* data = r.is_object() ? arr(r.get_object(), "dataCells") : nullptr;
+    if (!data) continue;
+    for (std::size_t col = 0; col < n_groups; ++col) {
+      set_text(texts_[col], labels_[col]);
+      cells_[col] = texts_[col].empty() ? Cell::null() : Cell::string(texts_[col]);
+    }
+    for (std::size_t i = 0; i < columns_.detail_types.size(); ++i) {
+      const json::object* dc = i < data->size() && (*data)[i].is_object() ? &(*data)[i].get_object() : nullptr;
+      cells_[n_groups + i] = detail_cell(dc, columns_.detail_types[i], texts_[n_groups + i], label);
+    }
+    if (Status s = sink_.row(cells_); !s.ok()) return s;
+    ++rows_;
+  }
+  return {};
+}
+
+// The fact's aggregates, named from the report's metadata; nothing when the
+// fact map has none for `fact_key`.
+Status ReportWalker::total(const std::string& fact_key, table::TotalKind kind) {
+  const json::object* fact = obj(facts_, fact_key);
+  const json::array* aggs = fact ? arr(*fact, "aggregates") : nullptr;
+  if (!aggs || aggs->empty()) return {};
+  aggregates_.clear();
+  for (std::size_t i = 0; i < aggs->size() && i < agg_texts_.size(); ++i) {
+    const json::object* a = (*aggs)[i].is_object() ? &(*aggs)[i].get_object() : nullptr;
+    const json::value* v = a ? a->if_contains("value") : nullptr;
+    std::optional<double> n = v ? as_number(*v) : std::nullopt;
+    Cell value = Cell::null();
+    if (n) {
+      set_text(agg_texts_[i], number_text(*n));
+      value = Cell::num(*n, agg_texts_[i]);
+    }
+    aggregates_.push_back({columns_.aggregate_names[i], str_view(a, "label"), value});
+  }
+  table::Subtotal t;
+  t.kind = kind;
+  if (kind != table::TotalKind::kGrand) t.groups = path_;
+  t.aggregates = aggregates_;
+  return sink_.subtotal(t);
+}
+
 }  // namespace
 
 Status emit_report(std::string_view body, table::RowSink& sink) {
@@ -191,8 +331,7 @@ Status emit_report(std::string_view body, table::RowSink& sink) {
   const auto& root = doc.get_object();
   const json::object* meta = obj(root, "reportMetadata");
   const json::object* ext = obj(root, "reportExtendedMetadata");
-  const json::object* facts = obj(root, "factMap");
-  if (!meta || !facts) return bad("reportMetadata or factMap missing");
+  if (!meta || !obj(root, "factMap")) return bad("reportMetadata or factMap missing");
   const std::string format = str(meta, "reportFormat");
   if (format != "TABULAR" && format != "SUMMARY" && format != "MATRIX")
     return Status::error(ErrorKind::kPermanent,
@@ -200,47 +339,11 @@ Status emit_report(std::string_view body, table::RowSink& sink) {
                              " is not supported; use a tabular, summary or matrix report",
                          "UNSUPPORTED_REPORT_FORMAT");
   const ReportColumns columns = columns_of(root, *meta, ext, format);
-  const std::size_t n_down = columns.n_down, n_across = columns.n_across;
-  const std::vector<CellType>& detail_types = columns.detail_types;
   if (Status s = sink.begin(columns.header); !s.ok()) return s;
-
-  const std::vector<Leaf> down = leaves(root, n_down ? "groupingsDown" : "");
-  const std::vector<Leaf> across = leaves(root, n_across ? "groupingsAcross" : "");
-  // One text per column, and last a detail cell's label (its value as shown).
-  std::vector<std::string> texts(columns.header.columns.size() + 1);
-  WipeTexts wipe_texts{texts};
-  std::string& label = texts.back();
-  std::vector<Cell> cells(columns.header.columns.size());
-  std::uint64_t rows = 0;
-  for (const auto& d : down) {
-    for (const auto& a : across) {
-      const json::object* fact = obj(*facts, d.key + "!" + a.key);
-      const json::array* fact_rows = fact ? arr(*fact, "rows") : nullptr;
-      if (!fact_rows) continue;
-      for (const auto& r : *fact_rows) {
-        const json::array* data = r.is_object() ? arr(r.get_object(), "dataCells") : nullptr;
-        if (!data) continue;
-        std::size_t col = 0;
-        auto put_group = [&](const std::vector<std::string>& labels, std::size_t n) {
-          for (std::size_t i = 0; i < n; ++i, ++col) {
-            set_text(texts[col], i < labels.size() ? std::string_view(labels[i]) : std::string_view());
-            cells[col] = texts[col].empty() ? Cell::null() : Cell::string(texts[col]);
-          }
-        };
-        put_group(d.labels, n_down);
-        put_group(a.labels, n_across);
-        for (std::size_t i = 0; i < detail_types.size(); ++i, ++col) {
-          const json::object* dc =
-              i < data->size() && (*data)[i].is_object() ? &(*data)[i].get_object() : nullptr;
-          cells[col] = detail_cell(dc, detail_types[i], texts[col], label);
-        }
-        if (Status s = sink.row(cells); !s.ok()) return s;
-        ++rows;
-      }
-    }
-  }
+  ReportWalker walker(root, *meta, columns, sink);
+  if (Status s = walker.run(); !s.ok()) return s;
   table::TableFooter footer;
-  footer.rows = rows;
+  footer.rows = walker.rows();
   auto* all = root.if_contains("allData");
   footer.truncated = all && all->is_bool() && !all->get_bool();
   return sink.end(footer);

@@ -2,7 +2,10 @@
 // Turns a Reports API run result (tabular, summary or matrix, with details)
 // into one table on a RowSink: grouping values first (down, then across),
 // then the detail columns labelled from detailColumnInfo. allData:false
-// becomes TableFooter::truncated. Pure function; no executor.
+// becomes TableFooter::truncated. Grouped reports also tell the sink each
+// group's start and, from the fact map's aggregates, its subtotal ("0!T",
+// "0!1"), a matrix's column totals ("T!1") and the grand total ("T!T"), in
+// report order (RowSink::group/subtotal). Pure function; no executor.
 
 #include <string_view>
 

@@ -43,6 +43,11 @@ constexpr std::array<std::pair<DeliveryChannel, std::string_view>, 3> kDeliveryC
     {DeliveryChannel::kFilesLink, "files-link"},
 }};
 
+constexpr std::array<std::pair<SendWhen, std::string_view>, 2> kSendWhens{{
+    {SendWhen::kAlways, "always"},
+    {SendWhen::kChanged, "changed"},
+}};
+
 constexpr std::array<std::pair<SourceKind, std::string_view>, 3> kSourceKinds{{
     {SourceKind::kSoql, "soql"},
     {SourceKind::kReport, "report"},
@@ -82,6 +87,8 @@ std::string_view to_string(DeliveryChannel channel) { return name_of(kDeliveryCh
 std::optional<DeliveryChannel> delivery_channel_from(std::string_view s) {
   return lookup(kDeliveryChannels, s);
 }
+std::string_view to_string(SendWhen when) { return name_of(kSendWhens, when); }
+std::optional<SendWhen> send_when_from(std::string_view s) { return lookup(kSendWhens, s); }
 std::string_view to_string(SourceKind kind) { return name_of(kSourceKinds, kind); }
 std::optional<SourceKind> source_kind_from(std::string_view s) { return lookup(kSourceKinds, s); }
 std::string_view to_string(RunState state) { return name_of(kRunStates, state); }

@@ -58,6 +58,15 @@ enum class ScheduleOrigin { kLocal, kSalesforce };
 std::string_view to_string(ScheduleOrigin origin);
 std::optional<ScheduleOrigin> schedule_origin_from(std::string_view s);
 
+// When a run that has rows sends them (DESIGN.md §1). The DB and the CLI
+// show the text forms "always" and "changed": send only when the rows differ
+// from the last ones sent; the store keeps a keyed hash, never the rows
+// (to_string / send_when_from).
+enum class SendWhen { kAlways, kChanged };
+
+std::string_view to_string(SendWhen when);
+std::optional<SendWhen> send_when_from(std::string_view s);
+
 enum class SourceKind { kSoql, kReport, kBulk };
 enum class Overlap { kSkip, kQueue };
 
@@ -93,9 +102,7 @@ struct Schedule {
   // Text from `schedules add/set --body` or the record's Body__c, shown in
   // the mail above the generated summary; empty: the summary alone.
   std::string body;
-  // "always", or "changed": send only when the rows differ from the last
-  // ones sent (DESIGN.md §1; the store keeps a keyed hash, never the rows).
-  std::string send_when = "always";
+  SendWhen send_when = SendWhen::kAlways;
 };
 
 // DESIGN.md §4.4.

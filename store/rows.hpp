@@ -91,7 +91,7 @@ Schedule read_schedule(const Row& q) {
   s.created_at_ms = q.int64(21);
   s.owner_email = q.text(22);
   s.body = q.text(23);
-  s.send_when = q.text(24);
+  s.send_when = send_when_from(q.text(24)).value_or(SendWhen::kAlways);
   return s;
 }
 
@@ -106,7 +106,7 @@ void bind_schedule(Params& q, const Schedule& s) {
   q.bind(15, std::int64_t{s.paused}).bind(16, s.pause_reason).bind(17, s.catchup_seconds);
   q.bind(18, s.overlap == Overlap::kQueue ? "queue" : "skip");
   q.bind(19, s.splay_seconds).bind(20, s.min_interval_seconds);
-  q.bind(21, s.owner_email).bind(22, s.body).bind(23, s.send_when);
+  q.bind(21, s.owner_email).bind(22, s.body).bind(23, to_string(s.send_when));
 }
 
 inline constexpr const char* kRunColumns =

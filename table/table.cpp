@@ -14,6 +14,23 @@ std::string_view to_string(CellType type) {
   return "unknown";
 }
 
+Status RowSink::group(const GroupStart&) { return {}; }
+Status RowSink::subtotal(const Subtotal&) { return {}; }
+
+Status TeeSink::group(const GroupStart& start) {
+  for (RowSink* s : sinks_) {
+    if (Status st = s->group(start); !st.ok()) return st;
+  }
+  return {};
+}
+
+Status TeeSink::subtotal(const Subtotal& total) {
+  for (RowSink* s : sinks_) {
+    if (Status st = s->subtotal(total); !st.ok()) return st;
+  }
+  return {};
+}
+
 Status TeeSink::begin(const TableHeader& header) {
   for (RowSink* s : sinks_) {
     if (Status st = s->begin(header); !st.ok()) return st;

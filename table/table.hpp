@@ -53,6 +53,41 @@ struct Cell {
 struct TableHeader {
   std::string name;  // the source's name; a multi-source XLSX makes it a sheet
   std::vector<Column> columns;
+  // The first N columns hold grouping values (summary and matrix reports);
+  // the source then also sends group() and subtotal() around the rows.
+  std::size_t grouping_columns = 0;
+};
+
+// A summary or matrix report's structure (Reports API), told between rows.
+// Texts are views valid during the call only (grouping values and totals are
+// record data). Sources without groupings never send these.
+struct GroupValue {
+  std::string_view column;  // the grouping's label, e.g. "Stage"
+  std::string_view value;   // the group's label, e.g. "Prospecting"
+};
+
+// One summary value of a group, in the order of the report's aggregates.
+struct Aggregate {
+  std::string_view name;   // what it sums, e.g. "Sum of Amount", "Record Count"
+  std::string_view shown;  // the value as Salesforce formats it, e.g. "$1,200.00"
+  Cell value;              // the raw value (kNumber), null when absent
+};
+
+// A group's rows start: its value at `level` (0 outermost; down groupings,
+// then across groupings within them).
+struct GroupStart {
+  std::size_t level = 0;
+  GroupValue group;
+};
+
+// The totals after a group's rows (kGroup: `groups` is the group's path from
+// the top), of a column of a matrix (kColumn: the across groups' path), or
+// of the whole report (kGrand: no groups).
+enum class TotalKind { kGroup, kColumn, kGrand };
+struct Subtotal {
+  TotalKind kind = TotalKind::kGrand;
+  std::span<const GroupValue> groups;
+  std::span<const Aggregate> aggregates;
 };
 
 // What a source tells a sink after the last row.
@@ -70,6 +105,10 @@ class RowSink {
   // cells.size() == header.columns.size()
   virtual Status row(std::span<const Cell> cells) = 0;
   virtual Status end(const TableFooter& footer) = 0;
+  // Grouped reports only, between begin() and end(); a sink that shows only
+  // rows (CSV, XLSX) keeps the defaults, which ignore them.
+  virtual Status group(const GroupStart& start);
+  virtual Status subtotal(const Subtotal& total);
 };
 
 // Forwards every call to several sinks, so one source feeds all renderers.
@@ -79,6 +118,8 @@ class TeeSink final : public RowSink {
   Status begin(const TableHeader& header) override;
   Status row(std::span<const Cell> cells) override;
   Status end(const TableFooter& footer) override;
+  Status group(const GroupStart& start) override;
+  Status subtotal(const Subtotal& total) override;
 
  private:
   std::vector<RowSink*> sinks_;

@@ -73,6 +73,18 @@ struct PdfDocument::Impl {
     return body;
   }
 
+  // The free layout holding `text` in `style`, wrapped to `width` (0: one line).
+  PangoLayout* wrapped(std::string_view text, double width, TextStyle style, bool right) const {
+    PangoLayout* l = free_layout;
+    pango_layout_set_font_description(l, font(style));
+    pango_layout_set_width(l, width > 0 ? pango_units(width) : -1);
+    pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
+    pango_layout_set_height(l, -1);
+    pango_layout_set_alignment(l, right ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
+    pango_layout_set_text(l, text.data(), static_cast<int>(text.size()));
+    return l;
+  }
+
   void drop_columns() {
     for (PangoLayout* l : columns) {
       pango_layout_set_text(l, "", 0);
@@ -152,6 +164,15 @@ double PdfDocument::text_width(std::string_view text, TextStyle style) {
   return points(w);
 }
 
+double PdfDocument::text_height(std::string_view text, double width, TextStyle style) {
+  PangoLayout* l = impl_->wrapped(text, width, style, false);
+  int w = 0;
+  int h = 0;
+  pango_layout_get_size(l, &w, &h);
+  pango_layout_set_text(l, "", 0);
+  return points(h);
+}
+
 void PdfDocument::begin_page(PageSize size) {
   cairo_pdf_surface_set_size(impl_->surface, size.width, size.height);
 }
@@ -160,13 +181,7 @@ void PdfDocument::end_page() { cairo_show_page(impl_->cr); }
 
 double PdfDocument::draw_text(double x, double y, double width, std::string_view text,
                               TextStyle style, bool right) {
-  PangoLayout* l = impl_->free_layout;
-  pango_layout_set_font_description(l, impl_->font(style));
-  pango_layout_set_width(l, width > 0 ? pango_units(width) : -1);
-  pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
-  pango_layout_set_height(l, -1);
-  pango_layout_set_alignment(l, right ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
-  pango_layout_set_text(l, text.data(), static_cast<int>(text.size()));
+  PangoLayout* l = impl_->wrapped(text, width, style, right);
   cairo_set_source_rgb(impl_->cr, 0, 0, 0);
   if (style == TextStyle::kSmall) cairo_set_source_rgb(impl_->cr, 0.35, 0.35, 0.35);
   cairo_move_to(impl_->cr, x, y);

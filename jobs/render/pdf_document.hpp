@@ -39,6 +39,8 @@ class PdfDocument {
   void set_body_size(double points);
   // The width of `text` on one line, in points, without padding.
   double text_width(std::string_view text, TextStyle style);
+  // The height of `text` wrapped to `width`, in points, as draw_text uses it.
+  double text_height(std::string_view text, double width, TextStyle style);
 
   // Starts a page of `size`; every drawing call goes onto it.
   void begin_page(PageSize size);

@@ -38,6 +38,25 @@ double longest_word(PdfDocument& doc, std::string_view text, TextStyle style) {
   return widest;
 }
 
+// "Subtotal Prospecting · Sum of Amount: $1,200.00 · Record Count: 3".
+std::string total_text(const table::Subtotal& t) {
+  std::string s = t.kind == table::TotalKind::kGrand    ? "Grand total"
+                  : t.kind == table::TotalKind::kColumn ? "Total"
+                                                        : "Subtotal";
+  for (std::size_t i = 0; i < t.groups.size(); ++i) {
+    s += i == 0 ? " " : " / ";
+    if (t.kind == table::TotalKind::kColumn) s.append(t.groups[i].column).append(": ");
+    s += t.groups[i].value;
+  }
+  for (const table::Aggregate& a : t.aggregates) {
+    s.append(" \u00b7 ").append(a.name).append(": ");
+    s += a.shown.empty() ? a.value.text : a.shown;
+  }
+  std::string out = printable_text(s);
+  reportd::wipe(s);
+  return out;
+}
+
 }  // namespace
 
 PdfRenderer::PdfRenderer(Scratch& scratch, PdfOptions options)
@@ -51,8 +70,8 @@ PdfRenderer::PdfRenderer(Scratch& scratch, PdfOptions options)
 PdfRenderer::~PdfRenderer() { wipe_rows(); }
 
 void PdfRenderer::wipe_rows() {
-  for (auto& r : held_)
-    for (auto& s : r) reportd::wipe(s);
+  for (auto& line : held_)
+    for (auto& s : line.texts) reportd::wipe(s);
   held_.clear();
   for (auto& s : texts_) reportd::wipe(s);
 }
@@ -77,7 +96,8 @@ Status PdfRenderer::begin(const table::TableHeader& header) {
   header_ = header;
   labels_.clear();
   right_.clear();
-  for (const auto& c : header.columns) {
+  skip_ = header.grouping_columns < header.columns.size() ? header.grouping_columns : 0;
+  for (const auto& c : std::span(header.columns).subspan(skip_)) {
     labels_.push_back(printable_text(c.label.empty() ? c.name : c.label));
     right_.push_back(c.type == table::CellType::kNumber);
   }
@@ -109,9 +129,9 @@ void PdfRenderer::cell_texts(std::span<const table::Cell> cells,
 
 Status PdfRenderer::row(std::span<const table::Cell> cells) {
   if (!doc_) return Status::error(ErrorKind::kInternal, "pdf: row before begin");
-  cell_texts(cells, texts_);
+  cell_texts(cells.subspan(std::min(skip_, cells.size())), texts_);
   if (!laid_out_) {
-    held_.push_back(texts_);
+    held_.push_back({texts_});
     if (held_.size() < std::max<std::size_t>(options_.sample_rows, 1)) return {};
     fix_layout();
     return doc_->status();
@@ -127,8 +147,9 @@ void PdfRenderer::fix_layout() {
     m[i].natural = doc_->text_width(labels_[i], TextStyle::kBold) + pad;
     m[i].minimum = longest_word(*doc_, labels_[i], TextStyle::kBold) + pad;
     double cells = 0;
-    for (const auto& r : held_) {
-      cells = std::max(cells, doc_->text_width(measured_part(r[i]), TextStyle::kBody) + pad);
+    for (const auto& line : held_) {
+      if (line.band) continue;
+      cells = std::max(cells, doc_->text_width(measured_part(line.texts[i]), TextStyle::kBody) + pad);
     }
     m[i].natural = std::max(m[i].natural, cells);
     m[i].minimum = std::max(m[i].minimum, std::min(cells, kMinWrapWidth));
@@ -137,8 +158,8 @@ void PdfRenderer::fix_layout() {
   doc_->set_columns(geometry_.widths, right_);
   laid_out_ = true;
   open_page();
-  for (auto& r : held_) {
-    if (!draw_row(r).ok()) break;
+  for (auto& line : held_) {
+    if (!(line.band ? draw_band(line) : draw_row(line.texts)).ok()) break;
   }
   wipe_rows();
 }
@@ -204,6 +225,59 @@ Status PdfRenderer::draw_row(std::vector<std::string>& texts) {
   doc_->clear_row();
   for (auto& s : texts) reportd::wipe(s);
   ++table_rows_;
+  return {};
+}
+
+Status PdfRenderer::group(const table::GroupStart& start) {
+  std::string text(start.group.column);
+  text.append(": ").append(start.group.value);
+  std::string shown = printable_text(text);
+  reportd::wipe(text);
+  return add_band(std::move(shown), start.level, false);
+}
+
+Status PdfRenderer::subtotal(const table::Subtotal& total) {
+  return add_band(total_text(total), total.groups.size() > 0 ? total.groups.size() - 1 : 0, true);
+}
+
+Status PdfRenderer::add_band(std::string text, std::size_t level, bool total) {
+  if (!doc_) return Status::error(ErrorKind::kInternal, "pdf: group or total before begin");
+  Line line;
+  line.texts.push_back(std::move(text));  // no initializer_list: it would copy the value
+  line.band = true;
+  line.total = total;
+  line.level = level;
+  if (!laid_out_) {
+    held_.push_back(std::move(line));
+    return {};
+  }
+  return draw_band(line);
+}
+
+// A band spans the table: a group's start on a light fill, indented by its
+// level; totals in bold under a rule.
+Status PdfRenderer::draw_band(Line& band) {
+  const double x = kPageMargin;
+  // As wide as the table, but wide enough for a label even under one narrow column.
+  const double w = std::max(std::accumulate(geometry_.widths.begin(), geometry_.widths.end(), 0.0),
+                            std::min(usable_width(geometry_.landscape), 320.0));
+  const double pad = PdfDocument::kCellPadding;
+  const double indent = 8 * static_cast<double>(std::min<std::size_t>(band.level, 6));
+  const TextStyle style = TextStyle::kBold;
+  double h = doc_->text_height(band.texts[0], w - indent - 2 * pad, style) + 2 * pad;
+  if (y_ + h > bottom_) {
+    close_page();
+    if (Status st = doc_->status(); !st.ok()) return st;
+    open_page();
+  }
+  if (band.total) {
+    doc_->hline(x, x + w, y_, 0.3);
+  } else {
+    doc_->fill_rect(x, y_, w, h, 0.91);
+  }
+  doc_->draw_text(x + indent + pad, y_ + pad, w - indent - 2 * pad, band.texts[0], style);
+  y_ += h;
+  reportd::wipe(band.texts[0]);
   return {};
 }
 

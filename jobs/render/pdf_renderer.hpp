@@ -18,8 +18,12 @@
 //   with an ellipsis.
 // - Numbers right-aligned; dates ISO; datetimes as wall time in the
 //   schedule's zone; text in any script (bidi by Pango).
-// - Grouped (summary, matrix) reports keep their grouping columns first,
-//   as the source emits them.
+// - Grouped (summary, matrix) reports: the grouping columns are not
+//   repeated on every row. A band with the group's value ("Stage:
+//   Prospecting") opens each group and a band with its subtotals closes it
+//   (Salesforce's aggregates as Salesforce formats them), then come a
+//   matrix's column totals and the grand total. A matrix is flattened: its
+//   across groups nest inside its down groups, one band each.
 
 #include <cstdint>
 #include <memory>
@@ -56,6 +60,8 @@ class PdfRenderer final : public table::RowSink {
   Status begin(const table::TableHeader& header) override;
   Status row(std::span<const table::Cell> cells) override;
   Status end(const table::TableFooter& footer) override;
+  Status group(const table::GroupStart& start) override;
+  Status subtotal(const table::Subtotal& total) override;
   // Ends the last page and writes the fonts and trailer. Call once, after
   // the last table (a run without tables gets one page saying so).
   Status finish();
@@ -65,7 +71,17 @@ class PdfRenderer final : public table::RowSink {
  private:
   Status open_document();
   void fix_layout();
+  // A line of the table: a row (its cells' texts) or a band across the
+  // table (a group's start or its totals); held until the layout is fixed.
+  struct Line {
+    std::vector<std::string> texts;  // a band: its one text
+    bool band = false;
+    bool total = false;     // a band of totals: bold, a rule above
+    std::size_t level = 0;  // a band's indent
+  };
+  Status add_band(std::string text, std::size_t level, bool total);
   Status draw_row(std::vector<std::string>& texts);
+  Status draw_band(Line& band);
   void open_page();
   void close_page();
   void draw_column_headers();
@@ -79,7 +95,8 @@ class PdfRenderer final : public table::RowSink {
   table::TableHeader header_;
   std::vector<std::string> labels_;
   std::vector<bool> right_;                    // per column: right-aligned (numbers)
-  std::vector<std::vector<std::string>> held_;  // rows before the layout is fixed
+  std::size_t skip_ = 0;                      // leading grouping columns, shown as bands
+  std::vector<Line> held_;                    // lines before the layout is fixed
   std::vector<std::string> texts_;
   TableGeometry geometry_;
   bool laid_out_ = false;

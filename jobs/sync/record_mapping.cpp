@@ -192,8 +192,12 @@ Result<store::Schedule> schedule_from_record(const ScheduleRecord& r, const stor
   s.subject = trim(r.subject);
   s.body = r.body;
   s.send_when_empty = r.send_when_empty;
-  s.send_when = lower(trim(r.send_when));
-  if (s.send_when.empty()) s.send_when = "always";
+  const std::string when = lower(trim(r.send_when));
+  auto send_when = when.empty() ? store::SendWhen::kAlways : store::send_when_from(when);
+  if (!send_when) {
+    return invalid("Send_When__c", "\"" + when + "\" is not a condition; use always or changed");
+  }
+  s.send_when = *send_when;
   auto rows = parse_rows(r.minimum_rows);
   if (!rows.ok()) return rows.status();
   s.min_rows = *rows;

@@ -63,6 +63,9 @@ class CompletionTest(unittest.TestCase):
         self.assertIn("--state-dir", self.complete("schedules", "add", "x", "--"))
         self.assertEqual(self.complete("schedules", "list", "--output", ""), ["json", "text"])
         self.assertEqual(self.complete("schedules", "add", "x", "--format", "x"), ["xlsx"])
+        self.assertEqual(self.complete("schedules", "add", "x", "--format", "p"), ["pdf"])
+        self.assertEqual(self.complete("schedules", "set", "x", "--when", ""), ["always", "changed"])
+        self.assertIn("--when", self.complete("schedules", "set", "x", "--"))
         self.assertIn("failed", self.complete("runs", "--state", ""))
         self.assertIn("/tmp", self.complete("--config", "/tm"))
 

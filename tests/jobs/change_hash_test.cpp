@@ -32,10 +32,10 @@ class Changing final : public table::RowSink {
 
 ChangeDigest hash_of(const crypto::SecureBuffer& key, ChangeScope scope, std::uint64_t rows,
                      std::uint64_t changed = ~0ull) {
-  ChangeHash h(key, scope);
+  ChangeHash h(key);
   Changing c(h, changed);
   REQUIRE(render::emit_sample_table(c, rows).ok());
-  return h.digest();
+  return h.digest(scope);
 }
 
 TEST_CASE("change hash: equal rows hash equal; one value, one row or the key changed do not") {
@@ -64,18 +64,37 @@ TEST_CASE("change hash: cell boundaries and types are part of the hash") {
   crypto::KeyRing keys = reportd::testing::one_key();
   crypto::SecureBuffer key = derive_change_key(keys);
   auto one_row = [&](std::vector<table::Cell> cells) {
-    ChangeHash h(key, {"org", 1, 1});
+    ChangeHash h(key);
     table::TableHeader head{"T", {}};
     for (std::size_t i = 0; i < cells.size(); ++i) head.columns.push_back({"c", "c", table::CellType::kString});
     REQUIRE(h.begin(head).ok());
     REQUIRE(h.row(cells).ok());
     REQUIRE(h.end({1, false}).ok());
-    return h.digest();
+    return h.digest({"org", 1, 1});
   };
   using table::Cell;
   CHECK(one_row({Cell::string("ab"), Cell::string("c")}) != one_row({Cell::string("a"), Cell::string("bc")}));
   CHECK(one_row({Cell::string("1"), Cell::null()}) != one_row({Cell::num(1, "1"), Cell::null()}));
   CHECK(one_row({Cell::string(""), Cell::null()}) != one_row({Cell::null(), Cell::string("")}));
+}
+
+TEST_CASE("change hash: a total that changed alone (rows past a truncated report's) is a change") {
+  crypto::KeyRing keys = reportd::testing::one_key();
+  crypto::SecureBuffer key = derive_change_key(keys);
+  auto with_total = [&](double sum, std::string_view text) {
+    ChangeHash h(key);
+    REQUIRE(h.begin({"T", {{"c", "c", table::CellType::kString}}, 0}).ok());
+    std::array<table::Cell, 1> cells{table::Cell::string("a")};
+    REQUIRE(h.row(cells).ok());
+    std::array<table::Aggregate, 1> aggs{{{"Sum of Amount", "shown", table::Cell::num(sum, text)}}};
+    table::Subtotal t;
+    t.aggregates = aggs;
+    REQUIRE(h.subtotal(t).ok());
+    REQUIRE(h.end({1, true}).ok());
+    return h.digest({"org", 1, 1});
+  };
+  CHECK(with_total(10, "10") == with_total(10, "10"));
+  CHECK(with_total(10, "10") != with_total(11, "11"));
 }
 
 }  // namespace

@@ -53,7 +53,7 @@ TEST_CASE("pipeline: --when changed sends once per change; the store holds a key
   f.keys = &keys;
   for (std::int64_t id : {f.acme_sched, f.globex_sched}) {
     store::Schedule s = f.schedule(id);
-    s.send_when = "changed";
+    s.send_when = store::SendWhen::kChanged;
     REQUIRE(f.db->update_schedule(s).ok());
   }
   f.acme.marker = f.globex.marker = "SAME-ROWS-MARK";  // two orgs, equal rows

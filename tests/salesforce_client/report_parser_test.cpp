@@ -89,6 +89,83 @@ TEST_CASE("report: matrix rows carry down and across groupings") {
         std::vector<R>{{"East", "2023", "1"}, {"West", "2024", "2"}, {"West", "2024", "3"}});
 }
 
+namespace {
+// One line per event, so a failed CHECK shows both sides.
+std::string lines(const R& events) {
+  std::string out;
+  for (const auto& e : events) out += e + "\n";
+  return out;
+}
+
+// Aggregates as Salesforce sends them: "s!AMOUNT" and RowCount in every
+// fact, labelled from aggregateColumnInfo.
+constexpr std::string_view kMatrixTotals = R"j({
+ "attributes":{"reportName":"Matrix"},"allData":true,
+ "groupingsDown":{"groupings":[{"key":"0","label":"East"},{"key":"1","label":"West"}]},
+ "groupingsAcross":{"groupings":[{"key":"0","label":"2023"},{"key":"1","label":"2024"}]},
+ "factMap":{
+   "0!0":{"rows":[{"dataCells":[{"label":"a","value":"a"}]}],"aggregates":[{"label":"$10.00","value":10},{"label":"1","value":1}]},
+   "1!0":{"rows":[{"dataCells":[{"label":"b","value":"b"}]}],"aggregates":[{"label":"$20.50","value":20.5},{"label":"1","value":1}]},
+   "1!1":{"rows":[{"dataCells":[{"label":"c","value":"c"}]}],"aggregates":[{"label":"-","value":null},{"label":"1","value":1}]},
+   "0!T":{"aggregates":[{"label":"$10.00","value":10},{"label":"1","value":1}]},
+   "1!T":{"aggregates":[{"label":"$20.50","value":20.5},{"label":"2","value":2}]},
+   "T!0":{"aggregates":[{"label":"$30.50","value":30.5},{"label":"2","value":2}]},
+   "T!1":{"aggregates":[{"label":"-","value":null},{"label":"1","value":1}]},
+   "T!T":{"aggregates":[{"label":"$30.50","value":30.5},{"label":"3","value":3}]}},
+ "reportMetadata":{"reportFormat":"MATRIX","detailColumns":["NAME"],"aggregates":["s!AMOUNT","RowCount"],
+   "groupingsDown":[{"name":"REGION"}],"groupingsAcross":[{"name":"YEAR"}]},
+ "reportExtendedMetadata":{"detailColumnInfo":{"NAME":{"dataType":"string","label":"Name"}},
+   "aggregateColumnInfo":{"s!AMOUNT":{"label":"Sum of Amount"},"RowCount":{"label":"Record Count"}},
+   "groupingColumnInfo":{"REGION":{"label":"Region"},"YEAR":{"label":"Year"}}}})j";
+}  // namespace
+
+TEST_CASE("report: summary groups start, rows, then their subtotal; nested groups close inside out") {
+  testing::RecordingSink sink;
+  std::string body(kSummary);
+  auto put = [&](std::string_view what, std::string_view with) {
+    REQUIRE(body.find(what) != std::string::npos);
+    body.replace(body.find(what), what.size(), with);
+  };
+  put(R"("T!T":{"aggregates":[]})", R"("T!T":{"aggregates":[{"label":"4","value":4}]})");
+  put(R"("value":"dup"}]}]})", R"("value":"dup"}]}],"aggregates":[{"label":"3","value":3}]})");
+  put(R"("value":"B"}]}]})", R"("value":"B"}]}],"aggregates":[{"label":"2","value":2}]})");
+  put(R"("reportFormat":"SUMMARY",)", R"("reportFormat":"SUMMARY","aggregates":["RowCount"],)");
+  REQUIRE(emit_report(body, sink).ok());
+  CHECK(sink.header.grouping_columns == 2);
+  CHECK(lines(sink.events) == lines(R{"group 0 Stage=Closed Won", "group 1 Lead Source=Web", "row A", "row B",
+                         "subtotal Closed Won Web | RowCount=2(2)", "group 1 Lead Source=Phone",
+                         "row C", "subtotal Closed Won | RowCount=3(3)",
+                         "group 0 Stage=Prospecting", "group 1 Lead Source=Web", "row D",
+                         "grand | RowCount=4(4)"}));
+}
+
+TEST_CASE("report: matrix flattens down then across, with cell, row, column and grand totals") {
+  testing::RecordingSink sink;
+  REQUIRE(emit_report(kMatrixTotals, sink).ok());
+  CHECK(sink.header.grouping_columns == 2);
+  CHECK(lines(sink.events) ==
+        lines(R{"group 0 Region=East", "group 1 Year=2023", "row a",
+          "subtotal East 2023 | Sum of Amount=$10.00(10) | Record Count=1(1)",
+          "subtotal East | Sum of Amount=$10.00(10) | Record Count=1(1)",
+          "group 0 Region=West", "group 1 Year=2023", "row b",
+          "subtotal West 2023 | Sum of Amount=$20.50(20.5) | Record Count=1(1)",
+          "group 1 Year=2024", "row c",
+          "subtotal West 2024 | Sum of Amount=-(<null>) | Record Count=1(1)",
+          "subtotal West | Sum of Amount=$20.50(20.5) | Record Count=2(2)",
+          "column 2023 | Sum of Amount=$30.50(30.5) | Record Count=2(2)",
+          "column 2024 | Sum of Amount=-(<null>) | Record Count=1(1)",
+          "grand | Sum of Amount=$30.50(30.5) | Record Count=3(3)"}));
+}
+
+TEST_CASE("report: showSubtotals and showGrandTotal false leave the totals out") {
+  testing::RecordingSink sink;
+  std::string body(kMatrixTotals);
+  body.replace(body.find(R"("reportFormat")"), 0, R"("showSubtotals":false,"showGrandTotal":false,)");
+  REQUIRE(emit_report(body, sink).ok());
+  CHECK(lines(sink.events) == lines(R{"group 0 Region=East", "group 1 Year=2023", "row a", "group 0 Region=West",
+                         "group 1 Year=2023", "row b", "group 1 Year=2024", "row c"}));
+}
+
 TEST_CASE("report: joined reports and junk are permanent errors") {
   testing::RecordingSink sink;
   CHECK(emit_report(R"({"reportMetadata":{"reportFormat":"MULTI_BLOCK"},"factMap":{}})", sink)

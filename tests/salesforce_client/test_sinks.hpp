@@ -23,6 +23,7 @@ class RecordingSink final : public table::RowSink {
       r.push_back(c.type == table::CellType::kNull ? std::string("<null>") : std::string(c.text));
       t.push_back(c.type);
     }
+    events.push_back("row " + r.back());
     rows.push_back(std::move(r));
     types.push_back(std::move(t));
     if (fail_at_row && rows.size() == fail_at_row)
@@ -32,6 +33,22 @@ class RecordingSink final : public table::RowSink {
   Status end(const table::TableFooter& f) override {
     ++ends;
     footer = f;
+    return {};
+  }
+  Status group(const table::GroupStart& g) override {
+    events.push_back("group " + std::to_string(g.level) + " " + std::string(g.group.column) + "=" +
+                     std::string(g.group.value));
+    return {};
+  }
+  Status subtotal(const table::Subtotal& t) override {
+    std::string e = t.kind == table::TotalKind::kGrand    ? "grand"
+                    : t.kind == table::TotalKind::kColumn ? "column"
+                                                          : "subtotal";
+    for (const auto& g : t.groups) e += " " + std::string(g.value);
+    for (const auto& a : t.aggregates)
+      e += " | " + std::string(a.name) + "=" + std::string(a.shown) + "(" +
+           (a.value.type == table::CellType::kNull ? std::string("<null>") : std::string(a.value.text)) + ")";
+    events.push_back(e);
     return {};
   }
   std::vector<std::string> column_names() const {
@@ -44,6 +61,7 @@ class RecordingSink final : public table::RowSink {
   table::TableFooter footer;
   std::vector<std::vector<std::string>> rows;
   std::vector<std::vector<table::CellType>> types;
+  std::vector<std::string> events;  // "group L Col=value", "row <last cell>", totals
   int begins = 0, ends = 0;
   std::size_t fail_at_row = 0;
 };

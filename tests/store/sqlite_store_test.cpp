@@ -112,6 +112,7 @@ TEST_CASE_TEMPLATE("store: schedules round-trip every field", E, Sqlite, Postgre
   in.min_rows = 5;
   in.overlap = Overlap::kQueue;
   in.source_kind = SourceKind::kReport;
+  in.send_when = SendWhen::kChanged;
   auto id = s->add_schedule(in);
   REQUIRE(id.ok());
   auto out = s->get_schedule(*id);
@@ -124,6 +125,7 @@ TEST_CASE_TEMPLATE("store: schedules round-trip every field", E, Sqlite, Postgre
   CHECK(out->min_rows == 5);
   CHECK(out->overlap == Overlap::kQueue);
   CHECK(out->source_kind == SourceKind::kReport);
+  CHECK(out->send_when == SendWhen::kChanged);
   CHECK(s->add_schedule(in).status().kind() == ErrorKind::kAlreadyExists);
   REQUIRE(s->set_schedule_paused(*id, true, "failed 5 times").ok());
   CHECK(s->find_schedule("daily")->pause_reason == "failed 5 times");

@@ -1,16 +1,21 @@
 """Independent readers: the PDF that reportd renders, read back by poppler's
 pdftotext, pdfinfo and pdffonts: every header and row is there, the headers
 repeat on every page, four scripts come back intact, fonts are embedded,
-wide tables turn landscape and the scratch cap stops the writer."""
+wide tables turn landscape and the scratch cap stops the writer; summary and
+matrix reports from the simulator keep their groups, subtotals and grand
+total, equal to the simulator's fact map."""
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import json
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "sim"))
 import sample  # noqa: E402
+from simlib import Sim  # noqa: E402
 
 DRIVER = os.path.join(os.environ.get("REPORTD_BUILD_DIR", "build"), "tests", "render_pdf")
 BIDI_MARKS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u200e\u200f"))
@@ -117,6 +122,95 @@ class PdfReaders(unittest.TestCase):
         self.assertEqual(r.returncode, 3, r.stderr)
         self.assertIn("too-large", r.stderr)
         self.assertFalse(os.path.exists(self.pdf))
+
+
+def totals(fact, names=("Sum of Amount", "Record Count")):
+    return "".join(f" \u00b7 {n}: {a['label']}" for n, a in zip(names, fact["aggregates"]))
+
+
+class ReportSubtotals(unittest.TestCase):
+    """The simulator's summary (by stage) and matrix (stage x close year)
+    reports, through the real report parser into the PDF."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = Sim("--rows-opportunity", "90")
+        status, _, reports = cls.sim.get("/services/data/v62.0/analytics/reports")
+        assert status == 200, reports
+        cls.ids = {r["name"]: r["id"] for r in reports}
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.stop()
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(dir="/dev/shm")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def render(self, name):
+        """The report's JSON (parsed) and the PDF's text, whitespace collapsed."""
+        status, _, raw = self.sim.get("/services/data/v62.0/analytics/reports/%s?includeDetails=true"
+                                      % self.ids[name], raw=True)
+        self.assertEqual(status, 200)
+        path = os.path.join(self.tmp.name, "report.json")
+        with open(path, "wb") as f:
+            f.write(raw)
+        run(DRIVER, self.tmp.name, "0", "UTC", "--tables", "0", "--report", path)
+        text = run("pdftotext", "-layout", os.path.join(self.tmp.name, "report.pdf"), "-")
+        return json.loads(raw), " ".join(text.split())
+
+    @staticmethod
+    def created(report, fact):
+        """Each row's Created Date as the PDF shows it (UTC wall time): a
+        value unique per row that never wraps, unlike the names."""
+        i = report["reportMetadata"]["detailColumns"].index("CREATED_DATE")
+        return [r["dataCells"][i]["value"][:19].replace("T", " ") for r in fact["rows"]]
+
+    def assert_in_order(self, text, expected):
+        pos = 0
+        for e in expected:
+            found = text.find(e, pos)
+            self.assertGreaterEqual(found, 0, f"{e!r} missing after position {pos}")
+            pos = found + len(e)
+
+    def test_summary_groups_subtotals_and_grand_total_in_order(self):
+        report, text = self.render("Opportunities by Stage")
+        facts, groups = report["factMap"], report["groupingsDown"]["groupings"]
+        self.assertGreater(len(groups), 2)
+        expected = []
+        for g in groups:
+            expected.append(f"Stage: {g['label']}")
+            expected += self.created(report, facts[g["key"] + "!T"])
+            expected.append(f"Subtotal {g['label']}" + totals(facts[g["key"] + "!T"]))
+        expected.append("Grand total" + totals(facts["T!T"]))
+        self.assert_in_order(text, expected)
+        count = sum(a["aggregates"][1]["value"] for k, a in facts.items() if k != "T!T")
+        self.assertEqual(count, facts["T!T"]["aggregates"][1]["value"])
+        self.assertEqual(text.count("Subtotal "), len(groups))
+
+    def test_matrix_cells_rows_columns_and_grand_total_in_order(self):
+        report, text = self.render("Opportunities Stage x Close Year")
+        facts = report["factMap"]
+        down, across = report["groupingsDown"]["groupings"], report["groupingsAcross"]["groupings"]
+        self.assertGreater(len(across), 1)
+        expected = []
+        for d in down:
+            expected.append(f"Stage: {d['label']}")
+            for a in across:
+                cell = facts.get(d["key"] + "!" + a["key"])
+                if cell is None:
+                    continue
+                expected.append(f"Close Date: {a['label']}")
+                expected += self.created(report, cell)
+                expected.append(f"Subtotal {d['label']} / {a['label']}" + totals(cell))
+            expected.append(f"Subtotal {d['label']}" + totals(facts[d["key"] + "!T"]))
+        for a in across:
+            expected.append(f"Total Close Date: {a['label']}" + totals(facts["T!" + a["key"]]))
+        expected.append("Grand total" + totals(facts["T!T"]))
+        self.assert_in_order(text, expected)
+        self.assertEqual(text.count("Grand total"), 1)
 
 
 if __name__ == "__main__":

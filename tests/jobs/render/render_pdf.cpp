@@ -1,6 +1,8 @@
 // Test and benchmark driver: renders tables to PDF and copies the file to
 // OUTDIR for independent readers (pdftotext, pdffonts, pdfinfo). Usage:
 //   render_pdf OUTDIR ROWS TZ [--scripts] [--wide COLUMNS] [--tables N] [--cap BYTES] [--mail]
+//              [--report FILE]
+// --report renders a Reports API result (JSON in FILE) after the tables.
 // Prints "pages=N bytes=B seconds=S peak_rss_kb=K" on stdout. --mail also
 // writes the e-mail bodies (mail.html, mail.txt) for those tables.
 #include <date/tz.h>
@@ -11,11 +13,13 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include "jobs/render/html_summary.hpp"
 #include "jobs/render/pdf_renderer.hpp"
 #include "jobs/render/sample_table.hpp"
+#include "salesforce_client/report_parser.hpp"
 
 using namespace reportd;
 
@@ -83,6 +87,7 @@ int main(int argc, char** argv) {
   int wide = 0;
   int tables = 1;
   bool mail = false;
+  std::string report;
   for (int i = 4; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--scripts") scripts = true;
@@ -90,6 +95,7 @@ int main(int argc, char** argv) {
     if (a == "--tables" && i + 1 < argc) tables = std::atoi(argv[++i]);
     if (a == "--cap" && i + 1 < argc) so.cap_bytes = std::strtoull(argv[++i], nullptr, 10);
     if (a == "--mail") mail = true;
+    if (a == "--report" && i + 1 < argc) report = argv[++i];
   }
   auto scratch = render::Scratch::open(so);
   if (!scratch.ok()) {
@@ -106,6 +112,11 @@ int main(int argc, char** argv) {
   }
   if (st.ok() && scripts) st = emit_scripts(tee);
   if (st.ok() && wide > 0) st = emit_wide(tee, wide, 30);
+  if (st.ok() && !report.empty()) {
+    std::ostringstream body;
+    body << std::ifstream(report, std::ios::binary).rdbuf();
+    st = salesforce::emit_report(body.str(), tee);
+  }
   if (st.ok()) st = pdf.finish();
   if (!st.ok()) {
     std::cerr << st.message() << " [" << st.code() << "]\n";
