@@ -11,7 +11,8 @@ int cmd_config_check(Context& ctx) {
   Result<Config> config = ctx.load_config();
   if (!config.ok()) return ctx.fail(config.status());
   const Config& c = *config;
-  ctx.out << (c.path.empty() ? std::string("no config file; the built-in defaults")
+  ctx.out << (c.path.empty() ? std::string("no config file (") + kDefaultConfig +
+                                   " does not exist); the built-in defaults"
                              : c.path)
           << ": ok\n"
           << "  smtp: " << (c.smtp ? c.smtp->host + ":" + std::to_string(c.smtp->port) : "none (no mail is sent)")
@@ -29,6 +30,12 @@ int cmd_config_check(Context& ctx) {
                   ? std::string("none (synced schedules need a list on their connection)")
                   : std::to_string(c.default_allowed_domains.size()))
           << "\n";
+  if (c.path.empty()) {
+    ctx.out << "to configure: install -m 0640 -g reportd "
+               "/usr/share/doc/reportd/reportd.toml.example "
+            << kDefaultConfig << " (the example is doc/reportd.toml.example in the source), "
+            << "edit it, then run `reportd config check` again\n";
+  }
   return 0;
 }
 

@@ -310,7 +310,12 @@ Result<Config> load_config(const std::string& path, bool required) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     if (!required) return Config{};
-    return Status::error(ErrorKind::kNotFound, "config file " + path + " does not exist");
+    return Status::error(ErrorKind::kNotFound,
+                         "config file " + path +
+                             " does not exist; start from the example (Debian package: "
+                             "/usr/share/doc/reportd/reportd.toml.example; source: "
+                             "doc/reportd.toml.example), edit it, then run `reportd --config " +
+                             path + " config check`");
   }
   std::string text;
   {

@@ -97,9 +97,9 @@ DoctorCheck check_key_file(const Result<crypto::KeyRing>& keys) {
           "-p User=reportd -p StateDirectory=reportd -p LoadCredentialEncrypted=master.key:" +
           kCredFile + " /usr/bin/reportd doctor";
   } else {
-    fix = std::string("reportd keys generate --out /etc/reportd/master.key, then "
-                      "systemd-creds encrypt --name=master.key /etc/reportd/master.key ") +
-          kCredFile + " and keep the plain file offline (README.Debian)";
+    fix = std::string("reportd keys generate --out /run/reportd-master.key, then "
+                      "systemd-creds encrypt --name=master.key /run/reportd-master.key ") +
+          kCredFile + "; keep the plain file offline and shred it here (README.Debian)";
   }
   return failed("key file", keys.status().message(), fix);
 }
