@@ -14,6 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from duplicate_audit import audit  # noqa: E402
 from reportd_env import files_containing  # noqa: E402
 from serve_case import MARKER, ServeCase  # noqa: E402
 
@@ -63,6 +64,7 @@ class ServeTest(ServeCase):
                     "--to", f"{name}-a@example.com,{name}-b@example.com,{name}-c@example.com")
         rng = random.Random(int(os.environ.get("REPORTD_KILL_SEED", "20261129")))
         kills = mid_run_kills = startup_kills = 0
+        instances = []  # (spawned, killed, ledger states right after the kill): duplicate_audit
         began = time.time()
         self.daemon.start()
         for _ in range(kills_wanted):
@@ -76,9 +78,11 @@ class ServeTest(ServeCase):
                     self.daemon.start()
                 time.sleep(rng.uniform(0.0, 6.0))
             mid_run_kills += any(r[2] in ("running", "delivering") for r in self.all_runs())
-            self.daemon.kill9()
+            spawned = self.daemon.spawned_at
+            instances.append((spawned, self.daemon.kill9(), self.ledger_states()))
             kills += 1
         self.daemon.start()
+        instances.append((self.daemon.spawned_at, None, {}))
         # Stop new occurrences, let recovery and the runs in flight finish,
         # then stop cleanly.
         for name in ("one", "two"):
@@ -119,10 +123,17 @@ class ServeTest(ServeCase):
                    "duplicates": duplicates, "max_copies": max(ids.values()) if ids else 0,
                    "integrity": integrity, "commit_window_us_p50": pct(0.50), "commit_window_us_p99": pct(0.99),
                    "commit_window_us_max": windows[-1] if windows else -1, "commit_windows": len(windows)}
+        # Where each extra copy came from: the kill's moment against the
+        # sink's 250 and the ledger's state after it (tests/lib/duplicate_audit.py).
+        extra = audit(instances, os.path.join(self.mail, "times.tsv"))
+        figures["where"] = {w: sum(1 for e in extra if e["where"] == w)
+                            for w in ("dot-250", "250-commit", "after-commit", "no-kill")}
         print("KILL-LOOP " + json.dumps(figures), file=sys.stderr, flush=True)
+        for e in extra:
+            print("KILL-LOOP duplicate " + json.dumps(e), file=sys.stderr, flush=True)
         if os.environ.get("REPORTD_KILL_LOOP_REPORT"):
             with open(os.environ["REPORTD_KILL_LOOP_REPORT"], "w") as f:
-                json.dump(figures, f, indent=1)
+                json.dump(dict(figures, duplicates_seen=extra), f, indent=1)
 
         self.assertEqual(lost, 0, "occurrences lost")
         self.assertEqual(claimed_twice, 0)
@@ -146,6 +157,9 @@ class ServeTest(ServeCase):
 
         self.assertTrue(ids)
         self.assertLessEqual(duplicates, kills, figures)
+        # Every extra copy came from a kill inside the window, never from a
+        # `sent` already committed or a daemon sending twice on its own.
+        self.assertEqual(figures["where"]["after-commit"] + figures["where"]["no-kill"], 0, extra)
         # Issue #18's bar: at most one duplicate per 30 kills (it saw one per
         # 10) and never a third copy. Not met yet on a loaded machine (see
         # README, "Reliability"), so only bench/kill-loop.sh applies it
