@@ -27,7 +27,7 @@ class Daemon:
     def spawn(self):
         """Starts reportd serve without waiting for it; returns how many
         serve.ready lines the log held before."""
-        env = dict(os.environ, RUNTIME_DIRECTORY=self.runtime_dir)
+        env = dict(os.environ, RUNTIME_DIRECTORY=self.runtime_dir, **self.env)
         readies = 0
         if os.path.exists(self.log_path):
             with open(self.log_path, "rb") as f:
@@ -55,6 +55,7 @@ class Daemon:
         self.starts += 1
 
     starts = 0
+    env = {}  # added to the daemon's environment
 
     def kill9(self):
         """SIGKILL; returns its wall-clock time."""
