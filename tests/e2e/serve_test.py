@@ -160,13 +160,15 @@ class ServeTest(ServeCase):
         # Every extra copy came from a kill inside the window, never from a
         # `sent` already committed or a daemon sending twice on its own.
         self.assertEqual(figures["where"]["after-commit"] + figures["where"]["no-kill"], 0, extra)
-        # Issue #18's bar: at most one duplicate per 30 kills (it saw one per
-        # 10) and never a third copy. Not met yet on a loaded machine (see
-        # README, "Reliability"), so only bench/kill-loop.sh applies it
+        # Issue #18's bar: at most one duplicate per 30 kills (3x fewer than
+        # the 15 per 150 first seen) and never a third copy. Not met on a
+        # loaded machine (README, "Reliability": the relay's own reading of
+        # the message and the wait before the daemon reads its 250 are most
+        # of the window), so only bench/kill-loop.sh applies it
         # (REPORTD_KILLS_PER_DUPLICATE=30); the suite reports the figures.
         per_duplicate = int(os.environ.get("REPORTD_KILLS_PER_DUPLICATE", "0"))
         if per_duplicate:
-            self.assertLessEqual(duplicates, kills // per_duplicate + 1, figures)
+            self.assertLessEqual(duplicates, kills // per_duplicate, figures)
             self.assertLessEqual(max(ids.values()), 2, figures)
 
     def test_runs_leave_no_memfd_descriptor_or_memory_behind(self):

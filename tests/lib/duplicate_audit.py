@@ -1,21 +1,20 @@
 """Where each duplicate of a kill test came from.
 
-The kill tests (tests/e2e/serve_test.py, bench/kill-loop.sh) note each
-SIGKILL's wall-clock time and, right after it, the delivery ledger's state
-of every Message-ID (what recovery will see). The sink (smtp_sink.py) notes
-when it stored each copy, just before its 250. For every extra copy this
-module finds the kill that ended the instance which sent the copy before
-it, and says where that kill fell:
+The kill tests (tests/e2e/serve_test.py, bench/kill-loop.sh) note when each
+`reportd serve` was started and SIGKILLed (wall clock) and, right after the
+kill, the delivery ledger's state of every Message-ID (what recovery will
+see). The sink (smtp_sink.py) notes when it stored each copy, just before
+its 250. For every extra copy this module takes the instance that sent the
+copy before it and says where that instance's kill fell:
 
 - "dot-250": before the sink stored the copy: the final dot was out, the
   relay still reading or answering (RFC 1047's window, before the 250);
-- "250-commit": after the sink's 250, the ledger still `sending` (the
-  window the daemon controls: reading the 250 and committing `sent`);
+- "250-commit": after the sink's 250, the ledger still `sending` (the part
+  of the window the daemon owns: reading the 250, committing `sent`);
 - "after-commit": the ledger already had `sent`, and it went again (a bug);
-- "no-kill": no kill near it (resent by a running daemon: a bug, or an
-  unknown outcome after the final dot).
+- "no-kill": one instance sent it twice, or no kill ended its sender (a
+  bug, or an unknown outcome after the final dot).
 """
-
 import bisect
 
 
