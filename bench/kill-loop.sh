@@ -5,11 +5,14 @@
 # as the relay. It is tests/e2e/serve_test.py's kill test (30 kills in the
 # suite) with more kills and issue #18's bar: it fails on any occurrence lost
 # or claimed twice, a failed PRAGMA integrity_check, a record value found on
-# disk, a third copy of a message or more than one duplicate per 30 kills
-# (REPORTD_KILLS_PER_DUPLICATE; the suite only reports these). It prints its
-# figures (a KILL-LOOP line, JSON) before it asserts, including the commit
-# window (the relay's 250 -> the ledger's commit, p50/p99 in microseconds,
-# from the mail.sent log lines of runs that finished).
+# disk, a third copy of a message, more than one duplicate per 30 kills
+# (REPORTD_KILLS_PER_DUPLICATE; the suite only reports these) or a copy that
+# did not come from a kill inside the window. It prints its figures (a
+# KILL-LOOP line, JSON) before it asserts, including the commit window (the
+# relay's 250 -> the ledger's commit, p50/p99 in microseconds, from the
+# mail.sent log lines of runs that finished) and, for each extra copy, where
+# its kill fell (tests/lib/duplicate_audit.py: dot-250, 250-commit,
+# after-commit, no-kill) and how long after the relay stored the copy.
 #
 #   bench/kill-loop.sh [KILLS] [SEED]       (default 200, 20261129)
 #   REPORTD_BUILD_DIR=build/release bench/kill-loop.sh

@@ -6,6 +6,8 @@
 // (store_thread.hpp) owns one for SQLite; the run pipeline owns one for CPU
 // work (XLSX and zip assembly, the zip fallback's deflate).
 //
+// Order: calls run in the order made, except that run_first() calls run
+// before every run() call not yet started.
 // Exceptions: one thrown by fn (a bug) is caught on the thread and rethrown
 // in the awaiting coroutine.
 // Work tracking: while a call is outstanding, the awaiting coroutine's
@@ -15,7 +17,10 @@
 
 #include <atomic>
 #include <cstddef>
+#include <deque>
 #include <exception>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -53,11 +58,37 @@ class OffloadThread {
   // Runs fn() on the thread and returns what it returns (void too).
   template <class F>
   boost::asio::awaitable<std::invoke_result_t<F&>> run(F fn) {
+    co_return co_await call(std::move(fn), false);
+  }
+
+  // As run(), but fn runs as soon as the call running now (if any) ends,
+  // ahead of every run() call queued behind it: for the one write whose
+  // delay is a window (a delivery's `sent` after the relay's 250).
+  template <class F>
+  boost::asio::awaitable<std::invoke_result_t<F&>> run_first(F fn) {
+    co_return co_await call(std::move(fn), true);
+  }
+
+ private:
+  // A call waiting in first_, type-erased (its handler is move-only).
+  struct Queued {
+    virtual ~Queued() = default;
+    virtual void run() = 0;
+  };
+  template <class Job>
+  struct QueuedJob final : Queued {
+    explicit QueuedJob(Job j) : job(std::move(j)) {}
+    void run() override { job(); }
+    Job job;
+  };
+
+  template <class F>
+  boost::asio::awaitable<std::invoke_result_t<F&>> call(F fn, bool first) {
     using R = std::invoke_result_t<F&>;
     using Slot = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
     std::optional<Slot> r = co_await boost::asio::async_initiate<
         const boost::asio::use_awaitable_t<>, void(std::exception_ptr, std::optional<Slot>)>(
-        Initiate<R, Slot>{this}, boost::asio::use_awaitable, std::move(fn));
+        Initiate<R, Slot>{this, first}, boost::asio::use_awaitable, std::move(fn));
     if constexpr (std::is_void_v<R>) {
       (void)r;
       co_return;
@@ -66,10 +97,24 @@ class OffloadThread {
     }
   }
 
- private:
+  // On the thread, before each call: the run_first() calls waiting.
+  void run_queued_first() {
+    for (;;) {
+      std::unique_ptr<Queued> next;
+      {
+        std::lock_guard<std::mutex> lock(first_mutex_);
+        if (first_.empty()) return;
+        next = std::move(first_.front());
+        first_.pop_front();
+      }
+      next->run();
+    }
+  }
+
   template <class R, class Slot>
   struct Initiate {
     OffloadThread* self;
+    bool first;
     template <class Handler, class F>
     void operator()(Handler handler, F fn) const {
       namespace asio = boost::asio;
@@ -80,8 +125,7 @@ class OffloadThread {
       auto pool = asio::prefer(self->pool_.get_executor(), asio::execution::outstanding_work.tracked);
       std::atomic<std::size_t>* outstanding = &self->outstanding_;
       ++*outstanding;
-      asio::post(pool, [handler = std::move(handler), fn = std::move(fn), home, pool,
-                        outstanding]() mutable {
+      auto job = [handler = std::move(handler), fn = std::move(fn), home, pool, outstanding]() mutable {
         (void)pool;  // held, not used: the pool counts this call until it ends
         std::exception_ptr error;
         std::optional<Slot> out;
@@ -99,10 +143,26 @@ class OffloadThread {
           std::move(handler)(error, std::move(out));
         });
         --*outstanding;
-      });
+      };
+      OffloadThread* t = self;
+      if (!first) {
+        asio::post(pool, [t, job = std::move(job)]() mutable {
+          t->run_queued_first();
+          job();
+        });
+        return;
+      }
+      {
+        std::lock_guard<std::mutex> lock(t->first_mutex_);
+        t->first_.push_back(std::make_unique<QueuedJob<decltype(job)>>(std::move(job)));
+      }
+      // Runs it if no call queued before it has taken it already.
+      asio::post(pool, [t] { t->run_queued_first(); });
     }
   };
 
+  std::mutex first_mutex_;
+  std::deque<std::unique_ptr<Queued>> first_;  // guarded by first_mutex_
   std::atomic<std::size_t> outstanding_{0};
   boost::asio::thread_pool pool_{1};
 };

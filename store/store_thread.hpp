@@ -29,6 +29,15 @@ class StoreThread {
     co_return co_await thread_.run(std::move(bound));
   }
 
+  // As run(), ahead of the calls queued and not yet started
+  // (OffloadThread::run_first): a write whose delay is a window.
+  template <class F>
+  boost::asio::awaitable<std::invoke_result_t<F&, Store&>> run_first(F fn) {
+    Store* s = &store_;
+    auto bound = [s, fn = std::move(fn)]() mutable { return fn(*s); };
+    co_return co_await thread_.run_first(std::move(bound));
+  }
+
  private:
   Store& store_;
   OffloadThread thread_;

@@ -21,4 +21,9 @@ asio::awaitable<Status> DeliveryLedger::update(store::Delivery row) {
   co_return co_await store_.run(std::move(op));
 }
 
+asio::awaitable<Status> DeliveryLedger::update_first(store::Delivery row) {
+  auto op = [row = std::move(row)](store::Store& s) { return s.update_delivery(row); };
+  co_return co_await store_.run_first(std::move(op));
+}
+
 }  // namespace reportd::deliver

@@ -236,7 +236,9 @@ asio::awaitable<Status> deliver_one(DeliveryLedger& ledger, MailSession& session
   const auto answered = std::chrono::steady_clock::now();  // the relay's reply to the final dot
   const bool relay_fault = record_send(d, sent);
   d.updated_at_ms = job.now_ms;
-  auto save = ledger.update(d);
+  // A `sent` goes ahead of other runs' store work: until it is committed, a
+  // kill makes a duplicate.
+  auto save = d.state == store::DeliveryState::kSent ? ledger.update_first(d) : ledger.update(d);
   Status saved = co_await std::move(save);
   if (relay_fault) co_return Status(sent.status()).with_context("email");
   if (!saved.ok()) co_return std::move(saved).with_context("email: ledger");

@@ -14,6 +14,7 @@ than the keep-alive pools allow, no SMTP connection is left open, no scratch
 byte is held and no run is in flight when it stops. REPORTD_CHAOS_PHASE_S
 sets each phase's length (3 s here)."""
 import os
+import re
 import socket
 import sqlite3
 import sys
@@ -154,9 +155,14 @@ class ChaosTest(ServeCase):
         self.quiesce()
         after = fds_of(pid)
         self.assertIsNone(self.daemon.proc.poll(), "the daemon survived")
-        # No scratch byte left behind (a live gauge).
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/metrics", timeout=30) as r:
-            self.assertRegex(r.read().decode(), r"(?m)^reportd_scratch_bytes 0$")
+        # No scratch byte and no run coroutine left behind (live gauges; the
+        # run count is taken at each heartbeat).
+        def metrics():
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/metrics", timeout=30) as r:
+                return r.read().decode()
+        self.assertRegex(metrics(), r"(?m)^reportd_scratch_bytes 0$")
+        self.wait_for(lambda: re.search(r"(?m)^reportd_runs_active 0$", metrics()), timeout=60,
+                      what="reportd_runs_active 0")
 
         runs = self.db("SELECT r.id, s.name, r.state, r.error_code, r.reason, r.started_at_ms, r.finished_at_ms "
                        f"FROM runs r JOIN schedules s ON s.id = r.schedule_id WHERE r.nominal_s * 1000 >= {began_ms - 2000}")

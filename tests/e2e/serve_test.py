@@ -14,6 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from duplicate_audit import audit  # noqa: E402
 from reportd_env import files_containing  # noqa: E402
 from serve_case import MARKER, ServeCase  # noqa: E402
 
@@ -63,6 +64,7 @@ class ServeTest(ServeCase):
                     "--to", f"{name}-a@example.com,{name}-b@example.com,{name}-c@example.com")
         rng = random.Random(int(os.environ.get("REPORTD_KILL_SEED", "20261129")))
         kills = mid_run_kills = startup_kills = 0
+        instances = []  # (spawned, killed, ledger states right after the kill): duplicate_audit
         began = time.time()
         self.daemon.start()
         for _ in range(kills_wanted):
@@ -76,9 +78,11 @@ class ServeTest(ServeCase):
                     self.daemon.start()
                 time.sleep(rng.uniform(0.0, 6.0))
             mid_run_kills += any(r[2] in ("running", "delivering") for r in self.all_runs())
-            self.daemon.kill9()
+            spawned = self.daemon.spawned_at
+            instances.append((spawned, self.daemon.kill9(), self.ledger_states()))
             kills += 1
         self.daemon.start()
+        instances.append((self.daemon.spawned_at, None, {}))
         # Stop new occurrences, let recovery and the runs in flight finish,
         # then stop cleanly.
         for name in ("one", "two"):
@@ -119,10 +123,17 @@ class ServeTest(ServeCase):
                    "duplicates": duplicates, "max_copies": max(ids.values()) if ids else 0,
                    "integrity": integrity, "commit_window_us_p50": pct(0.50), "commit_window_us_p99": pct(0.99),
                    "commit_window_us_max": windows[-1] if windows else -1, "commit_windows": len(windows)}
+        # Where each extra copy came from: the kill's moment against the
+        # sink's 250 and the ledger's state after it (tests/lib/duplicate_audit.py).
+        extra = audit(instances, os.path.join(self.mail, "times.tsv"))
+        figures["where"] = {w: sum(1 for e in extra if e["where"] == w)
+                            for w in ("dot-250", "250-commit", "after-commit", "no-kill")}
         print("KILL-LOOP " + json.dumps(figures), file=sys.stderr, flush=True)
+        for e in extra:
+            print("KILL-LOOP duplicate " + json.dumps(e), file=sys.stderr, flush=True)
         if os.environ.get("REPORTD_KILL_LOOP_REPORT"):
             with open(os.environ["REPORTD_KILL_LOOP_REPORT"], "w") as f:
-                json.dump(figures, f, indent=1)
+                json.dump(dict(figures, duplicates_seen=extra), f, indent=1)
 
         self.assertEqual(lost, 0, "occurrences lost")
         self.assertEqual(claimed_twice, 0)
@@ -146,24 +157,38 @@ class ServeTest(ServeCase):
 
         self.assertTrue(ids)
         self.assertLessEqual(duplicates, kills, figures)
-        # Issue #18's bar: at most one duplicate per 30 kills (it saw one per
-        # 10) and never a third copy. Not met yet on a loaded machine (see
-        # README, "Reliability"), so only bench/kill-loop.sh applies it
+        # Every extra copy came from a kill inside the window, never from a
+        # `sent` already committed or a daemon sending twice on its own.
+        self.assertEqual(figures["where"]["after-commit"] + figures["where"]["no-kill"], 0, extra)
+        # Issue #18's bar: at most one duplicate per 30 kills (3x fewer than
+        # the 15 per 150 first seen) and never a third copy. Not met on a
+        # loaded machine (README, "Reliability": the relay's own reading of
+        # the message and the wait before the daemon reads its 250 are most
+        # of the window), so only bench/kill-loop.sh applies it
         # (REPORTD_KILLS_PER_DUPLICATE=30); the suite reports the figures.
         per_duplicate = int(os.environ.get("REPORTD_KILLS_PER_DUPLICATE", "0"))
         if per_duplicate:
-            self.assertLessEqual(duplicates, kills // per_duplicate + 1, figures)
+            self.assertLessEqual(duplicates, kills // per_duplicate, figures)
             self.assertLessEqual(max(ids.values()), 2, figures)
 
-    def test_no_memfd_is_left_open_after_runs(self):
+    def test_runs_leave_no_memfd_descriptor_or_memory_behind(self):
+        """The suite's short soak (bench/soak.sh runs 30 minutes): a schedule
+        every 2 s; between runs, after 3 runs and after 15 more, the daemon
+        holds no memfd, no more descriptors than before and, once warm, no
+        more memory (RSS within 5%)."""
         self.boot()
+        # ASan keeps freed blocks in a 256 MB quarantine, which alone would
+        # grow RSS run after run; a small one lets a leak show.
+        self.daemon.env = {"ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=4"}
         self.rd("schedules", "add", "accounts", "--connection", "demo", "--cron", "*/2 * * * * *",
                 "--min-interval", "1s", "--soql", "SELECT Id, Name FROM Account",
                 "--format", "csv,xlsx", "--to", "a@example.com")
         self.daemon.start()
-        try:
-            self.wait_for(lambda: len(self.messages()) >= 3, what="three messages")
-            # Between runs: pause so none is in flight, then look at the fds.
+        pid = self.daemon.proc.pid
+
+        def between_runs():
+            """Pauses the schedule, waits until no run is in flight, returns
+            (RSS KiB, descriptor targets), and resumes it."""
             reloads = self.reloads()
             self.rd("schedules", "pause", "accounts")
             # The daemon takes the pause (woken by the CLI, else at its next
@@ -171,11 +196,27 @@ class ServeTest(ServeCase):
             self.wait_for(lambda: self.reloads() > reloads, what="the daemon to reload the paused schedule")
             self.wait_for(lambda: not any(r[2] in ("pending", "running", "delivering") for r in self.all_runs()),
                           what="runs to finish")
-            fds = os.listdir(f"/proc/{self.daemon.proc.pid}/fd")
-            links = [os.readlink(f"/proc/{self.daemon.proc.pid}/fd/{fd}") for fd in fds]
-            self.assertEqual([l for l in links if "memfd:" in l], [])
+            links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+            with open(f"/proc/{pid}/status") as f:
+                rss = int(next(line.split()[1] for line in f if line.startswith("VmRSS:")))
+            self.rd("schedules", "resume", "accounts")
+            return rss, links
+
+        try:
+            self.wait_for(lambda: len(self.messages()) >= 3, what="three messages")
+            rss0, fds0 = between_runs()
+            self.wait_for(lambda: len(self.messages()) >= 18, what="fifteen more messages")
+            rss1, fds1 = between_runs()
         finally:
             self.daemon.stop()
+        print(f"SHORT-SOAK RSS {rss0} -> {rss1} KiB ({(rss1 - rss0) * 100.0 / rss0:+.1f}%), "
+              f"fds {len(fds0)} -> {len(fds1)}", file=sys.stderr, flush=True)
+        self.assertEqual([l for l in fds0 + fds1 if "memfd:" in l], [])
+        # Sockets come and go with the keep-alive pool; nothing else may grow.
+        self.assertLessEqual(len(fds1), len(fds0) + 4, (fds0, fds1))
+        self.assertEqual(sorted(l for l in fds1 if not l.startswith("socket:")),
+                         sorted(l for l in fds0 if not l.startswith("socket:")))
+        self.assertLess((rss1 - rss0) * 100.0 / rss0, 5.0, (rss0, rss1))
 
     def test_connections_test_and_mail_test_check_the_real_services(self):
         self.boot()

@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import tempfile
+import time
 import unittest
 
 from reportd_env import REPORTD, Sandbox, start_sim, start_sink, stop, wait_until
@@ -26,12 +27,13 @@ class Daemon:
     def spawn(self):
         """Starts reportd serve without waiting for it; returns how many
         serve.ready lines the log held before."""
-        env = dict(os.environ, RUNTIME_DIRECTORY=self.runtime_dir)
+        env = dict(os.environ, RUNTIME_DIRECTORY=self.runtime_dir, **self.env)
         readies = 0
         if os.path.exists(self.log_path):
             with open(self.log_path, "rb") as f:
                 readies = f.read().count(b"event=serve.ready")
         log = open(self.log_path, "ab")
+        self.spawned_at = time.time()  # wall clock, as the sink's times.tsv
         self.proc = subprocess.Popen([REPORTD, "--state-dir", self.box.state, "--key-file", self.box.key,
                                       "--config", self.config, "serve"], stdout=subprocess.DEVNULL,
                                      stderr=log, env=env)
@@ -53,10 +55,14 @@ class Daemon:
         self.starts += 1
 
     starts = 0
+    env = {}  # added to the daemon's environment
 
     def kill9(self):
+        """SIGKILL; returns its wall-clock time."""
+        at = time.time()
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
+        return at
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -114,6 +120,14 @@ class ServeCase(unittest.TestCase):
         db = sqlite3.connect(os.path.join(self.box.state, "reportd.db"))
         try:
             return db.execute("SELECT schedule_id, nominal_s, state, rows, disposed_at_ms FROM runs").fetchall()
+        finally:
+            db.close()
+
+    def ledger_states(self):
+        """{Message-ID: state} of every mail delivery in the ledger."""
+        db = sqlite3.connect(os.path.join(self.box.state, "reportd.db"), timeout=30)
+        try:
+            return dict(db.execute("SELECT message_id, state FROM deliveries WHERE channel = 'smtp'").fetchall())
         finally:
             db.close()
 

@@ -2,15 +2,20 @@
 
 Used by the demo and the end-to-end tests: aiosmtpd (Debian) receives mail
 and writes each message to DIR/NNNN.eml (mode 0600) plus one line per
-recipient to DIR/index.tsv. Runs until SIGTERM.
+recipient to DIR/index.tsv, and one line per message to DIR/times.tsv (the
+wall-clock time it was stored, just before the 250 goes out, its Message-ID
+and file: the kill tests line copies up with their kills). Runs until
+SIGTERM.
 
 usage: /usr/bin/python3 smtp_sink.py --dir DIR [--port N] [--port-file FILE] [--max-bytes N]
 (--max-bytes: the DATA limit, announced as SIZE; default aiosmtpd's 32 MiB)
 """
 import argparse
 import os
+import re
 import signal
 import threading
+import time
 
 from aiosmtpd.controller import Controller
 
@@ -27,12 +32,18 @@ class Store:
         with self.lock:
             self.count += 1
             name = os.path.join(self.dir, f"{self.count:04d}.eml")
+            content = envelope.original_content or envelope.content
             fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as f:
-                f.write(envelope.original_content or envelope.content)
+                f.write(content)
             with open(os.path.join(self.dir, "index.tsv"), "a") as idx:
                 for rcpt in envelope.rcpt_tos:
                     idx.write(f"{os.path.basename(name)}\t{envelope.mail_from}\t{rcpt}\n")
+            head = content[:16384]  # the headers come first
+            mid = re.search(rb"^Message-ID:[ \t]*(\S+)", head, re.M | re.I)
+            with open(os.path.join(self.dir, "times.tsv"), "a") as times:
+                times.write(f"{time.time():.6f}\t{mid.group(1).decode() if mid else '-'}\t"
+                            f"{os.path.basename(name)}\n")
         return "250 OK"
 
 

@@ -87,6 +87,44 @@ TEST_CASE("offload: a void fn, and calls run one at a time in order") {
   CHECK(order == "abc");
 }
 
+TEST_CASE("offload: a run_first call goes ahead of the calls queued before it, after the one running") {
+  OffloadThread t;
+  asio::io_context io;
+  std::latch started(1);
+  std::latch release(1);
+  std::string order;
+  auto blocked = [&started, &release, &order] {
+    started.count_down();
+    release.wait();
+    order += 'r';
+  };
+  auto append = [](OffloadThread* th, std::string* s, char c, bool first) -> asio::awaitable<void> {
+    auto fn = [s, c] { *s += c; };
+    if (first) {
+      auto op = th->run_first(fn);
+      co_await std::move(op);
+    } else {
+      auto op = th->run(fn);
+      co_await std::move(op);
+    }
+  };
+  auto block = [](OffloadThread* th, decltype(blocked) fn) -> asio::awaitable<void> {
+    auto op = th->run(std::move(fn));
+    co_await std::move(op);
+  };
+  asio::co_spawn(io, block(&t, blocked), kRethrow);
+  io.poll();
+  started.wait();  // the running call: it holds the thread until released
+  for (char c : std::string("ab")) asio::co_spawn(io, append(&t, &order, c, false), kRethrow);
+  for (char c : std::string("XY")) asio::co_spawn(io, append(&t, &order, c, true), kRethrow);
+  io.poll();  // all four queued behind the running call
+  CHECK(t.outstanding() == 5);
+  release.count_down();
+  io.run();
+  CHECK(order == "rXYab");
+  CHECK(t.outstanding() == 0);
+}
+
 TEST_CASE("offload: outstanding work is counted, and the destructor waits for it") {
   auto t = std::make_unique<OffloadThread>();
   asio::io_context io;

@@ -1,0 +1,59 @@
+"""Where each duplicate of a kill test came from.
+
+The kill tests (tests/e2e/serve_test.py, bench/kill-loop.sh) note when each
+`reportd serve` was started and SIGKILLed (wall clock) and, right after the
+kill, the delivery ledger's state of every Message-ID (what recovery will
+see). The sink (smtp_sink.py) notes when it stored each copy, just before
+its 250. For every extra copy this module takes the instance that sent the
+copy before it and says where that instance's kill fell:
+
+- "dot-250": before the sink stored the copy: the final dot was out, the
+  relay still reading or answering (RFC 1047's window, before the 250);
+- "250-commit": after the sink's 250, the ledger still `sending` (the part
+  of the window the daemon owns: reading the 250, committing `sent`);
+- "after-commit": the ledger already had `sent`, and it went again (a bug);
+- "no-kill": one instance sent it twice, or no kill ended its sender (a
+  bug, or an unknown outcome after the final dot).
+"""
+import bisect
+
+
+def sink_times(times_tsv):
+    """{Message-ID: [wall-clock time of each stored copy, ascending]}."""
+    out = {}
+    with open(times_tsv) as f:
+        for line in f:
+            at, mid, _ = line.rstrip("\n").split("\t")
+            out.setdefault(mid, []).append(float(at))
+    for v in out.values():
+        v.sort()
+    return out
+
+
+def audit(instances, times_tsv):
+    """instances: [(spawned at, killed at or None, {Message-ID: ledger state
+    right after the kill})], one per `reportd serve` started, in order (wall
+    clock). Returns one dict per extra copy: message_id, copy (2 for the
+    first duplicate), where (see above), kill (the instance's index) and
+    kill_minus_stored_ms (negative: the kill came before the sink stored
+    the copy)."""
+    spawns = [s for s, _, _ in instances]
+    # The sender of a copy: the last instance started before the sink stored
+    # it (a copy in flight when its sender died is stored before the next
+    # instance, which fetches and renders first, can send anything).
+    sender = lambda at: bisect.bisect_right(spawns, at) - 1  # noqa: E731
+    found = []
+    for mid, stored in sink_times(times_tsv).items():
+        for n in range(1, len(stored)):
+            before, again = stored[n - 1], stored[n]
+            a, b = sender(before), sender(again)
+            row = {"message_id": mid, "copy": n + 1, "kill": None, "where": "no-kill",
+                   "kill_minus_stored_ms": None}
+            if a != b and a >= 0 and instances[a][1] is not None:
+                _, killed, states = instances[a]
+                state = states.get(mid, "?")
+                row.update(kill=a, ledger_after_kill=state, kill_minus_stored_ms=round((killed - before) * 1000, 1),
+                           where=("after-commit" if state == "sent" else
+                                  "dot-250" if killed < before else "250-commit"))
+            found.append(row)
+    return found
