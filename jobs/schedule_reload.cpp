@@ -5,24 +5,32 @@
 namespace reportd::jobs {
 namespace {
 
-// Every active schedule, by id (store thread).
+// Every active schedule, by id, with the fields that decide when it fires
+// (store thread).
 Result<std::map<std::int64_t, store::Schedule>> active_schedules(store::Store& s) {
-  auto all = s.list_schedules();
+  auto all = s.list_active_schedules();
   if (!all.ok()) return std::move(all).status();
   std::map<std::int64_t, store::Schedule> out;
-  for (store::Schedule& sc : *all) {
-    if (!sc.paused) out.emplace(sc.id, std::move(sc));
-  }
+  for (const store::ActiveSchedule& a : *all) out.emplace(a.id, a.schedule());
   return out;
 }
 
 }  // namespace
 
+ScheduleTiming ScheduleTiming::of(const store::Schedule& s) {
+  ScheduleTiming t;
+  t.cron_and_tz.reserve(s.cron.size() + 1 + s.tz.size());
+  t.cron_and_tz.append(s.cron).append(1, '\n').append(s.tz);
+  t.connection_id = s.connection_id;
+  t.catchup_seconds = s.catchup_seconds;
+  t.splay_seconds = s.splay_seconds;
+  t.min_interval_seconds = s.min_interval_seconds;
+  t.overlap = s.overlap;
+  return t;
+}
+
 bool same_timing(const store::Schedule& a, const store::Schedule& b) {
-  return a.cron == b.cron && a.tz == b.tz && a.connection_id == b.connection_id &&
-         a.catchup_seconds == b.catchup_seconds && a.overlap == b.overlap &&
-         a.splay_seconds == b.splay_seconds && a.min_interval_seconds == b.min_interval_seconds &&
-         a.paused == b.paused;
+  return a.paused == b.paused && ScheduleTiming::of(a) == ScheduleTiming::of(b);
 }
 
 boost::asio::awaitable<Result<ReloadResult>> Scheduler::reload() {
@@ -60,15 +68,20 @@ boost::asio::awaitable<Result<ReloadResult>> Scheduler::reload_once() {
       ++r.removed;
     }
   }
+  std::unordered_map<std::int64_t, ScheduleTiming> timings;
+  timings.reserve(now->size());
   for (const auto& [id, s] : *now) {
+    ScheduleTiming t = ScheduleTiming::of(s);
     auto it = known_.find(id);
-    if (it != known_.end() && same_timing(it->second, s)) continue;
+    const bool same = it != known_.end() && it->second == t;
+    timings.emplace(id, std::move(t));
+    if (same) continue;
     (it == known_.end() ? r.added : r.changed) += 1;
     // A changed schedule keeps its cursor (nothing before it fires again);
     // a new one starts now.
     if (Status st = upsert(s); !st.ok()) r.errors.push_back(std::move(st));
   }
-  known_ = std::move(now).value();
+  known_ = std::move(timings);
   co_return r;
 }
 

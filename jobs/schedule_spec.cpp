@@ -17,11 +17,12 @@ std::chrono::seconds splay_offset(std::int64_t schedule_id, std::chrono::seconds
 }
 
 Result<ScheduleSpec> make_spec(const store::Schedule& s) {
-  const std::string where = "schedule `" + s.name + "`";
+  // Built only for an error: load() calls this for every schedule.
+  const auto where = [&s] { return "schedule `" + s.name + "`"; };
   auto cron = parse_cron(s.cron);
-  if (!cron.ok()) return std::move(cron).status().with_context(where + ": cron");
+  if (!cron.ok()) return std::move(cron).status().with_context(where() + ": cron");
   auto zone = find_zone(s.tz.empty() ? "UTC" : s.tz);
-  if (!zone.ok()) return std::move(zone).status().with_context(where);
+  if (!zone.ok()) return std::move(zone).status().with_context(where());
   ScheduleSpec spec;
   spec.id = s.id;
   spec.org = s.connection_id;
@@ -34,7 +35,7 @@ Result<ScheduleSpec> make_spec(const store::Schedule& s) {
   const std::int64_t spacing = min_spacing_seconds(*cron);
   if (spacing < s.min_interval_seconds)
     return Status::error(ErrorKind::kInvalidArgument,
-                         where + ": cron `" + s.cron + "` fires " + std::to_string(spacing) +
+                         where() + ": cron `" + s.cron + "` fires " + std::to_string(spacing) +
                              " s apart, more often than the minimum interval of " +
                              std::to_string(s.min_interval_seconds) +
                              " s; use a coarser expression or ask the operator to lower it");

@@ -18,19 +18,19 @@ constexpr seconds kClaimRetry{5};
 
 std::int64_t to_ms(Clock::WallTime t) { return t.time_since_epoch().count(); }
 
-// Claims each decision; runs on the store thread while tick() waits, so the
-// decisions it points to outlive it.
+// Claims every decision in one store transaction (one commit, so one fsync
+// for 10,000 occurrences due together); runs on the store thread while
+// tick() waits, so the decisions it points to outlive it.
 struct ClaimAll {
   const std::vector<Decision>* decisions;
   std::int64_t now_ms;
-  std::vector<Result<std::optional<std::int64_t>>> operator()(store::Store& s) const {
-    std::vector<Result<std::optional<std::int64_t>>> out;
-    out.reserve(decisions->size());
+  Result<std::vector<std::optional<std::int64_t>>> operator()(store::Store& s) const {
+    std::vector<store::OccurrenceClaim> claims;
+    claims.reserve(decisions->size());
     for (const Decision& d : *decisions)
-      out.push_back(s.claim_occurrence(d.occurrence.schedule_id,
-                                       d.occurrence.nominal.time_since_epoch().count(), d.state,
-                                       d.reason, now_ms));
-    return out;
+      claims.push_back({d.occurrence.schedule_id, d.occurrence.nominal.time_since_epoch().count(),
+                        d.state, d.reason});
+    return s.claim_occurrences(claims, now_ms);
   }
 };
 
@@ -46,26 +46,10 @@ store::Run recorded_run(const Decision& d, std::int64_t run_id, std::int64_t now
   return r;
 }
 
-struct Loaded {
-  store::Schedule schedule;
-  std::optional<std::int64_t> last_nominal_s;
-};
-
-// Every active schedule with its last claimed occurrence (store thread).
-Result<std::vector<Loaded>> load_all(store::Store& s) {
-  auto schedules = s.list_schedules();
-  if (!schedules.ok()) return std::move(schedules).status();
-  std::vector<Loaded> out;
-  out.reserve(schedules->size());
-  for (store::Schedule& sc : *schedules) {
-    if (sc.paused) continue;
-    auto last = s.last_run(sc.id);
-    if (!last.ok()) return std::move(last).status();
-    std::optional<std::int64_t> nominal;
-    if (*last) nominal = (*last)->nominal_s;
-    out.push_back({std::move(sc), nominal});
-  }
-  return out;
+// Every active schedule and its last claimed occurrence, in one query
+// (store thread).
+Result<std::vector<store::ActiveSchedule>> load_all(store::Store& s) {
+  return s.list_active_schedules();
 }
 
 }  // namespace
@@ -91,15 +75,17 @@ boost::asio::awaitable<Status> Scheduler::load() {
   const date::sys_seconds now = date::floor<seconds>(clock_.wall_now());
   load_errors_.clear();
   known_.clear();
-  for (const Loaded& l : *loaded) {
-    known_.emplace(l.schedule.id, l.schedule);
+  known_.reserve(loaded->size());
+  for (const store::ActiveSchedule& l : *loaded) {
+    const store::Schedule schedule = l.schedule();
+    known_.emplace(l.id, ScheduleTiming::of(schedule));
     // Resume after the last claimed occurrence; a schedule never claimed
     // starts from its creation (or now, when that is unknown).
     date::sys_seconds cursor = now;
-    if (l.schedule.created_at_ms > 0)
-      cursor = date::floor<seconds>(Clock::WallTime{milliseconds{l.schedule.created_at_ms}});
+    if (l.created_at_ms > 0)
+      cursor = date::floor<seconds>(Clock::WallTime{milliseconds{l.created_at_ms}});
     if (l.last_nominal_s) cursor = date::sys_seconds{seconds{*l.last_nominal_s}};
-    if (Status s = upsert(l.schedule, cursor); !s.ok()) load_errors_.push_back(std::move(s));
+    if (Status s = upsert(schedule, cursor); !s.ok()) load_errors_.push_back(std::move(s));
   }
   co_return Status{};
 }
@@ -148,14 +134,15 @@ boost::asio::awaitable<void> Scheduler::tick() {
     ClaimAll claim{&decisions, now_ms};
     auto results = co_await store_.run(claim);
     for (std::size_t i = 0; i < decisions.size(); ++i) {
-      if (results[i].ok()) {
-        core_.on_claimed(decisions[i], *results[i]);
-        if (*results[i] && decisions[i].state != store::RunState::kPending && on_recorded_) {
-          on_recorded_(recorded_run(decisions[i], **results[i], now_ms));
+      if (results.ok()) {
+        const std::optional<std::int64_t>& run_id = (*results)[i];
+        core_.on_claimed(decisions[i], run_id);
+        if (run_id && decisions[i].state != store::RunState::kPending && on_recorded_) {
+          on_recorded_(recorded_run(decisions[i], *run_id, now_ms));
         }
       } else {
         // The store failed (a full disk, an I/O error): nothing was
-        // recorded, so the occurrence is decided again a little later.
+        // recorded, so every occurrence is decided again a little later.
         ++claim_errors_;
         core_.on_claim_failed(decisions[i], date::floor<seconds>(wall) + kClaimRetry);
       }

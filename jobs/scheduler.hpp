@@ -13,6 +13,8 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -35,6 +37,20 @@ class Launcher {
   // Scheduler::run_finished(schedule id) must then be called exactly once
   // (serve does it from its RunObserver).
   virtual void launch(const Launch& launch) = 0;
+};
+
+// The fields of an active schedule that decide when it fires: what reload()
+// compares, kept per schedule instead of the whole record.
+struct ScheduleTiming {
+  std::string cron_and_tz;  // cron, '\n', zone name: one allocation at most
+  std::int64_t connection_id = 0;
+  std::int64_t catchup_seconds = 0;
+  std::int64_t splay_seconds = 0;
+  std::int64_t min_interval_seconds = 0;
+  store::Overlap overlap = store::Overlap::kSkip;
+
+  static ScheduleTiming of(const store::Schedule& s);
+  bool operator==(const ScheduleTiming&) const = default;
 };
 
 // What one reload() changed.
@@ -114,9 +130,9 @@ class Scheduler {
   bool stopped_ = false;
   std::optional<std::pair<Clock::WallTime, Clock::SteadyTime>> last_wake_;
   std::vector<Status> load_errors_;
-  // The active (unpaused) schedules as last read from the store, by id:
-  // what reload() compares the store with.
-  std::map<std::int64_t, store::Schedule> known_;
+  // The timing of the active (unpaused) schedules as last read from the
+  // store, by id: what reload() compares the store with.
+  std::unordered_map<std::int64_t, ScheduleTiming> known_;
   bool reloading_ = false;  // a reload is under way
   bool again_ = false;      // asked for while reloading: read the store once more
   Recorded on_recorded_;

@@ -25,6 +25,25 @@ Result<std::optional<std::int64_t>> PgStore::claim_occurrence(std::int64_t sched
   return std::optional<std::int64_t>(r->int64(0, 0));
 }
 
+Result<std::vector<std::optional<std::int64_t>>> PgStore::claim_occurrences(
+    const std::vector<OccurrenceClaim>& claims, std::int64_t now_ms) {
+  PgTransaction tx(conn_);
+  if (Status st = tx.begin(); !st.ok()) return st;
+  const std::string sql = std::string(kClaimIfScheduled) + " RETURNING id";
+  std::vector<std::optional<std::int64_t>> out;
+  out.reserve(claims.size());
+  for (const OccurrenceClaim& c : claims) {
+    PgParams p;
+    p.bind(1, c.nominal_s).bind(2, to_string(c.state)).bind(3, c.reason).bind(4, now_ms);
+    p.bind(5, c.schedule_id);
+    auto r = conn_.exec(sql, p, "claim occurrences");
+    if (!r.ok()) return r.status();
+    out.push_back(r->rows() == 0 ? std::nullopt : std::optional<std::int64_t>(r->int64(0, 0)));
+  }
+  if (Status st = tx.commit(); !st.ok()) return st;
+  return out;
+}
+
 Status PgStore::update_run(const Run& run) {
   PgParams p;
   bind_run(p, run);

@@ -44,6 +44,11 @@ Result<std::vector<Schedule>> PgStore::list_schedules() {
   return query_schedules("ORDER BY name", {});
 }
 
+Result<std::vector<ActiveSchedule>> PgStore::list_active_schedules() {
+  return query<ActiveSchedule>(kActiveSchedules, {}, "read active schedules",
+                               [](const PgRow& row) { return read_active_schedule(row); });
+}
+
 Result<Schedule> PgStore::find_schedule(std::string_view name) {
   auto rows = query_schedules("WHERE name = ?", PgParams().bind(1, name));
   if (!rows.ok()) return std::move(rows).status();

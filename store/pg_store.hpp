@@ -75,10 +75,13 @@ class PgStore final : public Store {
                                                        std::int64_t nominal_s, RunState state,
                                                        std::string_view reason,
                                                        std::int64_t now_ms) override;
+  Result<std::vector<std::optional<std::int64_t>>> claim_occurrences(
+      const std::vector<OccurrenceClaim>& claims, std::int64_t now_ms) override;
   Status update_run(const Run& run) override;
   Result<Run> get_run(std::int64_t id) override;
   Result<std::vector<Run>> list_runs(const RunFilter& filter) override;
   Result<std::optional<Run>> last_run(std::int64_t schedule_id) override;
+  Result<std::vector<ActiveSchedule>> list_active_schedules() override;
   Result<std::vector<Run>> unfinished_runs() override;
 
   Result<Delivery> ensure_delivery(std::int64_t run_id, DeliveryChannel channel,
@@ -124,6 +127,7 @@ Result<std::vector<T>> PgStore::query(std::string_view sql, const PgParams& para
   Result<PgResult> r = conn_.exec(sql, params, what);
   if (!r.ok()) return r.status();
   std::vector<T> out;
+  out.reserve(static_cast<std::size_t>(r->rows()));
   for (int i = 0; i < r->rows(); ++i) out.push_back(read(PgRow(*r, i)));
   return out;
 }

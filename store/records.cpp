@@ -151,4 +151,19 @@ bool is_final(RunState state) {
   }
 }
 
+Schedule ActiveSchedule::schedule() const {
+  Schedule s;
+  s.id = id;
+  s.name = name;
+  s.connection_id = connection_id;
+  s.cron = cron;
+  s.tz = tz;
+  s.catchup_seconds = catchup_seconds;
+  s.overlap = overlap;
+  s.splay_seconds = splay_seconds;
+  s.min_interval_seconds = min_interval_seconds;
+  s.created_at_ms = created_at_ms;
+  return s;
+}
+
 }  // namespace reportd::store

@@ -105,6 +105,26 @@ struct Schedule {
   SendWhen send_when = SendWhen::kAlways;
 };
 
+// What Store::list_active_schedules() reads of an unpaused schedule: the
+// fields of Schedule that decide when it fires, and its latest claim. Small,
+// because the scheduler reads every schedule at once.
+struct ActiveSchedule {
+  std::int64_t id = 0;
+  std::string name;
+  std::int64_t connection_id = 0;
+  std::string cron;
+  std::string tz = "UTC";
+  std::int64_t catchup_seconds = 6 * 3600;
+  Overlap overlap = Overlap::kSkip;
+  std::int64_t splay_seconds = 0;
+  std::int64_t min_interval_seconds = 300;
+  std::int64_t created_at_ms = 0;
+  std::optional<std::int64_t> last_nominal_s;  // its latest claimed occurrence
+
+  // A Schedule with these fields and the others at their defaults.
+  Schedule schedule() const;
+};
+
 // DESIGN.md §4.4.
 enum class RunState {
   kPending,

@@ -133,6 +133,40 @@ Run read_run(const Row& q) {
   return r;
 }
 
+// claim_occurrences' statement: parameters nominal_s, state, reason,
+// claimed_at_ms, schedule_id. Selecting from schedules inserts nothing for a
+// schedule removed meanwhile (its foreign key would fail the whole batch).
+inline constexpr const char* kClaimIfScheduled =
+    "INSERT INTO runs (schedule_id, nominal_s, state, reason, claimed_at_ms) "
+    "SELECT id, ?, ?, ?, ? FROM schedules WHERE id = ? "
+    "ON CONFLICT (schedule_id, nominal_s) DO NOTHING";
+
+// list_active_schedules' query. The latest run is one index seek per
+// schedule, so its cost follows the number of schedules, not the run
+// history (a GROUP BY over runs reads every run ever claimed).
+inline constexpr const char* kActiveSchedules =
+    "SELECT id, name, connection_id, cron, tz, catchup_seconds, overlap, splay_seconds, "
+    "min_interval_seconds, created_at_ms, "
+    "(SELECT max(nominal_s) FROM runs WHERE runs.schedule_id = schedules.id) "
+    "FROM schedules WHERE NOT paused";
+
+template <class Row>
+ActiveSchedule read_active_schedule(const Row& q) {
+  ActiveSchedule a;
+  a.id = q.int64(0);
+  a.name = q.text(1);
+  a.connection_id = q.int64(2);
+  a.cron = q.text(3);
+  a.tz = q.text(4);
+  a.catchup_seconds = q.int64(5);
+  a.overlap = q.text(6) == "queue" ? Overlap::kQueue : Overlap::kSkip;
+  a.splay_seconds = q.int64(7);
+  a.min_interval_seconds = q.int64(8);
+  a.created_at_ms = q.int64(9);
+  if (!q.is_null(10)) a.last_nominal_s = q.int64(10);
+  return a;
+}
+
 // update_run's statement and its parameters.
 inline constexpr const char* kUpdateRun =
     "UPDATE runs SET state=?, reason=?, error_code=?, attempt=?, started_at_ms=?, "

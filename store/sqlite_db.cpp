@@ -102,6 +102,12 @@ Status Stmt::status(std::string_view what) const {
   return Status::error(kind, std::string(what) + ": " + sqlite3_errmsg(db_.get()));
 }
 
+void Stmt::reset() {
+  sqlite3_reset(stmt_);
+  failed_ = false;
+  rc_ = SQLITE_OK;
+}
+
 std::int64_t Stmt::int64(int col) const { return sqlite3_column_int64(stmt_, col); }
 
 std::string Stmt::text(int col) const {

@@ -55,6 +55,8 @@ class Stmt {
   Status run(std::string_view what);
   Status status(std::string_view what) const;
   bool failed() const { return failed_; }
+  // Makes the statement ready to run again; bindings are kept until rebound.
+  void reset();
 
   std::int64_t int64(int col) const;
   std::string text(int col) const;

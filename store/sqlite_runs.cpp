@@ -20,6 +20,28 @@ Result<std::optional<std::int64_t>> SqliteStore::claim_occurrence(std::int64_t s
   return std::optional<std::int64_t>(sqlite3_last_insert_rowid(db_.get()));
 }
 
+Result<std::vector<std::optional<std::int64_t>>> SqliteStore::claim_occurrences(
+    const std::vector<OccurrenceClaim>& claims, std::int64_t now_ms) {
+  Transaction tx(db_);
+  if (Status st = tx.begin(); !st.ok()) return st;
+  // Selecting from schedules leaves out a schedule removed meanwhile, which
+  // would otherwise fail its foreign key and with it the whole batch.
+  Stmt q(db_, kClaimIfScheduled);
+  std::vector<std::optional<std::int64_t>> out;
+  out.reserve(claims.size());
+  for (const OccurrenceClaim& c : claims) {
+    q.reset();
+    q.bind(1, c.nominal_s).bind(2, to_string(c.state)).bind(3, c.reason).bind(4, now_ms);
+    q.bind(5, c.schedule_id);
+    if (Status st = q.run("claim occurrences"); !st.ok()) return st;
+    out.push_back(sqlite3_changes(db_.get()) == 0
+                      ? std::nullopt
+                      : std::optional<std::int64_t>(sqlite3_last_insert_rowid(db_.get())));
+  }
+  if (Status st = tx.commit(); !st.ok()) return st;
+  return out;
+}
+
 Status SqliteStore::update_run(const Run& r) {
   Stmt q(db_, kUpdateRun);
   bind_run(q, r);

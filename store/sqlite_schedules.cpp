@@ -41,6 +41,14 @@ Result<std::vector<Schedule>> SqliteStore::list_schedules() {
   return query_schedules("ORDER BY name", {}, 0);
 }
 
+Result<std::vector<ActiveSchedule>> SqliteStore::list_active_schedules() {
+  Stmt q(db_, kActiveSchedules);
+  std::vector<ActiveSchedule> out;
+  while (q.step()) out.push_back(read_active_schedule(q));
+  if (Status st = q.status("read active schedules"); !st.ok()) return st;
+  return out;
+}
+
 Result<Schedule> SqliteStore::find_schedule(std::string_view name) {
   auto rows = query_schedules("WHERE name = ?", name, 0);
   if (!rows.ok()) return std::move(rows).status();

@@ -56,10 +56,13 @@ class SqliteStore final : public Store {
                                                        std::int64_t nominal_s, RunState state,
                                                        std::string_view reason,
                                                        std::int64_t now_ms) override;
+  Result<std::vector<std::optional<std::int64_t>>> claim_occurrences(
+      const std::vector<OccurrenceClaim>& claims, std::int64_t now_ms) override;
   Status update_run(const Run& run) override;
   Result<Run> get_run(std::int64_t id) override;
   Result<std::vector<Run>> list_runs(const RunFilter& filter) override;
   Result<std::optional<Run>> last_run(std::int64_t schedule_id) override;
+  Result<std::vector<ActiveSchedule>> list_active_schedules() override;
   Result<std::vector<Run>> unfinished_runs() override;
 
   Result<Delivery> ensure_delivery(std::int64_t run_id, DeliveryChannel channel,

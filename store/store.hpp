@@ -19,6 +19,14 @@
 
 namespace reportd::store {
 
+// One occurrence to claim with Store::claim_occurrences().
+struct OccurrenceClaim {
+  std::int64_t schedule_id = 0;
+  std::int64_t nominal_s = 0;
+  RunState state = RunState::kPending;
+  std::string reason;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -93,11 +101,21 @@ class Store {
                                                                RunState state,
                                                                std::string_view reason,
                                                                std::int64_t now_ms) = 0;
+  // claim_occurrence() for each of `claims`, in one transaction (one commit,
+  // not one per claim). out[i] is claims[i]'s new run id, or nullopt when
+  // it was claimed already or its schedule no longer exists. On an error
+  // nothing is claimed.
+  virtual Result<std::vector<std::optional<std::int64_t>>> claim_occurrences(
+      const std::vector<OccurrenceClaim>& claims, std::int64_t now_ms) = 0;
   virtual Status update_run(const Run& run) = 0;  // by id
   virtual Result<Run> get_run(std::int64_t id) = 0;
   virtual Result<std::vector<Run>> list_runs(const RunFilter& filter) = 0;  // newest first
   // The latest claimed occurrence of a schedule, if any.
   virtual Result<std::optional<Run>> last_run(std::int64_t schedule_id) = 0;
+  // Every unpaused schedule with only what the scheduler needs: the fields
+  // that decide when it fires and its latest claimed occurrence (last_run()
+  // for all of them), in one query, in no particular order.
+  virtual Result<std::vector<ActiveSchedule>> list_active_schedules() = 0;
   // Runs that are not final: crash recovery re-runs them.
   virtual Result<std::vector<Run>> unfinished_runs() = 0;
 

@@ -190,3 +190,37 @@ TEST_CASE("scheduler: invalid stored schedules are reported, not loaded") {
   REQUIRE(s.load_errors().size() == 1);
   CHECK(s.load_errors()[0].message().find("schedule `too-often`") == 0);
 }
+
+TEST_CASE("scheduler: occurrences due together are claimed at once; a schedule removed meanwhile fires for no one") {
+  Fixture fx;
+  const std::int64_t a = fx.add("a", "0 * * * *");
+  fx.add("b", "0 * * * *");
+  const std::int64_t c = fx.add("c", "0 * * * *", "Europe/Berlin");
+  asio::io_context io;
+  FakeClock clock(at("2026-05-04T09:59:00Z"));
+  reportd::store::StoreThread st(*fx.store);
+  RecordingLauncher launcher;
+  Scheduler s(io.get_executor(), clock, st, launcher, {});
+  REQUIRE(run_sync(io, s.load()).ok());
+  for (const char* name : {"a", "b", "c"})
+    REQUIRE(s.upsert(*fx.store->find_schedule(name), at("2026-05-04T09:59:00Z")).ok());
+  // The CLI removes b before the scheduler has reloaded.
+  REQUIRE(fx.store->remove_schedule("b").ok());
+  clock.advance(std::chrono::seconds{60});
+  run_sync(io, s.tick());
+  CHECK(s.claim_errors() == 0);
+  REQUIRE(launcher.launches.size() == 2);
+  CHECK(launcher.launches[0].occurrence.schedule_id + launcher.launches[1].occurrence.schedule_id ==
+        a + c);
+  CHECK(fx.runs(a).size() == 1);
+  CHECK(fx.runs(c).size() == 1);
+  // A restart resumes every schedule after its last claim (one query for all).
+  RecordingLauncher other;
+  Scheduler again(io.get_executor(), clock, st, other, {});
+  REQUIRE(run_sync(io, again.load()).ok());
+  CHECK(again.core().size() == 2);
+  CHECK(again.core().cursor(a) == at("2026-05-04T10:00:00Z"));
+  CHECK(again.core().cursor(c) == at("2026-05-04T10:00:00Z"));
+  run_sync(io, again.tick());
+  CHECK(other.launches.empty());
+}
