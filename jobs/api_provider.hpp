@@ -4,6 +4,7 @@
 // the event loop's executor.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "salesforce_client/api.hpp"
@@ -31,6 +32,12 @@ class ApiProvider {
     return Status::error(ErrorKind::kPermanent,
                          "connection " + connection.name + " cannot run as a user here",
                          "run-as-no-jwt");
+  }
+  // The org's API usage as the newest of its clients learned it (the
+  // allocation is the org's, whichever user calls); this default: nullopt.
+  virtual std::optional<salesforce::ApiUsage> org_usage(std::int64_t connection_id) const {
+    (void)connection_id;
+    return std::nullopt;
   }
   // Drops a connection's client (removed, or its credentials changed): the
   // next lease gets a fresh one; leases already out keep theirs.

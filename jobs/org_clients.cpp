@@ -93,6 +93,19 @@ Result<std::shared_ptr<salesforce::Api>> OrgClients::lease(const store::Connecti
   return std::shared_ptr<salesforce::Api>(std::move(built).value());
 }
 
+std::optional<salesforce::ApiUsage> OrgClients::org_usage(std::int64_t connection_id) const {
+  auto it = orgs_.find(connection_id);
+  if (it == orgs_.end()) return std::nullopt;
+  std::optional<salesforce::ApiUsage> out;
+  auto take = [&out](const std::shared_ptr<salesforce::Client>& c) {
+    auto u = c ? c->api_usage() : std::nullopt;
+    if (u && (!out || u->used > out->used)) out = u;
+  };
+  take(it->second.client);
+  for (const auto& [name, u] : it->second.users) take(u.client);
+  return out;
+}
+
 void OrgClients::forget(std::int64_t connection_id) {
   auto it = orgs_.find(connection_id);
   if (it != orgs_.end()) retire(it->second);

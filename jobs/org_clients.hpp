@@ -87,6 +87,9 @@ class OrgClients final : public ApiProvider {
   // The next lease builds a fresh client. The old one is destroyed as soon
   // as no lease holds it any more (at once if none does).
   void forget(std::int64_t connection_id) override;
+  // The highest usage any current client of the org (its own, its users')
+  // has seen: users' calls count against the same allocation.
+  std::optional<salesforce::ApiUsage> org_usage(std::int64_t connection_id) const override;
 
   // Forgotten clients that a lease still holds.
   std::size_t retired() const;
