@@ -1,4 +1,5 @@
-// reportd connections set NAME --allowed-domains LIST
+// reportd connections set NAME --allowed-domains LIST (the --jwt-* options:
+// cmd_connections_jwt.cpp)
 #include <ostream>
 
 #include "daemon/commands.hpp"
@@ -34,10 +35,19 @@ std::string refusal(const store::Schedule& s, const deliver::DomainPolicy& polic
 int cmd_connections_set(Context& ctx) {
   const std::string& name = ctx.args.words.at(2);
   auto given = ctx.args.get("allowed-domains");
+  const bool jwt = ctx.args.has("jwt-consumer-key") || ctx.args.has("jwt-key-file") ||
+                   ctx.args.has("jwt-cert-file") || ctx.args.has("jwt-remove");
+  if (jwt && given) {
+    return ctx.fail(Status::error(ErrorKind::kInvalidArgument,
+                                  "change the allowed domains and the JWT configuration in "
+                                  "two commands"));
+  }
+  if (jwt) return cmd_connections_set_jwt(ctx);
   if (!given) {
     return ctx.fail(Status::error(ErrorKind::kInvalidArgument,
                                   "connections set needs --allowed-domains LIST, e.g. "
-                                  "--allowed-domains acme.com,acme.co.uk"));
+                                  "--allowed-domains acme.com,acme.co.uk, or --jwt-consumer-key "
+                                  "KEY --jwt-key-file PATH"));
   }
   auto domains = deliver::split_domains(*given);
   if (!domains.ok()) return ctx.fail(std::move(domains).status().with_context("--allowed-domains"));

@@ -23,7 +23,8 @@ boost::json::object run_json(const store::Run& r, const std::string& schedule) {
           {"disposed_at", iso_utc(r.disposed_at_ms)},
           {"rows", r.rows},
           {"bytes", r.bytes},
-          {"truncated", r.truncated}};
+          {"truncated", r.truncated},
+          {"ran_as", r.ran_as}};
 }
 
 std::string duration_text(const store::Run& r) {

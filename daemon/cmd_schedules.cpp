@@ -86,6 +86,46 @@ std::pair<std::int64_t, std::string> next_fire_text(const store::Schedule& s) {
   return {ms, date::format("%F %T %Z", date::make_zoned(*zone, f->utc))};
 }
 
+// --run-as for a local schedule: "integration" or a username of the org. A
+// local schedule has no record owner, so "owner" is refused.
+Result<store::RunAs> run_as_option(const std::string& text) {
+  if (text == "owner") {
+    return invalid("--run-as owner is for schedules synced from Salesforce (their record "
+                   "owner); give a USERNAME or integration");
+  }
+  if (text == "integration") return store::RunAs{};
+  if (text.find('@') == std::string::npos || text.find_first_of(" \t,;") != std::string::npos) {
+    return invalid("--run-as must be integration or a Salesforce username (name@domain), not \"" +
+                   text + "\"");
+  }
+  return store::RunAs{store::RunAsKind::kUser, text};
+}
+
+// Applies --run-as, when given, to `s`.
+Status apply_run_as(Context& ctx, store::Schedule& s) {
+  auto as = ctx.args.get("run-as");
+  if (!as) return {};
+  auto parsed = run_as_option(*as);
+  if (!parsed.ok()) return parsed.status();
+  s.run_as = *parsed;
+  return {};
+}
+
+// Who the schedule's runs act as, for people.
+std::string run_as_text(const store::Schedule& s) {
+  if (s.run_as.kind == store::RunAsKind::kOwner) {
+    return "owner (" + (s.owner_username.empty() ? std::string("not yet known") : s.owner_username) + ")";
+  }
+  if (s.run_as.kind == store::RunAsKind::kUser) return s.run_as.username;
+  return "integration";
+}
+
+// Whom the schedule's latest run acted as ("" before any ran).
+std::string last_ran_as(store::Store& st, std::int64_t schedule_id) {
+  auto last = st.last_run(schedule_id);
+  return last.ok() && last->has_value() ? last->value().ran_as : std::string();
+}
+
 Result<store::Schedule> find(Context& ctx, store::Store& st) {
   return st.find_schedule(ctx.args.words.at(2));
 }
@@ -133,6 +173,7 @@ int cmd_schedules_add(Context& ctx) {
   auto when = when_option(ctx.args.get_or("when", "always"));
   if (!when.ok()) return ctx.fail(when.status());
   s.send_when = *when;
+  if (Status as = apply_run_as(ctx, s); !as.ok()) return ctx.fail(as);
   s.files_target = ctx.args.get_or("files-target", "");
   auto overlap = ctx.args.get_or("overlap", "skip");
   if (overlap != "skip" && overlap != "queue") {
@@ -168,7 +209,8 @@ int cmd_schedules_list(Context& ctx) {
   if (!all.ok()) return ctx.fail(all.status());
   std::int64_t now = now_ms();
   boost::json::array arr;
-  TextTable t({"NEXT", "LEFT", "LAST", "PASSED", "RESULT", "SCHEDULE", "CRON", "ZONE", "WHEN", "STATE"});
+  TextTable t({"NEXT", "LEFT", "LAST", "PASSED", "RESULT", "SCHEDULE", "CRON", "ZONE", "WHEN", "STATE",
+               "RUNS AS"});
   for (const store::Schedule& s : *all) {
     auto [next_ms, next_text] = s.paused ? std::pair<std::int64_t, std::string>{0, "-"}
                                          : next_fire_text(s);
@@ -193,11 +235,14 @@ int cmd_schedules_list(Context& ctx) {
                      {"paused", s.paused},
                      {"pause_reason", s.pause_reason},
                      {"send_when", std::string(store::to_string(s.send_when))},
-                     {"origin", std::string(store::to_string(s.origin))}});
+                     {"origin", std::string(store::to_string(s.origin))},
+                     {"run_as", store::to_string(s.run_as)},
+                     {"owner_username", s.owner_username},
+                     {"last_ran_as", last.ok() && last->has_value() ? last->value().ran_as : ""}});
       continue;
     }
     t.add({next_text, next_ms ? human_duration(next_ms - now) : "-", last_text, passed, result,
-           s.name, s.cron, s.tz, std::string(store::to_string(s.send_when)), state});
+           s.name, s.cron, s.tz, std::string(store::to_string(s.send_when)), state, run_as_text(s)});
   }
   if (ctx.json()) {
     ctx.out << boost::json::serialize(arr) << "\n";
@@ -238,6 +283,8 @@ int cmd_schedules_show(Context& ctx) {
                         {"splay_seconds", s->splay_seconds},
                         {"min_interval_seconds", s->min_interval_seconds},
                         {"overlap", s->overlap == store::Overlap::kQueue ? "queue" : "skip"},
+                        {"run_as", run_as_text(*s)},
+                        {"last_ran_as", last_ran_as(**opened, s->id)},
                         {"next", next_fire_text(*s).second}};
   if (ctx.json()) {
     ctx.out << boost::json::serialize(o) << "\n";
@@ -260,14 +307,16 @@ int cmd_schedules_set(Context& ctx) {
   if (!s.ok()) return ctx.fail(s.status());
   if (s->origin == store::ScheduleOrigin::kSalesforce) return ctx.fail(refuse_synced(*s, "to change it, edit"));
   if (!ctx.args.has("body") && !ctx.args.has("to") && !ctx.args.has("subject") &&
-      !ctx.args.has("when")) {
-    return ctx.fail(invalid("schedules set needs at least one of --body, --to, --subject, --when"));
+      !ctx.args.has("when") && !ctx.args.has("run-as")) {
+    return ctx.fail(
+        invalid("schedules set needs at least one of --body, --to, --subject, --when, --run-as"));
   }
   if (auto when = ctx.args.get("when")) {
     auto w = when_option(*when);
     if (!w.ok()) return ctx.fail(w.status());
     s->send_when = *w;
   }
+  if (Status as = apply_run_as(ctx, *s); !as.ok()) return ctx.fail(as);
   if (auto body = ctx.args.get("body")) s->body = *body;
   if (auto subject = ctx.args.get("subject")) s->subject = *subject;
   if (auto to = ctx.args.get("to")) {

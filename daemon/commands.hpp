@@ -45,6 +45,8 @@ int cmd_connections_reauthorize(Context& ctx);  // connections reauth --authoriz
 int cmd_connections_list(Context& ctx);
 int cmd_connections_remove(Context& ctx);
 int cmd_connections_set(Context& ctx);
+int cmd_connections_set_jwt(Context& ctx);  // connections set --jwt-*
+int cmd_connections_show(Context& ctx);
 int cmd_connections_reauth(Context& ctx);
 int cmd_config_check(Context& ctx);
 int cmd_status(Context& ctx);

@@ -191,6 +191,24 @@ Status limits_from_table(const toml::table& l, Config& c) {
   return {};
 }
 
+// One [connections.NAME] table.
+Status connection_from_table(const toml::table& t, const std::string& name, Config& c) {
+  const std::string prefix = "connections." + name + ".";
+  TRY(only_keys(t, prefix, {"allowed_domains", "allow_integration"}));
+  std::vector<std::string> domains;
+  TRY(get_domains(t, prefix, "allowed_domains", domains));
+  // A table that only allows integration runs leaves the domains alone.
+  if (t.contains("allowed_domains") || !t.contains("allow_integration")) {
+    c.allowed_domains[name] = std::move(domains);
+  }
+  if (const toml::node* a = t.get("allow_integration")) {
+    auto flag = a->value<bool>();
+    if (!flag) return bad(prefix + "allow_integration", "must be true or false");
+    if (*flag) c.integration_allowed.insert(name);
+  }
+  return {};
+}
+
 Result<Config> from_table(const toml::table& root, const std::string& path) {
   Config c;
   c.path = path;
@@ -260,10 +278,7 @@ Result<Config> from_table(const toml::table& root, const std::string& path) {
       std::string prefix = "connections." + std::string(name.str()) + ".";
       const toml::table* t = node.as_table();
       if (t == nullptr) return bad(prefix.substr(0, prefix.size() - 1), "must be a table");
-      TRY(only_keys(*t, prefix, {"allowed_domains"}));
-      std::vector<std::string> domains;
-      TRY(get_domains(*t, prefix, "allowed_domains", domains));
-      c.allowed_domains[std::string(name.str())] = std::move(domains);
+      TRY(connection_from_table(*t, std::string(name.str()), c));
     }
   }
   return c;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,6 +74,9 @@ struct Config {
 
   // [connections.NAME]: allowed recipient domains per connection.
   std::map<std::string, std::vector<std::string>> allowed_domains;
+  // [connections.NAME] allow_integration = true: synced schedules of that
+  // connection may run as the integration user (DESIGN.md §4.9).
+  std::set<std::string> integration_allowed;
 };
 
 // Reads and validates `path`. Errors name the file, the key and what to do:

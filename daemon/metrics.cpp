@@ -62,8 +62,20 @@ void add_org_families(std::vector<Family>& out, const Orgs& orgs) {
   Family limit = family("reportd_salesforce_api_limit",
                         "The org's 24 h API request allocation (Sforce-Limit-Info), by connection.",
                         Type::kGauge);
+  Family user_tokens = family("reportd_user_token_requests_total",
+                              "JWT bearer grants for users whose access a run used (run as), "
+                              "by connection.",
+                              Type::kCounter);
+  Family user_failures = family("reportd_user_token_failures_total",
+                                "JWT bearer grants for users that Salesforce refused, by connection.",
+                                Type::kCounter);
+  Family user_cached = family("reportd_user_tokens_cached",
+                              "User access tokens held in memory now, by connection.", Type::kGauge);
   for (const auto& [name, o] : orgs) {
     prom::Labels labels = {{"connection", name}};
+    user_tokens.samples.push_back(sample(labels, static_cast<double>(o.user_requests)));
+    user_failures.samples.push_back(sample(labels, static_cast<double>(o.user_failures)));
+    user_cached.samples.push_back(sample(labels, static_cast<double>(o.user_cached)));
     tokens.samples.push_back(
         sample(labels, static_cast<double>(o.requests_base + o.requests_last)));
     token_failures.samples.push_back(
@@ -75,6 +87,9 @@ void add_org_families(std::vector<Family>& out, const Orgs& orgs) {
   out.push_back(std::move(token_failures));
   out.push_back(std::move(used));
   out.push_back(std::move(limit));
+  out.push_back(std::move(user_tokens));
+  out.push_back(std::move(user_failures));
+  out.push_back(std::move(user_cached));
 }
 
 }  // namespace
@@ -112,6 +127,9 @@ void Metrics::org(const OrgSample& s) {
   o.failures_last = s.token_failures;
   if (s.api_used) o.api_used = s.api_used;
   if (s.api_limit) o.api_limit = s.api_limit;
+  o.user_requests = s.user_token_requests;
+  o.user_failures = s.user_token_failures;
+  o.user_cached = s.user_tokens_cached;
 }
 
 void Metrics::schedules(std::int64_t active, std::int64_t paused) {

@@ -31,6 +31,11 @@ struct OrgSample {
   std::uint64_t token_failures = 0;
   std::optional<std::int64_t> api_used;  // Sforce-Limit-Info api-usage=N/M
   std::optional<std::int64_t> api_limit;
+  // JWT bearer grants for users (run as), monotonic already, and the user
+  // tokens held in memory now.
+  std::uint64_t user_token_requests = 0;
+  std::uint64_t user_token_failures = 0;
+  std::uint64_t user_tokens_cached = 0;
 };
 
 class Metrics {
@@ -59,6 +64,7 @@ class Metrics {
     std::uint64_t requests_base = 0, requests_last = 0;
     std::uint64_t failures_base = 0, failures_last = 0;
     std::optional<std::int64_t> api_used, api_limit;
+    std::uint64_t user_requests = 0, user_failures = 0, user_cached = 0;
   };
 
   mutable std::mutex mu_;

@@ -30,6 +30,7 @@ jobs::PipelineOptions pipeline_options(const Config& config) {
   o.outputs.max_rows = static_cast<std::uint64_t>(config.max_rows_per_run);
   if (config.smtp) o.from = {config.smtp->from_name, config.smtp->from};
   o.domains = domain_rules(config);
+  o.run_as.integration_allowed = config.integration_allowed;
   return o;
 }
 
@@ -81,6 +82,7 @@ void Runtime::apply(const Config& config) {
   // A send in flight holds the old transport; it is freed after the last one.
   smtp = config.smtp ? std::make_shared<deliver::SmtpTransport>(*config.smtp) : nullptr;
   pipeline.set_domain_rules(domain_rules(config));
+  pipeline.set_run_as_rules(jobs::RunAsRules{config.integration_allowed});
   notices.set_mail(smtp);
   notices.set_options(notice_options(config));
   const jobs::PipelineOptions reloaded = pipeline_options(config);

@@ -208,6 +208,9 @@ asio::awaitable<void> ServeEndpoint::sample() {
     o.connection = name->second;
     o.token_requests = c.token_requests;
     o.token_failures = c.token_failures;
+    o.user_token_requests = c.user_token_requests;
+    o.user_token_failures = c.user_token_failures;
+    o.user_tokens_cached = c.user_tokens_cached;
     if (c.api_usage) {
       o.api_used = c.api_usage->used;
       o.api_limit = c.api_usage->limit;

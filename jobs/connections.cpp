@@ -22,6 +22,18 @@ Result<store::Bytes> rebind(const crypto::Vault& vault, const store::Bytes& seal
   return vault.rewrap(sealed, from, to);
 }
 
+// The connection's JWT key re-sealed under the primary key for `to`, stored;
+// nothing to do without a JWT configuration.
+Status rebind_jwt(store::Store& s, const crypto::Vault& vault, const store::Connection& c,
+                  const crypto::Binding& from, const crypto::Binding& to) {
+  if (!c.jwt.configured()) return {};
+  auto key = rebind(vault, c.jwt.sealed_key, from, to);
+  if (!key.ok()) return std::move(key).status().with_context("connection " + c.name + ": JWT key");
+  store::JwtSetting next = c.jwt;
+  next.sealed_key = std::move(key).value();
+  return s.set_connection_jwt(c.id, next);
+}
+
 Status mismatch_error(std::string reason) {
   return Status::error(ErrorKind::kAuth, std::move(reason), "org-mismatch");
 }
@@ -43,6 +55,7 @@ Status pin(store::Store& s, const crypto::Vault& vault, const store::Connection&
       !st.ok()) {
     return st;
   }
+  if (Status st = rebind_jwt(s, vault, c, from, to); !st.ok()) return st;
   return s.update_connection_org(c.id, org, instance_url);
 }
 
@@ -110,6 +123,7 @@ Result<store::Connection> reauthorize(store::Store& store, const crypto::Vault& 
         !u.ok()) {
       return u;
     }
+    if (Status u = rebind_jwt(s, vault, *c, from, to); !u.ok()) return u;
     if (Status u = s.update_connection_org(c->id, org, instance); !u.ok()) return u;
     if (Status u = s.set_connection_status(c->id, ConnectionStatus::kActive, ""); !u.ok()) return u;
     if (Status u = s.bump_connection_generation(c->id); !u.ok()) return u;
@@ -132,6 +146,7 @@ Status rotate(store::Store& store, const crypto::Vault& vault, std::int64_t conn
     // The secret moves to the primary key too, so key_id names both.
     auto secret = rebind(vault, c->sealed_client_secret, b, b);
     if (!secret.ok()) return std::move(secret).status().with_context("connection " + c->name);
+    if (Status u = rebind_jwt(s, vault, *c, b, b); !u.ok()) return u;
     return s.update_connection_secrets(c->id, seal(vault, refresh_token, b), *secret,
                                        vault.keys().primary().id);
   });
@@ -179,6 +194,9 @@ Result<std::int64_t> reseal_all(store::Store& store, const crypto::Vault& vault)
     if (!secret.ok()) return std::move(secret).status().with_context("connection " + c.name);
     next.sealed_refresh_token = std::move(token).value();
     next.sealed_client_secret = std::move(secret).value();
+    auto jwt_key = rebind(vault, c.jwt.sealed_key, b, b);
+    if (!jwt_key.ok()) return std::move(jwt_key).status().with_context("connection " + c.name);
+    next.jwt.sealed_key = std::move(jwt_key).value();
     next.key_id = primary;
     return next;
   });
@@ -186,16 +204,40 @@ Result<std::int64_t> reseal_all(store::Store& store, const crypto::Vault& vault)
 
 Result<crypto::SecureBuffer> open_secret(const crypto::Vault& vault, const store::Connection& c,
                                          Secret which) {
-  const store::Bytes& sealed =
-      which == Secret::kRefreshToken ? c.sealed_refresh_token : c.sealed_client_secret;
+  const store::Bytes& sealed = which == Secret::kRefreshToken   ? c.sealed_refresh_token
+                               : which == Secret::kClientSecret ? c.sealed_client_secret
+                                                                : c.jwt.sealed_key;
   if (sealed.empty()) return crypto::SecureBuffer();
   auto plain = vault.open(sealed, {c.id, c.org_id});
   if (!plain.ok()) {
-    return std::move(plain).status().with_context(
-        "connection " + c.name +
-        (which == Secret::kRefreshToken ? ": refresh token" : ": client secret"));
+    const char* what = which == Secret::kRefreshToken   ? ": refresh token"
+                       : which == Secret::kClientSecret ? ": client secret"
+                                                        : ": JWT key";
+    return std::move(plain).status().with_context("connection " + c.name + what);
   }
   return plain;
+}
+
+Result<store::Connection> set_jwt(store::Store& store, const crypto::Vault& vault,
+                                  std::string_view name, const JwtInput& input) {
+  Status st = store.transaction([&](store::Store& s) -> Status {
+    auto c = s.find_connection(name);
+    if (!c.ok()) return c.status();
+    store::Connection next = *c;
+    next.jwt = {};
+    if (!input.client_id.empty()) {
+      next.jwt = {std::string(input.client_id),
+                  vault.seal(input.private_key_pem.bytes(), {c->id, c->org_id}),
+                  input.key_sha256, input.cert_sha256};
+    }
+    if (Status u = s.set_connection_jwt(c->id, next.jwt); !u.ok()) return u;
+    // pin() to the same org re-seals every secret under the primary key, so
+    // key_id names all three; generation + 1 drops the cached user tokens.
+    if (Status u = pin(s, vault, next, c->org_id, c->instance_url); !u.ok()) return u;
+    return s.bump_connection_generation(c->id);
+  });
+  if (!st.ok()) return st;
+  return store.find_connection(name);
 }
 
 Status usable(const store::Connection& c) {

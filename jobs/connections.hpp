@@ -69,10 +69,24 @@ Result<OrgVerdict> check_token_org(store::Store& store, const crypto::Vault& vau
                                    std::int64_t connection_id, std::string_view org_id,
                                    std::string_view instance_url, std::string_view where);
 
-enum class Secret { kRefreshToken, kClientSecret };
+enum class Secret { kRefreshToken, kClientSecret, kJwtKey };
 // Opens one of the connection's sealed secrets; empty when it has none.
 Result<crypto::SecureBuffer> open_secret(const crypto::Vault& vault, const store::Connection& c,
                                          Secret which);
+
+// A JWT bearer configuration to store (`connections set --jwt-*`), checked
+// by salesforce::check_jwt_key first.
+struct JwtInput {
+  std::string_view client_id;  // empty: remove the configuration
+  const crypto::SecureBuffer& private_key_pem;
+  std::string key_sha256, cert_sha256;
+};
+// Seals the key bound to the connection (and re-seals its tokens under the
+// primary key, so key_id names all its secrets) and stores the setting, in
+// one transaction, with generation + 1 (cached user tokens are dropped).
+// Returns the row as stored.
+Result<store::Connection> set_jwt(store::Store& store, const crypto::Vault& vault,
+                                  std::string_view name, const JwtInput& input);
 
 // ok for an active connection; otherwise the kAuth error of anything refused
 // because of its status (code "needs-reauth" or "org-mismatch"), naming the fix.

@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "jobs/connections.hpp"
+#include "salesforce_client/jwt_key.hpp"
 
 namespace reportd::jobs {
 namespace {
@@ -47,12 +48,22 @@ OrgClients::~OrgClients() = default;
 std::vector<OrgClients::ClientStats> OrgClients::stats() const {
   std::vector<ClientStats> out;
   for (const auto& [id, o] : orgs_) {
-    if (!o.client) continue;
     ClientStats s;
     s.connection_id = id;
-    s.token_requests = o.client->session().token_requests();
-    s.token_failures = o.client->session().token_failures();
-    s.api_usage = o.client->api_usage();
+    s.user_token_requests = o.user_requests_dropped;
+    s.user_token_failures = o.user_failures_dropped;
+    for (const auto& [name, u] : o.users) {
+      s.user_token_requests += u.client->session().token_requests();
+      s.user_token_failures += u.client->session().token_failures();
+    }
+    s.user_tokens_cached = o.users.size();
+    if (o.client) {
+      s.token_requests = o.client->session().token_requests();
+      s.token_failures = o.client->session().token_failures();
+      s.api_usage = o.client->api_usage();
+    } else if (s.user_token_requests == 0) {
+      continue;
+    }
     out.push_back(s);
   }
   return out;
@@ -70,6 +81,7 @@ OrgClients::Org& OrgClients::org(const store::Connection& c) {
   o.name = c.name;
   o.client_id = c.client_id;
   o.login_url = c.login_url;
+  o.jwt_client_id = c.jwt.configured() ? c.jwt.client_id : std::string();
   return o;
 }
 
@@ -81,13 +93,81 @@ Result<std::shared_ptr<salesforce::Api>> OrgClients::lease(const store::Connecti
   return std::shared_ptr<salesforce::Api>(std::move(built).value());
 }
 
+std::optional<salesforce::ApiUsage> OrgClients::org_usage(std::int64_t connection_id) const {
+  auto it = orgs_.find(connection_id);
+  if (it == orgs_.end()) return std::nullopt;
+  std::optional<salesforce::ApiUsage> out;
+  auto take = [&out](const std::shared_ptr<salesforce::Client>& c) {
+    auto u = c ? c->api_usage() : std::nullopt;
+    if (u && (!out || u->used > out->used)) out = u;
+  };
+  take(it->second.client);
+  for (const auto& [name, u] : it->second.users) take(u.client);
+  return out;
+}
+
 void OrgClients::forget(std::int64_t connection_id) {
   auto it = orgs_.find(connection_id);
   if (it != orgs_.end()) retire(it->second);
 }
 
+Result<std::shared_ptr<salesforce::Api>> OrgClients::lease_as(const store::Connection& c,
+                                                              const std::string& username) {
+  if (Status st = usable(c); !st.ok()) return st;
+  Org& o = org(c);
+  if (!o.refused.ok()) return o.refused;
+  if (o.jwt_client_id.empty()) {
+    return Status::error(ErrorKind::kPermanent,
+                         "connection " + c.name + " has no JWT bearer configuration, so no run " +
+                             "can act as " + username + "; the operator should set one: " +
+                             "`reportd connections set " + c.name +
+                             " --jwt-consumer-key KEY --jwt-key-file PATH`",
+                         "run-as-no-jwt");
+  }
+  const auto now = options_.now();
+  // Tokens past their time are dropped before anyone can use them again.
+  // So are clients whose grant Salesforce refused: the next run asks again
+  // (an admin may have fixed the user meanwhile), once.
+  for (auto it = o.users.begin(); it != o.users.end();) {
+    auto next = std::next(it);
+    const salesforce::Session& session = it->second.client->session();
+    if (now - it->second.built >= options_.user_token_ttl || session.token_failures() > 0) {
+      drop_user(o, it);
+    }
+    it = next;
+  }
+  if (auto it = o.users.find(username); it != o.users.end()) {
+    return std::shared_ptr<salesforce::Api>(it->second.client);
+  }
+
+  salesforce::JwtCredential cred;
+  cred.client_id = o.jwt_client_id;
+  cred.username = username;
+  cred.audience = salesforce::jwt_audience(o.login_url);
+  store::StoreThread* store = &store_;
+  const crypto::Vault* vault = &vault_;
+  const std::int64_t id = c.id;
+  // The key stays sealed in the store between token requests.
+  cred.load_private_key_pem = [store, vault, id] {
+    return load_secret(store, vault, id, Secret::kJwtKey);
+  };
+  auto created = salesforce::Client::create(executor_, client_options(id, o), std::move(cred));
+  if (!created.ok()) return std::move(created).status().with_context("connection " + o.name);
+  std::shared_ptr<salesforce::Client> client(std::move(created).value());
+  o.users[username] = Org::User{client, now};
+  return std::shared_ptr<salesforce::Api>(std::move(client));
+}
+
+void OrgClients::drop_user(Org& o, std::map<std::string, Org::User>::iterator it) {
+  o.user_requests_dropped += it->second.client->session().token_requests();
+  o.user_failures_dropped += it->second.client->session().token_failures();
+  retired_.push_back(it->second.client);
+  o.users.erase(it);  // the token goes with the last lease
+}
+
 void OrgClients::retire(Org& o) {
   std::erase_if(retired_, [](const std::weak_ptr<salesforce::Client>& w) { return w.expired(); });
+  while (!o.users.empty()) drop_user(o, o.users.begin());
   if (!o.client) return;
   retired_.push_back(o.client);
   o.client.reset();  // destroys it unless a call or a lease holds it
@@ -103,7 +183,7 @@ std::size_t OrgClients::reconcile(const std::vector<store::Connection>& rows) {
     const bool gone = row == by_id.end();
     const bool changed = !gone && (row->second->generation != o.generation ||
                                    row->second->status != store::ConnectionStatus::kActive);
-    if ((gone || changed) && o.client) {
+    if ((gone || changed) && (o.client || !o.users.empty())) {
       retire(o);
       ++dropped;
     }
@@ -174,22 +254,26 @@ Result<std::shared_ptr<salesforce::Client>> OrgClients::client(std::int64_t conn
   cred.store_refresh_token = [store, vault, id](std::string token) {
     return store_token(store, vault, id, std::move(token));
   };
-  const std::int64_t generation = o.generation;
-  std::string where = "the token request at " + o.login_url;
+  auto created = salesforce::Client::create(executor_, client_options(id, o), std::move(cred));
+  if (!created.ok()) return std::move(created).status().with_context("connection " + o.name);
+  o.client = std::shared_ptr<salesforce::Client>(std::move(created).value());
+  return o.client;
+}
 
+salesforce::ClientOptions OrgClients::client_options(std::int64_t id, const Org& o) {
   salesforce::ClientOptions opts;
   opts.login_url = o.login_url;
   opts.api_version = options_.api_version;
   opts.transport.ca_file = options_.ca_file;
   opts.transport.request_timeout = options_.request_timeout;
   opts.max_pages = options_.max_pages;
+  const std::int64_t generation = o.generation;
+  std::string where = "the token request at " + o.login_url;
+  // Org pinning for every token response, the users' too.
   opts.accept_token = [this, id, generation, where](salesforce::TokenIdentity identity) {
     return accept(id, generation, where, std::move(identity));
   };
-  auto created = salesforce::Client::create(executor_, std::move(opts), std::move(cred));
-  if (!created.ok()) return std::move(created).status().with_context("connection " + o.name);
-  o.client = std::shared_ptr<salesforce::Client>(std::move(created).value());
-  return o.client;
+  return opts;
 }
 
 }  // namespace reportd::jobs

@@ -30,6 +30,13 @@ struct OrgClientOptions {
   std::string api_version = "61.0";
   std::chrono::seconds request_timeout{120};
   std::uint64_t max_pages = 0;  // salesforce::ClientOptions::max_pages
+  // How long a user's access token (lease_as) is kept in memory at most; a
+  // token Salesforce expires sooner is minted again on its 401.
+  std::chrono::seconds user_token_ttl{15 * 60};
+  // The clock for user_token_ttl (tests move it).
+  std::function<std::chrono::steady_clock::time_point()> now = [] {
+    return std::chrono::steady_clock::now();
+  };
 };
 
 class OrgClients final : public ApiProvider {
@@ -58,6 +65,11 @@ class OrgClients final : public ApiProvider {
     std::uint64_t token_requests = 0;
     std::uint64_t token_failures = 0;
     std::optional<salesforce::ApiUsage> api_usage;
+    // JWT bearer grants for users (lease_as) since the connection was first
+    // used, and the user tokens held in memory now.
+    std::uint64_t user_token_requests = 0;
+    std::uint64_t user_token_failures = 0;
+    std::size_t user_tokens_cached = 0;
   };
   std::vector<ClientStats> stats() const;
 
@@ -66,9 +78,18 @@ class OrgClients final : public ApiProvider {
   // connection that is not active; a newer `connection.generation` than
   // the client's drops the client first.
   Result<std::shared_ptr<salesforce::Api>> lease(const store::Connection& connection) override;
+  // A client per (connection, generation, username), its token minted with
+  // the connection's JWT key when first needed and dropped after
+  // options.user_token_ttl, when the row changes, or by forget(). Every
+  // token response is checked against the pinned org like lease()'s.
+  Result<std::shared_ptr<salesforce::Api>> lease_as(const store::Connection& connection,
+                                                    const std::string& username) override;
   // The next lease builds a fresh client. The old one is destroyed as soon
   // as no lease holds it any more (at once if none does).
   void forget(std::int64_t connection_id) override;
+  // The highest usage any current client of the org (its own, its users')
+  // has seen: users' calls count against the same allocation.
+  std::optional<salesforce::ApiUsage> org_usage(std::int64_t connection_id) const override;
 
   // Forgotten clients that a lease still holds.
   std::size_t retired() const;
@@ -79,7 +100,17 @@ class OrgClients final : public ApiProvider {
     std::int64_t generation = 0;  // of the row the client is built for
     Status refused;  // a token of another org was refused: no new client until re-authorized
     std::shared_ptr<salesforce::Client> client;  // null after forget()
+    std::string jwt_client_id;  // empty: no JWT bearer configuration
+    struct User {
+      std::shared_ptr<salesforce::Client> client;
+      std::chrono::steady_clock::time_point built;
+    };
+    std::map<std::string, User> users;  // by username
+    // Token requests of user clients already dropped (metrics stay monotonic).
+    std::uint64_t user_requests_dropped = 0, user_failures_dropped = 0;
   };
+  void drop_user(Org& org, std::map<std::string, Org::User>::iterator it);
+  salesforce::ClientOptions client_options(std::int64_t connection_id, const Org& org);
   Org& org(const store::Connection& connection);
   void retire(Org& org);
   // Org pinning for every token response of the client built for

@@ -218,7 +218,10 @@ asio::awaitable<bool> RunPipeline::within_budget(Context& ctx) {
   const std::int64_t until_ms =
       options_.scheduled ? (ctx.run.nominal_s + ctx.schedule.catchup_seconds) * 1000 : 0;
   for (;;) {
-    BudgetDecision d = policy_.budget(ctx.api->api_usage(), now_ms(), until_ms);
+    // The org's allocation, whoever spent it (a user client may know nothing yet).
+    auto usage = deps_.apis.org_usage(ctx.connection.id);
+    if (!usage) usage = ctx.api->api_usage();
+    BudgetDecision d = policy_.budget(usage, now_ms(), until_ms);
     if (d.action == BudgetDecision::kRun) co_return true;
     if (d.action == BudgetDecision::kMiss) {
       ctx.run.reason = std::move(d.reason);

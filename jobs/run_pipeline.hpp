@@ -30,6 +30,7 @@
 #include "jobs/deliver/mime.hpp"
 #include "jobs/failure_notices.hpp"
 #include "store/offload_thread.hpp"
+#include "jobs/run_as.hpp"
 #include "jobs/run_outputs.hpp"
 #include "jobs/run_policy.hpp"
 #include "jobs/schedule_check.hpp"
@@ -51,6 +52,7 @@ struct PipelineOptions {
   OutputOptions outputs;
   deliver::Address from;  // From of report emails
   DomainRules domains;    // the config's recipient domain lists, checked at each send
+  RunAsRules run_as;      // the config's per-connection integration allowance
   // Dry run (`reportd run NAME --now --dry-run --out DIR`): write the outputs
   // into this directory, which the operator chose, instead of delivering.
   std::string dry_run_dir;
@@ -142,6 +144,8 @@ class RunPipeline final : public Launcher {
   void launch(const Launch& launch) override;
   // Replaces the config's recipient domain lists (SIGHUP).
   void set_domain_rules(DomainRules rules) { options_.domains = std::move(rules); }
+  // Replaces the config's run-as rules (SIGHUP).
+  void set_run_as_rules(RunAsRules rules) { options_.run_as = std::move(rules); }
 
   // Runs a claimed run to a final state and returns how it ended. Used by
   // spawn() and by `reportd run NAME --now`. Never throws for a bug in a

@@ -56,8 +56,14 @@ Status RunPipeline::acquire(Context& ctx) {
   auto zone = find_zone(ctx.schedule.tz);
   if (!zone.ok()) return zone.status();
   ctx.zone = *zone;
-  auto api = deps_.apis.lease(c);
-  if (!api.ok()) return api.status();
+  // Whose access the run uses is decided here, once, and recorded; a run
+  // that cannot act as its user fails instead of falling back.
+  RunAsChoice as = choose_run_as(ctx.schedule, c, options_.run_as);
+  ctx.run.ran_as = as.refused.ok() ? as.ran_as() : as.username;  // "": it acted as nobody
+  if (!as.refused.ok()) return as.refused;
+  ctx.run_as_user = as.username;
+  auto api = as.username.empty() ? deps_.apis.lease(c) : deps_.apis.lease_as(c, as.username);
+  if (!api.ok()) return run_as_refusal(api.status(), as.username);
   ctx.api_lease = std::move(api).value();
   ctx.api = ctx.api_lease.get();
   return {};
@@ -101,6 +107,11 @@ asio::awaitable<Status> RunPipeline::retrying(Context& ctx, Stage attempt, bool 
   for (int n = 1;; ++n) {
     Status st = co_await (this->*attempt)(ctx);
     if (st.ok()) co_return st;
+    if (salesforce && !ctx.run_as_user.empty() && RunPolicy::classify(st) == ErrorClass::kNeedsReauth &&
+        st.code() != "org-mismatch") {
+      // The user's grant, not the connection's: the connection stays usable.
+      co_return run_as_refusal(std::move(st), ctx.run_as_user);
+    }
     if (salesforce && RunPolicy::classify(st) == ErrorClass::kNeedsReauth) {
       // invalid_grant and friends: a person must reconnect the org; nothing
       // retries in a loop (DESIGN.md §4.4).
@@ -123,7 +134,8 @@ asio::awaitable<Status> RunPipeline::retrying(Context& ctx, Stage attempt, bool 
 }
 
 asio::awaitable<Status> RunPipeline::fetch(Context& ctx) {
-  co_return co_await retrying(ctx, &RunPipeline::fetch_once, true);
+  Status st = co_await retrying(ctx, &RunPipeline::fetch_once, true);
+  co_return run_as_refusal(std::move(st), ctx.run_as_user);
 }
 
 asio::awaitable<Status> RunPipeline::fetch_once(Context& ctx) {

@@ -183,7 +183,7 @@ Result<std::string> make_jwt_assertion(std::string_view private_key_pem, std::st
   claims["aud"] = audience;
   claims["exp"] = exp;
   std::string input =
-      base64url(R"({"alg":"RS256","typ":"JWT"})") + "." + base64url(json::serialize(claims));
+      base64url(R"({"alg":"RS256"})") + "." + base64url(json::serialize(claims));
   CtxPtr ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   std::size_t sig_len = 0;
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||

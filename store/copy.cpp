@@ -43,6 +43,7 @@ std::vector<std::string> names_of(const std::string& columns) {
 
 bool is_bytes(const std::string& column) {
   return column == "client_secret" || column == "refresh_token" || column == "sealed_secrets" ||
+         column == "jwt_key" ||
          column == "hash";
 }
 

@@ -1,5 +1,7 @@
 #include "store/migrations.hpp"
 
+#include "store/migration_run_as.hpp"
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -131,6 +133,8 @@ CREATE TABLE change_hashes (
   updated_at_ms INTEGER NOT NULL
 );
 )sql",
+    // RUN-AS (issue #16): store/migration_run_as.hpp.
+    kRunAsSqlite,
 };
 
 // The same migrations for PostgreSQL, numbered alike: entry N makes the
@@ -266,6 +270,8 @@ CREATE TABLE change_hashes (
   updated_at_ms BIGINT NOT NULL
 );
 )sql",
+    // RUN-AS (issue #16): store/migration_run_as.hpp.
+    kRunAsPg,
 };
 
 static_assert(sizeof kPgMigrations == sizeof kMigrations,

@@ -8,7 +8,7 @@ namespace reportd::store {
 Result<std::int64_t> PgStore::add_schedule(const Schedule& s) {
   PgParams p;
   bind_schedule(p, s);
-  p.bind(24, s.created_at_ms);
+  p.bind(kScheduleLastParam, s.created_at_ms);
   PgTransaction tx(conn_);
   if (Status st = tx.begin(); !st.ok()) return st;
   auto r = conn_.exec_atomic(std::string(kInsertSchedule) + " RETURNING id", p, "add schedule");
@@ -27,7 +27,7 @@ Result<std::int64_t> PgStore::add_schedule(const Schedule& s) {
 Status PgStore::update_schedule(const Schedule& s) {
   PgParams p;
   bind_schedule(p, s);
-  p.bind(24, s.id);
+  p.bind(kScheduleLastParam, s.id);
   PgTransaction tx(conn_);
   if (Status st = tx.begin(); !st.ok()) return st;
   if (auto r = conn_.exec_atomic(kUpdateSchedule, p, "update schedule"); !r.ok()) return r.status();

@@ -138,6 +138,12 @@ Status PgStore::update_connection_secrets(std::int64_t id, const Bytes& sealed_r
              p, "store sealed token"));
 }
 
+Status PgStore::set_connection_jwt(std::int64_t id, const JwtSetting& jwt) {
+  PgParams p;
+  bind_jwt(p, jwt, id);
+  return done(change(kSetConnectionJwt, p, "store JWT configuration"));
+}
+
 Status PgStore::update_connection_org(std::int64_t id, std::string_view org_id,
                                       std::string_view instance_url) {
   PgParams p;

@@ -45,6 +45,7 @@ class PgStore final : public Store {
   Status update_connection_secrets(std::int64_t id, const Bytes& sealed_refresh_token,
                                    const Bytes& sealed_client_secret,
                                    std::string_view key_id) override;
+  Status set_connection_jwt(std::int64_t id, const JwtSetting& jwt) override;
   Status update_connection_org(std::int64_t id, std::string_view org_id,
                                std::string_view instance_url) override;
   Status set_connection_status(std::int64_t id, ConnectionStatus status,

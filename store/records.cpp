@@ -119,6 +119,25 @@ std::vector<std::string> split(std::string_view s, char sep) {
   return out;
 }
 
+std::string to_string(const RunAs& run_as) {
+  switch (run_as.kind) {
+    case RunAsKind::kOwner:
+      return "owner";
+    case RunAsKind::kUser:
+      return "user:" + run_as.username;
+    case RunAsKind::kIntegration:
+      break;
+  }
+  return "integration";
+}
+
+std::optional<RunAs> run_as_from(std::string_view s) {
+  if (s == "integration") return RunAs{};
+  if (s == "owner") return RunAs{RunAsKind::kOwner, {}};
+  if (s.size() > 5 && s.substr(0, 5) == "user:") return RunAs{RunAsKind::kUser, std::string(s.substr(5))};
+  return std::nullopt;
+}
+
 Result<std::int64_t> rewrap_connections(Store& store, const Store::Rewrap& rewrap) {
   std::int64_t count = 0;
   Status st = store.transaction([&](Store& t) -> Status {
@@ -131,6 +150,9 @@ Result<std::int64_t> rewrap_connections(Store& store, const Store::Rewrap& rewra
                                                  next->sealed_client_secret, next->key_id);
           !u.ok()) {
         return u;
+      }
+      if (next->jwt.configured()) {
+        if (Status u = t.set_connection_jwt(c.id, next->jwt); !u.ok()) return u;
       }
     }
     count = static_cast<std::int64_t>(all->size());

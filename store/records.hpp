@@ -23,6 +23,17 @@ enum class ConnectionStatus {
 std::string_view to_string(ConnectionStatus status);
 std::optional<ConnectionStatus> connection_status_from(std::string_view s);
 
+// The JWT bearer configuration of a connection (DESIGN.md §4.9): with it,
+// reportd mints an access token for any pre-authorized user of the org.
+// All empty: the connection has none.
+struct JwtSetting {
+  std::string client_id;    // the connected app's consumer key (the `iss` claim)
+  Bytes sealed_key;         // RSA private key in PEM, sealed like the tokens
+  std::string key_sha256;   // SHA-256 of the public key, "AB:CD:..."
+  std::string cert_sha256;  // SHA-256 of the uploaded certificate; empty when none was given
+  bool configured() const { return !client_id.empty() && !sealed_key.empty(); }
+};
+
 // A connected Salesforce org. Secrets are stored sealed by crypto::Vault.
 // `id` is never reused, not even after the row is removed (AUTOINCREMENT).
 struct Connection {
@@ -47,6 +58,7 @@ struct Connection {
   // --allowed-domains`), lower-case; see jobs::allowed_domains().
   std::vector<std::string> allowed_domains;
   std::int64_t created_at_ms = 0;
+  JwtSetting jwt;  // sealed under key_id too
 };
 
 // Where a schedule comes from. The DB and the CLI show the text forms
@@ -66,6 +78,20 @@ enum class SendWhen { kAlways, kChanged };
 
 std::string_view to_string(SendWhen when);
 std::optional<SendWhen> send_when_from(std::string_view s);
+
+// Whose Salesforce access a schedule's runs use (DESIGN.md §4.9). The DB and
+// the CLI show the text forms "integration" (the connection's own user),
+// "owner" (the record owner of a synced schedule) and "user:NAME" (that
+// username) (to_string / run_as_from).
+enum class RunAsKind { kIntegration, kOwner, kUser };
+struct RunAs {
+  RunAsKind kind = RunAsKind::kIntegration;
+  std::string username;  // kUser only
+  bool operator==(const RunAs&) const = default;
+};
+
+std::string to_string(const RunAs& run_as);
+std::optional<RunAs> run_as_from(std::string_view s);
 
 enum class SourceKind { kSoql, kReport, kBulk };
 enum class Overlap { kSkip, kQueue };
@@ -103,6 +129,8 @@ struct Schedule {
   // the mail above the generated summary; empty: the summary alone.
   std::string body;
   SendWhen send_when = SendWhen::kAlways;
+  RunAs run_as;                // whose access the runs use
+  std::string owner_username;  // synced: the record owner's Username (run_as owner)
 };
 
 // What Store::list_active_schedules() reads of an unpaused schedule: the
@@ -157,6 +185,9 @@ struct Run {
   std::int64_t rows = 0;
   std::int64_t bytes = 0;
   bool truncated = false;
+  // The username whose access the run used, or "integration"; empty until
+  // the run chose (DESIGN.md §4.9).
+  std::string ran_as;
 };
 
 // kRefused: reportd itself refused the recipient before anything was sent

@@ -5,6 +5,7 @@
 // text(col), blob(col) and bind(i, value). Flags are stored as 0/1.
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,8 +20,8 @@ std::vector<std::string> split(std::string_view s, char sep);
 
 inline constexpr const char* kConnectionColumns =
     "SELECT id, name, login_url, client_id, client_secret, org_id, instance_url, "
-    "refresh_token, key_id, status, status_reason, allowed_domains, created_at_ms, generation "
-    "FROM connections ";
+    "refresh_token, key_id, status, status_reason, allowed_domains, created_at_ms, generation, "
+    "jwt_client_id, jwt_key, jwt_key_sha256, jwt_cert_sha256 FROM connections ";
 
 template <class Row>
 Connection read_connection(const Row& q) {
@@ -40,29 +41,46 @@ Connection read_connection(const Row& q) {
   c.allowed_domains = split(q.text(11), '\n');
   c.created_at_ms = q.int64(12);
   c.generation = q.int64(13);
+  c.jwt.client_id = q.text(14);
+  c.jwt.sealed_key = q.blob(15);
+  c.jwt.key_sha256 = q.text(16);
+  c.jwt.cert_sha256 = q.text(17);
   return c;
+}
+
+inline constexpr const char* kSetConnectionJwt =
+    "UPDATE connections SET jwt_client_id = ?, jwt_key = ?, jwt_key_sha256 = ?, "
+    "jwt_cert_sha256 = ? WHERE id = ?";
+
+template <class Params>
+void bind_jwt(Params& q, const JwtSetting& jwt, std::int64_t id) {
+  q.bind(1, jwt.client_id).bind(2, std::span<const std::uint8_t>(jwt.sealed_key));
+  q.bind(3, jwt.key_sha256).bind(4, jwt.cert_sha256).bind(5, id);
 }
 
 inline constexpr const char* kScheduleColumns =
     "SELECT id, name, connection_id, origin, sf_record_id, cron, tz, source_kind, source, "
     "formats, recipients, subject, send_when_empty, min_rows, files_target, paused, "
     "pause_reason, catchup_seconds, overlap, splay_seconds, min_interval_seconds, "
-    "created_at_ms, owner_email, body, send_when FROM schedules ";
+    "created_at_ms, owner_email, body, send_when, run_as, owner_username FROM schedules ";
 
-// The 24 columns that add_schedule inserts, in bind_schedule's order.
+// The columns that add_schedule inserts, in bind_schedule's order;
+// created_at_ms (insert) or the id (update) is parameter kScheduleLastParam.
+inline constexpr int kScheduleLastParam = 26;
 inline constexpr const char* kInsertSchedule =
     "INSERT INTO schedules (name, connection_id, origin, sf_record_id, cron, tz, "
     "source_kind, source, formats, recipients, subject, send_when_empty, min_rows, "
     "files_target, paused, pause_reason, catchup_seconds, overlap, splay_seconds, "
-    "min_interval_seconds, owner_email, body, send_when, created_at_ms) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    "min_interval_seconds, owner_email, body, send_when, run_as, owner_username, created_at_ms) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
-// update_schedule's statement: bind_schedule, then the id as parameter 24.
+// update_schedule's statement: bind_schedule, then the id as kScheduleLastParam.
 inline constexpr const char* kUpdateSchedule =
     "UPDATE schedules SET name=?, connection_id=?, origin=?, sf_record_id=?, cron=?, tz=?, "
     "source_kind=?, source=?, formats=?, recipients=?, subject=?, send_when_empty=?, "
     "min_rows=?, files_target=?, paused=?, pause_reason=?, catchup_seconds=?, overlap=?, "
-    "splay_seconds=?, min_interval_seconds=?, owner_email=?, body=?, send_when=? WHERE id=?";
+    "splay_seconds=?, min_interval_seconds=?, owner_email=?, body=?, send_when=?, run_as=?, "
+    "owner_username=? WHERE id=?";
 
 template <class Row>
 Schedule read_schedule(const Row& q) {
@@ -92,10 +110,13 @@ Schedule read_schedule(const Row& q) {
   s.owner_email = q.text(22);
   s.body = q.text(23);
   s.send_when = send_when_from(q.text(24)).value_or(SendWhen::kAlways);
+  // The CHECK constraint admits only the known forms.
+  s.run_as = run_as_from(q.text(25)).value_or(RunAs{});
+  s.owner_username = q.text(26);
   return s;
 }
 
-// Binds parameters 1..23 in the column order of kScheduleColumns minus id
+// Binds parameters 1..25 in the column order of kScheduleColumns minus id
 // and created_at_ms.
 template <class Params>
 void bind_schedule(Params& q, const Schedule& s) {
@@ -107,11 +128,12 @@ void bind_schedule(Params& q, const Schedule& s) {
   q.bind(18, s.overlap == Overlap::kQueue ? "queue" : "skip");
   q.bind(19, s.splay_seconds).bind(20, s.min_interval_seconds);
   q.bind(21, s.owner_email).bind(22, s.body).bind(23, to_string(s.send_when));
+  q.bind(24, to_string(s.run_as)).bind(25, s.owner_username);
 }
 
 inline constexpr const char* kRunColumns =
     "SELECT id, schedule_id, nominal_s, state, reason, error_code, attempt, claimed_at_ms, "
-    "started_at_ms, finished_at_ms, disposed_at_ms, rows, bytes, truncated FROM runs ";
+    "started_at_ms, finished_at_ms, disposed_at_ms, rows, bytes, truncated, ran_as FROM runs ";
 
 template <class Row>
 Run read_run(const Row& q) {
@@ -130,6 +152,7 @@ Run read_run(const Row& q) {
   r.rows = q.int64(11);
   r.bytes = q.int64(12);
   r.truncated = q.int64(13) != 0;
+  r.ran_as = q.text(14);
   return r;
 }
 
@@ -170,13 +193,14 @@ ActiveSchedule read_active_schedule(const Row& q) {
 // update_run's statement and its parameters.
 inline constexpr const char* kUpdateRun =
     "UPDATE runs SET state=?, reason=?, error_code=?, attempt=?, started_at_ms=?, "
-    "finished_at_ms=?, disposed_at_ms=?, rows=?, bytes=?, truncated=? WHERE id=?";
+    "finished_at_ms=?, disposed_at_ms=?, rows=?, bytes=?, truncated=?, ran_as=? WHERE id=?";
 
 template <class Params>
 void bind_run(Params& q, const Run& r) {
   q.bind(1, to_string(r.state)).bind(2, r.reason).bind(3, r.error_code).bind(4, r.attempt);
   q.bind(5, r.started_at_ms).bind(6, r.finished_at_ms).bind(7, r.disposed_at_ms);
-  q.bind(8, r.rows).bind(9, r.bytes).bind(10, std::int64_t{r.truncated}).bind(11, r.id);
+  q.bind(8, r.rows).bind(9, r.bytes).bind(10, std::int64_t{r.truncated}).bind(11, r.ran_as);
+  q.bind(12, r.id);
 }
 
 inline constexpr const char* kDeliveryColumns =

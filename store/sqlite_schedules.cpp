@@ -6,7 +6,7 @@ namespace reportd::store {
 Result<std::int64_t> SqliteStore::add_schedule(const Schedule& s) {
   Stmt q(db_, kInsertSchedule);
   bind_schedule(q, s);
-  q.bind(24, s.created_at_ms);
+  q.bind(kScheduleLastParam, s.created_at_ms);
   if (Status st = q.run("add schedule"); !st.ok()) {
     if (st.kind() == ErrorKind::kAlreadyExists) {
       return Status::error(ErrorKind::kAlreadyExists,
@@ -20,7 +20,7 @@ Result<std::int64_t> SqliteStore::add_schedule(const Schedule& s) {
 Status SqliteStore::update_schedule(const Schedule& s) {
   Stmt q(db_, kUpdateSchedule);
   bind_schedule(q, s);
-  q.bind(24, s.id);
+  q.bind(kScheduleLastParam, s.id);
   return q.run("update schedule");
 }
 

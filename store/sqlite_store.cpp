@@ -120,6 +120,12 @@ Status SqliteStore::update_connection_secrets(std::int64_t id, const Bytes& seal
   return q.run("store sealed token");
 }
 
+Status SqliteStore::set_connection_jwt(std::int64_t id, const JwtSetting& jwt) {
+  Stmt q(db_, kSetConnectionJwt);
+  bind_jwt(q, jwt, id);
+  return q.run("store JWT configuration");
+}
+
 Status SqliteStore::update_connection_org(std::int64_t id, std::string_view org_id,
                                           std::string_view instance_url) {
   Stmt q(db_, "UPDATE connections SET org_id = ?, instance_url = ? WHERE id = ?");

@@ -44,6 +44,9 @@ class Store {
   virtual Status update_connection_secrets(std::int64_t id, const Bytes& sealed_refresh_token,
                                            const Bytes& sealed_client_secret,
                                            std::string_view key_id) = 0;
+  // Replaces the connection's JWT bearer configuration (its key sealed under
+  // the connection's key_id); an empty setting removes it.
+  virtual Status set_connection_jwt(std::int64_t id, const JwtSetting& jwt) = 0;
   virtual Status update_connection_org(std::int64_t id, std::string_view org_id,
                                        std::string_view instance_url) = 0;
   virtual Status set_connection_status(std::int64_t id, ConnectionStatus status,

@@ -64,6 +64,13 @@ bool is_salesforce_code(std::string_view code) {
 }
 
 std::string failed_text(const store::Run& run) {
+  // A run-as refusal names the user and what the org's admin changes
+  // (jobs/run_as.hpp); one about reportd's own set-up is the operator's.
+  if (run.error_code == "run-as-jwt-refused" || run.error_code == "run-as-no-jwt") {
+    return "reportd cannot act as this schedule's user yet: its set-up for this org is "
+           "incomplete. Your reportd operator has the details.";
+  }
+  if (run.error_code.rfind("run-as-", 0) == 0) return run.reason;
   for (const Entry& e : kTexts) {
     if (matches(e.code, run.error_code)) return std::string(e.text);
   }

@@ -140,6 +140,11 @@ Result<store::Schedule> schedule_from_record(const ScheduleRecord& r, const stor
   s.origin = store::ScheduleOrigin::kSalesforce;
   s.sf_record_id = r.id;
   s.owner_email = trim(r.owner_email);
+  s.owner_username = trim(r.owner_username);
+  // Integration is refused at run time unless the operator allows it for
+  // this org (jobs/run_as.hpp); anything else runs as the owner.
+  s.run_as.kind = trim(r.run_as) == "Integration" ? store::RunAsKind::kIntegration
+                                                  : store::RunAsKind::kOwner;
   s.catchup_seconds = d.catchup_seconds;
   s.min_interval_seconds = d.min_interval_seconds;
 
@@ -217,6 +222,7 @@ bool same_definition(const store::Schedule& a, const store::Schedule& b) {
          a.send_when_empty == b.send_when_empty && a.min_rows == b.min_rows &&
          a.send_when == b.send_when &&
          a.files_target == b.files_target && a.owner_email == b.owner_email &&
+         a.owner_username == b.owner_username && a.run_as == b.run_as &&
          a.catchup_seconds == b.catchup_seconds &&
          a.min_interval_seconds == b.min_interval_seconds && a.overlap == b.overlap &&
          a.splay_seconds == b.splay_seconds;

@@ -18,7 +18,7 @@ struct FieldSpec {
 };
 
 // In SELECT order. Owner.Email walks to the owning User.
-constexpr std::array<FieldSpec, 22> kFields{{
+constexpr std::array<FieldSpec, 24> kFields{{
     {"Id", &ScheduleRecord::id, nullptr},
     {"Name", &ScheduleRecord::name, nullptr},
     {"IsDeleted", nullptr, &ScheduleRecord::deleted},
@@ -38,6 +38,8 @@ constexpr std::array<FieldSpec, 22> kFields{{
     {"Minimum_Rows__c", &ScheduleRecord::minimum_rows, nullptr},
     {"Files_Target_Id__c", &ScheduleRecord::files_target_id, nullptr},
     {"Owner.Email", &ScheduleRecord::owner_email, nullptr},
+    {"Owner.Username", &ScheduleRecord::owner_username, nullptr},
+    {"Run_As__c", &ScheduleRecord::run_as, nullptr},
     {"Last_Status__c", &ScheduleRecord::last_status, nullptr},
     {"Last_Error__c", &ScheduleRecord::last_error, nullptr},
     {"Next_Run__c", &ScheduleRecord::next_run, nullptr},

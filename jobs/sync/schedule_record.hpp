@@ -38,6 +38,8 @@ struct ScheduleRecord {
   std::string minimum_rows;  // the number as Salesforce sent it ("5", "5.0"); empty: null
   std::string files_target_id;
   std::string owner_email;  // Owner.Email
+  std::string owner_username;  // Owner.Username: whom the runs act as (DESIGN.md §4.9)
+  std::string run_as;          // picklist "Owner" | "Integration"; empty: Owner
   // What reportd last wrote back, to write a status only when it changes.
   std::string last_status;
   std::string last_error;

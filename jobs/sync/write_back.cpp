@@ -113,7 +113,9 @@ asio::awaitable<Result<WriteBackResult>> WriteBack::write(std::int64_t schedule_
   auto api = apis_.lease(l.connection);
   if (!api.ok()) co_return std::move(api).status().with_context(where);
   std::shared_ptr<salesforce::Api> sf = std::move(api).value();  // held to the end
-  if (over_api_budget(sf->api_usage(), api_budget_percent_)) {
+  auto usage = apis_.org_usage(l.connection.id);  // run-as runs' calls count too
+  if (!usage) usage = sf->api_usage();
+  if (over_api_budget(usage, api_budget_percent_)) {
     co_return WriteBackResult::kSkippedBudget;
   }
   const std::vector<date::sys_seconds> fires =

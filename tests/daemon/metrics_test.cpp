@@ -153,6 +153,22 @@ TEST_CASE("metrics: token counters stay monotonic when an org's client is rebuil
   CHECK(contains(m.render(), "reportd_token_refreshes_total{connection=\"acme\"} 7\n"));
 }
 
+TEST_CASE("metrics: user tokens (run as) by connection: grants, refusals, held now") {
+  Metrics m("v");
+  OrgSample o;
+  o.connection = "acme";
+  o.user_token_requests = 3;
+  o.user_token_failures = 1;
+  o.user_tokens_cached = 2;
+  m.org(o);
+  std::string out = m.render();
+  CHECK(contains(out, "# TYPE reportd_user_token_requests_total counter\n"));
+  CHECK(contains(out, "reportd_user_token_requests_total{connection=\"acme\"} 3\n"));
+  CHECK(contains(out, "reportd_user_token_failures_total{connection=\"acme\"} 1\n"));
+  CHECK(contains(out, "# TYPE reportd_user_tokens_cached gauge\n"));
+  CHECK(contains(out, "reportd_user_tokens_cached{connection=\"acme\"} 2\n"));
+}
+
 TEST_CASE("health: starting, alive, store failure, stalled, stopping") {
   Health h(20s);
   auto t0 = Health::Clock::now();

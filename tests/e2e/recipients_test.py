@@ -42,6 +42,7 @@ class RecipientsTest(ServeCase):
             if domains:
                 args += ["--allowed-domains", domains]
             self.rd(*args, stdin=org["refresh_token"] + "\n")
+            self.set_jwt(name, org)  # synced schedules run as their record owners (issue #16)
         self.a, self.b = Org(self.org_a), Org(self.org_b)
         self.daemon = Daemon(self.box, self.config, self.runtime_dir, os.path.join(self.root, "reportd.log"))
 

@@ -93,6 +93,8 @@ class SyncTest(ServeCase):
                                            '[sync]\ninterval_minutes = 60\n'
                                            '[connections.demo]\nallowed_domains = ["example.com"]\n'
                                            + config_extra)
+        # Synced schedules run as their record owners (issue #16).
+        self.set_jwt()
         self.sf = Org(self.org)
         self.seeds = self.org["schedule_ids"]
         self.log_path = self.daemon.log_path

@@ -101,9 +101,12 @@ class TenantsTest(ServeCase):
         return None
 
     def add(self, name, org, *extra, token=None):
-        return self.rd("connections", "add", name, "--login-url", org.org["login_url"], "--client-id",
-                       org.org["client_id"], "--refresh-token-stdin", *extra,
-                       stdin=(token or org.org["refresh_token"]) + "\n").stdout
+        out = self.rd("connections", "add", name, "--login-url", org.org["login_url"], "--client-id",
+                      org.org["client_id"], "--refresh-token-stdin", *extra,
+                      stdin=(token or org.org["refresh_token"]) + "\n").stdout
+        # Synced schedules run as their record owners (issue #16).
+        self.set_jwt(name, org.org)
+        return out
 
     def schedule(self, name, connection, to):
         self.rd("schedules", "add", name, "--connection", connection, "--cron", "*/2 * * * * *",

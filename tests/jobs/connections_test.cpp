@@ -170,3 +170,35 @@ TEST_CASE("connections: re-authorizing an unpinned connection with a known org p
   CHECK(f.open(c.id, jobs::Secret::kRefreshToken) == "refresh-2");
   CHECK(f.open(c.id, jobs::Secret::kClientSecret) == "secret-2");
 }
+
+TEST_CASE("connections: a JWT key is sealed bound to the connection, follows the pin and key rotation") {
+  Fixture f;
+  store::Connection c = f.add("acme");
+  auto pem = crypto::SecureBuffer::copy_of(std::string_view("-----BEGIN PRIVATE KEY-----\nk\n"));
+  auto set = jobs::set_jwt(*f.db, f.vault, "acme", {"3MVG9jwt", pem, "AA:BB", "CC:DD"});
+  REQUIRE_MESSAGE(set.ok(), set.status().message());
+  CHECK(set->jwt.client_id == "3MVG9jwt");
+  CHECK(set->jwt.cert_sha256 == "CC:DD");
+  CHECK(set->generation == c.generation + 1);  // cached user tokens are dropped
+  const std::string sealed(set->jwt.sealed_key.begin(), set->jwt.sealed_key.end());
+  CHECK(sealed.find("BEGIN PRIVATE KEY") == std::string::npos);
+  CHECK(f.open(c.id, jobs::Secret::kJwtKey) == "-----BEGIN PRIVATE KEY-----\nk\n");
+
+  // Pinning re-binds it with the tokens; another row's binding does not open it.
+  REQUIRE(jobs::check_token_org(*f.db, f.vault, c.id, kOrgA, "https://acme.example", "login").ok());
+  CHECK(f.open(c.id, jobs::Secret::kJwtKey) == "-----BEGIN PRIVATE KEY-----\nk\n");
+  store::Connection other = f.add("globex");
+  store::Connection forged = *f.db->get_connection(other.id);
+  forged.jwt = f.db->get_connection(c.id)->jwt;
+  CHECK_FALSE(jobs::open_secret(f.vault, forged, jobs::Secret::kJwtKey).ok());
+
+  // keys rotate re-seals it too.
+  auto n = jobs::reseal_all(*f.db, f.vault);
+  REQUIRE(n.ok());
+  CHECK(f.open(c.id, jobs::Secret::kJwtKey) == "-----BEGIN PRIVATE KEY-----\nk\n");
+
+  auto removed = jobs::set_jwt(*f.db, f.vault, "acme", {"", pem, "", ""});
+  REQUIRE(removed.ok());
+  CHECK_FALSE(removed->jwt.configured());
+  CHECK(f.db->get_connection(c.id)->jwt.sealed_key.empty());
+}

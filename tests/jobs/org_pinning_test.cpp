@@ -30,9 +30,10 @@ using salesforce::testing::SimProcess;
 namespace {
 
 asio::awaitable<void> count_accounts(std::shared_ptr<salesforce::Api> api,
-                                     std::optional<Status>* out) {
+                                     std::optional<Status>* out, std::uint64_t* rows) {
   salesforce::testing::CountingSink sink;
   Status st = co_await api->query("SELECT Id FROM Account", false, sink);
+  *rows = sink.rows;
   out->emplace(std::move(st));
 }
 
@@ -53,6 +54,8 @@ struct Fixture {
   crypto::Vault vault{keys};
   std::unique_ptr<jobs::OrgClients> clients;
   std::vector<std::string> told;
+  std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now();
+  std::uint64_t rows = 0;  // of the last query
 
   // Trusts the CA of each simulator in `sims`.
   explicit Fixture(std::vector<const SimProcess*> sims) {
@@ -68,6 +71,7 @@ struct Fixture {
       out << in.rdbuf();
     }
     out.close();
+    o.now = [this] { return now; };
     clients = std::make_unique<jobs::OrgClients>(io.get_executor(), *thread, vault, o);
     g_told = &told;
     clients->set_on_org_mismatch([](store::Connection c) { return record_told(std::move(c)); });
@@ -88,11 +92,12 @@ struct Fixture {
 
   // Runs one query to its end. The loop is run step by step: the client's
   // idle HTTPS connections would keep io.run() from returning.
-  Status query(const store::Connection& c) {
-    auto lease = clients->lease(c);
+  // `as`: a username to run as (lease_as), or "" for the connection's own user.
+  Status query(const store::Connection& c, const std::string& as = "") {
+    auto lease = as.empty() ? clients->lease(c) : clients->lease_as(c, as);
     if (!lease.ok()) return lease.status();
     std::optional<Status> out;
-    asio::co_spawn(io, count_accounts(std::move(lease).value(), &out),
+    asio::co_spawn(io, count_accounts(std::move(lease).value(), &out, &rows),
                    [](std::exception_ptr e) {
                      if (e) std::rethrow_exception(e);
                    });
@@ -177,4 +182,55 @@ TEST_CASE("org pinning: two orgs, each connection pinned to its own, never cross
   CHECK(salesforce::same_org(f.db->get_connection(beta.id)->org_id, b->org_id));
   CHECK(f.db->get_connection(alpha.id)->status == store::ConnectionStatus::kOrgMismatch);
   CHECK(f.told.size() == 1);
+}
+
+TEST_CASE("run as: user tokens are minted with the JWT key, cached per user within their time, counted") {
+  auto sim = start({"--rows-account", "200"});
+  if (!sim) return;
+  Fixture f({sim.get()});
+  store::Connection c = f.add(*sim, "acme", "");
+  const std::string ann = "user1@org0.reportd-sim.example";
+  const std::string bob = "user2@org0.reportd-sim.example";
+  Status st = f.query(c, ann);
+  CHECK(st.code() == "run-as-no-jwt");  // no JWT configuration yet
+  std::ifstream key(sim->state_dir + "/jwt_key.pem");
+  std::string pem((std::istreambuf_iterator<char>(key)), std::istreambuf_iterator<char>());
+  auto secure = crypto::SecureBuffer::copy_of(std::string_view(pem));
+  auto set = jobs::set_jwt(*f.db, f.vault, "acme", {sim->client_id, secure, "k", ""});
+  REQUIRE(set.ok());
+  c = *set;
+
+  REQUIRE_MESSAGE(f.query(c).ok(), "integration");
+  const std::uint64_t all = f.rows;
+  st = f.query(c, ann);
+  REQUIRE_MESSAGE(st.ok(), st.message());
+  const std::uint64_t anns = f.rows;
+  REQUIRE(f.query(c, bob).ok());
+  const std::uint64_t bobs = f.rows;
+  CHECK(anns > 0);
+  CHECK(bobs > 0);
+  CHECK(anns + bobs < all);  // the sharing model: each sees their own accounts
+  REQUIRE(f.query(c, ann).ok());  // the cached token: no new grant
+  auto stats = f.clients->stats();
+  REQUIRE(stats.size() == 1);
+  CHECK(stats[0].user_token_requests == 2);
+  CHECK(stats[0].user_tokens_cached == 2);
+
+  // Past its time the token is dropped and minted again; the count goes on.
+  f.now += std::chrono::minutes(16);
+  REQUIRE(f.query(c, ann).ok());
+  stats = f.clients->stats();
+  CHECK(stats[0].user_token_requests == 3);
+  CHECK(stats[0].user_tokens_cached == 1);
+
+  // Salesforce's refusal of a user is the user's: the connection stays ok.
+  st = f.query(c, "user6@org0.reportd-sim.example");
+  CHECK(st.kind() == ErrorKind::kAuth);
+  CHECK(st.message().find("inactive user") != std::string::npos);
+  CHECK(f.db->get_connection(c.id)->status == store::ConnectionStatus::kActive);
+  CHECK(f.clients->stats()[0].user_token_failures == 1);
+  // Nothing of a user token reaches the store.
+  auto row = f.db->get_connection(c.id);
+  CHECK(row->sealed_refresh_token.size() > 0);
+  CHECK(f.told.empty());
 }

@@ -106,6 +106,13 @@ class ServeCase(unittest.TestCase):
                 self.org["client_id"], "--refresh-token-stdin", stdin=self.org["refresh_token"] + "\n")
         self.daemon = Daemon(self.box, self.config, self.runtime_dir, os.path.join(self.root, "reportd.log"))
 
+    def set_jwt(self, connection="demo", org=None):
+        """Gives the connection the org's JWT bearer key pair, so that synced
+        schedules can run as their owners (issue #16)."""
+        org = org or self.org
+        return self.rd("connections", "set", connection, "--jwt-consumer-key", org["client_id"],
+                       "--jwt-key-file", org["jwt_key_file"], "--jwt-cert-file", org["jwt_cert_file"])
+
     def log(self):
         with open(self.daemon.log_path, "rb") as f:
             return f.read()

@@ -52,6 +52,7 @@ CONFIG_FIELDS = {
     "Body__c": ("LongTextArea", 32768),
     "Send_When_Empty__c": ("Checkbox", None),
     "Send_When__c": ("Picklist", None),
+    "Run_As__c": ("Picklist", None),
     "Minimum_Rows__c": ("Number", (18, 0)),
     "Files_Target_Id__c": ("Text", 18),
 }
@@ -181,6 +182,7 @@ class MetadataConvertTest(unittest.TestCase):
         self.assertEqual(values("Source_Type__c"), ["SOQL", "Report"])
         self.assertEqual(values("Formats__c"), ["CSV", "XLSX", "PDF", "HTML"])
         self.assertEqual(values("Send_When__c"), ["Always", "Changed"])
+        self.assertEqual(values("Run_As__c"), ["Owner", "Integration"])
 
     def test_validation_rules_fire_only_on_edits_of_what_they_check(self):
         obj = self.parse("objects", OBJECT + ".object")

@@ -10,6 +10,14 @@
 #include "sim.hpp"
 
 namespace reportd::sim {
+
+// The job's query as its creator may see it (users.hpp: the sharing model).
+Query Sim::job_query(const BulkJob& j) const {
+  Query q = std::get<Query>(parse_soql(j.soql));
+  apply_sharing(q, users_.by_row(j.user));
+  return q;
+}
+
 namespace {
 
 namespace json = boost::json;
@@ -95,6 +103,7 @@ void Sim::install_bulk(httplib::Server& svr) {
           return send_error(req, res, 400, "INVALIDJOB", "InvalidJob : Aggregate queries are not supported");
         j.object = q.object->name;
         j.version = c.version;
+        j.user = c.user;
         auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch()).count();
         j.created = format_datetime(now);
@@ -132,7 +141,7 @@ void Sim::install_bulk(httplib::Server& svr) {
         }
         std::uint64_t processed = 0;
         if (j.state == "JobComplete") {
-          Cursor cur = plan_query(data_, std::get<Query>(parse_soql(j.soql)), j.operation == "queryAll");
+          Cursor cur = plan_query(data_, job_query(j), j.operation == "queryAll");
           processed = cur.total;
         }
         send_json(req, res, 200, job_json(j, org_.user_id, true, processed));
@@ -183,7 +192,7 @@ void Sim::install_bulk(httplib::Server& svr) {
         std::uint64_t max = kDefaultChunk;
         if (req.has_param("maxRecords")) max = std::max<std::uint64_t>(1, std::stoull(req.get_param_value("maxRecords")));
         auto cur = std::make_shared<Cursor>(
-            plan_query(data_, std::get<Query>(parse_soql(j.soql)), j.operation == "queryAll"));
+            plan_query(data_, job_query(j), j.operation == "queryAll"));
         std::uint64_t n = offset < cur->total ? std::min(max, cur->total - offset) : 0;
         std::uint64_t next = offset + n;
         bool loop = false;

@@ -59,10 +59,11 @@ void cut_body(httplib::Response& res) {
 
 }  // namespace
 
-std::string Sim::mint_access_token() {
+std::string Sim::mint_access_token(std::uint64_t user_row) {
   std::lock_guard lock(mu_);
   std::string t = org_.org_id + "!AQ4AQ" + random_hex(24) + "." + std::to_string(++serial_);
   access_tokens_[t] = 0;
+  if (user_row != 0) token_users_[t] = user_row;
   return t;
 }
 
@@ -92,6 +93,24 @@ static void add_route(httplib::Server& svr, const std::string& method, const std
   else if (method == "PATCH") svr.Patch(pattern, std::move(h));
   else if (method == "PUT") svr.Put(pattern, std::move(h));
   else if (method == "DELETE") svr.Delete(pattern, std::move(h));
+}
+
+bool Sim::user_refused(const httplib::Request& req, httplib::Response& res, std::uint64_t row) {
+  // Freezing or deactivating a user ends their sessions; a user without
+  // "API Enabled" gets a token but no API call.
+  const SimUser user = users_.by_row(row);
+  if (user.state != SimUser::State::kActive) {
+    count("user.session_ended");
+    send_error(req, res, 401, "INVALID_SESSION_ID", "Session expired or invalid");
+    return true;
+  }
+  if (!user.api_enabled) {
+    count("user.api_disabled");
+    send_error(req, res, 403, "API_DISABLED_FOR_ORG",
+               "API is not enabled for this Organization or Partner");
+    return true;
+  }
+  return false;
 }
 
 void Sim::plain(httplib::Server& svr, const std::string& method, const std::string& pattern,
@@ -144,6 +163,7 @@ void Sim::api(httplib::Server& svr, const std::string& method, const std::string
       auto it = access_tokens_.find(token);
       if (it != access_tokens_.end()) {
         valid = true;
+        if (auto u = token_users_.find(token); u != token_users_.end()) c.user = u->second;
         ++it->second;
         if (faults_.session_expires_after > 0 && it->second > faults_.session_expires_after) {
           expired = true;
@@ -160,6 +180,7 @@ void Sim::api(httplib::Server& svr, const std::string& method, const std::string
       send_error(req, res, 401, "INVALID_SESSION_ID", "Session expired or invalid");
       return;
     }
+    if (user_refused(req, res, c.user)) return;
     if (limit > 0 && c.call > limit) {
       count("fault.limit_exceeded");
       send_error(req, res, 403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.");

@@ -188,7 +188,9 @@ Value user(const GenConfig& cfg, std::uint64_t row, const std::string& n) {
   if (n == "FirstName") return Value::str(full.substr(0, space));
   if (n == "LastName") return Value::str(full.substr(space + 1));
   if (n == "Username")
-    return Value::str(row == 0 ? cfg.username : "user" + std::to_string(row) + "@reportd-sim.example");
+    return Value::str(row == 0 ? cfg.username
+                               : "user" + std::to_string(row) + "@org" + std::to_string(cfg.org_number) +
+                                     ".reportd-sim.example");
   if (n == "Email") return Value::str("user" + std::to_string(row) + "@example.com");
   if (n == "Alias") return Value::str("u" + std::to_string(row));
   if (n == "IsActive") return Value::boolean(row != 6);

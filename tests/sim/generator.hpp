@@ -18,6 +18,7 @@ struct GenConfig {
   std::uint64_t opportunities = 0;  // live Opportunity rows
   std::string marker;               // planted into text of every 5th row when non-empty
   std::string username;             // Username of User row 0 (the API user)
+  std::uint64_t org_number = 0;     // other users are user<row>@org<n>.reportd-sim.example
 };
 
 constexpr std::uint64_t kUsers = 8;

@@ -65,22 +65,24 @@ bool apply(const json::object& o, Faults& f, std::string& err) {
 
 }  // namespace
 
+void Sim::guarded(httplib::Server& svr, const std::string& method, const std::string& path,
+                  Handler h) {
+  plain(svr, method, path, "sim" + path.substr(6),
+        [h](const httplib::Request& req, httplib::Response& res) {
+          if (!loopback(req)) {
+            res.status = 403;
+            return;
+          }
+          h(req, res);
+        });
+}
+
 void Sim::install_hooks(httplib::Server& svr) {
-  auto guarded = [this, &svr](const std::string& method, const std::string& path, Handler h) {
-    plain(svr, method, path, "sim" + path.substr(6),
-          [h](const httplib::Request& req, httplib::Response& res) {
-            if (!loopback(req)) {
-              res.status = 403;
-              return;
-            }
-            h(req, res);
-          });
-  };
-  guarded("GET", "/__sim/faults", [this](const httplib::Request& req, httplib::Response& res) {
+  guarded(svr, "GET", "/__sim/faults", [this](const httplib::Request& req, httplib::Response& res) {
     std::lock_guard lock(mu_);
     send_json(req, res, 200, faults_json(faults_));
   });
-  guarded("POST", "/__sim/faults", [this](const httplib::Request& req, httplib::Response& res) {
+  guarded(svr, "POST", "/__sim/faults", [this](const httplib::Request& req, httplib::Response& res) {
     boost::system::error_code ec;
     json::value v = json::parse(req.body, ec);
     if (ec || !v.is_object()) return send_json(req, res, 400, "{\"error\":\"body must be a JSON object\"}");
@@ -98,7 +100,7 @@ void Sim::install_hooks(httplib::Server& svr) {
       access_tokens_.clear();
     send_json(req, res, 200, faults_json(faults_));
   });
-  guarded("POST", "/__sim/reset", [this](const httplib::Request& req, httplib::Response& res) {
+  guarded(svr, "POST", "/__sim/reset", [this](const httplib::Request& req, httplib::Response& res) {
     std::lock_guard lock(mu_);
     faults_ = opts_.faults;
     api_calls_ = 0;
@@ -106,7 +108,8 @@ void Sim::install_hooks(httplib::Server& svr) {
     requests_.clear();
     send_json(req, res, 200, faults_json(faults_));
   });
-  guarded("GET", "/__sim/stats", [this](const httplib::Request& req, httplib::Response& res) {
+  install_user_hooks(svr);
+  guarded(svr, "GET", "/__sim/stats", [this](const httplib::Request& req, httplib::Response& res) {
     std::lock_guard lock(mu_);
     std::string out = "{\"api_calls\":" + std::to_string(api_calls_) +
                       ",\"access_tokens\":" + std::to_string(access_tokens_.size()) +
@@ -119,7 +122,7 @@ void Sim::install_hooks(httplib::Server& svr) {
     }
     send_json(req, res, 200, out + "}}");
   });
-  guarded("GET", "/__sim/requests", [this](const httplib::Request& req, httplib::Response& res) {
+  guarded(svr, "GET", "/__sim/requests", [this](const httplib::Request& req, httplib::Response& res) {
     std::lock_guard lock(mu_);
     std::string out = "[";
     for (size_t i = 0; i < requests_.size(); ++i) {
@@ -129,10 +132,24 @@ void Sim::install_hooks(httplib::Server& svr) {
     }
     send_json(req, res, 200, out + "]");
   });
-  guarded("DELETE", "/__sim/requests", [this](const httplib::Request&, httplib::Response& res) {
+  guarded(svr, "DELETE", "/__sim/requests", [this](const httplib::Request&, httplib::Response& res) {
     std::lock_guard lock(mu_);
     requests_.clear();
     res.status = 204;
+  });
+}
+
+void Sim::install_user_hooks(httplib::Server& svr) {
+  guarded(svr, "GET", "/__sim/users", [this](const httplib::Request& req, httplib::Response& res) {
+    send_json(req, res, 200, users_.json());
+  });
+  guarded(svr, "POST", "/__sim/users", [this](const httplib::Request& req, httplib::Response& res) {
+    boost::system::error_code ec;
+    json::value v = json::parse(req.body, ec);
+    if (ec || !v.is_object()) return send_json(req, res, 400, "{\"error\":\"body must be a JSON object\"}");
+    std::string err;
+    if (!users_.update(v.as_object(), err)) return send_json(req, res, 400, "{\"error\":" + jstr(err) + "}");
+    send_json(req, res, 200, users_.json());
   });
 }
 

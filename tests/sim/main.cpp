@@ -127,6 +127,7 @@ int main(int argc, char** argv) {
     gen.opportunities = opts.rows_opportunity;
     gen.marker = opts.marker;
     gen.username = "integration@reportd-sim.example";
+    gen.org_number = opts.org_number;
     Dataset data(gen, store);
     OrgInfo org{base, make_id("00D", opts.org_number), make_id("005", opts.org_number), gen.username, "sim-password",
                 "3MVG9SimReportdConsumerKey.sfsim", "SimConsumerSecret0123456789",
@@ -137,7 +138,7 @@ int main(int argc, char** argv) {
     // Two complete, valid schedule records owned by the API user. They fire
     // rarely (Mondays 07:00 Berlin, the 1st at 06:30 UTC), so a daemon that
     // syncs them adds no runs to tests about something else.
-    const Value owner = Value::str(org.user_id);
+    const Value owner = Value::str(make_id("005", 0));  // User row 0, the API user (users.hpp)
     std::vector<std::string> schedules = {
         store.insert(sched, {{"Name", Value::str("Weekly pipeline")}, {"OwnerId", owner},
                              {"Active__c", Value::boolean(true)}, {"Cron__c", Value::str("0 7 * * MON")},

@@ -63,14 +63,14 @@ std::int64_t now_secs() {
 }  // namespace
 
 std::string Sim::token_body(const std::string& access, const std::string& refresh,
-                            const std::string& scope) {
+                            const std::string& scope, const std::string& user_id) {
   std::string org_id = org_.org_id, instance = org_.base_url;
   {
     std::lock_guard lock(mu_);
     if (!faults_.token_org_id.empty()) org_id = faults_.token_org_id;
     if (!faults_.token_instance_url.empty()) instance = faults_.token_instance_url;
   }
-  std::string id = org_.base_url + "/id/" + org_id + "/" + org_.user_id;
+  std::string id = org_.base_url + "/id/" + org_id + "/" + (user_id.empty() ? org_.user_id : user_id);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::system_clock::now().time_since_epoch())
                 .count();
@@ -180,7 +180,6 @@ void Sim::token(const httplib::Request& req, httplib::Response& res) {
     if (aud != "https://login.salesforce.com" && aud != "https://test.salesforce.com" &&
         aud != org_.base_url && aud != org_.base_url + "/")
       return oauth_error("invalid_grant", "audience is invalid");
-    if (str(co, "sub") != org_.username) return oauth_error("invalid_grant", "user hasn't approved this consumer");
     const json::value* exp = co.if_contains("exp");
     if (exp == nullptr || !exp->is_number()) return oauth_error("invalid_grant", "invalid assertion");
     // sfdx-core sends milliseconds; Salesforce only rejects past expiry.
@@ -188,7 +187,12 @@ void Sim::token(const httplib::Request& req, httplib::Response& res) {
     if (e < now_secs()) return oauth_error("invalid_grant", "expired authorization code");
     if (!verify_rs256(tls_.jwt_cert.get(), assertion.substr(0, d2), sig))
       return oauth_error("invalid_grant", "invalid assertion");
-    send_json(req, res, 200, token_body(mint_access_token(), "", "api id"));
+    // Only a verified assertion learns anything about its user.
+    auto user = jwt_user(req, res, str(co, "sub"));
+    if (!user) return;
+    const bool integration = user->row == 0;
+    send_json(req, res, 200,
+              token_body(mint_access_token(user->row), "", "api id", integration ? "" : user->id));
   } else if (grant == "password") {
     std::string pw = req.get_param_value("password");
     if (req.get_param_value("username") != org_.username || pw.rfind(org_.password, 0) != 0)
@@ -200,6 +204,23 @@ void Sim::token(const httplib::Request& req, httplib::Response& res) {
   } else {
     oauth_error("unsupported_grant_type", "grant type not supported");
   }
+}
+
+std::optional<SimUser> Sim::jwt_user(const httplib::Request& req, httplib::Response& res,
+                                     const std::string& username) {
+  auto refuse = [&](const char* desc) {
+    count(std::string("oauth.error.invalid_grant"));
+    count(std::string("oauth.jwt.") + desc);
+    send_oauth_error(req, res, 400, "invalid_grant", desc);
+    return std::optional<SimUser>();
+  };
+  auto user = users_.by_username(username);
+  // Salesforce says the same for an unknown user as for one not approved.
+  if (!user) return refuse("user hasn't approved this consumer");
+  if (user->state == SimUser::State::kInactive) return refuse("inactive user");
+  if (user->state == SimUser::State::kFrozen) return refuse("authentication failure");
+  if (!user->preauthorized) return refuse("user hasn't approved this consumer");
+  return user;
 }
 
 std::string Sim::identity_json() const {

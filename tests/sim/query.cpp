@@ -134,6 +134,7 @@ void Sim::run_query(const httplib::Request& req, httplib::Response& res, const C
     return send_error(req, res, 400, err->code, err->message);
   }
   Query q = std::get<Query>(std::move(parsed));
+  if (apply_sharing(q, users_.by_row(c.user))) count("query.shared_only");
   if (req.get_param_value("columns") == "true") {
     count("query.columns");
     return send_json(req, res, 200, columns_json(q));

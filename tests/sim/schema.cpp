@@ -135,6 +135,7 @@ std::vector<ObjectDef> build() {
                          text("Body__c", "Body", T::kTextarea, 32768),
                          w("Send_When_Empty__c", "Send When Empty", T::kBoolean),
                          text("Send_When__c", "Send When", T::kPicklist, 255),
+                         text("Run_As__c", "Run As", T::kPicklist, 255),
                          w("Minimum_Rows__c", "Minimum Rows", T::kDouble),
                          text("Files_Target_Id__c", "Files Target Id", T::kString, 18),
                          w("Last_Run__c", "Last Run", T::kDatetime),

@@ -5,7 +5,8 @@
 namespace reportd::sim {
 
 Sim::Sim(const Options& opts, const TlsMaterial& tls, OrgInfo org, Dataset& data)
-    : opts_(opts), tls_(tls), org_(std::move(org)), data_(data), faults_(opts.faults) {
+    : opts_(opts), tls_(tls), org_(std::move(org)), data_(data), faults_(opts.faults),
+      users_(data.config()) {
   initial_access_token_ = mint_access_token();
   initial_refresh_token_ = "5Aep861SimRefresh" + org_.org_id + "x" + std::to_string(++serial_);
   refresh_tokens_[initial_refresh_token_] = true;

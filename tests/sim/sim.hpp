@@ -17,6 +17,7 @@
 #include "plan.hpp"
 #include "soql.hpp"
 #include "tls.hpp"
+#include "users.hpp"
 
 namespace reportd::sim {
 
@@ -37,6 +38,7 @@ struct Caller {
   std::string version;    // "62.0" from /services/data/v62.0/...
   std::uint64_t call = 0; // metered call number
   bool cut = false;       // this response must be cut mid-body (streaming routes do it themselves)
+  std::uint64_t user = 0; // the token's user (a row of Users); 0 is the integration user
 };
 
 struct BulkJob {
@@ -51,6 +53,7 @@ struct BulkJob {
   std::string line_ending = "LF";
   std::string state = "UploadComplete";
   int polls = 0;
+  std::uint64_t user = 0;  // the creator (a row of Users): results follow their sharing
 };
 
 struct ReportInstance {
@@ -80,13 +83,19 @@ class Sim {
   void plain(httplib::Server& svr, const std::string& method, const std::string& pattern,
              const std::string& name, Handler h);
   void count(const std::string& name);
-  std::string mint_access_token();
+  std::string mint_access_token(std::uint64_t user_row = 0);
+  // Answers 401/403 and returns true when the token's user may not call the API.
+  bool user_refused(const httplib::Request& req, httplib::Response& res, std::uint64_t row);
   void log_request(const httplib::Request& req, const httplib::Response& res);
   // oauth.cpp
   void install_oauth(httplib::Server& svr);
   void token(const httplib::Request& req, httplib::Response& res);
   std::string token_body(const std::string& access, const std::string& refresh,
-                         const std::string& scope);
+                         const std::string& scope, const std::string& user_id = {});
+  // The JWT bearer grant's checks of a verified assertion's `sub`: answers
+  // the error and returns nullopt, or returns the user to mint a token for.
+  std::optional<SimUser> jwt_user(const httplib::Request& req, httplib::Response& res,
+                                  const std::string& username);
   std::string identity_json() const;
   // rest.cpp
   void install_rest(httplib::Server& svr);
@@ -104,8 +113,12 @@ class Sim {
   void install_report_instances(httplib::Server& svr);
   // bulk.cpp
   void install_bulk(httplib::Server& svr);
+  Query job_query(const BulkJob& j) const;
   // hooks.cpp
   void install_hooks(httplib::Server& svr);
+  void install_user_hooks(httplib::Server& svr);
+  // A loopback-only test hook under /__sim.
+  void guarded(httplib::Server& svr, const std::string& method, const std::string& path, Handler h);
 
   const Options& opts_;
   const TlsMaterial& tls_;
@@ -117,6 +130,8 @@ class Sim {
   std::uint64_t api_calls_ = 0;
   std::uint64_t serial_ = 0;  // for minted tokens, codes, cursor and job ids
   std::map<std::string, std::uint64_t> access_tokens_;  // token -> calls served
+  std::map<std::string, std::uint64_t> token_users_;    // token -> user row (absent: 0)
+  Users users_;
   std::map<std::string, bool> refresh_tokens_;         // token -> still valid
   struct AuthCode {
     std::string redirect_uri, challenge, method;

@@ -115,7 +115,7 @@ void Sim::install_sobjects(httplib::Server& svr) {
         res.set_content(*blob, "application/octet-stream");
       });
 
-  ApiHandler create = [this](const httplib::Request& req, httplib::Response& res, const Caller&) {
+  ApiHandler create = [this](const httplib::Request& req, httplib::Response& res, const Caller& c) {
     const ObjectDef* o = find_object(req.matches[2].str());
     if (o == nullptr) return send_error(req, res, 404, "NOT_FOUND", "The requested resource does not exist");
     std::string body = req.body, blob;
@@ -186,9 +186,9 @@ void Sim::install_sobjects(httplib::Server& svr) {
       if (fields["ShareType"].is_null()) fields["ShareType"] = Value::str("V");
     }
     if (o->name == "Reportd_Schedule__c" && fields["Name"].is_null()) return missing("Name");
-    // A new record belongs to the API user unless the client names an owner.
+    // A new record belongs to the calling user unless the client names an owner.
     if (const FieldDef* owner = o->field("OwnerId"); owner != nullptr && fields["OwnerId"].is_null())
-      fields["OwnerId"] = Value::str(org_.user_id);
+      fields["OwnerId"] = Value::str(users_.by_row(c.user).id);
     std::string id = data_.store().insert(*o, std::move(fields));
     send_json(req, res, 201, "{\"id\":" + jstr(id) + ",\"success\":true,\"errors\":[]}");
   };

@@ -177,3 +177,41 @@ TEST_CASE_TEMPLATE("store: a transaction rolls back the calls inside it, their o
 }
 
 }  // namespace reportd::store
+
+namespace reportd::store {
+
+TEST_CASE("store: the run-as migration makes synced schedules run as their owners and resyncs") {
+  const std::string path = temp_db();
+  write_version_2(path);
+  {
+    auto db = Db::open(path);
+    REQUIRE(db.ok());
+    REQUIRE(db->exec("UPDATE schedules SET origin = 'salesforce', sf_record_id = 'a01x' "
+                     "WHERE id = 1", "make it synced").ok());
+  }
+  auto opened = SqliteStore::open(path);
+  REQUIRE_MESSAGE(opened.ok(), opened.status().message());
+  SqliteStore& s = **opened;
+  CHECK(s.get_schedule(1)->run_as == RunAs{RunAsKind::kOwner, {}});
+  CHECK(s.get_schedule(2)->run_as == RunAs{});  // local: today's behaviour
+  CHECK((*s.get_sync_state(1))->modstamp.empty());  // every record is read again
+
+  // The new columns round-trip: a user, the owner's username, a JWT setting, ran_as.
+  auto sched = s.get_schedule(2);
+  sched->run_as = {RunAsKind::kUser, "ann@globex.example"};
+  sched->owner_username = "ann@globex.example";
+  REQUIRE(s.update_schedule(*sched).ok());
+  CHECK(s.get_schedule(2)->run_as.username == "ann@globex.example");
+  JwtSetting jwt{"3MVG9", {1, 2, 3}, "AA", "BB"};
+  REQUIRE(s.set_connection_jwt(1, jwt).ok());
+  CHECK(s.get_connection(1)->jwt.sealed_key == Bytes{1, 2, 3});
+  CHECK(s.get_connection(1)->jwt.cert_sha256 == "BB");
+  auto run = s.get_run(1);
+  run->ran_as = "ann@globex.example";
+  REQUIRE(s.update_run(*run).ok());
+  CHECK(s.get_run(1)->ran_as == "ann@globex.example");
+  // Text outside the known forms never reaches the table.
+  CHECK_FALSE(s.db().exec("UPDATE schedules SET run_as = 'admin' WHERE id = 2", "bad").ok());
+}
+
+}  // namespace reportd::store

@@ -105,6 +105,8 @@ class FakeOrg final : public salesforce::Api {
                           "Minimum_Rows__c",
                           "Files_Target_Id__c",
                           "Owner.Email",
+                          "Owner.Username",
+                          "Run_As__c",
                           "Last_Status__c",
                           "Last_Error__c",
                           "Next_Run__c"}) {
@@ -138,6 +140,8 @@ class FakeOrg final : public salesforce::Api {
                                         text(r.minimum_rows),
                                         text(r.files_target_id),
                                         text(r.owner_email),
+                                        text(r.owner_username),
+                                        text(r.run_as),
                                         text(r.last_status),
                                         text(r.last_error),
                                         text(r.next_run)};

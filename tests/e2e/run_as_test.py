@@ -1,0 +1,203 @@
+"""Reports run as the person who owns them (issue #16), end to end: the real
+reportd binary, TWO Salesforce simulators (two orgs, each its own users, key
+pair and marker), a real SMTP server and the real SQLite file.
+
+- Two users of one org who own different records get different CSVs from the
+  same query; each CSV is exactly the simulator's own answer for that user
+  (the admin asking for that owner's rows), markers included, and the other
+  org's marker is nowhere. `runs show` and `schedules show` say who it ran as.
+- A deactivated user fails the run with a reason that names the user and the
+  fix; the connection stays usable (not needs-reauth), nothing is mailed.
+- A synced schedule set to run as the integration user is refused, written
+  back onto its record, until the operator allows it for that org."""
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from reportd_env import start_sim, start_sink  # noqa: E402
+from serve_case import ServeCase  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sync_test import Org, soql_record  # noqa: E402
+
+SUFFIX = os.urandom(6).hex().upper()
+MARKER_A = "QQX7-RUNAS-A-" + SUFFIX
+MARKER_B = "QQX7-RUNAS-B-" + SUFFIX
+QUERY = "SELECT Id, Name, Description FROM Account"
+V = "/services/data/v62.0"
+
+
+def user(org, n):
+    return "user%d@org%d.reportd-sim.example" % (n, org)
+
+
+class RunAsTest(ServeCase):
+    def setUp(self):
+        super().setUp()
+        self.orgs = {}
+        for name, number, marker in (("acme", 0, MARKER_A), ("globex", 1, MARKER_B)):
+            proc, org = start_sim(os.path.join(self.root, "sim-" + name), "--org-number", str(number),
+                                  "--rows-account", "120", "--marker", marker)
+            self.procs.append(proc)
+            self.orgs[name] = Org(org)
+        sink, port = start_sink(self.mail)
+        self.procs.append(sink)
+        self.trusted = os.path.join(self.root, "trusted.pem")
+        with open(self.trusted, "w") as out:
+            for o in self.orgs.values():
+                with open(o.org["ca_file"]) as f:
+                    out.write(f.read())
+        self.smtp_port = port
+        self.write_config("")
+        for name, o in self.orgs.items():
+            self.rd("connections", "add", name, "--login-url", o.org["login_url"], "--client-id",
+                    o.org["client_id"], "--refresh-token-stdin", stdin=o.org["refresh_token"] + "\n")
+            self.set_jwt(name, o.org)
+
+    def write_config(self, extra):
+        self.config = os.path.join(self.root, "reportd.toml")
+        with open(self.config, "w") as f:
+            f.write(f'[salesforce]\nca_file = "{self.trusted}"\n'
+                    f'[smtp]\nhost = "127.0.0.1"\nport = {self.smtp_port}\ntls = "none"\n'
+                    f'from = "reports@example.com"\n[defaults]\nmin_interval = "1s"\n'
+                    '[connections.acme]\nallowed_domains = ["example.com"]\n' + extra +
+                    '[connections.globex]\nallowed_domains = ["example.com"]\n')
+
+    def add(self, name, connection, run_as, to):
+        self.rd("schedules", "add", name, "--connection", connection, "--cron", "0 7 * * *",
+                "--soql", QUERY, "--format", "csv", "--to", to, "--run-as", run_as)
+
+    def sim_user(self, org, username, **kw):
+        status, res = org.request("POST", "/__sim/users", dict(kw, username=username))
+        self.assertEqual(status, 200, res)
+        return {u["username"]: u for u in res}[username]
+
+    def own_rows(self, org, owner_id):
+        """The simulator's own answer for one owner, asked as the admin."""
+        q = urllib.parse.quote(QUERY + " WHERE OwnerId = '%s'" % owner_id)
+        status, res = org.request("GET", V + "/query?q=" + q)
+        self.assertEqual(status, 200, res)
+        self.assertTrue(res["done"])
+        return sorted((r["Id"], " ".join(r[k] or "" for k in ("Name", "Description")))
+                      for r in res["records"])
+
+    def csv_of(self, recipient):
+        found = []
+        for m in self.messages():
+            if recipient not in m["To"]:
+                continue
+            for part in m.walk():
+                if (part.get_filename() or "").endswith(".csv"):
+                    text = part.get_payload(decode=True).decode("utf-8-sig")
+                    found.append(list(csv.reader(io.StringIO(text))))
+        self.assertEqual(len(found), 1, recipient)
+        header, *rows = found[0]
+        self.assertEqual(len(header), 3)  # Id, Name, Description (labels or names)
+        return sorted((r[0], r[1] + " " + r[2]) for r in rows)
+
+    def run_show(self, schedule):
+        runs = json.loads(self.rd("runs", "--output", "json").stdout)
+        mine = [r for r in runs if r["schedule"] == schedule]
+        self.assertTrue(mine, schedule)
+        return json.loads(self.rd("runs", "show", str(mine[0]["id"]), "--output", "json").stdout)
+
+    def test_two_owners_get_their_own_rows_and_the_other_org_stays_apart(self):
+        acme, globex = self.orgs["acme"], self.orgs["globex"]
+        show = json.loads(self.rd("connections", "show", "acme", "--output", "json").stdout)
+        printed = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in",
+                                  acme.org["jwt_cert_file"]], capture_output=True, text=True, check=True)
+        self.assertEqual(show["jwt"]["cert_sha256"], printed.stdout.strip().split("=", 1)[1])
+        self.assertEqual(show["jwt"]["consumer_key"], acme.org["client_id"])
+
+        self.add("ann", "acme", user(0, 1), "ann@example.com")
+        self.add("bob", "acme", user(0, 2), "bob@example.com")
+        self.add("gina", "globex", user(1, 1), "gina@example.com")
+        for s in ("ann", "bob", "gina"):
+            out = self.rd("run", s, "--now").stdout
+            self.assertIn("succeeded", out)
+
+        ann, bob = self.csv_of("ann@example.com"), self.csv_of("bob@example.com")
+        ann_id = self.sim_user(acme, user(0, 1))["id"]
+        bob_id = self.sim_user(acme, user(0, 2))["id"]
+        # Ids exactly; the text (a CSV cell may carry a formula guard) by its markers.
+        self.assertEqual([i for i, _ in ann], [i for i, _ in self.own_rows(acme, ann_id)])
+        self.assertEqual([i for i, _ in bob], [i for i, _ in self.own_rows(acme, bob_id)])
+        self.assertTrue(ann and bob and not set(ann) & set(bob))
+        everything = self.own_rows(acme, ann_id) + self.own_rows(acme, bob_id)
+        self.assertLess(len(everything), 120)
+        # The marker of each user's own rows, and never the other org's.
+        for rows, owner in ((ann, ann_id), (bob, bob_id)):
+            self.assertEqual([i for i, n in rows if MARKER_A in n],
+                             [i for i, n in self.own_rows(acme, owner) if MARKER_A in n])
+        self.assertTrue(any(MARKER_A in n for _, n in ann + bob))
+        gina = self.csv_of("gina@example.com")
+        gina_rows = self.own_rows(globex, self.sim_user(globex, user(1, 1))["id"])
+        self.assertEqual([i for i, _ in gina], [i for i, _ in gina_rows])
+        for rows in (ann, bob):
+            self.assertFalse(any(MARKER_B in n for _, n in rows))
+        self.assertFalse(any(MARKER_A in n for _, n in gina))
+
+        self.assertEqual(self.run_show("ann")["ran_as"], user(0, 1))
+        self.assertEqual(self.run_show("gina")["ran_as"], user(1, 1))
+        shown = json.loads(self.rd("schedules", "show", "bob", "--output", "json").stdout)
+        self.assertEqual((shown["run_as"], shown["last_ran_as"]), (user(0, 2), user(0, 2)))
+
+    def test_a_deactivated_user_fails_with_the_named_reason_and_the_connection_stays_ok(self):
+        acme = self.orgs["acme"]
+        self.sim_user(acme, user(0, 3), state="inactive")
+        self.add("carl", "acme", user(0, 3), "carl@example.com")
+        p = self.rd("run", "carl", "--now", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        run = self.run_show("carl")
+        self.assertEqual(run["state"], "failed")
+        self.assertEqual(run["error_code"], "run-as-inactive")
+        self.assertIn(user(0, 3), run["reason"])
+        self.assertIn("deactivated", run["reason"])
+        self.assertEqual(run["ran_as"], user(0, 3))
+        self.assertEqual(self.messages(), [])
+        conns = {c["name"]: c for c in json.loads(self.rd("connections", "list", "--output", "json").stdout)}
+        self.assertEqual(conns["acme"]["status"], "ok")
+        # Not pre-authorized: its own reason, naming what the admin changes.
+        self.sim_user(acme, user(0, 3), state="active", preauthorized=False)
+        self.rd("run", "carl", "--now", check=False)
+        runs = [r for r in json.loads(self.rd("runs", "--output", "json").stdout) if r["schedule"] == "carl"]
+        self.assertEqual(runs[0]["error_code"], "run-as-not-preauthorized")
+        self.assertIn("permission set", runs[0]["reason"])
+
+    def test_integration_is_refused_for_a_synced_schedule_unless_the_operator_allows_it(self):
+        acme = self.orgs["acme"]
+        rid = acme.create(**soql_record("Wide", Run_As__c="Integration",
+                                        Recipients__c="wide@example.com", Query__c=QUERY))
+        self.rd("sync", "acme")
+        self.rd("run", "acme/Wide", "--now", check=False)
+        run = self.run_show("acme/Wide")
+        self.assertEqual((run["state"], run["error_code"]), ("failed", "run-as-integration-refused"))
+        self.assertIn("integration user", acme.get(rid)["Last_Error__c"])
+        self.assertEqual(self.messages(), [])
+
+        self.write_config("allow_integration = true\n")
+        self.assertIn("succeeded", self.rd("run", "acme/Wide", "--now").stdout)
+        self.assertEqual(self.run_show("acme/Wide")["ran_as"], "integration")
+        # The whole org: the integration user is an admin.
+        self.assertEqual(len(self.csv_of("wide@example.com")), 120)
+
+        # Owner (the default): the record's owner, read by the sync.
+        owned = acme.create(**soql_record("Mine", Recipients__c="mine@example.com", Query__c=QUERY,
+                                          OwnerId=self.sim_user(acme, user(0, 4))["id"]))
+        self.rd("sync", "acme")
+        shown = json.loads(self.rd("schedules", "show", "acme/Mine", "--output", "json").stdout)
+        self.assertEqual(shown["run_as"], "owner (%s)" % user(0, 4))
+        self.assertIn("succeeded", self.rd("run", "acme/Mine", "--now").stdout)
+        self.assertEqual([i for i, _ in self.csv_of("mine@example.com")],
+                         [i for i, _ in self.own_rows(acme, self.sim_user(acme, user(0, 4))["id"])])
+        self.assertTrue(owned)
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
