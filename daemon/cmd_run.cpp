@@ -1,4 +1,6 @@
 // reportd run NAME --now [--dry-run --out DIR]
+#include <unistd.h>
+
 #include <sys/stat.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -9,6 +11,7 @@
 #include "daemon/runtime.hpp"
 #include "daemon/time_text.hpp"
 #include "jobs/sync/write_back.hpp"
+#include "store/leases.hpp"
 
 namespace asio = boost::asio;
 
@@ -67,9 +70,22 @@ int cmd_run(Context& ctx) {
 
   // The run is an occurrence like any other: claimed, recorded, disposed.
   std::int64_t now = now_ms();
-  auto claimed = store.claim_occurrence(schedule->id, now / 1000, store::RunState::kPending,
-                                        out_dir.empty() ? "run --now" : "run --now --dry-run", now);
-  if (!claimed.ok()) return ctx.fail(claimed.status());
+  // Serve nodes take over unfinished runs whose lease expired
+  // (store/leases.hpp): this one is the CLI's for its whole deadline, taken
+  // in the claim's transaction (the CLI has no heartbeat to renew it).
+  Result<std::optional<std::int64_t>> claimed = std::optional<std::int64_t>();
+  const std::int64_t lease_until = now + (opened->config.run_deadline_s + 60) * 1000;
+  Status took = store.transaction([&](store::Store& s) -> Status {
+    claimed = s.claim_occurrence(schedule->id, now / 1000, store::RunState::kPending,
+                                 out_dir.empty() ? "run --now" : "run --now --dry-run", now);
+    if (!claimed.ok() || !claimed->has_value()) return claimed.ok() ? Status() : claimed.status();
+    store::Leases* leases = store::leases_of(s);
+    if (leases == nullptr) return Status();
+    auto leased = leases->acquire_lease(claimed->value(), "cli-" + std::to_string(::getpid()),
+                                        lease_until);
+    return leased.ok() ? Status() : leased.status();
+  });
+  if (!took.ok()) return ctx.fail(took);
   if (!claimed->has_value()) {
     return ctx.fail(Status::error(ErrorKind::kAlreadyExists,
                                   "an occurrence of " + schedule->name +

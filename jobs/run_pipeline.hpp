@@ -169,6 +169,7 @@ class RunPipeline final : public Launcher {
   boost::asio::awaitable<RunOutcome> end_unstarted(Context& ctx, store::RunState state,
                                                    std::string reason, std::string code);
   boost::asio::awaitable<Status> save(store::Run run);
+  RunOutcome lease_lost(Context& ctx, const Status& why);
   void notify_finished(const FinishedRun& finished);
 
   // run_stages.cpp: the stages, the deadline around them and the retries.
