@@ -39,7 +39,7 @@ Cluster::Cluster(store::Store& store, std::chrono::milliseconds lease,
   self_.pid = ::getpid();
   self_.status = "starting";
   if (store::Leases* leases = store::leases_of(store)) {
-    leased_.emplace(store, *leases, store::LeaseOptions{self_.id, lease_, now_ms_});
+    leased_.emplace(store, *leases, store::LeaseOptions{self_.id, lease_, now_ms_, {}});
   }
 }
 

@@ -1,5 +1,6 @@
 #include "store/leased_store.hpp"
 
+#include <chrono>
 #include <limits>
 #include <optional>
 
@@ -19,38 +20,93 @@ Leases* leases_of(Store& store) { return dynamic_cast<Leases*>(&store); }
 LeasedStore::LeasedStore(Store& inner, Leases& leases, LeaseOptions options)
     : inner_(inner), leases_(leases), options_(std::move(options)) {}
 
+std::int64_t LeasedStore::steady() const {
+  if (options_.steady_ms) return options_.steady_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void LeasedStore::hold(std::int64_t run_id, std::int64_t epoch, std::int64_t since) {
+  // The lease was written after `since`, so it expires after since + lease.
+  const std::int64_t safe = since + options_.lease.count() - options_.lease.count() / 3;
+  std::lock_guard lock(mu_);
+  held_[run_id] = Held{epoch, safe};
+}
+
+void LeasedStore::drop(std::int64_t run_id) {
+  std::lock_guard lock(mu_);
+  held_.erase(run_id);
+}
+
+std::optional<std::int64_t> LeasedStore::epoch_of(std::int64_t run_id) const {
+  std::lock_guard lock(mu_);
+  auto it = held_.find(run_id);
+  if (it == held_.end()) return std::nullopt;
+  return it->second.epoch;
+}
+
+std::size_t LeasedStore::held() const {
+  std::lock_guard lock(mu_);
+  return held_.size();
+}
+
+bool LeasedStore::may_send(std::int64_t run_id) {
+  const std::int64_t now = steady();
+  std::lock_guard lock(mu_);
+  auto it = held_.find(run_id);
+  if (it == held_.end()) return false;
+  if (now < it->second.safe_until) return true;
+  held_.erase(it);
+  return false;
+}
+
 Result<std::vector<std::int64_t>> LeasedStore::renew() {
-  std::vector<std::int64_t> lost;
+  std::vector<std::int64_t> lost, kept;
+  std::map<std::int64_t, Held> held;
+  {
+    std::lock_guard lock(mu_);
+    held = held_;
+  }
+  const std::int64_t since = steady();
   const std::int64_t until = expiry();
   Status st = inner_.transaction([&](Store&) -> Status {
     lost.clear();
-    for (const auto& [run_id, epoch] : held_) {
-      auto renewed = leases_.renew_lease(Lease{run_id, 0, 0, epoch, 0}, options_.node_id, until);
+    kept.clear();
+    for (const auto& [run_id, h] : held) {
+      auto renewed = leases_.renew_lease(Lease{run_id, 0, 0, h.epoch, 0}, options_.node_id, until);
       if (!renewed.ok()) return renewed.status();
-      if (!*renewed) lost.push_back(run_id);
+      (*renewed ? kept : lost).push_back(run_id);
     }
     return Status();
   });
   if (!st.ok()) return st;
-  for (std::int64_t id : lost) held_.erase(id);
+  for (std::int64_t id : lost) drop(id);
+  for (std::int64_t id : kept) {
+    if (auto epoch = epoch_of(id); epoch && *epoch == held[id].epoch) hold(id, *epoch, since);
+  }
   return lost;
 }
 
 Result<std::vector<Lease>> LeasedStore::take_over(bool all, int limit) {
   std::vector<std::int64_t> mine;
-  for (const auto& held : held_) mine.push_back(held.first);
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& held : held_) mine.push_back(held.first);
+  }
+  const std::int64_t since = steady();
   const std::int64_t before = all ? std::numeric_limits<std::int64_t>::max() : now();
   auto taken = leases_.take_over(options_.node_id, before, expiry(), mine, limit);
   if (!taken.ok()) return taken;
-  for (const Lease& l : *taken) held_[l.run_id] = l.epoch;
+  for (const Lease& l : *taken) hold(l.run_id, l.epoch, since);
   return taken;
 }
 
 Status LeasedStore::fenced(std::int64_t run_id, std::int64_t valid_after_ms,
                            const std::function<Status(Store&)>& write) {
-  auto held = held_.find(run_id);
-  if (held == held_.end()) return lease_lost(run_id, "this node holds no lease on it");
-  const std::int64_t epoch = held->second;
+  const std::optional<std::int64_t> held = epoch_of(run_id);
+  if (!held) return lease_lost(run_id, "this node holds no lease on it");
+  const std::int64_t epoch = *held;
   Status st = inner_.transaction([&](Store& s) -> Status {
     if (Status fence = leases_.check_lease(run_id, options_.node_id, epoch, valid_after_ms);
         !fence.ok()) {
@@ -58,7 +114,7 @@ Status LeasedStore::fenced(std::int64_t run_id, std::int64_t valid_after_ms,
     }
     return write(s);
   });
-  if (is_lease_lost(st)) held_.erase(run_id);
+  if (is_lease_lost(st)) drop(run_id);
   return st;
 }
 
@@ -70,6 +126,7 @@ Result<std::optional<std::int64_t>> LeasedStore::claim_occurrence(std::int64_t s
   if (is_final(state)) return inner_.claim_occurrence(schedule_id, nominal_s, state, reason, now_ms);
   std::optional<std::int64_t> id;
   std::int64_t epoch = 0;
+  const std::int64_t since = steady();
   Status st = inner_.transaction([&](Store& s) -> Status {
     auto claimed = s.claim_occurrence(schedule_id, nominal_s, state, reason, now_ms);
     if (!claimed.ok()) return claimed.status();
@@ -81,13 +138,13 @@ Result<std::optional<std::int64_t>> LeasedStore::claim_occurrence(std::int64_t s
     return Status();
   });
   if (!st.ok()) return st;
-  if (id) held_[*id] = epoch;
+  if (id) hold(*id, epoch, since);
   return id;
 }
 
 Status LeasedStore::update_run(const Run& run) {
   Status st = fenced(run.id, now(), [&](Store& s) { return s.update_run(run); });
-  if (st.ok() && is_final(run.state)) held_.erase(run.id);
+  if (st.ok() && is_final(run.state)) drop(run.id);
   return st;
 }
 

@@ -13,14 +13,21 @@
 //   to have a third of the lease time left, so a mail is never handed to
 //   the relay on a lease about to expire;
 // - renew() (the heartbeat) extends every held lease; take_over() takes the
-//   runs of nodes whose leases expired.
+//   runs of nodes whose leases expired;
+// - may_send(run) tells, from any thread and without the database, whether
+//   the lease is still surely held by the node's own monotonic clock (a
+//   third of the lease before it could expire): the last check before a
+//   mail is handed to the relay, so that a node paused after committing
+//   `sending` does not send once it wakes.
 // Everything else is forwarded. Used on one thread (the store thread), as
-// every Store.
+// every Store, except may_send().
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +40,9 @@ struct LeaseOptions {
   std::string node_id;                      // this node (random per process start)
   std::chrono::milliseconds lease{30'000};  // how long a lease lasts without renewal
   std::function<std::int64_t()> now_ms;     // the node's clock, ms since the epoch
+  // A monotonic clock in ms (it keeps counting while the process is
+  // stopped); empty: std::chrono::steady_clock.
+  std::function<std::int64_t()> steady_ms;
 };
 
 class LeasedStore final : public Store {
@@ -49,7 +59,12 @@ class LeasedStore final : public Store {
   // unfinished run, for SQLite's one node at start), except those this node
   // still executes; holds their leases and returns them.
   Result<std::vector<Lease>> take_over(bool all, int limit);
-  std::size_t held() const { return held_.size(); }
+  std::size_t held() const;
+  // Any thread: `run_id`'s lease is held and, by the monotonic clock, at
+  // least a third of the lease time from expiring. When it is not, the run
+  // is given up here (the caller stops it): its lease is no longer renewed,
+  // and another node takes it over once it expired.
+  bool may_send(std::int64_t run_id);
   const std::string& node_id() const { return options_.node_id; }
   Leases& leases() { return leases_; }
 
@@ -115,11 +130,22 @@ class LeasedStore final : public Store {
                 const std::function<Status(Store&)>& write);
   std::int64_t now() const { return options_.now_ms(); }
   std::int64_t expiry() const { return now() + options_.lease.count(); }
+  std::int64_t steady() const;
+  // Holds `run_id` at `epoch`; its lease was written at monotonic `since`.
+  void hold(std::int64_t run_id, std::int64_t epoch, std::int64_t since);
+  void drop(std::int64_t run_id);
+  std::optional<std::int64_t> epoch_of(std::int64_t run_id) const;
+
+  struct Held {
+    std::int64_t epoch = 0;
+    std::int64_t safe_until = 0;  // monotonic ms: may_send() until then
+  };
 
   Store& inner_;
   Leases& leases_;
   LeaseOptions options_;
-  std::map<std::int64_t, std::int64_t> held_;  // run id -> epoch
+  mutable std::mutex mu_;  // guards held_ (may_send() reads it from other threads)
+  std::map<std::int64_t, Held> held_;
 };
 
 }  // namespace reportd::store

@@ -131,19 +131,12 @@ CREATE TABLE change_hashes (
   updated_at_ms INTEGER NOT NULL
 );
 )sql",
-    // 5: several nodes (issue #15, DESIGN.md §4.10): the nodes that serve
-    // this store, and on each run the lease of the node that runs it (node,
-    // fencing epoch, expiry; store/leases.hpp). Existing runs start unleased
-    // (epoch 0, expired), so a node takes them over as crash recovery did.
+    // 5: several nodes (issue #15, store/leases.hpp): the nodes, and on each
+    // run its lease (node, fencing epoch, expiry). Existing runs start
+    // unleased (epoch 0, expired): a node takes them over as recovery did.
     R"sql(
-CREATE TABLE nodes (
-  id            TEXT PRIMARY KEY,   -- random per process start
-  host          TEXT NOT NULL,
-  pid           INTEGER NOT NULL,
-  started_at_ms INTEGER NOT NULL,
-  heartbeat_at_ms INTEGER NOT NULL,
-  status        TEXT NOT NULL
-);
+CREATE TABLE nodes (id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL,
+  started_at_ms INTEGER NOT NULL, heartbeat_at_ms INTEGER NOT NULL, status TEXT NOT NULL);
 ALTER TABLE runs ADD COLUMN lease_node TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN lease_expires_ms INTEGER NOT NULL DEFAULT 0;
@@ -286,17 +279,10 @@ CREATE TABLE change_hashes (
 )sql",
     // 5: the nodes, and the lease on each run.
     R"sql(
-CREATE TABLE nodes (
-  id            TEXT PRIMARY KEY,
-  host          TEXT NOT NULL,
-  pid           BIGINT NOT NULL,
-  started_at_ms BIGINT NOT NULL,
-  heartbeat_at_ms BIGINT NOT NULL,
-  status        TEXT NOT NULL
-);
+CREATE TABLE nodes (id TEXT PRIMARY KEY, host TEXT NOT NULL, pid BIGINT NOT NULL,
+  started_at_ms BIGINT NOT NULL, heartbeat_at_ms BIGINT NOT NULL, status TEXT NOT NULL);
 ALTER TABLE runs ADD COLUMN lease_node TEXT NOT NULL DEFAULT '',
-  ADD COLUMN lease_epoch BIGINT NOT NULL DEFAULT 0,
-  ADD COLUMN lease_expires_ms BIGINT NOT NULL DEFAULT 0;
+  ADD COLUMN lease_epoch BIGINT NOT NULL DEFAULT 0, ADD COLUMN lease_expires_ms BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX runs_lease ON runs(lease_node);
 )sql",
 };

@@ -17,7 +17,7 @@ constexpr std::chrono::milliseconds kLease{30'000};
 // One node: a LeasedStore named `id` over `db` on the shared test clock.
 struct TestNode {
   TestNode(Store& db, const std::string& id, const std::int64_t& clock)
-      : store(db, *leases_of(db), LeaseOptions{id, kLease, [&clock] { return clock; }}) {}
+      : store(db, *leases_of(db), LeaseOptions{id, kLease, [&clock] { return clock; }, {}}) {}
   LeasedStore store;
 };
 
@@ -192,6 +192,30 @@ TEST_CASE("store/pg: two nodes on one database: a take-over skips a run being wr
   CHECK(is_lease_lost(a.store.update_run(done)));
   CHECK(db_b.get_run(run)->state == RunState::kRunning);
   REQUIRE(b.store.update_run(done).ok());
+}
+
+}  // namespace reportd::store
+
+namespace reportd::store {
+
+TEST_CASE("leases: may_send follows the monotonic clock, so a node that slept does not send") {
+  auto db = fresh_sqlite();
+  std::int64_t clock = kT0, steady = 0;
+  LeasedStore a(*db, *leases_of(*db),
+                LeaseOptions{"node-a", kLease, [&] { return clock; }, [&] { return steady; }});
+  std::int64_t sched = *db->add_schedule(make_schedule(add_conn(*db, "acme"), "daily"));
+  const std::int64_t run = **a.claim_occurrence(sched, 1000, RunState::kPending, "", clock);
+  CHECK(a.may_send(run));
+  CHECK_FALSE(a.may_send(run + 1));
+  steady += kLease.count() / 2;  // a heartbeat renews: safe again from here
+  REQUIRE(a.renew().ok());
+  steady += kLease.count() / 2;
+  CHECK(a.may_send(run));
+  steady += kLease.count() / 2;  // stopped past two thirds of the lease since the renewal
+  CHECK_FALSE(a.may_send(run));
+  // Given up: no longer renewed, so another node takes it over on expiry.
+  CHECK(a.held() == 0);
+  CHECK(is_lease_lost(a.update_run(*db->get_run(run))));
 }
 
 }  // namespace reportd::store
