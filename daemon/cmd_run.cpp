@@ -38,6 +38,27 @@ asio::awaitable<Finished> run_then_write_back(jobs::RunPipeline* pipeline, sync:
   co_return f;
 }
 
+// Claims the occurrence at `now_ms`. Serve nodes take over unfinished runs
+// whose lease expired (store/leases.hpp): this one is the CLI's until
+// `lease_until_ms` (its deadline; the CLI has no heartbeat to renew it),
+// taken in the claim's transaction.
+Result<std::optional<std::int64_t>> claim_now(store::Store& store, std::int64_t schedule_id,
+                                              std::int64_t now_ms, const char* reason,
+                                              std::int64_t lease_until_ms) {
+  Result<std::optional<std::int64_t>> claimed = std::optional<std::int64_t>();
+  Status took = store.transaction([&](store::Store& s) -> Status {
+    claimed = s.claim_occurrence(schedule_id, now_ms / 1000, store::RunState::kPending, reason, now_ms);
+    if (!claimed.ok() || !claimed->has_value()) return claimed.ok() ? Status() : claimed.status();
+    store::Leases* leases = store::leases_of(s);
+    if (leases == nullptr) return Status();
+    auto leased = leases->acquire_lease(claimed->value(), "cli-" + std::to_string(::getpid()),
+                                        lease_until_ms);
+    return leased.ok() ? Status() : leased.status();
+  });
+  if (!took.ok()) return took;
+  return claimed;
+}
+
 }  // namespace
 
 int cmd_run(Context& ctx) {
@@ -70,22 +91,10 @@ int cmd_run(Context& ctx) {
 
   // The run is an occurrence like any other: claimed, recorded, disposed.
   std::int64_t now = now_ms();
-  // Serve nodes take over unfinished runs whose lease expired
-  // (store/leases.hpp): this one is the CLI's for its whole deadline, taken
-  // in the claim's transaction (the CLI has no heartbeat to renew it).
-  Result<std::optional<std::int64_t>> claimed = std::optional<std::int64_t>();
   const std::int64_t lease_until = now + (opened->config.run_deadline_s + 60) * 1000;
-  Status took = store.transaction([&](store::Store& s) -> Status {
-    claimed = s.claim_occurrence(schedule->id, now / 1000, store::RunState::kPending,
-                                 out_dir.empty() ? "run --now" : "run --now --dry-run", now);
-    if (!claimed.ok() || !claimed->has_value()) return claimed.ok() ? Status() : claimed.status();
-    store::Leases* leases = store::leases_of(s);
-    if (leases == nullptr) return Status();
-    auto leased = leases->acquire_lease(claimed->value(), "cli-" + std::to_string(::getpid()),
-                                        lease_until);
-    return leased.ok() ? Status() : leased.status();
-  });
-  if (!took.ok()) return ctx.fail(took);
+  auto claimed = claim_now(store, schedule->id, now, out_dir.empty() ? "run --now" : "run --now --dry-run",
+                           lease_until);
+  if (!claimed.ok()) return ctx.fail(claimed.status());
   if (!claimed->has_value()) {
     return ctx.fail(Status::error(ErrorKind::kAlreadyExists,
                                   "an occurrence of " + schedule->name +

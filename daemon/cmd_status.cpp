@@ -64,9 +64,9 @@ int cmd_status(Context& ctx) {
   auto daemon = st.get_daemon_state();
   auto conns = st.list_connections();
   auto scheds = st.list_schedules();
-  if (!daemon.ok()) return ctx.fail(daemon.status());
-  if (!conns.ok()) return ctx.fail(conns.status());
-  if (!scheds.ok()) return ctx.fail(scheds.status());
+  if (!daemon.ok() || !conns.ok() || !scheds.ok()) {
+    return ctx.fail(!daemon.ok() ? daemon.status() : !conns.ok() ? conns.status() : scheds.status());
+  }
 
   std::int64_t now = now_ms();
   bool running = false;
@@ -91,13 +91,12 @@ int cmd_status(Context& ctx) {
     mismatch += c.status == store::ConnectionStatus::kOrgMismatch;
   }
   for (const auto& s : *scheds) paused += s.paused;
-  store::RunFilter recent;
-  recent.limit = 1000;
+  const store::RunFilter recent{std::nullopt, std::nullopt, 1000};
   auto runs = st.list_runs(recent);
   if (!runs.ok()) return ctx.fail(runs.status());
   std::map<std::string, std::int64_t> by_state;
   for (const auto& r : *runs) ++by_state[std::string(store::to_string(r.state))];
-  NodesReport nodes = nodes_report(st, now, config->store_lease_seconds * 1000);
+  const NodesReport nodes = nodes_report(st, now, config->store_lease_seconds * 1000);
 
   if (ctx.json()) {
     boost::json::object runs_obj;
@@ -112,8 +111,7 @@ int cmd_status(Context& ctx) {
                           {"connections_org_mismatch", mismatch},
                           {"schedules", scheds->size()},
                           {"schedules_paused", paused},
-                          {"recent_runs", runs_obj},
-                          {"nodes", nodes.json}};
+                          {"recent_runs", runs_obj}, {"nodes", nodes.json}};
     ctx.out << boost::json::serialize(o) << "\n";
     return 0;
   }

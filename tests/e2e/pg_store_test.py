@@ -187,7 +187,7 @@ class PgStoreTest(unittest.TestCase):
         self.rd(cfg, "connections", "add", "next", "--login-url", "https://login.example.com",
                 "--client-id", "c", "--refresh-token-stdin", stdin=TOKEN + "\n")
         self.assertEqual(self.pg.psql("SELECT id FROM connections WHERE name = 'next'",
-                                      db="reportd").strip(), "5")
+                                      db="reportd").strip(), "4")
         p = self.rd(cfg, "store", "migrate", "--to", self.verified_url(), check=False)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("already holds", p.stderr)
