@@ -1,4 +1,6 @@
 // reportd run NAME --now [--dry-run --out DIR]
+#include <unistd.h>
+
 #include <sys/stat.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -9,6 +11,7 @@
 #include "daemon/runtime.hpp"
 #include "daemon/time_text.hpp"
 #include "jobs/sync/write_back.hpp"
+#include "store/leases.hpp"
 
 namespace asio = boost::asio;
 
@@ -33,6 +36,27 @@ asio::awaitable<Finished> run_then_write_back(jobs::RunPipeline* pipeline, sync:
     f.written = co_await wb->write(schedule_id, jobs::finished_run(f.outcome, schedule_id, run_id));
   }
   co_return f;
+}
+
+// Claims the occurrence at `now_ms`. Serve nodes take over unfinished runs
+// whose lease expired (store/leases.hpp): this one is the CLI's until
+// `lease_until_ms` (its deadline; the CLI has no heartbeat to renew it),
+// taken in the claim's transaction.
+Result<std::optional<std::int64_t>> claim_now(store::Store& store, std::int64_t schedule_id,
+                                              std::int64_t now_ms, const char* reason,
+                                              std::int64_t lease_until_ms) {
+  Result<std::optional<std::int64_t>> claimed = std::optional<std::int64_t>();
+  Status took = store.transaction([&](store::Store& s) -> Status {
+    claimed = s.claim_occurrence(schedule_id, now_ms / 1000, store::RunState::kPending, reason, now_ms);
+    if (!claimed.ok() || !claimed->has_value()) return claimed.ok() ? Status() : claimed.status();
+    store::Leases* leases = store::leases_of(s);
+    if (leases == nullptr) return Status();
+    auto leased = leases->acquire_lease(claimed->value(), "cli-" + std::to_string(::getpid()),
+                                        lease_until_ms);
+    return leased.ok() ? Status() : leased.status();
+  });
+  if (!took.ok()) return took;
+  return claimed;
 }
 
 }  // namespace
@@ -67,8 +91,9 @@ int cmd_run(Context& ctx) {
 
   // The run is an occurrence like any other: claimed, recorded, disposed.
   std::int64_t now = now_ms();
-  auto claimed = store.claim_occurrence(schedule->id, now / 1000, store::RunState::kPending,
-                                        out_dir.empty() ? "run --now" : "run --now --dry-run", now);
+  const std::int64_t lease_until = now + (opened->config.run_deadline_s + 60) * 1000;
+  auto claimed = claim_now(store, schedule->id, now, out_dir.empty() ? "run --now" : "run --now --dry-run",
+                           lease_until);
   if (!claimed.ok()) return ctx.fail(claimed.status());
   if (!claimed->has_value()) {
     return ctx.fail(Status::error(ErrorKind::kAlreadyExists,

@@ -9,6 +9,7 @@
 #include "daemon/commands.hpp"
 #include "daemon/serve.hpp"
 #include "daemon/time_text.hpp"
+#include "store/leases.hpp"
 #include "store/migrations.hpp"
 
 namespace reportd::daemon {
@@ -16,6 +17,39 @@ namespace {
 
 bool process_alive(std::int64_t pid) {
   return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+}
+
+// The nodes that serve the store (DESIGN.md §4.10), for text and JSON. A
+// node is "alive" while its last heartbeat is younger than its lease.
+struct NodesReport {
+  std::string text;  // one line a node, indented; empty without leases
+  boost::json::array json;
+};
+
+NodesReport nodes_report(store::Store& st, std::int64_t now, std::int64_t lease_ms) {
+  NodesReport out;
+  store::Leases* leases = store::leases_of(st);
+  if (leases == nullptr) return out;
+  auto nodes = leases->list_nodes();
+  if (!nodes.ok()) {
+    out.text = "    (cannot read nodes: " + nodes.status().message() + ")\n";
+    return out;
+  }
+  for (const store::Node& n : *nodes) {
+    const bool alive = n.status != "stopped" && now - n.heartbeat_at_ms < lease_ms;
+    const std::string state = alive ? n.status : (n.status == "stopped" ? "stopped" : "silent");
+    out.text += "    " + n.id + "  " + n.host + "  pid " + std::to_string(n.pid) + "  " + state +
+                "  last heartbeat " + human_duration(now - n.heartbeat_at_ms) + " ago  " +
+                std::to_string(n.runs_held) + " run(s) held\n";
+    out.json.push_back(boost::json::object{{"id", n.id},
+                                           {"host", n.host},
+                                           {"pid", n.pid},
+                                           {"state", state},
+                                           {"started_at", iso_utc(n.started_at_ms)},
+                                           {"last_heartbeat", iso_utc(n.heartbeat_at_ms)},
+                                           {"runs_held", n.runs_held}});
+  }
+  return out;
 }
 
 }  // namespace
@@ -30,9 +64,9 @@ int cmd_status(Context& ctx) {
   auto daemon = st.get_daemon_state();
   auto conns = st.list_connections();
   auto scheds = st.list_schedules();
-  if (!daemon.ok()) return ctx.fail(daemon.status());
-  if (!conns.ok()) return ctx.fail(conns.status());
-  if (!scheds.ok()) return ctx.fail(scheds.status());
+  if (!daemon.ok() || !conns.ok() || !scheds.ok()) {
+    return ctx.fail(!daemon.ok() ? daemon.status() : !conns.ok() ? conns.status() : scheds.status());
+  }
 
   std::int64_t now = now_ms();
   bool running = false;
@@ -57,12 +91,12 @@ int cmd_status(Context& ctx) {
     mismatch += c.status == store::ConnectionStatus::kOrgMismatch;
   }
   for (const auto& s : *scheds) paused += s.paused;
-  store::RunFilter recent;
-  recent.limit = 1000;
+  const store::RunFilter recent{std::nullopt, std::nullopt, 1000};
   auto runs = st.list_runs(recent);
   if (!runs.ok()) return ctx.fail(runs.status());
   std::map<std::string, std::int64_t> by_state;
   for (const auto& r : *runs) ++by_state[std::string(store::to_string(r.state))];
+  const NodesReport nodes = nodes_report(st, now, config->store_lease_seconds * 1000);
 
   if (ctx.json()) {
     boost::json::object runs_obj;
@@ -77,7 +111,7 @@ int cmd_status(Context& ctx) {
                           {"connections_org_mismatch", mismatch},
                           {"schedules", scheds->size()},
                           {"schedules_paused", paused},
-                          {"recent_runs", runs_obj}};
+                          {"recent_runs", runs_obj}, {"nodes", nodes.json}};
     ctx.out << boost::json::serialize(o) << "\n";
     return 0;
   }
@@ -97,7 +131,7 @@ int cmd_status(Context& ctx) {
     ctx.out << (first ? "" : ", ") << v << " " << k;
     first = false;
   }
-  ctx.out << "\n";
+  ctx.out << "\n  nodes:       " << nodes.json.size() << "\n" << nodes.text;
   return 0;
 }
 

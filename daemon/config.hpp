@@ -71,6 +71,10 @@ struct Config {
   // $CREDENTIALS_DIRECTORY), else from $CREDENTIALS_DIRECTORY/store-password.
   std::string store_url;
   std::string store_password_file;
+  // How long a node's lease on a run lasts without renewal (DESIGN.md
+  // §4.10): a killed or paused node's runs pass to another node after it.
+  // The heartbeat renews leases every third of it (at most every 5 s).
+  std::int64_t store_lease_seconds = 30;
 
   // [connections.NAME]: allowed recipient domains per connection.
   std::map<std::string, std::vector<std::string>> allowed_domains;

@@ -22,6 +22,7 @@ constexpr std::string_view kAllowed[] = {
     // schedule sync (counts, record ids and cursors; never field values)
     "added",     "updated",    "removed",     "invalid",    "records",    "record",
     "patched",   "held",       "cursor",
+    "node",   // a node's random id (daemon/cluster.hpp)
     "store",  // the SQLite file or "postgresql HOST:PORT/DB" (a URL never holds a password)
 };
 

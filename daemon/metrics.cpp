@@ -92,6 +92,26 @@ void add_org_families(std::vector<Family>& out, const Orgs& orgs) {
   out.push_back(std::move(user_cached));
 }
 
+// Per-node gauges (DESIGN.md §4.10): every node of the store, as this one
+// read it at its last heartbeat, and the leases this one holds.
+void add_node_families(std::vector<Family>& out, const std::vector<NodeSample>& nodes,
+                       std::optional<std::int64_t> leases_held) {
+  if (!leases_held) return;
+  out.push_back(single("reportd_node_leases_held", "Runs whose lease this node holds.",
+                       Type::kGauge, static_cast<double>(*leases_held)));
+  Family held = family("reportd_cluster_node_runs_held",
+                       "Unfinished runs whose lease names the node, by node.", Type::kGauge);
+  Family age = family("reportd_cluster_node_heartbeat_age_seconds",
+                      "Seconds since the node's last heartbeat, by node.", Type::kGauge);
+  for (const NodeSample& n : nodes) {
+    prom::Labels labels = {{"node", n.id}, {"host", n.host}, {"self", n.self ? "1" : "0"}};
+    held.samples.push_back(sample(labels, static_cast<double>(n.runs_held)));
+    age.samples.push_back(sample(labels, n.heartbeat_age_s));
+  }
+  out.push_back(std::move(held));
+  out.push_back(std::move(age));
+}
+
 }  // namespace
 
 Metrics::Metrics(std::string version)
@@ -148,6 +168,12 @@ void Metrics::runs_active(std::int64_t n) {
   runs_active_ = n;
 }
 
+void Metrics::nodes(std::vector<NodeSample> nodes, std::int64_t leases_held) {
+  std::lock_guard lock(mu_);
+  nodes_ = std::move(nodes);
+  leases_held_ = leases_held;
+}
+
 void Metrics::scratch(std::uint64_t used, std::uint64_t high_water, std::uint64_t budget) {
   std::lock_guard lock(mu_);
   scratch_used_ = used;
@@ -202,6 +228,7 @@ std::string Metrics::render() const {
   }
   out.push_back(std::move(deliveries));
   add_org_families(out, orgs_);
+  add_node_families(out, nodes_, leases_held_);
 
   Family schedules = family("reportd_schedules", "Schedules, by state.", Type::kGauge);
   schedules.samples.push_back(

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "daemon/prometheus_text.hpp"
 
@@ -38,6 +39,15 @@ struct OrgSample {
   std::uint64_t user_tokens_cached = 0;
 };
 
+// One node of the store (store::Node), as the last heartbeat read it.
+struct NodeSample {
+  std::string id;
+  std::string host;
+  double heartbeat_age_s = 0;  // at the heartbeat that read it
+  std::int64_t runs_held = 0;
+  bool self = false;  // this process
+};
+
 class Metrics {
  public:
   explicit Metrics(std::string version);
@@ -53,6 +63,9 @@ class Metrics {
   void runs_active(std::int64_t n);
   // The scratch budget shared by all runs: held now, the most ever held, the cap.
   void scratch(std::uint64_t used, std::uint64_t high_water, std::uint64_t budget);
+
+  // Every node of the store and the leases this one holds (daemon/cluster.hpp).
+  void nodes(std::vector<NodeSample> nodes, std::int64_t leases_held);
 
   // The whole exposition, text format 0.0.4.
   std::string render() const;
@@ -80,6 +93,8 @@ class Metrics {
   std::int64_t schedules_paused_ = 0;
   std::map<std::string, std::int64_t> connections_;
   std::int64_t runs_active_ = 0;
+  std::vector<NodeSample> nodes_;
+  std::optional<std::int64_t> leases_held_;  // unset: the store keeps no leases
   std::uint64_t scratch_used_ = 0, scratch_high_water_ = 0, scratch_budget_ = 0;
 };
 

@@ -1,6 +1,7 @@
 #include "daemon/runtime.hpp"
 
 #include "daemon/log.hpp"
+#include "store/leased_store.hpp"
 
 namespace reportd::daemon {
 namespace {
@@ -74,6 +75,9 @@ Runtime::Runtime(boost::asio::io_context& io, const Config& config, const crypto
                  o.dry_run_dir = std::move(setup.dry_run_dir);
                  return o;
                }()) {
+  if (auto* leased = dynamic_cast<store::LeasedStore*>(&store)) {
+    pipeline.set_lease_guard([leased](std::int64_t run_id) { return leased->may_send(run_id); });
+  }
   clients.set_on_org_mismatch(
       [this](store::Connection c) { return tell_org_mismatch(this, std::move(c)); });
 }

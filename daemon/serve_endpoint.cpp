@@ -164,6 +164,17 @@ void ServeEndpoint::heartbeat(const Status& store_write) {
   asio::co_spawn(io_, sample(), log_failure);
 }
 
+void ServeEndpoint::cluster(const std::string& self, const std::vector<store::Node>& nodes,
+                            std::size_t held) {
+  const std::int64_t now = runtime_.clock.wall_now().time_since_epoch().count();
+  std::vector<NodeSample> samples;
+  for (const store::Node& n : nodes) {
+    samples.push_back({n.id, n.host, static_cast<double>(now - n.heartbeat_at_ms) / 1000.0,
+                       n.runs_held, n.id == self});
+  }
+  metrics_.nodes(std::move(samples), static_cast<std::int64_t>(held));
+}
+
 void ServeEndpoint::on_finished(const jobs::FinishedRun& finished) {
   for (const auto& [by, count] : finished.deliveries) {
     const std::string channel(store::to_string(by));

@@ -21,6 +21,7 @@
 #include "daemon/http_endpoint.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/runtime.hpp"
+#include "store/leases.hpp"
 #include "store/records.hpp"
 
 namespace reportd::daemon {
@@ -45,6 +46,9 @@ class ServeEndpoint final : public jobs::RunObserver {
 
   // After each heartbeat, with how its store write went.
   void heartbeat(const Status& store_write);
+  // After each cluster beat (cluster.hpp): the store's nodes and the
+  // leases this node (`self`) holds, for /metrics.
+  void cluster(const std::string& self, const std::vector<store::Node>& nodes, std::size_t held);
   // jobs::RunObserver: a run reached a final state; counts it and the
   // deliveries it finished.
   void on_finished(const jobs::FinishedRun& finished) override;

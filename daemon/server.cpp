@@ -51,7 +51,9 @@ Result<std::vector<jobs::Launch>> unfinished_runs(store::Store& s) {
 Server::Server(Config config, const crypto::KeyRing& keys, store::Store& store, ServerEnv env)
     : env_(std::move(env)),
       config_(std::move(config)),
-      runtime_(io_, config_, keys, store, RunSetup{{}, true, {this}, env_.clock}),
+      cluster_(store, std::chrono::seconds(config_.store_lease_seconds),
+               [this] { return runtime_.clock.wall_now().time_since_epoch().count(); }),
+      runtime_(io_, config_, keys, cluster_.store(), RunSetup{{}, true, {this}, env_.clock}),
       scheduler_(io_.get_executor(), runtime_.clock, runtime_.store_thread, launcher(),
                  scheduler_options(config_)),
       endpoint_(io_, runtime_, config_),
@@ -84,6 +86,13 @@ int Server::run() {
 void Server::on_finished(const jobs::FinishedRun& finished) {
   scheduler_.run_finished(finished.schedule_id);
   const store::Run& run = finished.run;
+  if (run.error_code == store::kLeaseLost) {
+    // Another node took the run over and finishes it: this one recorded
+    // nothing, so neither metrics nor the write-back hear of it.
+    log::warning("run.lease_lost", {{"run", run.id}, {"schedule", finished.schedule_id},
+                                    {"state", "stopped; another node finishes it"}});
+    return;
+  }
   log::write(run.state == store::RunState::kFailed ? log::Priority::kErr : log::Priority::kInfo,
              "run.done", {{"schedule", finished.schedule_id},
                           {"state", std::string(store::to_string(run.state))},
@@ -114,7 +123,14 @@ asio::awaitable<Status> Server::load() {
   }
   // Crash recovery: runs that a kill interrupted run again, behind the
   // concurrency limits like any run; the delivery ledger keeps them from
-  // repeating what was already sent.
+  // repeating what was already sent. With leases (cluster.hpp) that is the
+  // first beat: SQLite's one node takes every unfinished run, a node on
+  // PostgreSQL those whose lease expired (its heartbeat takes the rest as
+  // their leases expire).
+  if (cluster_.enabled()) {
+    (void)co_await beat_cluster(true);
+    co_return Status();
+  }
   auto unfinished = co_await runtime_.store_thread.run(unfinished_runs);
   if (unfinished.ok()) {
     for (const jobs::Launch& l : *unfinished) {
@@ -122,6 +138,26 @@ asio::awaitable<Status> Server::load() {
       if (!scheduler_.recover(l)) launcher().launch(l);
     }
   }
+  co_return Status();
+}
+
+asio::awaitable<Status> Server::beat_cluster(bool starting) {
+  Cluster* cluster = &cluster_;
+  const std::string status = stopping_ ? "stopped" : "running";
+  auto beat = [cluster, status, starting](store::Store& db) {
+    return cluster->beat(db, status, starting);
+  };
+  auto beaten = co_await runtime_.store_thread.run(std::move(beat));
+  if (!beaten.ok()) co_return beaten.status();
+  for (std::int64_t run : beaten->lost) {
+    log::warning("run.lease_lost", {{"run", run}, {"state", "another node took it over"}});
+  }
+  for (const jobs::Launch& l : beaten->taken) {
+    log::notice(starting ? "run.recover" : "run.takeover",
+                {{"run", l.run_id}, {"schedule", l.occurrence.schedule_id}, {"node", cluster_.self().id}});
+    if (!scheduler_.recover(l)) launcher().launch(l);
+  }
+  endpoint_.cluster(cluster_.self().id, beaten->nodes, beaten->held);
   co_return Status();
 }
 
@@ -139,7 +175,8 @@ asio::awaitable<void> Server::start() {
   (void)co_await record_state();
   spawn_loops();
   sd_notify(0, "READY=1\nSTATUS=running");
-  log::info("serve.ready", {{"schedules", static_cast<long>(scheduler_.core().size())}});
+  log::info("serve.ready", {{"schedules", static_cast<long>(scheduler_.core().size())},
+                            {"node", cluster_.self().id}});
 }
 
 void Server::spawn_loops() {
@@ -214,10 +251,11 @@ asio::awaitable<void> Server::heartbeat() {
     };
     auto version = co_await runtime_.store_thread.run(std::move(beat));
     if (version.ok()) co_await notice_version(*version);
-    const Status written = version.ok() ? Status() : version.status();
+    Status written = version.ok() ? Status() : version.status();
+    if (written.ok() && cluster_.enabled()) written = co_await beat_cluster(false);
     endpoint_.heartbeat(written);
     report_store(written);
-    timer.expires_after(std::chrono::milliseconds(kHeartbeatMs));
+    timer.expires_after(cluster_.interval());
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }
@@ -318,6 +356,7 @@ asio::awaitable<void> Server::drain() {
   }
   state_.status = "stopped";
   (void)co_await record_state();
+  if (cluster_.enabled()) (void)co_await beat_cluster(false);  // the node says it stopped
   io_.stop();
 }
 

@@ -25,6 +25,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "crypto/vault.hpp"
+#include "daemon/cluster.hpp"
 #include "daemon/config.hpp"
 #include "daemon/runtime.hpp"
 #include "daemon/serve_endpoint.hpp"
@@ -101,6 +102,9 @@ class Server final : private jobs::RunObserver {
   boost::asio::awaitable<void> notice_version(std::int64_t version);
   boost::asio::awaitable<void> connections_changed();
   boost::asio::awaitable<void> heartbeat();
+  // The cluster half of a heartbeat (cluster.hpp): launches the runs it took
+  // over and tells the endpoint the nodes. Fails when the store does.
+  boost::asio::awaitable<Status> beat_cluster(bool starting);
   void report_store(const Status& written);
   void wait_signal();
   void reload_config();
@@ -111,6 +115,7 @@ class Server final : private jobs::RunObserver {
   ServerEnv env_;
   boost::asio::io_context io_;
   Config config_;
+  Cluster cluster_;  // before runtime_: its store is the one runs write through
   Runtime runtime_;
   jobs::Scheduler scheduler_;
   ServeEndpoint endpoint_;  // after runtime_: stops first

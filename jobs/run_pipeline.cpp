@@ -5,6 +5,7 @@
 #include "jobs/connections.hpp"
 #include "jobs/next_fire.hpp"
 #include "jobs/run_context.hpp"
+#include "store/leases.hpp"
 
 namespace reportd::jobs {
 
@@ -110,6 +111,17 @@ void RunPipeline::spawn(std::int64_t schedule_id, std::int64_t run_id) {
 
 void RunPipeline::notify_finished(const FinishedRun& finished) {
   for (RunObserver* o : deps_.observers) o->on_finished(finished);
+}
+
+// Another node took the run over (store/leased_store.hpp refused a write):
+// this execution stops with nothing more committed or sent. No final row,
+// no notices; the outcome says kLeaseLost so that serve tells nobody.
+RunOutcome RunPipeline::lease_lost(Context& ctx, const Status& why) {
+  ctx.run.error_code = store::kLeaseLost;
+  RunOutcome outcome = outcome_of(ctx.run, false, why);
+  outcome.record.error_code = store::kLeaseLost;
+  outcome.sent_commit_windows = std::move(ctx.sent_commit_windows);
+  return outcome;
 }
 
 asio::awaitable<Status> RunPipeline::save(store::Run run) {
@@ -250,6 +262,7 @@ asio::awaitable<RunOutcome> RunPipeline::end_unstarted(Context& ctx, RunState st
   ctx.run.finished_at_ms = now_ms();
   ctx.run.disposed_at_ms = ctx.run.finished_at_ms;
   Status saved = co_await save(ctx.run);
+  if (store::is_lease_lost(saved)) co_return lease_lost(ctx, saved);
   co_return outcome_of(ctx.run, false, saved);
 }
 
@@ -268,8 +281,10 @@ asio::awaitable<RunOutcome> RunPipeline::finish(Context& ctx, const Status& stat
   ctx.run.reason = std::move(final_state.reason);
   ctx.run.error_code = std::move(final_state.error_code);
 
+  if (store::is_lease_lost(status)) co_return lease_lost(ctx, status);
   SaveFinal save_final{ctx.run, ctx.began_ms};  // named: see save()
   auto saved = co_await deps_.store.run(save_final);
+  if (!saved.ok() && store::is_lease_lost(saved.status())) co_return lease_lost(ctx, saved.status());
   // The store failed to take the final row (a full disk, an I/O error; the
   // heartbeat reports it): save it again, backing off, until it takes it,
   // so a run never stays unfinished while the daemon lives. A stop waits

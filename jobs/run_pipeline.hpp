@@ -142,6 +142,11 @@ class RunPipeline final : public Launcher {
 
   // Launcher: spawns the run; the observers hear of it when it ends.
   void launch(const Launch& launch) override;
+  // Whether this node still surely holds a run's lease (store::LeasedStore::
+  // may_send), asked right before each mail leaves; empty: always.
+  void set_lease_guard(std::function<bool(std::int64_t run_id)> guard) {
+    lease_guard_ = std::move(guard);
+  }
   // Replaces the config's recipient domain lists (SIGHUP).
   void set_domain_rules(DomainRules rules) { options_.domains = std::move(rules); }
   // Replaces the config's run-as rules (SIGHUP).
@@ -173,6 +178,7 @@ class RunPipeline final : public Launcher {
   boost::asio::awaitable<RunOutcome> end_unstarted(Context& ctx, store::RunState state,
                                                    std::string reason, std::string code);
   boost::asio::awaitable<Status> save(store::Run run);
+  RunOutcome lease_lost(Context& ctx, const Status& why);
   void notify_finished(const FinishedRun& finished);
 
   // run_stages.cpp: the stages, the deadline around them and the retries.
@@ -198,6 +204,7 @@ class RunPipeline final : public Launcher {
   PipelineOptions options_;
   RunPolicy policy_;
   std::size_t active_ = 0;
+  std::function<bool(std::int64_t)> lease_guard_;
   std::minstd_rand jitter_{std::random_device{}()};
   // CPU work off the event loop: finishing outputs (XLSX), the zip fallback.
   // Declared last: destroyed first, it waits for the work it still runs.

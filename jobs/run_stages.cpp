@@ -272,6 +272,7 @@ asio::awaitable<Status> RunPipeline::email_once(Context& ctx) {
   deliver::EmailJob job;
   job.domains = domain_policy(s, *connection, options_.domains);
   job.run_id = ctx.run.id;
+  if (lease_guard_) job.may_send = [this, id = ctx.run.id] { return lease_guard_(id); };
   job.occurrence_key = std::to_string(s.id) + "@" + std::to_string(ctx.run.nominal_s);
   job.recipients = s.recipients;
   job.from = options_.from;

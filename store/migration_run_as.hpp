@@ -1,8 +1,6 @@
 #pragma once
 // The run-as migration (issue #16), for both engines; store/migrations.cpp
-// lists it in kMigrations and kPgMigrations. Numbered 5 on branch runas:
-// another branch adds a migration 5 too, so it may be renumbered at a merge
-// (move the two array entries; nothing else depends on its number).
+// lists it in kMigrations and kPgMigrations as migration 6.
 // A connection's JWT bearer configuration (the key sealed like the tokens),
 // whose access a schedule's runs use, the record owner's username of a
 // synced schedule, and whom each run ran as. Synced schedules run as their

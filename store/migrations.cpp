@@ -133,7 +133,18 @@ CREATE TABLE change_hashes (
   updated_at_ms INTEGER NOT NULL
 );
 )sql",
-    // RUN-AS (issue #16): store/migration_run_as.hpp.
+    // 5: several nodes (issue #15, store/leases.hpp): the nodes, and on each
+    // run its lease (node, fencing epoch, expiry). Existing runs start
+    // unleased (epoch 0, expired): a node takes them over as recovery did.
+    R"sql(
+CREATE TABLE nodes (id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL,
+  started_at_ms INTEGER NOT NULL, heartbeat_at_ms INTEGER NOT NULL, status TEXT NOT NULL);
+ALTER TABLE runs ADD COLUMN lease_node TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN lease_expires_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX runs_lease ON runs(lease_node);
+)sql",
+    // 6: run as (issue #16): store/migration_run_as.hpp.
     kRunAsSqlite,
 };
 
@@ -270,7 +281,15 @@ CREATE TABLE change_hashes (
   updated_at_ms BIGINT NOT NULL
 );
 )sql",
-    // RUN-AS (issue #16): store/migration_run_as.hpp.
+    // 5: the nodes, and the lease on each run.
+    R"sql(
+CREATE TABLE nodes (id TEXT PRIMARY KEY, host TEXT NOT NULL, pid BIGINT NOT NULL,
+  started_at_ms BIGINT NOT NULL, heartbeat_at_ms BIGINT NOT NULL, status TEXT NOT NULL);
+ALTER TABLE runs ADD COLUMN lease_node TEXT NOT NULL DEFAULT '',
+  ADD COLUMN lease_epoch BIGINT NOT NULL DEFAULT 0, ADD COLUMN lease_expires_ms BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX runs_lease ON runs(lease_node);
+)sql",
+    // 6: run as (issue #16): store/migration_run_as.hpp.
     kRunAsPg,
 };
 

@@ -171,7 +171,7 @@ Result<PgConn> PgConn::connect(const std::string& url, std::string_view password
   // A NUL-terminated copy for libpq, zeroed as soon as it has been read.
   std::vector<char> pw(password.begin(), password.end());
   pw.push_back('\0');
-  const char* keys[] = {"dbname", "password", "client_encoding", "application_name", nullptr};
+  const char* keys[] = {"dbname", "password", "client_encoding", "fallback_application_name", nullptr};
   const char* values[] = {url.c_str(), password.empty() ? nullptr : pw.data(), "UTF8", "reportd",
                           nullptr};
   PGconn* raw = PQconnectdbParams(keys, values, /*expand_dbname=*/1);

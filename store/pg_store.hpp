@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "store/pg_conn.hpp"
+#include "store/leases.hpp"
 #include "store/store.hpp"
 
 namespace reportd::store {
@@ -32,7 +33,7 @@ namespace reportd::store {
 // database written by a newer reportd.
 Status pg_migrate(PgConn& conn);
 
-class PgStore final : public Store {
+class PgStore final : public Store, public Leases {
  public:
   // Connects to `url` (see store/open.hpp for its form) and migrates.
   static Result<std::unique_ptr<PgStore>> open(const std::string& url, std::string_view password);
@@ -102,6 +103,21 @@ class PgStore final : public Store {
   Result<std::int64_t> data_version() override;
   Status put_daemon_state(const DaemonState& s) override;
   Result<std::optional<DaemonState>> get_daemon_state() override;
+
+  // Leases (store/leases.hpp; pg_leases.cpp).
+  bool shared() const override;
+  Status put_node(const Node& node, std::int64_t forget_before_ms) override;
+  Result<std::vector<Node>> list_nodes() override;
+  Result<std::int64_t> acquire_lease(std::int64_t run_id, std::string_view node,
+                                     std::int64_t expires_at_ms) override;
+  Result<bool> renew_lease(const Lease& lease, std::string_view node,
+                           std::int64_t expires_at_ms) override;
+  Result<std::vector<Lease>> take_over(std::string_view node, std::int64_t now_ms,
+                                       std::int64_t expires_at_ms,
+                                       const std::vector<std::int64_t>& except,
+                                       int limit) override;
+  Status check_lease(std::int64_t run_id, std::string_view node, std::int64_t epoch,
+                     std::int64_t valid_after_ms) override;
 
   PgConn& conn() { return conn_; }
 

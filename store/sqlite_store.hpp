@@ -8,11 +8,12 @@
 
 #include "store/rows.hpp"
 #include "store/sqlite_db.hpp"
+#include "store/leases.hpp"
 #include "store/store.hpp"
 
 namespace reportd::store {
 
-class SqliteStore final : public Store {
+class SqliteStore final : public Store, public Leases {
  public:
   // Opens (creating if needed) and migrates the database at `path`;
   // ":memory:" gives a private in-memory store for tests.
@@ -83,6 +84,21 @@ class SqliteStore final : public Store {
   Result<std::int64_t> data_version() override;
   Status put_daemon_state(const DaemonState& s) override;
   Result<std::optional<DaemonState>> get_daemon_state() override;
+
+  // Leases (store/leases.hpp; sqlite_leases.cpp).
+  bool shared() const override;
+  Status put_node(const Node& node, std::int64_t forget_before_ms) override;
+  Result<std::vector<Node>> list_nodes() override;
+  Result<std::int64_t> acquire_lease(std::int64_t run_id, std::string_view node,
+                                     std::int64_t expires_at_ms) override;
+  Result<bool> renew_lease(const Lease& lease, std::string_view node,
+                           std::int64_t expires_at_ms) override;
+  Result<std::vector<Lease>> take_over(std::string_view node, std::int64_t now_ms,
+                                       std::int64_t expires_at_ms,
+                                       const std::vector<std::int64_t>& except,
+                                       int limit) override;
+  Status check_lease(std::int64_t run_id, std::string_view node, std::int64_t epoch,
+                     std::int64_t valid_after_ms) override;
 
   // For tests and `reportd doctor`: PRAGMA integrity_check's verdict.
   Result<std::string> integrity_check();

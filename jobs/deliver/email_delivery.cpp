@@ -8,6 +8,7 @@
 
 #include "jobs/deliver/mime_source.hpp"
 #include "jobs/deliver/zip_writer.hpp"
+#include "store/leases.hpp"
 #include "table/wipe.hpp"
 
 namespace reportd::deliver {
@@ -227,10 +228,17 @@ asio::awaitable<Status> deliver_one(DeliveryLedger& ledger, MailSession& session
   d.updated_at_ms = job.now_ms;
   auto sending = ledger.update(d);
   if (Status st = co_await std::move(sending); !st.ok()) co_return std::move(st).with_context("email: ledger");
+  if (job.may_send && !job.may_send()) {
+    // Paused or cut off past the lease's margin since `sending` committed:
+    // another node may be taking the run over and will send this one.
+    co_return store::lease_lost(job.run_id, "no longer surely held when the mail was to leave")
+        .with_context("email");
+  }
 
   Envelope env;  // built apart: GCC 12 miscompiles init lists inside co_await
   env.from = job.from.email;
   env.to.push_back(rcpt);
+  env.before_dot = job.may_send;  // a pause during the body is caught before the dot
   auto send = session.send(std::move(env), message);
   Result<SendReport> sent = co_await std::move(send);
   const auto answered = std::chrono::steady_clock::now();  // the relay's reply to the final dot

@@ -17,6 +17,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,11 @@ struct EmailJob {
   // Where the zip fallback's deflate runs (seconds for a large report): the
   // pipeline's CPU thread. Null: where the coroutine is (tests, tools).
   store::OffloadThread* cpu = nullptr;
+  // Asked after each recipient's `sending` row committed, right before the
+  // message goes to the relay: false means this node lost the run's lease
+  // (store/leased_store.hpp's may_send), and the delivery stops unsent with
+  // store::kLeaseLost. Empty: always true.
+  std::function<bool()> may_send;
 };
 
 enum class Packaging { kAttached, kZipped, kFilesLink };

@@ -9,6 +9,7 @@
 #include "jobs/deliver/message_source.hpp"
 #include "jobs/deliver/mime.hpp"
 #include "jobs/deliver/smtp_wire.hpp"
+#include "store/leases.hpp"
 
 namespace reportd::deliver {
 namespace {
@@ -151,7 +152,8 @@ asio::awaitable<Result<SendReport>> envelope(Wire& s, const Caps& caps, const En
 }
 
 // DATA, the body chunk by chunk, the final dot and its reply.
-asio::awaitable<Status> data(Wire& s, MessageSource& message, std::uint64_t wire_size) {
+asio::awaitable<Status> data(Wire& s, MessageSource& message, std::uint64_t wire_size,
+                             const std::function<bool()>& before_dot) {
   REPORTD_TRY(co_await s.write("DATA\r\n", "DATA"));
   auto go = co_await s.read_reply("DATA");
   if (!go.ok()) co_return go.status();
@@ -170,6 +172,11 @@ asio::awaitable<Status> data(Wire& s, MessageSource& message, std::uint64_t wire
       stuffer.feed(slice, wire);
       REPORTD_TRY(co_await s.write_more(wire.view()));
     }
+  }
+  if (before_dot && !before_dot()) {
+    co_return Status::error(ErrorKind::kPermanent,
+                            "smtp: message abandoned before its final dot (the run's lease is lost)",
+                            store::kLeaseLost);
   }
   wire.clear();
   stuffer.finish(wire);
@@ -274,11 +281,11 @@ asio::awaitable<Result<SendReport>> SmtpSession::send(Envelope env, MessageSourc
     for (const auto& r : report->recipients) any = any || r.outcome == RcptOutcome::kAccepted;
   }
   Status st = report.ok() ? Status() : report.status();
-  if (any) st = co_await data(o.wire, message, wire_size);
+  if (any) st = co_await data(o.wire, message, wire_size, env.before_dot);
   if (!st.ok()) {
     // A reply the step did not expect leaves the connection usable (RSET
     // next time); a network error or a missed deadline does not.
-    if (o.wire.broken()) open_.reset();
+    if (o.wire.broken() || st.code() == store::kLeaseLost) open_.reset();  // mid-DATA: drop it
     co_return st;
   }
   co_return report;

@@ -6,6 +6,7 @@
 // message on its own connection. Runs on the awaiting coroutine's executor.
 
 #include <boost/asio/awaitable.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,10 @@ namespace reportd::deliver {
 struct Envelope {
   std::string from;             // MAIL FROM
   std::vector<std::string> to;  // RCPT TO, one per recipient
+  // Asked right before the final dot is written; false abandons the
+  // message: the connection is closed without the dot, so the relay
+  // discards it, and send() fails with code store::kLeaseLost. Empty: go on.
+  std::function<bool()> before_dot;
 };
 
 enum class RcptOutcome { kAccepted, kTransient, kPermanent };

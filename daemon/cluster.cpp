@@ -1,0 +1,81 @@
+#include "daemon/cluster.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <random>
+
+#include "daemon/serve.hpp"
+
+namespace reportd::daemon {
+namespace {
+
+constexpr int kTakeOverPerBeat = 50;  // the rest waits for the next beat
+constexpr std::int64_t kForgetAfterMs = 24LL * 3600 * 1000;  // silent nodes leave `status`
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+}  // namespace
+
+std::string new_node_id() {
+  std::random_device rd;
+  std::uniform_int_distribution<std::uint64_t> any;
+  const std::uint64_t v = any(rd);
+  static const char kHex[] = "0123456789abcdef";
+  std::string id(16, '0');
+  for (int i = 0; i < 16; ++i) id[static_cast<std::size_t>(i)] = kHex[(v >> (4 * i)) & 0xf];
+  return id;
+}
+
+Cluster::Cluster(store::Store& store, std::chrono::milliseconds lease,
+                 std::function<std::int64_t()> now_ms)
+    : store_(store), lease_(lease), now_ms_(std::move(now_ms)) {
+  self_.id = new_node_id();
+  self_.host = host_name();
+  self_.pid = ::getpid();
+  self_.status = "starting";
+  if (store::Leases* leases = store::leases_of(store)) {
+    leased_.emplace(store, *leases, store::LeaseOptions{self_.id, lease_, now_ms_, {}});
+  }
+}
+
+std::chrono::milliseconds Cluster::interval() const {
+  return std::min(std::chrono::milliseconds(kHeartbeatMs), lease_ / 3);
+}
+
+Result<ClusterBeat> Cluster::beat(store::Store& on_thread, const std::string& status,
+                                  bool starting) {
+  ClusterBeat out;
+  if (!leased_) return out;
+  const std::int64_t now = now_ms_();
+  if (self_.started_at_ms == 0) self_.started_at_ms = now;
+  self_.heartbeat_at_ms = now;
+  self_.status = status;
+  store::Leases& leases = leased_->leases();
+  if (Status st = leases.put_node(self_, now - kForgetAfterMs); !st.ok()) return st;
+  auto lost = leased_->renew();
+  if (!lost.ok()) return lost.status();
+  out.lost = std::move(lost).value();
+  if (status == "running") {
+    auto taken = leased_->take_over(starting && !leases.shared(), kTakeOverPerBeat);
+    if (!taken.ok()) return taken.status();
+    for (const store::Lease& l : *taken) {
+      auto sched = on_thread.get_schedule(l.schedule_id);
+      const std::int64_t org = sched.ok() ? sched->connection_id : 0;
+      jobs::Occurrence o{l.schedule_id, org,
+                         date::sys_seconds(std::chrono::seconds(l.nominal_s))};
+      out.taken.push_back({o, l.run_id});
+    }
+  }
+  auto nodes = leases.list_nodes();
+  if (!nodes.ok()) return nodes.status();
+  out.nodes = std::move(nodes).value();
+  out.held = leased_->held();
+  return out;
+}
+
+}  // namespace reportd::daemon

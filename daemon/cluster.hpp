@@ -1,0 +1,60 @@
+#pragma once
+// Cluster: this `reportd serve` process as one node of its store (DESIGN.md
+// §4.10, store/leases.hpp). Owns the node's identity (a random id per
+// process start, host, pid) and, when the store keeps leases, the
+// LeasedStore that every run writes through. beat() is the lease half of
+// the heartbeat: it records the node, renews the leases it holds, takes
+// over the runs of nodes that stopped renewing, and reads every node for
+// `reportd status` and /metrics. beat() runs on the store thread (its
+// argument is the store thread's Store); the rest on the event loop.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jobs/scheduler_core.hpp"
+#include "store/leased_store.hpp"
+
+namespace reportd::daemon {
+
+// What one beat() found.
+struct ClusterBeat {
+  std::vector<jobs::Launch> taken;  // runs taken over (or recovered at start), to launch
+  std::vector<std::int64_t> lost;   // runs whose lease another node took while this one slept
+  std::vector<store::Node> nodes;   // every node of the store
+  std::size_t held = 0;             // leases this node holds after the beat
+};
+
+class Cluster {
+ public:
+  // `store` is the opened store (store::open()'s); it outlives the Cluster.
+  Cluster(store::Store& store, std::chrono::milliseconds lease, std::function<std::int64_t()> now_ms);
+
+  // What the runtime writes through: the LeasedStore, or `store` itself when
+  // it keeps no leases (a test's store).
+  store::Store& store() { return leased_ ? static_cast<store::Store&>(*leased_) : store_; }
+  bool enabled() const { return leased_.has_value(); }
+  const store::Node& self() const { return self_; }
+  // How often the heartbeat beats: a third of the lease, at most 5 s.
+  std::chrono::milliseconds interval() const;
+
+  // On the store thread. `status` is the node's ("running", "stopped").
+  // `starting`: the first beat; on SQLite (one node) it recovers every
+  // unfinished run, as a crash recovery.
+  Result<ClusterBeat> beat(store::Store& on_thread, const std::string& status, bool starting);
+
+ private:
+  store::Store& store_;
+  std::chrono::milliseconds lease_;
+  std::function<std::int64_t()> now_ms_;
+  store::Node self_;
+  std::optional<store::LeasedStore> leased_;
+};
+
+// A new node id: 16 random hex digits.
+std::string new_node_id();
+
+}  // namespace reportd::daemon

@@ -1,0 +1,298 @@
+#include "store/leased_store.hpp"
+
+#include <chrono>
+#include <limits>
+#include <optional>
+
+namespace reportd::store {
+
+Status lease_lost(std::int64_t run_id, std::string_view why) {
+  return Status::error(ErrorKind::kPermanent,
+                       "run " + std::to_string(run_id) + ": lease lost (" + std::string(why) +
+                           "); this node commits and sends nothing more for it",
+                       kLeaseLost);
+}
+
+bool is_lease_lost(const Status& st) { return !st.ok() && st.code() == kLeaseLost; }
+
+Leases* leases_of(Store& store) { return dynamic_cast<Leases*>(&store); }
+
+LeasedStore::LeasedStore(Store& inner, Leases& leases, LeaseOptions options)
+    : inner_(inner), leases_(leases), options_(std::move(options)) {}
+
+std::int64_t LeasedStore::steady() const {
+  if (options_.steady_ms) return options_.steady_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void LeasedStore::hold(std::int64_t run_id, std::int64_t epoch, std::int64_t since) {
+  // The lease was written after `since`, so it expires after since + lease.
+  const std::int64_t safe = since + options_.lease.count() - options_.lease.count() / 3;
+  std::lock_guard lock(mu_);
+  held_[run_id] = Held{epoch, safe};
+}
+
+void LeasedStore::drop(std::int64_t run_id) {
+  std::lock_guard lock(mu_);
+  held_.erase(run_id);
+}
+
+std::optional<std::int64_t> LeasedStore::epoch_of(std::int64_t run_id) const {
+  std::lock_guard lock(mu_);
+  auto it = held_.find(run_id);
+  if (it == held_.end()) return std::nullopt;
+  return it->second.epoch;
+}
+
+std::size_t LeasedStore::held() const {
+  std::lock_guard lock(mu_);
+  return held_.size();
+}
+
+bool LeasedStore::may_send(std::int64_t run_id) {
+  const std::int64_t now = steady();
+  std::lock_guard lock(mu_);
+  auto it = held_.find(run_id);
+  if (it == held_.end()) return false;
+  if (now < it->second.safe_until) return true;
+  held_.erase(it);
+  return false;
+}
+
+Result<std::vector<std::int64_t>> LeasedStore::renew() {
+  std::vector<std::int64_t> lost, kept;
+  std::map<std::int64_t, Held> held;
+  {
+    std::lock_guard lock(mu_);
+    held = held_;
+  }
+  const std::int64_t since = steady();
+  const std::int64_t until = expiry();
+  Status st = inner_.transaction([&](Store&) -> Status {
+    lost.clear();
+    kept.clear();
+    for (const auto& [run_id, h] : held) {
+      auto renewed = leases_.renew_lease(Lease{run_id, 0, 0, h.epoch, 0}, options_.node_id, until);
+      if (!renewed.ok()) return renewed.status();
+      (*renewed ? kept : lost).push_back(run_id);
+    }
+    return Status();
+  });
+  if (!st.ok()) return st;
+  for (std::int64_t id : lost) drop(id);
+  for (std::int64_t id : kept) {
+    if (auto epoch = epoch_of(id); epoch && *epoch == held[id].epoch) hold(id, *epoch, since);
+  }
+  return lost;
+}
+
+Result<std::vector<Lease>> LeasedStore::take_over(bool all, int limit) {
+  std::vector<std::int64_t> mine;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& held : held_) mine.push_back(held.first);
+  }
+  const std::int64_t since = steady();
+  const std::int64_t before = all ? std::numeric_limits<std::int64_t>::max() : now();
+  auto taken = leases_.take_over(options_.node_id, before, expiry(), mine, limit);
+  if (!taken.ok()) return taken;
+  for (const Lease& l : *taken) hold(l.run_id, l.epoch, since);
+  return taken;
+}
+
+Status LeasedStore::fenced(std::int64_t run_id, std::int64_t valid_after_ms,
+                           const std::function<Status(Store&)>& write) {
+  const std::optional<std::int64_t> held = epoch_of(run_id);
+  if (!held) return lease_lost(run_id, "this node holds no lease on it");
+  const std::int64_t epoch = *held;
+  Status st = inner_.transaction([&](Store& s) -> Status {
+    if (Status fence = leases_.check_lease(run_id, options_.node_id, epoch, valid_after_ms);
+        !fence.ok()) {
+      return fence;
+    }
+    return write(s);
+  });
+  if (is_lease_lost(st)) drop(run_id);
+  return st;
+}
+
+Result<std::optional<std::int64_t>> LeasedStore::claim_occurrence(std::int64_t schedule_id,
+                                                                  std::int64_t nominal_s,
+                                                                  RunState state,
+                                                                  std::string_view reason,
+                                                                  std::int64_t now_ms) {
+  if (is_final(state)) return inner_.claim_occurrence(schedule_id, nominal_s, state, reason, now_ms);
+  std::optional<std::int64_t> id;
+  std::int64_t epoch = 0;
+  const std::int64_t since = steady();
+  Status st = inner_.transaction([&](Store& s) -> Status {
+    auto claimed = s.claim_occurrence(schedule_id, nominal_s, state, reason, now_ms);
+    if (!claimed.ok()) return claimed.status();
+    id = *claimed;
+    if (!id) return Status();
+    auto leased = leases_.acquire_lease(*id, options_.node_id, expiry());
+    if (!leased.ok()) return leased.status();
+    epoch = *leased;
+    return Status();
+  });
+  if (!st.ok()) return st;
+  if (id) hold(*id, epoch, since);
+  return id;
+}
+
+Result<std::vector<std::optional<std::int64_t>>> LeasedStore::claim_occurrences(
+    const std::vector<OccurrenceClaim>& claims, std::int64_t now_ms) {
+  std::vector<std::optional<std::int64_t>> ids;
+  std::vector<std::pair<std::int64_t, std::int64_t>> taken;  // run id, epoch
+  const std::int64_t since = steady();
+  Status st = inner_.transaction([&](Store& s) -> Status {
+    auto claimed = s.claim_occurrences(claims, now_ms);
+    if (!claimed.ok()) return claimed.status();
+    ids = std::move(claimed).value();
+    taken.clear();
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (!ids[i] || is_final(claims[i].state)) continue;
+      auto leased = leases_.acquire_lease(*ids[i], options_.node_id, expiry());
+      if (!leased.ok()) return leased.status();
+      taken.emplace_back(*ids[i], *leased);
+    }
+    return Status();
+  });
+  if (!st.ok()) return st;
+  for (const auto& [id, epoch] : taken) hold(id, epoch, since);
+  return ids;
+}
+
+Status LeasedStore::update_run(const Run& run) {
+  Status st = fenced(run.id, now(), [&](Store& s) { return s.update_run(run); });
+  if (st.ok() && is_final(run.state)) drop(run.id);
+  return st;
+}
+
+Result<Delivery> LeasedStore::ensure_delivery(std::int64_t run_id, DeliveryChannel channel,
+                                              std::string_view recipient,
+                                              std::string_view message_id, std::int64_t now_ms) {
+  std::optional<Delivery> row;
+  Status st = fenced(run_id, now(), [&](Store& s) -> Status {
+    auto r = s.ensure_delivery(run_id, channel, recipient, message_id, now_ms);
+    if (!r.ok()) return r.status();
+    row = std::move(r).value();
+    return Status();
+  });
+  if (!st.ok()) return st;
+  return std::move(*row);
+}
+
+Status LeasedStore::update_delivery(const Delivery& d) {
+  // A mail leaves after `sending` is committed: leave it at least a third of
+  // the lease (two heartbeats), so it is sent long before another node
+  // could take the run over.
+  const std::int64_t margin = d.state == DeliveryState::kSending ? options_.lease.count() / 3 : 0;
+  return fenced(d.run_id, now() + margin, [&](Store& s) { return s.update_delivery(d); });
+}
+
+Status LeasedStore::transaction(const std::function<Status(Store&)>& body) {
+  // The body writes through this store, so its run writes are fenced too.
+  return inner_.transaction([&](Store&) { return body(*this); });
+}
+
+// --- forwarded as they are
+
+Result<std::int64_t> LeasedStore::add_connection(const Connection& c, const SealNew& seal) {
+  return inner_.add_connection(c, seal);
+}
+Result<std::vector<Connection>> LeasedStore::list_connections() { return inner_.list_connections(); }
+Result<Connection> LeasedStore::find_connection(std::string_view name) {
+  return inner_.find_connection(name);
+}
+Result<Connection> LeasedStore::get_connection(std::int64_t id) { return inner_.get_connection(id); }
+Status LeasedStore::remove_connection(std::string_view name) { return inner_.remove_connection(name); }
+Status LeasedStore::update_connection_secrets(std::int64_t id, const Bytes& sealed_refresh_token,
+                                              const Bytes& sealed_client_secret,
+                                              std::string_view key_id) {
+  return inner_.update_connection_secrets(id, sealed_refresh_token, sealed_client_secret, key_id);
+}
+Status LeasedStore::set_connection_jwt(std::int64_t id, const JwtSetting& jwt) {
+  return inner_.set_connection_jwt(id, jwt);
+}
+Status LeasedStore::update_connection_org(std::int64_t id, std::string_view org_id,
+                                          std::string_view instance_url) {
+  return inner_.update_connection_org(id, org_id, instance_url);
+}
+Status LeasedStore::set_connection_status(std::int64_t id, ConnectionStatus status,
+                                          std::string_view reason) {
+  return inner_.set_connection_status(id, status, reason);
+}
+Status LeasedStore::set_connection_domains(std::int64_t id, const std::vector<std::string>& domains,
+                                           const std::vector<Pause>& pause, bool resync) {
+  return inner_.set_connection_domains(id, domains, pause, resync);
+}
+Status LeasedStore::bump_connection_generation(std::int64_t id) {
+  return inner_.bump_connection_generation(id);
+}
+Result<std::map<std::string, std::int64_t>> LeasedStore::count_tokens_by_key() {
+  return inner_.count_tokens_by_key();
+}
+Result<std::int64_t> LeasedStore::rewrap_all(const Rewrap& rewrap) { return inner_.rewrap_all(rewrap); }
+Result<std::int64_t> LeasedStore::add_schedule(const Schedule& s) { return inner_.add_schedule(s); }
+Status LeasedStore::update_schedule(const Schedule& s) { return inner_.update_schedule(s); }
+Result<std::vector<Schedule>> LeasedStore::list_schedules() { return inner_.list_schedules(); }
+Result<Schedule> LeasedStore::find_schedule(std::string_view name) { return inner_.find_schedule(name); }
+Result<Schedule> LeasedStore::get_schedule(std::int64_t id) { return inner_.get_schedule(id); }
+Status LeasedStore::remove_schedule(std::string_view name) { return inner_.remove_schedule(name); }
+Status LeasedStore::set_schedule_paused(std::int64_t id, bool paused, std::string_view reason) {
+  return inner_.set_schedule_paused(id, paused, reason);
+}
+Result<std::optional<Bytes>> LeasedStore::get_change_hash(std::int64_t schedule_id) {
+  return inner_.get_change_hash(schedule_id);
+}
+Status LeasedStore::put_change_hash(std::int64_t schedule_id, const Bytes& hash, std::int64_t now_ms) {
+  return inner_.put_change_hash(schedule_id, hash, now_ms);
+}
+Result<std::vector<Schedule>> LeasedStore::list_synced_schedules(std::int64_t connection_id) {
+  return inner_.list_synced_schedules(connection_id);
+}
+Result<std::optional<SyncState>> LeasedStore::get_sync_state(std::int64_t connection_id) {
+  return inner_.get_sync_state(connection_id);
+}
+Status LeasedStore::put_sync_state(const SyncState& state) { return inner_.put_sync_state(state); }
+Result<Run> LeasedStore::get_run(std::int64_t id) { return inner_.get_run(id); }
+Result<std::vector<Run>> LeasedStore::list_runs(const RunFilter& filter) {
+  return inner_.list_runs(filter);
+}
+Result<std::optional<Run>> LeasedStore::last_run(std::int64_t schedule_id) {
+  return inner_.last_run(schedule_id);
+}
+Result<std::vector<ActiveSchedule>> LeasedStore::list_active_schedules() {
+  return inner_.list_active_schedules();
+}
+Result<std::vector<Run>> LeasedStore::unfinished_runs() { return inner_.unfinished_runs(); }
+Result<std::vector<Delivery>> LeasedStore::list_deliveries(std::int64_t run_id) {
+  return inner_.list_deliveries(run_id);
+}
+Result<std::int64_t> LeasedStore::data_version() { return inner_.data_version(); }
+Status LeasedStore::add_pending_authorization(const PendingAuthorization& p) {
+  return inner_.add_pending_authorization(p);
+}
+Result<std::optional<PendingAuthorization>> LeasedStore::get_pending_authorization(
+    std::string_view state) {
+  return inner_.get_pending_authorization(state);
+}
+Result<std::optional<PendingAuthorization>> LeasedStore::claim_pending_authorization(
+    std::string_view state, std::int64_t now_ms) {
+  return inner_.claim_pending_authorization(state, now_ms);
+}
+Status LeasedStore::finish_pending_authorization(std::string_view state, std::string_view outcome) {
+  return inner_.finish_pending_authorization(state, outcome);
+}
+Result<std::int64_t> LeasedStore::purge_pending_authorizations(std::int64_t now_ms) {
+  return inner_.purge_pending_authorizations(now_ms);
+}
+Status LeasedStore::put_daemon_state(const DaemonState& s) { return inner_.put_daemon_state(s); }
+Result<std::optional<DaemonState>> LeasedStore::get_daemon_state() {
+  return inner_.get_daemon_state();
+}
+
+}  // namespace reportd::store

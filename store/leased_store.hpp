@@ -1,0 +1,157 @@
+#pragma once
+// LeasedStore: the Store one node's runs write through (DESIGN.md §4.10).
+// It wraps the opened store and its Leases, and holds the leases of the
+// runs this node executes (run id -> epoch):
+// - claim_occurrence() of a run to execute takes its lease in the claim's
+//   transaction;
+// - every run state change and ledger write (update_run, ensure_delivery,
+//   update_delivery) is fenced: in one transaction, check_lease() with the
+//   held epoch, then the write. Zero rows = the lease is lost: the write is
+//   refused with kLeaseLost, the lease is forgotten, and every later write
+//   of that run is refused too, so the run stops having committed nothing;
+// - a `sending` ledger row (the step before a mail leaves) needs the lease
+//   to have a third of the lease time left, so a mail is never handed to
+//   the relay on a lease about to expire;
+// - renew() (the heartbeat) extends every held lease; take_over() takes the
+//   runs of nodes whose leases expired;
+// - may_send(run) tells, from any thread and without the database, whether
+//   the lease is still surely held by the node's own monotonic clock (a
+//   third of the lease before it could expire): the last check before a
+//   mail is handed to the relay, so that a node paused after committing
+//   `sending` does not send once it wakes.
+// Everything else is forwarded. Used on one thread (the store thread), as
+// every Store, except may_send().
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/leases.hpp"
+#include "store/store.hpp"
+
+namespace reportd::store {
+
+struct LeaseOptions {
+  std::string node_id;                      // this node (random per process start)
+  std::chrono::milliseconds lease{30'000};  // how long a lease lasts without renewal
+  std::function<std::int64_t()> now_ms;     // the node's clock, ms since the epoch
+  // A monotonic clock in ms (it keeps counting while the process is
+  // stopped); empty: std::chrono::steady_clock.
+  std::function<std::int64_t()> steady_ms;
+};
+
+class LeasedStore final : public Store {
+ public:
+  // `inner` and `leases` are one object (store::open()'s); both outlive this.
+  LeasedStore(Store& inner, Leases& leases, LeaseOptions options);
+
+  // --- the lease operations of the heartbeat
+  // Extends every held lease to now + lease time and forgets those no
+  // longer held (taken over while this node could not renew). Returns the
+  // run ids it forgot.
+  Result<std::vector<std::int64_t>> renew();
+  // Takes over unfinished runs whose lease expired (with `all`: every
+  // unfinished run, for SQLite's one node at start), except those this node
+  // still executes; holds their leases and returns them.
+  Result<std::vector<Lease>> take_over(bool all, int limit);
+  std::size_t held() const;
+  // Any thread: `run_id`'s lease is held and, by the monotonic clock, at
+  // least a third of the lease time from expiring. When it is not, the run
+  // is given up here (the caller stops it): its lease is no longer renewed,
+  // and another node takes it over once it expired.
+  bool may_send(std::int64_t run_id);
+  const std::string& node_id() const { return options_.node_id; }
+  Leases& leases() { return leases_; }
+
+  // --- Store
+  Result<std::int64_t> add_connection(const Connection& c, const SealNew& seal) override;
+  Result<std::vector<Connection>> list_connections() override;
+  Result<Connection> find_connection(std::string_view name) override;
+  Result<Connection> get_connection(std::int64_t id) override;
+  Status remove_connection(std::string_view name) override;
+  Status update_connection_secrets(std::int64_t id, const Bytes& sealed_refresh_token,
+                                   const Bytes& sealed_client_secret,
+                                   std::string_view key_id) override;
+  Status set_connection_jwt(std::int64_t id, const JwtSetting& jwt) override;
+  Status update_connection_org(std::int64_t id, std::string_view org_id,
+                               std::string_view instance_url) override;
+  Status set_connection_status(std::int64_t id, ConnectionStatus status,
+                               std::string_view reason) override;
+  Status set_connection_domains(std::int64_t id, const std::vector<std::string>& domains,
+                                const std::vector<Pause>& pause, bool resync) override;
+  Status bump_connection_generation(std::int64_t id) override;
+  Status transaction(const std::function<Status(Store&)>& body) override;
+  Result<std::map<std::string, std::int64_t>> count_tokens_by_key() override;
+  Result<std::int64_t> rewrap_all(const Rewrap& rewrap) override;
+  Result<std::int64_t> add_schedule(const Schedule& s) override;
+  Status update_schedule(const Schedule& s) override;
+  Result<std::vector<Schedule>> list_schedules() override;
+  Result<Schedule> find_schedule(std::string_view name) override;
+  Result<Schedule> get_schedule(std::int64_t id) override;
+  Status remove_schedule(std::string_view name) override;
+  Status set_schedule_paused(std::int64_t id, bool paused, std::string_view reason) override;
+  Result<std::optional<Bytes>> get_change_hash(std::int64_t schedule_id) override;
+  Status put_change_hash(std::int64_t schedule_id, const Bytes& hash, std::int64_t now_ms) override;
+  Result<std::vector<Schedule>> list_synced_schedules(std::int64_t connection_id) override;
+  Result<std::optional<SyncState>> get_sync_state(std::int64_t connection_id) override;
+  Status put_sync_state(const SyncState& state) override;
+  Result<std::optional<std::int64_t>> claim_occurrence(std::int64_t schedule_id,
+                                                       std::int64_t nominal_s, RunState state,
+                                                       std::string_view reason,
+                                                       std::int64_t now_ms) override;
+  // Each claim of a run to execute takes its lease in the batch's one
+  // transaction, as claim_occurrence() does.
+  Result<std::vector<std::optional<std::int64_t>>> claim_occurrences(
+      const std::vector<OccurrenceClaim>& claims, std::int64_t now_ms) override;
+  Status update_run(const Run& run) override;
+  Result<Run> get_run(std::int64_t id) override;
+  Result<std::vector<Run>> list_runs(const RunFilter& filter) override;
+  Result<std::optional<Run>> last_run(std::int64_t schedule_id) override;
+  Result<std::vector<ActiveSchedule>> list_active_schedules() override;
+  Result<std::vector<Run>> unfinished_runs() override;
+  Result<Delivery> ensure_delivery(std::int64_t run_id, DeliveryChannel channel,
+                                   std::string_view recipient, std::string_view message_id,
+                                   std::int64_t now_ms) override;
+  Status update_delivery(const Delivery& d) override;
+  Result<std::vector<Delivery>> list_deliveries(std::int64_t run_id) override;
+  Result<std::int64_t> data_version() override;
+  Status add_pending_authorization(const PendingAuthorization& p) override;
+  Result<std::optional<PendingAuthorization>> get_pending_authorization(
+      std::string_view state) override;
+  Result<std::optional<PendingAuthorization>> claim_pending_authorization(
+      std::string_view state, std::int64_t now_ms) override;
+  Status finish_pending_authorization(std::string_view state, std::string_view outcome) override;
+  Result<std::int64_t> purge_pending_authorizations(std::int64_t now_ms) override;
+  Status put_daemon_state(const DaemonState& s) override;
+  Result<std::optional<DaemonState>> get_daemon_state() override;
+
+ private:
+  // Runs `write` after the fence, in one transaction; see the file comment.
+  Status fenced(std::int64_t run_id, std::int64_t valid_after_ms,
+                const std::function<Status(Store&)>& write);
+  std::int64_t now() const { return options_.now_ms(); }
+  std::int64_t expiry() const { return now() + options_.lease.count(); }
+  std::int64_t steady() const;
+  // Holds `run_id` at `epoch`; its lease was written at monotonic `since`.
+  void hold(std::int64_t run_id, std::int64_t epoch, std::int64_t since);
+  void drop(std::int64_t run_id);
+  std::optional<std::int64_t> epoch_of(std::int64_t run_id) const;
+
+  struct Held {
+    std::int64_t epoch = 0;
+    std::int64_t safe_until = 0;  // monotonic ms: may_send() until then
+  };
+
+  Store& inner_;
+  Leases& leases_;
+  LeaseOptions options_;
+  mutable std::mutex mu_;  // guards held_ (may_send() reads it from other threads)
+  std::map<std::int64_t, Held> held_;
+};
+
+}  // namespace reportd::store

@@ -1,0 +1,299 @@
+"""Several `reportd serve` nodes on one real PostgreSQL 15 (DESIGN.md §4.10):
+three nodes, two simulated orgs, the aiosmtpd sink, schedules firing every
+3 s. Nodes are killed with SIGKILL in the middle of runs (their runs are
+taken over and finished by the others within the lease time and one run),
+and one node is paused with SIGSTOP past its lease, then woken: it commits
+nothing more for the runs it held and sends nothing once it woke (a mail
+the relay took just before the pause, whose `sent` row the node could not
+commit, is sent again by the node that took over: RFC 1047's window, with
+the same Message-ID; the test reports these).
+Every write to runs and deliveries is audited by a trigger that records the
+writer's application_name (each node's URL names it), so "commits nothing"
+is read from the database, not from the node's log.
+
+REPORTD_CLUSTER_KILLS (default 2) kills; bench/cluster-kill.sh runs more."""
+import email
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from pg_server import PgServer  # noqa: E402
+from reportd_env import Sandbox, start_sim, start_sink, stop, wait_until  # noqa: E402
+from serve_case import Daemon  # noqa: E402
+
+LEASE_S = 8
+FINAL = ("succeeded", "failed", "skipped", "missed", "cancelled")
+
+AUDIT = """
+CREATE TABLE IF NOT EXISTS audit (at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  app text NOT NULL, tbl text NOT NULL, run_id bigint NOT NULL);
+CREATE OR REPLACE FUNCTION audit_run() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO audit (app, tbl, run_id) VALUES (current_setting('application_name'), 'runs', NEW.id);
+  RETURN NEW;
+END $$;
+CREATE OR REPLACE FUNCTION audit_delivery() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO audit (app, tbl, run_id)
+    VALUES (current_setting('application_name'), 'deliveries', NEW.run_id);
+  RETURN NEW;
+END $$;
+GRANT INSERT ON audit TO reportd;
+CREATE TRIGGER runs_audit AFTER INSERT OR UPDATE OF state, reason, attempt, finished_at_ms,
+  rows, bytes ON runs FOR EACH ROW EXECUTE FUNCTION audit_run();
+CREATE TRIGGER deliveries_audit AFTER INSERT OR UPDATE ON deliveries
+  FOR EACH ROW EXECUTE FUNCTION audit_delivery();
+"""
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ClusterTest(unittest.TestCase):
+    def setUp(self):
+        self.pg = PgServer()
+        self.pg.start()
+        self.procs, self.nodes, self.boxes, self.runtime_dirs = [], [], [], []
+        self.root = tempfile.mkdtemp(prefix="reportd-cluster-")
+        self.mail = tempfile.mkdtemp(prefix="reportd-mail-", dir="/dev/shm")
+        self.key_box = self.box()
+        self.key_box.generate_key()
+
+    def tearDown(self):
+        for n in self.nodes:
+            if n.proc and n.proc.poll() is None:
+                n.proc.send_signal(signal.SIGCONT)
+                n.proc.kill()
+                n.proc.wait()
+        for p in self.procs:
+            stop(p)
+        if os.environ.get("REPORTD_KEEP"):
+            print("kept", self.root, file=sys.stderr)
+            subprocess.run(["cp", os.path.join(self.pg.root, "log"), self.root])
+            with open(os.path.join(self.root, "db.txt"), "w") as f:
+                f.write(self.pg.psql("SELECT * FROM nodes; SELECT id, schedule_id, nominal_s, state, "
+                                     "lease_node, lease_epoch, lease_expires_ms, claimed_at_ms, started_at_ms, "
+                                     "finished_at_ms FROM runs ORDER BY id; SELECT * FROM audit ORDER BY at",
+                                     db="reportd"))
+        self.pg.stop()
+        for b in self.boxes:
+            b.cleanup()
+        if not os.environ.get("REPORTD_KEEP"):
+            subprocess.run(["rm", "-rf", self.root, self.mail, *self.runtime_dirs])
+
+    def box(self):
+        b = Sandbox()
+        if self.boxes:
+            b.key = self.boxes[0].key
+        self.boxes.append(b)
+        return b
+
+    def sql(self, text):
+        return [line.split("|") for line in self.pg.psql(text, db="reportd").splitlines() if line]
+
+    def boot(self, node_count=3):
+        orgs = []
+        for number in (1, 2):
+            proc, org = start_sim(os.path.join(self.root, f"sim{number}"), "--org-number", str(number),
+                                  "--rows-account", "300", "--slow-ms", "150", "--page-size", "100")
+            self.procs.append(proc)
+            orgs.append(org)
+        sink, port = start_sink(self.mail)
+        self.procs.append(sink)
+        trusted = os.path.join(self.root, "trusted.pem")
+        with open(trusted, "w") as out:
+            for o in orgs:
+                with open(o["ca_file"]) as f:
+                    out.write(f.read())
+        self.http_port = free_port()
+        self.configs = []
+        for i in range(node_count):
+            cfg = os.path.join(self.root, f"node{i}.toml")
+            with open(cfg, "w") as f:
+                f.write(f'[store]\nurl = "{self.pg.socket_url()}&application_name=node{i}&options=-c%20idle_in_transaction_session_timeout%3D3000"\n'
+                        f'lease_seconds = {LEASE_S}\n'
+                        f'[salesforce]\nca_file = "{trusted}"\n'
+                        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\n'
+                        'from = "reports@example.com"\n'
+                        '[defaults]\nmin_interval = "1s"\n[sync]\ninterval_minutes = 60\n'
+                        '[limits]\nfailures_before_pause = 0\n')
+                f.write(f'[http]\nlisten = "127.0.0.1:{self.http_port if i == 0 else 0}"\n')
+            self.configs.append(cfg)
+        cli = self.key_box
+        for number, org in zip((1, 2), orgs):
+            cli.run("--config", self.configs[0], "connections", "add", f"org{number}", "--login-url",
+                    org["login_url"], "--client-id", org["client_id"], "--refresh-token-stdin",
+                    stdin=org["refresh_token"] + "\n")
+            for s in ("a", "b"):
+                cli.run("--config", self.configs[0], "schedules", "add", f"o{number}{s}",
+                        "--connection", f"org{number}", "--cron", "*/3 * * * * *",
+                        "--min-interval", "1s", "--soql", "SELECT Id, Name FROM Account",
+                        "--format", "csv", "--to", f"{s}1@example.com,{s}2@example.com")
+        self.pg.psql(AUDIT, db="reportd")
+        for i in range(node_count):
+            b = self.box() if i else cli
+            runtime = tempfile.mkdtemp(prefix="reportd-run-", dir="/dev/shm")
+            self.runtime_dirs.append(runtime)
+            d = Daemon(b, self.configs[i], runtime, os.path.join(self.root, f"node{i}.log"))
+            self.nodes.append(d)
+            d.spawn()
+        for d in self.nodes:
+            d.start_wait = time.time()
+        wait_until(lambda: all(self.logged(d, b"event=serve.ready") for d in self.nodes), timeout=120,
+                   what="every node ready")
+
+    def logged(self, d, what):
+        with open(d.log_path, "rb") as f:
+            return what in f.read()
+
+    def held_running(self, d):
+        """Runs in progress whose lease names node `d` (by its pid)."""
+        return [int(r[0]) for r in self.sql(
+            f"SELECT r.id FROM runs r JOIN nodes n ON n.id = r.lease_node WHERE n.pid = {d.proc.pid} "
+            "AND r.state IN ('running', 'delivering')")]
+
+    def wait_holding(self, d, timeout=20):
+        return wait_until(lambda: self.held_running(d), timeout=timeout, what="a node mid-run",
+                          interval=0.05)
+
+    def run_states(self, ids):
+        rows = self.sql("SELECT id, state, finished_at_ms FROM runs WHERE id IN (%s)" % ",".join(map(str, ids)))
+        return {int(r[0]): (r[1], int(r[2])) for r in rows}
+
+    def messages(self):
+        """(arrival time, message) of every mail the sink received."""
+        out = []
+        for name in sorted(os.listdir(self.mail)):
+            if name.endswith(".eml"):
+                path = os.path.join(self.mail, name)
+                with open(path, "rb") as f:
+                    out.append((os.stat(path).st_mtime, email.message_from_binary_file(f)))
+        return out
+
+    def test_kills_and_a_pause_lose_nothing_and_send_nothing_twice(self):
+        kills_wanted = int(os.environ.get("REPORTD_CLUSTER_KILLS", "2"))
+        rng = random.Random(int(os.environ.get("REPORTD_KILL_SEED", "20261205")))
+        began = time.time()
+        self.boot()
+        takeovers = []  # (kill time, runs it held)
+        for k in range(kills_wanted):
+            victim = self.nodes[1 + k % 2]
+            held = self.wait_holding(victim)
+            time.sleep(rng.uniform(0.0, 0.3))
+            held = self.held_running(victim) or held
+            victim.kill9()
+            takeovers.append((time.time(), held))
+            victim.start()
+
+        # SIGSTOP node 0 mid-run past its lease, then SIGCONT.
+        sleeper = self.nodes[0]
+        self.wait_holding(sleeper)
+        sleeper.proc.send_signal(signal.SIGSTOP)
+        stopped_at = time.time()
+        slept = [int(r[0]) for r in self.sql(
+            f"SELECT r.id FROM runs r JOIN nodes n ON n.id = r.lease_node WHERE n.pid = {sleeper.proc.pid} "
+            "AND r.state IN ('pending', 'running', 'delivering')")]
+        wait_until(lambda: all(s[0] in FINAL for s in self.run_states(slept).values()),
+                   timeout=LEASE_S + 60, what="the paused node's runs finished by the others")
+        paused_for = time.time() - stopped_at
+        woke = self.sql("SELECT clock_timestamp()")[0][0]
+        woke_at = time.time()
+        sleeper.proc.send_signal(signal.SIGCONT)
+        wait_until(lambda: self.logged(sleeper, b"event=run.lease_lost"), timeout=60,
+                   what="the woken node to notice its lost leases")
+
+        # /metrics and status show every node.
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/metrics", timeout=30).read().decode()
+        self.assertIn("reportd_cluster_node_runs_held{", metrics)
+        self.assertIn("reportd_node_leases_held ", metrics)
+        def live_nodes():
+            status = self.key_box.run("--config", self.configs[0], "status", "--output", "json").stdout
+            nodes = json.loads(status)["nodes"]
+            return [n for n in nodes if n["state"] == "running"] if len(
+                [n for n in nodes if n["state"] == "running"]) == 3 else None
+        # The woken node's next heartbeat makes it "running" again.
+        self.assertEqual(len(wait_until(live_nodes, timeout=30, what="three live nodes")), 3)
+
+        # Stop new occurrences; let the runs in flight finish.
+        for name in ("o1a", "o1b", "o2a", "o2b"):
+            self.key_box.run("--config", self.configs[0], "schedules", "pause", name)
+        wait_until(lambda: not self.sql("SELECT 1 FROM runs WHERE state IN ('pending','running','delivering')"),
+                   timeout=120, what="every run to finish")
+        for d in self.nodes:
+            self.assertEqual(d.stop(), 0)
+
+        runs = [(int(r[0]), int(r[1]), r[2]) for r in self.sql("SELECT schedule_id, nominal_s, state FROM runs")]
+        lost = 0
+        for sched in {r[0] for r in runs}:
+            seconds = sorted(r[1] for r in runs if r[0] == sched)
+            lost += len(set(range(seconds[0], seconds[-1] + 1, 3)) - set(seconds))
+        ids, arrivals = {}, {}
+        for at, m in self.messages():
+            ids[m["Message-ID"]] = ids.get(m["Message-ID"], 0) + 1
+            arrivals.setdefault(m["Message-ID"], []).append(at)
+        duplicates = sum(v - 1 for v in ids.values())
+        # Runs of killed nodes: finished by others within lease + one run.
+        takeover_s = []
+        for at, held in takeovers:
+            states = self.run_states(held)
+            for run_id, (state, finished_ms) in states.items():
+                self.assertIn(state, FINAL)
+                takeover_s.append(round(finished_ms / 1000 - at, 1))
+        # The woken node wrote nothing for the runs it held once it woke.
+        late = self.sql("SELECT tbl, run_id, at FROM audit WHERE app = 'node0' AND at > '%s' AND run_id IN (%s)"
+                        % (woke, ",".join(map(str, slept or [0]))))
+        slept_msgs = self.sql("SELECT message_id FROM deliveries WHERE run_id IN (%s)"
+                              % ",".join(map(str, slept or [0])))
+        slept_copies = [ids.get(m[0], 0) for m in slept_msgs]
+        # A copy of a paused run's mail that arrived after SIGCONT could only
+        # come from the woken node (the others finished those runs before).
+        after_wake = sum(1 for m in slept_msgs for at in arrivals.get(m[0], []) if at > woke_at)
+        by_node = self.sql("SELECT app, count(DISTINCT run_id) FROM audit WHERE tbl = 'runs' GROUP BY app")
+        figures = {"seconds": round(time.time() - began), "kills": kills_wanted, "occurrences": len(runs),
+                   "lost": lost, "messages": sum(ids.values()), "message_ids": len(ids),
+                   "duplicates": duplicates, "max_copies": max(ids.values()) if ids else 0,
+                   "takeover_finish_s": takeover_s, "paused_s": round(paused_for, 1),
+                   "paused_runs": len(slept), "paused_run_copies": slept_copies,
+                   "late_writes_after_wake": len(late),
+                   "paused_run_copies_after_wake": after_wake, "runs_by_node": dict((a, int(n)) for a, n in by_node)}
+        print("CLUSTER " + json.dumps(figures), file=sys.stderr, flush=True)
+        if os.environ.get("REPORTD_CLUSTER_REPORT"):
+            with open(os.environ["REPORTD_CLUSTER_REPORT"], "w") as f:
+                json.dump(figures, f, indent=1)
+
+        self.assertEqual(lost, 0, figures)
+        self.assertTrue(all(r[2] in FINAL for r in runs))
+        self.assertEqual(late, [], figures)
+        self.assertTrue(slept, figures)
+        # Nothing from the woken node. A second copy of a paused run's mail is
+        # RFC 1047's window: the relay took it, then the node stopped (or lost
+        # the lease) before the ledger's `sent` committed, and the node that
+        # took over sent it again under the same Message-ID (reported above).
+        self.assertEqual(after_wake, 0, figures)
+        self.assertTrue(all(1 <= c <= 2 for c in slept_copies), figures)
+        # RFC 1047: a kill between the relay's 250 and the ledger's commit
+        # makes a second copy, never a third; at most one per kill.
+        self.assertLessEqual(max(ids.values()), 2, figures)
+        # Each comes from a kill, the pause, or a node slowed past its lease by
+        # the load (all logged as run.lease_lost or run.takeover).
+        self.assertLessEqual(duplicates, 4 * (kills_wanted + 1), figures)
+        # Lease time + one run (a run here takes about 1-2 s; the bound leaves
+        # room for a loaded machine's ASan build).
+        self.assertTrue(all(s <= LEASE_S + 30 for s in takeover_s), figures)
+        self.assertGreaterEqual(len([a for a, n in by_node if int(n) > 0]), 2, figures)
+
+
+if __name__ == "__main__":
+    unittest.main()
