@@ -12,6 +12,11 @@ namespace {
 
 constexpr int kTakeOverPerBeat = 50;  // the rest waits for the next beat
 constexpr std::int64_t kForgetAfterMs = 24LL * 3600 * 1000;  // silent nodes leave `status`
+// SQLite's one node (the wake socket refuses a second `serve` on a state
+// directory) holds its runs' leases for this long: no other node could take
+// them over, so a node slowed past its lease time (a suspended laptop, a
+// loaded machine, a sped-up clock) must not fence itself out of its own runs.
+constexpr std::chrono::milliseconds kUnsharedLease = std::chrono::hours(24 * 365);
 
 std::string host_name() {
   char buf[256] = {};
@@ -39,6 +44,7 @@ Cluster::Cluster(store::Store& store, std::chrono::milliseconds lease,
   self_.pid = ::getpid();
   self_.status = "starting";
   if (store::Leases* leases = store::leases_of(store)) {
+    if (!leases->shared()) lease_ = kUnsharedLease;
     leased_.emplace(store, *leases, store::LeaseOptions{self_.id, lease_, now_ms_, {}});
   }
 }

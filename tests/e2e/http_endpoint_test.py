@@ -215,6 +215,12 @@ class EndpointTest(unittest.TestCase):
             "reportd_token_refresh_failures": "counter",
             "reportd_salesforce_api_usage": "gauge",
             "reportd_salesforce_api_limit": "gauge",
+            "reportd_user_token_requests": "counter",
+            "reportd_user_token_failures": "counter",
+            "reportd_user_tokens_cached": "gauge",
+            "reportd_node_leases_held": "gauge",
+            "reportd_cluster_node_runs_held": "gauge",
+            "reportd_cluster_node_heartbeat_age_seconds": "gauge",
             "reportd_schedules": "gauge",
             "reportd_connections": "gauge",
         })
