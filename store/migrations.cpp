@@ -133,9 +133,8 @@ CREATE TABLE change_hashes (
   updated_at_ms INTEGER NOT NULL
 );
 )sql",
-    // 5: several nodes (issue #15, store/leases.hpp): the nodes, and on each
-    // run its lease (node, fencing epoch, expiry). Existing runs start
-    // unleased (epoch 0, expired): a node takes them over as recovery did.
+    // 5: the nodes and each run's lease (store/leases.hpp); existing runs
+    // start unleased and expired, so a node takes them over as recovery did.
     R"sql(
 CREATE TABLE nodes (id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL,
   started_at_ms INTEGER NOT NULL, heartbeat_at_ms INTEGER NOT NULL, status TEXT NOT NULL);
@@ -144,7 +143,7 @@ ALTER TABLE runs ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN lease_expires_ms INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX runs_lease ON runs(lease_node);
 )sql",
-    // 6: run as (issue #16): store/migration_run_as.hpp.
+    // 6: run as: store/migration_run_as.hpp.
     kRunAsSqlite,
 };
 
@@ -289,7 +288,7 @@ ALTER TABLE runs ADD COLUMN lease_node TEXT NOT NULL DEFAULT '',
   ADD COLUMN lease_epoch BIGINT NOT NULL DEFAULT 0, ADD COLUMN lease_expires_ms BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX runs_lease ON runs(lease_node);
 )sql",
-    // 6: run as (issue #16): store/migration_run_as.hpp.
+    // 6: run as: store/migration_run_as.hpp.
     kRunAsPg,
 };
 
@@ -410,9 +409,7 @@ Status migrate_one(Db& db, int v) {
 }  // namespace
 
 int schema_version() { return kVersion; }
-
 const char* pg_migration_sql(int index) { return kPgMigrations[index]; }
-
 Status migrate(Db& db) { return migrate_to(db, kVersion); }
 
 Status migrate_to(Db& db, int target) {
