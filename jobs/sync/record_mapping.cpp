@@ -131,6 +131,32 @@ std::string synced_name(std::string_view connection, std::string_view record_nam
   return std::string(connection) + "/" + part + suffix;
 }
 
+// Source_Type__c with Query__c or Report_Id__c into s.source_kind and s.source.
+static Status apply_source(const ScheduleRecord& r, store::Schedule& s) {
+  std::string type = lower(trim(r.source_type));
+  std::string query = trim(r.query);
+  std::string report = trim(r.report_id);
+  if (type.empty()) {
+    // Not set: what the record holds decides, when only one source is there.
+    if (!query.empty() && report.empty()) type = "soql";
+    if (query.empty() && !report.empty()) type = "report";
+  }
+  if (type == "soql") {
+    s.source_kind = store::SourceKind::kSoql;
+    s.source = query;
+  } else if (type == "report") {
+    s.source_kind = store::SourceKind::kReport;
+    s.source = report;
+  } else if (type.empty()) {
+    return invalid("Source_Type__c",
+                   "is empty; choose SOQL (and fill Query__c) or Report (and fill Report_Id__c)");
+  } else {
+    return invalid("Source_Type__c",
+                   "\"" + trim(r.source_type) + "\" is not a source; choose SOQL or Report");
+  }
+  return Status();
+}
+
 Result<store::Schedule> schedule_from_record(const ScheduleRecord& r, const store::Connection& c,
                                              const std::vector<std::string>& allowed_domains,
                                              const MappingDefaults& d) {
@@ -161,27 +187,7 @@ Result<store::Schedule> schedule_from_record(const ScheduleRecord& r, const stor
     return invalid("Time_Zone__c", zone.status().message());
   }
 
-  std::string type = lower(trim(r.source_type));
-  std::string query = trim(r.query);
-  std::string report = trim(r.report_id);
-  if (type.empty()) {
-    // Not set: what the record holds decides, when only one source is there.
-    if (!query.empty() && report.empty()) type = "soql";
-    if (query.empty() && !report.empty()) type = "report";
-  }
-  if (type == "soql") {
-    s.source_kind = store::SourceKind::kSoql;
-    s.source = query;
-  } else if (type == "report") {
-    s.source_kind = store::SourceKind::kReport;
-    s.source = report;
-  } else if (type.empty()) {
-    return invalid("Source_Type__c",
-                   "is empty; choose SOQL (and fill Query__c) or Report (and fill Report_Id__c)");
-  } else {
-    return invalid("Source_Type__c",
-                   "\"" + trim(r.source_type) + "\" is not a source; choose SOQL or Report");
-  }
+  if (Status source = apply_source(r, s); !source.ok()) return source;
 
   s.formats = split_formats(r.formats);
   auto recipients = deliver::split_recipients(r.recipients);
