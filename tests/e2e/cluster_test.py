@@ -29,7 +29,7 @@ from pg_server import PgServer  # noqa: E402
 from reportd_env import Sandbox, start_sim, start_sink, stop, wait_until  # noqa: E402
 from serve_case import Daemon  # noqa: E402
 
-LEASE_S = 8
+LEASE_S = 15
 FINAL = ("succeeded", "failed", "skipped", "missed", "cancelled")
 
 AUDIT = """
@@ -230,7 +230,7 @@ class ClusterTest(unittest.TestCase):
         for name in ("o1a", "o1b", "o2a", "o2b"):
             self.key_box.run("--config", self.configs[0], "schedules", "pause", name)
         wait_until(lambda: not self.sql("SELECT 1 FROM runs WHERE state IN ('pending','running','delivering')"),
-                   timeout=120, what="every run to finish")
+                   timeout=240, what="every run to finish")
         for d in self.nodes:
             self.assertEqual(d.stop(), 0)
 
