@@ -88,6 +88,33 @@ TEST_CASE_TEMPLATE("leases: a node whose lease expired is taken over and commits
   CHECK(db->get_run(run)->state == RunState::kSucceeded);
 }
 
+TEST_CASE_TEMPLATE("leases: a batch claim leases each run it creates, not the final ones", E, Sqlite,
+                   Postgres) {
+  auto db = fresh_store<E>();
+  if (!db) return;
+  std::int64_t clock = kT0;
+  TestNode a(*db, "node-a", clock), b(*db, "node-b", clock);
+  std::int64_t sched = *db->add_schedule(make_schedule(add_conn(*db, "acme"), "daily"));
+
+  std::vector<OccurrenceClaim> claims = {{sched, 1000, RunState::kPending, ""},
+                                         {sched, 2000, RunState::kMissed, "late"},
+                                         {sched, 3000, RunState::kPending, ""}};
+  auto ids = a.store.claim_occurrences(claims, clock);
+  REQUIRE(ids.ok());
+  REQUIRE(ids->size() == 3);
+  REQUIRE(((*ids)[0] && (*ids)[1] && (*ids)[2]));
+  CHECK(a.store.held() == 2);  // the missed run is final: nothing to hold
+  // B can neither take them over nor write them while A's leases last.
+  CHECK(b.store.take_over(false, 10)->empty());
+  CHECK(is_lease_lost(b.store.update_run(running(*db, *(*ids)[0]))));
+  REQUIRE(a.store.update_run(running(*db, *(*ids)[2])).ok());
+
+  clock += kLease.count() + 1;
+  auto taken = b.store.take_over(false, 10);
+  REQUIRE(taken.ok());
+  CHECK(taken->size() == 2);
+}
+
 TEST_CASE_TEMPLATE("leases: the heartbeat's renewal keeps a run; a mail needs a third of the lease",
                    E, Sqlite, Postgres) {
   auto db = fresh_store<E>();
