@@ -47,7 +47,7 @@ std::string public_key_sha256(EVP_PKEY* key) {
   return out;
 }
 
-Status bad(std::string what) {
+Status bad_key(std::string what) {
   return Status::error(ErrorKind::kInvalidArgument, std::move(what), "jwt-key");
 }
 
@@ -75,11 +75,11 @@ Result<JwtKeyInfo> check_jwt_key(std::string_view private_key_pem, std::string_v
                  : nullptr,
              &EVP_PKEY_free);
   if (!key) {
-    return bad("the JWT key file is not an unencrypted private key in PEM (expected "
+    return bad_key("the JWT key file is not an unencrypted private key in PEM (expected "
                "-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----)");
   }
   if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) {
-    return bad("the JWT key is not an RSA key; Salesforce's JWT bearer flow signs with RS256");
+    return bad_key("the JWT key is not an RSA key; Salesforce's JWT bearer flow signs with RS256");
   }
   JwtKeyInfo info;
   info.key_sha256 = public_key_sha256(key.get());
@@ -87,15 +87,15 @@ Result<JwtKeyInfo> check_jwt_key(std::string_view private_key_pem, std::string_v
   BioPtr cbio = memory_bio(cert_pem);
   CertPtr cert(cbio ? PEM_read_bio_X509(cbio.get(), nullptr, nullptr, nullptr) : nullptr,
                &X509_free);
-  if (!cert) return bad("the certificate file is not an X.509 certificate in PEM");
+  if (!cert) return bad_key("the certificate file is not an X.509 certificate in PEM");
   EVP_PKEY* cert_key = X509_get0_pubkey(cert.get());
   if (cert_key == nullptr || EVP_PKEY_eq(cert_key, key.get()) != 1) {
-    return bad("the certificate is not of the JWT key: Salesforce would refuse every "
+    return bad_key("the certificate is not of the JWT key: Salesforce would refuse every "
                "assertion (\"invalid assertion\"); give the certificate made from this key");
   }
   unsigned char* der = nullptr;
   const int len = i2d_X509(cert.get(), &der);
-  if (len <= 0) return bad("the certificate cannot be encoded");
+  if (len <= 0) return bad_key("the certificate cannot be encoded");
   info.cert_sha256 = sha256_of(der, len);
   OPENSSL_free(der);
   return info;

@@ -14,6 +14,7 @@ packages=(
   libcpp-httplib-dev doctest-dev libseccomp-dev
   python3 python3-aiosmtpd python3-openpyxl python3-croniter python3-prometheus-client
   openssl ca-certificates procps systemd
+  mold   # links the sanitizer builds (cmake/FastLink.cmake)
   faketime   # libfaketime: the DST and clock-step tests (tests/faults)
   debhelper dpkg-dev lintian fakeroot
 )

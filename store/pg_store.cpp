@@ -6,11 +6,6 @@
 namespace reportd::store {
 namespace {
 
-Status not_found(std::string_view what, std::string_view name) {
-  return Status::error(ErrorKind::kNotFound,
-                       "no " + std::string(what) + " named \"" + std::string(name) + "\"");
-}
-
 Status no_connection(std::int64_t id) {
   return Status::error(ErrorKind::kNotFound, "no connection with id " + std::to_string(id));
 }
@@ -105,7 +100,7 @@ Result<std::vector<Connection>> PgStore::list_connections() {
 Result<Connection> PgStore::find_connection(std::string_view name) {
   auto rows = query_connections("WHERE name = ?", PgParams().bind(1, name));
   if (!rows.ok()) return std::move(rows).status();
-  if (rows->empty()) return not_found("connection", name);
+  if (rows->empty()) return not_found_named("connection", name);
   return std::move(rows->front());
 }
 
@@ -120,7 +115,7 @@ Status PgStore::remove_connection(std::string_view name) {
   auto n = change("DELETE FROM connections WHERE name = ?", PgParams().bind(1, name),
                   "remove connection");
   if (!n.ok()) return n.status();
-  if (*n == 0) return not_found("connection", name);
+  if (*n == 0) return not_found_named("connection", name);
   return {};
 }
 

@@ -107,6 +107,11 @@ std::string join(const std::vector<std::string>& items, char sep) {
   return out;
 }
 
+Status not_found_named(std::string_view what, std::string_view name) {
+  return Status::error(ErrorKind::kNotFound,
+                       "no " + std::string(what) + " named \"" + std::string(name) + "\"");
+}
+
 std::vector<std::string> split(std::string_view s, char sep) {
   std::vector<std::string> out;
   while (!s.empty()) {

@@ -11,12 +11,16 @@
 #include <vector>
 
 #include "store/records.hpp"
+#include "table/status.hpp"
 
 namespace reportd::store {
 
 // Joins and splits the list columns (formats, recipients, domains).
 std::string join(const std::vector<std::string>& items, char sep);
 std::vector<std::string> split(std::string_view s, char sep);
+
+// "no connection named \"x\"": what a lookup by name says when it finds nothing.
+Status not_found_named(std::string_view what, std::string_view name);
 
 inline constexpr const char* kConnectionColumns =
     "SELECT id, name, login_url, client_id, client_secret, org_id, instance_url, "

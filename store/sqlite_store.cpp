@@ -1,16 +1,9 @@
 #include "store/sqlite_store.hpp"
 
 #include "store/migrations.hpp"
+#include "store/rows.hpp"
 
 namespace reportd::store {
-namespace {
-
-Status not_found(std::string_view what, std::string_view name) {
-  return Status::error(ErrorKind::kNotFound,
-                       "no " + std::string(what) + " named \"" + std::string(name) + "\"");
-}
-
-}  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
   Result<Db> db = Db::open(path);
@@ -87,7 +80,7 @@ Result<std::vector<Connection>> SqliteStore::list_connections() {
 Result<Connection> SqliteStore::find_connection(std::string_view name) {
   auto rows = query_connections("WHERE name = ?", name, 0);
   if (!rows.ok()) return std::move(rows).status();
-  if (rows->empty()) return not_found("connection", name);
+  if (rows->empty()) return not_found_named("connection", name);
   return std::move(rows->front());
 }
 
@@ -104,7 +97,7 @@ Status SqliteStore::remove_connection(std::string_view name) {
   Stmt q(db_, "DELETE FROM connections WHERE name = ?");
   q.bind(1, name);
   if (Status st = q.run("remove connection"); !st.ok()) return st;
-  if (sqlite3_changes(db_.get()) == 0) return not_found("connection", name);
+  if (sqlite3_changes(db_.get()) == 0) return not_found_named("connection", name);
   return {};
 }
 

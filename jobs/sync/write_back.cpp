@@ -15,7 +15,7 @@ namespace {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
-struct Loaded {
+struct WriteBackInputs {
   store::Schedule schedule;
   store::Connection connection;
 };
@@ -23,25 +23,25 @@ struct Loaded {
 // nullopt: not a synced schedule (or gone), nothing to write. A run whose
 // row is gone (its schedule was removed while it ran) writes nothing either:
 // ids are never reused, and this checks that the run still belongs to it.
-Result<std::optional<Loaded>> load(store::Store& s, std::int64_t schedule_id,
+Result<std::optional<WriteBackInputs>> load(store::Store& s, std::int64_t schedule_id,
                                    std::int64_t run_id) {
   if (run_id != 0) {
     auto r = s.get_run(run_id);
     if (!r.ok() && r.status().kind() != ErrorKind::kNotFound) return r.status();
-    if (!r.ok() || r->schedule_id != schedule_id) return std::optional<Loaded>();
+    if (!r.ok() || r->schedule_id != schedule_id) return std::optional<WriteBackInputs>();
   }
   auto sc = s.get_schedule(schedule_id);
   if (!sc.ok()) {
-    if (sc.status().kind() == ErrorKind::kNotFound) return std::optional<Loaded>();
+    if (sc.status().kind() == ErrorKind::kNotFound) return std::optional<WriteBackInputs>();
     return sc.status();
   }
-  if (sc->origin != store::ScheduleOrigin::kSalesforce || sc->sf_record_id.empty()) return std::optional<Loaded>();
+  if (sc->origin != store::ScheduleOrigin::kSalesforce || sc->sf_record_id.empty()) return std::optional<WriteBackInputs>();
   auto c = s.get_connection(sc->connection_id);
   if (!c.ok()) return c.status();
-  Loaded out;
+  WriteBackInputs out;
   out.schedule = std::move(sc).value();
   out.connection = std::move(c).value();
-  return std::optional<Loaded>(std::move(out));
+  return std::optional<WriteBackInputs>(std::move(out));
 }
 
 }  // namespace
@@ -101,7 +101,7 @@ asio::awaitable<Result<WriteBackResult>> WriteBack::write(std::int64_t schedule_
   auto loaded = co_await store_.run(std::move(read));
   if (!loaded.ok()) co_return std::move(loaded).status().with_context("write-back");
   if (!loaded->has_value()) co_return WriteBackResult::kNotSynced;
-  const Loaded& l = loaded->value();
+  const WriteBackInputs& l = loaded->value();
   const std::string where = "write-back to " + l.schedule.sf_record_id;
 
   const jobs::Clock::WallTime wall = clock_.wall_now();
