@@ -24,6 +24,7 @@
 #include "salesforce_client/error.hpp"
 #include "salesforce_client/inflate.hpp"
 #include "salesforce_client/oauth.hpp"
+#include "salesforce_client/trust_store.hpp"
 
 namespace reportd::salesforce {
 namespace asio = boost::asio;
@@ -171,19 +172,9 @@ Result<std::unique_ptr<HttpsPool>> HttpsPool::create(asio::any_io_executor execu
   SSL_CTX* native = impl->ctx.native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   impl->ctx.set_options(ssl::context::default_workarounds | ssl::context::no_compression);
-  boost::system::error_code ec;
-  impl->ctx.set_default_verify_paths(ec);
-  if (ec)
-    return Status::error(
-        ErrorKind::kIo, "salesforce: cannot load the system CA store: " + ec.message(), "ca-store");
-  if (!options.ca_file.empty()) {
-    impl->ctx.load_verify_file(options.ca_file, ec);
-    if (ec)
-      return Status::error(ErrorKind::kInvalidArgument,
-                           "salesforce: cannot load ca_file " + options.ca_file + ": " +
-                               ec.message() + " (expected PEM certificates)",
-                           "ca-file");
-  }
+  auto trust = shared_trust_store(options.ca_file);  // one per process, not per org
+  if (!trust) return std::move(trust).status();
+  SSL_CTX_set1_cert_store(native, trust.value());
   impl->ctx.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
   return std::unique_ptr<HttpsPool>(
       new HttpsPool(std::move(executor), std::move(options), std::move(impl)));

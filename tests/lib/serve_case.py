@@ -97,14 +97,18 @@ class ServeCase(unittest.TestCase):
         self.procs.append(sim)
         sink, port = start_sink(self.mail)
         self.procs.append(sink)
-        self.config = os.path.join(self.root, "reportd.toml")
-        with open(self.config, "w") as f:
-            f.write(f'[salesforce]\nca_file = "{self.org["ca_file"]}"\n'
-                    f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\n'
-                    f'from = "reports@example.com"\n' + config_extra)
+        self.write_config(self.org["ca_file"], port, config_extra)
         self.rd("connections", "add", "demo", "--login-url", self.org["login_url"], "--client-id",
                 self.org["client_id"], "--refresh-token-stdin", stdin=self.org["refresh_token"] + "\n")
         self.daemon = Daemon(self.box, self.config, self.runtime_dir, os.path.join(self.root, "reportd.log"))
+
+    def write_config(self, ca_file, smtp_port, extra=""):
+        """self.config: the simulator's CA, the sink on smtp_port, then `extra`."""
+        self.config = os.path.join(self.root, "reportd.toml")
+        with open(self.config, "w") as f:
+            f.write(f'[salesforce]\nca_file = "{ca_file}"\n'
+                    f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\ntls = "none"\n'
+                    f'from = "reports@example.com"\n' + extra)
 
     def set_jwt(self, connection="demo", org=None):
         """Gives the connection the org's JWT bearer key pair, so that synced

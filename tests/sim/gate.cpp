@@ -83,12 +83,21 @@ void Sim::log_request(const httplib::Request& req, const httplib::Response& res)
   }
 }
 
-static void add_route(httplib::Server& svr, const std::string& method, const std::string& path_regex,
-                      httplib::Server::Handler h) {
+void Sim::add_route(httplib::Server& svr, const std::string& method, const std::string& path_regex,
+                    httplib::Server::Handler h) {
   // Clients that join an instance URL ending in '/' send "//services/...";
   // accept any number of leading slashes.
   const std::string pattern = "/+" + path_regex.substr(1);
-  if (method == "GET") svr.Get(pattern, std::move(h));
+  if (opts_.latency_ms > 0 && path_regex.rfind("/__sim", 0) != 0) {
+    // httplib serves each connection on its own worker thread, so the wait
+    // holds only this connection, as a far server's round trip would.
+    h = [h = std::move(h), ms = opts_.latency_ms](const httplib::Request& req, httplib::Response& res) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+      h(req, res);
+    };
+  }
+  if (table_ != nullptr) table_->add(method, pattern, std::move(h));
+  else if (method == "GET") svr.Get(pattern, std::move(h));
   else if (method == "POST") svr.Post(pattern, std::move(h));
   else if (method == "PATCH") svr.Patch(pattern, std::move(h));
   else if (method == "PUT") svr.Put(pattern, std::move(h));

@@ -14,6 +14,7 @@
 #include "http_util.hpp"
 #include "ids.hpp"
 #include "options.hpp"
+#include "orgs.hpp"
 #include "sim.hpp"
 #include "tls.hpp"
 
@@ -72,6 +73,65 @@ std::string org_json(const Sim& sim, const Options& opts, const std::filesystem:
   return out;
 }
 
+// The one org of a simulator without --orgs, with its two schedule records.
+struct SingleOrg {
+  SingleOrg(const Options& opts, const TlsMaterial& tls, const std::string& base)
+      : data(config(opts), store),
+        sim(opts, tls,
+            OrgInfo{base, make_id("00D", opts.org_number), make_id("005", opts.org_number),
+                    data.config().username, "sim-password", "3MVG9SimReportdConsumerKey.sfsim",
+                    "SimConsumerSecret0123456789", "http://localhost:1717/OauthRedirect"},
+            data) {
+    const ObjectDef& sched = *find_object("Reportd_Schedule__c");
+    // Two complete, valid schedule records owned by the API user. They fire
+    // rarely (Mondays 07:00 Berlin, the 1st at 06:30 UTC), so a daemon that
+    // syncs them adds no runs to tests about something else.
+    const Value owner = Value::str(make_id("005", 0));  // User row 0, the API user (users.hpp)
+    schedules = {
+        store.insert(sched, {{"Name", Value::str("Weekly pipeline")}, {"OwnerId", owner},
+                             {"Active__c", Value::boolean(true)}, {"Cron__c", Value::str("0 7 * * MON")},
+                             {"Time_Zone__c", Value::str("Europe/Berlin")}, {"Source_Type__c", Value::str("SOQL")},
+                             {"Query__c", Value::str("SELECT Name, StageName, Amount, CloseDate FROM Opportunity")},
+                             {"Formats__c", Value::str("CSV;XLSX")},
+                             {"Recipients__c", Value::str("sales@example.com")}}),
+        store.insert(sched, {{"Name", Value::str("Monthly accounts")}, {"OwnerId", owner},
+                             {"Active__c", Value::boolean(true)}, {"Cron__c", Value::str("30 6 1 * *")},
+                             {"Time_Zone__c", Value::str("UTC")}, {"Source_Type__c", Value::str("Report")},
+                             {"Report_Id__c", Value::str(make_id("00O", 1))}, {"Formats__c", Value::str("XLSX")},
+                             {"Recipients__c", Value::str("ops@example.com")}})};
+  }
+  static GenConfig config(const Options& opts) {
+    GenConfig gen;
+    gen.accounts = opts.rows_account;
+    gen.contacts = opts.rows_contact;
+    gen.opportunities = opts.rows_opportunity;
+    gen.marker = opts.marker;
+    gen.username = "integration@reportd-sim.example";
+    gen.org_number = opts.org_number;
+    return gen;
+  }
+  Store store;
+  Dataset data;
+  Sim sim;
+  std::vector<std::string> schedules;
+};
+
+// Binds svr (0.0.0.0 for many orgs: each has its own loopback address);
+// returns the port.
+int bind_server(httplib::Server& svr, const Options& opts) {
+  const std::uint64_t threads = opts.threads > 0 ? opts.threads : 64 + 2 * opts.orgs;
+  svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  svr.set_keep_alive_max_count(10000);
+  svr.set_keep_alive_timeout(10);
+  svr.set_payload_max_length(size_t{1} << 30);
+  const std::string host = opts.orgs > 0 ? "0.0.0.0" : opts.listen_host;
+  int port = opts.listen_port;
+  if (port == 0) port = svr.bind_to_any_port(host);
+  else if (!svr.bind_to_port(host, port)) port = -1;
+  if (port <= 0) throw std::runtime_error("cannot listen on " + host);
+  return port;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -96,7 +156,9 @@ int main(int argc, char** argv) {
   try {
     std::filesystem::path dir = opts.state_dir;
     std::filesystem::create_directories(dir);
-    TlsMaterial tls = generate_tls(opts.listen_host);
+    std::vector<std::string> org_hosts;
+    for (std::uint64_t k = 1; k <= opts.orgs; ++k) org_hosts.push_back(OrgSet::host_of(k));
+    TlsMaterial tls = generate_tls(opts.listen_host, org_hosts);
     write_file(dir / "ca.pem", to_pem(tls.ca_cert.get()));
     write_file(dir / "jwt_key.pem", to_pem(tls.jwt_key.get()), true);
     write_file(dir / "jwt_cert.pem", to_pem(tls.jwt_cert.get()));
@@ -108,50 +170,23 @@ int main(int argc, char** argv) {
              SSL_CTX_check_private_key(&ctx) == 1;
     });
     if (!svr.is_valid()) throw std::runtime_error("TLS server setup failed");
-    svr.new_task_queue = [] { return new httplib::ThreadPool(64); };
-    svr.set_keep_alive_max_count(10000);
-    svr.set_keep_alive_timeout(10);
-    svr.set_payload_max_length(size_t{1} << 30);
-    int port = opts.listen_port;
-    if (port == 0) port = svr.bind_to_any_port(opts.listen_host);
-    else if (!svr.bind_to_port(opts.listen_host, port)) port = -1;
-    if (port <= 0) throw std::runtime_error("cannot listen on " + opts.listen_host);
+    const int port = bind_server(svr, opts);
     std::string host = opts.listen_host == "0.0.0.0" ? "127.0.0.1" : opts.listen_host;
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
     std::string base = "https://" + host + ":" + std::to_string(port);
 
-    Store store;
-    GenConfig gen;
-    gen.accounts = opts.rows_account;
-    gen.contacts = opts.rows_contact;
-    gen.opportunities = opts.rows_opportunity;
-    gen.marker = opts.marker;
-    gen.username = "integration@reportd-sim.example";
-    gen.org_number = opts.org_number;
-    Dataset data(gen, store);
-    OrgInfo org{base, make_id("00D", opts.org_number), make_id("005", opts.org_number), gen.username, "sim-password",
-                "3MVG9SimReportdConsumerKey.sfsim", "SimConsumerSecret0123456789",
-                "http://localhost:1717/OauthRedirect"};
-    Sim sim(opts, tls, org, data);
-    sim.install(svr);
-    const ObjectDef& sched = *find_object("Reportd_Schedule__c");
-    // Two complete, valid schedule records owned by the API user. They fire
-    // rarely (Mondays 07:00 Berlin, the 1st at 06:30 UTC), so a daemon that
-    // syncs them adds no runs to tests about something else.
-    const Value owner = Value::str(make_id("005", 0));  // User row 0, the API user (users.hpp)
-    std::vector<std::string> schedules = {
-        store.insert(sched, {{"Name", Value::str("Weekly pipeline")}, {"OwnerId", owner},
-                             {"Active__c", Value::boolean(true)}, {"Cron__c", Value::str("0 7 * * MON")},
-                             {"Time_Zone__c", Value::str("Europe/Berlin")}, {"Source_Type__c", Value::str("SOQL")},
-                             {"Query__c", Value::str("SELECT Name, StageName, Amount, CloseDate FROM Opportunity")},
-                             {"Formats__c", Value::str("CSV;XLSX")},
-                             {"Recipients__c", Value::str("sales@example.com")}}),
-        store.insert(sched, {{"Name", Value::str("Monthly accounts")}, {"OwnerId", owner},
-                             {"Active__c", Value::boolean(true)}, {"Cron__c", Value::str("30 6 1 * *")},
-                             {"Time_Zone__c", Value::str("UTC")}, {"Source_Type__c", Value::str("Report")},
-                             {"Report_Id__c", Value::str(make_id("00O", 1))}, {"Formats__c", Value::str("XLSX")},
-                             {"Recipients__c", Value::str("ops@example.com")}})};
-    write_file(dir / "org.json", org_json(sim, opts, dir, schedules), true);
+    std::unique_ptr<SingleOrg> single;
+    std::unique_ptr<OrgSet> many;
+    if (opts.orgs > 0) {
+      many = std::make_unique<OrgSet>(opts, tls, port);
+      many->install(svr);
+      write_file(dir / "orgs.json", many->orgs_json((dir / "ca.pem").string()), true);
+      write_file(dir / "org.json", org_json(many->org(1), opts, dir, {}), true);
+    } else {
+      single = std::make_unique<SingleOrg>(opts, tls, base);
+      single->sim.install(svr);
+      write_file(dir / "org.json", org_json(single->sim, opts, dir, single->schedules), true);
+    }
 
     std::atomic<bool> stopping{false};
     std::thread waiter([&] {

@@ -14,6 +14,15 @@ bool parse_u64(const std::string& s, std::uint64_t& out) {
   return ec == std::errc() && ptr == s.data() + s.size();
 }
 
+using Valued = std::map<std::string, std::function<bool(const std::string&)>>;
+
+// Many orgs in one process, and the latency and threads that go with them.
+void add_scale_options(Valued& valued, Options& out) {
+  valued["--orgs"] = [&](const std::string& v) { return parse_u64(v, out.orgs) && out.orgs <= 60000; };
+  valued["--latency-ms"] = [&](const std::string& v) { return parse_u64(v, out.latency_ms); };
+  valued["--threads"] = [&](const std::string& v) { return parse_u64(v, out.threads) && out.threads > 0; };
+}
+
 }  // namespace
 
 std::string usage_text() {
@@ -39,6 +48,19 @@ Data (generated from the row index on demand, never stored):
   --org-number N            which org this is: its org and user ids (default 0); two
                             simulators with different numbers are two orgs
   --request-log FILE        append "METHOD PATH STATUS" per request
+
+Many orgs in one process:
+  --orgs N                  serve N orgs (numbers 1..N), org k on its own loopback
+                            address 127.100.(k/250).(k%250+1) and the same port, each
+                            with its own ids, OAuth client, tokens, users, written
+                            records and --marker (TEXT-k-); listens on 0.0.0.0 but
+                            answers loopback clients only; writes DIR/orgs.json
+                            (org 1 also to DIR/org.json). Each org is built on its
+                            first request.
+  --latency-ms N            wait N ms before answering every call (OAuth ones too,
+                            not /__sim); holds only the caller's connection
+  --threads N               connections served at once (default 64, with --orgs
+                            64 + 2 per org: an idle keep-alive connection holds one)
 
 Faults (deterministic counts; change at runtime with POST /__sim/faults):
   --session-expires-after N each access token serves N API calls, then 401
@@ -66,7 +88,7 @@ GET /__sim/requests, POST /__sim/reset.
 
 bool parse_options(int argc, char** argv, Options& out, bool& help, std::string& err) {
   help = false;
-  std::map<std::string, std::function<bool(const std::string&)>> valued = {
+  Valued valued = {
       {"--state-dir", [&](const std::string& v) { out.state_dir = v; return !v.empty(); }},
       {"--marker", [&](const std::string& v) { out.marker = v; return true; }},
       {"--api-version", [&](const std::string& v) { out.api_version = v; return !v.empty(); }},
@@ -96,6 +118,7 @@ bool parse_options(int argc, char** argv, Options& out, bool& help, std::string&
          return !out.listen_host.empty();
        }},
   };
+  add_scale_options(valued, out);
   std::map<std::string, bool*> switches = {
       {"--rotate-refresh-token", &out.faults.rotate_refresh_token},
       {"--invalid-grant", &out.faults.invalid_grant},

@@ -39,6 +39,9 @@ struct Options {
   std::uint64_t api_max = 100000;          // --api-max, allocation in Sforce-Limit-Info
   std::uint64_t org_number = 0;            // --org-number, which org: its org and user ids
   std::string request_log;                 // --request-log FILE, method+path per line
+  std::uint64_t orgs = 0;                  // --orgs N: N orgs in this process (0: one, as before)
+  std::uint64_t latency_ms = 0;            // --latency-ms N: added to every call, token ones too
+  std::uint64_t threads = 0;               // --threads N: connections served at once (0: auto)
   Faults faults;
 };
 

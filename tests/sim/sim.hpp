@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "dataset.hpp"
 #include "options.hpp"
 #include "plan.hpp"
+#include "routes.hpp"
 #include "soql.hpp"
 #include "tls.hpp"
 #include "users.hpp"
@@ -68,6 +70,15 @@ class Sim {
 
   /// Adds every route to svr.
   void install(httplib::Server& svr);
+  /// For one org of many (orgs.hpp): the same routes, kept in this org's
+  /// own table (svr only passes through); serve them with dispatch().
+  void install_routed(httplib::Server& svr);
+  /// The NOT_FOUND and UNKNOWN_EXCEPTION answers install() sets up.
+  static void install_error_handlers(httplib::Server& svr);
+  /// Runs this org's route for req and logs it; false when none matched.
+  bool dispatch(const httplib::Request& req, httplib::Response& res);
+  /// The refresh token an org starts with, known before the org is built.
+  static std::string first_refresh_token(const std::string& org_id);
   /// The mintable access token for org.json (valid from the start).
   std::string initial_access_token() const { return initial_access_token_; }
   std::string initial_refresh_token() const { return initial_refresh_token_; }
@@ -77,7 +88,10 @@ class Sim {
   using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
 
  private:
+  void install_routes(httplib::Server& svr);  // every route, to svr or table_
   // gate.cpp
+  void add_route(httplib::Server& svr, const std::string& method, const std::string& path_regex,
+                 httplib::Server::Handler h);
   void api(httplib::Server& svr, const std::string& method, const std::string& pattern,
            const std::string& name, ApiHandler h, bool metered = true);
   void plain(httplib::Server& svr, const std::string& method, const std::string& pattern,
@@ -122,6 +136,7 @@ class Sim {
 
   const Options& opts_;
   const TlsMaterial& tls_;
+  std::unique_ptr<RouteTable> table_;  // set by install_routed
   OrgInfo org_;
   Dataset& data_;
 

@@ -71,7 +71,7 @@ void sign(X509* cert, EVP_PKEY* key) {
 
 }  // namespace
 
-TlsMaterial generate_tls(const std::string& extra_host) {
+TlsMaterial generate_tls(const std::string& extra_host, const std::vector<std::string>& extra_ips) {
   TlsMaterial m;
   m.ca_key = make_ec_key();
   m.ca_cert = make_cert(m.ca_key.get(), "reportd-sfsim test CA", nullptr, nullptr);
@@ -85,6 +85,7 @@ TlsMaterial generate_tls(const std::string& extra_host) {
     bool is_ip = extra_host.find_first_not_of("0123456789.") == std::string::npos;
     san += (is_ip ? ",IP:" : ",DNS:") + extra_host;
   }
+  for (const auto& ip : extra_ips) san += ",IP:" + ip;
   m.server_key = make_ec_key();
   m.server_cert = make_cert(m.server_key.get(), "localhost", m.ca_cert.get(), m.ca_key.get());
   add_ext(m.server_cert.get(), m.ca_cert.get(), NID_basic_constraints, "critical,CA:FALSE");

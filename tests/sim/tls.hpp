@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace reportd::sim {
 
@@ -30,9 +31,10 @@ struct TlsMaterial {
 };
 
 /// Generates the CA, the server certificate (SAN IP:127.0.0.1, IP:::1,
-/// DNS:localhost plus extra_host when it is not one of those) and the JWT
-/// key pair. Throws std::runtime_error on OpenSSL failure.
-TlsMaterial generate_tls(const std::string& extra_host);
+/// DNS:localhost plus extra_host when it is not one of those, plus every
+/// address of extra_ips) and the JWT key pair. Throws std::runtime_error on
+/// OpenSSL failure.
+TlsMaterial generate_tls(const std::string& extra_host, const std::vector<std::string>& extra_ips = {});
 
 std::string to_pem(X509* cert);
 std::string to_pem(EVP_PKEY* key);  // PKCS#8 private key, unencrypted
