@@ -13,7 +13,10 @@ For each: CPU seconds (user+sys) and peak RSS of the whole reportd process
 
   cmake --preset release && cmake --build build/release -j2 --target reportd reportd-sfsim
   /usr/bin/python3 bench/e2e/bench_run.py [--build build/release] [--rows 1000000] [--runs 3]
-      [--cases soql-csv,soql-xlsx,report,bulk]
+      [--cases soql-csv,soql-xlsx,report,bulk] [--wrap "strace -c -f -o FILE"]
+Each run prints the sha256 of its outputs (the same pages must give the same
+CSV). --wrap needs strace or perf (Debian strace, linux-perf); not in
+scripts/install-deps.sh, since no test uses them.
 """
 import argparse
 import base64
