@@ -137,8 +137,18 @@ struct HttpsPool::Impl {
   ssl::context ctx{ssl::context::tls_client};
 };
 
+// Beast reads at most the read buffer's free space (at least 512 bytes, at
+// most 64 KiB) per read_some. Left to grow on its own the buffer stays at the
+// size of the header, so a body arrived in reads of one or two KiB, each a
+// trip through the event loop after the TLS record it came from was already
+// decrypted (about one per row of a query page). With 64 KiB of room each
+// read takes what one TLS record holds.
+constexpr std::size_t kReadBufferBytes = 64 * 1024;
+
 struct HttpsPool::Connection {
-  Connection(const asio::any_io_executor& ex, ssl::context& ctx) : stream(ex, ctx) {}
+  Connection(const asio::any_io_executor& ex, ssl::context& ctx) : stream(ex, ctx) {
+    buffer.reserve(kReadBufferBytes);
+  }
   ~Connection() { wipe_spare(); }
   // Zeroes the read buffer's free space: the bytes of the responses read
   // through it (record values) stay there until overwritten otherwise.

@@ -7,16 +7,20 @@ Cases (all against one `reportd-sfsim --rows-opportunity N`):
 - soql-csv, soql-xlsx: 13 Opportunity columns with two relationships
   (about 690 bytes of JSON a row, 2,000-row pages);
 - report: the Reports API's tabular report (the API caps it at 2,000 rows);
-- bulk: the same SOQL as a Bulk API 2.0 job (CSV results, 100,000-row chunks).
+- bulk: the same SOQL as a Bulk API 2.0 job (CSV results, 20,000-row chunks, as reportd asks).
 For each: CPU seconds (user+sys) and peak RSS of the whole reportd process
 (wait4), its wall time, the outputs' size, and RSS above the outputs.
 
   cmake --preset release && cmake --build build/release -j2 --target reportd reportd-sfsim
   /usr/bin/python3 bench/e2e/bench_run.py [--build build/release] [--rows 1000000] [--runs 3]
-      [--cases soql-csv,soql-xlsx,report,bulk]
+      [--cases soql-csv,soql-xlsx,report,bulk] [--wrap "strace -c -f -o FILE"]
+Each run prints the sha256 of its outputs (the same pages must give the same
+CSV). --wrap needs strace or perf (Debian strace, linux-perf); not in
+scripts/install-deps.sh, since no test uses them.
 """
 import argparse
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -32,6 +36,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SOURCE, "tests", "lib"))
+import reportd_env  # noqa: E402
 from reportd_env import start_sim, stop  # noqa: E402
 
 SOQL = ("SELECT Id, Name, Account.Name, Owner.Name, StageName, Amount, Probability, "
@@ -95,11 +100,14 @@ class Org:
             if json.loads(body)["state"] == "JobComplete":
                 break
             time.sleep(0.05)
-        results = f"{self.data}/jobs/query/{job}/results"
+        # The chunks reportd asks for (ClientOptions::bulk_max_records), not
+        # the server's default size: the floor fetches the same bodies.
+        step = 20000
+        results = f"{self.data}/jobs/query/{job}/results?maxRecords={step}"
         urls = [results]
-        for off in range(100000, rows, 100000):
+        for off in range(step, rows, step):
             loc = base64.urlsafe_b64encode(str(off).encode()).decode().rstrip("=")
-            urls.append(results + "?locator=" + loc)
+            urls.append(results + "&locator=" + loc)
         return urls
 
     def curl(self, urls, workdir):
@@ -138,6 +146,17 @@ def dir_bytes(d):
     return sum(os.path.getsize(os.path.join(d, n)) for n in os.listdir(d))
 
 
+def dir_sha256(d):
+    """sha256 over the outputs' bytes (by name): the same pages must give the same CSV.
+    XLSX is a zip with timestamps inside, so only its CSV-bearing cases are compared."""
+    h = hashlib.sha256()
+    for n in sorted(os.listdir(d)):
+        with open(os.path.join(d, n), "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
 def spread(values, fmt="{:.2f}"):
     return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}-{fmt.format(max(values))})"
 
@@ -148,7 +167,12 @@ def main():
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--cases", default="soql-csv,soql-xlsx,report,bulk")
+    ap.add_argument("--wrap", default="",
+                    help='command put before reportd run, e.g. "strace -c -f -o /tmp/s.txt" '
+                         '(its figures then include the wrapper\'s)')
     args = ap.parse_args()
+    args.build = os.path.abspath(args.build)
+    reportd_env.SFSIM = os.path.join(args.build, "reportd-sfsim")  # the release one, not dev's
     cases = args.cases.split(",")
     root = tempfile.mkdtemp(prefix="reportd-bench-run-")
     out_dir = tempfile.mkdtemp(prefix="reportd-bench-out-", dir="/dev/shm")
@@ -171,15 +195,17 @@ def main():
                 floor = org.curl(urls, root)
                 outs = os.path.join(out_dir, "o")
                 os.makedirs(outs, exist_ok=True)
-                r = timed(rd + ["run", case, "--now", "--dry-run", "--out", outs], env=env)
+                r = timed(args.wrap.split() + rd + ["run", case, "--now", "--dry-run", "--out", outs], env=env)
                 r["out_mb"] = dir_bytes(outs) / 2**20
+                r["sha256"] = dir_sha256(outs)
                 shutil.rmtree(outs)
                 r["above_mb"] = r["peak_mb"] - r["out_mb"]
                 results[case].append({"reportd": r, "floor": floor})
                 print(f"run {i + 1} {case:9s}: reportd {r['wall']:.2f}s wall {r['cpu']:.2f}s CPU "
                       f"peak {r['peak_mb']:.1f} MiB (outputs {r['out_mb']:.1f} MiB, above {r['above_mb']:.1f}) | "
                       f"curl floor {floor['wall']:.2f}s wall {floor['cpu']:.2f}s CPU "
-                      f"{floor['peak_mb']:.1f} MiB | load {loadavg()}", flush=True)
+                      f"{floor['peak_mb']:.1f} MiB | load {loadavg()} | sha256 {r['sha256'][:16]}",
+                      flush=True)
     finally:
         stop(sim)
         shutil.rmtree(root, ignore_errors=True)

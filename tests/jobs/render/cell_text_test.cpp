@@ -90,5 +90,39 @@ TEST_CASE("cell text: a remembered offset ends where the zone's period ends") {
   CHECK(format_datetime(change - 1, nullptr) == "2024-03-31T00:59:59.999Z");
 }
 
+TEST_CASE("cell text: datetime edge cases read exactly as the CSV has always had them") {
+  const date::time_zone* st_johns = date::locate_zone("America/St_Johns");  // -03:30 / -02:30
+  const date::time_zone* new_york = date::locate_zone("America/New_York");
+  const auto ms_of = [](date::sys_days d, std::int64_t ms_of_day) {
+    return std::chrono::duration_cast<Ms>(d.time_since_epoch()).count() + ms_of_day;
+  };
+  // Year 1 and the last millisecond of year 9999: four digits, zero-padded.
+  CHECK(format_datetime(ms_of(date::year{1} / 1 / 1, 0), nullptr) == "0001-01-01T00:00:00Z");
+  CHECK(format_datetime(ms_of(date::year{9999} / 12 / 31, 86'399'999), nullptr) ==
+        "9999-12-31T23:59:59.999Z");
+  CHECK(format_datetime(ms_of(date::year{10000} / 1 / 1, 0), nullptr) == "10000-01-01T00:00:00Z");
+  // Whole seconds show no fraction (.000 is dropped); other milliseconds keep three digits.
+  const std::int64_t t0 = 1704067200000;  // 2024-01-01T00:00:00Z
+  CHECK(format_datetime(t0, nullptr) == "2024-01-01T00:00:00Z");
+  CHECK(format_datetime(t0 + 1, nullptr) == "2024-01-01T00:00:00.001Z");
+  CHECK(format_datetime(t0 + 10, nullptr) == "2024-01-01T00:00:00.010Z");
+  CHECK(format_datetime(t0 + 100, nullptr) == "2024-01-01T00:00:00.100Z");
+  CHECK(format_datetime(t0 + 999, nullptr) == "2024-01-01T00:00:00.999Z");
+  // Before 1970 the fraction still counts forward from the second below.
+  CHECK(format_datetime(-1, nullptr) == "1969-12-31T23:59:59.999Z");
+  CHECK(format_datetime(-1000, nullptr) == "1969-12-31T23:59:59Z");
+  // No leap second: the last millisecond of 2016 is followed by 2017's first.
+  const std::int64_t leap = ms_of(date::year{2017} / 1 / 1, 0);
+  CHECK(format_datetime(leap - 1, nullptr) == "2016-12-31T23:59:59.999Z");
+  CHECK(format_datetime(leap, nullptr) == "2017-01-01T00:00:00Z");
+  // Negative offsets, half hours, the date moving back a day; UTC in a zone is +00:00.
+  CHECK(format_datetime(t0, st_johns) == "2023-12-31T20:30:00-03:30");
+  CHECK(format_datetime(t0 + 5, new_york) == "2023-12-31T19:00:00.005-05:00");
+  CHECK(format_datetime(t0, date::locate_zone("UTC")) == "2024-01-01T00:00:00+00:00");
+  CHECK(format_date(0) == "1970-01-01");
+  CHECK(format_date(-1) == "1969-12-31");
+  CHECK(format_date(-719162) == "0001-01-01");
+}
+
 }  // namespace
 }  // namespace reportd::render

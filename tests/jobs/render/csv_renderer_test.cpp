@@ -76,6 +76,32 @@ TEST_CASE("csv: BOM, typed cells, datetimes in the schedule's zone") {
   CHECK(csv_of(**s) == "\xEF\xBB\xBF" "D,T,B\r\n2024-07-01,2024-07-01T12:00:00+02:00,true\r\n");
 }
 
+TEST_CASE("csv: numbers keep their wire text, datetimes their milliseconds") {
+  auto s = Scratch::open({});
+  REQUIRE(s.ok());
+  CsvRenderer r(**s, {});
+  table::TableHeader h{"T",
+                       {{"a", "A", CellType::kNumber},
+                        {"b", "B", CellType::kNumber},
+                        {"c", "C", CellType::kNumber},
+                        {"d", "D", CellType::kNumber},
+                        {"t", "T", CellType::kDateTime},
+                        {"u", "U", CellType::kDateTime}}};
+  REQUIRE(r.begin(h).ok());
+  // As the query page parser hands them over: the number's text as sent,
+  // a datetime's instant (its wire text is not what the CSV shows).
+  std::array<Cell, 6> row{Cell::num(12.5, "12.50"), Cell::num(1000, "1e3"),
+                          Cell::num(67043365.501669183, "67043365.50166918337345123291015625"),
+                          Cell::num(0.1, ""),  // no text: the shortest round trip
+                          Cell::datetime(1704067200000, "2024-01-01T00:00:00.000+0000"),
+                          Cell::datetime(1704067200007, "2024-01-01T00:00:00.007+0000")};
+  REQUIRE(r.row(row).ok());
+  REQUIRE(r.end({1, false}).ok());
+  CHECK(csv_of(**s) ==
+        "A,B,C,D,T,U\r\n12.50,1e3,67043365.50166918337345123291015625,0.1,"
+        "2024-01-01T00:00:00Z,2024-01-01T00:00:00.007Z\r\n");
+}
+
 TEST_CASE("csv: each table of a run gets its own file") {
   auto s = Scratch::open({});
   REQUIRE(s.ok());
