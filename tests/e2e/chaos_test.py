@@ -147,16 +147,19 @@ class ChaosTest(ServeCase):
             for p in self.proxies.values():
                 p.drop_all()
             time.sleep(PHASE_S)
-            # A Salesforce blackhole holds until a connect went into it.
+            # A Salesforce blackhole holds until a connect went into it and
+            # the daemon gave up on it (its deadline, not the phase's end).
             for p in self.proxies.values():
                 if p.mode == "blackhole":
-                    self.wait_for(lambda p=p: p.blackholed(), timeout=60, what=f"a connect into {p.name}'s hole")
+                    self.wait_for(lambda p=p: p.blackhole_ended(), timeout=60,
+                                  what=f"a connect into {p.name}'s hole, given up")
         # Last, the relay alone blackholed, both orgs clean, until a run's
         # mail step connected into it.
         for p in self.proxies.values():
             p.set("pass")
         self.smtp.set("blackhole")
-        self.wait_for(lambda: self.smtp.blackholed(), timeout=60, what="a connect into the relay's hole")
+        self.wait_for(lambda: self.smtp.blackhole_ended(), timeout=60,
+                      what="a connect into the relay's hole, given up")
         for p in (*self.proxies.values(), self.smtp):
             p.set("pass")
             p.drop_all()  # half-open connections are ended; the daemon's deadlines ended its side

@@ -47,6 +47,7 @@ class ChaosProxy:
         self._hole = []  # the blackhole's listening socket and its filler
         self._syn_sent = {}  # client port -> [first, last] seen in SYN-SENT to the hole
         self._watch = None
+        self._polled = 0.0  # when /proc/net/tcp was last read
         self.loop = asyncio.new_event_loop()
         started = threading.Event()
 
@@ -74,6 +75,13 @@ class ChaosProxy:
         async def spans():
             return [b - a for a, b in self._syn_sent.values()]
         return asyncio.run_coroutine_threadsafe(spans(), self.loop).result(timeout=10)
+
+    def blackhole_ended(self):
+        """How many connects into the blackhole the client gave up on (gone
+        from SYN-SENT while the hole was still there)."""
+        async def ended():
+            return sum(1 for _, b in self._syn_sent.values() if b < self._polled)
+        return asyncio.run_coroutine_threadsafe(ended(), self.loop).result(timeout=10)
 
     def open_connections(self):
         return len(self._conns)
@@ -139,6 +147,7 @@ class ChaosProxy:
                     local = int(cols[1].split(":")[1], 16)
                     if cols[3] == "02" and cols[2] == "0100007F" + port and local not in ours:
                         self._syn_sent.setdefault(local, [now, now])[1] = now
+            self._polled = now
             await asyncio.sleep(0.05)
 
     async def _handle(self, reader, writer):

@@ -78,8 +78,8 @@ def windows(log_bytes, times_tsv, instances):
         if b"event=mail.sent " not in line:
             continue
         f = dict(kv.split(b"=", 1) for kv in line.split() if b"=" in kv)
-        if b"dot_at_us" not in f:
-            continue
+        if not f.get(b"dot_at_us", b"").replace(b",", b"").isdigit():
+            continue  # an older daemon, or the fields redacted
         for mid, dot, read, us in zip(*(f[k].split(b",") for k in (b"message_ids", b"dot_at_us",
                                                                      b"read_at_us", b"commit_us"))):
             dot, read, us = int(dot), int(read), int(us)
