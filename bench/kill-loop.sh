@@ -13,6 +13,15 @@
 # mail.sent log lines of runs that finished) and, for each extra copy, where
 # its kill fell (tests/lib/duplicate_audit.py: dot-250, 250-commit,
 # after-commit, no-kill) and how long after the relay stored the copy.
+# "windows" times each delivery that finished, from the daemon's mail.sent
+# lines and the sink's times.tsv (microseconds, p50/p99/max): relay_us (the
+# final dot -> the relay stored the copy), read_wait_us (the relay's 250 ->
+# the daemon read it), commit_us (read -> `sent` durable), window_us (dot ->
+# durable); window_share is the part of the daemons' lifetimes inside some
+# window and duplicates_if_uniform what kills uniform in time would make
+# (kills x share), to compare with the duplicates seen.
+# "not_sent_a_third_time" counts recipients whose final dot went out twice
+# unconfirmed: recorded failed (smtp-unknown-outcome-twice), not sent again.
 #
 #   bench/kill-loop.sh [KILLS] [SEED]       (default 200, 20261129)
 #   REPORTD_BUILD_DIR=build/release bench/kill-loop.sh

@@ -19,6 +19,7 @@ constexpr std::string_view kAllowed[] = {
     "recipients", "rows",      "run",         "schedule",   "schedules",  "signal",
     "state",     "state_dir",  "status",      "timeout_ms", "tz",         "url",
     "version",   "when",       "channel",     "connections", "commit_us",
+    "message_ids", "dot_at_us", "read_at_us",  // mail.sent: Message-IDs (hashes) and times
     // schedule sync (counts, record ids and cursors; never field values)
     "added",     "updated",    "removed",     "invalid",    "records",    "record",
     "patched",   "held",       "cursor",

@@ -101,11 +101,18 @@ void Server::on_finished(const jobs::FinishedRun& finished) {
   if (!finished.sent_commit_windows.empty()) {
     // How long each recipient's mail stayed accepted by the relay but not yet
     // recorded sent: a kill inside it makes the one duplicate RFC 1047 allows.
-    std::string us;
-    for (auto w : finished.sent_commit_windows) us += (us.empty() ? "" : ",") + std::to_string(w.count());
+    // Its Message-ID and wall-clock times line it up with the relay's log.
+    std::string ids, dots, reads, us;
+    for (const auto& w : finished.sent_commit_windows) {
+      const char* sep = us.empty() ? "" : ",";
+      ids += sep + w.message_id;
+      dots += sep + std::to_string(w.dot_at_us);
+      reads += sep + std::to_string(w.read_at_us);
+      us += sep + std::to_string(w.commit.count());
+    }
     log::info("mail.sent", {{"run", run.id},
                             {"recipients", static_cast<long>(finished.sent_commit_windows.size())},
-                            {"commit_us", us}});
+                            {"commit_us", us}, {"message_ids", ids}, {"dot_at_us", dots}, {"read_at_us", reads}});
   }
   for (jobs::RunObserver* o : observers_) o->on_finished(finished);
 }

@@ -31,7 +31,7 @@ struct RunPipeline::Context {
   std::int64_t began_ms = 0;
   bool marked_needs_reauth = false;
   std::string run_as_user;  // empty: the integration user (run_as.hpp)
-  std::vector<std::chrono::microseconds> sent_commit_windows;  // every email attempt's
+  std::vector<deliver::SentTiming> sent_commit_windows;  // every email attempt's
   std::exception_ptr crashed;  // what a stage threw (a bug), rethrown by bounded()
 
   ~Context() {

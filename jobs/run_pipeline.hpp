@@ -90,7 +90,7 @@ struct RunOutcome {
   DeliveryCounts deliveries;
   // Per mail recipient this execution sent: the relay's reply to the final
   // dot -> the ledger's `sent` committed (EmailResult::sent_commit_windows).
-  std::vector<std::chrono::microseconds> sent_commit_windows;
+  std::vector<deliver::SentTiming> sent_commit_windows;
 };
 
 // The run's row as the callers of a finished run see it: the saved record
@@ -103,7 +103,7 @@ struct FinishedRun {
   std::int64_t schedule_id = 0;
   store::Run run;  // its row as saved (id, nominal_s, state, reason, error_code, times, rows, bytes)
   DeliveryCounts deliveries;
-  std::vector<std::chrono::microseconds> sent_commit_windows;  // as RunOutcome's
+  std::vector<deliver::SentTiming> sent_commit_windows;  // as RunOutcome's
 };
 
 // Hears of runs as they end. Called on the pipeline's executor; must not block.

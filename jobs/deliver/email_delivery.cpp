@@ -20,6 +20,16 @@ constexpr std::string_view kZipName = "report.zip";
 constexpr std::string_view kZipType = "application/zip";
 constexpr std::string_view kZippedNote = "The report was zipped to fit the mail size limit.";
 constexpr std::string_view kTooBigNote = "The report was too large to email, even zipped.";
+// A `sending` row's error, committed right before the final dot: the relay
+// may hold one copy (RFC 1047), or two. A row found with two is not sent a
+// third time: it is recorded failed with kUnconfirmedTwice.
+constexpr std::string_view kUnconfirmed = "smtp-unknown-outcome";
+constexpr std::string_view kUnconfirmedTwice = "smtp-unknown-outcome-twice";
+
+std::int64_t wall_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 std::vector<std::uint64_t> sizes_of(const std::vector<OutputRef>& outs) {
   std::vector<std::uint64_t> s;
@@ -122,12 +132,13 @@ struct Tally {
   int deferred = 0;  // worth retrying
   std::string last_code;
   int not_allowed = 0;                   // refused by the domain check
+  int unconfirmed_twice = 0;             // not sent a third time (kUnconfirmedTwice)
   std::optional<Status> first_not_allowed;
 };
 
 // Records what the send came to in `d`. True when the relay, not the
 // recipient, is at fault: the row stays retryable and the delivery stops.
-bool record_send(store::Delivery& d, const Result<SendReport>& sent) {
+bool record_outcome(store::Delivery& d, const Result<SendReport>& sent) {
   if (sent.ok() && !sent->recipients.empty()) {
     const RecipientResult& r = sent->recipients.front();
     d.error.clear();
@@ -151,10 +162,33 @@ bool record_send(store::Delivery& d, const Result<SendReport>& sent) {
     return true;
   }
   // Unknown outcome stays "sending": the retry resends with the same Message-ID.
-  d.state = e.code() == "smtp-unknown-outcome" ? store::DeliveryState::kSending
+  d.state = e.code() == kUnconfirmed            ? store::DeliveryState::kSending
             : e.kind() == ErrorKind::kTransient ? store::DeliveryState::kPending
                                                 : store::DeliveryState::kFailed;
   return false;
+}
+
+// As record_outcome(), but the count of unconfirmed dots (kUnconfirmed*)
+// survives an outcome that leaves the row retryable (a 4xx, a dropped
+// connection): those copies may be out.
+bool record_send(store::Delivery& d, const Result<SendReport>& sent) {
+  const std::string mark = d.error == kUnconfirmed || d.error == kUnconfirmedTwice ? d.error : std::string();
+  const bool relay_fault = record_outcome(d, sent);
+  if (!mark.empty() && (d.state == store::DeliveryState::kPending || d.state == store::DeliveryState::kSending)) {
+    d.error = mark;
+  }
+  return relay_fault;
+}
+
+// Envelope::at_dot for one recipient: one more unconfirmed dot, committed
+// before the dot goes out (after the body: a kill before it sent no copy).
+asio::awaitable<Status> mark_dot(DeliveryLedger& ledger, store::Delivery& d, std::int64_t& dot_at_us) {
+  d.error = std::string(d.error == kUnconfirmed ? kUnconfirmedTwice : kUnconfirmed);
+  auto save = ledger.update_first(d);
+  Status saved = co_await std::move(save);
+  dot_at_us = wall_us();
+  if (!saved.ok()) co_return std::move(saved).with_context("email: ledger");
+  co_return Status();
 }
 
 // The message to one recipient, streamed: the attachments are base64-encoded
@@ -194,6 +228,21 @@ asio::awaitable<Status> refuse(DeliveryLedger& ledger, store::Delivery d, Status
   co_return Status();
 }
 
+// A recipient whose final dot went out twice unconfirmed: the relay may hold
+// two copies, so no third is sent (DESIGN.md §4.4 allows one duplicate). The
+// row is recorded failed and the run fails saying why.
+asio::awaitable<Status> not_a_third_time(DeliveryLedger& ledger, store::Delivery d, std::int64_t now_ms,
+                                         Tally& tally) {
+  ++tally.unconfirmed_twice;
+  tally.last_code = std::string(kUnconfirmedTwice);
+  d.state = store::DeliveryState::kFailed;
+  d.updated_at_ms = now_ms;
+  auto save = ledger.update(std::move(d));
+  Status saved = co_await std::move(save);
+  if (!saved.ok()) co_return std::move(saved).with_context("email: ledger");
+  co_return Status();
+}
+
 // One recipient through the ledger: pending → sending → sent | failed, each
 // state committed before the next step. An error stops the whole delivery.
 asio::awaitable<Status> deliver_one(DeliveryLedger& ledger, MailSession& session, std::uint64_t max,
@@ -211,10 +260,14 @@ asio::awaitable<Status> deliver_one(DeliveryLedger& ledger, MailSession& session
     auto refusing = refuse(ledger, std::move(d), std::move(allowed), job.now_ms, tally);
     co_return co_await std::move(refusing);
   }
-  if (d.state == store::DeliveryState::kFailed) {  // refused for good by an earlier attempt
-    ++tally.refused;
+  if (d.state == store::DeliveryState::kFailed) {  // refused for good, or stopped, by an earlier attempt
+    ++(d.error == kUnconfirmedTwice ? tally.unconfirmed_twice : tally.refused);
     tally.last_code = d.error;
     co_return Status();
+  }
+  if (d.error == kUnconfirmedTwice) {
+    auto stopping = not_a_third_time(ledger, std::move(d), job.now_ms, tally);
+    co_return co_await std::move(stopping);
   }
   if (!d.message_id.empty()) message_id = d.message_id;
   auto mime = message_for(job, content, rcpt, message_id);
@@ -239,9 +292,12 @@ asio::awaitable<Status> deliver_one(DeliveryLedger& ledger, MailSession& session
   env.from = job.from.email;
   env.to.push_back(rcpt);
   env.before_dot = job.may_send;  // a pause during the body is caught before the dot
+  std::int64_t dot_at_us = 0;
+  env.at_dot = [&ledger, &d, &dot_at_us] { return mark_dot(ledger, d, dot_at_us); };
   auto send = session.send(std::move(env), message);
   Result<SendReport> sent = co_await std::move(send);
-  const auto answered = std::chrono::steady_clock::now();  // the relay's reply to the final dot
+  const auto answered = std::chrono::steady_clock::now();  // the relay's reply to the final dot, just read
+  const std::int64_t read_at_us = wall_us();
   const bool relay_fault = record_send(d, sent);
   d.updated_at_ms = job.now_ms;
   // A `sent` goes ahead of other runs' store work: until it is committed, a
@@ -252,8 +308,9 @@ asio::awaitable<Status> deliver_one(DeliveryLedger& ledger, MailSession& session
   if (!saved.ok()) co_return std::move(saved).with_context("email: ledger");
   if (d.state == store::DeliveryState::kSent) {
     ++tally.result.sent;
-    tally.result.sent_commit_windows.push_back(
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - answered));
+    tally.result.sent_commit_windows.push_back(SentTiming{
+        message_id, dot_at_us, read_at_us,
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - answered)});
   } else if (d.state == store::DeliveryState::kFailed) ++tally.refused;
   else ++tally.deferred;
   if (d.state != store::DeliveryState::kSent) tally.last_code = d.error;
@@ -274,6 +331,13 @@ Result<EmailResult> outcome(const Tally& t, std::size_t n) {
                          "email: " + std::to_string(t.deferred) + " of " + std::to_string(n) +
                              " recipients deferred (" + t.last_code + "); will retry",
                          t.last_code);
+  }
+  if (t.unconfirmed_twice > 0) {
+    return Status::error(ErrorKind::kPermanent,
+                         "email: " + std::to_string(t.unconfirmed_twice) + " of " + std::to_string(n) +
+                             " recipients not sent a third time: the relay may hold two copies already "
+                             "(its answer to the final dot was lost twice)",
+                         std::string(kUnconfirmedTwice));
   }
   if (t.refused > 0) {
     return Status::error(ErrorKind::kPermanent,

@@ -69,9 +69,10 @@ struct EmailResult {
   Packaging packaging = Packaging::kAttached;
   int sent = 0;          // sent by this attempt
   int already_sent = 0;  // sent by an earlier attempt, skipped
-  // For each recipient sent: from the relay's reply to the final dot to the
-  // ledger's `sent` committed (the window in which a kill makes a duplicate).
-  std::vector<std::chrono::microseconds> sent_commit_windows;
+  // For each recipient sent: when its final dot went and the relay's reply
+  // was read, and how long until the ledger's `sent` was committed (the
+  // window in which a kill makes a duplicate).
+  std::vector<SentTiming> sent_commit_windows;
 };
 
 // Ok when every recipient has the message. Otherwise kTransient when some

@@ -6,6 +6,7 @@
 // is never copied whole into the message.
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -15,6 +16,16 @@
 #include "jobs/deliver/smtp_config.hpp"
 
 namespace reportd::deliver {
+
+// One recipient recorded `sent`, timed: where a kill would have made the one
+// duplicate RFC 1047 allows. Wall-clock times (microseconds since the epoch)
+// so that they line up with the relay's own log.
+struct SentTiming {
+  std::string message_id;
+  std::int64_t dot_at_us = 0;   // the final dot about to be written
+  std::int64_t read_at_us = 0;  // the relay's 250 to it read
+  std::chrono::microseconds commit{0};  // that 250 read -> the ledger's `sent` durable
+};
 
 // Several messages in a row, over one relay connection where the transport
 // can: one run's recipients. A send() returns as soon as the relay answered

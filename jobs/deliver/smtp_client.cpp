@@ -152,8 +152,10 @@ asio::awaitable<Result<SendReport>> envelope(Wire& s, const Caps& caps, const En
 }
 
 // DATA, the body chunk by chunk, the final dot and its reply.
-asio::awaitable<Status> data(Wire& s, MessageSource& message, std::uint64_t wire_size,
-                             const std::function<bool()>& before_dot) {
+// `abandoned`: set when the caller's hooks stopped it before the dot, with
+// the body out and no dot: the connection cannot carry another message.
+asio::awaitable<Status> data(Wire& s, MessageSource& message, std::uint64_t wire_size, const Envelope& env,
+                             bool& abandoned) {
   REPORTD_TRY(co_await s.write("DATA\r\n", "DATA"));
   auto go = co_await s.read_reply("DATA");
   if (!go.ok()) co_return go.status();
@@ -173,11 +175,14 @@ asio::awaitable<Status> data(Wire& s, MessageSource& message, std::uint64_t wire
       REPORTD_TRY(co_await s.write_more(wire.view()));
     }
   }
-  if (before_dot && !before_dot()) {
+  abandoned = true;
+  if (env.at_dot) REPORTD_TRY(co_await env.at_dot());
+  if (env.before_dot && !env.before_dot()) {
     co_return Status::error(ErrorKind::kPermanent,
                             "smtp: message abandoned before its final dot (the run's lease is lost)",
                             store::kLeaseLost);
   }
+  abandoned = false;
   wire.clear();
   stuffer.finish(wire);
   wire.append(".\r\n");
@@ -281,11 +286,12 @@ asio::awaitable<Result<SendReport>> SmtpSession::send(Envelope env, MessageSourc
     for (const auto& r : report->recipients) any = any || r.outcome == RcptOutcome::kAccepted;
   }
   Status st = report.ok() ? Status() : report.status();
-  if (any) st = co_await data(o.wire, message, wire_size, env.before_dot);
+  bool abandoned = false;
+  if (any) st = co_await data(o.wire, message, wire_size, env, abandoned);
   if (!st.ok()) {
     // A reply the step did not expect leaves the connection usable (RSET
     // next time); a network error or a missed deadline does not.
-    if (o.wire.broken() || st.code() == store::kLeaseLost) open_.reset();  // mid-DATA: drop it
+    if (o.wire.broken() || abandoned) open_.reset();  // mid-DATA: drop it
     co_return st;
   }
   co_return report;

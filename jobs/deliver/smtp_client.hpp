@@ -24,6 +24,11 @@ struct Envelope {
   // message: the connection is closed without the dot, so the relay
   // discards it, and send() fails with code store::kLeaseLost. Empty: go on.
   std::function<bool()> before_dot;
+  // Awaited after before_dot, right before the final dot is written: the
+  // caller records durably that the message is about to leave (the delivery
+  // ledger's count of unconfirmed dots). An error abandons the message as
+  // before_dot does, with that error. Empty: go on.
+  std::function<boost::asio::awaitable<Status>()> at_dot;
 };
 
 enum class RcptOutcome { kAccepted, kTransient, kPermanent };

@@ -8,7 +8,9 @@ reset connections mid-body, answer nothing (half-open) and drop SYNs
 Asserted: every run ends within the run deadline (each call within its own);
 each run ends succeeded, or failed with a network or deadline reason (never
 `internal`, never a connection marked needs-reauth for a network fault); no
-recipient gets a message twice; both schedules deliver again once the wire
+recipient gets a message twice; connects into each blackhole (both
+simulators' and, in a last phase of its own, the relay's) happened and each
+was given up within its connect deadline; both schedules deliver again once the wire
 is clean; afterwards no memfd is open, the daemon holds no more descriptors
 than the keep-alive pools allow, no SMTP connection is left open, no scratch
 byte is held and no run is in flight when it stops. REPORTD_CHAOS_PHASE_S
@@ -145,6 +147,19 @@ class ChaosTest(ServeCase):
             for p in self.proxies.values():
                 p.drop_all()
             time.sleep(PHASE_S)
+            # A Salesforce blackhole holds until a connect went into it and
+            # the daemon gave up on it (its deadline, not the phase's end).
+            for p in self.proxies.values():
+                if p.mode == "blackhole":
+                    self.wait_for(lambda p=p: p.blackhole_ended(), timeout=60,
+                                  what=f"a connect into {p.name}'s hole, given up")
+        # Last, the relay alone blackholed, both orgs clean, until a run's
+        # mail step connected into it.
+        for p in self.proxies.values():
+            p.set("pass")
+        self.smtp.set("blackhole")
+        self.wait_for(lambda: self.smtp.blackhole_ended(), timeout=60,
+                      what="a connect into the relay's hole, given up")
         for p in (*self.proxies.values(), self.smtp):
             p.set("pass")
             p.drop_all()  # half-open connections are ended; the daemon's deadlines ended its side
@@ -198,9 +213,18 @@ class ChaosTest(ServeCase):
         self.assertEqual([f for f in after if not f.startswith("socket:")].__len__(),
                          [f for f in before if not f.startswith("socket:")].__len__(), (before, after))
         self.wait_for(lambda: self.smtp.open_connections() == 0, timeout=10, what="SMTP connections closed")
+        # Each connect into a blackhole was exercised (simulators and relay)
+        # and given up within its own deadline: Salesforce's connect_timeout
+        # (10 s), SMTP's timeout_seconds (3 s), plus slack for a loaded machine.
+        hung = {p.name: p.blackholed() for p in (*self.proxies.values(), self.smtp)}
+        for name, spans in hung.items():
+            self.assertGreaterEqual(len(spans), 1, name)
+            self.assertLessEqual(max(spans), (3 if name == "smtp" else 10) + 3, (name, spans))
         print(f"CHAOS runs={states} fds_before={len(before)} fds_after={len(after)} "
               f"proxied={{sf-a: {self.proxies['a'].by_mode}, sf-b: {self.proxies['b'].by_mode}, "
-              f"smtp: {self.smtp.by_mode}}} messages={sum(ids.values())} failures={failures}", file=sys.stderr)
+              f"smtp: {self.smtp.by_mode}}} blackholed_connects={ {n: len(v) for n, v in hung.items()} } "
+              f"longest_s={ {n: round(max(v), 2) for n, v in hung.items()} } "
+              f"messages={sum(ids.values())} failures={failures}", file=sys.stderr)
         self.assertEqual(self.daemon.stop(), 0)
         # No run coroutine left behind: none was in flight when it stopped.
         self.assertRegex(self.log().decode(), r"event=serve.stop signal=SIGTERM count=0\b")

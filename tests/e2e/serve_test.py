@@ -14,7 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from duplicate_audit import audit  # noqa: E402
+from duplicate_audit import audit, windows as window_figures  # noqa: E402
 from reportd_env import files_containing  # noqa: E402
 from serve_case import MARKER, ServeCase  # noqa: E402
 
@@ -106,6 +106,9 @@ class ServeTest(ServeCase):
         started_cancelled = db.execute(
             "SELECT count(*) FROM runs WHERE state = 'cancelled' AND started_at_ms != 0").fetchone()[0]
         integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
+        # Recipients whose dot went out twice unconfirmed: failed, not sent a third time.
+        stopped = db.execute("SELECT count(*) FROM deliveries "
+                             "WHERE error = 'smtp-unknown-outcome-twice'").fetchone()[0]
         db.close()
         # Each Message-ID (occurrence x recipient) arrives once; a kill
         # between the relay's 250 and the ledger's commit makes a second copy
@@ -128,6 +131,9 @@ class ServeTest(ServeCase):
         extra = audit(instances, os.path.join(self.mail, "times.tsv"))
         figures["where"] = {w: sum(1 for e in extra if e["where"] == w)
                             for w in ("dot-250", "250-commit", "after-commit", "no-kill")}
+        # Each delivery's window, timed, and what uniform kills would make of it.
+        figures["windows"] = window_figures(self.log(), os.path.join(self.mail, "times.tsv"), instances)
+        figures["not_sent_a_third_time"] = stopped
         print("KILL-LOOP " + json.dumps(figures), file=sys.stderr, flush=True)
         for e in extra:
             print("KILL-LOOP duplicate " + json.dumps(e), file=sys.stderr, flush=True)

@@ -14,7 +14,9 @@ from then on:
   half_open                 accept, read and drop, never answer or connect
   blackhole                 the listening port drops SYNs: its accept queue
                             is kept full, so a connect hangs until the
-                            client's own deadline
+                            client's own deadline. Each such connect is
+                            seen in SYN-SENT (/proc/net/tcp, polled every
+                            50 ms): `blackholed()` gives how long each hung
 
 The port stays the same whatever the mode, so the system under test never
 needs reconfiguring. `open_connections()` counts connections still held, for
@@ -43,6 +45,9 @@ class ChaosProxy:
         self._conns = set()
         self._server = None
         self._hole = []  # the blackhole's listening socket and its filler
+        self._syn_sent = {}  # client port -> [first, last] seen in SYN-SENT to the hole
+        self._watch = None
+        self._polled = 0.0  # when /proc/net/tcp was last read
         self.loop = asyncio.new_event_loop()
         started = threading.Event()
 
@@ -63,6 +68,20 @@ class ChaosProxy:
         keep theirs."""
         assert mode in ("pass", "latency", "bandwidth", "drip", "reset", "half_open", "blackhole"), mode
         asyncio.run_coroutine_threadsafe(self._set(mode, params), self.loop).result(timeout=10)
+
+    def blackholed(self):
+        """Seconds each connect into the blackhole stayed unanswered (until
+        the client gave up or the mode changed), one per connect."""
+        async def spans():
+            return [b - a for a, b in self._syn_sent.values()]
+        return asyncio.run_coroutine_threadsafe(spans(), self.loop).result(timeout=10)
+
+    def blackhole_ended(self):
+        """How many connects into the blackhole the client gave up on (gone
+        from SYN-SENT while the hole was still there)."""
+        async def ended():
+            return sum(1 for _, b in self._syn_sent.values() if b < self._polled)
+        return asyncio.run_coroutine_threadsafe(ended(), self.loop).result(timeout=10)
 
     def open_connections(self):
         return len(self._conns)
@@ -87,6 +106,8 @@ class ChaosProxy:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _close(self):
+        if self._watch is not None:
+            self._watch.cancel()
         for c in list(self._conns):
             c.abort()
         for s in self._hole:
@@ -106,12 +127,28 @@ class ChaosProxy:
             await self._server.wait_closed()
             self._server = None
             self._hole = _full_listener(self.port)
+            self._watch = self.loop.create_task(self._watch_syns({s.getsockname()[1] for s in self._hole}))
         elif mode != "blackhole" and self.mode == "blackhole":
+            self._watch.cancel()
             for s in self._hole:
                 s.close()
             self._hole = []
             await self._listen(self.port)
         self.mode, self.params = mode, dict(params)
+
+    async def _watch_syns(self, ours):
+        """Notes every socket in SYN-SENT to the hole but our fillers."""
+        port = f":{self.port:04X}"
+        while True:
+            now = time.monotonic()
+            with open("/proc/net/tcp") as f:
+                for line in f.readlines()[1:]:
+                    cols = line.split()
+                    local = int(cols[1].split(":")[1], 16)
+                    if cols[3] == "02" and cols[2] == "0100007F" + port and local not in ours:
+                        self._syn_sent.setdefault(local, [now, now])[1] = now
+            self._polled = now
+            await asyncio.sleep(0.05)
 
     async def _handle(self, reader, writer):
         mode, params = self.mode, dict(self.params)

@@ -57,3 +57,53 @@ def audit(instances, times_tsv):
                                   "dot-250" if killed < before else "250-commit"))
             found.append(row)
     return found
+
+
+def _pct(values, q):
+    return values[min(len(values) - 1, int(q * len(values)))] if values else -1
+
+
+def windows(log_bytes, times_tsv, instances):
+    """The duplicate window of every delivery logged `sent` (the daemon's
+    mail.sent lines: Message-ID, wall-clock dot and 250-read times, 250 read
+    -> `sent` committed), lined up with the sink's times. Figures, in
+    microseconds, p50/p99/max: relay_us (dot -> the sink stored the copy and
+    answers 250), read_wait_us (the sink's 250 -> the daemon read it),
+    commit_us (read -> `sent` durable), window_us (dot -> durable). Also the
+    share of the daemons' lifetimes inside some window (the union of them)
+    and the duplicates a kill uniform in time would make: kills x share."""
+    stored = sink_times(times_tsv)
+    relay, wait, commit, whole, spans = [], [], [], [], []
+    for line in log_bytes.splitlines():
+        if b"event=mail.sent " not in line:
+            continue
+        f = dict(kv.split(b"=", 1) for kv in line.split() if b"=" in kv)
+        if not f.get(b"dot_at_us", b"").replace(b",", b"").isdigit():
+            continue  # an older daemon, or the fields redacted
+        for mid, dot, read, us in zip(*(f[k].split(b",") for k in (b"message_ids", b"dot_at_us",
+                                                                     b"read_at_us", b"commit_us"))):
+            dot, read, us = int(dot), int(read), int(us)
+            commit.append(us)
+            whole.append(read + us - dot)
+            spans.append((dot / 1e6, (read + us) / 1e6))
+            copies = stored.get(mid.decode(), [])
+            n = bisect.bisect_right(copies, read / 1e6) - 1
+            if n >= 0 and copies[n] * 1e6 >= dot - 1000:
+                relay.append(int(copies[n] * 1e6) - dot)
+                wait.append(read - int(copies[n] * 1e6))
+    covered, end = 0.0, None
+    for a, b in sorted(spans):
+        if end is None or a > end:
+            covered += b - a
+            end = b
+        elif b > end:
+            covered += b - end
+            end = b
+    lived = sum(k - s for s, k, _ in instances if k is not None)
+    share = covered / lived if lived > 0 else 0.0
+    out = {"deliveries_timed": len(commit), "window_share": round(share, 5),
+           "duplicates_if_uniform": round(share * sum(1 for i in instances if i[1] is not None), 2)}
+    for name, v in (("relay_us", relay), ("read_wait_us", wait), ("commit_us", commit), ("window_us", whole)):
+        v.sort()
+        out[name] = {"p50": _pct(v, 0.5), "p99": _pct(v, 0.99), "max": v[-1] if v else -1}
+    return out

@@ -21,17 +21,25 @@ namespace {
 namespace asio = boost::asio;
 using testing::run_sync;
 
-// Records each message; answers from a script (default: accepted).
+// Records each message; answers from a script (default: accepted). Like
+// the real transport, it awaits Envelope::at_dot before any answer to the
+// final dot: an accepted message or an unknown outcome.
 class FakeTransport final : public MailTransport {
  public:
   std::vector<std::string> sent_to;
   std::vector<std::string> messages;
   std::vector<Result<SendReport>> script;  // consumed front first
   std::uint64_t max = 1 << 20;
+  int dots = 0;  // final dots "written"
 
   asio::awaitable<Result<SendReport>> send(Envelope env, MessageSource& message) override {
     sent_to.push_back(env.to.at(0));
     messages.push_back(read_all(message));
+    const bool dot = script.empty() || script.front().ok() || script.front().status().code() == "smtp-unknown-outcome";
+    if (dot && env.at_dot) {
+      ++dots;
+      if (Status st = co_await env.at_dot(); !st.ok()) co_return st;
+    }
     if (!script.empty()) {
       Result<SendReport> r = std::move(script.front());
       script.erase(script.begin());
@@ -153,6 +161,52 @@ TEST_CASE("email: a retry skips recipients already sent") {
   REQUIRE(second.ok());
   CHECK(second->already_sent == 1);
   CHECK(t.sent_to == std::vector<std::string>{"a@example.org", "b@example.org", "a@example.org"});
+}
+
+TEST_CASE("email: an unknown outcome after the dot is resent once, never a third time (RFC 1047)") {
+  Fixture f;
+  FakeTransport t;
+  auto unknown = [] {
+    return Status::error(ErrorKind::kTransient, "smtp: end of data: reset (after the final dot)",
+                         "smtp-unknown-outcome");
+  };
+  // A 451 before the dot: no copy can be out, the count stays at zero.
+  t.script.push_back(Status::error(ErrorKind::kTransient, "smtp: RCPT TO: 451", "smtp-451"));
+  t.script.push_back(unknown());
+  t.script.push_back(unknown());
+  auto job = [&] { return f.job({"a@example.org"}); };
+  CHECK(run_sync(deliver_email(*f.book, t, *f.scratch, job())).status().kind() == ErrorKind::kTransient);
+  CHECK(f.ledger()["smtp:a@example.org"].error == "smtp-451");
+  CHECK(run_sync(deliver_email(*f.book, t, *f.scratch, job())).status().code() == "smtp-unknown-outcome");
+  CHECK(f.ledger()["smtp:a@example.org"].state == store::DeliveryState::kSending);
+  CHECK(f.ledger()["smtp:a@example.org"].error == "smtp-unknown-outcome");
+  CHECK(run_sync(deliver_email(*f.book, t, *f.scratch, job())).status().kind() == ErrorKind::kTransient);
+  CHECK(f.ledger()["smtp:a@example.org"].error == "smtp-unknown-outcome-twice");
+  // Two copies may be out: the third attempt sends nothing and fails, loudly.
+  const std::size_t before = t.sent_to.size();
+  auto third = run_sync(deliver_email(*f.book, t, *f.scratch, job()));
+  CHECK(third.status().kind() == ErrorKind::kPermanent);
+  CHECK(third.status().code() == "smtp-unknown-outcome-twice");
+  CHECK(t.sent_to.size() == before);
+  CHECK(f.ledger()["smtp:a@example.org"].state == store::DeliveryState::kFailed);
+  CHECK(t.sent_to.size() == 3);  // one stopped before its dot
+  CHECK(t.dots == 2);
+  CHECK(run_sync(deliver_email(*f.book, t, *f.scratch, job())).status().code() == "smtp-unknown-outcome-twice");
+}
+
+TEST_CASE("email: a sent recipient's final dot was recorded before it went, and timed") {
+  Fixture f;
+  FakeTransport t;
+  auto r = run_sync(deliver_email(*f.book, t, *f.scratch, f.job({"a@example.org"})));
+  REQUIRE(r.ok());
+  CHECK(t.dots == 1);
+  REQUIRE(r->sent_commit_windows.size() == 1);
+  const SentTiming& w = r->sent_commit_windows[0];
+  CHECK(w.message_id == f.ledger()["smtp:a@example.org"].message_id);
+  CHECK(w.dot_at_us > 0);
+  CHECK(w.read_at_us >= w.dot_at_us);
+  CHECK(w.commit.count() >= 0);
+  CHECK(f.ledger()["smtp:a@example.org"].error.empty());
 }
 
 TEST_CASE("email: a recipient outside the allowed domains is refused in the ledger, never sent") {

@@ -152,7 +152,7 @@ int bigsend(const Args& a, asio::io_context& io) {
   auto source = deliver::MimeSource::create(m);
   check(source.ok(), "mime");
   std::cout << "MESSAGE " << (*source)->size() << " " << (*source)->stuffed_size() << "\n";
-  deliver::Envelope env{a.cfg.from, a.to, {}};
+  deliver::Envelope env{a.cfg.from, a.to, {}, {}};
   std::optional<Result<deliver::SendReport>> r;
   std::ofstream("/proc/self/clear_refs") << "5";  // VmHWM restarts from VmRSS
   long before = status_kib("VmRSS");
@@ -234,7 +234,7 @@ int main(int argc, char** argv) {
     for (const auto& o : outputs) m.attachments.push_back({o.filename, o.content_type, o.bytes});
     auto source = deliver::MimeSource::create(m);
     check(source.ok(), "mime");
-    deliver::Envelope env{a.cfg.from, a.to, {}};
+    deliver::Envelope env{a.cfg.from, a.to, {}, {}};
     std::optional<Result<deliver::SendReport>> r;
     asio::co_spawn(io, do_send(a.cfg, env, source->get(), &r), [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
     io.run();
@@ -281,7 +281,7 @@ int main(int argc, char** argv) {
       print_status(r->ok() ? Status() : r->status());
       if (r->ok()) {
         std::cout << "WINDOWS";
-        for (auto w : (*r)->sent_commit_windows) std::cout << " " << w.count();
+        for (const auto& w : (*r)->sent_commit_windows) std::cout << " " << w.commit.count();
         std::cout << "\n";
       }
     }
