@@ -14,7 +14,7 @@
 namespace reportd::daemon {
 namespace {
 
-Status invalid(std::string what) { return Status::error(ErrorKind::kInvalidArgument, std::move(what)); }
+Status invalid_jwt_argument(std::string what) { return Status::error(ErrorKind::kInvalidArgument, std::move(what)); }
 
 Result<std::string> read_text_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -34,10 +34,10 @@ int cmd_connections_set_jwt(Context& ctx) {
   auto consumer = ctx.args.get("jwt-consumer-key");
   auto key_file = ctx.args.get("jwt-key-file");
   if (remove && (consumer || key_file || ctx.args.has("jwt-cert-file"))) {
-    return ctx.fail(invalid("--jwt-remove goes alone, without the other --jwt-* options"));
+    return ctx.fail(invalid_jwt_argument("--jwt-remove goes alone, without the other --jwt-* options"));
   }
   if (!remove && (!consumer || consumer->empty() || !key_file)) {
-    return ctx.fail(invalid(
+    return ctx.fail(invalid_jwt_argument(
         "a JWT bearer configuration needs --jwt-consumer-key KEY (the connected app's consumer "
         "key) and --jwt-key-file PATH (its RSA private key in PEM; keys are never taken from "
         "the command line)"));

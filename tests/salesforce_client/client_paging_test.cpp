@@ -16,12 +16,12 @@ using namespace reportd::salesforce::testing;
 namespace asio = boost::asio;
 
 namespace {
-constexpr const char* kSoql = "SELECT Id, Name FROM Account";
+constexpr const char* kPagingSoql = "SELECT Id, Name FROM Account";
 
 asio::awaitable<std::pair<Status, Status>> both(Client& a, CountingSink& sa, Client& b,
                                                  CountingSink& sb) {
   using namespace asio::experimental::awaitable_operators;
-  auto [x, y] = co_await (a.query(kSoql, false, sa) && b.query(kSoql, false, sb));
+  auto [x, y] = co_await (a.query(kPagingSoql, false, sa) && b.query(kPagingSoql, false, sb));
   co_return std::pair<Status, Status>{x, y};
 }
 }  // namespace
@@ -54,7 +54,7 @@ TEST_CASE("paging: the page past max_pages ends the query with too-large") {
   options.max_pages = 5;
   auto client = make_client(io, *sim, store, options);
   CountingSink sink;
-  Status s = run(io, client->query(kSoql, false, sink));
+  Status s = run(io, client->query(kPagingSoql, false, sink));
   CHECK(s.kind() == ErrorKind::kPermanent);
   CHECK(s.code() == "too-large");
   CHECK(s.message().find("limits.max_rows_per_run") != std::string::npos);

@@ -57,10 +57,10 @@ TEST_CASE("next fires: none for a paused schedule or a cron that does not parse"
   CHECK(body.at("Next_Fires__c").as_string().starts_with("2026-03-01T08:00:00+00:00\n"));
 }
 
-struct Fixture : test::SyncFixture {
+struct NextFiresFixture : test::SyncFixture {
   WriteBack wb{*thread, provider, clock, 90};
   std::int64_t id = 0;
-  Fixture() {
+  NextFiresFixture() {
     store::Schedule s = daily("Europe/Berlin");
     s.name = "acme/Daily";
     s.connection_id = connection.id;
@@ -82,7 +82,7 @@ struct Fixture : test::SyncFixture {
 };
 
 TEST_CASE("next fires: each write-back carries them") {
-  Fixture f;
+  NextFiresFixture f;
   auto r = f.run(f.wb.write(f.id, f.succeeded()));
   REQUIRE(r.ok());
   REQUIRE(f.org.patches.size() == 1);
@@ -94,7 +94,7 @@ TEST_CASE("next fires: each write-back carries them") {
 }
 
 TEST_CASE("next fires: an org without the field still gets the run's outcome") {
-  Fixture f;
+  NextFiresFixture f;
   f.org.lacks_next_fires = true;
   auto r = f.run(f.wb.write(f.id, f.succeeded()));
   REQUIRE(r.ok());

@@ -12,7 +12,7 @@ namespace {
 
 using test::SyncFixture;
 
-struct Fixture : SyncFixture {
+struct ScheduleSyncFixture : SyncFixture {
   ScheduleSync syncer{*thread, provider, clock, SyncOptions{}};
 
   SyncReport sync(bool full = false) {
@@ -26,7 +26,7 @@ struct Fixture : SyncFixture {
 
 TEST_CASE(
     "sync: the first sync reads every record; then an unchanged sync is one query, no PATCH") {
-  Fixture f;
+  ScheduleSyncFixture f;
   f.org.add(f.record("a01A", "Daily"));
   ScheduleRecord bad = f.record("a01B", "Leaky");
   bad.recipients = "a@acme.com\nleak@evil.example";
@@ -78,7 +78,7 @@ TEST_CASE(
 }
 
 TEST_CASE("sync: the schedule cap refuses records past it; a read past ten times it changes nothing") {
-  Fixture f;
+  ScheduleSyncFixture f;
   SyncOptions o;
   o.max_schedules = 2;
   f.syncer.set_options(o);
@@ -99,7 +99,7 @@ TEST_CASE("sync: the schedule cap refuses records past it; a read past ten times
 }
 
 TEST_CASE("sync: create, update, deactivate and delete follow within one sync") {
-  Fixture f;
+  ScheduleSyncFixture f;
   f.org.add(f.record("a01A", "Daily"));
   f.org.add(f.record("a01B", "Weekly"));
   f.sync();
@@ -146,7 +146,7 @@ TEST_CASE("sync: create, update, deactivate and delete follow within one sync") 
 
 TEST_CASE(
     "sync: while the API budget guard is on, statuses wait and their records are read again") {
-  Fixture f;
+  ScheduleSyncFixture f;
   ScheduleRecord bad = f.record("a01B", "Bad");
   bad.cron = "never";
   f.org.add(bad);
@@ -175,7 +175,7 @@ TEST_CASE(
 }
 
 TEST_CASE("sync: a failed status write is retried at the next sync") {
-  Fixture f;
+  ScheduleSyncFixture f;
   f.org.add(f.record("a01A", "Daily"));
   f.org.fail_patch =
       Status::error(ErrorKind::kTransient, "salesforce: PATCH: 503", "SERVER_UNAVAILABLE");
@@ -195,7 +195,7 @@ TEST_CASE("sync: a failed status write is retried at the next sync") {
 TEST_CASE(
     "sync: an authorization error marks the connection needs-reauth as a run does, and changes "
     "nothing else") {
-  Fixture f;
+  ScheduleSyncFixture f;
   f.org.add(f.record("a01A", "Daily"));
   f.sync();
   const std::string cursor = f.state().modstamp;
@@ -230,7 +230,7 @@ TEST_CASE(
 }
 
 TEST_CASE("sync: a status PATCH refused for authorization marks the connection too") {
-  Fixture f;
+  ScheduleSyncFixture f;
   for (const char* id : {"a01A", "a01B"}) f.org.add(f.record(id, id));
   f.org.fail_patch = Status::error(ErrorKind::kAuth, "salesforce: token: invalid_grant",
                                    "invalid_grant");
@@ -244,7 +244,7 @@ TEST_CASE("sync: a status PATCH refused for authorization marks the connection t
 }
 
 TEST_CASE("sync: an org without the object says to deploy it") {
-  Fixture f;
+  ScheduleSyncFixture f;
   f.org.fail_query = Status::error(
       ErrorKind::kPermanent, "salesforce: GET /services/data/v61.0/queryAll: 400 INVALID_TYPE",
       "INVALID_TYPE");
@@ -254,7 +254,7 @@ TEST_CASE("sync: an org without the object says to deploy it") {
 }
 
 TEST_CASE("sync: --full reads every record and removes schedules whose record is gone for good") {
-  Fixture f;
+  ScheduleSyncFixture f;
   f.org.add(f.record("a01A", "Daily"));
   f.org.add(f.record("a01B", "Weekly"));
   f.sync();
@@ -270,7 +270,7 @@ TEST_CASE("sync: --full reads every record and removes schedules whose record is
 }
 
 TEST_CASE("sync: a CLI schedule that holds the name is left alone; the record's gets its id") {
-  Fixture f;
+  ScheduleSyncFixture f;
   store::Schedule local;
   local.name = "acme/Daily";
   local.connection_id = f.connection.id;

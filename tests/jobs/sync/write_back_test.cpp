@@ -44,13 +44,13 @@ TEST_CASE("write-back: the PATCH body carries the run's outcome and the next run
   CHECK(status_word(store::RunState::kCancelled) == "Failed");
 }
 
-struct Fixture : test::SyncFixture {
+struct WriteBackFixture : test::SyncFixture {
   WriteBack wb{*thread, provider, clock, 90};
   std::int64_t synced_id = 0;
   std::int64_t local_id = 0;
   std::int64_t runs = 0;
 
-  Fixture() {
+  WriteBackFixture() {
     store::Schedule s;
     s.name = "acme/Daily";
     s.connection_id = connection.id;
@@ -85,7 +85,7 @@ struct Fixture : test::SyncFixture {
 };
 
 TEST_CASE("write-back: one PATCH onto the record after a run of a synced schedule") {
-  Fixture f;
+  WriteBackFixture f;
   auto r = f.run(f.wb.write(f.synced_id, f.finished(f.synced_id, store::RunState::kSkipped, 0)));
   REQUIRE(r.ok());
   CHECK(*r == WriteBackResult::kWritten);
@@ -99,7 +99,7 @@ TEST_CASE("write-back: one PATCH onto the record after a run of a synced schedul
 }
 
 TEST_CASE("write-back: nothing for a local schedule or one that is gone") {
-  Fixture f;
+  WriteBackFixture f;
   auto r = f.run(f.wb.write(f.local_id, f.finished(f.local_id, store::RunState::kSucceeded, 3)));
   CHECK(*r == WriteBackResult::kNotSynced);
   r = f.run(f.wb.write(4242, store::Run()));
@@ -108,7 +108,7 @@ TEST_CASE("write-back: nothing for a local schedule or one that is gone") {
 }
 
 TEST_CASE("write-back: a run reported without times is taken to have started now") {
-  Fixture f;
+  WriteBackFixture f;
   store::Run bare;
   bare.state = store::RunState::kFailed;
   bare.reason = "internal error: store /var/lib/reportd/reportd.db is locked";
@@ -122,7 +122,7 @@ TEST_CASE("write-back: a run reported without times is taken to have started now
 }
 
 TEST_CASE("write-back: skipped while the API budget guard is on") {
-  Fixture f;
+  WriteBackFixture f;
   f.org.usage = salesforce::ApiUsage{91, 100};
   auto r = f.run(f.wb.write(f.synced_id, f.finished(f.synced_id, store::RunState::kSucceeded, 3)));
   CHECK(*r == WriteBackResult::kSkippedBudget);
@@ -133,7 +133,7 @@ TEST_CASE("write-back: skipped while the API budget guard is on") {
 }
 
 TEST_CASE("write-back: Salesforce's error comes back with context") {
-  Fixture f;
+  WriteBackFixture f;
   f.org.fail_patch =
       Status::error(ErrorKind::kPermanent, "salesforce: PATCH: 400 INVALID_FIELD", "INVALID_FIELD");
   auto r = f.run(f.wb.write(f.synced_id, f.finished(f.synced_id, store::RunState::kFailed, 0)));
