@@ -29,7 +29,7 @@ from pg_server import PgServer  # noqa: E402
 from reportd_env import Sandbox, start_sim, start_sink, stop, wait_until  # noqa: E402
 from serve_case import Daemon  # noqa: E402
 
-LEASE_S = 15
+LEASE_S = 8
 FINAL = ("succeeded", "failed", "skipped", "missed", "cancelled")
 
 AUDIT = """
@@ -61,7 +61,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-class ClusterTest(unittest.TestCase):
+class ClusterCase(unittest.TestCase):
+    """Three nodes on one PostgreSQL, and what to read from them (no test here:
+    cluster_outage_test.py shares it)."""
+
     def setUp(self):
         self.pg = PgServer()
         self.pg.start()
@@ -182,6 +185,28 @@ class ClusterTest(unittest.TestCase):
                     out.append((os.stat(path).st_mtime, email.message_from_binary_file(f)))
         return out
 
+    def finish_and_tally(self):
+        """Pauses every schedule, waits for the runs in flight, stops the
+        nodes; returns (runs, occurrences lost, Message-ID counts, arrivals)."""
+        for name in ("o1a", "o1b", "o2a", "o2b"):
+            self.key_box.run("--config", self.configs[0], "schedules", "pause", name)
+        wait_until(lambda: not self.sql("SELECT 1 FROM runs WHERE state IN ('pending','running','delivering')"),
+                   timeout=120, what="every run to finish")
+        for d in self.nodes:
+            self.assertEqual(d.stop(), 0)
+        runs = [(int(r[0]), int(r[1]), r[2]) for r in self.sql("SELECT schedule_id, nominal_s, state FROM runs")]
+        lost = 0
+        for sched in {r[0] for r in runs}:
+            seconds = sorted(r[1] for r in runs if r[0] == sched)
+            lost += len(set(range(seconds[0], seconds[-1] + 1, 3)) - set(seconds))
+        ids, arrivals = {}, {}
+        for at, m in self.messages():
+            ids[m["Message-ID"]] = ids.get(m["Message-ID"], 0) + 1
+            arrivals.setdefault(m["Message-ID"], []).append(at)
+        return runs, lost, ids, arrivals
+
+
+class ClusterTest(ClusterCase):
     def test_kills_and_a_pause_lose_nothing_and_send_nothing_twice(self):
         kills_wanted = int(os.environ.get("REPORTD_CLUSTER_KILLS", "2"))
         rng = random.Random(int(os.environ.get("REPORTD_KILL_SEED", "20261205")))
@@ -227,22 +252,7 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual(len(wait_until(live_nodes, timeout=30, what="three live nodes")), 3)
 
         # Stop new occurrences; let the runs in flight finish.
-        for name in ("o1a", "o1b", "o2a", "o2b"):
-            self.key_box.run("--config", self.configs[0], "schedules", "pause", name)
-        wait_until(lambda: not self.sql("SELECT 1 FROM runs WHERE state IN ('pending','running','delivering')"),
-                   timeout=240, what="every run to finish")
-        for d in self.nodes:
-            self.assertEqual(d.stop(), 0)
-
-        runs = [(int(r[0]), int(r[1]), r[2]) for r in self.sql("SELECT schedule_id, nominal_s, state FROM runs")]
-        lost = 0
-        for sched in {r[0] for r in runs}:
-            seconds = sorted(r[1] for r in runs if r[0] == sched)
-            lost += len(set(range(seconds[0], seconds[-1] + 1, 3)) - set(seconds))
-        ids, arrivals = {}, {}
-        for at, m in self.messages():
-            ids[m["Message-ID"]] = ids.get(m["Message-ID"], 0) + 1
-            arrivals.setdefault(m["Message-ID"], []).append(at)
+        runs, lost, ids, arrivals = self.finish_and_tally()
         duplicates = sum(v - 1 for v in ids.values())
         # Runs of killed nodes: finished by others within lease + one run.
         takeover_s = []
