@@ -9,7 +9,7 @@ CLI), the nodes started and ready before the minute; at the minute every
 node fires every schedule and the unique insert decides which node claims
 each occurrence. Once all N occurrences of that minute are claimed, the
 nodes are killed. Figures, from the runs table polled every 0.1 s:
-- claims/s: N / (time all were committed - time the first was);
+- claims/s: N / (time all were committed - the due instant);
 - lateness first/p50/p99/all: when that share of the N claims was
   committed, in seconds after the due instant (0.1 s resolution);
 - claims by node.
@@ -110,7 +110,7 @@ def one(n, nodes):
         with open("/proc/loadavg") as f:
             load = f.read().split()[:3]
         return {"schedules": n, "nodes": nodes, "claims": len(rows),
-                "claims_per_s": round(len(rows) / max(0.001, by(1.0) - by(0.000001))),
+                "claims_per_s": round(len(rows) / max(0.1, by(1.0))),
                 "lateness_s": {"first": by(0.000001), "p50": by(0.5), "p99": by(0.99),
                                "all": by(1.0)},
                 "by_node": sorted(by_node.values(), reverse=True), "load": load,
