@@ -66,6 +66,9 @@ Result<ClusterBeat> Cluster::beat(store::Store& on_thread, const std::string& st
   auto lost = leased_->renew();
   if (!lost.ok()) return lost.status();
   out.lost = std::move(lost).value();
+  auto nodes = leases.list_nodes();
+  if (!nodes.ok()) return nodes.status();
+  out.nodes = std::move(nodes).value();
   if (status == "running") {
     auto taken = leased_->take_over(starting && !leases.shared(), kTakeOverPerBeat);
     if (!taken.ok()) return taken.status();
@@ -77,11 +80,12 @@ Result<ClusterBeat> Cluster::beat(store::Store& on_thread, const std::string& st
       out.taken.push_back({o, l.run_id});
     }
   }
-  auto nodes = leases.list_nodes();
-  if (!nodes.ok()) return nodes.status();
-  out.nodes = std::move(nodes).value();
   out.held = leased_->held();
   return out;
+}
+
+Status Cluster::release(std::int64_t run_id) {
+  return leased_ ? leased_->release(run_id) : Status();
 }
 
 }  // namespace reportd::daemon

@@ -44,7 +44,13 @@ class Cluster {
   // On the store thread. `status` is the node's ("running", "stopped").
   // `starting`: the first beat; on SQLite (one node) it recovers every
   // unfinished run, as a crash recovery.
+  // Taking over is the beat's last step, so a run it took is always handed
+  // back to be launched (or, when the take-over failed, was never taken).
   Result<ClusterBeat> beat(store::Store& on_thread, const std::string& status, bool starting);
+  // On the store thread: the execution of `run_id` ended, whatever its
+  // outcome (store::LeasedStore::release). Every execution ends here, so
+  // the node holds leases only on the runs it executes.
+  Status release(std::int64_t run_id);
 
  private:
   store::Store& store_;

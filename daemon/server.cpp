@@ -86,6 +86,7 @@ int Server::run() {
 void Server::on_finished(const jobs::FinishedRun& finished) {
   scheduler_.run_finished(finished.schedule_id);
   const store::Run& run = finished.run;
+  if (cluster_.enabled()) asio::co_spawn(io_, release_run(run.id), rethrow);
   if (run.error_code == store::kLeaseLost) {
     // Another node took the run over and finishes it: this one recorded
     // nothing, so neither metrics nor the write-back hear of it.
@@ -166,6 +167,17 @@ asio::awaitable<Status> Server::beat_cluster(bool starting) {
   }
   endpoint_.cluster(cluster_.self().id, beaten->nodes, beaten->held);
   co_return Status();
+}
+
+asio::awaitable<void> Server::release_run(std::int64_t run_id) {
+  Cluster* cluster = &cluster_;
+  auto release = [cluster, run_id](store::Store&) { return cluster->release(run_id); };
+  Status released = co_await runtime_.store_thread.run(std::move(release));
+  if (!released.ok()) {
+    log::warning("run.release_failed", {{"run", run_id},
+                                        {"error", released.message()},
+                                        {"state", "its lease expires by itself"}});
+  }
 }
 
 asio::awaitable<void> Server::start() {

@@ -105,6 +105,8 @@ class Server final : private jobs::RunObserver {
   // The cluster half of a heartbeat (cluster.hpp): launches the runs it took
   // over and tells the endpoint the nodes. Fails when the store does.
   boost::asio::awaitable<Status> beat_cluster(bool starting);
+  // A run's execution ended: its lease is released (Cluster::release).
+  boost::asio::awaitable<void> release_run(std::int64_t run_id);
   void report_store(const Status& written);
   void wait_signal();
   void reload_config();

@@ -38,8 +38,11 @@ void SchedulerCore::upsert(const ScheduleSpec& spec, date::sys_seconds cursor) {
 
 void SchedulerCore::remove(std::int64_t schedule_id) {
   // Heap items die lazily; runs already going finish and are counted down.
+  // A run claimed behind one still going (deferred_) is launched all the
+  // same when that one ends: it holds a run row and, with leases, a lease
+  // that the heartbeat renews; dropped here, it stayed unfinished for good.
+  // It then ends as the pipeline decides (cancelled when paused).
   entries_.erase(schedule_id);
-  deferred_.erase(schedule_id);
 }
 
 std::optional<date::sys_seconds> SchedulerCore::cursor(std::int64_t schedule_id) const {
@@ -151,10 +154,12 @@ void SchedulerCore::on_claimed(const Decision& d, std::optional<std::int64_t> ru
     return;
   }
   const Launch launch{d.occurrence, *run_id};
-  if (running_by_schedule_.contains(id) || queued_.contains(id)) {
-    deferred_.insert_or_assign(id, launch);  // kQueue: after the previous run
-    return;
+  if ((running_by_schedule_.contains(id) || queued_.contains(id)) &&
+      deferred_.try_emplace(id, launch).second) {
+    return;  // kQueue, or a run taken over: after the previous run
   }
+  // (A second one waiting is queued rather than dropped: a claimed run
+  // always runs.)
   ++queued_[id];
   queue_.push(d.occurrence.org, launch);
 }

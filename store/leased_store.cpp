@@ -15,6 +15,17 @@ Status lease_lost(std::int64_t run_id, std::string_view why) {
 
 bool is_lease_lost(const Status& st) { return !st.ok() && st.code() == kLeaseLost; }
 
+namespace {
+
+// A store failure that says the database could not be reached (PgConn's
+// kTransient), not a conflict to retry (serialization failure, deadlock).
+bool unreachable(const Status& st) {
+  return !st.ok() && st.kind() == ErrorKind::kTransient && st.code() != "40001" &&
+         st.code() != "40P01" && st.code() != kLeaseLost;
+}
+
+}  // namespace
+
 Leases* leases_of(Store& store) { return dynamic_cast<Leases*>(&store); }
 
 LeasedStore::LeasedStore(Store& inner, Leases& leases, LeaseOptions options)
@@ -28,6 +39,12 @@ std::int64_t LeasedStore::steady() const {
 }
 
 void LeasedStore::hold(std::int64_t run_id, std::int64_t epoch, std::int64_t since) {
+  extend(run_id, epoch, since);
+  std::lock_guard lock(mu_);
+  executing_[run_id] = epoch;
+}
+
+void LeasedStore::extend(std::int64_t run_id, std::int64_t epoch, std::int64_t since) {
   // The lease was written after `since`, so it expires after since + lease.
   const std::int64_t safe = since + options_.lease.count() - options_.lease.count() / 3;
   std::lock_guard lock(mu_);
@@ -49,6 +66,11 @@ std::optional<std::int64_t> LeasedStore::epoch_of(std::int64_t run_id) const {
 std::size_t LeasedStore::held() const {
   std::lock_guard lock(mu_);
   return held_.size();
+}
+
+std::size_t LeasedStore::executing() const {
+  std::lock_guard lock(mu_);
+  return executing_.size();
 }
 
 bool LeasedStore::may_send(std::int64_t run_id) {
@@ -83,16 +105,21 @@ Result<std::vector<std::int64_t>> LeasedStore::renew() {
   if (!st.ok()) return st;
   for (std::int64_t id : lost) drop(id);
   for (std::int64_t id : kept) {
-    if (auto epoch = epoch_of(id); epoch && *epoch == held[id].epoch) hold(id, *epoch, since);
+    if (auto epoch = epoch_of(id); epoch && *epoch == held[id].epoch) extend(id, *epoch, since);
   }
   return lost;
 }
 
 Result<std::vector<Lease>> LeasedStore::take_over(bool all, int limit) {
+  // Never a run this node still executes, even one whose lease it lost: its
+  // execution would write with the new epoch.
   std::vector<std::int64_t> mine;
   {
     std::lock_guard lock(mu_);
     for (const auto& held : held_) mine.push_back(held.first);
+    for (const auto& run : executing_) {
+      if (!held_.contains(run.first)) mine.push_back(run.first);
+    }
   }
   const std::int64_t since = steady();
   const std::int64_t before = all ? std::numeric_limits<std::int64_t>::max() : now();
@@ -100,6 +127,22 @@ Result<std::vector<Lease>> LeasedStore::take_over(bool all, int limit) {
   if (!taken.ok()) return taken;
   for (const Lease& l : *taken) hold(l.run_id, l.epoch, since);
   return taken;
+}
+
+Status LeasedStore::release(std::int64_t run_id) {
+  std::optional<std::int64_t> epoch;
+  {
+    std::lock_guard lock(mu_);
+    held_.erase(run_id);
+    if (auto it = executing_.find(run_id); it != executing_.end()) {
+      epoch = it->second;
+      executing_.erase(it);
+    }
+  }
+  if (!epoch) return {};
+  // Expires now: a no-op when the run is final or another node took it over.
+  auto expired = leases_.renew_lease(Lease{run_id, 0, 0, *epoch, 0}, options_.node_id, now());
+  return expired.ok() ? Status() : expired.status();
 }
 
 Status LeasedStore::fenced(std::int64_t run_id, std::int64_t valid_after_ms,
@@ -114,6 +157,13 @@ Status LeasedStore::fenced(std::int64_t run_id, std::int64_t valid_after_ms,
     }
     return write(s);
   });
+  if (unreachable(st)) {
+    // The database is unreachable (or the connection broke, the commit's
+    // fate unknown): the node keeps no work it cannot commit. The run
+    // stops as if its lease were lost; once the database is back, its lease
+    // expires and a node resumes it through the ledger.
+    st = lease_lost(run_id, "the database is unreachable: " + st.message());
+  }
   if (is_lease_lost(st)) drop(run_id);
   return st;
 }

@@ -9,11 +9,21 @@
 //   held epoch, then the write. Zero rows = the lease is lost: the write is
 //   refused with kLeaseLost, the lease is forgotten, and every later write
 //   of that run is refused too, so the run stops having committed nothing;
+// - a fenced write that fails because the database is unreachable is a
+//   lost lease too: the node keeps no work it cannot commit;
 // - a `sending` ledger row (the step before a mail leaves) needs the lease
 //   to have a third of the lease time left, so a mail is never handed to
 //   the relay on a lease about to expire;
 // - renew() (the heartbeat) extends every held lease; take_over() takes the
-//   runs of nodes whose leases expired;
+//   runs of nodes whose leases expired, never a run this node still
+//   executes (claimed or taken over, and not yet released), even after it
+//   lost that run's lease: an execution writes with the epoch it started
+//   with, never a later one of the same node;
+// - release(run) ends an execution (whatever its outcome): the node stops
+//   renewing the lease and expires it now if the run is unfinished, so that
+//   a run whose execution ended without a final row (the store failed, the
+//   database was unreachable) is taken over at the next heartbeat instead
+//   of being renewed forever by a node that no longer executes it;
 // - may_send(run) tells, from any thread and without the database, whether
 //   the lease is still surely held by the node's own monotonic clock (a
 //   third of the lease before it could expire): the last check before a
@@ -59,7 +69,14 @@ class LeasedStore final : public Store {
   // unfinished run, for SQLite's one node at start), except those this node
   // still executes; holds their leases and returns them.
   Result<std::vector<Lease>> take_over(bool all, int limit);
+  // The execution of `run_id` ended (it finished, or stopped with no final
+  // row). Forgets the run, and expires its lease now when this node still
+  // holds it on an unfinished run. A store failure is returned; the run is
+  // forgotten all the same (its lease then expires by itself).
+  Status release(std::int64_t run_id);
   std::size_t held() const;
+  // Runs this node executes (claimed or taken over, not yet released).
+  std::size_t executing() const;
   // Any thread: `run_id`'s lease is held and, by the monotonic clock, at
   // least a third of the lease time from expiring. When it is not, the run
   // is given up here (the caller stops it): its lease is no longer renewed,
@@ -137,8 +154,11 @@ class LeasedStore final : public Store {
   std::int64_t now() const { return options_.now_ms(); }
   std::int64_t expiry() const { return now() + options_.lease.count(); }
   std::int64_t steady() const;
-  // Holds `run_id` at `epoch`; its lease was written at monotonic `since`.
+  // Holds `run_id` at `epoch` (and executes it); its lease was written at
+  // monotonic `since`.
   void hold(std::int64_t run_id, std::int64_t epoch, std::int64_t since);
+  // Extends the lease still held at `epoch`.
+  void extend(std::int64_t run_id, std::int64_t epoch, std::int64_t since);
   void drop(std::int64_t run_id);
   std::optional<std::int64_t> epoch_of(std::int64_t run_id) const;
 
@@ -152,6 +172,9 @@ class LeasedStore final : public Store {
   LeaseOptions options_;
   mutable std::mutex mu_;  // guards held_ (may_send() reads it from other threads)
   std::map<std::int64_t, Held> held_;
+  // Run id -> the epoch its execution started with; kept after the lease
+  // is lost, until release().
+  std::map<std::int64_t, std::int64_t> executing_;
 };
 
 }  // namespace reportd::store

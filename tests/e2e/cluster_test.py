@@ -29,7 +29,7 @@ from pg_server import PgServer  # noqa: E402
 from reportd_env import Sandbox, start_sim, start_sink, stop, wait_until  # noqa: E402
 from serve_case import Daemon  # noqa: E402
 
-LEASE_S = 15
+LEASE_S = 8
 FINAL = ("succeeded", "failed", "skipped", "missed", "cancelled")
 
 AUDIT = """
@@ -61,7 +61,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-class ClusterTest(unittest.TestCase):
+class ClusterCase(unittest.TestCase):
+    """Three nodes on one PostgreSQL, and what to read from them (no test here:
+    cluster_outage_test.py shares it)."""
+
     def setUp(self):
         self.pg = PgServer()
         self.pg.start()
@@ -182,6 +185,28 @@ class ClusterTest(unittest.TestCase):
                     out.append((os.stat(path).st_mtime, email.message_from_binary_file(f)))
         return out
 
+    def finish_and_tally(self):
+        """Pauses every schedule, waits for the runs in flight, stops the
+        nodes; returns (runs, occurrences lost, Message-ID counts, arrivals)."""
+        for name in ("o1a", "o1b", "o2a", "o2b"):
+            self.key_box.run("--config", self.configs[0], "schedules", "pause", name)
+        wait_until(lambda: not self.sql("SELECT 1 FROM runs WHERE state IN ('pending','running','delivering')"),
+                   timeout=120, what="every run to finish")
+        for d in self.nodes:
+            self.assertEqual(d.stop(), 0)
+        runs = [(int(r[0]), int(r[1]), r[2]) for r in self.sql("SELECT schedule_id, nominal_s, state FROM runs")]
+        lost = 0
+        for sched in {r[0] for r in runs}:
+            seconds = sorted(r[1] for r in runs if r[0] == sched)
+            lost += len(set(range(seconds[0], seconds[-1] + 1, 3)) - set(seconds))
+        ids, arrivals = {}, {}
+        for at, m in self.messages():
+            ids[m["Message-ID"]] = ids.get(m["Message-ID"], 0) + 1
+            arrivals.setdefault(m["Message-ID"], []).append(at)
+        return runs, lost, ids, arrivals
+
+
+class ClusterTest(ClusterCase):
     def test_kills_and_a_pause_lose_nothing_and_send_nothing_twice(self):
         kills_wanted = int(os.environ.get("REPORTD_CLUSTER_KILLS", "2"))
         rng = random.Random(int(os.environ.get("REPORTD_KILL_SEED", "20261205")))
@@ -227,22 +252,7 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual(len(wait_until(live_nodes, timeout=30, what="three live nodes")), 3)
 
         # Stop new occurrences; let the runs in flight finish.
-        for name in ("o1a", "o1b", "o2a", "o2b"):
-            self.key_box.run("--config", self.configs[0], "schedules", "pause", name)
-        wait_until(lambda: not self.sql("SELECT 1 FROM runs WHERE state IN ('pending','running','delivering')"),
-                   timeout=240, what="every run to finish")
-        for d in self.nodes:
-            self.assertEqual(d.stop(), 0)
-
-        runs = [(int(r[0]), int(r[1]), r[2]) for r in self.sql("SELECT schedule_id, nominal_s, state FROM runs")]
-        lost = 0
-        for sched in {r[0] for r in runs}:
-            seconds = sorted(r[1] for r in runs if r[0] == sched)
-            lost += len(set(range(seconds[0], seconds[-1] + 1, 3)) - set(seconds))
-        ids, arrivals = {}, {}
-        for at, m in self.messages():
-            ids[m["Message-ID"]] = ids.get(m["Message-ID"], 0) + 1
-            arrivals.setdefault(m["Message-ID"], []).append(at)
+        runs, lost, ids, arrivals = self.finish_and_tally()
         duplicates = sum(v - 1 for v in ids.values())
         # Runs of killed nodes: finished by others within lease + one run.
         takeover_s = []
@@ -261,13 +271,16 @@ class ClusterTest(unittest.TestCase):
         # come from the woken node (the others finished those runs before).
         after_wake = sum(1 for m in slept_msgs for at in arrivals.get(m[0], []) if at > woke_at)
         by_node = self.sql("SELECT app, count(DISTINCT run_id) FROM audit WHERE tbl = 'runs' GROUP BY app")
+        longest = self.sql("SELECT coalesce(max(finished_at_ms - started_at_ms), 0) FROM runs "
+                           "WHERE state = 'succeeded' AND started_at_ms > 0 AND attempt = 1")
         figures = {"seconds": round(time.time() - began), "kills": kills_wanted, "occurrences": len(runs),
                    "lost": lost, "messages": sum(ids.values()), "message_ids": len(ids),
                    "duplicates": duplicates, "max_copies": max(ids.values()) if ids else 0,
                    "takeover_finish_s": takeover_s, "paused_s": round(paused_for, 1),
                    "paused_runs": len(slept), "paused_run_copies": slept_copies,
                    "late_writes_after_wake": len(late),
-                   "paused_run_copies_after_wake": after_wake, "runs_by_node": dict((a, int(n)) for a, n in by_node)}
+                   "paused_run_copies_after_wake": after_wake, "runs_by_node": dict((a, int(n)) for a, n in by_node),
+                   "longest_run_s": round(int(longest[0][0]) / 1000, 1)}
         print("CLUSTER " + json.dumps(figures), file=sys.stderr, flush=True)
         if os.environ.get("REPORTD_CLUSTER_REPORT"):
             with open(os.environ["REPORTD_CLUSTER_REPORT"], "w") as f:
@@ -289,9 +302,12 @@ class ClusterTest(unittest.TestCase):
         # Each comes from a kill, the pause, or a node slowed past its lease by
         # the load (all logged as run.lease_lost or run.takeover).
         self.assertLessEqual(duplicates, 4 * (kills_wanted + 1), figures)
-        # Lease time + one run (a run here takes about 1-2 s; the bound leaves
-        # room for a loaded machine's ASan build).
-        self.assertTrue(all(s <= LEASE_S + 30 for s in takeover_s), figures)
+        # Lease time + one run: the lease expires, the next heartbeat of
+        # another node (a third of the lease) takes the run over, and it runs,
+        # after the run of its schedule that node may have going (so up to
+        # two runs, as long as this machine's longest; 1-2 s unloaded).
+        bound = LEASE_S + LEASE_S / 3 + 2 * figures["longest_run_s"] + 5
+        self.assertTrue(all(s <= bound for s in takeover_s), figures)
         self.assertGreaterEqual(len([a for a, n in by_node if int(n) > 0]), 2, figures)
 
 

@@ -378,3 +378,20 @@ TEST_CASE("scheduler: runs recovered after a crash wait for the global and per-o
   CHECK(core.recover(Launch{Occurrence{9, 3, nominal + std::chrono::seconds(60)}, 201}));
   CHECK_FALSE(core.recover(Launch{Occurrence{9, 3, nominal + std::chrono::seconds(120)}, 202}));
 }
+
+TEST_CASE("scheduler: a run waiting behind its schedule's running one still runs once the schedule is removed") {
+  SchedulerCore core({});
+  const auto nominal = at("2026-05-04T10:00:00Z");
+  // A run of schedule 7 goes; another node's run of it, taken over, waits.
+  CHECK(core.recover(Launch{Occurrence{7, 1, nominal}, 300}));
+  REQUIRE(core.dispatch().size() == 1);
+  CHECK(core.recover(Launch{Occurrence{7, 1, nominal + std::chrono::seconds(3)}, 301}));
+  CHECK(core.dispatch().empty());
+  core.remove(7);  // paused or removed meanwhile
+  core.on_finished(7);
+  auto next = core.dispatch();
+  REQUIRE(next.size() == 1);  // it was dropped, its lease renewed for good
+  CHECK(next[0].run_id == 301);
+  core.on_finished(7);
+  CHECK_FALSE(core.busy(7));
+}

@@ -34,6 +34,14 @@ std::int64_t epoch_of(PgStore& s, std::int64_t run_id) {
   return r->int64(0, 0);
 }
 
+std::int64_t add_daily(Store& db) {
+  return *db.add_schedule(make_schedule(add_conn(db, "acme"), "daily"));
+}
+
+std::int64_t claim_run(LeasedStore& s, std::int64_t sched, std::int64_t nominal, std::int64_t now) {
+  return **s.claim_occurrence(sched, nominal, RunState::kPending, "", now);
+}
+
 }  // namespace
 
 TEST_CASE_TEMPLATE("leases: a node whose lease expired is taken over and commits nothing more", E,
@@ -219,6 +227,86 @@ TEST_CASE("store/pg: two nodes on one database: a take-over skips a run being wr
   CHECK(is_lease_lost(a.store.update_run(done)));
   CHECK(db_b.get_run(run)->state == RunState::kRunning);
   REQUIRE(b.store.update_run(done).ok());
+}
+
+
+// The stuck run of #15: a node slowed past its lease is fenced out of its
+// run (its execution stops at the next write), and its own heartbeat then
+// took the run back at epoch + 1 while that execution was still going: the
+// execution's writes passed the fence again, and when it ended with no
+// final row, the heartbeat renewed the lease of a run nobody executed.
+TEST_CASE_TEMPLATE("leases: a node never takes back a run it still executes; released, it is taken over",
+                   E, Sqlite, Postgres) {
+  auto db = fresh_store<E>();
+  if (!db) return;
+  std::int64_t clock = kT0;
+  TestNode a(*db, "node-a", clock);
+  const std::int64_t run = claim_run(a.store, add_daily(*db), 1000, clock);
+  REQUIRE(a.store.update_run(running(*db, run)).ok());
+
+  clock += kLease.count() + 1;  // A slowed past its lease; nobody took it
+  Run delivering = running(*db, run);
+  delivering.state = RunState::kDelivering;
+  CHECK(is_lease_lost(a.store.update_run(delivering)));  // the execution stops here...
+  CHECK(a.store.held() == 0);
+  CHECK(a.store.executing() == 1);  // ... but has not ended yet
+  // A's heartbeat: the run's lease expired, yet A never takes it back while
+  // its execution goes, and that execution stays fenced out.
+  CHECK(a.store.renew()->empty());
+  CHECK(a.store.take_over(false, 10)->empty());
+  CHECK(is_lease_lost(a.store.update_run(delivering)));
+
+  // The execution ended with no final row: released, the run is taken over
+  // at the next heartbeat, here by A itself, and executed again.
+  REQUIRE(a.store.release(run).ok());
+  CHECK(a.store.executing() == 0);
+  clock += 1;
+  auto taken = a.store.take_over(false, 10);
+  REQUIRE(taken.ok());
+  REQUIRE(taken->size() == 1);
+  CHECK((*taken)[0].epoch == 2);
+  CHECK(a.store.executing() == 1);
+  Run done = running(*db, run);
+  done.state = RunState::kSucceeded;
+  REQUIRE(a.store.update_run(done).ok());
+  REQUIRE(a.store.release(run).ok());
+  CHECK(a.store.executing() == 0);
+  CHECK(db->get_run(run)->state == RunState::kSucceeded);
+}
+
+TEST_CASE_TEMPLATE("leases: an execution that ended with no final row is not renewed; another node resumes it",
+                   E, Sqlite, Postgres) {
+  auto db = fresh_store<E>();
+  if (!db) return;
+  std::int64_t clock = kT0;
+  TestNode a(*db, "node-a", clock), b(*db, "node-b", clock);
+  const std::int64_t sched = add_daily(*db);
+  const std::int64_t run = claim_run(a.store, sched, 1000, clock);
+  const std::int64_t other = claim_run(a.store, sched, 2000, clock);
+  REQUIRE(a.store.update_run(running(*db, run)).ok());
+  // The execution ends without its final row (the store refused it, the
+  // database was unreachable): released, A renews it no more.
+  REQUIRE(a.store.release(run).ok());
+  clock += 1;
+  CHECK(a.store.renew()->empty());
+  auto taken = b.store.take_over(false, 10);
+  REQUIRE(taken.ok());
+  REQUIRE(taken->size() == 1);  // at once, not a lease time later; A's other run stays A's
+  CHECK((*taken)[0].run_id == run);
+  CHECK(a.store.held() == 1);
+  // A's other run: A stops renewing (paused), B takes it over; A's release
+  // of it afterwards leaves B's lease alone.
+  clock += kLease.count() + 1;
+  REQUIRE(b.store.renew().ok());
+  auto second = b.store.take_over(false, 10);
+  REQUIRE(second.ok());
+  REQUIRE(second->size() == 1);
+  CHECK((*second)[0].run_id == other);
+  REQUIRE(a.store.release(other).ok());
+  clock += 1;
+  CHECK(a.store.take_over(false, 10)->empty());
+  REQUIRE(b.store.update_run(running(*db, other)).ok());
+  REQUIRE(b.store.update_run(running(*db, run)).ok());
 }
 
 }  // namespace reportd::store
