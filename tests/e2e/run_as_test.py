@@ -205,11 +205,6 @@ class RunAsTest(ServeCase):
         self.assertTrue(owned)
 
 
-if __name__ == "__main__":
-    import unittest
-    unittest.main()
-
-
 class BurstTest(RunAsTest):
     """Bursting, field-level security and the access notices, on the same
     two orgs as RunAsTest (whose tests it does not run again)."""
@@ -300,3 +295,8 @@ class BurstTest(RunAsTest):
             self.assertIn("owner@example.com", m["To"])
             self.assertIn("ops@example.com", m["To"])
         self.assertFalse([m for m in self.messages() if "often@example.com" in m["To"]])
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
