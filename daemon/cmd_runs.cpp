@@ -99,7 +99,10 @@ int cmd_runs_show(Context& ctx) {
                     {"state", std::string(store::to_string(d.state))},
                     {"message_id", d.message_id},
                     {"content_document_id", d.content_document_id},
-                    {"error", d.error}});
+                    {"error", d.error},
+                    // A burst's email: the rows that recipient got, as whom.
+                    {"rows", d.rows >= 0 ? boost::json::value(d.rows) : nullptr},
+                    {"ran_as", d.ran_as}});
     }
   }
   o["deliveries"] = ds;
@@ -117,6 +120,8 @@ int cmd_runs_show(Context& ctx) {
     const auto& obj = d.as_object();
     auto text = [&](const char* k) { return std::string(obj.at(k).as_string()); };
     ctx.out << "  " << text("channel") << " " << text("recipient") << ": " << text("state");
+    if (obj.at("rows").is_int64()) ctx.out << ", " << obj.at("rows").as_int64() << " rows";
+    if (!text("ran_as").empty()) ctx.out << " as " << text("ran_as");
     if (!text("error").empty()) ctx.out << " (" << text("error") << ")";
     ctx.out << "\n";
   }

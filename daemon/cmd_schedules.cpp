@@ -111,8 +111,19 @@ Status apply_run_as(Context& ctx, store::Schedule& s) {
   return {};
 }
 
+// Applies --burst / --no-burst, when given, to `s`.
+Status apply_burst(Context& ctx, store::Schedule& s) {
+  if (ctx.args.has("burst") && ctx.args.has("no-burst")) {
+    return invalid("give --burst or --no-burst, not both");
+  }
+  if (ctx.args.has("burst")) s.burst = true;
+  if (ctx.args.has("no-burst")) s.burst = false;
+  return {};
+}
+
 // Who the schedule's runs act as, for people.
 std::string run_as_text(const store::Schedule& s) {
+  if (s.burst) return "each recipient (burst)";
   if (s.run_as.kind == store::RunAsKind::kOwner) {
     return "owner (" + (s.owner_username.empty() ? std::string("not yet known") : s.owner_username) + ")";
   }
@@ -174,6 +185,7 @@ int cmd_schedules_add(Context& ctx) {
   if (!when.ok()) return ctx.fail(when.status());
   s.send_when = *when;
   if (Status as = apply_run_as(ctx, s); !as.ok()) return ctx.fail(as);
+  if (Status b = apply_burst(ctx, s); !b.ok()) return ctx.fail(b);
   s.files_target = ctx.args.get_or("files-target", "");
   auto overlap = ctx.args.get_or("overlap", "skip");
   if (overlap != "skip" && overlap != "queue") {
@@ -238,6 +250,7 @@ int cmd_schedules_list(Context& ctx) {
                      {"origin", std::string(store::to_string(s.origin))},
                      {"run_as", store::to_string(s.run_as)},
                      {"owner_username", s.owner_username},
+                     {"burst", s.burst},
                      {"last_ran_as", last.ok() && last->has_value() ? last->value().ran_as : ""}});
       continue;
     }
@@ -284,6 +297,7 @@ int cmd_schedules_show(Context& ctx) {
                         {"min_interval_seconds", s->min_interval_seconds},
                         {"overlap", s->overlap == store::Overlap::kQueue ? "queue" : "skip"},
                         {"run_as", run_as_text(*s)},
+                        {"burst", s->burst},
                         {"last_ran_as", last_ran_as(**opened, s->id)},
                         {"next", next_fire_text(*s).second}};
   if (ctx.json()) {
@@ -307,9 +321,10 @@ int cmd_schedules_set(Context& ctx) {
   if (!s.ok()) return ctx.fail(s.status());
   if (s->origin == store::ScheduleOrigin::kSalesforce) return ctx.fail(refuse_synced(*s, "to change it, edit"));
   if (!ctx.args.has("body") && !ctx.args.has("to") && !ctx.args.has("subject") &&
-      !ctx.args.has("when") && !ctx.args.has("run-as")) {
-    return ctx.fail(
-        invalid("schedules set needs at least one of --body, --to, --subject, --when, --run-as"));
+      !ctx.args.has("when") && !ctx.args.has("run-as") && !ctx.args.has("burst") &&
+      !ctx.args.has("no-burst")) {
+    return ctx.fail(invalid("schedules set needs at least one of --body, --to, --subject, --when, "
+                            "--run-as, --burst, --no-burst"));
   }
   if (auto when = ctx.args.get("when")) {
     auto w = when_option(*when);
@@ -317,6 +332,7 @@ int cmd_schedules_set(Context& ctx) {
     s->send_when = *w;
   }
   if (Status as = apply_run_as(ctx, *s); !as.ok()) return ctx.fail(as);
+  if (Status b = apply_burst(ctx, *s); !b.ok()) return ctx.fail(b);
   if (auto body = ctx.args.get("body")) s->body = *body;
   if (auto subject = ctx.args.get("subject")) s->subject = *subject;
   if (auto to = ctx.args.get("to")) {

@@ -179,6 +179,9 @@ const std::vector<Command>& commands() {
         {"run-as", true,
          "integration (default: the connection's own user) or a USERNAME of the org: the "
          "query runs with that user's access (JWT bearer; `connections set --jwt-*`)"},
+        {"burst", false,
+         "each recipient who is an active user of the org gets the report run as themselves; "
+         "others get nothing"},
         {"files-target", true, "also upload outputs to Salesforce Files on this record id"},
         {"catchup", true, "run a missed occurrence if at most this late (default 6h)"},
         {"splay", true, "spread the start by up to this long, fixed per schedule"},
@@ -188,9 +191,11 @@ const std::vector<Command>& commands() {
       {{"schedules", "set"},
        "NAME",
        1,
-       "change a local schedule's e-mail body, recipients, subject, send condition or run-as user",
+       "change a local schedule's e-mail body, recipients, subject, send condition, run-as user or burst",
        {{"body", true, "text shown in the e-mail above the summary (\"\" for none)"},
         {"run-as", true, "integration or a USERNAME of the org"},
+        {"burst", false, "each recipient gets the report run as their own user"},
+        {"no-burst", false, "one report, run as the run-as user, for every recipient"},
         {"to", true, "recipients, separated by commas, semicolons or spaces"},
         {"subject", true, "e-mail subject (\"\" for the default)"},
         {"when", true, "always or changed: send only when the rows differ from the last sent"}},

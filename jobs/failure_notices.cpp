@@ -83,6 +83,16 @@ std::string reauth_text(const store::Connection& connection, const std::string& 
          "revoked the app's access, or the user was deactivated or lost a permission.\n";
 }
 
+// Whether the newest run before `run_id` that started failed with `code`.
+bool failed_before_with(const std::vector<store::Run>& newest_first, std::int64_t run_id,
+                        const std::string& code) {
+  for (const store::Run& r : newest_first) {
+    if (r.id == run_id || (r.started_at_ms == 0 && r.state != RunState::kFailed)) continue;
+    return r.state == RunState::kFailed && r.error_code == code;
+  }
+  return false;
+}
+
 }  // namespace
 
 int failures_in_a_row(const std::vector<store::Run>& newest_first) {
@@ -94,6 +104,23 @@ int failures_in_a_row(const std::vector<store::Run>& newest_first) {
     if (r.state != RunState::kFailed) break;
     ++n;
   }
+  return n;
+}
+
+bool is_access_failure(const std::string& code) {
+  return code.rfind("run-as-", 0) == 0 || code.rfind("burst-", 0) == 0;
+}
+
+Notice access_notice(const store::Schedule& schedule, const store::Connection& connection,
+                     const store::Run& run, const NoticeOptions& options) {
+  Notice n = addressed(schedule, connection, options);
+  n.key = "access-" + std::to_string(schedule.id) + "-" + std::to_string(run.id);
+  n.subject = "reportd: schedule \"" + schedule.name + "\" failed (" + run.error_code + ")";
+  n.text = "Schedule \"" + schedule.name + "\" failed: Salesforce or reportd refused whose\n"
+           "access the report would run with. Nothing was sent in anyone else's name.\n\n" +
+           run.reason + "\n\nreportd tells you once; later runs that fail the same way send no\n"
+           "notice. See its runs with: reportd runs --schedule \"" + schedule.name + "\"\n";
+  note_refused(n);
   return n;
 }
 
@@ -229,13 +256,15 @@ asio::awaitable<NoticeOutcome> FailureNotices::run_finished(store::Run run,
     store::Connection connection;
     int failures = 0;
     bool paused_now = false;
+    bool access_new = false;  // an access failure the previous run did not have
   };
   const int limit = options_.failures_before_pause;
   const std::int64_t schedule_id = run.schedule_id;
   std::string pause_reason = "paused automatically after " + std::to_string(limit) +
                              " failed runs in a row; last error: " + run.reason;
   const std::int64_t run_id = run.id;
-  auto look = [schedule_id, run_id, limit, pause_reason](store::Store& s) -> Result<Facts> {
+  const std::string code = is_access_failure(run.error_code) ? run.error_code : std::string();
+  auto look = [schedule_id, run_id, limit, pause_reason, code](store::Store& s) -> Result<Facts> {
     Facts f;
     // Only the schedule the run ran for: a run whose row is gone (its
     // schedule removed while it ran) tells nobody.
@@ -253,14 +282,16 @@ asio::awaitable<NoticeOutcome> FailureNotices::run_finished(store::Run run,
     auto conn = s.get_connection(f.schedule.connection_id);
     if (!conn.ok()) return conn.status();
     f.connection = *conn;
-    if (limit <= 0 || f.schedule.paused) return f;
+    if ((limit <= 0 || f.schedule.paused) && code.empty()) return f;
     store::RunFilter filter;
     filter.schedule_id = schedule_id;
     // Occurrences that never started (skipped for overlap, missed) sit
     // between the failures when runs are slow; read past them.
-    filter.limit = limit + kNeverStartedLookBack;
+    filter.limit = std::max(limit, 1) + kNeverStartedLookBack;
     auto runs = s.list_runs(filter);
     if (!runs.ok()) return runs.status();
+    f.access_new = !code.empty() && !failed_before_with(*runs, run_id, code);
+    if (limit <= 0 || f.schedule.paused) return f;
     f.failures = failures_in_a_row(*runs);
     if (f.failures >= limit) {
       if (Status st = s.set_schedule_paused(schedule_id, true, pause_reason); !st.ok()) return st;
@@ -280,6 +311,8 @@ asio::awaitable<NoticeOutcome> FailureNotices::run_finished(store::Run run,
   if (facts->paused_now) {
     out.paused = true;
     notices.push_back(paused_notice(facts->schedule, facts->connection, run, facts->failures, options_));
+  } else if (facts->access_new) {
+    notices.push_back(access_notice(facts->schedule, facts->connection, run, options_));
   }
   co_await send_all(std::move(notices), now_ms, out);
   co_return out;

@@ -5,6 +5,8 @@
 //   sync that finds it revoked marks it the same way and sends the same notice.
 // - A schedule whose last `failures_before_pause` runs all failed is paused,
 //   with the reason shown by `schedules list`, and one notice is sent.
+// - A run that failed for access (is_access_failure()) sends one notice,
+//   unless the previous run failed the same way (or the pause notice says it).
 // Notices are one plain-text e-mail to the schedule's owner and the
 // operator's address, saying what failed, why and what to do. They never
 // hold record values: run reasons are built from codes and counts only.
@@ -72,6 +74,15 @@ Notice sync_reauth_notice(const store::Connection& connection,
 // operator's, and no schedule's data was touched.
 Notice org_mismatch_notice(const store::Connection& connection, std::int64_t now_ms,
                            const NoticeOptions& options);
+// Whether a failure is one of access (code "run-as-..." or "burst-..."):
+// Salesforce refused the run's user, or a burst refused a recipient. The
+// customer's admin must change something; retrying changes nothing.
+bool is_access_failure(const std::string& error_code);
+// The notice for a run that failed for access, sent once per kind: only
+// when the schedule's previous run that started did not fail with the same
+// code. Names the user or recipient and the fix (the run's reason).
+Notice access_notice(const store::Schedule& schedule, const store::Connection& connection,
+                     const store::Run& run, const NoticeOptions& options);
 // The notice for a schedule paused after `failures` failed runs in a row.
 Notice paused_notice(const store::Schedule& schedule, const store::Connection& connection,
                      const store::Run& run, int failures, const NoticeOptions& options);

@@ -11,6 +11,26 @@ bool has(const Status& st, std::string_view text) {
   return st.message().find(text) != std::string::npos || st.code() == text;
 }
 
+// The text between `before` and the next quote after it, e.g. the X of
+// "No such column 'X' on entity 'Y'"; empty when absent.
+std::string quoted_after(const std::string& m, std::string_view before, std::size_t from = 0) {
+  const std::size_t at = m.find(before, from);
+  if (at == std::string::npos) return {};
+  const std::size_t start = at + before.size();
+  const std::size_t end = m.find('\'', start);
+  return end == std::string::npos ? std::string() : m.substr(start, end - start);
+}
+
+// Salesforce's INVALID_FIELD "No such column 'Description' on entity
+// 'Account'" as "Account.Description" (field-level security hides a field
+// exactly so; salesforce-wire.md §2.7); empty when the message has no such text.
+std::string hidden_field(const std::string& m) {
+  const std::string field = quoted_after(m, "No such column '");
+  const std::string entity = quoted_after(m, "' on entity '", m.find("No such column '"));
+  if (field.empty()) return {};
+  return entity.empty() ? field : entity + "." + field;
+}
+
 }  // namespace
 
 RunAsChoice choose_run_as(const store::Schedule& s, const store::Connection& c,
@@ -75,6 +95,14 @@ Status run_as_refusal(Status st, const std::string& user) {
                   who + ": the user has no API access (API_DISABLED_FOR_ORG). An admin should "
                         "give the user the API Enabled permission through their profile or a "
                         "permission set");
+  }
+  if (const std::string field = hidden_field(st.message()); !field.empty() && has(st, "INVALID_FIELD")) {
+    return refuse("run-as-field-access",
+                  who + ": the user cannot see the field " + field + " (INVALID_FIELD: to "
+                        "Salesforce a field hidden by field-level security does not exist). An "
+                        "admin should give " + user + " read access to " + field + " (field-level "
+                        "security, in a permission set or the profile of the user), or the "
+                        "query should leave the field out");
   }
   if (has(st, "INVALID_FIELD") || has(st, "INSUFFICIENT_ACCESS")) {
     return refuse("run-as-field-access",

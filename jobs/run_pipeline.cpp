@@ -200,8 +200,10 @@ asio::awaitable<RunOutcome> RunPipeline::run(Context& ctx, std::int64_t run_id) 
   if (Status saved = co_await save(ctx.run); !saved.ok()) co_return co_await finish(ctx, saved);
   ctx.deadline = deps_.clock.steady_now() + options_.run_deadline;
 
-  if (st.ok()) st = co_await bounded(ctx, &RunPipeline::fetch, "fetching");
-  if (st.ok()) {
+  const bool bursting = ctx.schedule.burst;  // a stage of its own: fetches and delivers per recipient
+  if (st.ok()) st = co_await bounded(ctx, bursting ? &RunPipeline::burst : &RunPipeline::fetch,
+                                     bursting ? "bursting" : "fetching");
+  if (st.ok() && !bursting) {
     const render::HtmlSummary& summary = ctx.outputs->summary();
     ctx.run.rows = static_cast<std::int64_t>(summary.total_rows());
     ctx.run.truncated = summary.any_truncated();

@@ -40,6 +40,8 @@
 
 namespace reportd::jobs {
 
+struct BurstTally;  // jobs/burst.hpp
+
 struct PipelineOptions {
   std::chrono::seconds run_deadline{30 * 60};  // fetching and delivery end when it passes
   RunPolicyOptions policy;                     // retries and the API-budget threshold
@@ -194,6 +196,10 @@ class RunPipeline final : public Launcher {
   boost::asio::awaitable<Status> compare_change_hash(Context& ctx, bool& unchanged);
   boost::asio::awaitable<void> remember_change_hash(Context& ctx);
   boost::asio::awaitable<Status> files_once(Context& ctx);
+  // run_burst.cpp: a burst schedule's stage, in place of fetch and deliver.
+  boost::asio::awaitable<Status> burst(Context& ctx);
+  boost::asio::awaitable<Status> burst_one(Context& ctx, salesforce::Api& lookup, std::string to,
+                                           BurstTally& tally);
   boost::asio::awaitable<Status> email_once(Context& ctx);
   Status write_dry_run(Context& ctx);
   double random_unit();

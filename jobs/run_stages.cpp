@@ -57,9 +57,11 @@ Status RunPipeline::acquire(Context& ctx) {
   if (!zone.ok()) return zone.status();
   ctx.zone = *zone;
   // Whose access the run uses is decided here, once, and recorded; a run
-  // that cannot act as its user fails instead of falling back.
-  RunAsChoice as = choose_run_as(ctx.schedule, c, options_.run_as);
-  ctx.run.ran_as = as.refused.ok() ? as.ran_as() : as.username;  // "": it acted as nobody
+  // that cannot act as its user fails instead of falling back. A burst's
+  // integration user only looks up each recipient's user (run_burst.cpp).
+  RunAsChoice as = ctx.schedule.burst ? RunAsChoice{} : choose_run_as(ctx.schedule, c, options_.run_as);
+  if (ctx.schedule.burst) ctx.run.ran_as = "burst";
+  if (!ctx.schedule.burst) ctx.run.ran_as = as.refused.ok() ? as.ran_as() : as.username;  // "": nobody
   if (!as.refused.ok()) return as.refused;
   ctx.run_as_user = as.username;
   auto api = as.username.empty() ? deps_.apis.lease(c) : deps_.apis.lease_as(c, as.username);

@@ -102,6 +102,14 @@ Status check_schedule(const store::Schedule& s, const deliver::DomainPolicy& dom
     return invalid("files_target", "\"" + s.files_target +
                                        "\" is not a record id (15 or 18 letters and digits)");
   }
+  // A burst sends each recipient their own view: one upload or one hash of
+  // "the" rows would mix the views.
+  if (s.burst && !s.files_target.empty()) {
+    return invalid("burst", "sends each recipient their own report; remove the Files target");
+  }
+  if (s.burst && s.send_when == store::SendWhen::kChanged) {
+    return invalid("burst", "sends each recipient their own report; use the send condition always");
+  }
   return {};
 }
 

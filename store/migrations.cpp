@@ -1,5 +1,6 @@
 #include "store/migrations.hpp"
 
+#include "store/migration_burst.hpp"
 #include "store/migration_run_as.hpp"
 
 #include <string>
@@ -143,8 +144,8 @@ ALTER TABLE runs ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN lease_expires_ms INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX runs_lease ON runs(lease_node);
 )sql",
-    // 6: run as: store/migration_run_as.hpp.
-    kRunAsSqlite,
+    kRunAsSqlite,  // 6: run as: store/migration_run_as.hpp.
+    kBurstSql,  // 7: bursting: store/migration_burst.hpp.
 };
 
 // The same migrations for PostgreSQL, numbered alike: entry N makes the
@@ -288,8 +289,8 @@ ALTER TABLE runs ADD COLUMN lease_node TEXT NOT NULL DEFAULT '',
   ADD COLUMN lease_epoch BIGINT NOT NULL DEFAULT 0, ADD COLUMN lease_expires_ms BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX runs_lease ON runs(lease_node);
 )sql",
-    // 6: run as: store/migration_run_as.hpp.
-    kRunAsPg,
+    kRunAsPg,  // 6: run as: store/migration_run_as.hpp.
+    kBurstSql,  // 7: bursting: store/migration_burst.hpp.
 };
 
 static_assert(sizeof kPgMigrations == sizeof kMigrations,

@@ -117,10 +117,10 @@ Result<Delivery> PgStore::ensure_delivery(std::int64_t run_id, DeliveryChannel c
 Status PgStore::update_delivery(const Delivery& d) {
   PgParams p;
   p.bind(1, to_string(d.state)).bind(2, d.message_id).bind(3, d.content_document_id);
-  p.bind(4, d.error).bind(5, d.updated_at_ms).bind(6, d.id);
+  p.bind(4, d.error).bind(5, d.updated_at_ms).bind(6, d.rows).bind(7, d.ran_as).bind(8, d.id);
   return done(
       conn_.exec("UPDATE deliveries SET state=?, message_id=?, content_document_id=?, error=?, "
-                 "updated_at_ms=? WHERE id=?",
+                 "updated_at_ms=?, rows=?, ran_as=? WHERE id=?",
                  p, "update delivery"));
 }
 

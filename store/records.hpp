@@ -131,6 +131,9 @@ struct Schedule {
   SendWhen send_when = SendWhen::kAlways;
   RunAs run_as;                // whose access the runs use
   std::string owner_username;  // synced: the record owner's Username (run_as owner)
+  // Each recipient who is an active user of the org gets the report run as
+  // themselves; run_as then only decides who looks the recipients up.
+  bool burst = false;
 };
 
 // What Store::list_active_schedules() reads of an unpaused schedule: the
@@ -217,6 +220,11 @@ struct Delivery {
   std::string content_document_id;  // files: what Salesforce returned
   std::string error;
   std::int64_t updated_at_ms = 0;
+  // A burst's email: the rows of the report this recipient got (-1: not
+  // known, as for every delivery of a schedule that does not burst) and the
+  // user whose access made it ("": none, e.g. refused).
+  std::int64_t rows = -1;
+  std::string ran_as;
 };
 
 struct RunFilter {

@@ -66,17 +66,17 @@ inline constexpr const char* kScheduleColumns =
     "SELECT id, name, connection_id, origin, sf_record_id, cron, tz, source_kind, source, "
     "formats, recipients, subject, send_when_empty, min_rows, files_target, paused, "
     "pause_reason, catchup_seconds, overlap, splay_seconds, min_interval_seconds, "
-    "created_at_ms, owner_email, body, send_when, run_as, owner_username FROM schedules ";
+    "created_at_ms, owner_email, body, send_when, run_as, owner_username, burst FROM schedules ";
 
 // The columns that add_schedule inserts, in bind_schedule's order;
 // created_at_ms (insert) or the id (update) is parameter kScheduleLastParam.
-inline constexpr int kScheduleLastParam = 26;
+inline constexpr int kScheduleLastParam = 27;
 inline constexpr const char* kInsertSchedule =
     "INSERT INTO schedules (name, connection_id, origin, sf_record_id, cron, tz, "
     "source_kind, source, formats, recipients, subject, send_when_empty, min_rows, "
     "files_target, paused, pause_reason, catchup_seconds, overlap, splay_seconds, "
-    "min_interval_seconds, owner_email, body, send_when, run_as, owner_username, created_at_ms) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    "min_interval_seconds, owner_email, body, send_when, run_as, owner_username, burst, "
+    "created_at_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 // update_schedule's statement: bind_schedule, then the id as kScheduleLastParam.
 inline constexpr const char* kUpdateSchedule =
@@ -84,7 +84,7 @@ inline constexpr const char* kUpdateSchedule =
     "source_kind=?, source=?, formats=?, recipients=?, subject=?, send_when_empty=?, "
     "min_rows=?, files_target=?, paused=?, pause_reason=?, catchup_seconds=?, overlap=?, "
     "splay_seconds=?, min_interval_seconds=?, owner_email=?, body=?, send_when=?, run_as=?, "
-    "owner_username=? WHERE id=?";
+    "owner_username=?, burst=? WHERE id=?";
 
 template <class Row>
 Schedule read_schedule(const Row& q) {
@@ -117,10 +117,11 @@ Schedule read_schedule(const Row& q) {
   // The CHECK constraint admits only the known forms.
   s.run_as = run_as_from(q.text(25)).value_or(RunAs{});
   s.owner_username = q.text(26);
+  s.burst = q.int64(27) != 0;
   return s;
 }
 
-// Binds parameters 1..25 in the column order of kScheduleColumns minus id
+// Binds parameters 1..26 in the column order of kScheduleColumns minus id
 // and created_at_ms.
 template <class Params>
 void bind_schedule(Params& q, const Schedule& s) {
@@ -132,7 +133,7 @@ void bind_schedule(Params& q, const Schedule& s) {
   q.bind(18, s.overlap == Overlap::kQueue ? "queue" : "skip");
   q.bind(19, s.splay_seconds).bind(20, s.min_interval_seconds);
   q.bind(21, s.owner_email).bind(22, s.body).bind(23, to_string(s.send_when));
-  q.bind(24, to_string(s.run_as)).bind(25, s.owner_username);
+  q.bind(24, to_string(s.run_as)).bind(25, s.owner_username).bind(26, std::int64_t{s.burst});
 }
 
 inline constexpr const char* kRunColumns =
@@ -209,7 +210,7 @@ void bind_run(Params& q, const Run& r) {
 
 inline constexpr const char* kDeliveryColumns =
     "SELECT id, run_id, channel, recipient, state, message_id, content_document_id, error, "
-    "updated_at_ms FROM deliveries ";
+    "updated_at_ms, rows, ran_as FROM deliveries ";
 
 template <class Row>
 Delivery read_delivery(const Row& q) {
@@ -223,6 +224,8 @@ Delivery read_delivery(const Row& q) {
   d.content_document_id = q.text(6);
   d.error = q.text(7);
   d.updated_at_ms = q.int64(8);
+  d.rows = q.int64(9);
+  d.ran_as = q.text(10);
   return d;
 }
 

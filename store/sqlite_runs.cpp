@@ -110,9 +110,9 @@ Result<Delivery> SqliteStore::ensure_delivery(std::int64_t run_id, DeliveryChann
 Status SqliteStore::update_delivery(const Delivery& d) {
   Stmt q(db_,
          "UPDATE deliveries SET state=?, message_id=?, content_document_id=?, error=?, "
-         "updated_at_ms=? WHERE id=?");
+         "updated_at_ms=?, rows=?, ran_as=? WHERE id=?");
   q.bind(1, to_string(d.state)).bind(2, d.message_id).bind(3, d.content_document_id);
-  q.bind(4, d.error).bind(5, d.updated_at_ms).bind(6, d.id);
+  q.bind(4, d.error).bind(5, d.updated_at_ms).bind(6, d.rows).bind(7, d.ran_as).bind(8, d.id);
   return q.run("update delivery");
 }
 

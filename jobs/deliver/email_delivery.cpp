@@ -270,6 +270,7 @@ asio::awaitable<Status> deliver_one(DeliveryLedger& ledger, MailSession& session
     co_return co_await std::move(stopping);
   }
   if (!d.message_id.empty()) message_id = d.message_id;
+  d.message_id = message_id;  // a row made before (a burst's) keeps it too
   auto mime = message_for(job, content, rcpt, message_id);
   if (!mime.ok()) co_return Status(mime.status()).with_context("email");
   MessageSource& message = **mime;

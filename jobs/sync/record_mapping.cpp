@@ -83,6 +83,7 @@ std::string with_api_name(const Status& st, const std::string& schedule_name) {
       {"min_rows", "Minimum_Rows__c"},
       {"when", "Send_When__c"},
       {"files_target", "Files_Target_Id__c"},
+      {"burst", "Burst__c"},
   };
   const std::string& m = st.message();
   for (const auto& [cli, api] : kNames) {
@@ -213,6 +214,7 @@ Result<store::Schedule> schedule_from_record(const ScheduleRecord& r, const stor
   if (!rows.ok()) return rows.status();
   s.min_rows = *rows;
   s.files_target = trim(r.files_target_id);
+  s.burst = r.burst;
 
   if (Status st = jobs::check_schedule(s, deliver::DomainPolicy{allowed_domains, true}); !st.ok()) {
     return Status::error(ErrorKind::kInvalidArgument, with_api_name(st, s.name));
@@ -228,7 +230,7 @@ bool same_definition(const store::Schedule& a, const store::Schedule& b) {
          a.send_when_empty == b.send_when_empty && a.min_rows == b.min_rows &&
          a.send_when == b.send_when &&
          a.files_target == b.files_target && a.owner_email == b.owner_email &&
-         a.owner_username == b.owner_username && a.run_as == b.run_as &&
+         a.owner_username == b.owner_username && a.run_as == b.run_as && a.burst == b.burst &&
          a.catchup_seconds == b.catchup_seconds &&
          a.min_interval_seconds == b.min_interval_seconds && a.overlap == b.overlap &&
          a.splay_seconds == b.splay_seconds;

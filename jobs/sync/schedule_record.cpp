@@ -18,7 +18,7 @@ struct FieldSpec {
 };
 
 // In SELECT order. Owner.Email walks to the owning User.
-constexpr std::array<FieldSpec, 24> kFields{{
+constexpr std::array<FieldSpec, 25> kFields{{
     {"Id", &ScheduleRecord::id, nullptr},
     {"Name", &ScheduleRecord::name, nullptr},
     {"IsDeleted", nullptr, &ScheduleRecord::deleted},
@@ -40,6 +40,7 @@ constexpr std::array<FieldSpec, 24> kFields{{
     {"Owner.Email", &ScheduleRecord::owner_email, nullptr},
     {"Owner.Username", &ScheduleRecord::owner_username, nullptr},
     {"Run_As__c", &ScheduleRecord::run_as, nullptr},
+    {"Burst__c", nullptr, &ScheduleRecord::burst},
     {"Last_Status__c", &ScheduleRecord::last_status, nullptr},
     {"Last_Error__c", &ScheduleRecord::last_error, nullptr},
     {"Next_Run__c", &ScheduleRecord::next_run, nullptr},

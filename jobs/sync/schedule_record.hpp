@@ -40,6 +40,7 @@ struct ScheduleRecord {
   std::string owner_email;  // Owner.Email
   std::string owner_username;  // Owner.Username: whom the runs act as (DESIGN.md §4.9)
   std::string run_as;          // picklist "Owner" | "Integration"; empty: Owner
+  bool burst = false;          // Burst__c: each recipient gets the report run as themselves
   // What reportd last wrote back, to write a status only when it changes.
   std::string last_status;
   std::string last_error;

@@ -9,7 +9,14 @@ pair and marker), a real SMTP server and the real SQLite file.
 - A deactivated user fails the run with a reason that names the user and the
   fix; the connection stays usable (not needs-reauth), nothing is mailed.
 - A synced schedule set to run as the integration user is refused, written
-  back onto its record, until the operator allows it for that org."""
+  back onto its record, until the operator allows it for that org.
+- A burst to three recipients, two users of the org who own different
+  records and one who is no user: each user gets the simulator's own answer
+  for them, the third is refused with the reason in the ledger.
+- A user whom field-level security hides a queried field from fails with a
+  reason naming the user, the field and the fix.
+- `reportd serve`: runs that keep failing for access send the owner and the
+  operator one notice per kind of failure, not one per run."""
 import csv
 import io
 import json
@@ -20,7 +27,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from reportd_env import start_sim, start_sink  # noqa: E402
-from serve_case import ServeCase  # noqa: E402
+from serve_case import Daemon, ServeCase  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sync_test import Org, soql_record  # noqa: E402
@@ -196,6 +203,98 @@ class RunAsTest(ServeCase):
         self.assertEqual([i for i, _ in self.csv_of("mine@example.com")],
                          [i for i, _ in self.own_rows(acme, self.sim_user(acme, user(0, 4))["id"])])
         self.assertTrue(owned)
+
+
+class BurstTest(RunAsTest):
+    """Bursting, field-level security and the access notices, on the same
+    two orgs as RunAsTest (whose tests it does not run again)."""
+    test_two_owners_get_their_own_rows_and_the_other_org_stays_apart = None
+    test_a_deactivated_user_fails_with_the_named_reason_and_the_connection_stays_ok = None
+    test_integration_is_refused_for_a_synced_schedule_unless_the_operator_allows_it = None
+
+    def test_a_burst_sends_each_user_their_own_rows_and_refuses_a_non_user(self):
+        acme = self.orgs["acme"]
+        # The generated users' addresses: user1@example.com is user 1 of each org.
+        to = "user1@example.com,user2@example.com,stranger@example.com"
+        self.rd("schedules", "add", "team", "--connection", "acme", "--cron", "0 7 * * *",
+                "--soql", QUERY, "--format", "csv", "--to", to, "--burst")
+        p = self.rd("run", "team", "--now", check=False)
+        self.assertNotEqual(p.returncode, 0, p.stdout)  # a refused recipient fails the run
+
+        got = {}
+        for n in (1, 2):
+            rows = self.csv_of("user%d@example.com" % n)
+            own = self.own_rows(acme, self.sim_user(acme, user(0, n))["id"])
+            self.assertEqual([i for i, _ in rows], [i for i, _ in own])
+            self.assertEqual([i for i, t in rows if MARKER_A in t], [i for i, t in own if MARKER_A in t])
+            self.assertFalse(any(MARKER_B in t for _, t in rows))
+            got[n] = rows
+        self.assertTrue(got[1] and got[2] and not set(got[1]) & set(got[2]))
+        self.assertTrue(any(MARKER_A in t for _, t in got[1] + got[2]))
+        self.assertFalse([m for m in self.messages() if "stranger@example.com" in m["To"]])
+
+        run = self.run_show("team")
+        self.assertEqual((run["state"], run["error_code"], run["ran_as"]),
+                         ("failed", "burst-not-a-user", "burst"))
+        self.assertIn("stranger@example.com", run["reason"])
+        ledger = {d["recipient"]: d for d in run["deliveries"]}
+        self.assertEqual(set(ledger), set(to.split(",")))
+        for n in (1, 2):
+            d = ledger["user%d@example.com" % n]
+            self.assertEqual((d["state"], d["rows"], d["ran_as"]), ("sent", len(got[n]), user(0, n)))
+        d = ledger["stranger@example.com"]
+        self.assertEqual((d["state"], d["rows"], d["ran_as"]), ("refused", None, ""))
+        self.assertIn("burst-not-a-user", d["error"])
+        self.assertIn("stranger@example.com", d["error"])
+        self.assertIn("remove", d["error"])
+        self.assertEqual(run["rows"], len(got[1]) + len(got[2]))
+        shown = json.loads(self.rd("schedules", "show", "team", "--output", "json").stdout)
+        self.assertEqual((shown["burst"], shown["run_as"]), (True, "each recipient (burst)"))
+        text = self.rd("runs", "show", str(run["id"])).stdout
+        self.assertIn("user1@example.com: sent, %d rows as %s" % (len(got[1]), user(0, 1)), text)
+
+    def test_a_user_lacking_field_level_security_on_a_queried_field_fails_naming_it(self):
+        acme = self.orgs["acme"]
+        self.sim_user(acme, user(0, 5), hidden_fields=["Account.Description"])
+        self.add("dana", "acme", user(0, 5), "dana@example.com")
+        self.assertNotEqual(self.rd("run", "dana", "--now", check=False).returncode, 0)
+        run = self.run_show("dana")
+        self.assertEqual((run["state"], run["error_code"]), ("failed", "run-as-field-access"))
+        for says in (user(0, 5), "Account.Description", "permission set"):
+            self.assertIn(says, run["reason"])
+        self.assertEqual(self.messages(), [])
+        # The field back: the same schedule runs.
+        self.sim_user(acme, user(0, 5), hidden_fields=[])
+        self.assertIn("succeeded", self.rd("run", "dana", "--now").stdout)
+
+    def test_serve_sends_one_notice_per_kind_of_access_failure(self):
+        acme = self.orgs["acme"]
+        with open(self.config, "a") as f:
+            f.write('[limits]\nfailures_before_pause = 0\n[notices]\noperator = "ops@example.com"\n')
+        self.sim_user(acme, user(0, 3), state="inactive")
+        self.rd("schedules", "add", "often", "--connection", "acme", "--cron", "*/2 * * * * *",
+                "--min-interval", "1s", "--soql", QUERY, "--to", "often@example.com",
+                "--run-as", user(0, 3), "--owner", "owner@example.com")
+        self.daemon = Daemon(self.box, self.config, self.runtime_dir, os.path.join(self.root, "reportd.log"))
+        self.daemon.start()
+
+        def failed(code):
+            return [r for r in self.runs() if r["schedule"] == "often" and r.get("error_code") == code]
+
+        def notices():
+            return [m for m in self.messages() if m["Subject"].startswith("reportd: ")]
+        self.wait_for(lambda: len(failed("run-as-inactive")) >= 3, what="three inactive-user failures")
+        self.sim_user(acme, user(0, 3), state="active", preauthorized=False)
+        self.wait_for(lambda: len(failed("run-as-not-preauthorized")) >= 3, what="three not-approved failures")
+        self.daemon.stop()
+        subjects = sorted(m["Subject"] for m in notices())
+        self.assertEqual(len(subjects), 2, subjects)
+        self.assertIn("run-as-inactive", subjects[0])
+        self.assertIn("run-as-not-preauthorized", subjects[1])
+        for m in notices():
+            self.assertIn("owner@example.com", m["To"])
+            self.assertIn("ops@example.com", m["To"])
+        self.assertFalse([m for m in self.messages() if "often@example.com" in m["To"]])
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ struct Fixture {
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
   }
 
-  store::Run finish(RunState state, std::string reason) {
+  store::Run finish(RunState state, std::string reason, std::string code = "MALFORMED_QUERY") {
     auto id = db->claim_occurrence(schedule_id, next_nominal, RunState::kRunning, "", next_nominal);
     next_nominal += 60;
     REQUIRE((id.ok() && id->has_value()));
@@ -80,7 +80,7 @@ struct Fixture {
     run->state = state;
     run->started_at_ms = run->nominal_s * 1000;
     run->reason = std::move(reason);
-    run->error_code = state == RunState::kFailed ? "MALFORMED_QUERY" : "";
+    run->error_code = state == RunState::kFailed ? code : "";
     REQUIRE(db->update_run(*run).ok());
     return *run;
   }
@@ -173,6 +173,39 @@ TEST_CASE("occurrences that never started between the failures do not hide them"
   store::Run second = f.finish(RunState::kFailed, "MALFORMED_QUERY: unexpected token");
   CHECK(run_sync(notices.run_finished(second, false, 1)).paused);
   CHECK(mail.messages.size() == 1);
+}
+
+TEST_CASE("runs that fail for access send one notice per kind of failure, to owner and operator") {
+  Fixture f("reportd-notices-access.db");
+  RecordingTransport mail;
+  store::StoreThread thread(*f.db);
+  FailureNotices notices(thread, unowned(mail), options(0));  // 0: never pause
+  const char* kinds[][2] = {
+      {"run-as-inactive", "Salesforce refused to run this report as ann@acme.example: deactivated"},
+      {"run-as-field-access", "... cannot see the field Account.Description ..."},
+      {"burst-not-a-user", "eve@example.com is not an active user of this Salesforce org"},
+      {"run-as-inactive", "Salesforce refused to run this report as ann@acme.example: deactivated"},
+  };
+  std::size_t expected = 0;
+  for (const auto& [code, reason] : kinds) {
+    for (int i = 0; i < 3; ++i) {  // the same failure again and again: one notice
+      store::Run r = f.finish(RunState::kFailed, reason, code);
+      NoticeOutcome o = run_sync(notices.run_finished(r, false, 1));
+      CHECK(o.error.empty());
+      CHECK(o.sent.size() == (i == 0 ? 1u : 0u));
+    }
+    ++expected;
+    REQUIRE(mail.messages.size() == expected);
+    CHECK(mail.envelopes.back() == std::vector<std::string>{"owner@example.com", "ops@example.com"});
+    CHECK(mail.messages.back().find(code) != std::string::npos);
+    CHECK(mail.messages.back().find(reason) != std::string::npos);
+  }
+  // A run that failed otherwise in between: the next access failure is news.
+  (void)f.finish(RunState::kFailed, "MALFORMED_QUERY: unexpected token");
+  store::Run again = f.finish(RunState::kFailed, kinds[0][1], kinds[0][0]);
+  CHECK(run_sync(notices.run_finished(again, false, 1)).sent.size() == 1);
+  CHECK(is_access_failure("burst-ambiguous-user"));
+  CHECK_FALSE(is_access_failure("MALFORMED_QUERY"));
 }
 
 TEST_CASE("the run that finds the grant revoked sends one re-auth notice") {

@@ -1,5 +1,6 @@
 // jobs/run_as.hpp: whose access a run uses, and Salesforce's refusals as
 // reasons for the customer's admin. Table-driven, pure.
+#include "jobs/burst.hpp"
 #include "jobs/run_as.hpp"
 
 #include <doctest/doctest.h>
@@ -99,4 +100,39 @@ TEST_CASE("run as: each refusal names the user and what the admin changes; the r
   CHECK(jobs::run_as_refusal(grant("inactive user"), "").code() == "invalid_grant");
   Status mismatch = Status::error(ErrorKind::kAuth, "org", "org-mismatch");
   CHECK(jobs::run_as_refusal(mismatch, "ann@acme.example").code() == "org-mismatch");
+}
+
+TEST_CASE("run as: a field hidden by field-level security is named with the user and the fix") {
+  Status st = Status::error(ErrorKind::kPermanent,
+                            "salesforce: GET /query: 400 INVALID_FIELD: \nSELECT Id, Description FROM "
+                            "Account\n           ^\nERROR at Row:1:Column:12\nNo such column "
+                            "'Description' on entity 'Account'. If you are attempting to use a custom "
+                            "field, be sure to append the '__c' after the custom field name.",
+                            "INVALID_FIELD");
+  Status out = jobs::run_as_refusal(st, "ann@acme.example");
+  CHECK(out.code() == "run-as-field-access");
+  CHECK(out.message().find("ann@acme.example") != std::string::npos);
+  CHECK(out.message().find("Account.Description") != std::string::npos);
+  CHECK(out.message().find("permission set") != std::string::npos);
+}
+
+TEST_CASE("burst: the user lookup quotes the address, and each refusal names the recipient") {
+  CHECK(jobs::burst_user_query("o'neil@example.com") ==
+        "SELECT Username FROM User WHERE Email = 'o\\'neil@example.com' AND IsActive = true");
+  Status none = jobs::burst_refusal("eve@example.com", 0);
+  CHECK(none.code() == "burst-not-a-user");
+  CHECK(none.message().find("eve@example.com") != std::string::npos);
+  CHECK(none.message().find("remove") != std::string::npos);
+  CHECK(jobs::burst_refusal("eve@example.com", 2).code() == "burst-ambiguous-user");
+
+  jobs::BurstTally t;
+  t.recipients = 3;
+  t.sent = 2;
+  CHECK(t.outcome().ok());
+  t.refused = 1;
+  t.problem(none);
+  Status out = t.outcome();
+  CHECK(out.code() == "burst-not-a-user");
+  CHECK(out.message().find("2 of 3 recipients sent, 1 refused") != std::string::npos);
+  CHECK(out.message().find("eve@example.com") != std::string::npos);
 }

@@ -53,6 +53,7 @@ CONFIG_FIELDS = {
     "Send_When_Empty__c": ("Checkbox", None),
     "Send_When__c": ("Picklist", None),
     "Run_As__c": ("Picklist", None),
+    "Burst__c": ("Checkbox", None),
     "Minimum_Rows__c": ("Number", (18, 0)),
     "Files_Target_Id__c": ("Text", 18),
 }
@@ -139,7 +140,10 @@ class MetadataConvertTest(unittest.TestCase):
         self.assertEqual(members.get("Layout"), {LAYOUT})
         self.assertEqual(members.get("ListView"), {f"{OBJECT}.All"})
         self.assertEqual(members.get("CustomTab"), {OBJECT})
-        self.assertEqual(members.get("PermissionSet"), {"Reportd_Schedule_Manager", "Reportd_Integration"})
+        self.assertEqual(members.get("PermissionSet"),
+                         {"Reportd_Schedule_Manager", "Reportd_Schedule_Admin", "Reportd_Integration"})
+        self.assertEqual(members.get("Group"), {"Reportd_Integration"})
+        self.assertEqual(members.get("SharingCriteriaRule"), {f"{OBJECT}.Reportd_Integration_Edit"})
         self.assertEqual(members.get("ValidationRule"), {f"{OBJECT}.{r}" for r in VALIDATION_RULES})
         self.assertEqual(members.get("LightningComponentBundle"), {BUNDLE})
         self.assertEqual(members.get("FlexiPage"), {FLEXIPAGE})
@@ -152,6 +156,8 @@ class MetadataConvertTest(unittest.TestCase):
     def test_every_field_has_the_type_size_and_help_an_admin_needs(self):
         obj = self.parse("objects", OBJECT + ".object")
         self.assertEqual(text(obj, "label"), "Reportd Schedule")
+        # Private: each manager sees the schedules they own (a schedule runs as its owner).
+        self.assertEqual(text(obj, "sharingModel"), "Private")
         name = obj.find("md:nameField", NS)
         self.assertEqual((text(name, "label"), text(name, "type")), ("Schedule Name", "Text"))
         fields = {text(f, "fullName"): f for f in obj.findall("md:fields", NS)}
@@ -292,7 +298,9 @@ class MetadataConvertTest(unittest.TestCase):
     def test_the_manager_permission_set_edits_schedules_but_not_the_read_back_fields(self):
         obj, fields = self.permset("Reportd_Schedule_Manager")
         self.assertTrue(all(obj[k] for k in ("allowCreate", "allowRead", "allowEdit", "allowDelete")))
+        # Their own schedules only: the object is Private.
         self.assertFalse(obj["modifyAllRecords"])
+        self.assertFalse(obj["viewAllRecords"])
         self.assertEqual(set(fields), set(ALL_FIELDS))
         for f in CONFIG_FIELDS:
             self.assertEqual(fields[f], (True, True), f)
@@ -308,6 +316,23 @@ class MetadataConvertTest(unittest.TestCase):
             self.assertEqual(fields[f], (True, False), f)
         for f in READBACK_FIELDS:
             self.assertEqual(fields[f], (True, True), f)
+
+    def test_the_admin_permission_set_manages_every_schedule(self):
+        obj, fields = self.permset("Reportd_Schedule_Admin")
+        self.assertTrue(all(obj.values()), obj)  # View All and Modify All too
+        self.assertEqual(fields, self.permset("Reportd_Schedule_Manager")[1])
+
+    def test_the_integration_group_may_edit_every_schedule_for_the_write_back(self):
+        rules = self.parse("sharingRules", OBJECT + ".sharingRules")
+        found = rules.findall("md:sharingCriteriaRules", NS)
+        self.assertEqual([text(r, "fullName") for r in found], ["Reportd_Integration_Edit"])
+        rule = found[0]
+        self.assertEqual(text(rule, "accessLevel"), "Edit")
+        self.assertEqual(text(rule.find("md:sharedTo", NS), "group"), "Reportd_Integration")
+        # Active__c is true or false: every record.
+        self.assertEqual(text(rule, "booleanFilter"), "1 OR 2")
+        items = {(text(i, "field"), text(i, "value")) for i in rule.findall("md:criteriaItems", NS)}
+        self.assertEqual(items, {("Active__c", "True"), ("Active__c", "False")})
 
 
 if __name__ == "__main__":

@@ -128,13 +128,14 @@ void Sim::run_query(const httplib::Request& req, httplib::Response& res, const C
   if (!req.has_param("q") && !req.has_param("explain"))
     return send_error(req, res, 400, "MALFORMED_QUERY", "A query string has to be specified");
   std::string text = req.has_param("q") ? req.get_param_value("q") : req.get_param_value("explain");
-  auto parsed = parse_soql(text);
+  const SimUser user = users_.by_row(c.user);
+  auto parsed = parse_soql_as(text, user);
   if (auto* err = std::get_if<SoqlError>(&parsed)) {
     count("query.error." + err->code);
     return send_error(req, res, 400, err->code, err->message);
   }
   Query q = std::get<Query>(std::move(parsed));
-  if (apply_sharing(q, users_.by_row(c.user))) count("query.shared_only");
+  if (apply_sharing(q, user)) count("query.shared_only");
   if (req.get_param_value("columns") == "true") {
     count("query.columns");
     return send_json(req, res, 200, columns_json(q));

@@ -28,16 +28,22 @@ std::string instance_json(const ReportInstance& in, const std::string& version) 
 
 }  // namespace
 
+SimUser Sim::requester(const ReportInstance& in) const {
+  for (std::uint64_t row = 0; row < kUsers; ++row)
+    if (users_.by_row(row).id == in.owner_id) return users_.by_row(row);
+  return users_.by_row(0);
+}
+
 void Sim::install_report_instances(httplib::Server& svr) {
   const std::string v = R"(/services/data/v(\d+\.\d+)/analytics/reports/([0-9A-Za-z]{15,18})/instances)";
   api(svr, "POST", v + "/?", "reports.instances.create",
       [this](const httplib::Request& req, httplib::Response& res, const Caller& c) {
         std::string report = req.matches[2].str();
-        if (!run_report(data_, report, false, c.version))
+        if (!run_report(data_, report, false, c.version, users_.by_row(c.user)))
           return send_error(req, res, 404, "NOT_FOUND", "The requested resource does not exist");
         ReportInstance in;
         in.report_id = report;
-        in.owner_id = org_.user_id;
+        in.owner_id = users_.by_row(c.user).id;
         in.details = req.get_param_value("includeDetails") == "true";
         in.requested = now_text();
         {
@@ -81,7 +87,8 @@ void Sim::install_report_instances(httplib::Server& svr) {
                            "{\"attributes\":" + body + ",\"reportId\":" + jstr(in.report_id) +
                                ",\"type\":\"ReportInstance\"}}");
         }
-        std::string result = *run_report(data_, in.report_id, in.details, c.version);
+        // As the instance's requester sees it (their sharing).
+        std::string result = *run_report(data_, in.report_id, in.details, c.version, requester(in));
         // The async result names the instance in attributes, not the report.
         auto end = result.find("},\"allData\"");
         std::string attrs = instance_json(in, c.version);

@@ -79,20 +79,22 @@ struct Agg {
 
 class Runner {
  public:
-  Runner(const Dataset& data, const ReportDef& def, bool details, std::string version)
+  Runner(const Dataset& data, const ReportDef& def, bool details, std::string version,
+         const SimUser& user)
       : data_(data), def_(def), details_(details), version_(std::move(version)) {
     auto parsed = parse_soql(
         "SELECT Id, Name, AccountId, Account.Name, Owner.Name, Amount, CloseDate, StageName, "
-        "Probability, IsWon, CreatedDate, Description, TotalOpportunityQuantity FROM Opportunity");
+        "Probability, IsWon, CreatedDate, Description, TotalOpportunityQuantity, OwnerId FROM Opportunity");
     query_ = std::get<Query>(std::move(parsed));
     for (const auto& p : query_.fields) paths_[p.dotted] = &p;
+    if (!user.view_all) owner_ = user.id;  // the sharing model of users.hpp
   }
 
   std::string run() {
-    const ObjectDef& opp = *query_.object;
-    std::uint64_t n = data_.rows(opp, false);
+    const std::vector<std::uint64_t> seen = visible_rows();
+    const std::uint64_t n = seen.size();
     std::map<std::pair<int, int>, Agg> cells;
-    for (std::uint64_t r = 0; r < n; ++r) {
+    for (std::uint64_t r : seen) {
       auto key = keys(r);
       Agg& a = cells[key];
       ++a.count;
@@ -107,7 +109,8 @@ class Runner {
     std::uint64_t emitted = 0;
     if (details_) {
       for (auto& [key, agg] : cells) {  // map order = group output order
-        for (std::uint64_t r = 0; r < n && emitted < kRowCap; ++r) {
+        for (std::uint64_t r : seen) {
+          if (emitted >= kRowCap) break;
           if (keys(r) != key) continue;
           agg.rows.push_back(r);
           ++emitted;
@@ -199,6 +202,15 @@ class Runner {
   }
 
  private:
+  // The rows the running user may see (the sharing model of users.hpp).
+  std::vector<std::uint64_t> visible_rows() const {
+    std::vector<std::uint64_t> out;
+    const std::uint64_t all = data_.rows(*query_.object, false);
+    for (std::uint64_t r = 0; r < all; ++r)
+      if (owner_.empty() || value("OwnerId", r).text == owner_) out.push_back(r);
+    return out;
+  }
+
   Value value(const char* path, std::uint64_t row) const {
     return data_.path_value(*paths_.at(path), row);
   }
@@ -280,6 +292,7 @@ class Runner {
   Query query_;
   std::map<std::string, const FieldPath*> paths_;
   std::map<int, int> down_, across_;  // group value -> output index
+  std::string owner_;                 // empty: every row (View All Data)
 };
 
 const ReportDef* find_report(const std::string& id) {
@@ -292,10 +305,10 @@ const ReportDef* find_report(const std::string& id) {
 }  // namespace
 
 std::optional<std::string> run_report(const Dataset& data, const std::string& id, bool details,
-                                      const std::string& version) {
+                                      const std::string& version, const SimUser& user) {
   const ReportDef* def = find_report(id);
   if (def == nullptr) return std::nullopt;
-  return Runner(data, *def, details, version).run();
+  return Runner(data, *def, details, version, user).run();
 }
 
 void Sim::install_reports(httplib::Server& svr) {
@@ -326,7 +339,7 @@ void Sim::install_reports(httplib::Server& svr) {
     if (def == nullptr) return send_error(req, res, 404, "NOT_FOUND", "The requested resource does not exist");
     bool details = req.get_param_value("includeDetails") == "true";
     count(std::string("reports.run.") + format_name(def->fmt));
-    send_json(req, res, 200, Runner(data_, *def, details, c.version).run());
+    send_json(req, res, 200, Runner(data_, *def, details, c.version, users_.by_row(c.user)).run());
   };
   api(svr, "GET", v + "/([0-9A-Za-z]{15,18})/?", "reports.run", run);
   api(svr, "POST", v + "/([0-9A-Za-z]{15,18})/?", "reports.run", run);

@@ -136,6 +136,7 @@ std::vector<ObjectDef> build() {
                          w("Send_When_Empty__c", "Send When Empty", T::kBoolean),
                          text("Send_When__c", "Send When", T::kPicklist, 255),
                          text("Run_As__c", "Run As", T::kPicklist, 255),
+                         w("Burst__c", "Burst", T::kBoolean),
                          w("Minimum_Rows__c", "Minimum Rows", T::kDouble),
                          text("Files_Target_Id__c", "Files Target Id", T::kString, 18),
                          w("Last_Run__c", "Last Run", T::kDatetime),

@@ -125,6 +125,7 @@ class Sim {
   void install_reports(httplib::Server& svr);
   // report_instances.cpp
   void install_report_instances(httplib::Server& svr);
+  SimUser requester(const ReportInstance& in) const;  // who asked for it
   // bulk.cpp
   void install_bulk(httplib::Server& svr);
   Query job_query(const BulkJob& j) const;

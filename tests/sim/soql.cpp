@@ -22,7 +22,7 @@ std::string upper(std::string_view s) {
 
 class Parser {
  public:
-  explicit Parser(std::string_view text) : text_(text) {}
+  Parser(std::string_view text, const HiddenField* hidden) : text_(text), hidden_(hidden) {}
 
   std::variant<Query, SoqlError> run() {
     if (!tokenize()) return error_;
@@ -283,6 +283,9 @@ class Parser {
       out.objects.push_back(obj);
     }
     out.leaf = obj->field(parts.back());
+    // A field hidden by field-level security looks exactly like one that
+    // does not exist (salesforce-wire.md §2.7).
+    if (out.leaf != nullptr && hidden_ != nullptr && *hidden_ && (*hidden_)(*obj, *out.leaf)) out.leaf = nullptr;
     if (out.leaf == nullptr) {
       fail("INVALID_FIELD", t,
            "No such column '" + parts.back() + "' on entity '" + obj->name +
@@ -364,6 +367,7 @@ class Parser {
   }
 
   std::string_view text_;
+  const HiddenField* hidden_;  // null: every field visible
   std::vector<Token> tokens_;
   size_t cur_ = 0;
   SoqlError error_;
@@ -371,6 +375,10 @@ class Parser {
 
 }  // namespace
 
-std::variant<Query, SoqlError> parse_soql(std::string_view text) { return Parser(text).run(); }
+std::variant<Query, SoqlError> parse_soql(std::string_view text) { return Parser(text, nullptr).run(); }
+
+std::variant<Query, SoqlError> parse_soql(std::string_view text, const HiddenField& hidden) {
+  return Parser(text, &hidden).run();
+}
 
 }  // namespace reportd::sim

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,6 +56,13 @@ struct SoqlError {
 };
 
 std::variant<Query, SoqlError> parse_soql(std::string_view text);
+
+/// Whether field-level security hides `field` of `object` from the caller.
+using HiddenField = std::function<bool(const ObjectDef& object, const FieldDef& field)>;
+/// As parse_soql(text), for a caller who cannot see the fields `hidden`
+/// names: a query naming one fails with INVALID_FIELD "No such column",
+/// exactly as if it did not exist (salesforce-wire.md §2.7).
+std::variant<Query, SoqlError> parse_soql(std::string_view text, const HiddenField& hidden);
 
 /// True when v satisfies the condition (SOQL semantics, null-aware).
 bool matches(const Condition& c, const Value& v);

@@ -1,5 +1,6 @@
-"""reportd-sfsim: users, the JWT bearer grant per user and the private
-sharing model (issue #16). The signature is made by the openssl command line."""
+"""reportd-sfsim: users, the JWT bearer grant per user, the private
+sharing model (query, Bulk and the Reports API) and field-level security
+(issue #16). The signature is made by the openssl command line."""
 import base64
 import json
 import os
@@ -27,7 +28,7 @@ class UsersTest(unittest.TestCase):
         for u in self.users():  # every test starts from the defaults
             if u["username"] != self.sim.org["username"]:
                 self.set_user(u["username"], state="inactive" if u["username"].startswith("user6@") else "active",
-                              preauthorized=True, api_enabled=True, view_all=False)
+                              preauthorized=True, api_enabled=True, view_all=False, hidden_fields=[])
 
     def users(self):
         status, _, body = self.sim.get("/__sim/users", auth=False)
@@ -101,6 +102,45 @@ class UsersTest(unittest.TestCase):
         uid = self.users()[3]["id"]
         self.assertEqual(len(rows), self.count(self.sim.token,
                                                "SELECT Id FROM Opportunity WHERE OwnerId = '%s'" % uid))
+
+    def test_a_report_run_as_a_user_shows_only_their_opportunities(self):
+        _, body = self.token_for("user2@org0.reportd-sim.example")
+        h = {"Authorization": "Bearer " + body["access_token"]}
+        _, _, reports = self.sim.get("/services/data/v62.0/analytics/reports")
+        tabular = reports[0]["id"]
+        path = "/services/data/v62.0/analytics/reports/%s?includeDetails=true" % tabular
+        status, _, mine = self.sim.get(path, headers=h)
+        self.assertEqual(status, 200, mine)
+        rows = mine["factMap"]["T!T"]["rows"]
+        ids = sorted(r["dataCells"][0]["value"] for r in rows)
+        uid = self.users()[2]["id"]
+        _, _, own = self.sim.get(self.sim.query_path(
+            "SELECT Id FROM Opportunity WHERE OwnerId = '%s'" % uid))
+        self.assertEqual(ids, sorted(r["Id"] for r in own["records"]))
+        self.assertEqual(mine["factMap"]["T!T"]["aggregates"][1]["value"], len(ids))
+        _, _, everything = self.sim.get(path)  # the admin: View All Data
+        self.assertLess(len(ids), len(everything["factMap"]["T!T"]["rows"]))
+        self.assertTrue(ids)
+
+    def test_a_field_hidden_by_field_level_security_is_no_such_column(self):
+        name = "user3@org0.reportd-sim.example"
+        self.set_user(name, hidden_fields=["Account.Description"])
+        self.assertEqual([u for u in self.users() if u["username"] == name][0]["hidden_fields"],
+                         ["Account.Description"])
+        token = self.token_for(name)[1]["access_token"]
+        h = {"Authorization": "Bearer " + token}
+        status, _, err = self.sim.get(self.sim.query_path("SELECT Id, Description FROM Account"), headers=h)
+        self.assertEqual((status, err[0]["errorCode"]), (400, "INVALID_FIELD"))
+        self.assertIn("No such column 'Description' on entity 'Account'", err[0]["message"])
+        # Bulk refuses the job the same way; other fields and other users are fine.
+        status, _, err = self.sim.request("POST", "/services/data/v62.0/jobs/query", headers=h,
+                                          body={"operation": "query", "query": "SELECT Description FROM Account"})
+        self.assertEqual((status, err[0]["errorCode"]), (400, "INVALID_FIELD"))
+        self.assertGreater(self.count(token, "SELECT Id, Name FROM Account"), 0)
+        self.assertGreater(self.count(self.sim.token, "SELECT Id, Description FROM Account"), 0)
+        status, _, _ = self.sim.request("POST", "/__sim/users", auth=False,
+                                        body={"username": name, "hidden_fields": ["Description"]})
+        self.assertEqual(status, 400)
 
     def test_salesforces_refusals_per_user_state(self):
         cases = [("user6@org0.reportd-sim.example", {}, "inactive user"),

@@ -64,6 +64,15 @@ bool Users::update(const json::object& o, std::string& err) {
                                       : nullptr;
     if (flag != nullptr && v.is_bool()) {
       *flag = v.as_bool();
+    } else if (k == "hidden_fields" && v.is_array()) {
+      next.hidden_fields.clear();
+      for (const json::value& f : v.as_array()) {
+        if (!f.is_string() || std::string_view(f.as_string()).find('.') == std::string_view::npos) {
+          err = "hidden_fields takes \"Object.Field\" names";
+          return false;
+        }
+        next.hidden_fields.emplace_back(f.as_string());
+      }
     } else if (k == "state" && v.is_string() && v.as_string() == "active") {
       next.state = SimUser::State::kActive;
     } else if (k == "state" && v.is_string() && v.as_string() == "frozen") {
@@ -87,9 +96,23 @@ std::string Users::json() const {
            ",\"username\":" + jstr(u.username) + ",\"state\":" + jstr(std::string(to_string(u.state))) +
            ",\"preauthorized\":" + (u.preauthorized ? "true" : "false") +
            ",\"api_enabled\":" + (u.api_enabled ? "true" : "false") +
-           ",\"view_all\":" + (u.view_all ? "true" : "false") + "}";
+           ",\"view_all\":" + (u.view_all ? "true" : "false") + ",\"hidden_fields\":[";
+    for (std::size_t i = 0; i < u.hidden_fields.size(); ++i) out += (i ? "," : "") + jstr(u.hidden_fields[i]);
+    out += "]}";
   }
   return out + "]";
+}
+
+bool SimUser::hides(const ObjectDef& object, const FieldDef& field) const {
+  for (const std::string& h : hidden_fields)
+    if (h == object.name + "." + field.name) return true;
+  return false;
+}
+
+std::variant<Query, SoqlError> parse_soql_as(std::string_view text, const SimUser& user) {
+  if (user.hidden_fields.empty()) return parse_soql(text);
+  HiddenField hidden = [&user](const ObjectDef& o, const FieldDef& f) { return user.hides(o, f); };
+  return parse_soql(text, hidden);
 }
 
 bool apply_sharing(Query& q, const SimUser& user) {

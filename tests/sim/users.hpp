@@ -27,6 +27,10 @@ struct SimUser {
   bool preauthorized = true;  // admin-approved for the connected app
   bool api_enabled = true;    // the "API Enabled" permission
   bool view_all = false;      // "View All Data": sees every record
+  // "Object.Field" entries field-level security hides from this user: SOQL
+  // (REST and Bulk) naming one fails as if the field did not exist.
+  std::vector<std::string> hidden_fields;
+  bool hides(const ObjectDef& object, const FieldDef& field) const;
 };
 
 std::string_view to_string(SimUser::State s);
@@ -39,8 +43,9 @@ class Users {
   std::optional<SimUser> by_username(std::string_view username) const;
   SimUser by_row(std::uint64_t row) const;  // row must exist
   /// Applies {"username": U, "state": "active|frozen|inactive",
-  /// "preauthorized": b, "api_enabled": b, "view_all": b} (all but username
-  /// optional); false with `err` on an unknown user, key or value.
+  /// "preauthorized": b, "api_enabled": b, "view_all": b, "hidden_fields":
+  /// ["Account.Description", ...]} (all but username optional); false with
+  /// `err` on an unknown user, key or value.
   bool update(const boost::json::object& o, std::string& err);
   std::string json() const;
 
@@ -54,5 +59,8 @@ class Users {
 /// condition OwnerId = the user's id to `q` where it applies; returns
 /// whether it did.
 bool apply_sharing(Query& q, const SimUser& user);
+
+/// parse_soql() as `user` sees the schema (field-level security).
+std::variant<Query, SoqlError> parse_soql_as(std::string_view text, const SimUser& user);
 
 }  // namespace reportd::sim

@@ -126,3 +126,34 @@ TEST_CASE("store: a batch of claims that fails records none of them") {
 }
 
 }  // namespace reportd::store
+
+namespace reportd::store {
+
+TEST_CASE_TEMPLATE("store: a burst schedule and its ledger keep each recipient's rows and user", E, Sqlite, Postgres) {
+  auto s = fresh_store<E>();
+  if (!s) return;
+  Schedule sched = make_schedule(add_conn(*s, "acme"), "team");
+  sched.burst = true;
+  const std::int64_t id = *s->add_schedule(sched);
+  CHECK(s->get_schedule(id)->burst);
+  sched = *s->get_schedule(id);
+  sched.burst = false;
+  REQUIRE(s->update_schedule(sched).ok());
+  CHECK_FALSE(s->get_schedule(id)->burst);
+
+  const std::int64_t run = **s->claim_occurrence(id, 100, RunState::kRunning, "", 1);
+  auto d = s->ensure_delivery(run, DeliveryChannel::kSmtp, "ann@example.com", "", 1);
+  REQUIRE(d.ok());
+  CHECK(d->rows == -1);  // not known: every delivery of a schedule that does not burst
+  CHECK(d->ran_as.empty());
+  d->rows = 31;
+  d->ran_as = "ann@acme.example";
+  d->state = DeliveryState::kSent;
+  REQUIRE(s->update_delivery(*d).ok());
+  auto again = s->ensure_delivery(run, DeliveryChannel::kSmtp, "ann@example.com", "", 2);
+  REQUIRE(again.ok());
+  CHECK((again->rows == 31 && again->ran_as == "ann@acme.example"));
+  CHECK(s->list_deliveries(run)->at(0).rows == 31);
+}
+
+}  // namespace reportd::store

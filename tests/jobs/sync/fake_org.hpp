@@ -107,6 +107,7 @@ class FakeOrg final : public salesforce::Api {
                           "Owner.Email",
                           "Owner.Username",
                           "Run_As__c",
+                          "Burst__c",
                           "Last_Status__c",
                           "Last_Error__c",
                           "Next_Run__c"}) {
@@ -142,6 +143,7 @@ class FakeOrg final : public salesforce::Api {
                                         text(r.owner_email),
                                         text(r.owner_username),
                                         text(r.run_as),
+                                        table::Cell::boolean_value(r.burst),
                                         text(r.last_status),
                                         text(r.last_error),
                                         text(r.next_run)};

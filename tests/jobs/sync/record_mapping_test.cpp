@@ -163,6 +163,17 @@ TEST_CASE("mapping: every field's error names the field by its API name") {
   r = good();
   r.files_target_id = "not an id";
   CHECK(error_of(r).rfind("Files_Target_Id__c: \"not an id\" is not a record id", 0) == 0);
+  // A burst sends each recipient their own view: no shared upload or hash.
+  r = good();
+  r.burst = true;
+  auto burst = schedule_from_record(r, acme(), {"acme.com"}, MappingDefaults{});
+  REQUIRE(burst.ok());
+  CHECK(burst->burst);
+  r.files_target_id = "001000000000001AAA";
+  CHECK(error_of(r).rfind("Burst__c: sends each recipient their own report", 0) == 0);
+  r.files_target_id.clear();
+  r.send_when = "Changed";
+  CHECK(error_of(r).rfind("Burst__c:", 0) == 0);
 }
 
 TEST_CASE(
@@ -255,7 +266,8 @@ TEST_CASE("mapping: same_definition sees every field a record sets, not the paus
            [](store::Schedule& s) { s.body = "new"; },
            [](store::Schedule& s) { s.owner_email = "new@acme.com"; },
            [](store::Schedule& s) { s.name = "acme/other"; },
-           [](store::Schedule& s) { s.min_interval_seconds = 60; }}) {
+           [](store::Schedule& s) { s.min_interval_seconds = 60; },
+           [](store::Schedule& s) { s.burst = true; }}) {
     store::Schedule c = *a;
     change(c);
     CHECK_FALSE(same_definition(*a, c));
