@@ -13,7 +13,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "jwt_b64url_decode.hpp"
+#include "b64url_decode.hpp"
 #include "salesforce_client/oauth.hpp"
 
 using namespace reportd;
@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using reportd::salesforce::testing::jwt_b64url_decode;
+using reportd::salesforce::testing::b64url_decode;
 
 std::string slurp(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
@@ -94,8 +94,8 @@ TEST_CASE("jwt: the assertion's header, claims and expiry; openssl verifies the 
   const std::string& s = jwt.value();
   const auto dot1 = s.find('.'), dot2 = s.rfind('.');
   REQUIRE(dot1 != dot2);
-  CHECK(jwt_b64url_decode(s.substr(0, dot1)) == R"({"alg":"RS256"})");
-  auto claims = boost::json::parse(jwt_b64url_decode(s.substr(dot1 + 1, dot2 - dot1 - 1)));
+  CHECK(b64url_decode(s.substr(0, dot1)) == R"({"alg":"RS256"})");
+  auto claims = boost::json::parse(b64url_decode(s.substr(dot1 + 1, dot2 - dot1 - 1)));
   CHECK(claims.at("iss") == "3MVG9consumer");
   CHECK(claims.at("sub") == "ann@acme.example");
   CHECK(claims.at("aud") == "https://test.salesforce.com");
@@ -104,7 +104,7 @@ TEST_CASE("jwt: the assertion's header, claims and expiry; openssl verifies the 
   CHECK(claims.as_object().size() == 4);
 
   spill(k.dir / "input", s.substr(0, dot2));
-  spill(k.dir / "sig", jwt_b64url_decode(s.substr(dot2 + 1)));
+  spill(k.dir / "sig", b64url_decode(s.substr(dot2 + 1)));
   const std::string d = k.dir.string();
   CHECK(sh("openssl dgst -sha256 -verify " + d + "/pub.pem -signature " + d + "/sig " + d +
            "/input") == "Verified OK\n");
