@@ -6,6 +6,7 @@
 #include "daemon/log.hpp"
 #include "daemon/server.hpp"
 #include "daemon/wake.hpp"
+#include "store/open.hpp"
 
 namespace reportd::daemon {
 
@@ -25,6 +26,14 @@ int cmd_serve(Context& ctx) {
   ServerEnv env;
   env.wake_socket = wake_socket_path(ctx.state_dir());
   env.load_config = [&ctx] { return ctx.load_config(); };
+  if (store::is_postgres_url(config->store_url)) {
+    // Schedule changes from other nodes and the CLI, at once (NOTIFY).
+    env.listen = [cfg = *config]() -> Result<store::PgListener> {
+      Result<crypto::SecureBuffer> password = read_store_password(cfg);
+      if (!password.ok()) return password.status();
+      return store::PgListener::connect(cfg.store_url, password->view());
+    };
+  }
   Server server(std::move(config).value(), *keys, **opened, std::move(env));
   return server.run();
 }

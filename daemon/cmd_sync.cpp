@@ -1,8 +1,11 @@
 // reportd sync CONNECTION|--all [--full]: reads the orgs' Reportd_Schedule__c
 // records now, in this process, straight into the store. A running daemon
-// notices the change at its next heartbeat (the store's data_version).
+// notices the change at once (on PostgreSQL, NOTIFY), else at its next
+// periodic check (the store's data_version). It waits for no node: when one
+// is syncing the connection, it says so (Store::begin_sync).
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <limits>
 #include <ostream>
 
 #include "daemon/commands.hpp"
@@ -25,7 +28,7 @@ struct Outcome {
 
 // Every connection in turn, on one io_context: a connection marked
 // needs-reauth is skipped, as the daemon does.
-asio::awaitable<std::vector<Outcome>> sync_each(sync::ScheduleSync* s,
+asio::awaitable<std::vector<Outcome>> sync_each(sync::ScheduleSync* s, store::StoreThread* db,
                                                 std::vector<store::Connection> connections,
                                                 bool full) {
   std::vector<Outcome> out;
@@ -37,7 +40,23 @@ asio::awaitable<std::vector<Outcome>> sync_each(sync::ScheduleSync* s,
       out.push_back(std::move(o));
       continue;
     }
+    // One sync of a connection at a time, whichever node or CLI runs it.
+    const std::int64_t id = c.id;
+    auto take = [id](store::Store& st) {
+      return st.begin_sync(id, std::numeric_limits<std::int64_t>::max());
+    };
+    auto mine = co_await db->run(std::move(take));
+    if (!mine.ok() || !*mine) {
+      o.error = mine.ok() ? Status::error(ErrorKind::kTransient,
+                                          "sync " + c.name + ": a reportd node is syncing it "
+                                          "now; try again in a minute")
+                          : mine.status();
+      out.push_back(std::move(o));
+      continue;
+    }
     auto r = co_await s->sync(std::move(c), full);
+    auto end = [id](store::Store& st) { return st.end_sync(id); };
+    (void)co_await db->run(std::move(end));
     if (r.ok()) {
       o.report = std::move(r).value();
     } else {
@@ -124,7 +143,7 @@ int cmd_sync(Context& ctx) {
   // run would ever find it (they skip a connection already marked).
   syncer.set_notices(&runtime.notices);
   std::vector<Outcome> outcomes;
-  asio::co_spawn(io, sync_each(&syncer, std::move(connections), ctx.args.has("full")),
+  asio::co_spawn(io, sync_each(&syncer, &runtime.store_thread, std::move(connections), ctx.args.has("full")),
                  [&](std::exception_ptr e, std::vector<Outcome> o) {
                    if (e) std::rethrow_exception(e);
                    outcomes = std::move(o);

@@ -75,6 +75,11 @@ struct Config {
   // §4.10): a killed or paused node's runs pass to another node after it.
   // The heartbeat renews leases every third of it (at most every 5 s).
   std::int64_t store_lease_seconds = 30;
+  // How often the daemon reads the store for changes to connections and
+  // schedules it was not told of: the fallback for the CLI's wake and, on
+  // PostgreSQL, for LISTEN/NOTIFY (both tell at once). Read at the
+  // heartbeat that follows it.
+  std::int64_t store_check_seconds = 5;
 
   // [connections.NAME]: allowed recipient domains per connection.
   std::map<std::string, std::vector<std::string>> allowed_domains;

@@ -73,6 +73,12 @@ Runtime::Runtime(boost::asio::io_context& io, const Config& config, const crypto
                  o.outputs.scratch.budget = &scratch_budget;
                  o.scheduled = setup.scheduled;
                  o.dry_run_dir = std::move(setup.dry_run_dir);
+                 // Several nodes: [limits] hold for all of them together.
+                 auto* leased = dynamic_cast<store::LeasedStore*>(&store);
+                 if (setup.scheduled && leased != nullptr && leased->leases().shared()) {
+                   o.cluster_org_limit = static_cast<int>(config.max_runs_per_org);
+                   o.cluster_global_limit = static_cast<int>(config.max_concurrent_runs);
+                 }
                  return o;
                }()) {
   if (auto* leased = dynamic_cast<store::LeasedStore*>(&store)) {

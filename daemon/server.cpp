@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <csignal>
 #include <stdexcept>
 
@@ -60,9 +61,13 @@ Server::Server(Config config, const crypto::KeyRing& keys, store::Store& store, 
       sync_loop_(io_, runtime_, config_, [this] { return schedules_changed(); }),
       state_{::getpid(), now_ms(), 0, REPORTD_VERSION, "starting"},
       wake_(io_.get_executor(), env_.wake_socket),
+      feed_(io_.get_executor(), env_.listen),
       watchdog_(io_.get_executor(), Watchdog::interval_from_environment(),
                 [](const char* state) { sd_notify(0, state); }) {
   observers_ = {&endpoint_, &sync_loop_};
+  // [store] check_seconds in heartbeats, rounded; at least every beat.
+  const auto beat = cluster_.interval().count();
+  checks_every_ = std::max<std::int64_t>(1, (config_.store_check_seconds * 1000 + beat / 2) / beat);
   // Occurrences the scheduler itself records as missed or skipped are
   // final without a run: the pipeline never hears of them.
   scheduler_.set_on_recorded([this](const store::Run& run) { endpoint_.run_recorded(run); });
@@ -203,6 +208,7 @@ void Server::spawn_loops() {
   asio::co_spawn(io_, heartbeat(), rethrow);
   asio::co_spawn(io_, sync_loop_.run(), rethrow);  // schedules defined in Salesforce
   watchdog_.start();
+  if (env_.listen) asio::co_spawn(io_, feed_.run([this] { return store_changed(); }), rethrow);
   if (env_.wake_socket.empty()) return;
   if (Status st = wake_.open(); st.ok()) {
     asio::co_spawn(io_, wake_.run([this] { return store_changed(); }), rethrow);
@@ -264,12 +270,14 @@ asio::awaitable<void> Server::heartbeat() {
   while (!stopping_) {
     state_.heartbeat_at_ms = now_ms();
     store::DaemonState s = state_;
-    auto beat = [s](store::Store& db) -> Result<std::int64_t> {
+    const bool check = beats_++ % checks_every_ == 0;  // the fallback of wakes and NOTIFY
+    auto beat = [s, check](store::Store& db) -> Result<std::int64_t> {
       if (Status st = db.put_daemon_state(s); !st.ok()) return st;
+      if (!check) return std::int64_t{-1};
       return db.data_version();
     };
     auto version = co_await runtime_.store_thread.run(std::move(beat));
-    if (version.ok()) co_await notice_version(*version);
+    if (version.ok() && *version >= 0) co_await notice_version(*version);
     Status written = version.ok() ? Status() : version.status();
     if (written.ok() && cluster_.enabled()) written = co_await beat_cluster(false);
     endpoint_.heartbeat(written);
@@ -360,6 +368,7 @@ void Server::stop(const char* why) {
   sync_loop_.stop();
   watchdog_.stop();
   wake_.close();
+  feed_.stop();
   asio::co_spawn(io_, drain(), rethrow);
 }
 

@@ -7,8 +7,8 @@
 //
 // Two paths in, one each:
 // - every change to the schedules table reaches the scheduler through
-//   schedules_changed() (the wake socket, the heartbeat's data_version check,
-//   a sync, an automatic pause);
+//   schedules_changed() (the wake socket, PostgreSQL's NOTIFY, the
+//   heartbeat's data_version check, a sync, an automatic pause);
 // - every run the pipeline finishes reaches the Server (the pipeline's
 //   RunObserver), which frees its slot in the scheduler, logs it and tells
 //   its own observers in turn: the endpoint (metrics, with the run's delivery
@@ -25,6 +25,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "crypto/vault.hpp"
+#include "daemon/change_feed.hpp"
 #include "daemon/cluster.hpp"
 #include "daemon/config.hpp"
 #include "daemon/runtime.hpp"
@@ -50,6 +51,9 @@ struct ServerEnv {
   // Starts claimed runs; null: the Runtime's pipeline. Tests hold runs here
   // and end them through run_events(), as the pipeline does.
   jobs::Launcher* launcher = nullptr;
+  // Connects a PostgreSQL listener for changes (change_feed.hpp); empty:
+  // none (SQLite), the wake socket and the periodic check tell.
+  ChangeFeed::Connect listen;
 };
 
 class Server final : private jobs::RunObserver {
@@ -126,8 +130,11 @@ class Server final : private jobs::RunObserver {
   store::DaemonState state_;
   bool stopping_ = false;
   std::int64_t seen_version_ = -1;  // the store's data_version when last looked at
+  std::int64_t beats_ = 0;          // heartbeats so far; every checks_every_-th reads data_version
+  std::int64_t checks_every_ = 1;
   std::string store_error_;  // the last heartbeat's store error; empty: it wrote
   WakeListener wake_;
+  ChangeFeed feed_;
   Watchdog watchdog_;
   std::optional<boost::asio::signal_set> signals_;  // run() only
 };

@@ -124,7 +124,11 @@ asio::awaitable<void> SyncLoop::sync_all(bool only_new) {
     if (c.status != store::ConnectionStatus::kActive) continue;  // also org-mismatch
     if (only_new && synced_.count(c.id) > 0) continue;
     synced_.insert(c.id);
+    auto mine = co_await begin(c);
+    if (!mine) continue;
     auto report = co_await sync_.sync(c, false);
+    auto end = [id = c.id](store::Store& s) { return s.end_sync(id); };
+    (void)co_await runtime_.store_thread.run(std::move(end));
     if (!report.ok()) {
       // A failure that repeats every interval is logged once, then when it changes.
       std::string& last = last_error_[c.id];
@@ -141,6 +145,29 @@ asio::awaitable<void> SyncLoop::sync_all(bool only_new) {
   // The daemon's own writes do not move the store's data_version, so the
   // heartbeat would not notice them: tell the scheduler here.
   if (changed && on_changed_) co_await on_changed_();
+}
+
+// One sync per connection across nodes (Store::begin_sync): a node syncs
+// a connection unless another one is syncing it or synced it within half an
+// interval, so with nodes in step or not, each round syncs it once.
+asio::awaitable<bool> SyncLoop::begin(const store::Connection& c) {
+  const std::int64_t id = c.id;
+  const std::int64_t after =
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          runtime_.clock.wall_now().time_since_epoch() -
+          std::chrono::milliseconds(interval_) / 2)
+          .count();
+  auto take = [id, after](store::Store& s) { return s.begin_sync(id, after); };
+  auto mine = co_await runtime_.store_thread.run(std::move(take));
+  if (!mine.ok()) {
+    log::warning("sync.failed", {{"connection", c.name}, {"error", mine.status().message()}});
+    co_return false;
+  }
+  if (!*mine) {
+    log::write(log::Priority::kDebug, "sync.skipped",
+               {{"connection", c.name}, {"reason", "another node syncs it this round"}});
+  }
+  co_return *mine;
 }
 
 void SyncLoop::on_finished(const jobs::FinishedRun& finished) {

@@ -3,7 +3,9 @@
 // §4.7). Syncs every connected org at start and every [sync]
 // interval_minutes, has the scheduler re-read the store when a sync changed
 // schedules, and writes each finished run of a synced schedule back onto its
-// record (it is one of the pipeline's RunObservers). Lives on the daemon's
+// record (it is one of the pipeline's RunObservers). With several nodes, a
+// connection is synced by one node per round (begin()); write-backs follow
+// runs, which one node each executes. Lives on the daemon's
 // io_context; uses the Runtime's store thread and Salesforce clients.
 
 #include <boost/asio/awaitable.hpp>
@@ -59,6 +61,8 @@ class SyncLoop final : public jobs::RunObserver {
 
  private:
   boost::asio::awaitable<void> sync_all(bool only_new);
+  // Takes the connection's sync for this round; false: another node has it.
+  boost::asio::awaitable<bool> begin(const store::Connection& c);
 
   boost::asio::io_context& io_;
   Runtime& runtime_;

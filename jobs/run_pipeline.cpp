@@ -196,8 +196,16 @@ asio::awaitable<RunOutcome> RunPipeline::run(Context& ctx, std::int64_t run_id) 
   ctx.run.attempt += 1;
   ctx.run.reason.clear();
   ctx.run.error_code.clear();
+  // A run taken over or recovered started before: it counts already.
+  const bool admitting = ctx.run.started_at_ms == 0 && options_.cluster_global_limit > 0;
   if (ctx.run.started_at_ms == 0) ctx.run.started_at_ms = now_ms();
-  if (Status saved = co_await save(ctx.run); !saved.ok()) co_return co_await finish(ctx, saved);
+  Status saved;
+  if (admitting) {
+    saved = co_await admit(ctx);
+  } else {
+    saved = co_await save(ctx.run);
+  }
+  if (!saved.ok()) co_return co_await finish(ctx, saved);
   ctx.deadline = deps_.clock.steady_now() + options_.run_deadline;
 
   const bool bursting = ctx.schedule.burst;  // a stage of its own: fetches and delivers per recipient

@@ -58,6 +58,12 @@ struct PipelineOptions {
   // Dry run (`reportd run NAME --now --dry-run --out DIR`): write the outputs
   // into this directory, which the operator chose, instead of delivering.
   std::string dry_run_dir;
+  // Several nodes on one store: a scheduled run starts only when the runs
+  // going on every node leave room under these caps, counted in the
+  // transaction that marks it running (Store::lock_running_counts); until
+  // then it waits. 0: no such check (one node: the scheduler's counts hold).
+  int cluster_org_limit = 0;
+  int cluster_global_limit = 0;
 };
 
 // What a reloaded config (SIGHUP) changes in a running pipeline; the rest
@@ -175,6 +181,9 @@ class RunPipeline final : public Launcher {
   boost::asio::awaitable<RunOutcome> run(Context& ctx, std::int64_t run_id);
   boost::asio::awaitable<Status> load(Context& ctx, std::int64_t run_id);
   boost::asio::awaitable<bool> within_budget(Context& ctx);
+  // run_admission.cpp: saves ctx.run as running once the cluster-wide caps
+  // leave room for it.
+  boost::asio::awaitable<Status> admit(Context& ctx);
   boost::asio::awaitable<RunOutcome> finish(Context& ctx, const Status& status);
   boost::asio::awaitable<RunOutcome> record_crash(Context& ctx, std::int64_t run_id);
   boost::asio::awaitable<RunOutcome> end_unstarted(Context& ctx, store::RunState state,

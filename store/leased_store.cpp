@@ -308,6 +308,14 @@ Result<std::optional<SyncState>> LeasedStore::get_sync_state(std::int64_t connec
   return inner_.get_sync_state(connection_id);
 }
 Status LeasedStore::put_sync_state(const SyncState& state) { return inner_.put_sync_state(state); }
+Result<bool> LeasedStore::begin_sync(std::int64_t id, std::int64_t after) {
+  return inner_.begin_sync(id, after);
+}
+Status LeasedStore::end_sync(std::int64_t id) { return inner_.end_sync(id); }
+Result<std::optional<RunningCounts>> LeasedStore::lock_running_counts(std::int64_t id,
+                                                                      std::int64_t now_ms) {
+  return inner_.lock_running_counts(id, now_ms);
+}
 Result<Run> LeasedStore::get_run(std::int64_t id) { return inner_.get_run(id); }
 Result<std::vector<Run>> LeasedStore::list_runs(const RunFilter& filter) {
   return inner_.list_runs(filter);

@@ -31,7 +31,13 @@ Result<std::int64_t> PgStore::change(std::string_view sql, const PgParams& param
 }
 
 Status PgStore::bump(std::string_view what) {
-  auto r = conn_.exec("UPDATE reportd_meta SET changes = changes + 1 WHERE id = 1", what);
+  // And tells every listening node (store/pg_listener.hpp): the notice
+  // leaves when this transaction commits.
+  auto r = conn_.exec(
+      std::string("WITH b AS (UPDATE reportd_meta SET changes = changes + 1 WHERE id = 1 "
+                  "RETURNING 1) SELECT pg_notify('") +
+          kChangeChannel + "', '') FROM b",
+      what);
   if (!r.ok()) return r.status();
   conn_.note_change();
   return {};

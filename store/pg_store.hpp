@@ -23,6 +23,7 @@
 
 #include "store/pg_conn.hpp"
 #include "store/leases.hpp"
+#include "store/pg_listener.hpp"
 #include "store/store.hpp"
 
 namespace reportd::store {
@@ -72,6 +73,10 @@ class PgStore final : public Store, public Leases {
   Result<std::vector<Schedule>> list_synced_schedules(std::int64_t connection_id) override;
   Result<std::optional<SyncState>> get_sync_state(std::int64_t connection_id) override;
   Status put_sync_state(const SyncState& state) override;
+  Result<bool> begin_sync(std::int64_t connection_id, std::int64_t synced_after_ms) override;
+  Status end_sync(std::int64_t connection_id) override;
+  Result<std::optional<RunningCounts>> lock_running_counts(std::int64_t connection_id,
+                                                           std::int64_t now_ms) override;
 
   Result<std::optional<std::int64_t>> claim_occurrence(std::int64_t schedule_id,
                                                        std::int64_t nominal_s, RunState state,
@@ -126,7 +131,8 @@ class PgStore final : public Store, public Leases {
   // Runs `sql` (a change to connections or schedules) and bumps the change
   // counter in one transaction; returns the rows it changed.
   Result<std::int64_t> change(std::string_view sql, const PgParams& params, std::string_view what);
-  // Bumps the change counter; inside a transaction, which commits it.
+  // Bumps the change counter and NOTIFYs store::kChangeChannel; inside a
+  // transaction, which commits both.
   Status bump(std::string_view what);
   template <class T, class Read>
   Result<std::vector<T>> query(std::string_view sql, const PgParams& params, std::string_view what,

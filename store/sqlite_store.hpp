@@ -53,6 +53,10 @@ class SqliteStore final : public Store, public Leases {
   Result<std::vector<Schedule>> list_synced_schedules(std::int64_t connection_id) override;
   Result<std::optional<SyncState>> get_sync_state(std::int64_t connection_id) override;
   Status put_sync_state(const SyncState& state) override;
+  Result<bool> begin_sync(std::int64_t connection_id, std::int64_t synced_after_ms) override;
+  Status end_sync(std::int64_t connection_id) override;
+  Result<std::optional<RunningCounts>> lock_running_counts(std::int64_t connection_id,
+                                                           std::int64_t now_ms) override;
 
   Result<std::optional<std::int64_t>> claim_occurrence(std::int64_t schedule_id,
                                                        std::int64_t nominal_s, RunState state,

@@ -38,4 +38,25 @@ Status SqliteStore::put_sync_state(const SyncState& state) {
   return q.run("store sync state");
 }
 
+// One node: its one sync loop is the only sync of a connection; `reportd
+// sync` beside it is the operator's to run.
+Result<bool> SqliteStore::begin_sync(std::int64_t, std::int64_t) { return true; }
+Status SqliteStore::end_sync(std::int64_t) { return {}; }
+
+Result<std::optional<RunningCounts>> SqliteStore::lock_running_counts(std::int64_t connection_id,
+                                                                      std::int64_t now_ms) {
+  Stmt q(db_,
+         "SELECT coalesce(sum(s.connection_id = ?), 0), count(*) FROM runs r "
+         "JOIN schedules s ON s.id = r.schedule_id "
+         "WHERE r.state IN ('running', 'delivering') AND r.lease_expires_ms > ?");
+  q.bind(1, connection_id).bind(2, now_ms);
+  RunningCounts c;
+  if (q.step()) {
+    c.org = q.int64(0);
+    c.all = q.int64(1);
+  }
+  if (Status st = q.status("count running runs"); !st.ok()) return st;
+  return std::optional<RunningCounts>(c);
+}
+
 }  // namespace reportd::store

@@ -27,6 +27,13 @@ struct OccurrenceClaim {
   std::string reason;
 };
 
+// Runs going on every node of a store, as Store::lock_running_counts()
+// counts them.
+struct RunningCounts {
+  std::int64_t org = 0;  // of one connection's schedules
+  std::int64_t all = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -94,6 +101,21 @@ class Store {
   // The connection's sync cursor; nullopt before its first sync.
   virtual Result<std::optional<SyncState>> get_sync_state(std::int64_t connection_id) = 0;
   virtual Status put_sync_state(const SyncState& state) = 0;  // insert or replace
+
+  // --- several nodes on one store (PostgreSQL; SQLite has one node)
+  // Takes the connection's sync lock for this session without waiting,
+  // until end_sync(). False when another session holds it (another node's
+  // sync, `reportd sync`) or when the connection's last sync ended after
+  // `synced_after_ms` (another node did this round's). SQLite: true.
+  virtual Result<bool> begin_sync(std::int64_t connection_id, std::int64_t synced_after_ms) = 0;
+  virtual Status end_sync(std::int64_t connection_id) = 0;
+  // Inside a transaction: takes the store's run admission lock without
+  // waiting (it ends with the transaction) and counts the runs going on
+  // every node (running or delivering, their lease unexpired at `now_ms`):
+  // those of `connection_id`'s schedules and all. nullopt: another node
+  // holds the lock; try again shortly. SQLite counts its own runs.
+  virtual Result<std::optional<RunningCounts>> lock_running_counts(std::int64_t connection_id,
+                                                                   std::int64_t now_ms) = 0;
 
   // --- occurrences and runs
   // Claims (schedule, nominal instant) with a unique insert. Returns the new

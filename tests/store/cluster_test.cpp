@@ -1,0 +1,119 @@
+// What several nodes on one PostgreSQL share besides leases: NOTIFY of
+// changes (store/pg_listener.hpp), one sync per connection and the run
+// admission lock (Store::begin_sync, Store::lock_running_counts). Two
+// PgStore sessions on one database are two nodes; nothing sleeps except
+// the bounded wait for a notice to arrive.
+#include <poll.h>
+
+#include <utility>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "engines.hpp"
+#include "store/pg_listener.hpp"
+#include "store/pg_store.hpp"
+
+namespace reportd::store {
+namespace {
+
+constexpr std::int64_t kT0 = 1'700'000'000'000;
+
+// Notices that arrive within `ms` (poll on the listener's socket).
+int notices_within(PgListener& l, int ms) {
+  pollfd p{l.socket(), POLLIN, 0};
+  int n = 0;
+  while (::poll(&p, 1, ms) > 0) {
+    auto got = l.take();
+    REQUIRE(got.ok());
+    n += *got;
+    if (n > 0) ms = 50;  // take what came with it, then stop
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("store/pg: a committed schedule change is NOTIFYed once; a rolled-back one never") {
+  auto db = fresh_postgres();
+  if (!db) return;
+  auto listener = PgListener::connect(pg_test_url(), {});
+  REQUIRE(listener.ok());
+  const std::int64_t conn = add_conn(*db, "acme");
+  CHECK(notices_within(*listener, 2000) == 1);
+  // Two changes in one transaction: one notice, when it commits.
+  REQUIRE(db->transaction([&](Store& s) -> Status {
+                auto a = s.add_schedule(make_schedule(conn, "one"));
+                if (!a.ok()) return a.status();
+                CHECK(notices_within(*listener, 100) == 0);
+                return done(s.add_schedule(make_schedule(conn, "two")));
+              }).ok());
+  CHECK(notices_within(*listener, 2000) == 1);
+  CHECK(!db->transaction([&](Store& s) -> Status {
+              (void)s.add_schedule(make_schedule(conn, "three"));
+              return Status::error(ErrorKind::kInvalidArgument, "roll back");
+            }).ok());
+  CHECK(notices_within(*listener, 300) == 0);
+  // Runs do not notify: nodes would otherwise reload at every claim.
+  const std::int64_t sched = db->find_schedule("one")->id;
+  REQUIRE(db->claim_occurrence(sched, 1000, RunState::kPending, "", kT0).ok());
+  CHECK(notices_within(*listener, 300) == 0);
+}
+
+TEST_CASE("store/pg: a connection is synced by one session at a time, once per round") {
+  auto first = fresh_postgres();
+  if (!first) return;
+  auto second = PgStore::open(pg_test_url(), {});
+  REQUIRE(second.ok());
+  Store& a = *first;
+  Store& b = **second;
+  const std::int64_t acme = add_conn(a, "acme"), globex = add_conn(a, "globex");
+  CHECK(*a.begin_sync(acme, kT0));
+  CHECK(!*b.begin_sync(acme, kT0));    // A syncs it now
+  CHECK(*b.begin_sync(globex, kT0));   // another connection is free
+  REQUIRE(a.put_sync_state(SyncState{acme, "", kT0 + 10, ""}).ok());
+  REQUIRE(a.end_sync(acme).ok());
+  CHECK(!*b.begin_sync(acme, kT0));       // A did this round's
+  CHECK(*b.begin_sync(acme, kT0 + 10));   // the next round's is B's
+  REQUIRE(b.end_sync(acme).ok());
+  REQUIRE(b.end_sync(globex).ok());
+}
+
+TEST_CASE("store/pg: runs are admitted under one lock that a second node never waits for") {
+  auto first = fresh_postgres();
+  if (!first) return;
+  auto second = PgStore::open(pg_test_url(), {});
+  REQUIRE(second.ok());
+  PgStore& a = dynamic_cast<PgStore&>(*first);
+  PgStore& b = **second;
+  const std::int64_t acme = add_conn(a, "acme"), globex = add_conn(a, "globex");
+  const std::int64_t s1 = *a.add_schedule(make_schedule(acme, "one"));
+  const std::int64_t s2 = *a.add_schedule(make_schedule(globex, "two"));
+  using Occurrence = std::pair<std::int64_t, std::int64_t>;
+  for (auto [sched, nominal] : std::vector<Occurrence>{{s1, 1000}, {s1, 2000}, {s2, 1000}}) {
+    const std::int64_t id = **a.claim_occurrence(sched, nominal, RunState::kPending, "", kT0);
+    REQUIRE(a.conn().exec("UPDATE runs SET state = 'running', lease_expires_ms = " +
+                              std::to_string(nominal == 2000 ? kT0 - 1 : kT0 + 30'000) +
+                              " WHERE id = " + std::to_string(id), "t").ok());
+  }
+  REQUIRE(a.transaction([&](Store& s) -> Status {
+                auto counts = s.lock_running_counts(acme, kT0);
+                REQUIRE(counts.ok());
+                REQUIRE(counts->has_value());
+                CHECK((*counts)->org == 1);  // the expired lease's run does not count
+                CHECK((*counts)->all == 2);
+                // B tries while A holds the lock: nullopt at once.
+                auto busy = b.lock_running_counts(globex, kT0);
+                REQUIRE(busy.ok());
+                CHECK(!busy->has_value());
+                return Status();
+              }).ok());
+  REQUIRE(b.transaction([&](Store& s) -> Status {
+                auto counts = s.lock_running_counts(globex, kT0);
+                REQUIRE(counts.ok());
+                CHECK(counts->has_value());
+                return Status();
+              }).ok());
+}
+
+}  // namespace reportd::store
