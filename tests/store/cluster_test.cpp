@@ -17,7 +17,7 @@
 namespace reportd::store {
 namespace {
 
-constexpr std::int64_t kT0 = 1'700'000'000'000;
+constexpr std::int64_t kClusterT0 = 1'700'000'000'000;
 
 // Notices that arrive within `ms` (poll on the listener's socket).
 int notices_within(PgListener& l, int ms) {
@@ -56,7 +56,7 @@ TEST_CASE("store/pg: a committed schedule change is NOTIFYed once; a rolled-back
   CHECK(notices_within(*listener, 300) == 0);
   // Runs do not notify: nodes would otherwise reload at every claim.
   const std::int64_t sched = db->find_schedule("one")->id;
-  REQUIRE(db->claim_occurrence(sched, 1000, RunState::kPending, "", kT0).ok());
+  REQUIRE(db->claim_occurrence(sched, 1000, RunState::kPending, "", kClusterT0).ok());
   CHECK(notices_within(*listener, 300) == 0);
 }
 
@@ -68,13 +68,13 @@ TEST_CASE("store/pg: a connection is synced by one session at a time, once per r
   Store& a = *first;
   Store& b = **second;
   const std::int64_t acme = add_conn(a, "acme"), globex = add_conn(a, "globex");
-  CHECK(*a.begin_sync(acme, kT0));
-  CHECK(!*b.begin_sync(acme, kT0));    // A syncs it now
-  CHECK(*b.begin_sync(globex, kT0));   // another connection is free
-  REQUIRE(a.put_sync_state(SyncState{acme, "", kT0 + 10, ""}).ok());
+  CHECK(*a.begin_sync(acme, kClusterT0));
+  CHECK(!*b.begin_sync(acme, kClusterT0));    // A syncs it now
+  CHECK(*b.begin_sync(globex, kClusterT0));   // another connection is free
+  REQUIRE(a.put_sync_state(SyncState{acme, "", kClusterT0 + 10, ""}).ok());
   REQUIRE(a.end_sync(acme).ok());
-  CHECK(!*b.begin_sync(acme, kT0));       // A did this round's
-  CHECK(*b.begin_sync(acme, kT0 + 10));   // the next round's is B's
+  CHECK(!*b.begin_sync(acme, kClusterT0));       // A did this round's
+  CHECK(*b.begin_sync(acme, kClusterT0 + 10));   // the next round's is B's
   REQUIRE(b.end_sync(acme).ok());
   REQUIRE(b.end_sync(globex).ok());
 }
@@ -91,25 +91,25 @@ TEST_CASE("store/pg: runs are admitted under one lock that a second node never w
   const std::int64_t s2 = *a.add_schedule(make_schedule(globex, "two"));
   using Occurrence = std::pair<std::int64_t, std::int64_t>;
   for (auto [sched, nominal] : std::vector<Occurrence>{{s1, 1000}, {s1, 2000}, {s2, 1000}}) {
-    const std::int64_t id = **a.claim_occurrence(sched, nominal, RunState::kPending, "", kT0);
+    const std::int64_t id = **a.claim_occurrence(sched, nominal, RunState::kPending, "", kClusterT0);
     REQUIRE(a.conn().exec("UPDATE runs SET state = 'running', lease_expires_ms = " +
-                              std::to_string(nominal == 2000 ? kT0 - 1 : kT0 + 30'000) +
+                              std::to_string(nominal == 2000 ? kClusterT0 - 1 : kClusterT0 + 30'000) +
                               " WHERE id = " + std::to_string(id), "t").ok());
   }
   REQUIRE(a.transaction([&](Store& s) -> Status {
-                auto counts = s.lock_running_counts(acme, kT0);
+                auto counts = s.lock_running_counts(acme, kClusterT0);
                 REQUIRE(counts.ok());
                 REQUIRE(counts->has_value());
                 CHECK((*counts)->org == 1);  // the expired lease's run does not count
                 CHECK((*counts)->all == 2);
                 // B tries while A holds the lock: nullopt at once.
-                auto busy = b.lock_running_counts(globex, kT0);
+                auto busy = b.lock_running_counts(globex, kClusterT0);
                 REQUIRE(busy.ok());
                 CHECK(!busy->has_value());
                 return Status();
               }).ok());
   REQUIRE(b.transaction([&](Store& s) -> Status {
-                auto counts = s.lock_running_counts(globex, kT0);
+                auto counts = s.lock_running_counts(globex, kClusterT0);
                 REQUIRE(counts.ok());
                 CHECK(counts->has_value());
                 return Status();
