@@ -26,6 +26,19 @@ std::string host_name() {
 
 }  // namespace
 
+jobs::ClaimShare claim_share(const std::vector<store::Node>& nodes, const std::string& self,
+                             std::int64_t live_after_ms) {
+  std::vector<std::string> live{self};
+  for (const store::Node& n : nodes) {
+    if (n.id != self && n.status == "running" && n.heartbeat_at_ms > live_after_ms) {
+      live.push_back(n.id);
+    }
+  }
+  std::sort(live.begin(), live.end());
+  const auto at = std::find(live.begin(), live.end(), self);
+  return jobs::ClaimShare{static_cast<int>(at - live.begin()), static_cast<int>(live.size())};
+}
+
 std::string new_node_id() {
   std::random_device rd;
   std::uniform_int_distribution<std::uint64_t> any;
@@ -69,6 +82,9 @@ Result<ClusterBeat> Cluster::beat(store::Store& on_thread, const std::string& st
   auto nodes = leases.list_nodes();
   if (!nodes.ok()) return nodes.status();
   out.nodes = std::move(nodes).value();
+  // Live: beat within the last three heartbeats. A node silent longer (dead,
+  // paused) owns nothing more; until then its share is claimed late.
+  if (leases.shared()) out.share = claim_share(out.nodes, self_.id, now - 3 * interval().count());
   if (status == "running") {
     auto taken = leased_->take_over(starting && !leases.shared(), kTakeOverPerBeat);
     if (!taken.ok()) return taken.status();

@@ -26,7 +26,14 @@ struct ClusterBeat {
   std::vector<std::int64_t> lost;   // runs whose lease another node took while this one slept
   std::vector<store::Node> nodes;   // every node of the store
   std::size_t held = 0;             // leases this node holds after the beat
+  jobs::ClaimShare share;           // this node's share of due occurrences (claim_share())
 };
+
+// This node's share of the due occurrences (jobs::ClaimShare): its place,
+// by id, among the nodes `running` with a heartbeat after `live_after_ms`,
+// itself included whatever its row says. Pure.
+jobs::ClaimShare claim_share(const std::vector<store::Node>& nodes, const std::string& self,
+                             std::int64_t live_after_ms);
 
 class Cluster {
  public:

@@ -170,6 +170,7 @@ asio::awaitable<Status> Server::beat_cluster(bool starting) {
                 {{"run", l.run_id}, {"schedule", l.occurrence.schedule_id}, {"node", cluster_.self().id}});
     if (!scheduler_.recover(l)) launcher().launch(l);
   }
+  scheduler_.set_share(beaten->share);
   endpoint_.cluster(cluster_.self().id, beaten->nodes, beaten->held);
   co_return Status();
 }

@@ -37,6 +37,18 @@ inline constexpr const char* kRenewLease =
     "UPDATE runs SET lease_expires_ms=? WHERE id=? AND lease_node=? AND lease_epoch=? "
     "AND state IN ('pending', 'running', 'delivering')";
 
+// lock_running_counts(): a running run counts against the org of
+// connection `?` when its schedule's connection is that one or reaches the
+// same Salesforce org (org id, once known), so that two connections to one
+// org share its cap. Parameters: connection id twice, then kRunningRuns' now.
+inline constexpr const char* kSameOrg =
+    "c.id = ? OR (c.org_id <> '' AND c.org_id = (SELECT org_id FROM connections WHERE id = ?))";
+// The runs going on every node: running or delivering, lease unexpired at `?`.
+inline constexpr const char* kRunningRuns =
+    "FROM runs r JOIN schedules s ON s.id = r.schedule_id "
+    "JOIN connections c ON c.id = s.connection_id "
+    "WHERE r.state IN ('running', 'delivering') AND r.lease_expires_ms > ?";
+
 inline constexpr const char* kLeaseColumns =
     "id, schedule_id, nominal_s, lease_epoch, lease_expires_ms";
 

@@ -1,5 +1,6 @@
 // SqliteStore: schedules synced from Salesforce and each connection's sync
 // cursor (the sync_state table of migration 2).
+#include "store/lease_sql.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace reportd::store {
@@ -45,11 +46,10 @@ Status SqliteStore::end_sync(std::int64_t) { return {}; }
 
 Result<std::optional<RunningCounts>> SqliteStore::lock_running_counts(std::int64_t connection_id,
                                                                       std::int64_t now_ms) {
-  Stmt q(db_,
-         "SELECT coalesce(sum(s.connection_id = ?), 0), count(*) FROM runs r "
-         "JOIN schedules s ON s.id = r.schedule_id "
-         "WHERE r.state IN ('running', 'delivering') AND r.lease_expires_ms > ?");
-  q.bind(1, connection_id).bind(2, now_ms);
+  const std::string sql = std::string("SELECT coalesce(sum(") + kSameOrg + "), 0), count(*) " +
+                          kRunningRuns;
+  Stmt q(db_, sql.c_str());
+  q.bind(1, connection_id).bind(2, connection_id).bind(3, now_ms);
   RunningCounts c;
   if (q.step()) {
     c.org = q.int64(0);

@@ -30,7 +30,7 @@ struct OccurrenceClaim {
 // Runs going on every node of a store, as Store::lock_running_counts()
 // counts them.
 struct RunningCounts {
-  std::int64_t org = 0;  // of one connection's schedules
+  std::int64_t org = 0;  // of one org's schedules, whichever of its connections
   std::int64_t all = 0;
 };
 
@@ -112,7 +112,8 @@ class Store {
   // Inside a transaction: takes the store's run admission lock without
   // waiting (it ends with the transaction) and counts the runs going on
   // every node (running or delivering, their lease unexpired at `now_ms`):
-  // those of `connection_id`'s schedules and all. nullopt: another node
+  // those of the org `connection_id` reaches (its schedules and those of
+  // every connection with the same org id) and all. nullopt: another node
   // holds the lock; try again shortly. SQLite counts its own runs.
   virtual Result<std::optional<RunningCounts>> lock_running_counts(std::int64_t connection_id,
                                                                    std::int64_t now_ms) = 0;
