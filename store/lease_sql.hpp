@@ -49,6 +49,14 @@ inline constexpr const char* kRunningRuns =
     "JOIN connections c ON c.id = s.connection_id "
     "WHERE r.state IN ('running', 'delivering') AND r.lease_expires_ms > ?";
 
+// Store::put_api_usage() and list_api_usage(): both engines.
+inline constexpr const char* kPutApiUsage =
+    "INSERT INTO api_usage (org, used, api_limit, seen_at_ms) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (org) DO UPDATE SET used = excluded.used, api_limit = excluded.api_limit, "
+    "seen_at_ms = excluded.seen_at_ms WHERE excluded.seen_at_ms > api_usage.seen_at_ms";
+inline constexpr const char* kListApiUsage =
+    "SELECT org, used, api_limit, seen_at_ms FROM api_usage ORDER BY org";
+
 inline constexpr const char* kLeaseColumns =
     "id, schedule_id, nominal_s, lease_epoch, lease_expires_ms";
 

@@ -50,4 +50,16 @@ Result<std::optional<RunningCounts>> PgStore::lock_running_counts(std::int64_t c
   return std::optional<RunningCounts>(RunningCounts{r->int64(0, 0), r->int64(0, 1)});
 }
 
+Status PgStore::put_api_usage(const OrgApiUsage& u) {
+  PgParams p;
+  p.bind(1, u.org).bind(2, u.used).bind(3, u.limit).bind(4, u.seen_at_ms);
+  return done(conn_.exec(kPutApiUsage, p, "record the org's API usage"));
+}
+
+Result<std::vector<OrgApiUsage>> PgStore::list_api_usage() {
+  return query<OrgApiUsage>(kListApiUsage, {}, "read the orgs' API usage", [](const PgRow& row) {
+    return OrgApiUsage{row.text(0), row.int64(1), row.int64(2), row.int64(3)};
+  });
+}
+
 }  // namespace reportd::store

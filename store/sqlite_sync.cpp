@@ -59,4 +59,18 @@ Result<std::optional<RunningCounts>> SqliteStore::lock_running_counts(std::int64
   return std::optional<RunningCounts>(c);
 }
 
+Status SqliteStore::put_api_usage(const OrgApiUsage& u) {
+  Stmt q(db_, kPutApiUsage);
+  q.bind(1, u.org).bind(2, u.used).bind(3, u.limit).bind(4, u.seen_at_ms);
+  return q.run("record the org's API usage");
+}
+
+Result<std::vector<OrgApiUsage>> SqliteStore::list_api_usage() {
+  Stmt q(db_, kListApiUsage);
+  std::vector<OrgApiUsage> out;
+  while (q.step()) out.push_back({q.text(0), q.int64(1), q.int64(2), q.int64(3)});
+  if (Status st = q.status("read the orgs' API usage"); !st.ok()) return st;
+  return out;
+}
+
 }  // namespace reportd::store

@@ -34,6 +34,18 @@ struct RunningCounts {
   std::int64_t all = 0;
 };
 
+// An org's API usage as a node read it from Sforce-Limit-Info
+// (Store::put_api_usage). `org`: the org id, or "connection:ID" before the
+// connection is pinned to an org.
+struct OrgApiUsage {
+  std::string org;
+  std::int64_t used = 0;
+  std::int64_t limit = 0;
+  std::int64_t seen_at_ms = 0;  // when the node read it (its clock)
+
+  bool operator==(const OrgApiUsage&) const = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -117,6 +129,11 @@ class Store {
   // holds the lock; try again shortly. SQLite counts its own runs.
   virtual Result<std::optional<RunningCounts>> lock_running_counts(std::int64_t connection_id,
                                                                    std::int64_t now_ms) = 0;
+  // The API-budget guard across nodes: put_api_usage() keeps `usage` unless
+  // the org's stored reading is newer (seen_at_ms); list_api_usage() reads
+  // every org's latest.
+  virtual Status put_api_usage(const OrgApiUsage& usage) = 0;
+  virtual Result<std::vector<OrgApiUsage>> list_api_usage() = 0;
 
   // --- occurrences and runs
   // Claims (schedule, nominal instant) with a unique insert. Returns the new

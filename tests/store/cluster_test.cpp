@@ -163,4 +163,22 @@ TEST_CASE_TEMPLATE("store: two connections to one org count against one per-org 
   CHECK(counts(acme).all == 5);
 }
 
+TEST_CASE_TEMPLATE("store: each org's newest API usage is kept, whichever node read it", E, Sqlite,
+                   Postgres) {
+  auto db = fresh_store<E>();
+  if (!db) return;
+  Store& s = *db;
+  CHECK(s.list_api_usage()->empty());
+  REQUIRE(s.put_api_usage({"00D000000000001AAA", 40, 100, kClusterT0}).ok());
+  REQUIRE(s.put_api_usage({"connection:7", 5, 1000, kClusterT0}).ok());
+  // A newer reading replaces it; an older one (a node that read it before) does not.
+  REQUIRE(s.put_api_usage({"00D000000000001AAA", 95, 100, kClusterT0 + 10}).ok());
+  REQUIRE(s.put_api_usage({"00D000000000001AAA", 50, 100, kClusterT0 + 5}).ok());
+  auto all = s.list_api_usage();
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 2);
+  CHECK((*all)[0] == OrgApiUsage{"00D000000000001AAA", 95, 100, kClusterT0 + 10});
+  CHECK((*all)[1] == OrgApiUsage{"connection:7", 5, 1000, kClusterT0});
+}
+
 }  // namespace reportd::store
