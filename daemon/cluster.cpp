@@ -26,6 +26,19 @@ std::string host_name() {
 
 }  // namespace
 
+jobs::ClaimShare claim_share(const std::vector<store::Node>& nodes, const std::string& self,
+                             std::int64_t live_after_ms) {
+  std::vector<std::string> live{self};
+  for (const store::Node& n : nodes) {
+    if (n.id != self && n.status == "running" && n.heartbeat_at_ms > live_after_ms) {
+      live.push_back(n.id);
+    }
+  }
+  std::sort(live.begin(), live.end());
+  const auto at = std::find(live.begin(), live.end(), self);
+  return jobs::ClaimShare{static_cast<int>(at - live.begin()), static_cast<int>(live.size())};
+}
+
 std::string new_node_id() {
   std::random_device rd;
   std::uniform_int_distribution<std::uint64_t> any;
@@ -44,7 +57,8 @@ Cluster::Cluster(store::Store& store, std::chrono::milliseconds lease,
   self_.pid = ::getpid();
   self_.status = "starting";
   if (store::Leases* leases = store::leases_of(store)) {
-    if (!leases->shared()) lease_ = kUnsharedLease;
+    shared_ = leases->shared();
+    if (!shared_) lease_ = kUnsharedLease;
     leased_.emplace(store, *leases, store::LeaseOptions{self_.id, lease_, now_ms_, {}});
   }
 }
@@ -69,6 +83,9 @@ Result<ClusterBeat> Cluster::beat(store::Store& on_thread, const std::string& st
   auto nodes = leases.list_nodes();
   if (!nodes.ok()) return nodes.status();
   out.nodes = std::move(nodes).value();
+  // Live: beat within the last three heartbeats. A node silent longer (dead,
+  // paused) owns nothing more; until then its share is claimed late.
+  if (leases.shared()) out.share = claim_share(out.nodes, self_.id, now - 3 * interval().count());
   if (status == "running") {
     auto taken = leased_->take_over(starting && !leases.shared(), kTakeOverPerBeat);
     if (!taken.ok()) return taken.status();
@@ -86,6 +103,37 @@ Result<ClusterBeat> Cluster::beat(store::Store& on_thread, const std::string& st
 
 Status Cluster::release(std::int64_t run_id) {
   return leased_ ? leased_->release(run_id) : Status();
+}
+
+Result<std::map<std::int64_t, salesforce::ApiUsage>> exchange_api_usage(
+    store::Store& db, const std::map<std::int64_t, salesforce::ApiUsage>& seen,
+    std::int64_t now_ms) {
+  auto connections = db.list_connections();
+  if (!connections.ok()) return connections.status();
+  std::map<std::int64_t, std::string> org_of;
+  for (const store::Connection& c : *connections) {
+    org_of[c.id] = c.org_id.empty() ? "connection:" + std::to_string(c.id) : c.org_id;
+  }
+  Status put = db.transaction([&](store::Store& tx) -> Status {
+    for (const auto& [id, usage] : seen) {
+      auto org = org_of.find(id);
+      if (org == org_of.end()) continue;  // removed meanwhile
+      if (Status st = tx.put_api_usage({org->second, usage.used, usage.limit, now_ms}); !st.ok()) {
+        return st;
+      }
+    }
+    return Status();
+  });
+  if (!put.ok()) return put;
+  auto rows = db.list_api_usage();
+  if (!rows.ok()) return rows.status();
+  std::map<std::string, salesforce::ApiUsage> by_org;
+  for (const store::OrgApiUsage& u : *rows) by_org[u.org] = {u.used, u.limit};
+  std::map<std::int64_t, salesforce::ApiUsage> out;
+  for (const auto& [id, org] : org_of) {
+    if (auto it = by_org.find(org); it != by_org.end()) out[id] = it->second;
+  }
+  return out;
 }
 
 }  // namespace reportd::daemon

@@ -11,11 +11,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "jobs/scheduler_core.hpp"
+#include "salesforce_client/api.hpp"
 #include "store/leased_store.hpp"
 
 namespace reportd::daemon {
@@ -26,7 +28,14 @@ struct ClusterBeat {
   std::vector<std::int64_t> lost;   // runs whose lease another node took while this one slept
   std::vector<store::Node> nodes;   // every node of the store
   std::size_t held = 0;             // leases this node holds after the beat
+  jobs::ClaimShare share;           // this node's share of due occurrences (claim_share())
 };
+
+// This node's share of the due occurrences (jobs::ClaimShare): its place,
+// by id, among the nodes `running` with a heartbeat after `live_after_ms`,
+// itself included whatever its row says. Pure.
+jobs::ClaimShare claim_share(const std::vector<store::Node>& nodes, const std::string& self,
+                             std::int64_t live_after_ms);
 
 class Cluster {
  public:
@@ -37,6 +46,8 @@ class Cluster {
   // it keeps no leases (a test's store).
   store::Store& store() { return leased_ ? static_cast<store::Store&>(*leased_) : store_; }
   bool enabled() const { return leased_.has_value(); }
+  // Several nodes may share the store (PostgreSQL).
+  bool shared() const { return shared_; }
   const store::Node& self() const { return self_; }
   // How often the heartbeat beats: a third of the lease, at most 5 s.
   std::chrono::milliseconds interval() const;
@@ -58,7 +69,17 @@ class Cluster {
   std::function<std::int64_t()> now_ms_;
   store::Node self_;
   std::optional<store::LeasedStore> leased_;
+  bool shared_ = false;
 };
+
+// The API-budget guard across nodes (store::Store::put_api_usage). On the
+// store thread: records the org usage this node's clients read since the
+// last exchange (`seen`, by connection id; read at `now_ms`) and returns
+// each connection's org's newest usage, whichever node read it. An org is
+// its org id, or the connection itself before it is pinned to one.
+Result<std::map<std::int64_t, salesforce::ApiUsage>> exchange_api_usage(
+    store::Store& db, const std::map<std::int64_t, salesforce::ApiUsage>& seen,
+    std::int64_t now_ms);
 
 // A new node id: 16 random hex digits.
 std::string new_node_id();

@@ -170,6 +170,7 @@ asio::awaitable<Status> Server::beat_cluster(bool starting) {
                 {{"run", l.run_id}, {"schedule", l.occurrence.schedule_id}, {"node", cluster_.self().id}});
     if (!scheduler_.recover(l)) launcher().launch(l);
   }
+  scheduler_.set_share(beaten->share);
   endpoint_.cluster(cluster_.self().id, beaten->nodes, beaten->held);
   co_return Status();
 }
@@ -183,6 +184,25 @@ asio::awaitable<void> Server::release_run(std::int64_t run_id) {
                                         {"error", released.message()},
                                         {"state", "its lease expires by itself"}});
   }
+}
+
+asio::awaitable<Status> Server::share_api_usage() {
+  std::map<std::int64_t, salesforce::ApiUsage> seen;
+  for (const auto& c : runtime_.clients.stats()) {
+    auto usage = runtime_.clients.local_usage(c.connection_id);
+    auto last = usage_shared_.find(c.connection_id);
+    if (usage && (last == usage_shared_.end() || last->second.used != usage->used ||
+                  last->second.limit != usage->limit)) {
+      seen[c.connection_id] = *usage;
+    }
+  }
+  const std::int64_t now = now_ms();
+  auto exchange = [seen, now](store::Store& db) { return exchange_api_usage(db, seen, now); };
+  auto shared = co_await runtime_.store_thread.run(std::move(exchange));
+  if (!shared.ok()) co_return shared.status();
+  for (const auto& [id, usage] : seen) usage_shared_[id] = usage;
+  runtime_.clients.set_shared_usage(std::move(shared).value());
+  co_return Status();
 }
 
 asio::awaitable<void> Server::start() {
@@ -280,6 +300,7 @@ asio::awaitable<void> Server::heartbeat() {
     if (version.ok() && *version >= 0) co_await notice_version(*version);
     Status written = version.ok() ? Status() : version.status();
     if (written.ok() && cluster_.enabled()) written = co_await beat_cluster(false);
+    if (written.ok() && cluster_.shared()) written = co_await share_api_usage();
     endpoint_.heartbeat(written);
     report_store(written);
     timer.expires_after(cluster_.interval());

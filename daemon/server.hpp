@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -111,6 +112,9 @@ class Server final : private jobs::RunObserver {
   boost::asio::awaitable<Status> beat_cluster(bool starting);
   // A run's execution ended: its lease is released (Cluster::release).
   boost::asio::awaitable<void> release_run(std::int64_t run_id);
+  // Several nodes: shares the org API usage this node read and learns the
+  // others' (exchange_api_usage()), so that all obey one API budget.
+  boost::asio::awaitable<Status> share_api_usage();
   void report_store(const Status& written);
   void wait_signal();
   void reload_config();
@@ -130,6 +134,7 @@ class Server final : private jobs::RunObserver {
   store::DaemonState state_;
   bool stopping_ = false;
   std::int64_t seen_version_ = -1;  // the store's data_version when last looked at
+  std::map<std::int64_t, salesforce::ApiUsage> usage_shared_;  // as last put, by connection
   std::int64_t beats_ = 0;          // heartbeats so far; every checks_every_-th reads data_version
   std::int64_t checks_every_ = 1;
   std::string store_error_;  // the last heartbeat's store error; empty: it wrote

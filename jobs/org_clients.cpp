@@ -94,6 +94,15 @@ Result<std::shared_ptr<salesforce::Api>> OrgClients::lease(const store::Connecti
 }
 
 std::optional<salesforce::ApiUsage> OrgClients::org_usage(std::int64_t connection_id) const {
+  std::optional<salesforce::ApiUsage> out = local_usage(connection_id);
+  auto shared = shared_usage_.find(connection_id);
+  if (shared != shared_usage_.end() && (!out || shared->second.used > out->used)) {
+    out = shared->second;
+  }
+  return out;
+}
+
+std::optional<salesforce::ApiUsage> OrgClients::local_usage(std::int64_t connection_id) const {
   auto it = orgs_.find(connection_id);
   if (it == orgs_.end()) return std::nullopt;
   std::optional<salesforce::ApiUsage> out;

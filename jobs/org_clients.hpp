@@ -88,8 +88,16 @@ class OrgClients final : public ApiProvider {
   // as no lease holds it any more (at once if none does).
   void forget(std::int64_t connection_id) override;
   // The highest usage any current client of the org (its own, its users')
-  // has seen: users' calls count against the same allocation.
+  // has seen, or that other nodes of the store saw (set_shared_usage()):
+  // users' and other nodes' calls count against the same allocation.
   std::optional<salesforce::ApiUsage> org_usage(std::int64_t connection_id) const override;
+  // What this node's own clients saw (org_usage() without other nodes').
+  std::optional<salesforce::ApiUsage> local_usage(std::int64_t connection_id) const;
+  // The org usage other nodes saw, by connection id (the heartbeat reads it
+  // from the store: store::Store::list_api_usage()); replaces the last.
+  void set_shared_usage(std::map<std::int64_t, salesforce::ApiUsage> by_connection) {
+    shared_usage_ = std::move(by_connection);
+  }
 
   // Forgotten clients that a lease still holds.
   std::size_t retired() const;
@@ -126,6 +134,7 @@ class OrgClients final : public ApiProvider {
   OrgClientOptions options_;
   OnOrgMismatch on_org_mismatch_;
   std::map<std::int64_t, Org> orgs_;
+  std::map<std::int64_t, salesforce::ApiUsage> shared_usage_;  // set_shared_usage()
   // Forgotten clients, watched only; expired entries are pruned on forget().
   std::vector<std::weak_ptr<salesforce::Client>> retired_;
 };

@@ -17,8 +17,11 @@ namespace {
 constexpr std::chrono::milliseconds kRetry{500};
 
 // On the store thread: the time the run started (ms) when admitted (saved
-// running), else 0. The time is read there, right before the count, so that
-// it follows the end of the run whose slot it takes, whichever node ran it.
+// running), else 0. The start time is read there, after the count under the
+// admission lock, so that it follows the end (and the commit) of the run
+// whose slot it takes, whichever node ran it: read before the lock, it
+// could precede that run's recorded end, and two runs would seem to
+// overlap.
 struct Admit {
   store::Run run;
   std::int64_t org = 0;
@@ -28,13 +31,13 @@ struct Admit {
 
   Result<std::int64_t> operator()(store::Store& s) const {
     store::Run row = run;
-    row.started_at_ms = clock->wall_now().time_since_epoch().count();
     bool admitted = false;
     Status st = s.transaction([&](store::Store& tx) -> Status {
-      auto counts = tx.lock_running_counts(org, row.started_at_ms);
+      auto counts = tx.lock_running_counts(org, clock->wall_now().time_since_epoch().count());
       if (!counts.ok()) return counts.status();
       if (!*counts || (*counts)->org >= org_limit || (*counts)->all >= global_limit) return {};
       admitted = true;
+      row.started_at_ms = clock->wall_now().time_since_epoch().count();
       return tx.update_run(row);
     });
     if (!st.ok()) return st;

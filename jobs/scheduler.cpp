@@ -126,29 +126,64 @@ boost::asio::awaitable<void> Scheduler::tick() {
   }
   last_wake_ = {wall, steady};
 
-  std::vector<Decision> decisions = core_.collect_due(date::floor<seconds>(wall), context);
-  if (!decisions.empty()) {
-    const std::int64_t now_ms = to_ms(wall);
-    // A named function object: GCC 12 destroys a capturing lambda temporary
-    // inside a co_await expression twice.
-    ClaimAll claim{&decisions, now_ms};
-    auto results = co_await store_.run(claim);
-    for (std::size_t i = 0; i < decisions.size(); ++i) {
-      if (results.ok()) {
-        const std::optional<std::int64_t>& run_id = (*results)[i];
-        core_.on_claimed(decisions[i], run_id);
-        if (run_id && decisions[i].state != store::RunState::kPending && on_recorded_) {
-          on_recorded_(recorded_run(decisions[i], *run_id, now_ms));
-        }
-      } else {
-        // The store failed (a full disk, an I/O error): nothing was
-        // recorded, so every occurrence is decided again a little later.
-        ++claim_errors_;
-        core_.on_claim_failed(decisions[i], date::floor<seconds>(wall) + kClaimRetry);
-      }
+  co_await claim(to_claim(core_.collect_due(date::floor<seconds>(wall), context), wall), wall);
+  launch_ready();
+}
+
+std::vector<Decision> Scheduler::to_claim(std::vector<Decision> decisions, Clock::WallTime now) {
+  std::vector<Decision> out;
+  std::vector<HeldBack> still;
+  for (HeldBack& h : held_back_) {
+    const std::int64_t id = h.decision.occurrence.schedule_id;
+    // (A claim_at further off than the grace: the wall clock stepped back.)
+    const bool waits = h.claim_at > now && h.claim_at - now <= options_.claim_grace;
+    if (waits && !owns(share_, id)) {
+      still.push_back(std::move(h));
+    } else if (core_.cursor(id)) {
+      out.push_back(std::move(h.decision));
+    } else {
+      core_.on_claimed(h.decision, std::nullopt);  // removed or paused meanwhile: not claimed
     }
   }
-  launch_ready();
+  for (Decision& d : decisions) {
+    if (owns(share_, d.occurrence.schedule_id)) {
+      out.push_back(std::move(d));
+    } else {
+      still.push_back({std::move(d), now + options_.claim_grace});
+    }
+  }
+  held_back_ = std::move(still);
+  return out;
+}
+
+boost::asio::awaitable<void> Scheduler::claim(std::vector<Decision> decisions,
+                                              Clock::WallTime wall) {
+  if (decisions.empty()) co_return;
+  const std::int64_t now_ms = to_ms(wall);
+  // A named function object: GCC 12 destroys a capturing lambda temporary
+  // inside a co_await expression twice.
+  ClaimAll all{&decisions, now_ms};
+  auto results = co_await store_.run(all);
+  for (std::size_t i = 0; i < decisions.size(); ++i) {
+    if (results.ok()) {
+      const std::optional<std::int64_t>& run_id = (*results)[i];
+      core_.on_claimed(decisions[i], run_id);
+      if (run_id && decisions[i].state != store::RunState::kPending && on_recorded_) {
+        on_recorded_(recorded_run(decisions[i], *run_id, now_ms));
+      }
+    } else {
+      // The store failed (a full disk, an I/O error): nothing was
+      // recorded, so every occurrence is decided again a little later.
+      ++claim_errors_;
+      core_.on_claim_failed(decisions[i], date::floor<seconds>(wall) + kClaimRetry);
+    }
+  }
+}
+
+void Scheduler::set_share(const ClaimShare& share) {
+  if (share == share_) return;
+  share_ = share;
+  timer_.cancel();  // run() claims what the new share owns at once
 }
 
 void Scheduler::launch_ready() {
@@ -168,9 +203,11 @@ void Scheduler::run_finished(std::int64_t schedule_id) {
 
 milliseconds Scheduler::sleep_for(Clock::WallTime now) const {
   const milliseconds longest = options_.max_sleep;
-  const auto wake = core_.next_wake();
-  if (!wake) return longest;
-  const milliseconds until = std::chrono::duration_cast<milliseconds>(*wake - now);
+  milliseconds until = longest;
+  if (const auto wake = core_.next_wake()) {
+    until = std::min(until, std::chrono::duration_cast<milliseconds>(*wake - now));
+  }
+  for (const HeldBack& h : held_back_) until = std::min(until, h.claim_at - now);
   return std::clamp(until, milliseconds{0}, longest);
 }
 

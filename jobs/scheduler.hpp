@@ -103,6 +103,17 @@ class Scheduler {
   // A launched run ended (any outcome): frees its slot, launches what waits.
   void run_finished(std::int64_t schedule_id);
 
+  // This node's share of the due occurrences (several nodes on one store;
+  // the heartbeat sets it). tick() claims the occurrences of the schedules
+  // the share owns at once and holds the others back for
+  // options.claim_grace, then claims them unless their schedule was removed
+  // meanwhile (their owner has usually claimed them by then: the claim
+  // finds them taken). A decision held back that the share owns after a
+  // change is claimed at the next tick.
+  void set_share(const ClaimShare& share);
+  const ClaimShare& share() const { return share_; }
+  std::size_t held_back() const { return held_back_.size(); }
+
   // Hears of each occurrence this scheduler recorded in a final state itself
   // (missed, or skipped for overlap or min-interval), once, right after the
   // store accepted the claim; runs it launched end through the Launcher instead.
@@ -120,6 +131,15 @@ class Scheduler {
  private:
   void launch_ready();
   boost::asio::awaitable<Result<ReloadResult>> reload_once();
+  // Of `decisions` (just decided) and the decisions held back, those to
+  // claim now; holds back the rest. (set_share())
+  std::vector<Decision> to_claim(std::vector<Decision> decisions, Clock::WallTime now);
+  boost::asio::awaitable<void> claim(std::vector<Decision> decisions, Clock::WallTime wall);
+
+  struct HeldBack {
+    Decision decision;
+    Clock::WallTime claim_at;
+  };
 
   Clock& clock_;
   store::StoreThread& store_;
@@ -136,6 +156,8 @@ class Scheduler {
   bool reloading_ = false;  // a reload is under way
   bool again_ = false;      // asked for while reloading: read the store once more
   Recorded on_recorded_;
+  ClaimShare share_;
+  std::vector<HeldBack> held_back_;
   std::int64_t wakes_ = 0;
   std::int64_t clock_steps_ = 0;
   std::int64_t claim_errors_ = 0;

@@ -27,6 +27,16 @@ std::string with_context(std::string reason, const std::string& context) {
 
 }  // namespace
 
+bool owns(const ClaimShare& share, std::int64_t schedule_id) {
+  if (share.nodes <= 1) return true;
+  // splitmix64's finalizer: consecutive ids spread evenly over the nodes.
+  std::uint64_t h = static_cast<std::uint64_t>(schedule_id) + 0x9e3779b97f4a7c15ULL;
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h % static_cast<std::uint64_t>(share.nodes) == static_cast<std::uint64_t>(share.rank);
+}
+
 void SchedulerCore::upsert(const ScheduleSpec& spec, date::sys_seconds cursor) {
   Entry& e = entries_[spec.id];
   e.spec = spec;

@@ -32,7 +32,27 @@ struct SchedulerOptions {
   // Wall and steady time may drift apart by this much between wakes before
   // it counts as a wall-clock step.
   std::chrono::milliseconds jump_tolerance{2000};
+  // Several nodes on one store: how long a node waits before it claims the
+  // due occurrences of schedules it does not own (ClaimShare), so that
+  // their owner claims them first, and a dead or stalled owner's share is
+  // still claimed this late at most.
+  std::chrono::milliseconds claim_grace{2000};
 };
+
+// This node's share of the due occurrences when several nodes share one
+// store (DESIGN.md §4.10): with no leader, each node claims at once the
+// occurrences of the schedules it owns, and the others' only after
+// SchedulerOptions::claim_grace. The store's unique claim key keeps every
+// occurrence claimed once whatever the nodes' views of the share.
+struct ClaimShare {
+  int rank = 0;   // this node's place among the live nodes
+  int nodes = 1;  // the live nodes, this one included
+  bool operator==(const ClaimShare&) const = default;
+};
+
+// True when a hash of `schedule_id`, modulo share.nodes, is share.rank;
+// always with one node. Pure.
+bool owns(const ClaimShare& share, std::int64_t schedule_id);
 
 struct Occurrence {
   std::int64_t schedule_id = 0;

@@ -37,6 +37,26 @@ inline constexpr const char* kRenewLease =
     "UPDATE runs SET lease_expires_ms=? WHERE id=? AND lease_node=? AND lease_epoch=? "
     "AND state IN ('pending', 'running', 'delivering')";
 
+// lock_running_counts(): a running run counts against the org of
+// connection `?` when its schedule's connection is that one or reaches the
+// same Salesforce org (org id, once known), so that two connections to one
+// org share its cap. Parameters: connection id twice, then kRunningRuns' now.
+inline constexpr const char* kSameOrg =
+    "c.id = ? OR (c.org_id <> '' AND c.org_id = (SELECT org_id FROM connections WHERE id = ?))";
+// The runs going on every node: running or delivering, lease unexpired at `?`.
+inline constexpr const char* kRunningRuns =
+    "FROM runs r JOIN schedules s ON s.id = r.schedule_id "
+    "JOIN connections c ON c.id = s.connection_id "
+    "WHERE r.state IN ('running', 'delivering') AND r.lease_expires_ms > ?";
+
+// Store::put_api_usage() and list_api_usage(): both engines.
+inline constexpr const char* kPutApiUsage =
+    "INSERT INTO api_usage (org, used, api_limit, seen_at_ms) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (org) DO UPDATE SET used = excluded.used, api_limit = excluded.api_limit, "
+    "seen_at_ms = excluded.seen_at_ms WHERE excluded.seen_at_ms > api_usage.seen_at_ms";
+inline constexpr const char* kListApiUsage =
+    "SELECT org, used, api_limit, seen_at_ms FROM api_usage ORDER BY org";
+
 inline constexpr const char* kLeaseColumns =
     "id, schedule_id, nominal_s, lease_epoch, lease_expires_ms";
 

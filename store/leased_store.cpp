@@ -316,6 +316,8 @@ Result<std::optional<RunningCounts>> LeasedStore::lock_running_counts(std::int64
                                                                       std::int64_t now_ms) {
   return inner_.lock_running_counts(id, now_ms);
 }
+Status LeasedStore::put_api_usage(const OrgApiUsage& u) { return inner_.put_api_usage(u); }
+Result<std::vector<OrgApiUsage>> LeasedStore::list_api_usage() { return inner_.list_api_usage(); }
 Result<Run> LeasedStore::get_run(std::int64_t id) { return inner_.get_run(id); }
 Result<std::vector<Run>> LeasedStore::list_runs(const RunFilter& filter) {
   return inner_.list_runs(filter);

@@ -1,5 +1,6 @@
 #include "store/migrations.hpp"
 
+#include "store/migration_api_usage.hpp"
 #include "store/migration_burst.hpp"
 #include "store/migration_run_as.hpp"
 
@@ -145,7 +146,7 @@ ALTER TABLE runs ADD COLUMN lease_expires_ms INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX runs_lease ON runs(lease_node);
 )sql",
     kRunAsSqlite,  // 6: run as: store/migration_run_as.hpp.
-    kBurstSql,  // 7: bursting: store/migration_burst.hpp.
+    kBurstSql, kApiUsageSql,  // 7: bursting, 8: API usage: store/migration_*.hpp.
 };
 
 // The same migrations for PostgreSQL, numbered alike: entry N makes the
@@ -154,8 +155,7 @@ CREATE INDEX runs_lease ON runs(lease_node);
 // identity columns, which never hand out a number twice, so migration 3
 // needs no rebuild here; it widens the status check by name. The schema
 // version and the change counter behind data_version() live in
-// reportd_meta, which pg_migrate() creates before migration 1 (SQLite keeps
-// both in the file header).
+// reportd_meta (pg_migrate() creates it first; SQLite: the file header).
 const char* const kPgMigrations[] = {
     // 1: connections, schedules, runs, the delivery ledger, daemon state.
     R"sql(
@@ -290,7 +290,7 @@ ALTER TABLE runs ADD COLUMN lease_node TEXT NOT NULL DEFAULT '',
 CREATE INDEX runs_lease ON runs(lease_node);
 )sql",
     kRunAsPg,  // 6: run as: store/migration_run_as.hpp.
-    kBurstSql,  // 7: bursting: store/migration_burst.hpp.
+    kBurstSql, kApiUsageSql,  // 7: bursting, 8: API usage: store/migration_*.hpp.
 };
 
 static_assert(sizeof kPgMigrations == sizeof kMigrations,

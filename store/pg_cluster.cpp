@@ -2,6 +2,7 @@
 // leases: one sync per connection (a session advisory lock), and runs
 // admitted under the cluster-wide caps (a transaction advisory lock and a
 // count of the runs going on every node).
+#include "store/lease_sql.hpp"
 #include "store/pg_store.hpp"
 
 namespace reportd::store {
@@ -42,12 +43,23 @@ Result<std::optional<RunningCounts>> PgStore::lock_running_counts(std::int64_t c
   if (!locked.ok()) return locked.status();
   if (locked->int64(0, 0) == 0) return std::optional<RunningCounts>();
   auto r = conn_.exec(
-      "SELECT count(*) FILTER (WHERE s.connection_id = ?), count(*) FROM runs r "
-      "JOIN schedules s ON s.id = r.schedule_id "
-      "WHERE r.state IN ('running', 'delivering') AND r.lease_expires_ms > ?",
-      PgParams().bind(1, connection_id).bind(2, now_ms), "count running runs");
+      std::string("SELECT count(*) FILTER (WHERE ") + kSameOrg + "), count(*) " + kRunningRuns,
+      PgParams().bind(1, connection_id).bind(2, connection_id).bind(3, now_ms),
+      "count running runs");
   if (!r.ok()) return r.status();
   return std::optional<RunningCounts>(RunningCounts{r->int64(0, 0), r->int64(0, 1)});
+}
+
+Status PgStore::put_api_usage(const OrgApiUsage& u) {
+  PgParams p;
+  p.bind(1, u.org).bind(2, u.used).bind(3, u.limit).bind(4, u.seen_at_ms);
+  return done(conn_.exec(kPutApiUsage, p, "record the org's API usage"));
+}
+
+Result<std::vector<OrgApiUsage>> PgStore::list_api_usage() {
+  return query<OrgApiUsage>(kListApiUsage, {}, "read the orgs' API usage", [](const PgRow& row) {
+    return OrgApiUsage{row.text(0), row.int64(1), row.int64(2), row.int64(3)};
+  });
 }
 
 }  // namespace reportd::store

@@ -57,6 +57,8 @@ class SqliteStore final : public Store, public Leases {
   Status end_sync(std::int64_t connection_id) override;
   Result<std::optional<RunningCounts>> lock_running_counts(std::int64_t connection_id,
                                                            std::int64_t now_ms) override;
+  Status put_api_usage(const OrgApiUsage& usage) override;
+  Result<std::vector<OrgApiUsage>> list_api_usage() override;
 
   Result<std::optional<std::int64_t>> claim_occurrence(std::int64_t schedule_id,
                                                        std::int64_t nominal_s, RunState state,

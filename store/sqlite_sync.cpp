@@ -1,5 +1,6 @@
 // SqliteStore: schedules synced from Salesforce and each connection's sync
 // cursor (the sync_state table of migration 2).
+#include "store/lease_sql.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace reportd::store {
@@ -45,11 +46,10 @@ Status SqliteStore::end_sync(std::int64_t) { return {}; }
 
 Result<std::optional<RunningCounts>> SqliteStore::lock_running_counts(std::int64_t connection_id,
                                                                       std::int64_t now_ms) {
-  Stmt q(db_,
-         "SELECT coalesce(sum(s.connection_id = ?), 0), count(*) FROM runs r "
-         "JOIN schedules s ON s.id = r.schedule_id "
-         "WHERE r.state IN ('running', 'delivering') AND r.lease_expires_ms > ?");
-  q.bind(1, connection_id).bind(2, now_ms);
+  const std::string sql = std::string("SELECT coalesce(sum(") + kSameOrg + "), 0), count(*) " +
+                          kRunningRuns;
+  Stmt q(db_, sql.c_str());
+  q.bind(1, connection_id).bind(2, connection_id).bind(3, now_ms);
   RunningCounts c;
   if (q.step()) {
     c.org = q.int64(0);
@@ -57,6 +57,20 @@ Result<std::optional<RunningCounts>> SqliteStore::lock_running_counts(std::int64
   }
   if (Status st = q.status("count running runs"); !st.ok()) return st;
   return std::optional<RunningCounts>(c);
+}
+
+Status SqliteStore::put_api_usage(const OrgApiUsage& u) {
+  Stmt q(db_, kPutApiUsage);
+  q.bind(1, u.org).bind(2, u.used).bind(3, u.limit).bind(4, u.seen_at_ms);
+  return q.run("record the org's API usage");
+}
+
+Result<std::vector<OrgApiUsage>> SqliteStore::list_api_usage() {
+  Stmt q(db_, kListApiUsage);
+  std::vector<OrgApiUsage> out;
+  while (q.step()) out.push_back({q.text(0), q.int64(1), q.int64(2), q.int64(3)});
+  if (Status st = q.status("read the orgs' API usage"); !st.ok()) return st;
+  return out;
 }
 
 }  // namespace reportd::store

@@ -30,8 +30,20 @@ struct OccurrenceClaim {
 // Runs going on every node of a store, as Store::lock_running_counts()
 // counts them.
 struct RunningCounts {
-  std::int64_t org = 0;  // of one connection's schedules
+  std::int64_t org = 0;  // of one org's schedules, whichever of its connections
   std::int64_t all = 0;
+};
+
+// An org's API usage as a node read it from Sforce-Limit-Info
+// (Store::put_api_usage). `org`: the org id, or "connection:ID" before the
+// connection is pinned to an org.
+struct OrgApiUsage {
+  std::string org;
+  std::int64_t used = 0;
+  std::int64_t limit = 0;
+  std::int64_t seen_at_ms = 0;  // when the node read it (its clock)
+
+  bool operator==(const OrgApiUsage&) const = default;
 };
 
 class Store {
@@ -112,10 +124,16 @@ class Store {
   // Inside a transaction: takes the store's run admission lock without
   // waiting (it ends with the transaction) and counts the runs going on
   // every node (running or delivering, their lease unexpired at `now_ms`):
-  // those of `connection_id`'s schedules and all. nullopt: another node
+  // those of the org `connection_id` reaches (its schedules and those of
+  // every connection with the same org id) and all. nullopt: another node
   // holds the lock; try again shortly. SQLite counts its own runs.
   virtual Result<std::optional<RunningCounts>> lock_running_counts(std::int64_t connection_id,
                                                                    std::int64_t now_ms) = 0;
+  // The API-budget guard across nodes: put_api_usage() keeps `usage` unless
+  // the org's stored reading is newer (seen_at_ms); list_api_usage() reads
+  // every org's latest.
+  virtual Status put_api_usage(const OrgApiUsage& usage) = 0;
+  virtual Result<std::vector<OrgApiUsage>> list_api_usage() = 0;
 
   // --- occurrences and runs
   // Claims (schedule, nominal instant) with a unique insert. Returns the new

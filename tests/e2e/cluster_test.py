@@ -25,8 +25,8 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from pg_server import PgServer  # noqa: E402
-from reportd_env import Sandbox, start_sim, start_sink, stop, wait_until  # noqa: E402
+from cluster_nodes import Nodes  # noqa: E402
+from reportd_env import start_sim, start_sink, wait_until  # noqa: E402
 from serve_case import Daemon  # noqa: E402
 
 LEASE_S = 8
@@ -61,50 +61,28 @@ def free_port():
         return s.getsockname()[1]
 
 
-class ClusterCase(unittest.TestCase):
+class ClusterCase(Nodes):
     """Three nodes on one PostgreSQL, and what to read from them (no test here:
-    cluster_outage_test.py shares it)."""
+    cluster_outage_test.py shares it). The fixture (PostgreSQL, directories,
+    sandboxes, sql()) is tests/lib/cluster_nodes.py's; boot() is its own:
+    one config per node, each naming itself to the database."""
 
     def setUp(self):
-        self.pg = PgServer()
-        self.pg.start()
-        self.procs, self.nodes, self.boxes, self.runtime_dirs = [], [], [], []
-        self.root = tempfile.mkdtemp(prefix="reportd-cluster-")
-        self.mail = tempfile.mkdtemp(prefix="reportd-mail-", dir="/dev/shm")
-        self.key_box = self.box()
-        self.key_box.generate_key()
+        super().setUp()
+        self.key_box = self.cli
 
     def tearDown(self):
         for n in self.nodes:
             if n.proc and n.proc.poll() is None:
                 n.proc.send_signal(signal.SIGCONT)
-                n.proc.kill()
-                n.proc.wait()
-        for p in self.procs:
-            stop(p)
         if os.environ.get("REPORTD_KEEP"):
-            print("kept", self.root, file=sys.stderr)
             subprocess.run(["cp", os.path.join(self.pg.root, "log"), self.root])
             with open(os.path.join(self.root, "db.txt"), "w") as f:
                 f.write(self.pg.psql("SELECT * FROM nodes; SELECT id, schedule_id, nominal_s, state, "
                                      "lease_node, lease_epoch, lease_expires_ms, claimed_at_ms, started_at_ms, "
                                      "finished_at_ms FROM runs ORDER BY id; SELECT * FROM audit ORDER BY at",
                                      db="reportd"))
-        self.pg.stop()
-        for b in self.boxes:
-            b.cleanup()
-        if not os.environ.get("REPORTD_KEEP"):
-            subprocess.run(["rm", "-rf", self.root, self.mail, *self.runtime_dirs])
-
-    def box(self):
-        b = Sandbox()
-        if self.boxes:
-            b.key = self.boxes[0].key
-        self.boxes.append(b)
-        return b
-
-    def sql(self, text):
-        return [line.split("|") for line in self.pg.psql(text, db="reportd").splitlines() if line]
+        super().tearDown()
 
     def boot(self, node_count=3):
         orgs = []
@@ -146,9 +124,9 @@ class ClusterCase(unittest.TestCase):
                         "--format", "csv", "--to", f"{s}1@example.com,{s}2@example.com")
         self.pg.psql(AUDIT, db="reportd")
         for i in range(node_count):
-            b = self.box() if i else cli
+            b = self.sandbox() if i else cli
             runtime = tempfile.mkdtemp(prefix="reportd-run-", dir="/dev/shm")
-            self.runtime_dirs.append(runtime)
+            self.dirs.append(runtime)
             d = Daemon(b, self.configs[i], runtime, os.path.join(self.root, f"node{i}.log"))
             self.nodes.append(d)
             d.spawn()
@@ -255,12 +233,22 @@ class ClusterTest(ClusterCase):
         runs, lost, ids, arrivals = self.finish_and_tally()
         duplicates = sum(v - 1 for v in ids.values())
         # Runs of killed nodes: finished by others within lease + one run.
-        takeover_s = []
+        # Each run is measured from the last kill that interrupted it: a run
+        # taken over by a node that is killed in turn (the kills follow each
+        # other closely) waits for a second lease; those are counted apart.
+        last_kill, kills_of = {}, {}
         for at, held in takeovers:
-            states = self.run_states(held)
-            for run_id, (state, finished_ms) in states.items():
-                self.assertIn(state, FINAL)
-                takeover_s.append(round(finished_ms / 1000 - at, 1))
+            for run_id in held:
+                last_kill[run_id] = at
+                kills_of[run_id] = kills_of.get(run_id, 0) + 1
+        takeover_s, before_kill = [], 0
+        for run_id, (state, finished_ms) in self.run_states(list(last_kill) or [0]).items():
+            self.assertIn(state, FINAL)
+            if finished_ms / 1000 < last_kill[run_id]:
+                before_kill += 1  # finished between the look at its holder and the kill
+            else:
+                takeover_s.append(round(finished_ms / 1000 - last_kill[run_id], 1))
+        takeover_s.sort()
         # The woken node wrote nothing for the runs it held once it woke.
         late = self.sql("SELECT tbl, run_id, at FROM audit WHERE app = 'node0' AND at > '%s' AND run_id IN (%s)"
                         % (woke, ",".join(map(str, slept or [0]))))
@@ -276,7 +264,10 @@ class ClusterTest(ClusterCase):
         figures = {"seconds": round(time.time() - began), "kills": kills_wanted, "occurrences": len(runs),
                    "lost": lost, "messages": sum(ids.values()), "message_ids": len(ids),
                    "duplicates": duplicates, "max_copies": max(ids.values()) if ids else 0,
-                   "takeover_finish_s": takeover_s, "paused_s": round(paused_for, 1),
+                   "takeover_finish_s": takeover_s,
+                   "takeover_median_s": takeover_s[len(takeover_s) // 2] if takeover_s else None,
+                   "runs_killed_twice_or_more": sum(1 for n in kills_of.values() if n > 1),
+                   "runs_finished_before_the_kill": before_kill, "paused_s": round(paused_for, 1),
                    "paused_runs": len(slept), "paused_run_copies": slept_copies,
                    "late_writes_after_wake": len(late),
                    "paused_run_copies_after_wake": after_wake, "runs_by_node": dict((a, int(n)) for a, n in by_node),

@@ -225,3 +225,18 @@ TEST_CASE("org clients: a connection that is not active gets no client at all") 
   CHECK(lease.status().code() == "needs-reauth");
   CHECK(clients.stats().empty());
 }
+
+TEST_CASE("org clients: the org's usage other nodes saw counts, the higher of theirs and ours") {
+  Fixture fx;
+  jobs::OrgClients clients(fx.io.get_executor(), *fx.thread, fx.vault, fx.options());
+  const std::int64_t id = fx.connection.id;
+  CHECK(!clients.org_usage(id));
+  // This node never called the org; another node saw 95 of 100.
+  clients.set_shared_usage({{id, salesforce::ApiUsage{95, 100}}});
+  REQUIRE(clients.org_usage(id));
+  CHECK(clients.org_usage(id)->used == 95);
+  CHECK(!clients.local_usage(id));
+  CHECK(!clients.org_usage(id + 1));
+  clients.set_shared_usage({});
+  CHECK(!clients.org_usage(id));
+}

@@ -224,3 +224,61 @@ TEST_CASE("scheduler: occurrences due together are claimed at once; a schedule r
   run_sync(io, again.tick());
   CHECK(other.launches.empty());
 }
+
+TEST_CASE("scheduler: two nodes claim their own shares first, and a silent node's share after the grace") {
+  Fixture fx;
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 8; ++i) ids.push_back(fx.add(("s" + std::to_string(i)).c_str(), "0 * * * *"));
+  asio::io_context io;
+  FakeClock clock(at("2026-05-04T09:59:00Z"));
+  reportd::store::StoreThread st(*fx.store);
+  RecordingLauncher on_a, on_b;
+  SchedulerOptions options;
+  options.claim_grace = std::chrono::seconds(2);
+  options.per_org_limit = 16;
+  Scheduler a(io.get_executor(), clock, st, on_a, options);
+  Scheduler b(io.get_executor(), clock, st, on_b, options);
+  for (Scheduler* s : {&a, &b}) REQUIRE(run_sync(io, s->load()).ok());
+  a.set_share({0, 2});
+  b.set_share({1, 2});
+  int owned_by_a = 0;
+  for (std::int64_t id : ids) owned_by_a += owns(a.share(), id) ? 1 : 0;
+  CHECK(owned_by_a > 0);
+  CHECK(owned_by_a < 8);
+  for (std::int64_t id : ids) CHECK(owns(a.share(), id) != owns(b.share(), id));
+
+  // B is late: A claims its own share at once and holds B's back.
+  clock.advance(std::chrono::seconds{60});
+  run_sync(io, a.tick());
+  CHECK(on_a.launches.size() == static_cast<std::size_t>(owned_by_a));
+  CHECK(a.held_back() == static_cast<std::size_t>(8 - owned_by_a));
+  CHECK(a.sleep_for(clock.wall_now()) == std::chrono::seconds(2));
+  clock.advance(std::chrono::seconds{1});
+  run_sync(io, b.tick());
+  CHECK(on_b.launches.size() == static_cast<std::size_t>(8 - owned_by_a));
+  // After the grace, each finds the other's share claimed: nothing twice.
+  clock.advance(std::chrono::seconds{2});
+  run_sync(io, a.tick());
+  run_sync(io, b.tick());
+  CHECK(on_a.launches.size() == static_cast<std::size_t>(owned_by_a));
+  CHECK(on_b.launches.size() == static_cast<std::size_t>(8 - owned_by_a));
+  CHECK(a.held_back() + b.held_back() == 0);
+  for (Launch l : on_a.launches) CHECK(owns(a.share(), l.occurrence.schedule_id));
+  for (std::int64_t id : ids) {
+    CHECK(fx.runs(id).size() == 1);
+    a.run_finished(id);
+    b.run_finished(id);
+  }
+
+  // B falls silent: A claims its own share at once and B's after the grace.
+  clock.advance(std::chrono::seconds{3600 - 3});
+  run_sync(io, a.tick());
+  CHECK(on_a.launches.size() == static_cast<std::size_t>(2 * owned_by_a));
+  clock.advance(std::chrono::seconds{2});
+  run_sync(io, a.tick());
+  CHECK(on_a.launches.size() == static_cast<std::size_t>(owned_by_a + 8));
+  for (std::int64_t id : ids) CHECK(fx.runs(id).size() == 2);
+  // Once B is known gone (one live node), A owns everything again.
+  a.set_share({0, 1});
+  for (std::int64_t id : ids) CHECK(owns(a.share(), id));
+}

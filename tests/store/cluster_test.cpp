@@ -11,6 +11,7 @@
 #include <doctest/doctest.h>
 
 #include "engines.hpp"
+#include "store/leases.hpp"
 #include "store/pg_listener.hpp"
 #include "store/pg_store.hpp"
 
@@ -114,6 +115,70 @@ TEST_CASE("store/pg: runs are admitted under one lock that a second node never w
                 CHECK(counts->has_value());
                 return Status();
               }).ok());
+}
+
+TEST_CASE_TEMPLATE("store: two connections to one org count against one per-org cap", E, Sqlite,
+                   Postgres) {
+  auto db = fresh_store<E>();
+  if (!db) return;
+  Store& s = *db;
+  Leases* leases = leases_of(s);
+  REQUIRE(leases != nullptr);
+  const std::int64_t acme = add_conn(s, "acme"), acme_again = add_conn(s, "acme-again");
+  const std::int64_t globex = add_conn(s, "globex"), fresh = add_conn(s, "fresh");
+  REQUIRE(s.update_connection_org(acme, "00D000000000001AAA", "https://acme.example").ok());
+  REQUIRE(s.update_connection_org(acme_again, "00D000000000001AAA", "https://acme.example").ok());
+  REQUIRE(s.update_connection_org(globex, "00D000000000002AAA", "https://globex.example").ok());
+  // `fresh` was never authorized: its org id is unknown, so it counts alone.
+  int n = 0;
+  const auto start = [&](std::int64_t conn, int runs) {
+    const std::int64_t sched = *s.add_schedule(make_schedule(conn, "s" + std::to_string(++n)));
+    for (int i = 0; i < runs; ++i) {
+      const std::int64_t id = **s.claim_occurrence(sched, 1000 + i, RunState::kPending, "", kClusterT0);
+      REQUIRE(leases->acquire_lease(id, "node", kClusterT0 + 30'000).ok());
+      Run run = *s.get_run(id);
+      run.state = i == 0 ? RunState::kRunning : RunState::kDelivering;
+      REQUIRE(s.update_run(run).ok());
+    }
+  };
+  start(acme, 1);
+  start(acme_again, 2);
+  start(globex, 1);
+  start(fresh, 1);
+  const auto counts = [&](std::int64_t conn) {
+    RunningCounts out;
+    REQUIRE(s.transaction([&](Store& tx) -> Status {
+                 auto c = tx.lock_running_counts(conn, kClusterT0);
+                 REQUIRE(c.ok());
+                 REQUIRE(c->has_value());
+                 out = **c;
+                 return Status();
+               }).ok());
+    return out;
+  };
+  CHECK(counts(acme).org == 3);
+  CHECK(counts(acme_again).org == 3);
+  CHECK(counts(globex).org == 1);
+  CHECK(counts(fresh).org == 1);
+  CHECK(counts(acme).all == 5);
+}
+
+TEST_CASE_TEMPLATE("store: each org's newest API usage is kept, whichever node read it", E, Sqlite,
+                   Postgres) {
+  auto db = fresh_store<E>();
+  if (!db) return;
+  Store& s = *db;
+  CHECK(s.list_api_usage()->empty());
+  REQUIRE(s.put_api_usage({"00D000000000001AAA", 40, 100, kClusterT0}).ok());
+  REQUIRE(s.put_api_usage({"connection:7", 5, 1000, kClusterT0}).ok());
+  // A newer reading replaces it; an older one (a node that read it before) does not.
+  REQUIRE(s.put_api_usage({"00D000000000001AAA", 95, 100, kClusterT0 + 10}).ok());
+  REQUIRE(s.put_api_usage({"00D000000000001AAA", 50, 100, kClusterT0 + 5}).ok());
+  auto all = s.list_api_usage();
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 2);
+  CHECK((*all)[0] == OrgApiUsage{"00D000000000001AAA", 95, 100, kClusterT0 + 10});
+  CHECK((*all)[1] == OrgApiUsage{"connection:7", 5, 1000, kClusterT0});
 }
 
 }  // namespace reportd::store

@@ -1,0 +1,71 @@
+// daemon::claim_share(): a node's place among the live nodes of its store,
+// which decides the share of due occurrences it claims first.
+#include <doctest/doctest.h>
+
+#include "daemon/cluster.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace reportd::daemon {
+namespace {
+
+store::Node node(const char* id, const char* status, std::int64_t heartbeat_at_ms) {
+  store::Node n;
+  n.id = id;
+  n.status = status;
+  n.heartbeat_at_ms = heartbeat_at_ms;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("cluster: a node's share counts the running nodes heard from lately, itself always") {
+  const std::vector<store::Node> nodes = {
+      node("c", "running", 1000), node("a", "running", 900),  // live
+      node("b", "running", 400),                              // silent: dead or paused
+      node("d", "stopped", 1000),                             // stopped cleanly
+  };
+  CHECK(claim_share(nodes, "c", 500) == jobs::ClaimShare{1, 2});
+  CHECK(claim_share(nodes, "a", 500) == jobs::ClaimShare{0, 2});
+  // A node that has not beaten yet, or whose row looks stale, still counts itself.
+  CHECK(claim_share(nodes, "b", 500) == jobs::ClaimShare{1, 3});
+  CHECK(claim_share({}, "z", 500) == jobs::ClaimShare{0, 1});
+  CHECK(claim_share(nodes, "c", 0) == jobs::ClaimShare{2, 3});
+}
+
+TEST_CASE("cluster: the API usage one node read reaches the other through the store") {
+  auto opened = store::SqliteStore::open(":memory:");
+  REQUIRE(opened.ok());
+  store::Store& db = **opened;
+  const auto add = [&db](const char* name) {
+    store::Connection c;
+    c.name = name;
+    c.login_url = "https://login.example.com";
+    c.client_id = "cid";
+    auto id = db.add_connection(c, [](store::Connection x) -> Result<store::Connection> {
+      x.sealed_refresh_token = {1};
+      x.key_id = "k";
+      return x;
+    });
+    REQUIRE(id.ok());
+    return *id;
+  };
+  const std::int64_t acme = add("acme"), acme_again = add("acme-again"), fresh = add("fresh");
+  for (std::int64_t id : {acme, acme_again}) {
+    REQUIRE(db.update_connection_org(id, "00D000000000001AAA", "https://acme.example").ok());
+  }
+  // Node A read 95 of 100 on acme and 3 of 50 on the unpinned connection.
+  auto a = exchange_api_usage(db, {{acme, {95, 100}}, {fresh, {3, 50}}}, 1000);
+  REQUIRE(a.ok());
+  // Node B read nothing: it learns A's, on each connection to that org.
+  auto b = exchange_api_usage(db, {}, 2000);
+  REQUIRE(b.ok());
+  REQUIRE(b->size() == 3);
+  CHECK(b->at(acme_again).used == 95);
+  CHECK(b->at(acme).limit == 100);
+  CHECK(b->at(fresh).used == 3);
+  // A later reading from B (the org's usage moved) is every node's.
+  REQUIRE(exchange_api_usage(db, {{acme_again, {97, 100}}}, 3000).ok());
+  CHECK(exchange_api_usage(db, {}, 4000)->at(acme).used == 97);
+}
+
+}  // namespace reportd::daemon
