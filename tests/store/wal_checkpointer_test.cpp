@@ -64,17 +64,19 @@ struct Heard {
 TEST_CASE("store: a commit past the mark is checkpointed on the checkpointer's thread, never inside the commit") {
   WalFile f("reportd-ckpt");
   Heard heard;
-  auto c = WalCheckpointer::start(f.db, f.path, 8, heard.callback());
+  auto c = WalCheckpointer::start(f.db, f.path, 64, heard.callback());
   REQUIRE(c.ok());
-  for (int i = 0; i < 4; ++i) f.commit_a_page();
-  CHECK((*c)->checkpoints() == 0);  // under the mark: no wake-up
-  for (int i = 0; i < 8; ++i) f.commit_a_page();
+  for (int i = 0; i < 2; ++i) f.commit_a_page();  // a few WAL frames each
+  CHECK((*c)->checkpoints() == 0);                 // under the mark: no wake-up
+  for (int i = 0; i < 64; ++i) f.commit_a_page();
   REQUIRE(heard.wait());
   std::lock_guard<std::mutex> lock(heard.m);
   CHECK(heard.on != std::this_thread::get_id());
   CHECK(heard.done->status.ok());
-  CHECK(heard.done->wal_pages >= 8);
-  CHECK(heard.done->copied_pages == heard.done->wal_pages);  // no reader held it back
+  CHECK(heard.done->wal_pages >= 64);
+  // Commits went on beside it, so it may stop short of the WAL's end.
+  CHECK(heard.done->copied_pages > 0);
+  CHECK(heard.done->copied_pages <= heard.done->wal_pages);
 }
 
 TEST_CASE("store: with the checkpointer the commits leave the WAL to it; without it SQLite checkpoints again") {
