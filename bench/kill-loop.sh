@@ -37,6 +37,9 @@ export REPORTD_KILL_SEED="${2:-20261129}"
 export REPORTD_KILLS_PER_DUPLICATE="${REPORTD_KILLS_PER_DUPLICATE:-30}"
 export REPORTD_KILL_LOOP_REPORT="${REPORTD_KILL_LOOP_REPORT:-$REPORTD_BUILD_DIR/kill-loop.json}"
 export PYTHONDONTWRITEBYTECODE=1
+# Setup (CLI commands, the daemon's start) waits longer on a loaded machine;
+# the figures and the bar are the same.
+export REPORTD_CLI_TIMEOUT_S="${REPORTD_CLI_TIMEOUT_S:-300}"
 for bin in reportd reportd-sfsim; do
   [ -x "$REPORTD_BUILD_DIR/$bin" ] || { echo "kill-loop: $REPORTD_BUILD_DIR/$bin is missing; build it first" >&2; exit 2; }
 done

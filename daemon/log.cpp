@@ -20,6 +20,7 @@ constexpr std::string_view kAllowed[] = {
     "state",     "state_dir",  "status",      "timeout_ms", "tz",         "url",
     "version",   "when",       "channel",     "connections", "commit_us",
     "message_ids", "dot_at_us", "read_at_us",  // mail.sent: Message-IDs (hashes) and times
+    "queue_us",  "write_us",   "resume_us",
     // schedule sync (counts, record ids and cursors; never field values)
     "added",     "updated",    "removed",     "invalid",    "records",    "record",
     "patched",   "held",       "cursor",

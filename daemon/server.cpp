@@ -108,17 +108,23 @@ void Server::on_finished(const jobs::FinishedRun& finished) {
     // How long each recipient's mail stayed accepted by the relay but not yet
     // recorded sent: a kill inside it makes the one duplicate RFC 1047 allows.
     // Its Message-ID and wall-clock times line it up with the relay's log.
-    std::string ids, dots, reads, us;
+    // commit_us splits into queue_us (the store work ahead of the write) and
+    // write_us (the write and its commit); resume_us comes after it.
+    std::string ids, dots, reads, us, queue, write, resume;
     for (const auto& w : finished.sent_commit_windows) {
       const char* sep = us.empty() ? "" : ",";
       ids += sep + w.message_id;
       dots += sep + std::to_string(w.dot_at_us);
       reads += sep + std::to_string(w.read_at_us);
       us += sep + std::to_string(w.commit.count());
+      queue += sep + std::to_string(w.queue.count());
+      write += sep + std::to_string(w.write.count());
+      resume += sep + std::to_string(w.resume.count());
     }
     log::info("mail.sent", {{"run", run.id},
                             {"recipients", static_cast<long>(finished.sent_commit_windows.size())},
-                            {"commit_us", us}, {"message_ids", ids}, {"dot_at_us", dots}, {"read_at_us", reads}});
+                            {"commit_us", us}, {"message_ids", ids}, {"dot_at_us", dots}, {"read_at_us", reads},
+                            {"queue_us", queue}, {"write_us", write}, {"resume_us", resume}});
   }
   for (jobs::RunObserver* o : observers_) o->on_finished(finished);
 }

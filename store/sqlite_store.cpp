@@ -20,6 +20,16 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db).value()));
 }
 
+Status SqliteStore::checkpoint_in_background(WalCheckpointer::OnDone on_done) {
+  const char* file = sqlite3_db_filename(db_.get(), "main");
+  if (checkpointer_ || file == nullptr || *file == '\0') return Status();
+  // 1000 pages: SQLite's own mark (SQLITE_DEFAULT_WAL_AUTOCHECKPOINT).
+  auto started = WalCheckpointer::start(db_, file, 1000, std::move(on_done));
+  if (!started.ok()) return started.status();
+  checkpointer_ = std::move(started).value();
+  return Status();
+}
+
 Result<std::string> SqliteStore::integrity_check() {
   Stmt q(db_, "PRAGMA integrity_check");
   std::string out;

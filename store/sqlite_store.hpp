@@ -10,6 +10,7 @@
 #include "store/sqlite_db.hpp"
 #include "store/leases.hpp"
 #include "store/store.hpp"
+#include "store/wal_checkpointer.hpp"
 
 namespace reportd::store {
 
@@ -18,6 +19,12 @@ class SqliteStore final : public Store, public Leases {
   // Opens (creating if needed) and migrates the database at `path`;
   // ":memory:" gives a private in-memory store for tests.
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+
+  // From now on the WAL is checkpointed on a thread of its own
+  // (WalCheckpointer), never inside a commit; `on_done` hears of each
+  // checkpoint there. The daemon's choice; a no-op for ":memory:". Call it
+  // before the store is in use.
+  Status checkpoint_in_background(WalCheckpointer::OnDone on_done);
 
   Result<std::int64_t> add_connection(const Connection& c, const SealNew& seal) override;
   Result<std::vector<Connection>> list_connections() override;
@@ -119,6 +126,7 @@ class SqliteStore final : public Store, public Leases {
   Result<std::vector<Run>> query_runs(const char* sql, const RunFilter& filter);
 
   Db db_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // after db_: ends before it closes
 };
 
 }  // namespace reportd::store

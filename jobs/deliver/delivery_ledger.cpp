@@ -21,8 +21,15 @@ asio::awaitable<Status> DeliveryLedger::update(store::Delivery row) {
   co_return co_await store_.run(std::move(op));
 }
 
-asio::awaitable<Status> DeliveryLedger::update_first(store::Delivery row) {
-  auto op = [row = std::move(row)](store::Store& s) { return s.update_delivery(row); };
+asio::awaitable<Status> DeliveryLedger::update_first(store::Delivery row, WriteTimes* times) {
+  // The caller awaits this call, so `times` outlives the op; the result's
+  // post back to the caller's executor orders these writes before its reads.
+  auto op = [row = std::move(row), times](store::Store& s) {
+    if (times != nullptr) times->started = std::chrono::steady_clock::now();
+    Status st = s.update_delivery(row);
+    if (times != nullptr) times->committed = std::chrono::steady_clock::now();
+    return st;
+  };
   co_return co_await store_.run_first(std::move(op));
 }
 

@@ -6,6 +6,7 @@
 // each one before the next (one row change is durable before the next side
 // effect).
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -16,6 +17,13 @@
 #include "table/status.hpp"
 
 namespace reportd::deliver {
+
+// When a write ran on the store thread (steady clock): it started (the
+// writes ahead of it done), and its commit returned (durable).
+struct WriteTimes {
+  std::chrono::steady_clock::time_point started;
+  std::chrono::steady_clock::time_point committed;
+};
 
 class DeliveryLedger {
  public:
@@ -30,8 +38,9 @@ class DeliveryLedger {
   boost::asio::awaitable<Status> update(store::Delivery row);
   // As update(), ahead of the store work queued by other runs: a `sent`
   // right after the relay's 250, where each millisecond of delay is one in
-  // which a kill makes a duplicate.
-  boost::asio::awaitable<Status> update_first(store::Delivery row);
+  // which a kill makes a duplicate. `times`, when given, is filled in on the
+  // store thread before the call returns.
+  boost::asio::awaitable<Status> update_first(store::Delivery row, WriteTimes* times = nullptr);
 
  private:
   store::StoreThread& store_;

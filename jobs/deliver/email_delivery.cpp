@@ -303,15 +303,20 @@ asio::awaitable<Status> deliver_one(DeliveryLedger& ledger, MailSession& session
   d.updated_at_ms = job.now_ms;
   // A `sent` goes ahead of other runs' store work: until it is committed, a
   // kill makes a duplicate.
-  auto save = d.state == store::DeliveryState::kSent ? ledger.update_first(d) : ledger.update(d);
+  WriteTimes times;
+  auto save = d.state == store::DeliveryState::kSent ? ledger.update_first(d, &times) : ledger.update(d);
   Status saved = co_await std::move(save);
+  const auto resumed = std::chrono::steady_clock::now();
   if (relay_fault) co_return Status(sent.status()).with_context("email");
   if (!saved.ok()) co_return std::move(saved).with_context("email: ledger");
   if (d.state == store::DeliveryState::kSent) {
     ++tally.result.sent;
+    using us = std::chrono::microseconds;
     tally.result.sent_commit_windows.push_back(SentTiming{
-        message_id, dot_at_us, read_at_us,
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - answered)});
+        message_id, dot_at_us, read_at_us, std::chrono::duration_cast<us>(times.committed - answered),
+        std::chrono::duration_cast<us>(times.started - answered),
+        std::chrono::duration_cast<us>(times.committed - times.started),
+        std::chrono::duration_cast<us>(resumed - times.committed)});
   } else if (d.state == store::DeliveryState::kFailed) ++tally.refused;
   else ++tally.deferred;
   if (d.state != store::DeliveryState::kSent) tally.last_code = d.error;

@@ -24,7 +24,10 @@ struct SentTiming {
   std::string message_id;
   std::int64_t dot_at_us = 0;   // the final dot about to be written
   std::int64_t read_at_us = 0;  // the relay's 250 to it read
-  std::chrono::microseconds commit{0};  // that 250 read -> the ledger's `sent` durable
+  std::chrono::microseconds commit{0};  // that 250 read -> the ledger's `sent` durable (store thread)
+  std::chrono::microseconds queue{0};   // of which: the 250 read -> the write started (work ahead of it)
+  std::chrono::microseconds write{0};   // and: the write started -> its commit returned
+  std::chrono::microseconds resume{0};  // after it: the commit returned -> the run went on (event loop)
 };
 
 // Several messages in a row, over one relay connection where the transport

@@ -15,7 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from duplicate_audit import audit, windows as window_figures  # noqa: E402
-from reportd_env import files_containing  # noqa: E402
+from reportd_env import CLI_TIMEOUT_S, files_containing  # noqa: E402
 from serve_case import MARKER, ServeCase  # noqa: E402
 
 
@@ -88,7 +88,7 @@ class ServeTest(ServeCase):
         for name in ("one", "two"):
             self.rd("schedules", "pause", name)
         self.wait_for(lambda: not any(r[2] in ("pending", "running", "delivering") for r in self.all_runs()),
-                      timeout=240, what="every run to finish")
+                      timeout=max(240, 4 * CLI_TIMEOUT_S), what="every run to finish")
         self.assertEqual(self.daemon.stop(), 0)
         self.assertEqual(kills, kills_wanted)
         self.assertGreaterEqual(mid_run_kills, kills // 10)

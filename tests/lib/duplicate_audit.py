@@ -69,17 +69,23 @@ def windows(log_bytes, times_tsv, instances):
     -> `sent` committed), lined up with the sink's times. Figures, in
     microseconds, p50/p99/max: relay_us (dot -> the sink stored the copy and
     answers 250), read_wait_us (the sink's 250 -> the daemon read it),
-    commit_us (read -> `sent` durable), window_us (dot -> durable). Also the
+    commit_us (read -> `sent` durable), window_us (dot -> durable), and
+    commit_us's parts: queue_us (the store work ahead of the write),
+    write_us (the write and its commit), then resume_us (the commit -> the
+    event loop ran the delivery on). Also the
     share of the daemons' lifetimes inside some window (the union of them)
     and the duplicates a kill uniform in time would make: kills x share."""
     stored = sink_times(times_tsv)
     relay, wait, commit, whole, spans = [], [], [], [], []
+    parts = {b"queue_us": [], b"write_us": [], b"resume_us": []}  # commit_us split (newer daemons)
     for line in log_bytes.splitlines():
         if b"event=mail.sent " not in line:
             continue
         f = dict(kv.split(b"=", 1) for kv in line.split() if b"=" in kv)
         if not f.get(b"dot_at_us", b"").replace(b",", b"").isdigit():
             continue  # an older daemon, or the fields redacted
+        for k, v in parts.items():
+            v.extend(int(x) for x in f.get(k, b"").split(b",") if x.isdigit())
         for mid, dot, read, us in zip(*(f[k].split(b",") for k in (b"message_ids", b"dot_at_us",
                                                                      b"read_at_us", b"commit_us"))):
             dot, read, us = int(dot), int(read), int(us)
@@ -103,7 +109,9 @@ def windows(log_bytes, times_tsv, instances):
     share = covered / lived if lived > 0 else 0.0
     out = {"deliveries_timed": len(commit), "window_share": round(share, 5),
            "duplicates_if_uniform": round(share * sum(1 for i in instances if i[1] is not None), 2)}
-    for name, v in (("relay_us", relay), ("read_wait_us", wait), ("commit_us", commit), ("window_us", whole)):
+    named = [("relay_us", relay), ("read_wait_us", wait), ("commit_us", commit), ("window_us", whole)]
+    named += [(k.decode(), v) for k, v in parts.items() if v]
+    for name, v in named:
         v.sort()
         out[name] = {"p50": _pct(v, 0.5), "p99": _pct(v, 0.99), "max": v[-1] if v else -1}
     return out

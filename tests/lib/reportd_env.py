@@ -11,6 +11,9 @@ SOURCE_DIR = os.environ.get("REPORTD_SOURCE_DIR", os.path.dirname(os.path.dirnam
 BUILD_DIR = os.environ.get("REPORTD_BUILD_DIR", os.path.join(SOURCE_DIR, "build", "dev"))
 REPORTD = os.path.join(BUILD_DIR, "reportd")
 SFSIM = os.path.join(BUILD_DIR, "reportd-sfsim")
+# How long one CLI command may take: it only bounds a failing test, and a
+# loaded machine (bench/kill-loop.sh beside builds) starts ASan binaries slowly.
+CLI_TIMEOUT_S = float(os.environ.get("REPORTD_CLI_TIMEOUT_S", "60"))
 
 
 class Sandbox:
@@ -29,7 +32,7 @@ class Sandbox:
         if key:
             cmd += ["--key-file", self.key]
         cmd += list(args)
-        p = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env, timeout=60)
+        p = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env, timeout=CLI_TIMEOUT_S)
         if check and p.returncode != 0:
             raise AssertionError(f"{cmd} exited {p.returncode}\nstdout:{p.stdout}\nstderr:{p.stderr}")
         return p

@@ -11,7 +11,7 @@ import tempfile
 import time
 import unittest
 
-from reportd_env import REPORTD, Sandbox, start_sim, start_sink, stop, wait_until
+from reportd_env import CLI_TIMEOUT_S, REPORTD, Sandbox, start_sim, start_sink, stop, wait_until
 
 # Planted by the simulator in record values. Random per test process, so no
 # file that merely holds this source (a checkout copied under /tmp, say)
@@ -51,7 +51,7 @@ class Daemon:
 
         # Generous: the ASan build on a loaded machine starts slowly. Tests
         # count what the daemon did from here on, never how fast it got here.
-        wait_until(ready, timeout=120, what="reportd serve to be ready", interval=0.05)
+        wait_until(ready, timeout=max(120, 2 * CLI_TIMEOUT_S), what="reportd serve to be ready", interval=0.05)
         self.starts += 1
 
     starts = 0
