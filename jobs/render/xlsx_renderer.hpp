@@ -10,7 +10,8 @@
 //   dates with a number format; datetimes show the wall time in options.tz.
 //   Numbers are written as printf's %.16G would (as libxlsxwriter did), by
 //   std::to_chars, not printf. Strings are inline (no shared-string table to
-//   grow with the data); empty strings and nulls are empty cells.
+//   grow with the data); empty strings and nulls are empty cells. A cell
+//   carries its reference (r="C7") only after a gap in its row.
 // - Header row bold and frozen, autofilter over the data.
 // - Column widths come from the content of the whole column: <cols> comes
 //   before the rows in a sheet, so a sheet's head is compressed apart at
@@ -87,6 +88,7 @@ class XlsxRenderer final : public table::RowSink {
   std::vector<std::string> column_refs_;        // "A", "B", ... of the open sheet
   char row_ref_[12] = {};                       // the row number being written
   std::size_t row_ref_len_ = 0;
+  std::size_t next_column_ = 0;                 // where a cell without r="" goes
   std::string xml_;                             // sheet XML not yet compressed
   std::uint64_t checked_bytes_ = 0;             // compressed bytes at the last look
   int part_ = 1;
