@@ -1,13 +1,12 @@
 #include "jobs/render/xlsx_renderer.hpp"
 
-#include <xlsxwriter.h>
-
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 
 #include "jobs/render/cell_text.hpp"
+#include "jobs/render/xlsx_zip.hpp"
 
 namespace reportd::render {
 namespace {
@@ -16,11 +15,8 @@ constexpr std::size_t kMaxCellChars = 32767;       // Excel's limit per cell
 constexpr std::size_t kSheetNameMax = 31;          // Excel's limit per sheet name
 constexpr std::string_view kCutMarker = " [cut by reportd: over Excel's 32,767 characters]";
 constexpr double kMinColumnWidth = 8;
-
-Status xlsx_error(std::string_view what, lxw_error err) {
-  return Status::error(ErrorKind::kIo, "xlsx: " + std::string(what) + ": " + lxw_strerror(err),
-                       "xlsx-" + std::to_string(static_cast<int>(err)));
-}
+constexpr std::size_t kMaxColumns = 16384;         // Excel's limit per sheet
+constexpr const char* kMime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 std::size_t utf8_chars(std::string_view s) {
   std::size_t n = 0;
@@ -40,49 +36,21 @@ std::size_t utf8_prefix(std::string_view s, std::size_t chars) {
   return s.size();
 }
 
+bool is_xml_space(char c) { return c == ' ' || c == '\t' || c == '\n'; }
+
 }  // namespace
+
+struct XlsxRenderer::Sheet {
+  xlsx::SheetInfo info;
+  std::unique_ptr<DeflateTemp> body;  // the rows, compressed; null once packed
+};
 
 XlsxRenderer::XlsxRenderer(Scratch& scratch, XlsxOptions options)
     : scratch_(scratch), options_(std::move(options)), zone_(options_.tz) {}
 
-XlsxRenderer::~XlsxRenderer() {
-  // An unfinished workbook (the run failed) is freed without being written:
-  // nobody reads it, and compressing it would take as long as a real one.
-  // lxw_workbook_free() leaves the sheets' temp files open: close them.
-  if (workbook_ == nullptr) return;
-  lxw_worksheet* sheet = nullptr;
-  LXW_FOREACH_WORKSHEET(sheet, workbook_) {
-    if (sheet->optimize_tmpfile == nullptr) continue;
-    if (sheet->file == sheet->optimize_tmpfile) sheet->file = nullptr;
-    std::fclose(sheet->optimize_tmpfile);
-    sheet->optimize_tmpfile = nullptr;
-  }
-  lxw_workbook_free(workbook_);
-}
-
-Status XlsxRenderer::open_workbook() {
-  auto file = scratch_.create(options_.filename,
-                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
-  if (!file.ok()) return file.status();
-  file_ = *file;
-  std::string path = file_->path();
-  std::string tmpdir = scratch_.tmpdir();
-  lxw_workbook_options opts{};
-  opts.constant_memory = LXW_TRUE;
-  opts.tmpdir = tmpdir.data();
-  opts.use_zip64 = LXW_TRUE;
-  workbook_ = workbook_new_opt(path.c_str(), &opts);
-  if (workbook_ == nullptr) {
-    return Status::error(ErrorKind::kIo, "xlsx: cannot create workbook in scratch", "xlsx-open");
-  }
-  header_format_ = workbook_add_format(workbook_);
-  format_set_bold(header_format_);
-  date_format_ = workbook_add_format(workbook_);
-  format_set_num_format(date_format_, "yyyy-mm-dd");
-  datetime_format_ = workbook_add_format(workbook_);
-  format_set_num_format(datetime_format_, "yyyy-mm-dd hh:mm:ss");
-  return {};
-}
+// An unfinished workbook (the run failed) is dropped unwritten: closing the
+// temp files frees them.
+XlsxRenderer::~XlsxRenderer() = default;
 
 std::string XlsxRenderer::unique_sheet_name(std::string_view wanted) {
   std::string base;
@@ -101,144 +69,233 @@ std::string XlsxRenderer::unique_sheet_name(std::string_view wanted) {
     std::string suffix = n == 1 ? "" : " (" + std::to_string(n) + ")";
     std::size_t room = kSheetNameMax - suffix.size();
     std::string name = base.substr(0, utf8_prefix(base, room)) + suffix;
-    bool taken = std::any_of(sheet_names_.begin(), sheet_names_.end(),
-                             [&](const std::string& s) { return lower(s) == lower(name); });
-    if (!taken) {
-      sheet_names_.push_back(name);
-      return name;
-    }
+    bool taken = std::any_of(sheets_.begin(), sheets_.end(),
+                             [&](const auto& s) { return lower(s->info.name) == lower(name); });
+    if (!taken) return name;
   }
 }
 
 Status XlsxRenderer::add_sheet(const std::string& name) {
-  std::string sheet_name = unique_sheet_name(name);
-  sheet_ = workbook_add_worksheet(workbook_, sheet_name.c_str());
-  if (sheet_ == nullptr) return Status::error(ErrorKind::kIo, "xlsx: cannot add a sheet", "xlsx-sheet");
-  sheet_rows_ = 0;
-  widths_.assign(header_.columns.size(), kMinColumnWidth);
+  auto body = DeflateTemp::open(scratch_.tmpdir());
+  if (!body.ok()) return body.status();
+  auto sheet = std::make_unique<Sheet>();
+  sheet->info.name = unique_sheet_name(name);
+  sheet->info.columns = header_.columns.size();
+  sheet->info.widths.assign(header_.columns.size(), kMinColumnWidth);
+  sheet->body = std::move(*body);
+  sheet_ = sheet.get();
+  sheets_.push_back(std::move(sheet));
+  checked_bytes_ = 0;
+  column_refs_.clear();
+  for (std::size_t c = 0; c < header_.columns.size(); ++c) column_refs_.push_back(xlsx::column_name(c));
+  row_ref_[0] = '1';
+  row_ref_len_ = 1;
+  next_column_ = 0;
+  xml_ += "<row r=\"1\">";
   for (std::size_t c = 0; c < header_.columns.size(); ++c) {
     const auto& col = header_.columns[c];
     std::string label = sanitize_utf8(col.label.empty() ? col.name : col.label);
-    widths_[c] = std::max(widths_[c], static_cast<double>(utf8_chars(label)) + 2);
-    lxw_error e = worksheet_write_string(sheet_, 0, static_cast<lxw_col_t>(c), label.c_str(),
-                                         header_format_);
-    if (e != LXW_NO_ERROR) return xlsx_error("header", e);
+    sheet_->info.widths[c] = std::max(sheet_->info.widths[c], static_cast<double>(utf8_chars(label)) + 2);
+    if (!label.empty()) append_string_cell(c, label, xlsx::kStyleBold);
   }
-  worksheet_freeze_panes(sheet_, 1, 0);
-  return {};
+  xml_ += "</row>";
+  return flush_xml();
+}
+
+Status XlsxRenderer::flush_xml() {
+  if (Status st = sheet_->body->write(xml_); !st.ok()) return st;
+  xml_.clear();
+  if (sheet_->body->file_bytes() - checked_bytes_ < kCheckBytes) return {};
+  checked_bytes_ = sheet_->body->file_bytes();
+  return scratch_.account_tmpdir().with_context("xlsx");
 }
 
 Status XlsxRenderer::close_sheet() {
   if (sheet_ == nullptr) return {};
-  auto ncols = static_cast<lxw_col_t>(header_.columns.size());
-  for (lxw_col_t c = 0; c < ncols; ++c) {
-    worksheet_set_column(sheet_, c, c, std::min(widths_[c], kMaxColumnWidth), nullptr);
-  }
-  if (ncols > 0) {
-    lxw_error e = worksheet_autofilter(sheet_, 0, 0, sheet_rows_, static_cast<lxw_col_t>(ncols - 1));
-    if (e != LXW_NO_ERROR) return xlsx_error("autofilter", e);
-  }
+  Status st = flush_xml();
+  if (st.ok()) st = sheet_->body->close();
+  for (double& w : sheet_->info.widths) w = std::min(w, kMaxColumnWidth);
   sheet_ = nullptr;
-  return {};
+  return st;
 }
 
 Status XlsxRenderer::begin(const table::TableHeader& header) {
-  if (header.columns.size() > LXW_COL_MAX) {
+  if (header.columns.size() > kMaxColumns) {
     return Status::error(ErrorKind::kPermanent,
                          "xlsx: table has " + std::to_string(header.columns.size()) +
                              " columns, over Excel's 16,384",
                          "xlsx-columns");
   }
-  if (workbook_ == nullptr) {
-    if (Status st = open_workbook(); !st.ok()) return st;
+  if (file_ == nullptr) {
+    auto file = scratch_.create(options_.filename, kMime);
+    if (!file.ok()) return file.status();
+    file_ = *file;
   }
   header_ = header;
   part_ = 1;
   return add_sheet(header.name);
 }
 
+// A cell names its place only after a gap in its row: the reference is
+// optional (ECMA-376 18.3.1.4; readers count on from the last cell), and
+// these ever-changing references were a fifth of the sheet XML and most of
+// what deflate could not shrink.
+void XlsxRenderer::append_cell_ref(std::size_t column) {
+  if (column == next_column_) {
+    xml_ += "<c";
+  } else {
+    xml_ += "<c r=\"";
+    xml_ += column_refs_[column];
+    xml_.append(row_ref_, row_ref_len_);
+    xml_ += '"';
+  }
+  next_column_ = column + 1;
+}
+
+void XlsxRenderer::append_string_cell(std::size_t column, std::string_view text, int style) {
+  append_cell_ref(column);
+  if (style != 0) {
+    xml_ += " s=\"";
+    xml_ += static_cast<char>('0' + style);
+    xml_ += '"';
+  }
+  // Leading or trailing white space survives only when the text says so.
+  const bool preserve = is_xml_space(text.front()) || is_xml_space(text.back());
+  xml_ += preserve ? " t=\"inlineStr\"><is><t xml:space=\"preserve\">" : " t=\"inlineStr\"><is><t>";
+  xlsx::append_escaped(xml_, text);
+  xml_ += "</t></is></c>";
+}
+
+// As printf's "%.16G" (libxlsxwriter's format), without printf.
+void XlsxRenderer::append_number_cell(std::size_t column, double value, int style) {
+  append_cell_ref(column);
+  if (style != 0) {
+    xml_ += " s=\"";
+    xml_ += static_cast<char>('0' + style);
+    xml_ += '"';
+  }
+  char buf[40];
+  auto r = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::general, 16);
+  for (char* p = buf; p != r.ptr; ++p) {
+    if (*p == 'e') *p = 'E';
+  }
+  xml_ += "><v>";
+  xml_.append(buf, r.ptr);
+  xml_ += "</v></c>";
+}
+
 Status XlsxRenderer::row(std::span<const table::Cell> cells) {
   if (sheet_ == nullptr) return Status::error(ErrorKind::kInternal, "xlsx: row before begin");
-  if (sheet_rows_ >= options_.max_rows_per_sheet) {
+  if (sheet_->info.rows >= options_.max_rows_per_sheet) {
     if (Status st = close_sheet(); !st.ok()) return st;
     ++part_;
     if (Status st = add_sheet(header_.name + " (" + std::to_string(part_) + ")"); !st.ok()) return st;
   }
-  auto r = static_cast<lxw_row_t>(sheet_rows_ + 1);
-  for (std::size_t i = 0; i < cells.size(); ++i) {
+  auto* widths = sheet_->info.widths.data();
+  const std::size_t ncols = std::min(cells.size(), column_refs_.size());
+  row_ref_len_ = static_cast<std::size_t>(
+      std::to_chars(row_ref_, row_ref_ + sizeof row_ref_, sheet_->info.rows + 2).ptr - row_ref_);
+  xml_ += "<row r=\"";
+  xml_.append(row_ref_, row_ref_len_);
+  xml_ += "\">";
+  next_column_ = 0;
+  for (std::size_t i = 0; i < ncols; ++i) {
     const auto& cell = cells[i];
-    auto c = static_cast<lxw_col_t>(i);
-    lxw_error e = LXW_NO_ERROR;
     double width = 0;
     switch (cell.type) {
       case table::CellType::kNull: break;
       case table::CellType::kNumber:
         if (std::isfinite(cell.number)) {
-          e = worksheet_write_number(sheet_, r, c, cell.number, nullptr);
+          append_number_cell(i, cell.number, 0);
           width = static_cast<double>(cell.text.empty() ? 10 : cell.text.size());
           break;
         }
         [[fallthrough]];  // NaN/Inf are not Excel numbers: keep the text
       case table::CellType::kString: {
-        text_.assign(cell.text);
-        if (!is_valid_utf8(text_)) text_ = sanitize_utf8(text_);
-        std::size_t chars = utf8_chars(text_);
+        if (cell.text.empty()) break;
+        std::string_view text = cell.text;
+        if (!is_valid_utf8(text)) {
+          text_ = sanitize_utf8(text);
+          text = text_;
+        }
+        std::size_t chars = utf8_chars(text);
         if (chars > kMaxCellChars) {
-          text_.resize(utf8_prefix(text_, kMaxCellChars - kCutMarker.size()));
+          text_ = std::string(text.substr(0, utf8_prefix(text, kMaxCellChars - kCutMarker.size())));
           text_ += kCutMarker;
+          text = text_;
           ++cut_cells_;
           chars = kMaxCellChars;
         }
-        e = worksheet_write_string(sheet_, r, c, text_.c_str(), nullptr);
+        append_string_cell(i, text, 0);
         width = static_cast<double>(chars);
         break;
       }
       case table::CellType::kBoolean:
-        e = worksheet_write_boolean(sheet_, r, c, cell.boolean ? 1 : 0, nullptr);
+        append_cell_ref(i);
+        xml_ += cell.boolean ? " t=\"b\"><v>1</v></c>" : " t=\"b\"><v>0</v></c>";
         width = 5;
         break;
       case table::CellType::kDate:
-        e = worksheet_write_number(sheet_, r, c, excel_serial_date(cell.days), date_format_);
+        append_number_cell(i, excel_serial_date(cell.days), xlsx::kStyleDate);
         width = 10;
         break;
       case table::CellType::kDateTime:
-        e = worksheet_write_number(sheet_, r, c, excel_serial_local(cell.millis, zone_),
-                                   datetime_format_);
+        append_number_cell(i, excel_serial_local(cell.millis, zone_), xlsx::kStyleDateTime);
         width = 19;
         break;
     }
-    if (e != LXW_NO_ERROR) return xlsx_error("write cell", e);
-    if (i < widths_.size()) widths_[i] = std::max(widths_[i], width + 1);
-    unchecked_bytes_ += static_cast<std::uint64_t>(width) + 24;  // value and <c r=".."> markup
+    widths[i] = std::max(widths[i], width + 1);
   }
-  ++sheet_rows_;
-  if (unchecked_bytes_ < kCheckBytes) return {};
-  unchecked_bytes_ = 0;
-  return scratch_.account_tmpdir().with_context("xlsx");
+  xml_ += "</row>";
+  ++sheet_->info.rows;
+  if (xml_.size() < kXmlBlock) return {};
+  return flush_xml();
 }
 
 Status XlsxRenderer::end(const table::TableFooter&) { return close_sheet(); }
 
+Status XlsxRenderer::write_package() {
+  std::vector<xlsx::SheetInfo> infos;
+  for (const auto& s : sheets_) infos.push_back(s->info);
+  ZipWriter zip(*file_);
+  Status st = zip.add_text("[Content_Types].xml", xlsx::content_types_xml(infos.size()));
+  if (st.ok()) st = zip.add_text("_rels/.rels", xlsx::root_rels_xml());
+  if (st.ok()) st = zip.add_text("xl/workbook.xml", xlsx::workbook_xml(infos));
+  if (st.ok()) st = zip.add_text("xl/_rels/workbook.xml.rels", xlsx::workbook_rels_xml(infos.size()));
+  if (st.ok()) st = zip.add_text("xl/styles.xml", xlsx::styles_xml());
+  for (std::size_t i = 0; i < sheets_.size() && st.ok(); ++i) {
+    Sheet& sheet = *sheets_[i];
+    std::string head, tail;
+    auto h = deflate_piece(xlsx::sheet_head_xml(sheet.info, i == 0), false, head);
+    if (!h.ok()) return h.status();
+    auto t = deflate_piece(xlsx::sheet_tail_xml(sheet.info), true, tail);
+    if (!t.ok()) return t.status();
+    Deflated all = join(join(*h, sheet.body->sums()), *t);
+    st = zip.add("xl/worksheets/sheet" + std::to_string(i + 1) + ".xml", all, [&](ScratchFile& f) {
+      Status s = f.append(head);
+      if (s.ok()) s = sheet.body->copy_to(f);
+      if (s.ok()) s = f.append(tail);
+      return s;
+    });
+    sheet.body.reset();  // its temp file is freed: give the room back at once
+    if (st.ok()) st = scratch_.account_tmpdir();
+  }
+  if (st.ok()) st = zip.finish();
+  return st;
+}
+
 Status XlsxRenderer::finish() {
-  if (workbook_ == nullptr) {
+  if (file_ == nullptr) {
     // No table arrived: still deliver a valid, visibly empty workbook.
-    if (Status st = open_workbook(); !st.ok()) return st;
-    header_ = {};
-    if (Status st = add_sheet("Report"); !st.ok()) return st;
+    if (Status st = begin({"Report", {}}); !st.ok()) return st;
   }
   if (Status st = close_sheet(); !st.ok()) return st;
   if (Status st = scratch_.account_tmpdir(); !st.ok()) return std::move(st).with_context("xlsx");
-  // Closing copies the sheet XML once more and writes the compressed
-  // workbook, neither of which we can watch: room for both first.
-  if (Status st = scratch_.reserve(2 * scratch_.tmpdir_bytes()); !st.ok()) {
-    return std::move(st).with_context("xlsx: closing the workbook");
-  }
-  lxw_error e = workbook_close(workbook_);
-  workbook_ = nullptr;
-  scratch_.release_reserved();
+  Status st = write_package();
+  sheets_.clear();
   (void)scratch_.account_tmpdir();  // frees: the temp files are gone
-  if (e != LXW_NO_ERROR) return xlsx_error("close workbook", e);
-  return file_->account_external_writes();
+  if (!st.ok()) return std::move(st).with_context("xlsx: closing the workbook");
+  return {};
 }
 
 }  // namespace reportd::render

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import zipfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 import sample  # noqa: E402
@@ -78,6 +79,18 @@ class Readers(unittest.TestCase):
                 self.assertLess(abs((got[5] - local).total_seconds()), 0.002, f"row {i}")
                 self.assertEqual(ws.cell(i + 2, 6).number_format, "yyyy-mm-dd hh:mm:ss")
                 self.assertEqual(got[6], desc)
+
+    def test_xlsx_numbers_are_written_as_printf_16G(self):
+        """Numbers and serial dates are the text printf("%.16G") gives (libxlsxwriter's
+        format), though written without printf; the zip's CRCs check out."""
+        render(self.tmp.name, 500, "Europe/Paris")
+        with zipfile.ZipFile(os.path.join(self.tmp.name, "report.xlsx")) as z:
+            self.assertIsNone(z.testzip())
+            xml = z.read("xl/worksheets/sheet1.xml").decode()
+        values = re.findall(r'<c(?: r="[A-Z]+[0-9]+")?(?: s="[0-9]")?><v>([^<]*)</v>', xml)
+        self.assertGreater(len(values), 1000)
+        for v in values:
+            self.assertEqual(v, "%.16G" % float(v))
 
     def test_xlsx_several_tables_and_sheet_overflow_lose_nothing(self):
         render(self.tmp.name, 250, "UTC", "--tables", "2", "--sheet-rows", "100")
