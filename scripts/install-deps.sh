@@ -9,7 +9,7 @@ packages=(
   libssl-dev libsodium-dev libsqlite3-dev sqlite3 zlib1g-dev libdeflate-dev libsimdjson-dev
   libpq-dev postgresql-15
   libhowardhinnant-date-dev tzdata
-  libxlsxwriter-dev libtomlplusplus-dev libsystemd-dev
+  libtomlplusplus-dev libsystemd-dev
   libcairo2-dev libpango1.0-dev fonts-dejavu-core fonts-noto-core fonts-droid-fallback poppler-utils
   libcpp-httplib-dev doctest-dev libseccomp-dev
   python3 python3-aiosmtpd python3-openpyxl python3-croniter python3-prometheus-client

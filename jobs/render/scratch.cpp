@@ -145,7 +145,7 @@ Result<std::unique_ptr<Scratch>> Scratch::open(const ScratchOptions& options) {
 
 Scratch::~Scratch() {
   dispose();
-  ::rmdir(tmpdir_.c_str());  // empty: libxlsxwriter unlinks its files as it makes them
+  ::rmdir(tmpdir_.c_str());  // empty: the XLSX writer unlinks its files as it makes them
 }
 
 std::uint64_t Scratch::tmpdir_bytes() const {

@@ -2,7 +2,7 @@
 // Scratch: the memory-only home of one run's rendered outputs (DESIGN.md §4.5).
 // Each output is a memfd (MFD_CLOEXEC), charged against a per-run byte cap and
 // zeroed when the Scratch is disposed or destroyed. Bytes written by a library
-// (libxlsxwriter's temp files in the run's own tmpdir, and the workbook it
+// (the XLSX writer's temp files in the run's own tmpdir, and the workbook it
 // writes on close) count too, as they grow. Every byte charged is also
 // reserved from the process-wide ScratchBudget, if any. Over either cap a
 // write fails kPermanent with code "too-large". Not thread-safe: one run.
@@ -22,7 +22,7 @@ struct ScratchOptions {
   // The most bytes all outputs of one run may hold together.
   std::uint64_t cap_bytes = 256ull << 20;
   // A memory-backed directory (tmpfs/ramfs) under which each run makes its
-  // own directory for libxlsxwriter's temp files.
+  // own directory for the XLSX writer's temp files.
   // Empty: $REPORTD_SCRATCH_DIR (the unit's sized tmpfs), else
   // $RUNTIME_DIRECTORY (systemd's tmpfs), else /dev/shm.
   std::string tmpdir;
@@ -43,7 +43,7 @@ class ScratchFile {
 
   // Appends bytes; fails "too-large" when a cap would be exceeded.
   Status append(std::string_view bytes);
-  // Re-reads the size after an external writer (libxlsxwriter) wrote through
+  // Re-reads the size after an external writer (the XLSX writer's temp files) wrote through
   // path(), and charges it against the cap.
   Status account_external_writes();
   // A read-only view of the whole content, valid until the next append or
@@ -87,7 +87,7 @@ class Scratch {
   // The run's own directory: give it to libraries that write temp files.
   const std::string& tmpdir() const { return tmpdir_; }
   // Bytes held now by files under tmpdir() that this process has open
-  // (libxlsxwriter unlinks its temp files at once, so they are found
+  // (the XLSX writer unlinks its temp files at once, so they are found
   // through /proc/self/fd, not by name).
   std::uint64_t tmpdir_bytes() const;
   // Charges what tmpdir() holds now in place of what was charged for it

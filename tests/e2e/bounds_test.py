@@ -2,7 +2,7 @@
 simulators (two orgs) and a real SMTP server (aiosmtpd).
 
 - XLSX over a large object with a small per-run byte cap: the run fails
-  `too-large` while the scratch (memfds and libxlsxwriter's temp files,
+  `too-large` while the scratch (memfds and the XLSX writer's temp files,
   measured from outside through /proc/PID/fd, and the daemon's own
   high-water mark on /metrics) stays under the cap plus far less than one
   page of rows; three such runs at once, on two orgs, stay under the global
@@ -46,7 +46,7 @@ def free_port():
 class ScratchWatch:
     """Samples, from outside the daemon, the bytes its scratch holds: every
     memfd named reportd-scratch and every file it has open under a run
-    directory of the scratch tmpdir (libxlsxwriter's unlinked temp files)."""
+    directory of the scratch tmpdir (the XLSX writer's unlinked temp files)."""
 
     def __init__(self, pid, tmpdir):
         self.pid, self.prefix = pid, os.path.join(tmpdir, "reportd-run-")

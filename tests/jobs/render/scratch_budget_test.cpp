@@ -111,7 +111,7 @@ TEST_CASE("scratch: each run has its own temp directory, and its open files coun
   struct stat st {};
   REQUIRE(::stat(dir.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0700);
-  // As libxlsxwriter does: make a temp file, unlink it, keep writing.
+  // As the XLSX writer does: make a temp file, unlink it, keep writing.
   std::string name = dir + "/tmpXXXXXX";
   int fd = ::mkstemp(name.data());
   REQUIRE(fd >= 0);
