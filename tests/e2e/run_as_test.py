@@ -30,7 +30,7 @@ from reportd_env import start_sim, start_sink  # noqa: E402
 from serve_case import Daemon, ServeCase  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sync_test import Org, soql_record  # noqa: E402
+from sync_test import OBJ, Org, soql_record  # noqa: E402
 
 SUFFIX = os.urandom(6).hex().upper()
 MARKER_A = "QQX7-RUNAS-A-" + SUFFIX
@@ -100,10 +100,12 @@ class RunAsTest(ServeCase):
                 continue
             for part in m.walk():
                 if (part.get_filename() or "").endswith(".csv"):
-                    text = part.get_payload(decode=True).decode("utf-8-sig")
-                    found.append(list(csv.reader(io.StringIO(text))))
+                    found.append(part.get_payload(decode=True))
         self.assertEqual(len(found), 1, recipient)
-        header, *rows = found[0]
+        return self.rows_of(found[0])
+
+    def rows_of(self, data):
+        header, *rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
         self.assertEqual(len(header), 3)  # Id, Name, Description (labels or names)
         return sorted((r[0], r[1] + " " + r[2]) for r in rows)
 
@@ -266,6 +268,59 @@ class BurstTest(RunAsTest):
         # The field back: the same schedule runs.
         self.sim_user(acme, user(0, 5), hidden_fields=[])
         self.assertIn("succeeded", self.rd("run", "dana", "--now").stdout)
+
+    def test_a_dry_run_of_a_burst_writes_each_recipients_copy_under_its_own_name(self):
+        acme = self.orgs["acme"]
+        self.rd("schedules", "add", "pair", "--connection", "acme", "--cron", "0 7 * * *", "--soql",
+                QUERY, "--format", "csv", "--to", "user1@example.com,user2@example.com", "--burst")
+        out = os.path.join(self.root, "out")
+        os.mkdir(out)
+        self.rd("run", "pair", "--now", "--dry-run", "--out", out)
+        files = sorted(os.listdir(out))
+        self.assertEqual(len(files), 2, files)
+        for n in (1, 2):
+            mine = [f for f in files if "-user%d@example.com." % n in f]
+            self.assertEqual(len(mine), 1, files)
+            with open(os.path.join(out, mine[0]), "rb") as f:
+                rows = self.rows_of(f.read())
+            own = self.own_rows(acme, self.sim_user(acme, user(0, n))["id"])
+            self.assertEqual([i for i, _ in rows], [i for i, _ in own])
+        self.assertEqual(self.messages(), [])
+
+    def test_an_org_whose_object_lacks_burst_syncs_without_it_beside_one_that_has_it(self):
+        acme, globex = self.orgs["acme"], self.orgs["globex"]
+        # acme deployed the object before Burst__c and Next_Fires__c existed.
+        lacks = ["Reportd_Schedule__c.Burst__c", "Reportd_Schedule__c.Next_Fires__c"]
+        self.assertEqual(acme.faults(missing_fields=lacks)[0], 200)
+        status, res = acme.request("POST", OBJ, soql_record("Nope", Burst__c=True))
+        self.assertEqual((status, res[0]["errorCode"]), (400, "INVALID_FIELD"))
+        plain = acme.create(**soql_record("Plain", Recipients__c="user1@example.com", Query__c=QUERY))
+        globex.create(**soql_record("Team", Burst__c=True, Query__c=QUERY,
+                                    Recipients__c="user1@example.com,user2@example.com"))
+        acme.clear_requests()
+
+        out = self.rd("sync", "acme").stdout
+        self.assertIn("3 added", out)  # and the two each simulator starts with
+        warned = [line for line in out.splitlines() if line.startswith("warning:")]
+        self.assertEqual(len(warned), 1, out)
+        for says in ("Burst__c", "none bursts", "deploy reportd's salesforce/"):
+            self.assertIn(says, warned[0])
+        reads = [r["status"] for r in acme.api_requests() if "queryAll" in r["path"]]
+        self.assertEqual(reads, [400, 200])
+        self.assertEqual(acme.get(plain)["Last_Status__c"], "Scheduled")  # written without Next_Fires__c
+        self.assertIsNotNone(acme.get(plain)["Next_Run__c"])
+        out = self.rd("sync", "globex").stdout
+        self.assertIn("3 added", out)  # and the two each simulator starts with
+        self.assertNotIn("warning", out)
+
+        shown = json.loads(self.rd("schedules", "show", "acme/Plain", "--output", "json").stdout)
+        self.assertFalse(shown["burst"])
+        shown = json.loads(self.rd("schedules", "show", "globex/Team", "--output", "json").stdout)
+        self.assertEqual((shown["burst"], shown["run_as"]), (True, "each recipient (burst)"))
+        self.assertIn("succeeded", self.rd("run", "globex/Team", "--now").stdout)
+        for n in (1, 2):
+            own = self.own_rows(globex, self.sim_user(globex, user(1, n))["id"])
+            self.assertEqual([i for i, _ in self.csv_of("user%d@example.com" % n)], [i for i, _ in own])
 
     def test_serve_sends_one_notice_per_kind_of_access_failure(self):
         acme = self.orgs["acme"]

@@ -339,7 +339,7 @@ void Sim::install_reports(httplib::Server& svr) {
     if (def == nullptr) return send_error(req, res, 404, "NOT_FOUND", "The requested resource does not exist");
     bool details = req.get_param_value("includeDetails") == "true";
     count(std::string("reports.run.") + format_name(def->fmt));
-    send_json(req, res, 200, Runner(data_, *def, details, c.version, users_.by_row(c.user)).run());
+    send_json(req, res, 200, Runner(data_, *def, details, c.version, seen_by(c.user)).run());
   };
   api(svr, "GET", v + "/([0-9A-Za-z]{15,18})/?", "reports.run", run);
   api(svr, "POST", v + "/([0-9A-Za-z]{15,18})/?", "reports.run", run);
