@@ -10,6 +10,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <date/tz.h>
 
+#include "jobs/burst.hpp"
 #include "jobs/deliver/email_delivery.hpp"
 #include "jobs/deliver/files_delivery.hpp"
 #include "jobs/next_fire.hpp"
@@ -178,7 +179,11 @@ asio::awaitable<Status> RunPipeline::fetch_once(Context& ctx) {
 
 Status RunPipeline::write_dry_run(Context& ctx) {
   for (const deliver::OutputRef& r : ctx.refs) {
-    std::string path = options_.dry_run_dir + "/" + r.filename;
+    // A burst writes each recipient's copy under its own name.
+    const std::string name = ctx.schedule.burst && ctx.schedule.recipients.size() == 1
+                                 ? burst_file_name(r.filename, ctx.schedule.recipients.front())
+                                 : r.filename;
+    std::string path = options_.dry_run_dir + "/" + name;
     // The file holds record values: only the operator may read it, and an
     // existing file or a planted symlink is never written through.
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -116,6 +116,14 @@ TEST_CASE("run as: a field hidden by field-level security is named with the user
   CHECK(out.message().find("permission set") != std::string::npos);
 }
 
+TEST_CASE("burst: a dry run names each recipient's copy after them, safely") {
+  CHECK(jobs::burst_file_name("Accounts.csv", "ann@acme.com") == "Accounts-ann@acme.com.csv");
+  CHECK(jobs::burst_file_name("Accounts.csv", "bob@acme.com") != jobs::burst_file_name("Accounts.csv", "ann@acme.com"));
+  CHECK(jobs::burst_file_name("report", "a/b\\c d@x.org") == "report-a_b_c_d@x.org");
+  CHECK(jobs::burst_file_name(".hidden", "../x@y.z") == ".hidden-.._x@y.z");
+  CHECK(jobs::burst_file_name("r.xlsx", std::string(100, 'a')).size() == std::string("r-.xlsx").size() + 64);
+}
+
 TEST_CASE("burst: the user lookup quotes the address, and each refusal names the recipient") {
   CHECK(jobs::burst_user_query("o'neil@example.com") ==
         "SELECT Username FROM User WHERE Email = 'o\\'neil@example.com' AND IsActive = true");
