@@ -163,7 +163,7 @@ asio::awaitable<Status> RunPipeline::fetch_once(Context& ctx) {
       st = co_await ctx.api->query(ctx.schedule.source, false, sink);
       break;
     case store::SourceKind::kReport:
-      st = co_await ctx.api->run_report(ctx.schedule.source, sink);
+      st = co_await fetch_report(ctx, sink);
       break;
     case store::SourceKind::kBulk:
       st = co_await ctx.api->bulk_query(ctx.schedule.source, sink);
@@ -175,6 +175,21 @@ asio::awaitable<Status> RunPipeline::fetch_once(Context& ctx) {
   RunOutputs* outputs_ptr = ctx.outputs.get();
   auto finish = [outputs_ptr] { return outputs_ptr->finish(); };
   co_return co_await cpu_thread_.run(std::move(finish));
+}
+
+asio::awaitable<Status> RunPipeline::fetch_report(Context& ctx, table::RowSink& sink) {
+  if (ctx.run_as_user.empty()) co_return co_await ctx.api->run_report(ctx.schedule.source, sink);
+  if (!ctx.report_columns) {
+    // Report metadata only, no record: the integration user's view of the
+    // columns, since the user's own run leaves out what they may not see.
+    auto admin = deps_.apis.lease(ctx.connection);
+    if (!admin.ok()) co_return admin.status();
+    auto columns = co_await (*admin)->report_columns(ctx.schedule.source);
+    if (!columns.ok()) co_return std::move(columns).status().with_context("describe the report");
+    ctx.report_columns = std::move(columns).value();
+  }
+  ReportColumnCheck check(sink, *ctx.report_columns);
+  co_return co_await ctx.api->run_report(ctx.schedule.source, check);
 }
 
 Status RunPipeline::write_dry_run(Context& ctx) {
