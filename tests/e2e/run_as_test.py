@@ -277,16 +277,20 @@ class BurstTest(RunAsTest):
         text = self.rd("runs", "show", str(run["id"])).stdout
         self.assertIn("user1@example.com: sent, %d rows as %s" % (len(got[1]), user(0, 1)), text)
 
+    def assert_refused_field(self, schedule, who, field):
+        """A run of `schedule` fails for `who`'s field-level security on `field`, naming both and the fix."""
+        self.assertNotEqual(self.rd("run", schedule, "--now", check=False).returncode, 0)
+        run = self.run_show(schedule)
+        self.assertEqual((run["state"], run["error_code"]), ("failed", "run-as-field-access"))
+        for says in (who, field, "permission set"):
+            self.assertIn(says, run["reason"])
+        self.assertEqual(self.messages(), [])
+
     def test_a_user_lacking_field_level_security_on_a_queried_field_fails_naming_it(self):
         acme = self.orgs["acme"]
         self.sim_user(acme, user(0, 5), hidden_fields=["Account.Description"])
         self.add("dana", "acme", user(0, 5), "dana@example.com")
-        self.assertNotEqual(self.rd("run", "dana", "--now", check=False).returncode, 0)
-        run = self.run_show("dana")
-        self.assertEqual((run["state"], run["error_code"]), ("failed", "run-as-field-access"))
-        for says in (user(0, 5), "Account.Description", "permission set"):
-            self.assertIn(says, run["reason"])
-        self.assertEqual(self.messages(), [])
+        self.assert_refused_field("dana", user(0, 5), "Account.Description")
         # The field back: the same schedule runs.
         self.sim_user(acme, user(0, 5), hidden_fields=[])
         self.assertIn("succeeded", self.rd("run", "dana", "--now").stdout)
@@ -353,12 +357,7 @@ class BurstTest(RunAsTest):
                                            ("gus", "globex", globex, user(1, 5))):
             self.rd("schedules", "add", name, "--connection", connection, "--cron", "0 7 * * *", "--report",
                     org.org["report_tabular"], "--format", "csv", "--to", name + "@example.com", "--run-as", who)
-        self.assertNotEqual(self.rd("run", "erin", "--now", check=False).returncode, 0)
-        run = self.run_show("erin")
-        self.assertEqual((run["state"], run["error_code"]), ("failed", "run-as-field-access"))
-        for says in (user(0, 5), "Opportunity.Description", "permission set"):
-            self.assertIn(says, run["reason"])
-        self.assertEqual(self.messages(), [])
+        self.assert_refused_field("erin", user(0, 5), "Opportunity.Description")
 
         for name, org, who in (("fay", acme, user(0, 4)), ("gus", globex, user(1, 5))):
             self.assertIn("succeeded", self.rd("run", name, "--now").stdout)
