@@ -103,6 +103,7 @@ void print_report(std::ostream& out, const std::string& name, const sync::SyncRe
   for (const auto& [record, reason] : r.invalid_records) {
     out << "invalid " << record << ": " << reason << "\n";  // newly found invalid
   }
+  for (const std::string& w : r.warnings) out << "warning: " << w << "\n";
 }
 
 }  // namespace

@@ -13,7 +13,8 @@ namespace {
 
 void log_report(const std::string& connection, const sync::SyncReport& r) {
   const bool news =
-      r.changed() || r.patched > 0 || r.held > 0 || !r.invalid_records.empty() || !r.errors.empty();
+      r.changed() || r.patched > 0 || r.held > 0 || !r.invalid_records.empty() || !r.errors.empty() ||
+      !r.warnings.empty();
   // An unchanged sync (one query, nothing read that needs doing) is routine.
   log::write(news ? log::Priority::kInfo : log::Priority::kDebug, "sync.done",
              {{"connection", connection},
@@ -31,6 +32,9 @@ void log_report(const std::string& connection, const sync::SyncReport& r) {
   }
   for (const Status& e : r.errors) {
     log::warning("sync.partial", {{"connection", connection}, {"error", e.message()}});
+  }
+  for (const std::string& w : r.warnings) {
+    log::warning("sync.warning", {{"connection", connection}, {"warning", w}});
   }
 }
 

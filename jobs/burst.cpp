@@ -11,6 +11,20 @@ std::string burst_user_query(std::string_view address) {
   return "SELECT Username FROM User WHERE Email = '" + quoted + "' AND IsActive = true";
 }
 
+std::string burst_file_name(std::string_view filename, std::string_view address) {
+  constexpr std::size_t kMost = 64;
+  std::string safe;
+  for (char c : address.substr(0, kMost)) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '@' || c == '.' || c == '-' || c == '_';
+    safe += plain ? c : '_';
+  }
+  const std::size_t dot = filename.rfind('.');
+  const std::string_view stem = dot == std::string_view::npos || dot == 0 ? filename : filename.substr(0, dot);
+  const std::string_view ext = stem.size() == filename.size() ? std::string_view() : filename.substr(dot);
+  return std::string(stem) + "-" + safe + std::string(ext);
+}
+
 Status UsernameSink::begin(const table::TableHeader&) { return {}; }
 
 Status UsernameSink::row(std::span<const table::Cell> cells) {

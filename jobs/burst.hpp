@@ -31,6 +31,13 @@ class UsernameSink final : public table::RowSink {
   std::vector<std::string> usernames_;
 };
 
+// The name a dry run (--out DIR) gives one recipient's copy of output
+// `filename`: the recipient's address, made safe for a file name (letters,
+// digits, '@', '.', '-', '_'; anything else '_'; at most 64 characters),
+// before the extension: "Accounts.csv", "ann@acme.com" ->
+// "Accounts-ann@acme.com.csv". Schedule configuration, never record values.
+std::string burst_file_name(std::string_view filename, std::string_view address);
+
 // Why `address` gets nothing: no active user of the org (`matches` 0), or
 // several (`matches` > 1, so whose view is unclear). kPermanent, code
 // "burst-not-a-user" / "burst-ambiguous-user"; names the recipient and

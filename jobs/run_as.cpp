@@ -31,6 +31,17 @@ std::string hidden_field(const std::string& m) {
   return entity.empty() ? field : entity + "." + field;
 }
 
+// `user` cannot see `field` (`why`): what the admin should change, or
+// `otherwise`.
+Status field_refused(const std::string& who, const std::string& user, const std::string& field,
+                     std::string_view why, std::string_view otherwise) {
+  return refuse("run-as-field-access",
+                who + ": the user cannot see the field " + field + " (" + std::string(why) +
+                    "). An admin should give " + user + " read access to " + field +
+                    " (field-level security, in a permission set or the profile of the user), "
+                    "or " + std::string(otherwise));
+}
+
 }  // namespace
 
 RunAsChoice choose_run_as(const store::Schedule& s, const store::Connection& c,
@@ -97,18 +108,22 @@ Status run_as_refusal(Status st, const std::string& user) {
                         "permission set");
   }
   if (const std::string field = hidden_field(st.message()); !field.empty() && has(st, "INVALID_FIELD")) {
-    return refuse("run-as-field-access",
-                  who + ": the user cannot see the field " + field + " (INVALID_FIELD: to "
-                        "Salesforce a field hidden by field-level security does not exist). An "
-                        "admin should give " + user + " read access to " + field + " (field-level "
-                        "security, in a permission set or the profile of the user), or the "
-                        "query should leave the field out");
+    return field_refused(who, user, field,
+                         "INVALID_FIELD: to Salesforce a field hidden by field-level security "
+                         "does not exist",
+                         "the query should leave the field out");
   }
   if (has(st, "INVALID_FIELD") || has(st, "INSUFFICIENT_ACCESS")) {
     return refuse("run-as-field-access",
                   who + ": the user may not read something the report names (" + st.code() +
                       "). An admin should grant the user access to it (field-level security, "
                       "object permissions), or the query should leave it out");
+  }
+  if (st.code() == "report-column-hidden") {
+    return field_refused(who, user, quoted_after(st.message(), "column '"),
+                         "a column of the report: the Reports API leaves such a column out for "
+                         "the user",
+                         "the column should be removed from the report");
   }
   if (has(st, "audience is invalid") || has(st, "invalid assertion") ||
       has(st, "client identifier invalid")) {
@@ -122,6 +137,20 @@ Status run_as_refusal(Status st, const std::string& user) {
                                           "user is active and may use reportd's connected app");
   }
   return st;
+}
+
+Status ReportColumnCheck::begin(const table::TableHeader& header) {
+  for (const salesforce::ReportColumn& want : expected_) {
+    bool found = false;
+    for (const table::Column& c : header.columns) found = found || c.name == want.key;
+    if (!found) {
+      return Status::error(ErrorKind::kPermanent,
+                           "salesforce: the report came back without its column '" + want.field +
+                               "' (" + want.key + "): field-level security hides it from the user",
+                           "report-column-hidden");
+    }
+  }
+  return sink_.begin(header);
 }
 
 }  // namespace reportd::jobs

@@ -31,6 +31,9 @@ struct RunPipeline::Context {
   std::int64_t began_ms = 0;
   bool marked_needs_reauth = false;
   std::string run_as_user;  // empty: the integration user (run_as.hpp)
+  // The report's detail columns as the integration user sees them, read
+  // once per run when it runs as a user (fetch_report).
+  std::optional<std::vector<salesforce::ReportColumn>> report_columns;
   std::vector<deliver::SentTiming> sent_commit_windows;  // every email attempt's
   std::exception_ptr crashed;  // what a stage threw (a bug), rethrown by bounded()
 

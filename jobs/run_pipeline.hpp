@@ -199,6 +199,9 @@ class RunPipeline final : public Launcher {
   boost::asio::awaitable<Status> retrying(Context& ctx, Stage attempt, bool salesforce);
   boost::asio::awaitable<Status> fetch(Context& ctx);
   boost::asio::awaitable<Status> fetch_once(Context& ctx);
+  // The report into `sink`; run as a user, checked against the report's
+  // columns as the integration user sees them (ReportColumnCheck).
+  boost::asio::awaitable<Status> fetch_report(Context& ctx, table::RowSink& sink);
   boost::asio::awaitable<Status> deliver(Context& ctx);
   // `--when changed`: compares the rows' hash with the one last sent
   // (sets `unchanged`), and stores it once the run sent.

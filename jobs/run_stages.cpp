@@ -10,6 +10,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <date/tz.h>
 
+#include "jobs/burst.hpp"
 #include "jobs/deliver/email_delivery.hpp"
 #include "jobs/deliver/files_delivery.hpp"
 #include "jobs/next_fire.hpp"
@@ -162,7 +163,7 @@ asio::awaitable<Status> RunPipeline::fetch_once(Context& ctx) {
       st = co_await ctx.api->query(ctx.schedule.source, false, sink);
       break;
     case store::SourceKind::kReport:
-      st = co_await ctx.api->run_report(ctx.schedule.source, sink);
+      st = co_await fetch_report(ctx, sink);
       break;
     case store::SourceKind::kBulk:
       st = co_await ctx.api->bulk_query(ctx.schedule.source, sink);
@@ -176,9 +177,28 @@ asio::awaitable<Status> RunPipeline::fetch_once(Context& ctx) {
   co_return co_await cpu_thread_.run(std::move(finish));
 }
 
+asio::awaitable<Status> RunPipeline::fetch_report(Context& ctx, table::RowSink& sink) {
+  if (ctx.run_as_user.empty()) co_return co_await ctx.api->run_report(ctx.schedule.source, sink);
+  if (!ctx.report_columns) {
+    // Report metadata only, no record: the integration user's view of the
+    // columns, since the user's own run leaves out what they may not see.
+    auto admin = deps_.apis.lease(ctx.connection);
+    if (!admin.ok()) co_return admin.status();
+    auto columns = co_await (*admin)->report_columns(ctx.schedule.source);
+    if (!columns.ok()) co_return std::move(columns).status().with_context("describe the report");
+    ctx.report_columns = std::move(columns).value();
+  }
+  ReportColumnCheck check(sink, *ctx.report_columns);
+  co_return co_await ctx.api->run_report(ctx.schedule.source, check);
+}
+
 Status RunPipeline::write_dry_run(Context& ctx) {
   for (const deliver::OutputRef& r : ctx.refs) {
-    std::string path = options_.dry_run_dir + "/" + r.filename;
+    // A burst writes each recipient's copy under its own name.
+    const std::string name = ctx.schedule.burst && ctx.schedule.recipients.size() == 1
+                                 ? burst_file_name(r.filename, ctx.schedule.recipients.front())
+                                 : r.filename;
+    std::string path = options_.dry_run_dir + "/" + name;
     // The file holds record values: only the operator may read it, and an
     // existing file or a planted symlink is never written through.
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

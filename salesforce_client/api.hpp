@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "table/status.hpp"
 #include "table/table.hpp"
@@ -31,6 +32,12 @@ struct UploadResult {
   std::string content_document_id;
 };
 
+// One detail column of a report, as its describe names it.
+struct ReportColumn {
+  std::string key;    // "DESCRIPTION": the name run_report's header gives it
+  std::string field;  // "Opportunity.Description" (entityColumnName), else the column's label
+};
+
 // API usage from the last Sforce-Limit-Info header ("api-usage=25/15000").
 struct ApiUsage {
   std::int64_t used = 0;
@@ -48,6 +55,17 @@ class Api {
   // become leading columns. TableFooter::truncated reports allData:false.
   virtual boost::asio::awaitable<Status> run_report(std::string report_id,
                                                     table::RowSink& sink) = 0;
+  // The report's detail columns as this org's user sees them (GET
+  // /analytics/reports/{id}/describe). Field-level security leaves out the
+  // columns a user cannot see (salesforce-wire.md §4), so the integration
+  // user's list is what a report run as another user is checked against.
+  // The default knows none (nothing is checked).
+  virtual boost::asio::awaitable<Result<std::vector<ReportColumn>>> report_columns(
+      std::string report_id) {
+    (void)report_id;
+    std::vector<ReportColumn> none;
+    co_return none;
+  }
   // Bulk API 2.0 query job, results streamed by locator.
   virtual boost::asio::awaitable<Status> bulk_query(std::string soql, table::RowSink& sink) = 0;
   // PATCH /sobjects/<sobject>/<id> with a JSON object body.

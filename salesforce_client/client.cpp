@@ -153,6 +153,17 @@ asio::awaitable<Status> Client::run_report(std::string report_id, table::RowSink
   co_return emit_report(res.value().body, sink);
 }
 
+asio::awaitable<Result<std::vector<ReportColumn>>> Client::report_columns(std::string report_id) {
+  if (!is_api_name(report_id))
+    co_return Status::error(ErrorKind::kInvalidArgument,
+                            "salesforce: report id must be 15 or 18 letters and digits",
+                            "bad-report-id");
+  Result<HttpResponse> res =
+      co_await call("GET", data_path() + "/analytics/reports/" + report_id + "/describe");
+  if (!res) co_return std::move(res).status();
+  co_return report_detail_columns(res.value().body);
+}
+
 asio::awaitable<Status> Client::patch_record(std::string sobject, std::string id,
                                              std::string json_body) {
   if (!is_api_name(sobject) || !is_api_name(id))

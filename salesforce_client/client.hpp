@@ -51,6 +51,8 @@ class Client final : public Api {
 
   boost::asio::awaitable<Status> query(std::string soql, bool all, table::RowSink& sink) override;
   boost::asio::awaitable<Status> run_report(std::string report_id, table::RowSink& sink) override;
+  boost::asio::awaitable<Result<std::vector<ReportColumn>>> report_columns(
+      std::string report_id) override;
   boost::asio::awaitable<Status> bulk_query(std::string soql, table::RowSink& sink) override;
   boost::asio::awaitable<Status> patch_record(std::string sobject, std::string id,
                                               std::string json_body) override;

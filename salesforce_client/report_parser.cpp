@@ -349,4 +349,28 @@ Status emit_report(std::string_view body, table::RowSink& sink) {
   return sink.end(footer);
 }
 
+Result<std::vector<ReportColumn>> report_detail_columns(std::string_view body) {
+  json::error_code ec;
+  json::value doc = json::parse(body, ec);
+  if (ec || !doc.is_object()) return bad("describe: not a JSON object");
+  const auto& root = doc.get_object();
+  const json::object* meta = obj(root, "reportMetadata");
+  const json::object* ext = obj(root, "reportExtendedMetadata");
+  if (!meta) return bad("describe: reportMetadata missing");
+  const json::object* info = ext ? obj(*ext, "detailColumnInfo") : nullptr;
+  std::vector<ReportColumn> out;
+  if (const json::array* cols = arr(*meta, "detailColumns")) {
+    for (const auto& col : *cols) {
+      if (!col.is_string()) continue;
+      ReportColumn c{std::string(col.get_string()), {}};
+      const json::object* about = info ? obj(*info, c.key) : nullptr;
+      c.field = str(about, "entityColumnName");
+      if (c.field.empty()) c.field = str(about, "label");
+      if (c.field.empty()) c.field = c.key;
+      out.push_back(std::move(c));
+    }
+  }
+  return out;
+}
+
 }  // namespace reportd::salesforce

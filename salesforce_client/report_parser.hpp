@@ -8,6 +8,9 @@
 // report order (RowSink::group/subtotal). Pure function; no executor.
 
 #include <string_view>
+#include <vector>
+
+#include "salesforce_client/api.hpp"
 
 #include "table/status.hpp"
 #include "table/table.hpp"
@@ -18,5 +21,12 @@ namespace reportd::salesforce {
 // Fails with kPermanent for MULTI_BLOCK (joined) reports and bodies that are
 // not report results.
 Status emit_report(std::string_view body, table::RowSink& sink);
+
+// The detail columns of GET /analytics/reports/{id}/describe (or of a run
+// result): reportMetadata.detailColumns, each with the entityColumnName of
+// reportExtendedMetadata.detailColumnInfo (else its label, else the key).
+// Report metadata, no record values. Fails with kPermanent ("bad-report")
+// for a body without reportMetadata.
+Result<std::vector<ReportColumn>> report_detail_columns(std::string_view body);
 
 }  // namespace reportd::salesforce

@@ -32,6 +32,6 @@ shot() {  # LANGUAGE HEIGHT
     --user-data-dir="$tmp/chrome-$1" --window-size="760,$2" \
     --screenshot="$out/lwc-editor-$1.png" "file://$tmp/lwc-editor-$1.html" >/dev/null 2>&1
 }
-shot en 975
-shot de 1030
+shot en 1050
+shot de 1105
 ls -l "$out"/lwc-editor-*.png

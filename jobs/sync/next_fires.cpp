@@ -58,10 +58,7 @@ boost::asio::awaitable<Status> patch_schedule_record(salesforce::Api& sf, std::s
                                                      std::string body) {
   std::string object = kScheduleObject;
   Status st = co_await sf.patch_record(object, id, body);
-  if (st.ok() || st.code() != "INVALID_FIELD" ||
-      st.message().find(kNextFiresField) == std::string::npos) {
-    co_return st;
-  }
+  if (!refuses_field(st, kNextFiresField)) co_return st;
   json::value parsed = json::parse(body);
   if (!parsed.is_object() || !parsed.as_object().contains(kNextFiresField)) co_return st;
   parsed.as_object().erase(kNextFiresField);

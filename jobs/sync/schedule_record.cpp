@@ -55,10 +55,11 @@ bool iequals(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-std::string schedule_query(std::string_view since) {
+std::string schedule_query(std::string_view since, std::string_view without) {
   std::string q = "SELECT ";
   for (std::size_t i = 0; i < kFields.size(); ++i) {
-    if (i > 0) q += ", ";
+    if (!without.empty() && iequals(kFields[i].name, without)) continue;
+    if (q.size() > 7) q += ", ";  // past "SELECT "
     q += kFields[i].name;
   }
   q += " FROM ";
@@ -69,6 +70,10 @@ std::string schedule_query(std::string_view since) {
   }
   q += " ORDER BY SystemModstamp, Id";
   return q;
+}
+
+bool refuses_field(const Status& st, std::string_view field) {
+  return !st.ok() && st.code() == "INVALID_FIELD" && st.message().find(field) != std::string::npos;
 }
 
 std::string normalise_modstamp(std::string_view text) {

@@ -18,6 +18,9 @@ namespace reportd::sync {
 
 // The custom object `salesforce/` ships; API names are fixed.
 inline constexpr const char* kScheduleObject = "Reportd_Schedule__c";
+// Fields newer than the object: an org that has not deployed salesforce/
+// again lacks them, and Salesforce refuses a request naming one.
+inline constexpr const char* kBurstField = "Burst__c";
 
 struct ScheduleRecord {
   std::string id;  // 18-character record id
@@ -53,8 +56,14 @@ struct ScheduleRecord {
 // SystemModstamp has whole seconds, so a record changed later in the same
 // second as the cursor is not lost (re-reading the boundary is harmless).
 // Ordered by SystemModstamp, then Id. Run it with queryAll, so deleted
-// records come back with IsDeleted = true.
-std::string schedule_query(std::string_view since);
+// records come back with IsDeleted = true. `without` names a field to leave
+// out (one the org lacks: refuses_field()); its member keeps its default.
+std::string schedule_query(std::string_view since, std::string_view without = {});
+
+// Whether Salesforce refused a request because the org has no `field` on
+// the object (INVALID_FIELD naming it): the object was deployed before the
+// field existed. The caller sends the request again without the field.
+bool refuses_field(const Status& st, std::string_view field);
 
 // "2024-01-31T12:00:00Z" for a Salesforce datetime ("…T12:00:00.000+0000",
 // "…Z", "…+01:00"), or empty when `text` is not one.

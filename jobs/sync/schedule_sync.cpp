@@ -156,6 +156,27 @@ asio::awaitable<Status> ScheduleSync::read_failed(store::Connection connection, 
   co_return read;
 }
 
+asio::awaitable<Status> ScheduleSync::read_records(const store::Connection& connection,
+                                                   salesforce::Api& sf, const std::string& cursor,
+                                                   std::unique_ptr<RecordSink>& sink,
+                                                   SyncReport& report) {
+  // Inactive and deleted records are read too: room for ten per schedule.
+  sink = std::make_unique<RecordSink>(options_.max_schedules * 10);
+  Status read = co_await sf.query(schedule_query(cursor), true, *sink);
+  if (!refuses_field(read, kBurstField)) co_return read;
+  // The object predates Burst__c (salesforce/ not deployed again): as the
+  // write-back does for Next_Fires__c, without the field. Nothing bursts.
+  sink = std::make_unique<RecordSink>(options_.max_schedules * 10);
+  read = co_await sf.query(schedule_query(cursor, kBurstField), true, *sink);
+  if (read.ok() && told_lacks_burst_.insert(connection.id).second) {
+    report.warnings.push_back(
+        std::string("the org's ") + kScheduleObject + " has no " + kBurstField +
+        " field (INVALID_FIELD), so its schedules are read without it and none bursts; an admin "
+        "of the org should deploy reportd's salesforce/ package again (sf project deploy start)");
+  }
+  co_return read;
+}
+
 asio::awaitable<int> ScheduleSync::write_statuses(store::Connection connection, salesforce::Api& sf,
                                                   const std::vector<StatusPatch>& patches, SyncReport& report,
                                                   std::vector<std::string>& held) {
@@ -203,10 +224,8 @@ asio::awaitable<Result<SyncReport>> ScheduleSync::sync(store::Connection connect
     co_return st;
   }
   std::shared_ptr<salesforce::Api> sf = std::move(api).value();  // held to the end
-  // Inactive and deleted records are read too: room for ten per schedule.
-  RecordSink sink(options_.max_schedules * 10);
-  std::string soql = schedule_query(cursor);
-  Status read = co_await sf->query(soql, true, sink);
+  std::unique_ptr<RecordSink> records;
+  Status read = co_await read_records(connection, *sf, cursor, records, report);
   if (!read.ok()) {
     auto failed = read_failed(connection, loaded->cursor, std::move(read));
     co_return co_await std::move(failed);
@@ -222,6 +241,7 @@ asio::awaitable<Result<SyncReport>> ScheduleSync::sync(store::Connection connect
   ctx.full = report.full;
   ctx.cursor = cursor;
   ctx.max_schedules = options_.max_schedules;
+  RecordSink& sink = *records;
   const SyncPlan plan = plan_sync(sink.records(), loaded->synced, loaded->names, ctx);
   std::map<std::string, std::string> modstamp_of;
   for (const ScheduleRecord& r : sink.records()) modstamp_of[r.id] = r.modstamp;

@@ -10,6 +10,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +22,7 @@
 #include "jobs/schedule_check.hpp"
 #include "store/store_thread.hpp"
 #include "jobs/sync/record_mapping.hpp"
+#include "jobs/sync/schedule_record.hpp"
 #include "jobs/sync/sync_plan.hpp"
 #include "table/status.hpp"
 
@@ -50,6 +53,9 @@ struct SyncReport {
   // again with its reason already on it counts in `invalid` only.
   std::vector<std::pair<std::string, std::string>> invalid_records;
   std::vector<Status> errors;  // what did not apply; those records are read again next time
+  // What the operator should pass on to the org's admin, e.g. the object
+  // lacks Burst__c; told once per connection by one ScheduleSync.
+  std::vector<std::string> warnings;
   bool changed() const { return added + updated + removed > 0; }
 };
 
@@ -83,6 +89,13 @@ class ScheduleSync {
   // The read of the schedule records failed with `read`: says what to do,
   // marks a revoked grant, records the failure (the cursor stays).
   boost::asio::awaitable<Status> read_failed(store::Connection connection, std::string cursor, Status read);
+  // Reads the records changed at or after `cursor` into `sink`. An org
+  // whose object lacks Burst__c (refuses_field()) is read again without it:
+  // none of its schedules bursts, and `report.warnings` says what the admin
+  // should do, the first time for this connection.
+  boost::asio::awaitable<Status> read_records(const store::Connection& connection, salesforce::Api& sf,
+                                              const std::string& cursor,
+                                              std::unique_ptr<RecordSink>& sink, SyncReport& report);
   // Writes each planned status back to its record while the org's API
   // budget allows, stopping at an authorization error. Counts what was
   // written and held in `report` and adds the modstamps held to `held`.
@@ -96,6 +109,7 @@ class ScheduleSync {
   jobs::Clock& clock_;
   SyncOptions options_;
   jobs::FailureNotices* notices_ = nullptr;
+  std::set<std::int64_t> told_lacks_burst_;  // connections warned that Burst__c is missing
 };
 
 }  // namespace reportd::sync

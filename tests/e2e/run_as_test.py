@@ -15,6 +15,12 @@ pair and marker), a real SMTP server and the real SQLite file.
   for them, the third is refused with the reason in the ledger.
 - A user whom field-level security hides a queried field from fails with a
   reason naming the user, the field and the fix.
+- The same for a report column: the Reports API leaves it out for that user,
+  reportd notices and fails; another user of the org, and the other org's,
+  get the column.
+- A dry run of a burst writes each recipient's copy under its own name.
+- An org whose object lacks Burst__c (and Next_Fires__c) syncs without it and
+  warns, beside an org that has it and bursts.
 - `reportd serve`: runs that keep failing for access send the owner and the
   operator one notice per kind of failure, not one per run."""
 import csv
@@ -30,7 +36,7 @@ from reportd_env import start_sim, start_sink  # noqa: E402
 from serve_case import Daemon, ServeCase  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sync_test import Org, soql_record  # noqa: E402
+from sync_test import OBJ, Org, soql_record  # noqa: E402
 
 SUFFIX = os.urandom(6).hex().upper()
 MARKER_A = "QQX7-RUNAS-A-" + SUFFIX
@@ -94,16 +100,21 @@ class RunAsTest(ServeCase):
                       for r in res["records"])
 
     def csv_of(self, recipient):
+        return self.rows_of(self.attached_csv(recipient))
+
+    def attached_csv(self, recipient):
         found = []
         for m in self.messages():
             if recipient not in m["To"]:
                 continue
             for part in m.walk():
                 if (part.get_filename() or "").endswith(".csv"):
-                    text = part.get_payload(decode=True).decode("utf-8-sig")
-                    found.append(list(csv.reader(io.StringIO(text))))
+                    found.append(part.get_payload(decode=True))
         self.assertEqual(len(found), 1, recipient)
-        header, *rows = found[0]
+        return found[0]
+
+    def rows_of(self, data):
+        header, *rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
         self.assertEqual(len(header), 3)  # Id, Name, Description (labels or names)
         return sorted((r[0], r[1] + " " + r[2]) for r in rows)
 
@@ -169,6 +180,17 @@ class RunAsTest(ServeCase):
         self.assertEqual(self.messages(), [])
         conns = {c["name"]: c for c in json.loads(self.rd("connections", "list", "--output", "json").stdout)}
         self.assertEqual(conns["acme"]["status"], "ok")
+        # A synced schedule whose owner is that user: the reason is written back.
+        rid = acme.create(**soql_record("Carls", Recipients__c="carls@example.com", Query__c=QUERY,
+                                        OwnerId=self.sim_user(acme, user(0, 3))["id"]))
+        self.rd("sync", "acme")
+        self.assertNotEqual(self.rd("run", "acme/Carls", "--now", check=False).returncode, 0)
+        self.assertEqual(self.run_show("acme/Carls")["error_code"], "run-as-inactive")
+        written = acme.get(rid)
+        self.assertEqual(written["Last_Status__c"], "Failed")
+        self.assertIn(user(0, 3), written["Last_Error__c"])
+        self.assertIn("deactivated", written["Last_Error__c"])
+        self.assertEqual(self.messages(), [])
         # Not pre-authorized: its own reason, naming what the admin changes.
         self.sim_user(acme, user(0, 3), state="active", preauthorized=False)
         self.rd("run", "carl", "--now", check=False)
@@ -215,22 +237,24 @@ class BurstTest(RunAsTest):
     def test_a_burst_sends_each_user_their_own_rows_and_refuses_a_non_user(self):
         acme = self.orgs["acme"]
         # The generated users' addresses: user1@example.com is user 1 of each org.
-        to = "user1@example.com,user2@example.com,stranger@example.com"
+        to = "user1@example.com,user2@example.com,user3@example.com,stranger@example.com"
         self.rd("schedules", "add", "team", "--connection", "acme", "--cron", "0 7 * * *",
                 "--soql", QUERY, "--format", "csv", "--to", to, "--burst")
         p = self.rd("run", "team", "--now", check=False)
         self.assertNotEqual(p.returncode, 0, p.stdout)  # a refused recipient fails the run
 
         got = {}
-        for n in (1, 2):
+        for n in (1, 2, 3):
             rows = self.csv_of("user%d@example.com" % n)
             own = self.own_rows(acme, self.sim_user(acme, user(0, n))["id"])
             self.assertEqual([i for i, _ in rows], [i for i, _ in own])
             self.assertEqual([i for i, t in rows if MARKER_A in t], [i for i, t in own if MARKER_A in t])
             self.assertFalse(any(MARKER_B in t for _, t in rows))
             got[n] = rows
-        self.assertTrue(got[1] and got[2] and not set(got[1]) & set(got[2]))
-        self.assertTrue(any(MARKER_A in t for _, t in got[1] + got[2]))
+        # Three different reports, one per user.
+        self.assertTrue(got[1] and got[2] and got[3])
+        self.assertFalse(set(got[1]) & set(got[2]) or set(got[1]) & set(got[3]) or set(got[2]) & set(got[3]))
+        self.assertTrue(any(MARKER_A in t for _, t in got[1] + got[2] + got[3]))
         self.assertFalse([m for m in self.messages() if "stranger@example.com" in m["To"]])
 
         run = self.run_show("team")
@@ -239,7 +263,7 @@ class BurstTest(RunAsTest):
         self.assertIn("stranger@example.com", run["reason"])
         ledger = {d["recipient"]: d for d in run["deliveries"]}
         self.assertEqual(set(ledger), set(to.split(",")))
-        for n in (1, 2):
+        for n in (1, 2, 3):
             d = ledger["user%d@example.com" % n]
             self.assertEqual((d["state"], d["rows"], d["ran_as"]), ("sent", len(got[n]), user(0, n)))
         d = ledger["stranger@example.com"]
@@ -247,25 +271,109 @@ class BurstTest(RunAsTest):
         self.assertIn("burst-not-a-user", d["error"])
         self.assertIn("stranger@example.com", d["error"])
         self.assertIn("remove", d["error"])
-        self.assertEqual(run["rows"], len(got[1]) + len(got[2]))
+        self.assertEqual(run["rows"], len(got[1]) + len(got[2]) + len(got[3]))
         shown = json.loads(self.rd("schedules", "show", "team", "--output", "json").stdout)
         self.assertEqual((shown["burst"], shown["run_as"]), (True, "each recipient (burst)"))
         text = self.rd("runs", "show", str(run["id"])).stdout
         self.assertIn("user1@example.com: sent, %d rows as %s" % (len(got[1]), user(0, 1)), text)
 
+    def assert_refused_field(self, schedule, who, field):
+        """A run of `schedule` fails for `who`'s field-level security on `field`, naming both and the fix."""
+        self.assertNotEqual(self.rd("run", schedule, "--now", check=False).returncode, 0)
+        run = self.run_show(schedule)
+        self.assertEqual((run["state"], run["error_code"]), ("failed", "run-as-field-access"))
+        for says in (who, field, "permission set"):
+            self.assertIn(says, run["reason"])
+        self.assertEqual(self.messages(), [])
+
     def test_a_user_lacking_field_level_security_on_a_queried_field_fails_naming_it(self):
         acme = self.orgs["acme"]
         self.sim_user(acme, user(0, 5), hidden_fields=["Account.Description"])
         self.add("dana", "acme", user(0, 5), "dana@example.com")
-        self.assertNotEqual(self.rd("run", "dana", "--now", check=False).returncode, 0)
-        run = self.run_show("dana")
-        self.assertEqual((run["state"], run["error_code"]), ("failed", "run-as-field-access"))
-        for says in (user(0, 5), "Account.Description", "permission set"):
-            self.assertIn(says, run["reason"])
-        self.assertEqual(self.messages(), [])
+        self.assert_refused_field("dana", user(0, 5), "Account.Description")
         # The field back: the same schedule runs.
         self.sim_user(acme, user(0, 5), hidden_fields=[])
         self.assertIn("succeeded", self.rd("run", "dana", "--now").stdout)
+
+    def test_a_dry_run_of_a_burst_writes_each_recipients_copy_under_its_own_name(self):
+        acme = self.orgs["acme"]
+        self.rd("schedules", "add", "pair", "--connection", "acme", "--cron", "0 7 * * *", "--soql",
+                QUERY, "--format", "csv", "--to", "user1@example.com,user2@example.com", "--burst")
+        out = os.path.join(self.root, "out")
+        os.mkdir(out)
+        self.rd("run", "pair", "--now", "--dry-run", "--out", out)
+        files = sorted(os.listdir(out))
+        self.assertEqual(len(files), 2, files)
+        for n in (1, 2):
+            mine = [f for f in files if "-user%d@example.com." % n in f]
+            self.assertEqual(len(mine), 1, files)
+            with open(os.path.join(out, mine[0]), "rb") as f:
+                rows = self.rows_of(f.read())
+            own = self.own_rows(acme, self.sim_user(acme, user(0, n))["id"])
+            self.assertEqual([i for i, _ in rows], [i for i, _ in own])
+        self.assertEqual(self.messages(), [])
+
+    def test_an_org_whose_object_lacks_burst_syncs_without_it_beside_one_that_has_it(self):
+        acme, globex = self.orgs["acme"], self.orgs["globex"]
+        # acme deployed the object before Burst__c and Next_Fires__c existed.
+        lacks = ["Reportd_Schedule__c.Burst__c", "Reportd_Schedule__c.Next_Fires__c"]
+        self.assertEqual(acme.faults(missing_fields=lacks)[0], 200)
+        status, res = acme.request("POST", OBJ, soql_record("Nope", Burst__c=True))
+        self.assertEqual((status, res[0]["errorCode"]), (400, "INVALID_FIELD"))
+        plain = acme.create(**soql_record("Plain", Recipients__c="user1@example.com", Query__c=QUERY))
+        globex.create(**soql_record("Team", Burst__c=True, Query__c=QUERY,
+                                    Recipients__c="user1@example.com,user2@example.com"))
+        acme.clear_requests()
+
+        out = self.rd("sync", "acme").stdout
+        self.assertIn("3 added", out)  # and the two each simulator starts with
+        warned = [line for line in out.splitlines() if line.startswith("warning:")]
+        self.assertEqual(len(warned), 1, out)
+        for says in ("Burst__c", "none bursts", "deploy reportd's salesforce/"):
+            self.assertIn(says, warned[0])
+        reads = [r["status"] for r in acme.api_requests() if "queryAll" in r["path"]]
+        self.assertEqual(reads, [400, 200])
+        self.assertEqual(acme.get(plain)["Last_Status__c"], "Scheduled")  # written without Next_Fires__c
+        self.assertIsNotNone(acme.get(plain)["Next_Run__c"])
+        out = self.rd("sync", "globex").stdout
+        self.assertIn("3 added", out)  # and the two each simulator starts with
+        self.assertNotIn("warning", out)
+
+        shown = json.loads(self.rd("schedules", "show", "acme/Plain", "--output", "json").stdout)
+        self.assertFalse(shown["burst"])
+        shown = json.loads(self.rd("schedules", "show", "globex/Team", "--output", "json").stdout)
+        self.assertEqual((shown["burst"], shown["run_as"]), (True, "each recipient (burst)"))
+        self.assertIn("succeeded", self.rd("run", "globex/Team", "--now").stdout)
+        for n in (1, 2):
+            own = self.own_rows(globex, self.sim_user(globex, user(1, n))["id"])
+            self.assertEqual([i for i, _ in self.csv_of("user%d@example.com" % n)], [i for i, _ in own])
+
+    def test_a_report_column_hidden_from_its_user_fails_naming_the_field(self):
+        acme, globex = self.orgs["acme"], self.orgs["globex"]
+        # The Reports API leaves the column out for user 5 of acme (no error);
+        # user 4 of acme and user 5 of globex see it.
+        self.sim_user(acme, user(0, 5), hidden_fields=["Opportunity.Description"])
+        for name, connection, org, who in (("erin", "acme", acme, user(0, 5)), ("fay", "acme", acme, user(0, 4)),
+                                           ("gus", "globex", globex, user(1, 5))):
+            self.rd("schedules", "add", name, "--connection", connection, "--cron", "0 7 * * *", "--report",
+                    org.org["report_tabular"], "--format", "csv", "--to", name + "@example.com", "--run-as", who)
+        self.assert_refused_field("erin", user(0, 5), "Opportunity.Description")
+
+        for name, org, who in (("fay", acme, user(0, 4)), ("gus", globex, user(1, 5))):
+            self.assertIn("succeeded", self.rd("run", name, "--now").stdout)
+            header, *rows = list(csv.reader(io.StringIO(self.attached_csv(name + "@example.com").decode("utf-8-sig"))))
+            self.assertIn("Description", header)
+            owner = self.sim_user(org, who)["id"]
+            q = urllib.parse.quote("SELECT COUNT() FROM Opportunity WHERE OwnerId = '%s'" % owner)
+            status, res = org.request("GET", V + "/query?q=" + q)
+            self.assertEqual(status, 200, res)
+            self.assertEqual(len(rows), min(res["totalSize"], 2000))
+            self.assertTrue(rows)
+        # The field back: the same schedule runs, with the column.
+        self.sim_user(acme, user(0, 5), hidden_fields=[])
+        self.assertIn("succeeded", self.rd("run", "erin", "--now").stdout)
+        self.assertIn("Description", next(csv.reader(io.StringIO(
+            self.attached_csv("erin@example.com").decode("utf-8-sig")))))
 
     def test_serve_sends_one_notice_per_kind_of_access_failure(self):
         acme = self.orgs["acme"]

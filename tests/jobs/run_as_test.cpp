@@ -116,6 +116,46 @@ TEST_CASE("run as: a field hidden by field-level security is named with the user
   CHECK(out.message().find("permission set") != std::string::npos);
 }
 
+TEST_CASE("run as: a report column left out for the user fails before any row, naming the field") {
+  struct Counting final : table::RowSink {
+    int begins = 0, rows = 0, ends = 0;
+    Status begin(const table::TableHeader&) override { return ++begins, Status(); }
+    Status row(std::span<const table::Cell>) override { return ++rows, Status(); }
+    Status end(const table::TableFooter&) override { return ++ends, Status(); }
+  };
+  const std::vector<salesforce::ReportColumn> expected = {{"AMOUNT", "Opportunity.Amount"},
+                                                          {"DESCRIPTION", "Opportunity.Description"}};
+  table::TableHeader all;
+  all.columns = {{"STAGE_NAME", "Stage"}, {"AMOUNT", "Amount"}, {"DESCRIPTION", "Description"}};
+  Counting seen;
+  jobs::ReportColumnCheck check(seen, expected);
+  CHECK(check.begin(all).ok());
+  CHECK(check.row({}).ok());
+  CHECK(check.end({}).ok());
+  CHECK((seen.begins == 1 && seen.rows == 1 && seen.ends == 1));
+
+  table::TableHeader theirs;
+  theirs.columns = {{"AMOUNT", "Amount"}};
+  Counting none;
+  jobs::ReportColumnCheck refused(none, expected);
+  Status st = refused.begin(theirs);
+  CHECK(st.code() == "report-column-hidden");
+  CHECK(none.begins == 0);
+  Status out = jobs::run_as_refusal(st, "ann@acme.example");
+  CHECK(out.code() == "run-as-field-access");
+  for (const char* says : {"ann@acme.example", "Opportunity.Description", "permission set", "report"}) {
+    CHECK(out.message().find(says) != std::string::npos);
+  }
+}
+
+TEST_CASE("burst: a dry run names each recipient's copy after them, safely") {
+  CHECK(jobs::burst_file_name("Accounts.csv", "ann@acme.com") == "Accounts-ann@acme.com.csv");
+  CHECK(jobs::burst_file_name("Accounts.csv", "bob@acme.com") != jobs::burst_file_name("Accounts.csv", "ann@acme.com"));
+  CHECK(jobs::burst_file_name("report", "a/b\\c d@x.org") == "report-a_b_c_d@x.org");
+  CHECK(jobs::burst_file_name(".hidden", "../x@y.z") == ".hidden-.._x@y.z");
+  CHECK(jobs::burst_file_name("r.xlsx", std::string(100, 'a')).size() == std::string("r-.xlsx").size() + 64);
+}
+
 TEST_CASE("burst: the user lookup quotes the address, and each refusal names the recipient") {
   CHECK(jobs::burst_user_query("o'neil@example.com") ==
         "SELECT Username FROM User WHERE Email = 'o\\'neil@example.com' AND IsActive = true");

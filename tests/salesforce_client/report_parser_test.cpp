@@ -172,3 +172,18 @@ TEST_CASE("report: joined reports and junk are permanent errors") {
             .kind() == ErrorKind::kPermanent);
   CHECK(emit_report("<html>", sink).kind() == ErrorKind::kPermanent);
 }
+
+TEST_CASE("report: a describe's detail columns, each named by its field") {
+  auto cols = report_detail_columns(R"({"reportMetadata":{"detailColumns":["AMOUNT","DESCRIPTION","X"]},
+    "reportExtendedMetadata":{"detailColumnInfo":{
+      "AMOUNT":{"label":"Amount","entityColumnName":"Opportunity.Amount"},
+      "DESCRIPTION":{"label":"Description"}}}})");
+  REQUIRE(cols.ok());
+  REQUIRE(cols->size() == 3);
+  CHECK((*cols)[0].key == "AMOUNT");
+  CHECK((*cols)[0].field == "Opportunity.Amount");
+  CHECK((*cols)[1].field == "Description");  // no entityColumnName: the label
+  CHECK((*cols)[2].field == "X");            // nothing known: the key
+  CHECK(report_detail_columns(kTabular)->size() == 5);
+  CHECK(report_detail_columns("{}").status().code() == "bad-report");
+}

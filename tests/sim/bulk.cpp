@@ -96,7 +96,7 @@ void Sim::install_bulk(httplib::Server& svr) {
           return send_error(req, res, 400, "INVALIDJOB", "InvalidJob : Invalid operation: " + j.operation);
         if (j.delimiter.empty() || (j.line_ending != "LF" && j.line_ending != "CRLF"))
           return send_error(req, res, 400, "INVALIDJOB", "InvalidJob : invalid columnDelimiter or lineEnding");
-        auto parsed = parse_soql_as(j.soql, users_.by_row(c.user));
+        auto parsed = parse_soql_as(j.soql, seen_by(c.user));
         if (auto* err = std::get_if<SoqlError>(&parsed)) return send_error(req, res, 400, err->code, err->message);
         const Query& q = std::get<Query>(parsed);
         if (q.count_only || q.aggregate_count)

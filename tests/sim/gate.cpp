@@ -104,6 +104,14 @@ void Sim::add_route(httplib::Server& svr, const std::string& method, const std::
   else if (method == "DELETE") svr.Delete(pattern, std::move(h));
 }
 
+SimUser Sim::seen_by(std::uint64_t row) const {
+  SimUser user = users_.by_row(row);
+  std::lock_guard lock(mu_);
+  user.hidden_fields.insert(user.hidden_fields.end(), faults_.missing_fields.begin(),
+                            faults_.missing_fields.end());
+  return user;
+}
+
 bool Sim::user_refused(const httplib::Request& req, httplib::Response& res, std::uint64_t row) {
   // Freezing or deactivating a user ends their sessions; a user without
   // "API Enabled" gets a token but no API call.

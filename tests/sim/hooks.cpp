@@ -15,6 +15,24 @@ bool loopback(const httplib::Request& req) {
          req.remote_addr == "::ffff:127.0.0.1";
 }
 
+std::string names_json(const std::vector<std::string>& names) {
+  std::string out = "[";
+  for (const std::string& n : names) out += (out.size() > 1 ? "," : "") + jstr(n);
+  return out + "]";
+}
+
+// {"missing_fields": ["Object.Field", ...]}; false on anything else.
+bool set_names(const json::value& v, std::vector<std::string>& out) {
+  if (!v.is_array()) return false;
+  std::vector<std::string> next;
+  for (const json::value& n : v.as_array()) {
+    if (!n.is_string() || std::string_view(n.as_string()).find('.') == std::string_view::npos) return false;
+    next.emplace_back(n.as_string());
+  }
+  out = std::move(next);
+  return true;
+}
+
 std::string faults_json(const Faults& f) {
   auto u = [](std::uint64_t n) { return std::to_string(n); };
   auto b = [](bool x) { return x ? std::string("true") : std::string("false"); };
@@ -27,7 +45,8 @@ std::string faults_json(const Faults& f) {
          ",\"invalid_locator\":" + b(f.invalid_locator) +
          ",\"loop_locator\":" + b(f.loop_locator) +
          ",\"token_org_id\":" + jstr(f.token_org_id) +
-         ",\"token_instance_url\":" + jstr(f.token_instance_url) + "}";
+         ",\"token_instance_url\":" + jstr(f.token_instance_url) + ",\"missing_fields\":" +
+         names_json(f.missing_fields) + "}";
 }
 
 // Applies the keys present in o; false on an unknown key or a bad type.
@@ -49,7 +68,12 @@ bool apply(const json::object& o, Faults& f, std::string& err) {
     std::string* text = key == "token_org_id"         ? &f.token_org_id
                         : key == "token_instance_url" ? &f.token_instance_url
                                                       : nullptr;
-    if (text != nullptr && v.is_string()) {
+    if (key == "missing_fields") {
+      if (!set_names(v, f.missing_fields)) {
+        err = "missing_fields takes \"Object.Field\" names";
+        return false;
+      }
+    } else if (text != nullptr && v.is_string()) {
       *text = std::string(v.as_string());
     } else if (num != nullptr && v.is_int64() && v.as_int64() >= 0) {
       *num = static_cast<std::uint64_t>(v.as_int64());

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace reportd::sim {
 
@@ -23,6 +24,10 @@ struct Faults {
   // own ("" = its own): a login host handing out another org's token.
   std::string token_org_id;
   std::string token_instance_url;
+  // "Object.Field" names this org lacks, as an org whose object was deployed
+  // before the field existed: SOQL (REST, Bulk), reports and writes naming
+  // one answer INVALID_FIELD, as for a field hidden from the user.
+  std::vector<std::string> missing_fields;
 };
 
 /// Everything main() needs; validated once by parse_options.

@@ -128,7 +128,7 @@ void Sim::run_query(const httplib::Request& req, httplib::Response& res, const C
   if (!req.has_param("q") && !req.has_param("explain"))
     return send_error(req, res, 400, "MALFORMED_QUERY", "A query string has to be specified");
   std::string text = req.has_param("q") ? req.get_param_value("q") : req.get_param_value("explain");
-  const SimUser user = users_.by_row(c.user);
+  const SimUser user = seen_by(c.user);
   auto parsed = parse_soql_as(text, user);
   if (auto* err = std::get_if<SoqlError>(&parsed)) {
     count("query.error." + err->code);

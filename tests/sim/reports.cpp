@@ -1,6 +1,9 @@
 // Reports API: synchronous runs of three saved reports over Opportunity
 // (tabular, summary by stage, matrix stage x close year), with factMap,
 // groupings, detailColumnInfo and the 2,000-detail-row cap (allData:false).
+// Run as a user: their rows (sharing) and their columns: a detail column
+// whose field field-level security hides from them is left out, the report
+// still runs (salesforce-wire.md §4).
 #include <map>
 
 #include "http_util.hpp"
@@ -55,10 +58,23 @@ const char* format_name(Fmt f) {
   return f == Fmt::kTabular ? "TABULAR" : f == Fmt::kSummary ? "SUMMARY" : "MATRIX";
 }
 
-std::vector<const Column*> detail_columns(Fmt f) {
+// Whether the field a column shows ("Amount", "Account.Name") is hidden from `user`.
+bool hidden_from(const Column& c, const SimUser& user) {
+  const ObjectDef* object = find_object("Opportunity");
+  std::string field = c.path;
+  if (const auto dot = field.find('.'); dot != std::string::npos) {
+    const FieldDef* ref = object->relationship(field.substr(0, dot));
+    object = ref != nullptr ? find_object(ref->reference_to) : nullptr;
+    field = field.substr(dot + 1);
+  }
+  const FieldDef* f = object != nullptr ? object->field(field) : nullptr;
+  return f != nullptr && user.hides(*object, *f);
+}
+
+std::vector<const Column*> detail_columns(Fmt f, const SimUser& user) {
   std::vector<const Column*> out;
   for (const auto& c : kColumns)
-    if (f == Fmt::kTabular || std::string(c.key) != "STAGE_NAME") out.push_back(&c);
+    if ((f == Fmt::kTabular || std::string(c.key) != "STAGE_NAME") && !hidden_from(c, user)) out.push_back(&c);
   return out;
 }
 
@@ -81,7 +97,7 @@ class Runner {
  public:
   Runner(const Dataset& data, const ReportDef& def, bool details, std::string version,
          const SimUser& user)
-      : data_(data), def_(def), details_(details), version_(std::move(version)) {
+      : data_(data), def_(def), details_(details), version_(std::move(version)), user_(user) {
     auto parsed = parse_soql(
         "SELECT Id, Name, AccountId, Account.Name, Owner.Name, Amount, CloseDate, StageName, "
         "Probability, IsWon, CreatedDate, Description, TotalOpportunityQuantity, OwnerId FROM Opportunity");
@@ -166,12 +182,12 @@ class Runner {
            jstr(base + "/instances") + "},\"allData\":" + (all_data ? "true" : "false") +
            ",\"hasDetailRows\":" + (details_ ? "true" : "false") + ",\"factMap\":" + fact +
            ",\"groupingsDown\":" + groupings_down() + ",\"groupingsAcross\":" + groupings_across() +
-           "," + metadata(def_, details_) + "}";
+           "," + metadata(def_, details_, user_) + "}";
   }
 
-  static std::string metadata(const ReportDef& def, bool details) {
+  static std::string metadata(const ReportDef& def, bool details, const SimUser& user) {
     std::string cols, info;
-    for (const Column* c : detail_columns(def.fmt)) {
+    for (const Column* c : detail_columns(def.fmt, user)) {
       cols += (cols.empty() ? "" : ",") + jstr(c->key);
       info += (info.empty() ? "" : ",") + jstr(c->key) + ":{\"dataType\":" + jstr(c->type) +
               ",\"label\":" + jstr(c->label) + ",\"entityColumnName\":" +
@@ -254,7 +270,7 @@ class Runner {
   std::string row_json(std::uint64_t row) const {
     std::string out = "{\"dataCells\":[";
     bool first = true;
-    for (const Column* c : detail_columns(def_.fmt)) {
+    for (const Column* c : detail_columns(def_.fmt, user_)) {
       out += (first ? "" : ",") + cell(*c, row);
       first = false;
     }
@@ -289,6 +305,7 @@ class Runner {
   const ReportDef& def_;
   bool details_;
   std::string version_;
+  SimUser user_;
   Query query_;
   std::map<std::string, const FieldPath*> paths_;
   std::map<int, int> down_, across_;  // group value -> output index
@@ -327,11 +344,11 @@ void Sim::install_reports(httplib::Server& svr) {
         send_json(req, res, 200, out + "]");
       });
   api(svr, "GET", v + "/([0-9A-Za-z]{15,18})/describe", "reports.describe",
-      [](const httplib::Request& req, httplib::Response& res, const Caller&) {
+      [this](const httplib::Request& req, httplib::Response& res, const Caller& c) {
         const ReportDef* def = find_report(req.matches[2].str());
         if (def == nullptr) return send_error(req, res, 404, "NOT_FOUND", "The requested resource does not exist");
         send_json(req, res, 200,
-                  "{" + Runner::metadata(*def, true) +
+                  "{" + Runner::metadata(*def, true, seen_by(c.user)) +
                       ",\"reportTypeMetadata\":{\"categories\":[],\"dataTypeFilterOperatorMap\":{}}}");
       });
   ApiHandler run = [this](const httplib::Request& req, httplib::Response& res, const Caller& c) {
@@ -339,7 +356,7 @@ void Sim::install_reports(httplib::Server& svr) {
     if (def == nullptr) return send_error(req, res, 404, "NOT_FOUND", "The requested resource does not exist");
     bool details = req.get_param_value("includeDetails") == "true";
     count(std::string("reports.run.") + format_name(def->fmt));
-    send_json(req, res, 200, Runner(data_, *def, details, c.version, users_.by_row(c.user)).run());
+    send_json(req, res, 200, Runner(data_, *def, details, c.version, seen_by(c.user)).run());
   };
   api(svr, "GET", v + "/([0-9A-Za-z]{15,18})/?", "reports.run", run);
   api(svr, "POST", v + "/([0-9A-Za-z]{15,18})/?", "reports.run", run);

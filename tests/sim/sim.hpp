@@ -101,6 +101,9 @@ class Sim {
   // Answers 401/403 and returns true when the token's user may not call the API.
   bool user_refused(const httplib::Request& req, httplib::Response& res, std::uint64_t row);
   void log_request(const httplib::Request& req, const httplib::Response& res);
+  // User `row` as the org's schema shows to them: the fields field-level
+  // security hides from them and those the org lacks (Faults::missing_fields).
+  SimUser seen_by(std::uint64_t row) const;
   // oauth.cpp
   void install_oauth(httplib::Server& svr);
   void token(const httplib::Request& req, httplib::Response& res);

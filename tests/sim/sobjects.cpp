@@ -31,14 +31,14 @@ struct WriteError {
   std::vector<std::string> fields;
 };
 
-// JSON object -> Fields, checked against the schema.
-bool to_fields(const ObjectDef& obj, const json::object& in, Fields& out, std::string& blob,
-               WriteError& err) {
+// JSON object -> Fields, checked against the schema as `as` sees it.
+bool to_fields(const ObjectDef& obj, const SimUser& as, const json::object& in, Fields& out,
+               std::string& blob, WriteError& err) {
   for (const auto& [k, v] : in) {
     std::string key(k);
     if (key == "attributes") continue;
     const FieldDef* f = obj.field(key);
-    if (f == nullptr) {
+    if (f == nullptr || as.hides(obj, *f)) {
       err = {400, "INVALID_FIELD", "No such column '" + key + "' on sobject of type " + obj.name, {key}};
       return false;
     }
@@ -136,7 +136,8 @@ void Sim::install_sobjects(httplib::Server& svr) {
       return send_error(req, res, 400, "JSON_PARSER_ERROR", "Unexpected character in request body");
     Fields fields;
     WriteError err;
-    if (!to_fields(*o, parsed.as_object(), fields, blob, err)) return send_write_error(req, res, err);
+    if (!to_fields(*o, seen_by(c.user), parsed.as_object(), fields, blob, err))
+      return send_write_error(req, res, err);
     has_blob = has_blob || !blob.empty();
     if (o->source != Source::kStored) {
       // Generated objects are read-only data; accept the write, keep nothing.
@@ -193,7 +194,7 @@ void Sim::install_sobjects(httplib::Server& svr) {
     send_json(req, res, 201, "{\"id\":" + jstr(id) + ",\"success\":true,\"errors\":[]}");
   };
 
-  ApiHandler update = [this](const httplib::Request& req, httplib::Response& res, const Caller&) {
+  ApiHandler update = [this](const httplib::Request& req, httplib::Response& res, const Caller& c) {
     const ObjectDef* o = find_object(req.matches[2].str());
     std::string id = req.matches[3].str();
     auto ref = data_.find(id);
@@ -208,7 +209,8 @@ void Sim::install_sobjects(httplib::Server& svr) {
     Fields fields;
     std::string blob;
     WriteError err;
-    if (!to_fields(*o, parsed.as_object(), fields, blob, err)) return send_write_error(req, res, err);
+    if (!to_fields(*o, seen_by(c.user), parsed.as_object(), fields, blob, err))
+      return send_write_error(req, res, err);
     if (o->source == Source::kStored) data_.store().update(*o, id, fields);
     count("sobjects.updated");
     res.status = 204;

@@ -142,6 +142,49 @@ class UsersTest(unittest.TestCase):
                                         body={"username": name, "hidden_fields": ["Description"]})
         self.assertEqual(status, 400)
 
+    def test_a_report_leaves_out_a_column_hidden_from_its_user_and_still_runs(self):
+        name = "user3@org0.reportd-sim.example"
+        self.set_user(name, hidden_fields=["Opportunity.Description", "Account.Name"])
+        h = {"Authorization": "Bearer " + self.token_for(name)[1]["access_token"]}
+        _, _, reports = self.sim.get("/services/data/v62.0/analytics/reports")
+        base = "/services/data/v62.0/analytics/reports/" + reports[0]["id"]
+        status, _, mine = self.sim.get(base + "?includeDetails=true", headers=h)
+        self.assertEqual(status, 200, mine)
+        _, _, admin = self.sim.get(base + "?includeDetails=true")
+        theirs = mine["reportMetadata"]["detailColumns"]
+        everything = admin["reportMetadata"]["detailColumns"]
+        self.assertEqual([c for c in everything if c not in theirs], ["ACCOUNT_NAME", "DESCRIPTION"])
+        self.assertNotIn("DESCRIPTION", mine["reportExtendedMetadata"]["detailColumnInfo"])
+        self.assertEqual(len(mine["factMap"]["T!T"]["rows"][0]["dataCells"]), len(theirs))
+        self.assertEqual(len(admin["factMap"]["T!T"]["rows"][0]["dataCells"]), len(everything))
+        # The describe as that user says the same; as another user, every column.
+        _, _, described = self.sim.get(base + "/describe", headers=h)
+        self.assertEqual(described["reportMetadata"]["detailColumns"], theirs)
+        other = {"Authorization": "Bearer " + self.token_for("user2@org0.reportd-sim.example")[1]["access_token"]}
+        _, _, described = self.sim.get(base + "/describe", headers=other)
+        self.assertEqual(described["reportMetadata"]["detailColumns"], everything)
+        info = described["reportExtendedMetadata"]["detailColumnInfo"]["DESCRIPTION"]
+        self.assertEqual(info["entityColumnName"], "Opportunity.Description")
+
+    def test_an_org_lacking_a_field_answers_as_if_it_did_not_exist(self):
+        lacks = ["Reportd_Schedule__c.Burst__c"]
+        status, _, faults = self.sim.request("POST", "/__sim/faults", auth=False, body={"missing_fields": lacks})
+        self.assertEqual((status, faults["missing_fields"]), (200, lacks))
+        try:
+            status, _, err = self.sim.get(self.sim.query_path("SELECT Id, Burst__c FROM Reportd_Schedule__c"))
+            self.assertEqual((status, err[0]["errorCode"]), (400, "INVALID_FIELD"))
+            self.assertIn("No such column 'Burst__c'", err[0]["message"])
+            self.assertGreater(self.count(self.sim.token, "SELECT Id, Run_As__c FROM Reportd_Schedule__c"), 0)
+            status, _, err = self.sim.request("POST", "/services/data/v62.0/sobjects/Reportd_Schedule__c",
+                                              body={"Name": "x", "Burst__c": True})
+            self.assertEqual((status, err[0]["errorCode"]), (400, "INVALID_FIELD"))
+            status, _, _ = self.sim.request("POST", "/__sim/faults", auth=False, body={"missing_fields": ["Burst__c"]})
+            self.assertEqual(status, 400)
+        finally:
+            self.sim.request("POST", "/__sim/faults", auth=False, body={"missing_fields": []})
+        status, _, _ = self.sim.get(self.sim.query_path("SELECT Id, Burst__c FROM Reportd_Schedule__c"))
+        self.assertEqual(status, 200)
+
     def test_salesforces_refusals_per_user_state(self):
         cases = [("user6@org0.reportd-sim.example", {}, "inactive user"),
                  ("user4@org0.reportd-sim.example", {"state": "frozen"}, "authentication failure"),

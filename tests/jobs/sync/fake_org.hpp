@@ -42,6 +42,7 @@ class FakeOrg final : public salesforce::Api {
   Status fail_query;  // returned by query() when not ok
   Status fail_patch;
   bool lacks_next_fires = false;  // an object deployed before Next_Fires__c existed
+  bool lacks_burst = false;       // ... before Burst__c existed: a query naming it fails
   std::string clock = "2026-03-01T10:00:00Z";  // SystemModstamp of the next change
 
   ScheduleRecord& add(ScheduleRecord r) {
@@ -81,6 +82,13 @@ class FakeOrg final : public salesforce::Api {
   Status feed(std::string soql, bool all, table::RowSink& sink) {
     queries.push_back(soql);
     if (!fail_query.ok()) return fail_query;
+    const bool burst = soql.find("Burst__c") != std::string::npos;
+    if (lacks_burst && burst) {
+      return Status::error(ErrorKind::kPermanent,
+                           "400 INVALID_FIELD: No such column 'Burst__c' on entity "
+                           "'Reportd_Schedule__c'",
+                           "INVALID_FIELD");
+    }
     std::string since;
     if (auto at = soql.find("SystemModstamp >= "); at != std::string::npos) {
       since = soql.substr(at + 18, 20);
@@ -113,6 +121,8 @@ class FakeOrg final : public salesforce::Api {
                           "Next_Run__c"}) {
       h.columns.push_back({c, c, table::CellType::kString});
     }
+    const std::size_t burst_column = 21;  // left out when the query does not name it
+    if (!burst) h.columns.erase(h.columns.begin() + burst_column);
     if (Status st = sink.begin(h); !st.ok()) return st;
     std::uint64_t n = 0;
     for (const ScheduleRecord& r : records) {
@@ -147,6 +157,7 @@ class FakeOrg final : public salesforce::Api {
                                         text(r.last_status),
                                         text(r.last_error),
                                         text(r.next_run)};
+      if (!burst) cells.erase(cells.begin() + burst_column);
       if (Status st = sink.row(cells); !st.ok()) return st;
       ++n;
     }

@@ -253,6 +253,45 @@ TEST_CASE("sync: an org without the object says to deploy it") {
   CHECK(r.status().message().find("deploy the schedule object") != std::string::npos);
 }
 
+TEST_CASE("sync: an org whose object lacks Burst__c is read without it, and told once") {
+  ScheduleSyncFixture f;
+  f.org.lacks_burst = true;
+  f.org.lacks_next_fires = true;
+  ScheduleRecord team = f.record("a01A", "Team");
+  team.burst = true;  // cannot be, in such an org: read as not bursting
+  f.org.add(team);
+
+  SyncReport first = f.sync();
+  CHECK(first.added == 1);
+  CHECK(first.errors.empty());
+  REQUIRE(f.org.queries.size() == 2);
+  CHECK(f.org.queries[0].find("Burst__c") != std::string::npos);
+  CHECK(f.org.queries[1].find("Burst__c") == std::string::npos);
+  CHECK(f.org.queries[1].find("Run_As__c, Last_Status__c") != std::string::npos);
+  REQUIRE(first.warnings.size() == 1);
+  for (const char* says : {"Burst__c", "none bursts", "deploy reportd's salesforce/"}) {
+    CHECK(first.warnings[0].find(says) != std::string::npos);
+  }
+  REQUIRE(f.synced().size() == 1);
+  CHECK_FALSE(f.synced()[0].burst);
+  CHECK(f.org.find("a01A")->last_status == "Scheduled");  // Next_Fires__c's own fallback
+  CHECK(f.state().error.empty());
+
+  SyncReport second = f.sync(true);  // the same connection: not told again
+  CHECK(second.warnings.empty());
+  CHECK(second.errors.empty());
+  CHECK(f.org.queries.size() == 4);
+
+  // Deployed: read with the field, no warning.
+  f.org.lacks_burst = false;
+  f.org.find("a01A")->burst = true;
+  f.org.touch(*f.org.find("a01A"));
+  SyncReport third = f.sync();
+  CHECK(third.updated == 1);
+  CHECK(f.org.queries.size() == 5);
+  CHECK(f.synced()[0].burst);
+}
+
 TEST_CASE("sync: --full reads every record and removes schedules whose record is gone for good") {
   ScheduleSyncFixture f;
   f.org.add(f.record("a01A", "Daily"));

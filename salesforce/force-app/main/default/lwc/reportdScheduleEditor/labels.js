@@ -79,6 +79,8 @@ import timeZone from '@salesforce/label/c.Reportd_Field_Time_Zone';
 import formats from '@salesforce/label/c.Reportd_Field_Formats';
 import recipients from '@salesforce/label/c.Reportd_Field_Recipients';
 import recipientsHelp from '@salesforce/label/c.Reportd_Help_Recipients';
+import burst from '@salesforce/label/c.Reportd_Field_Burst';
+import burstHelp from '@salesforce/label/c.Reportd_Help_Burst';
 import save from '@salesforce/label/c.Reportd_Button_Save';
 import cancel from '@salesforce/label/c.Reportd_Button_Cancel';
 import saved from '@salesforce/label/c.Reportd_Toast_Saved';
@@ -169,6 +171,8 @@ export default {
     formats,
     recipients,
     recipientsHelp,
+    burst,
+    burstHelp,
     save,
     cancel,
     saved,

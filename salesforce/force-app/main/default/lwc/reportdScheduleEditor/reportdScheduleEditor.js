@@ -19,7 +19,7 @@ import { badgeClass, nextFires, runText, zoneNames } from './status';
 
 const OBJECT = 'Reportd_Schedule__c';
 const EDITED = ['Name', 'Active__c', 'Cron__c', 'Time_Zone__c', 'Source_Type__c', 'Query__c', 'Report_Id__c',
-    'Formats__c', 'Recipients__c'];
+    'Formats__c', 'Recipients__c', 'Burst__c'];
 const READ = ['Files_Target_Id__c', 'Last_Status__c', 'Last_Run__c', 'Last_Row_Count__c', 'Last_Error__c',
     'Next_Run__c', 'Next_Fires__c'];
 const qualified = (names) => names.map((f) => `${OBJECT}.${f}`);
@@ -36,7 +36,8 @@ function formOf(record) {
         query: v('Query__c') || '',
         reportId: v('Report_Id__c') || '',
         formats: String(v('Formats__c') || (record ? '' : 'CSV')).split(';').filter((f) => f),
-        recipients: v('Recipients__c') || ''
+        recipients: v('Recipients__c') || '',
+        burst: Boolean(v('Burst__c'))
     };
 }
 
@@ -282,7 +283,8 @@ export default class ReportdScheduleEditor extends NavigationMixin(LightningElem
             Query__c: this.form.query,
             Report_Id__c: this.form.reportId.trim(),
             Formats__c: this.form.formats.join(';'),
-            Recipients__c: this.form.recipients
+            Recipients__c: this.form.recipients,
+            Burst__c: this.form.burst
         };
         this.saving = true;
         this.saveError = '';

@@ -11,6 +11,7 @@ const BASE = {
     Report_Id__c: null,
     Formats__c: 'CSV;PDF',
     Recipients__c: 'sales@example.com, ceo@example.com',
+    Burst__c: false,
     Files_Target_Id__c: null,
     Last_Status__c: 'Succeeded',
     Last_Run__c: '2026-02-23T07:00:02.000Z',

@@ -23,6 +23,10 @@ it('speaks German: description, presets, messages and next runs', async () => {
     expect($('[data-id="cron"]').value).toBe('0 8 * * 5');
     expect($('[data-id="description"]').textContent).toBe('Um 08:00 am Freitag, Europe/Berlin');
 
+    expect($('[data-id="burst-label"]').textContent).toBe('Burst: als jeder Empfänger ausführen');
+    expect($('[data-id="burst-help"]').textContent).toMatch(
+        /^Jeder Empfänger, der aktiver Benutzer dieser Org ist, erhält den Bericht ausgeführt als er selbst/);
+
     await change($('[data-field="recipients"]'), 'vertrieb@example', 'input');
     expect($('[data-id="recipients-error"]').textContent).toMatch(/^„vertrieb@example“ ist keine E-Mail-Adresse\./);
 });

@@ -135,11 +135,32 @@ describe('c-reportd-schedule-editor on a record', () => {
                 Query__c: 'SELECT Name, Amount, CloseDate FROM Opportunity WHERE IsClosed = false',
                 Report_Id__c: '',
                 Formats__c: 'CSV;XLSX;PDF',
-                Recipients__c: 'sales@example.com, ceo@example.com'
+                Recipients__c: 'sales@example.com, ceo@example.com',
+                Burst__c: false
             }
         });
         expect(toasts).toHaveBeenCalledTimes(1);
         expect($(el, '[data-id="save"]').disabled).toBe(true);
+    });
+
+    it('shows Burst with its help, and saves it ticked or not', async () => {
+        const el = await mount(scheduleRecord({ Burst__c: true }));
+        expect(getRecord.getLastConfig().fields).toContain('Reportd_Schedule__c.Burst__c');
+        const box = $(el, 'input[data-field="burst"]');
+        expect(box.checked).toBe(true);
+        expect(text(el, '[data-id="burst-label"]')).toBe('Burst: run as each recipient');
+        expect(text(el, '[data-id="burst-help"]')).toMatch(
+            /^Each recipient who is an active user of this org gets the report run as themselves/);
+        expect($(el, '[data-id="save"]').disabled).toBe(true);
+        await change(box, false);
+        expect($(el, '[data-id="save"]').disabled).toBe(false);
+        $(el, '[data-id="save"]').click();
+        await flush();
+        expect(updateRecord.mock.calls[0][0].fields.Burst__c).toBe(false);
+        await change($(el, 'input[data-field="burst"]'), true);
+        $(el, '[data-id="save"]').click();
+        await flush();
+        expect(updateRecord.mock.calls[1][0].fields.Burst__c).toBe(true);
     });
 
     it('shows what a validation rule said when Salesforce refuses the save', async () => {
@@ -197,7 +218,8 @@ describe('c-reportd-schedule-editor without a record (new schedule)', () => {
                 Query__c: 'SELECT Id, Subject FROM Case',
                 Report_Id__c: '',
                 Formats__c: 'CSV',
-                Recipients__c: 'ops@example.com'
+                Recipients__c: 'ops@example.com',
+                Burst__c: false
             }
         });
     });
