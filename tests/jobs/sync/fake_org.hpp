@@ -79,16 +79,18 @@ class FakeOrg final : public salesforce::Api {
   std::optional<salesforce::ApiUsage> api_usage() const override { return usage; }
 
  private:
+  static Status no_burst_column() {
+    return Status::error(ErrorKind::kPermanent,
+                         "400 INVALID_FIELD: No such column 'Burst__c' on entity "
+                         "'Reportd_Schedule__c'",
+                         "INVALID_FIELD");
+  }
+
   Status feed(std::string soql, bool all, table::RowSink& sink) {
     queries.push_back(soql);
     if (!fail_query.ok()) return fail_query;
     const bool burst = soql.find("Burst__c") != std::string::npos;
-    if (lacks_burst && burst) {
-      return Status::error(ErrorKind::kPermanent,
-                           "400 INVALID_FIELD: No such column 'Burst__c' on entity "
-                           "'Reportd_Schedule__c'",
-                           "INVALID_FIELD");
-    }
+    if (lacks_burst && burst) return no_burst_column();
     std::string since;
     if (auto at = soql.find("SystemModstamp >= "); at != std::string::npos) {
       since = soql.substr(at + 18, 20);
