@@ -82,18 +82,7 @@ Status ScratchFile::append(std::string_view bytes) {
   return {};
 }
 
-Status ScratchFile::account_external_writes() {
-  struct stat st {};
-  if (::fstat(fd_, &st) != 0) return io_error("stat " + filename_);
-  auto new_size = static_cast<std::uint64_t>(st.st_size);
-  unmap();
-  size_ = new_size;  // even over a cap, so that dispose() zeroes everything written
-  if (Status s = owner_->charge(charged_, new_size); !s.ok()) {
-    return std::move(s).with_context(filename_);
-  }
-  charged_ = new_size;
-  return {};
-}
+std::string ScratchFile::path() const { return "/proc/self/fd/" + std::to_string(fd_); }
 
 Result<std::string_view> ScratchFile::view() {
   if (fd_ < 0) return Status::error(ErrorKind::kInternal, "scratch: view after dispose");
@@ -107,24 +96,27 @@ Result<std::string_view> ScratchFile::view() {
   return std::string_view(static_cast<const char*>(map_), size_);
 }
 
-std::string ScratchFile::path() const { return "/proc/self/fd/" + std::to_string(fd_); }
+
+// Written over with zeros from one static block, not mapped and memset: the
+// same pages end up zero without a page fault per 4 KiB of output (about
+// half of what disposing a large CSV cost).
+void zero_file(int fd, std::uint64_t size) {
+  static const char kZeros[64 * 1024] = {};
+  for (std::uint64_t off = 0; off < size;) {
+    const std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof kZeros, size - off));
+    const ssize_t n = ::pwrite(fd, kZeros, len, static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    off += static_cast<std::uint64_t>(n);
+  }
+}
 
 void ScratchFile::dispose() {
   if (fd_ < 0) return;
   unmap();
   // Zero before freeing: the pages go back to the kernel either way, but a
   // core dump or a stray mapping must never see report data after the run.
-  // Written over with zeros from one static block, not mapped and memset:
-  // the same pages end up zero without a page fault per 4 KiB of output
-  // (about half of what disposing a large CSV cost).
-  static const char kZeros[64 * 1024] = {};
-  for (std::uint64_t off = 0; off < size_;) {
-    const std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof kZeros, size_ - off));
-    const ssize_t n = ::pwrite(fd_, kZeros, len, static_cast<off_t>(off));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    off += static_cast<std::uint64_t>(n);
-  }
+  zero_file(fd_, size_);
   // A failed truncate changes nothing: the pages are wiped and the memfd is
   // closed next. (A (void) cast does not quiet glibc's warn_unused_result.)
   if (size_ > 0 && ::ftruncate(fd_, 0) != 0) size_ = 0;

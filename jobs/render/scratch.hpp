@@ -34,6 +34,11 @@ struct ScratchOptions {
 inline constexpr const char* kTooLargeCode = "too-large";
 
 // One memfd. Appends are charged against the owning Scratch's cap.
+// Overwrites the first `size` bytes of the file `fd` with zeros (from one
+// static block, no mapping): how scratch files and the XLSX writer's temp
+// files are wiped before they are freed.
+void zero_file(int fd, std::uint64_t size);
+
 class ScratchFile {
  public:
   ScratchFile(int fd, std::string filename, std::string content_type, class Scratch* owner);
@@ -43,13 +48,10 @@ class ScratchFile {
 
   // Appends bytes; fails "too-large" when a cap would be exceeded.
   Status append(std::string_view bytes);
-  // Re-reads the size after an external writer (the XLSX writer's temp files) wrote through
-  // path(), and charges it against the cap.
-  Status account_external_writes();
   // A read-only view of the whole content, valid until the next append or
   // until the file is disposed.
   Result<std::string_view> view();
-  // "/proc/self/fd/N": for libraries that insist on a file name.
+  // "/proc/self/fd/N": the file's name while it is open.
   std::string path() const;
 
   std::uint64_t size() const { return size_; }

@@ -7,6 +7,7 @@
 
 #include "jobs/render/cell_text.hpp"
 #include "jobs/render/xlsx_zip.hpp"
+#include "table/wipe.hpp"
 
 namespace reportd::render {
 namespace {
@@ -46,11 +47,18 @@ struct XlsxRenderer::Sheet {
 };
 
 XlsxRenderer::XlsxRenderer(Scratch& scratch, XlsxOptions options)
-    : scratch_(scratch), options_(std::move(options)), zone_(options_.tz) {}
+    : scratch_(scratch), options_(std::move(options)), zone_(options_.tz) {
+  // Room for a block and a long row, so the XML buffer is seldom moved (a
+  // move frees the old block unwiped).
+  xml_.reserve(2 * kXmlBlock);
+}
 
-// An unfinished workbook (the run failed) is dropped unwritten: closing the
-// temp files frees them.
-XlsxRenderer::~XlsxRenderer() = default;
+// An unfinished workbook (the run failed) is dropped unwritten: the temp
+// files are wiped and freed with their sheets.
+XlsxRenderer::~XlsxRenderer() {
+  wipe(xml_);
+  wipe(text_);
+}
 
 std::string XlsxRenderer::unique_sheet_name(std::string_view wanted) {
   std::string base;
@@ -215,13 +223,17 @@ Status XlsxRenderer::row(std::span<const table::Cell> cells) {
         if (cell.text.empty()) break;
         std::string_view text = cell.text;
         if (!is_valid_utf8(text)) {
+          wipe(text_);
           text_ = sanitize_utf8(text);
           text = text_;
         }
         std::size_t chars = utf8_chars(text);
         if (chars > kMaxCellChars) {
-          text_ = std::string(text.substr(0, utf8_prefix(text, kMaxCellChars - kCutMarker.size())));
-          text_ += kCutMarker;
+          // `text` may be text_ itself: cut it before text_ is wiped.
+          std::string cut(text.substr(0, utf8_prefix(text, kMaxCellChars - kCutMarker.size())));
+          cut += kCutMarker;
+          wipe(text_);
+          text_ = std::move(cut);
           text = text_;
           ++cut_cells_;
           chars = kMaxCellChars;

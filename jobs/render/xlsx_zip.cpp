@@ -8,6 +8,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "jobs/render/scratch.hpp"
+#include "table/wipe.hpp"
+#include "table/zlib_zeroing.hpp"
+
 namespace reportd::render {
 namespace {
 
@@ -41,6 +45,7 @@ void put64(std::string& s, std::uint64_t v) {
 // Initialises `z` for raw deflate at DeflateTemp::kLevel.
 int start_deflate(z_stream& z) {
   z = z_stream{};
+  use_zeroing_allocator(z);  // the window holds recent rows
   return deflateInit2(&z, DeflateTemp::kLevel, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
 }
 
@@ -91,7 +96,11 @@ Result<std::unique_ptr<DeflateTemp>> DeflateTemp::open(const std::string& dir) {
 
 DeflateTemp::~DeflateTemp() {
   if (z_) deflateEnd(z_.get());
-  if (fd_ >= 0) ::close(fd_);
+  wipe_bytes(out_.data(), out_.capacity());
+  if (fd_ >= 0) {
+    zero_file(fd_, sums_.out);  // compressed rows: wiped like any scratch
+    ::close(fd_);
+  }
 }
 
 Status DeflateTemp::pump(int flush) {
@@ -127,6 +136,7 @@ Status DeflateTemp::close() {
   Status st = pump(Z_SYNC_FLUSH);
   deflateEnd(z_.get());
   z_.reset();
+  wipe_bytes(out_.data(), out_.capacity());
   out_.clear();
   out_.shrink_to_fit();
   return st;
@@ -134,16 +144,21 @@ Status DeflateTemp::close() {
 
 Status DeflateTemp::copy_to(ScratchFile& out) const {
   std::string block;
-  for (std::uint64_t at = 0; at < sums_.out;) {
+  Status st;
+  for (std::uint64_t at = 0; at < sums_.out && st.ok();) {
     block.resize(static_cast<std::size_t>(std::min<std::uint64_t>(kCopyBlock, sums_.out - at)));
     ssize_t n = ::pread(fd_, block.data(), block.size(), static_cast<off_t>(at));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return zip_error("read temp file", n < 0 ? errno : EIO);
+    if (n <= 0) {
+      st = zip_error("read temp file", n < 0 ? errno : EIO);
+      break;
+    }
     block.resize(static_cast<std::size_t>(n));
-    if (Status st = out.append(block); !st.ok()) return st;
+    st = out.append(block);
     at += static_cast<std::uint64_t>(n);
   }
-  return {};
+  wipe_and_free(block);
+  return st;
 }
 
 Status ZipWriter::begin_entry(std::string_view name, const Deflated& sums) {

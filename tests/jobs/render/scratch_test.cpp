@@ -2,7 +2,10 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+#include <string>
 
 namespace reportd::render {
 namespace {
@@ -49,6 +52,18 @@ TEST_CASE("scratch: dispose zeroes the content before closing") {
   CHECK(::pread(dup, buf, sizeof buf, 0) == 0);  // truncated
   ::close(dup);
   CHECK((*s)->used_bytes() == 0);
+}
+
+TEST_CASE("scratch: zero_file overwrites what was written (the XLSX temp files' wipe)") {
+  int fd = ::memfd_create("zero-file-test", MFD_CLOEXEC);
+  REQUIRE(fd >= 0);
+  const std::string marker(100000, 'M');  // more than one block of zeros
+  REQUIRE(::pwrite(fd, marker.data(), marker.size(), 0) == static_cast<ssize_t>(marker.size()));
+  zero_file(fd, marker.size());
+  std::string back(marker.size(), 'x');
+  REQUIRE(::pread(fd, back.data(), back.size(), 0) == static_cast<ssize_t>(back.size()));
+  CHECK(back == std::string(marker.size(), '\0'));
+  ::close(fd);
 }
 
 TEST_CASE("scratch: a tmpdir on persistent disk is refused") {
