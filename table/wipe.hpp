@@ -5,6 +5,7 @@
 
 #include <string.h>  // explicit_bzero
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -28,6 +29,20 @@ inline void wipe(std::string& s) {
 inline void wipe_and_free(std::string& s) {
   wipe(s);
   std::string().swap(s);
+}
+
+// Makes room for `extra` more bytes in `s` without leaving a freed copy of
+// what it holds: when the allocation must grow, the bytes move to one at
+// least twice as large and the old one is wiped before it is freed. Call it
+// before appends whose total size is known; a plain append that outgrows the
+// capacity frees the old block as it was.
+inline void reserve_wiped(std::string& s, std::size_t extra) {
+  if (s.capacity() - s.size() >= extra) return;
+  std::string bigger;
+  bigger.reserve(std::max(s.size() + extra, 2 * s.capacity()));
+  bigger.append(s);
+  wipe(s);
+  s.swap(bigger);
 }
 
 // A malloc/free pair for C libraries with allocator hooks (zlib's window

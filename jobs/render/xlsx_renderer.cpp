@@ -13,6 +13,7 @@ namespace reportd::render {
 namespace {
 
 constexpr std::size_t kMaxCellChars = 32767;       // Excel's limit per cell
+constexpr std::size_t kCellMarkup = 96;            // a cell's tags, reference and style, at most
 constexpr std::size_t kSheetNameMax = 31;          // Excel's limit per sheet name
 constexpr std::string_view kCutMarker = " [cut by reportd: over Excel's 32,767 characters]";
 constexpr double kMinColumnWidth = 8;
@@ -161,6 +162,7 @@ void XlsxRenderer::append_cell_ref(std::size_t column) {
 }
 
 void XlsxRenderer::append_string_cell(std::size_t column, std::string_view text, int style) {
+  reserve_wiped(xml_, kCellMarkup + 6 * text.size());  // "&quot;" is the longest escape
   append_cell_ref(column);
   if (style != 0) {
     xml_ += " s=\"";
@@ -176,6 +178,7 @@ void XlsxRenderer::append_string_cell(std::size_t column, std::string_view text,
 
 // As printf's "%.16G" (libxlsxwriter's format), without printf.
 void XlsxRenderer::append_number_cell(std::size_t column, double value, int style) {
+  reserve_wiped(xml_, kCellMarkup + 40);
   append_cell_ref(column);
   if (style != 0) {
     xml_ += " s=\"";
@@ -203,6 +206,7 @@ Status XlsxRenderer::row(std::span<const table::Cell> cells) {
   const std::size_t ncols = std::min(cells.size(), column_refs_.size());
   row_ref_len_ = static_cast<std::size_t>(
       std::to_chars(row_ref_, row_ref_ + sizeof row_ref_, sheet_->info.rows + 2).ptr - row_ref_);
+  reserve_wiped(xml_, kCellMarkup);
   xml_ += "<row r=\"";
   xml_.append(row_ref_, row_ref_len_);
   xml_ += "\">";
@@ -230,7 +234,10 @@ Status XlsxRenderer::row(std::span<const table::Cell> cells) {
         std::size_t chars = utf8_chars(text);
         if (chars > kMaxCellChars) {
           // `text` may be text_ itself: cut it before text_ is wiped.
-          std::string cut(text.substr(0, utf8_prefix(text, kMaxCellChars - kCutMarker.size())));
+          const std::size_t keep = utf8_prefix(text, kMaxCellChars - kCutMarker.size());
+          std::string cut;
+          cut.reserve(keep + kCutMarker.size());  // grown, it would free a copy unwiped
+          cut.append(text.substr(0, keep));
           cut += kCutMarker;
           wipe(text_);
           text_ = std::move(cut);
@@ -243,6 +250,7 @@ Status XlsxRenderer::row(std::span<const table::Cell> cells) {
         break;
       }
       case table::CellType::kBoolean:
+        reserve_wiped(xml_, kCellMarkup);
         append_cell_ref(i);
         xml_ += cell.boolean ? " t=\"b\"><v>1</v></c>" : " t=\"b\"><v>0</v></c>";
         width = 5;
@@ -258,6 +266,7 @@ Status XlsxRenderer::row(std::span<const table::Cell> cells) {
     }
     widths[i] = std::max(widths[i], width + 1);
   }
+  reserve_wiped(xml_, kCellMarkup);
   xml_ += "</row>";
   ++sheet_->info.rows;
   if (xml_.size() < kXmlBlock) return {};

@@ -33,5 +33,20 @@ TEST_CASE("wipe_bytes zeroes exactly the bytes given; null and empty are fine") 
   CHECK(buf[0] == 'a');
 }
 
+TEST_CASE("reserve_wiped keeps the bytes, grows at least twofold, and stays put when there is room") {
+  std::string s = "first row of a sheet";
+  s.reserve(64);
+  const char* before = s.data();
+  reserve_wiped(s, 10);
+  CHECK(s.data() == before);
+  CHECK(s == "first row of a sheet");
+
+  const std::size_t capacity = s.capacity();
+  reserve_wiped(s, capacity);
+  CHECK(s == "first row of a sheet");
+  CHECK(s.capacity() >= 2 * capacity);
+  CHECK(s.capacity() - s.size() >= capacity);
+}
+
 }  // namespace
 }  // namespace reportd
