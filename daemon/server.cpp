@@ -309,6 +309,7 @@ asio::awaitable<void> Server::heartbeat() {
     if (written.ok() && cluster_.shared()) written = co_await share_api_usage();
     endpoint_.heartbeat(written);
     report_store(written);
+    runtime_.clients.close_stale_connections();  // idle past max_idle_time: their memory back
     timer.expires_after(cluster_.interval());
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }

@@ -238,6 +238,15 @@ std::size_t OrgClients::retired() const {
   return n;
 }
 
+std::size_t OrgClients::close_stale_connections() {
+  std::size_t n = 0;
+  for (auto& [id, o] : orgs_) {
+    if (o.client) n += o.client->pool().close_stale_idle();
+    for (auto& [name, u] : o.users) n += u.client->pool().close_stale_idle();
+  }
+  return n;
+}
+
 Result<std::shared_ptr<salesforce::Client>> OrgClients::client(std::int64_t connection_id) {
   auto it = orgs_.find(connection_id);
   if (it == orgs_.end()) {

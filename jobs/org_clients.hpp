@@ -102,6 +102,11 @@ class OrgClients final : public ApiProvider {
   // Forgotten clients that a lease still holds.
   std::size_t retired() const;
 
+  // Closes every current client's kept-alive connections that have been idle
+  // longer than salesforce::TransportOptions::max_idle_time (the daemon's
+  // heartbeat calls it); each org's connections stay its own. Returns how many.
+  std::size_t close_stale_connections();
+
  private:
   struct Org {
     std::string name, client_id, login_url;  // to build the next client

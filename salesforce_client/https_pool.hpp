@@ -26,6 +26,10 @@ struct TransportOptions {
   std::chrono::milliseconds request_timeout{120'000};   // write + whole response
   std::size_t max_response_bytes = 64u << 20;           // per body, after inflate
   std::size_t max_idle_per_origin = 4;                  // keep-alive connections kept
+  // A kept-alive connection parked longer than this is closed, not reused
+  // (close_stale_idle(), or when it would be taken): servers close idle
+  // connections too, and each one held costs about 80 KiB (TLS state).
+  std::chrono::milliseconds max_idle_time{8'000};
   std::string user_agent = "reportd/0.1";
 };
 
@@ -47,6 +51,10 @@ class HttpsPool {
   std::size_t connections_opened() const { return opened_; }
   // Drops idle connections.
   void close_idle();
+  // Drops the idle connections parked longer than max_idle_time; returns how many.
+  std::size_t close_stale_idle();
+  // Kept-alive connections parked now.
+  std::size_t idle_connections() const;
 
  private:
   struct Impl;

@@ -6,17 +6,49 @@
 namespace reportd::store {
 
 Db::~Db() {
+  drop_prepared();
   if (db_ != nullptr) sqlite3_close_v2(db_);
 }
 
-Db::Db(Db&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+Db::Db(Db&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), prepared_(std::move(other.prepared_)) {
+  other.prepared_.clear();
+}
 
 Db& Db::operator=(Db&& other) noexcept {
   if (this != &other) {
+    drop_prepared();
     if (db_ != nullptr) sqlite3_close_v2(db_);
     db_ = std::exchange(other.db_, nullptr);
+    prepared_ = std::move(other.prepared_);
+    other.prepared_.clear();
   }
   return *this;
+}
+
+sqlite3_stmt* Db::take_prepared(const std::string& sql) {
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) return nullptr;
+  sqlite3_stmt* stmt = it->second;
+  prepared_.erase(it);
+  return stmt;
+}
+
+void Db::keep_prepared(std::string sql, sqlite3_stmt* stmt) {
+  // Reset and unbound: no row or bound value (a sealed secret, a run's
+  // reason) stays with a kept statement.
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  if (prepared_.size() >= kMaxCached || prepared_.count(sql) > 0) {
+    sqlite3_finalize(stmt);  // a second of the same text in use at once
+    return;
+  }
+  prepared_.emplace(std::move(sql), stmt);
+}
+
+void Db::drop_prepared() {
+  for (auto& [sql, stmt] : prepared_) sqlite3_finalize(stmt);
+  prepared_.clear();
 }
 
 Result<Db> Db::open(const std::string& path) {
@@ -49,14 +81,20 @@ Status Db::error(std::string_view what) const {
   return Status::error(ErrorKind::kIo, std::string(what) + ": " + sqlite3_errmsg(db_));
 }
 
-Stmt::Stmt(Db& db, const char* sql) : db_(db) {
+Stmt::Stmt(Db& db, const char* sql) : db_(db), sql_(sql) {
+  stmt_ = db.take_prepared(sql_);
+  if (stmt_ != nullptr) return;
   if (sqlite3_prepare_v2(db.get(), sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(stmt_);
+    stmt_ = nullptr;
     throw std::logic_error(std::string("sqlite prepare: ") + sqlite3_errmsg(db.get()) +
                            " in: " + sql);
   }
 }
 
-Stmt::~Stmt() { sqlite3_finalize(stmt_); }
+Stmt::~Stmt() {
+  if (stmt_ != nullptr) db_.keep_prepared(std::move(sql_), stmt_);
+}
 
 Stmt& Stmt::bind(int i, std::int64_t v) {
   sqlite3_bind_int64(stmt_, i, v);

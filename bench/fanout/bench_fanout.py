@@ -187,14 +187,35 @@ class Bench:
                     return int(line.split()[1]) * 1024
         return 0
 
+    def cpu_s(self):
+        """The daemon's user + system CPU seconds so far (/proc/PID/stat)."""
+        with open(f"/proc/{self.daemon.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def sockets(self):
+        fd_dir = f"/proc/{self.daemon.pid}/fd"
+        n = 0
+        for fd in os.listdir(fd_dir):
+            try:
+                n += os.readlink(os.path.join(fd_dir, fd)).startswith("socket:")
+            except OSError:
+                pass
+        return n
+
     def wait_final(self, due, timeout):
         db = sqlite3.connect(os.path.join(self.state, "reportd.db"), timeout=30)
         finals = "('succeeded', 'failed', 'skipped', 'missed', 'cancelled')"
         deadline = due + timeout
+        self.max_sockets = 0
+        next_sample = 0
         while time.time() < deadline:
             n = db.execute(f"SELECT count(*) FROM runs WHERE nominal_s = ? AND state IN {finals}", (due,)).fetchone()[0]
             if n >= self.schedules:
                 break
+            if time.time() >= next_sample:  # sockets held: one per open TLS connection, and the listeners
+                self.max_sockets = max(self.max_sockets, self.sockets())
+                next_sample = time.time() + 2
             time.sleep(0.25)
         rows = db.execute("SELECT state, started_at_ms, finished_at_ms, disposed_at_ms, claimed_at_ms "
                           "FROM runs WHERE nominal_s = ?", (due,)).fetchall()
@@ -227,7 +248,7 @@ class Bench:
             shutil.rmtree(getattr(self, "disk", ""), ignore_errors=True)
 
 
-def report(b, due, rows, rss_idle, rss_peak, calls, tokens, load_before):
+def report(b, due, rows, rss_idle, rss_peak, calls, tokens, load_before, cpu):
     a = b.args
     n = len(rows)
     states = {}
@@ -249,6 +270,8 @@ def report(b, due, rows, rss_idle, rss_peak, calls, tokens, load_before):
         "lateness_s": {"p50": round(percentile(late, 50), 3), "p99": round(percentile(late, 99), 3),
                        "max": round(max(late), 3) if late else None},
         "rss_mib": {"before_due": round(rss_idle / 2**20, 1), "peak": round(rss_peak / 2**20, 1)},
+        "daemon_cpu_s": {"runs": round(cpu, 2), "per_run_ms": round(1000 * cpu / n, 2) if n else None},
+        "sockets_max": b.max_sockets,
         "load": {"before": load_before, "after": loadavg()},
     }, indent=1), flush=True)
 
@@ -289,12 +312,14 @@ def main():
         b.serve()
         rss_idle = b.vm("VmRSS")
         load_before = loadavg()
+        cpu_before = b.cpu_s()  # start-up and loading the schedules are not counted
         print(f"serving; due at {due} ({due - time.time():.1f} s from now), RSS {rss_idle / 2**20:.1f} MiB",
               flush=True)
         rows = b.wait_final(due, args.timeout)
         rss_peak = b.vm("VmHWM")
+        cpu = b.cpu_s() - cpu_before
         calls, tokens = b.sim_calls()
-        report(b, due, rows, rss_idle, rss_peak, calls, tokens, load_before)
+        report(b, due, rows, rss_idle, rss_peak, calls, tokens, load_before, cpu)
     finally:
         b.stop()
 

@@ -5,6 +5,7 @@
 #include "jobs/schedule_check.hpp"
 #include "jobs/sync/api_budget.hpp"
 #include "jobs/sync/next_fires.hpp"
+#include "jobs/sync/record_mapping.hpp"
 #include "jobs/sync/schedule_record.hpp"
 #include "jobs/sync/sync_plan.hpp"
 
@@ -16,7 +17,6 @@ namespace asio = boost::asio;
 struct Loaded {
   std::string cursor;
   std::vector<store::Schedule> synced;
-  std::set<std::string> names;  // every schedule's, local ones too
 };
 
 Result<Loaded> load_state(store::Store& s, std::int64_t connection_id) {
@@ -27,10 +27,27 @@ Result<Loaded> load_state(store::Store& s, std::int64_t connection_id) {
   auto synced = s.list_synced_schedules(connection_id);
   if (!synced.ok()) return synced.status();
   out.synced = std::move(synced).value();
-  auto all = s.list_schedules();
-  if (!all.ok()) return all.status();
-  for (const store::Schedule& sc : *all) out.names.insert(sc.name);
   return out;
+}
+
+// Of the names the records would take ("<connection>/<Name>"), those some
+// schedule, local or synced, has already: all plan_sync() asks about. Looked
+// up one by one, not by listing every schedule of every org (with 1,000
+// orgs of 10 schedules, each org's sync read 10,000 rows).
+Result<std::set<std::string>> taken_names(store::Store& s, const std::string& connection,
+                                          const std::vector<ScheduleRecord>& records) {
+  std::set<std::string> taken;
+  for (const ScheduleRecord& r : records) {
+    std::string plain = synced_name(connection, r.name, r.id, false);
+    if (taken.count(plain) > 0) continue;
+    auto found = s.find_schedule(plain);
+    if (found.ok()) {
+      taken.insert(std::move(plain));
+    } else if (found.status().kind() != ErrorKind::kNotFound) {
+      return found.status();
+    }
+  }
+  return taken;
 }
 
 struct Applied {
@@ -242,7 +259,13 @@ asio::awaitable<Result<SyncReport>> ScheduleSync::sync(store::Connection connect
   ctx.cursor = cursor;
   ctx.max_schedules = options_.max_schedules;
   RecordSink& sink = *records;
-  const SyncPlan plan = plan_sync(sink.records(), loaded->synced, loaded->names, ctx);
+  const std::vector<ScheduleRecord>* read_records = &sink.records();
+  auto names = [read_records, &connection](store::Store& s) {
+    return taken_names(s, connection.name, *read_records);
+  };
+  auto taken = co_await store_.run(std::move(names));
+  if (!taken.ok()) co_return std::move(taken).status().with_context(where);
+  const SyncPlan plan = plan_sync(sink.records(), loaded->synced, *taken, ctx);
   std::map<std::string, std::string> modstamp_of;
   for (const ScheduleRecord& r : sink.records()) modstamp_of[r.id] = r.modstamp;
 

@@ -5,7 +5,10 @@
 #include <openssl/ec.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <stdexcept>
 
@@ -69,6 +72,17 @@ void sign(X509* cert, EVP_PKEY* key) {
   check(X509_sign(cert, key, EVP_sha256()) > 0, "X509_sign");
 }
 
+// A certificate for `key` signed by the CA, naming the subject alternative names `san`.
+X509Ptr make_server_cert(const TlsMaterial& m, EVP_PKEY* key, const std::string& san) {
+  X509Ptr cert = make_cert(key, "localhost", m.ca_cert.get(), m.ca_key.get());
+  add_ext(cert.get(), m.ca_cert.get(), NID_basic_constraints, "critical,CA:FALSE");
+  add_ext(cert.get(), m.ca_cert.get(), NID_key_usage, "critical,digitalSignature,keyEncipherment");
+  add_ext(cert.get(), m.ca_cert.get(), NID_ext_key_usage, "serverAuth");
+  add_ext(cert.get(), m.ca_cert.get(), NID_subject_alt_name, san);
+  sign(cert.get(), m.ca_key.get());
+  return cert;
+}
+
 }  // namespace
 
 TlsMaterial generate_tls(const std::string& extra_host, const std::vector<std::string>& extra_ips) {
@@ -87,13 +101,7 @@ TlsMaterial generate_tls(const std::string& extra_host, const std::vector<std::s
   }
   for (const auto& ip : extra_ips) san += ",IP:" + ip;
   m.server_key = make_ec_key();
-  m.server_cert = make_cert(m.server_key.get(), "localhost", m.ca_cert.get(), m.ca_key.get());
-  add_ext(m.server_cert.get(), m.ca_cert.get(), NID_basic_constraints, "critical,CA:FALSE");
-  add_ext(m.server_cert.get(), m.ca_cert.get(), NID_key_usage,
-          "critical,digitalSignature,keyEncipherment");
-  add_ext(m.server_cert.get(), m.ca_cert.get(), NID_ext_key_usage, "serverAuth");
-  add_ext(m.server_cert.get(), m.ca_cert.get(), NID_subject_alt_name, san);
-  sign(m.server_cert.get(), m.ca_key.get());
+  m.server_cert = make_server_cert(m, m.server_key.get(), san);
 
   m.jwt_key = make_rsa_key();
   m.jwt_cert = make_cert(m.jwt_key.get(), "reportd-sfsim connected app", nullptr, nullptr);
@@ -133,6 +141,49 @@ bool verify_rs256(X509* cert, const std::string& data, const std::string& signat
                              data.size()) == 1;
   EVP_MD_CTX_free(ctx);
   return ok;
+}
+
+}  // namespace reportd::sim
+
+namespace reportd::sim {
+
+AddressCerts::AddressCerts(const TlsMaterial& tls, std::function<bool(const std::string&)> ours)
+    : tls_(tls), ours_(std::move(ours)) {}
+
+AddressCerts::~AddressCerts() = default;
+
+void AddressCerts::install(SSL_CTX& ctx) { SSL_CTX_set_cert_cb(&ctx, &AddressCerts::select, this); }
+
+int AddressCerts::select(SSL* ssl, void* arg) {
+  auto* self = static_cast<AddressCerts*>(arg);
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  const int fd = SSL_get_fd(ssl);
+  if (fd < 0 || getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+      addr.ss_family != AF_INET) {
+    return 1;  // the default certificate
+  }
+  char text[INET_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, text, sizeof text);
+  if (!self->ours_(text)) return 1;
+  X509* cert = self->cert_for(text);
+  return cert != nullptr && SSL_use_certificate(ssl, cert) == 1 &&
+                 SSL_use_PrivateKey(ssl, self->tls_.server_key.get()) == 1
+             ? 1
+             : 0;
+}
+
+X509* AddressCerts::cert_for(const std::string& address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  X509Ptr& cert = certs_[address];
+  if (!cert) {
+    try {
+      cert = make_server_cert(tls_, tls_.server_key.get(), "IP:" + address);
+    } catch (const std::exception&) {
+      return nullptr;
+    }
+  }
+  return cert.get();
 }
 
 }  // namespace reportd::sim

@@ -3,9 +3,13 @@
 #pragma once
 
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -35,6 +39,27 @@ struct TlsMaterial {
 /// address of extra_ips) and the JWT key pair. Throws std::runtime_error on
 /// OpenSSL failure.
 TlsMaterial generate_tls(const std::string& extra_host, const std::vector<std::string>& extra_ips = {});
+
+/// Many orgs: a connection to an address `ours` accepts is served a
+/// certificate naming only that address (signed by the CA, the server key),
+/// made on first use, as each Salesforce org's My Domain has its own; other
+/// addresses get the default certificate. Thread-safe; outlives the server.
+class AddressCerts {
+ public:
+  AddressCerts(const TlsMaterial& tls, std::function<bool(const std::string&)> ours);
+  ~AddressCerts();
+  AddressCerts(const AddressCerts&) = delete;
+  AddressCerts& operator=(const AddressCerts&) = delete;
+  void install(SSL_CTX& ctx);  // SSL_CTX_set_cert_cb
+
+ private:
+  static int select(SSL* ssl, void* self);
+  X509* cert_for(const std::string& address);
+  const TlsMaterial& tls_;
+  std::function<bool(const std::string&)> ours_;
+  std::mutex mu_;
+  std::map<std::string, X509Ptr> certs_;
+};
 
 std::string to_pem(X509* cert);
 std::string to_pem(EVP_PKEY* key);  // PKCS#8 private key, unencrypted
