@@ -19,7 +19,10 @@
 # the daemon read it), commit_us (read -> `sent` durable), window_us (dot ->
 # durable); window_share is the part of the daemons' lifetimes inside some
 # window and duplicates_if_uniform what kills uniform in time would make
-# (kills x share), to compare with the duplicates seen.
+# (kills x share), to compare with the duplicates seen; "places" gives the
+# same for each of dot-250 (dot -> stored) and 250-commit (stored ->
+# durable), to set beside "where"; "relay_phases" splits dot -> stored into
+# to_relay_us (the socket), parse_us (aiosmtpd) and store_us (the sink).
 # "not_sent_a_third_time" counts recipients whose final dot went out twice
 # unconfirmed: recorded failed (smtp-unknown-outcome-twice), not sent again.
 #

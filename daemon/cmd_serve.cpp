@@ -28,6 +28,9 @@ int cmd_serve(Context& ctx) {
                   {"error", d.status.ok() ? std::string("none") : d.status.message()}});
     });
     if (!bg.ok()) return ctx.fail(std::move(bg).with_context("cannot start"));
+    // Group commit: other runs' fsyncs off the store thread, so a `sent`
+    // waits only for their writes (store/wal_syncer.hpp).
+    if (bg = sqlite->sync_in_background(); !bg.ok()) return ctx.fail(std::move(bg).with_context("cannot start"));
   }
   log::info("serve.start", {{"pid", static_cast<long>(::getpid())},
                             {"state_dir", ctx.state_dir()},

@@ -152,6 +152,7 @@ class LeasedStore final : public Store {
   Result<std::int64_t> purge_pending_authorizations(std::int64_t now_ms) override;
   Status put_daemon_state(const DaemonState& s) override;
   Result<std::optional<DaemonState>> get_daemon_state() override;
+  CompletionGate* completion_gate() override { return inner_.completion_gate(); }
 
  private:
   // Runs `write` after the fence, in one transaction; see the file comment.

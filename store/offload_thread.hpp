@@ -14,6 +14,9 @@
 // executor counts it as work (its io_context does not run out before the
 // coroutine resumes) and the pool counts it too (join() and the destructor
 // wait for it). After join() starts, run() must not be called.
+// Group commit: with a CompletionGate set (set_gate(), before the first
+// call), a call that wrote is handed to the gate, which sends its result
+// home once what it wrote is durable; the thread goes on meanwhile.
 
 #include <atomic>
 #include <cstddef>
@@ -36,7 +39,28 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "table/status.hpp"
+
 namespace reportd::store {
+
+// Holds results back until what their calls wrote is durable (WalSyncer).
+// mark() and hold() run on the OffloadThread's thread, around each call.
+class CompletionGate {
+ public:
+  // A call's result on its way home; release() sends it (from any thread).
+  // `durable` is an error when the writes could not be made durable: a
+  // Status or Result result that was ok then carries it.
+  struct Held {
+    virtual ~Held() = default;
+    virtual void release(const Status& durable) = 0;
+  };
+  virtual ~CompletionGate() = default;
+  // Before a call: what has been written so far.
+  virtual std::uint64_t mark() = 0;
+  // After the call: takes `held` and returns true when the call wrote since
+  // `before`; false leaves `held` to be released at once.
+  virtual bool hold(std::uint64_t before, std::unique_ptr<Held>& held) = 0;
+};
 
 class OffloadThread {
  public:
@@ -47,6 +71,10 @@ class OffloadThread {
 
   // The thread's executor, for tests that queue work behind a call.
   boost::asio::any_io_executor executor() { return pool_.get_executor(); }
+
+  // Group commit from the next call on (see above); `gate` outlives the
+  // thread's calls. Null: results go home as soon as their call returns.
+  void set_gate(CompletionGate* gate) { gate_.store(gate); }
 
   // Calls started and not yet handed back to their coroutine's executor.
   std::size_t outstanding() const { return outstanding_.load(); }
@@ -111,6 +139,13 @@ class OffloadThread {
     }
   }
 
+  template <class Send>
+  struct Sender final : CompletionGate::Held {
+    explicit Sender(Send s) : send(std::move(s)) {}
+    void release(const Status& durable) override { send(durable); }
+    Send send;
+  };
+
   template <class R, class Slot>
   struct Initiate {
     OffloadThread* self;
@@ -125,10 +160,11 @@ class OffloadThread {
       auto pool = asio::prefer(self->pool_.get_executor(), asio::execution::outstanding_work.tracked);
       std::atomic<std::size_t>* outstanding = &self->outstanding_;
       ++*outstanding;
-      auto job = [handler = std::move(handler), fn = std::move(fn), home, pool, outstanding]() mutable {
-        (void)pool;  // held, not used: the pool counts this call until it ends
+      auto job = [handler = std::move(handler), fn = std::move(fn), home, pool, outstanding,
+                  gate = self->gate_.load()]() mutable {
         std::exception_ptr error;
         std::optional<Slot> out;
+        const std::uint64_t before = gate != nullptr ? gate->mark() : 0;
         try {
           if constexpr (std::is_void_v<R>) {
             fn();
@@ -139,10 +175,20 @@ class OffloadThread {
         } catch (...) {
           error = std::current_exception();
         }
-        asio::post(home, [handler = std::move(handler), error, out = std::move(out)]() mutable {
-          std::move(handler)(error, std::move(out));
-        });
-        --*outstanding;
+        // The pool counts this call until its result is on its way home.
+        auto send = [handler = std::move(handler), error, out = std::move(out), home, pool,
+                     outstanding](const Status& durable) mutable {
+          (void)pool;
+          if constexpr (requires(const R& r, const Status& st) { r.ok(); R(st); }) {
+            if (!durable.ok() && out && out->ok()) out.emplace(durable);
+          }
+          asio::post(home, [handler = std::move(handler), error, out = std::move(out)]() mutable {
+            std::move(handler)(error, std::move(out));
+          });
+          --*outstanding;
+        };
+        std::unique_ptr<CompletionGate::Held> held = std::make_unique<Sender<decltype(send)>>(std::move(send));
+        if (gate == nullptr || !gate->hold(before, held)) held->release(Status());
       };
       OffloadThread* t = self;
       if (!first) {
@@ -164,6 +210,7 @@ class OffloadThread {
   std::mutex first_mutex_;
   std::deque<std::unique_ptr<Queued>> first_;  // guarded by first_mutex_
   std::atomic<std::size_t> outstanding_{0};
+  std::atomic<CompletionGate*> gate_{nullptr};
   boost::asio::thread_pool pool_{1};
 };
 

@@ -30,6 +30,15 @@ Status SqliteStore::checkpoint_in_background(WalCheckpointer::OnDone on_done) {
   return Status();
 }
 
+Status SqliteStore::sync_in_background() {
+  const char* file = sqlite3_db_filename(db_.get(), "main");
+  if (syncer_ || file == nullptr || *file == '\0') return Status();
+  auto started = WalSyncer::start(db_, sqlite3_filename_wal(file));
+  if (!started.ok()) return started.status();
+  syncer_ = std::move(started).value();
+  return Status();
+}
+
 Result<std::string> SqliteStore::integrity_check() {
   Stmt q(db_, "PRAGMA integrity_check");
   std::string out;

@@ -11,6 +11,7 @@
 #include "store/leases.hpp"
 #include "store/store.hpp"
 #include "store/wal_checkpointer.hpp"
+#include "store/wal_syncer.hpp"
 
 namespace reportd::store {
 
@@ -25,6 +26,11 @@ class SqliteStore final : public Store, public Leases {
   // checkpoint there. The daemon's choice; a no-op for ":memory:". Call it
   // before the store is in use.
   Status checkpoint_in_background(WalCheckpointer::OnDone on_done);
+  // From now on commits run with synchronous=NORMAL and a thread syncs the
+  // WAL for several at once (WalSyncer: group commit), for a StoreThread
+  // made after this call. The daemon's choice; a no-op for ":memory:".
+  Status sync_in_background();
+  CompletionGate* completion_gate() override { return syncer_.get(); }
 
   Result<std::int64_t> add_connection(const Connection& c, const SealNew& seal) override;
   Result<std::vector<Connection>> list_connections() override;
@@ -127,6 +133,7 @@ class SqliteStore final : public Store, public Leases {
 
   Db db_;
   std::unique_ptr<WalCheckpointer> checkpointer_;  // after db_: ends before it closes
+  std::unique_ptr<WalSyncer> syncer_;              // likewise
 };
 
 }  // namespace reportd::store

@@ -19,6 +19,8 @@
 
 namespace reportd::store {
 
+class CompletionGate;  // offload_thread.hpp
+
 // One occurrence to claim with Store::claim_occurrences().
 struct OccurrenceClaim {
   std::int64_t schedule_id = 0;
@@ -193,6 +195,11 @@ class Store {
   // --- daemon state
   virtual Status put_daemon_state(const DaemonState& s) = 0;
   virtual Result<std::optional<DaemonState>> get_daemon_state() = 0;
+
+  // --- group commit
+  // What the StoreThread hands the results of writing calls to (the SQLite
+  // store's WalSyncer, once the daemon turned it on); null: none.
+  virtual CompletionGate* completion_gate() { return nullptr; }
 };
 
 // Store::rewrap_all for any engine: list and update every connection in one

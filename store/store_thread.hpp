@@ -16,7 +16,9 @@ namespace reportd::store {
 
 class StoreThread {
  public:
-  explicit StoreThread(Store& store) : store_(store) {}
+  // Results of writing calls go through the store's completion gate, if it
+  // has one (group commit: store/wal_syncer.hpp).
+  explicit StoreThread(Store& store) : store_(store) { thread_.set_gate(store.completion_gate()); }
 
   // The store thread's executor, for tests that queue work behind a call.
   boost::asio::any_io_executor executor() { return thread_.executor(); }

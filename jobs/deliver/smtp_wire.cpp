@@ -73,6 +73,11 @@ asio::awaitable<Status> Wire::connect() {
   if (ec) co_return net_error(ec);
   auto [ec2, ep] = co_await asio::async_connect(stream_.next_layer(), endpoints, kTuple);
   if (ec2) co_return net_error(ec2);
+  // No Nagle: the final dot is a few bytes written after the body, and a
+  // small segment waits for the ACK of the data before it, which the relay
+  // may delay (40 ms on Linux): that wait is inside the duplicate window.
+  boost::system::error_code nodelay;
+  stream_.next_layer().set_option(tcp::no_delay(true), nodelay);
   if (cfg_.tls == SmtpTls::kNone && !ep.address().is_loopback()) {
     co_return Status::error(ErrorKind::kPermanent,
                             "smtp: tls = \"none\" but " + cfg_.host + " resolved to a non-loopback address",

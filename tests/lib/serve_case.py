@@ -150,6 +150,20 @@ class ServeCase(unittest.TestCase):
                     out.append(email.message_from_binary_file(f))
         return out
 
+    def boot_kill_load(self):
+        """boot(), then the kill loop's load: two schedules every 2 s, three
+        recipients each, CSV, XLSX and HTML of 300 accounts with a
+        Description. Runs failing under this much load must not pause a
+        schedule and end the occurrences the kill test counts: no automatic
+        pause."""
+        self.boot("--slow-ms", "150", "--page-size", "100",
+                  config_extra="[limits]\nfailures_before_pause = 0\n")
+        for name in ("one", "two"):
+            self.rd("schedules", "add", name, "--connection", "demo", "--cron", "*/2 * * * * *",
+                    "--min-interval", "1s", "--soql", "SELECT Id, Name, Description FROM Account",
+                    "--format", "csv,xlsx,html",
+                    "--to", f"{name}-a@example.com,{name}-b@example.com,{name}-c@example.com")
+
     def wait_for(self, predicate, timeout=180, what="condition"):
         return wait_until(predicate, timeout=timeout, what=what)
 
