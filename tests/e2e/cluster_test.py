@@ -109,7 +109,7 @@ class ClusterCase(Nodes):
                         f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\n'
                         'from = "reports@example.com"\n'
                         '[defaults]\nmin_interval = "1s"\n[sync]\ninterval_minutes = 60\n'
-                        '[limits]\nfailures_before_pause = 0\n')
+                        '[limits]\nfailures_before_pause = 0\nscratch_max_bytes = 16777216\n')
                 f.write(f'[http]\nlisten = "127.0.0.1:{self.http_port if i == 0 else 0}"\n')
             self.configs.append(cfg)
         cli = self.key_box
