@@ -56,7 +56,7 @@ def one(n, nodes):
                 f.write(f'[store]\nurl = "{pg.socket_url()}&application_name=node{i}"\n'
                         f'[salesforce]\nca_file = "{org["ca_file"]}"\n'
                         '[defaults]\nmin_interval = "1s"\n[sync]\ninterval_minutes = 60\n'
-                        '[limits]\nfailures_before_pause = 0\n[http]\nlisten = "127.0.0.1:0"\n')
+                        '[limits]\nfailures_before_pause = 0\nscratch_max_bytes = 16777216\n[http]\nlisten = "127.0.0.1:0"\n')
             configs.append(cfg)
         cli.run("--config", configs[0], "connections", "add", "org1", "--login-url", org["login_url"],
                 "--client-id", org["client_id"], "--refresh-token-stdin", stdin=org["refresh_token"] + "\n")

@@ -87,18 +87,34 @@ Result<ClusterBeat> Cluster::beat(store::Store& on_thread, const std::string& st
   // paused) owns nothing more; until then its share is claimed late.
   if (leases.shared()) out.share = claim_share(out.nodes, self_.id, now - 3 * interval().count());
   if (status == "running") {
-    auto taken = leased_->take_over(starting && !leases.shared(), kTakeOverPerBeat);
-    if (!taken.ok()) return taken.status();
-    for (const store::Lease& l : *taken) {
-      auto sched = on_thread.get_schedule(l.schedule_id);
-      const std::int64_t org = sched.ok() ? sched->connection_id : 0;
-      jobs::Occurrence o{l.schedule_id, org,
-                         date::sys_seconds(std::chrono::seconds(l.nominal_s))};
-      out.taken.push_back({o, l.run_id});
-    }
+    if (Status st = take(on_thread, starting && !leases.shared(), out); !st.ok()) return st;
   }
   out.held = leased_->held();
   return out;
+}
+
+Result<ClusterBeat> Cluster::take_over(store::Store& on_thread) {
+  ClusterBeat out;
+  if (!leased_ || !shared_) return out;
+  if (Status st = take(on_thread, false, out); !st.ok()) return st;
+  out.held = leased_->held();
+  return out;
+}
+
+Status Cluster::take(store::Store& on_thread, bool all, ClusterBeat& out) {
+  auto taken = leased_->take_over(all, kTakeOverPerBeat);
+  if (!taken.ok()) return taken.status();
+  for (const store::Lease& l : *taken) {
+    auto sched = on_thread.get_schedule(l.schedule_id);
+    const std::int64_t org = sched.ok() ? sched->connection_id : 0;
+    jobs::Occurrence o{l.schedule_id, org, date::sys_seconds(std::chrono::seconds(l.nominal_s))};
+    out.taken.push_back({o, l.run_id});
+  }
+  if (!shared_) return Status();  // one node: nothing of another's to wait for
+  // Never a failure once runs were taken (they must be launched): without
+  // it the next beat looks again.
+  if (auto next = leased_->next_expiry(); next.ok()) out.next_expiry_ms = *next;
+  return Status();
 }
 
 Status Cluster::release(std::int64_t run_id) {

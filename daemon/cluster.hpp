@@ -29,6 +29,9 @@ struct ClusterBeat {
   std::vector<store::Node> nodes;   // every node of the store
   std::size_t held = 0;             // leases this node holds after the beat
   jobs::ClaimShare share;           // this node's share of due occurrences (claim_share())
+  // When another node's lease expires next (store::LeasedStore::next_expiry):
+  // the runtime takes it over then (take_over()), not at a later beat.
+  std::optional<std::int64_t> next_expiry_ms;
 };
 
 // This node's share of the due occurrences (jobs::ClaimShare): its place,
@@ -58,12 +61,20 @@ class Cluster {
   // Taking over is the beat's last step, so a run it took is always handed
   // back to be launched (or, when the take-over failed, was never taken).
   Result<ClusterBeat> beat(store::Store& on_thread, const std::string& status, bool starting);
+  // On the store thread, between beats: takes over the runs whose leases
+  // expired (in `taken`) and tells when the next one expires; the rest of
+  // the ClusterBeat is left empty. Several nodes only.
+  Result<ClusterBeat> take_over(store::Store& on_thread);
   // On the store thread: the execution of `run_id` ended, whatever its
   // outcome (store::LeasedStore::release). Every execution ends here, so
   // the node holds leases only on the runs it executes.
   Status release(std::int64_t run_id);
 
  private:
+  // Takes over expired runs (every unfinished one with `all`) into
+  // out.taken and reads out.next_expiry_ms.
+  Status take(store::Store& on_thread, bool all, ClusterBeat& out);
+
   store::Store& store_;
   std::chrono::milliseconds lease_;
   std::function<std::int64_t()> now_ms_;

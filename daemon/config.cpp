@@ -215,8 +215,10 @@ Result<Config> from_table(const toml::table& root, const std::string& path) {
   TRY(only_keys(root, "", {"smtp", "salesforce", "http", "limits", "defaults", "notices",
                            "connections", "sync", "store"}));
   if (const toml::table* st = root["store"].as_table()) {
-    TRY(only_keys(*st, "store.", {"url", "password_file", "lease_seconds", "check_seconds"}));
+    TRY(only_keys(*st, "store.",
+                  {"url", "password_file", "lease_seconds", "check_seconds", "claim_grace_seconds"}));
     TRY(get_int(*st, "store.", "check_seconds", 1, 3600, c.store_check_seconds));
+    TRY(get_int(*st, "store.", "claim_grace_seconds", 0, 60, c.store_claim_grace_seconds));
     TRY(get_string(*st, "store.", "url", c.store_url));
     TRY(get_int(*st, "store.", "lease_seconds", 3, 3600, c.store_lease_seconds));
     TRY(get_string(*st, "store.", "password_file", c.store_password_file));

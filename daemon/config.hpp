@@ -80,6 +80,10 @@ struct Config {
   // PostgreSQL, for LISTEN/NOTIFY (both tell at once). Read at the
   // heartbeat that follows it.
   std::int64_t store_check_seconds = 5;
+  // Several nodes: how long a node holds back a due occurrence of a
+  // schedule another node owns before it claims it itself (its owner dead,
+  // paused or late). 0: every node claims every occurrence at once.
+  std::int64_t store_claim_grace_seconds = 2;
 
   // [connections.NAME]: allowed recipient domains per connection.
   std::map<std::string, std::vector<std::string>> allowed_domains;

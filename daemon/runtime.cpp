@@ -78,6 +78,8 @@ Runtime::Runtime(boost::asio::io_context& io, const Config& config, const crypto
                  if (setup.scheduled && leased != nullptr && leased->leases().shared()) {
                    o.cluster_org_limit = static_cast<int>(config.max_runs_per_org);
                    o.cluster_global_limit = static_cast<int>(config.max_concurrent_runs);
+                   o.cluster_scratch_budget = config.scratch_budget_bytes;
+                   o.cluster_scratch_reserve = config.scratch_max_bytes;
                  }
                  return o;
                }()) {

@@ -30,6 +30,7 @@ jobs::SchedulerOptions scheduler_options(const Config& c) {
   jobs::SchedulerOptions o;
   o.global_limit = static_cast<int>(c.max_concurrent_runs);
   o.per_org_limit = static_cast<int>(c.max_runs_per_org);
+  o.claim_grace = std::chrono::seconds(c.store_claim_grace_seconds);
   return o;
 }
 
@@ -60,6 +61,7 @@ Server::Server(Config config, const crypto::KeyRing& keys, store::Store& store, 
       endpoint_(io_, runtime_, config_),
       sync_loop_(io_, runtime_, config_, [this] { return schedules_changed(); }),
       state_{::getpid(), now_ms(), 0, REPORTD_VERSION, "starting"},
+      take_over_timer_(io_, std::chrono::steady_clock::time_point::max()),
       wake_(io_.get_executor(), env_.wake_socket),
       feed_(io_.get_executor(), env_.listen),
       watchdog_(io_.get_executor(), Watchdog::interval_from_environment(),
@@ -160,57 +162,6 @@ asio::awaitable<Status> Server::load() {
   co_return Status();
 }
 
-asio::awaitable<Status> Server::beat_cluster(bool starting) {
-  Cluster* cluster = &cluster_;
-  const std::string status = stopping_ ? "stopped" : "running";
-  auto beat = [cluster, status, starting](store::Store& db) {
-    return cluster->beat(db, status, starting);
-  };
-  auto beaten = co_await runtime_.store_thread.run(std::move(beat));
-  if (!beaten.ok()) co_return beaten.status();
-  for (std::int64_t run : beaten->lost) {
-    log::warning("run.lease_lost", {{"run", run}, {"state", "another node took it over"}});
-  }
-  for (const jobs::Launch& l : beaten->taken) {
-    log::notice(starting ? "run.recover" : "run.takeover",
-                {{"run", l.run_id}, {"schedule", l.occurrence.schedule_id}, {"node", cluster_.self().id}});
-    if (!scheduler_.recover(l)) launcher().launch(l);
-  }
-  scheduler_.set_share(beaten->share);
-  endpoint_.cluster(cluster_.self().id, beaten->nodes, beaten->held);
-  co_return Status();
-}
-
-asio::awaitable<void> Server::release_run(std::int64_t run_id) {
-  Cluster* cluster = &cluster_;
-  auto release = [cluster, run_id](store::Store&) { return cluster->release(run_id); };
-  Status released = co_await runtime_.store_thread.run(std::move(release));
-  if (!released.ok()) {
-    log::warning("run.release_failed", {{"run", run_id},
-                                        {"error", released.message()},
-                                        {"state", "its lease expires by itself"}});
-  }
-}
-
-asio::awaitable<Status> Server::share_api_usage() {
-  std::map<std::int64_t, salesforce::ApiUsage> seen;
-  for (const auto& c : runtime_.clients.stats()) {
-    auto usage = runtime_.clients.local_usage(c.connection_id);
-    auto last = usage_shared_.find(c.connection_id);
-    if (usage && (last == usage_shared_.end() || last->second.used != usage->used ||
-                  last->second.limit != usage->limit)) {
-      seen[c.connection_id] = *usage;
-    }
-  }
-  const std::int64_t now = now_ms();
-  auto exchange = [seen, now](store::Store& db) { return exchange_api_usage(db, seen, now); };
-  auto shared = co_await runtime_.store_thread.run(std::move(exchange));
-  if (!shared.ok()) co_return shared.status();
-  for (const auto& [id, usage] : seen) usage_shared_[id] = usage;
-  runtime_.clients.set_shared_usage(std::move(shared).value());
-  co_return Status();
-}
-
 asio::awaitable<void> Server::start() {
   endpoint_.start(config_.http_listen);
   // Read before the schedules: a change the CLI commits from here on moves it.
@@ -232,6 +183,7 @@ asio::awaitable<void> Server::start() {
 void Server::spawn_loops() {
   asio::co_spawn(io_, scheduler_.run(), rethrow);
   asio::co_spawn(io_, heartbeat(), rethrow);
+  if (cluster_.shared()) asio::co_spawn(io_, take_over_loop(), rethrow);
   asio::co_spawn(io_, sync_loop_.run(), rethrow);  // schedules defined in Salesforce
   watchdog_.start();
   if (env_.listen) asio::co_spawn(io_, feed_.run([this] { return store_changed(); }), rethrow);
@@ -395,6 +347,7 @@ void Server::stop(const char* why) {
   scheduler_.stop();
   sync_loop_.stop();
   watchdog_.stop();
+  take_over_timer_.cancel();
   wake_.close();
   feed_.stop();
   asio::co_spawn(io_, drain(), rethrow);

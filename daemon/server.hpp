@@ -14,6 +14,7 @@
 //   its own observers in turn: the endpoint (metrics, with the run's delivery
 //   counts) and the sync loop (write-back).
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -24,6 +25,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "crypto/vault.hpp"
 #include "daemon/change_feed.hpp"
@@ -110,6 +112,13 @@ class Server final : private jobs::RunObserver {
   // The cluster half of a heartbeat (cluster.hpp): launches the runs it took
   // over and tells the endpoint the nodes. Fails when the store does.
   boost::asio::awaitable<Status> beat_cluster(bool starting);
+  // Launches runs the cluster took over (or recovered at start).
+  void launch_taken(const std::vector<jobs::Launch>& taken, bool starting);
+  // Several nodes: another node's lease expires at `at_ms` (its wall clock,
+  // ms), or none is known: take_over_loop() takes it over then, not at a
+  // later heartbeat (at most once a second between beats).
+  void arm_take_over(std::optional<std::int64_t> at_ms);
+  boost::asio::awaitable<void> take_over_loop();
   // A run's execution ended: its lease is released (Cluster::release).
   boost::asio::awaitable<void> release_run(std::int64_t run_id);
   // Several nodes: shares the org API usage this node read and learns the
@@ -138,6 +147,8 @@ class Server final : private jobs::RunObserver {
   std::int64_t beats_ = 0;          // heartbeats so far; every checks_every_-th reads data_version
   std::int64_t checks_every_ = 1;
   std::string store_error_;  // the last heartbeat's store error; empty: it wrote
+  boost::asio::steady_timer take_over_timer_;  // arm_take_over()
+  std::chrono::steady_clock::time_point last_take_over_{};
   WakeListener wake_;
   ChangeFeed feed_;
   Watchdog watchdog_;

@@ -1,13 +1,13 @@
-// RunPipeline::admit(): the cluster-wide concurrency caps (run_pipeline.hpp,
-// PipelineOptions::cluster_org_limit). Each node's scheduler keeps its own
-// caps; with several nodes on one store, a run also waits here until the
-// runs going on every node leave room for it. The count and the run's
-// `running` row are one transaction under the store's admission lock, so two
-// nodes never both take the last slot; the lock is tried, never waited for.
+// RunPipeline::admit(): the cluster-wide caps and scratch budget
+// (run_pipeline.hpp, PipelineOptions::cluster_org_limit). Each node's
+// scheduler keeps its own caps; with several nodes on one store, a run also
+// waits here until the runs going on every node leave room for it
+// (store/admission.hpp: one transaction under the store's admission lock).
 #include <boost/asio/use_awaitable.hpp>
 
 #include "jobs/run_context.hpp"
 #include "jobs/run_pipeline.hpp"
+#include "store/admission.hpp"
 
 namespace asio = boost::asio;
 
@@ -16,32 +16,17 @@ namespace {
 
 constexpr std::chrono::milliseconds kRetry{500};
 
-// On the store thread: the time the run started (ms) when admitted (saved
-// running), else 0. The start time is read there, after the count under the
-// admission lock, so that it follows the end (and the commit) of the run
-// whose slot it takes, whichever node ran it: read before the lock, it
-// could precede that run's recorded end, and two runs would seem to
-// overlap.
+// On the store thread: store::admit_run() with the clock.
 struct Admit {
   store::Run run;
-  std::int64_t org = 0;
-  int org_limit = 0;
-  int global_limit = 0;
+  std::int64_t connection_id = 0;
+  store::AdmissionCaps caps;
   Clock* clock = nullptr;
 
-  Result<std::int64_t> operator()(store::Store& s) const {
-    store::Run row = run;
-    bool admitted = false;
-    Status st = s.transaction([&](store::Store& tx) -> Status {
-      auto counts = tx.lock_running_counts(org, clock->wall_now().time_since_epoch().count());
-      if (!counts.ok()) return counts.status();
-      if (!*counts || (*counts)->org >= org_limit || (*counts)->all >= global_limit) return {};
-      admitted = true;
-      row.started_at_ms = clock->wall_now().time_since_epoch().count();
-      return tx.update_run(row);
-    });
-    if (!st.ok()) return st;
-    return admitted ? row.started_at_ms : std::int64_t{0};
+  Result<std::optional<store::Run>> operator()(store::Store& s) const {
+    Clock* c = clock;
+    return store::admit_run(s, run, connection_id, caps,
+                            [c] { return c->wall_now().time_since_epoch().count(); });
   }
 };
 
@@ -49,12 +34,17 @@ struct Admit {
 
 asio::awaitable<Status> RunPipeline::admit(Context& ctx) {
   for (;;) {
-    Admit attempt{ctx.run, ctx.connection.id, options_.cluster_org_limit,
-                  options_.cluster_global_limit, &deps_.clock};
-    auto started = co_await deps_.store.run(attempt);
-    if (!started.ok()) co_return started.status();
-    if (*started > 0) {
-      ctx.run.started_at_ms = *started;  // when it started, not when it began to wait
+    const store::AdmissionCaps caps{options_.cluster_org_limit, options_.cluster_global_limit,
+                                    options_.cluster_scratch_budget,
+                                    options_.cluster_scratch_reserve};
+    Admit attempt{ctx.run, ctx.connection.id, caps, &deps_.clock};
+    auto admitted = co_await deps_.store.run(attempt);
+    if (!admitted.ok()) co_return admitted.status();
+    if (*admitted) {
+      // Its start time is when it started, not when it began to wait; its
+      // scratch reservation is held until it ends (every later write of the
+      // row keeps it).
+      ctx.run = std::move(**admitted);
       co_return Status();
     }
     // Jittered, so that the nodes waiting for one org do not ask in step.

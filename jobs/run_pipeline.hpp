@@ -64,6 +64,11 @@ struct PipelineOptions {
   // then it waits. 0: no such check (one node: the scheduler's counts hold).
   int cluster_org_limit = 0;
   int cluster_global_limit = 0;
+  // With them: each run admitted holds cluster_scratch_reserve bytes (its
+  // per-run scratch cap) of cluster_scratch_budget, counted the same way,
+  // until it ends, so all nodes' scratch together stays within the budget.
+  std::int64_t cluster_scratch_budget = 0;
+  std::int64_t cluster_scratch_reserve = 0;
 };
 
 // What a reloaded config (SIGHUP) changes in a running pipeline; the rest

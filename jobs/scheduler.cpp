@@ -146,7 +146,7 @@ std::vector<Decision> Scheduler::to_claim(std::vector<Decision> decisions, Clock
     }
   }
   for (Decision& d : decisions) {
-    if (owns(share_, d.occurrence.schedule_id)) {
+    if (owns(share_, d.occurrence.schedule_id) || options_.claim_grace.count() <= 0) {
       out.push_back(std::move(d));
     } else {
       still.push_back({std::move(d), now + options_.claim_grace});

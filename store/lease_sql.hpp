@@ -43,6 +43,8 @@ inline constexpr const char* kRenewLease =
 // org share its cap. Parameters: connection id twice, then kRunningRuns' now.
 inline constexpr const char* kSameOrg =
     "c.id = ? OR (c.org_id <> '' AND c.org_id = (SELECT org_id FROM connections WHERE id = ?))";
+// The scratch bytes the runs of kRunningRuns hold (Run::scratch_reserved).
+inline constexpr const char* kScratchHeld = "coalesce(sum(r.scratch_reserved), 0) ";
 // The runs going on every node: running or delivering, lease unexpired at `?`.
 inline constexpr const char* kRunningRuns =
     "FROM runs r JOIN schedules s ON s.id = r.schedule_id "
@@ -100,6 +102,12 @@ template <class Params>
 void bind_node(Params& q, const Node& n) {
   q.bind(1, n.id).bind(2, n.host).bind(3, n.pid).bind(4, n.started_at_ms);
   q.bind(5, n.heartbeat_at_ms).bind(6, n.status);
+}
+
+// next_expiry()'s statement: parameter node. Both engines.
+inline std::string next_expiry_sql(const std::vector<std::int64_t>& except) {
+  return std::string("SELECT min(lease_expires_ms) FROM runs WHERE ") + kUnfinished +
+         " AND lease_node <> ?" + except_ids(except);
 }
 
 }  // namespace reportd::store

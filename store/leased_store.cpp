@@ -110,23 +110,30 @@ Result<std::vector<std::int64_t>> LeasedStore::renew() {
   return lost;
 }
 
+std::vector<std::int64_t> LeasedStore::mine() const {
+  std::vector<std::int64_t> out;
+  std::lock_guard lock(mu_);
+  for (const auto& held : held_) out.push_back(held.first);
+  for (const auto& run : executing_) {
+    if (!held_.contains(run.first)) out.push_back(run.first);
+  }
+  return out;
+}
+
 Result<std::vector<Lease>> LeasedStore::take_over(bool all, int limit) {
   // Never a run this node still executes, even one whose lease it lost: its
   // execution would write with the new epoch.
-  std::vector<std::int64_t> mine;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& held : held_) mine.push_back(held.first);
-    for (const auto& run : executing_) {
-      if (!held_.contains(run.first)) mine.push_back(run.first);
-    }
-  }
+  const std::vector<std::int64_t> except = mine();
   const std::int64_t since = steady();
   const std::int64_t before = all ? std::numeric_limits<std::int64_t>::max() : now();
-  auto taken = leases_.take_over(options_.node_id, before, expiry(), mine, limit);
+  auto taken = leases_.take_over(options_.node_id, before, expiry(), except, limit);
   if (!taken.ok()) return taken;
   for (const Lease& l : *taken) hold(l.run_id, l.epoch, since);
   return taken;
+}
+
+Result<std::optional<std::int64_t>> LeasedStore::next_expiry() {
+  return leases_.next_expiry(options_.node_id, mine());
 }
 
 Status LeasedStore::release(std::int64_t run_id) {

@@ -12,6 +12,7 @@
 // Thread safety: as Store, one thread at a time.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,6 +80,13 @@ class Leases {
                                                std::int64_t expires_at_ms,
                                                const std::vector<std::int64_t>& except,
                                                int limit) = 0;
+  // When take_over() will next find a run other than this node's: the
+  // earliest lease expiry among unfinished runs whose lease names another
+  // node, except the runs in `except`. nullopt: there is none. (A node arms
+  // a timer for it, so a dead node's runs are taken over as their leases
+  // expire, not at some later heartbeat.)
+  virtual Result<std::optional<std::int64_t>> next_expiry(
+      std::string_view node, const std::vector<std::int64_t>& except) = 0;
   // The fence. Inside a transaction: checks that `node` holds `run_id` at
   // `epoch` and that the lease expires after `valid_after_ms`, and locks the
   // run's row until the transaction ends, so that no take-over can come

@@ -3,6 +3,7 @@
 #include "store/migration_api_usage.hpp"
 #include "store/migration_burst.hpp"
 #include "store/migration_run_as.hpp"
+#include "store/migration_scratch.hpp"
 
 #include <string>
 #include <string_view>
@@ -146,7 +147,7 @@ ALTER TABLE runs ADD COLUMN lease_expires_ms INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX runs_lease ON runs(lease_node);
 )sql",
     kRunAsSqlite,  // 6: run as: store/migration_run_as.hpp.
-    kBurstSql, kApiUsageSql,  // 7: bursting, 8: API usage: store/migration_*.hpp.
+    kBurstSql, kApiUsageSql, kScratchSql,  // 7-9: store/migration_*.hpp.
 };
 
 // The same migrations for PostgreSQL, numbered alike: entry N makes the
@@ -290,7 +291,7 @@ ALTER TABLE runs ADD COLUMN lease_node TEXT NOT NULL DEFAULT '',
 CREATE INDEX runs_lease ON runs(lease_node);
 )sql",
     kRunAsPg,  // 6: run as: store/migration_run_as.hpp.
-    kBurstSql, kApiUsageSql,  // 7: bursting, 8: API usage: store/migration_*.hpp.
+    kBurstSql, kApiUsageSql, kScratchSql,  // 7-9: store/migration_*.hpp.
 };
 
 static_assert(sizeof kPgMigrations == sizeof kMigrations,
@@ -319,7 +320,6 @@ const Rebuild kRebuilds[] = {
     {3, "schedules", nullptr, nullptr},
     {3, "runs", nullptr, nullptr},
 };
-
 constexpr int kVersion = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
 
 Status replace_once(std::string& sql, std::string_view from, std::string_view to,

@@ -43,11 +43,13 @@ Result<std::optional<RunningCounts>> PgStore::lock_running_counts(std::int64_t c
   if (!locked.ok()) return locked.status();
   if (locked->int64(0, 0) == 0) return std::optional<RunningCounts>();
   auto r = conn_.exec(
-      std::string("SELECT count(*) FILTER (WHERE ") + kSameOrg + "), count(*) " + kRunningRuns,
+      std::string("SELECT count(*) FILTER (WHERE ") + kSameOrg + "), count(*), " +
+          kScratchHeld + kRunningRuns,
       PgParams().bind(1, connection_id).bind(2, connection_id).bind(3, now_ms),
       "count running runs");
   if (!r.ok()) return r.status();
-  return std::optional<RunningCounts>(RunningCounts{r->int64(0, 0), r->int64(0, 1)});
+  return std::optional<RunningCounts>(
+      RunningCounts{r->int64(0, 0), r->int64(0, 1), r->int64(0, 2)});
 }
 
 Status PgStore::put_api_usage(const OrgApiUsage& u) {

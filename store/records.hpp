@@ -191,6 +191,9 @@ struct Run {
   // The username whose access the run used, or "integration"; empty until
   // the run chose (DESIGN.md §4.9).
   std::string ran_as;
+  // Several nodes: the bytes of the scratch budget this run holds while it
+  // goes (set when it is admitted; store/migration_scratch.hpp).
+  std::int64_t scratch_reserved = 0;
 };
 
 // kRefused: reportd itself refused the recipient before anything was sent

@@ -138,7 +138,8 @@ void bind_schedule(Params& q, const Schedule& s) {
 
 inline constexpr const char* kRunColumns =
     "SELECT id, schedule_id, nominal_s, state, reason, error_code, attempt, claimed_at_ms, "
-    "started_at_ms, finished_at_ms, disposed_at_ms, rows, bytes, truncated, ran_as FROM runs ";
+    "started_at_ms, finished_at_ms, disposed_at_ms, rows, bytes, truncated, ran_as, "
+    "scratch_reserved FROM runs ";
 
 template <class Row>
 Run read_run(const Row& q) {
@@ -158,6 +159,7 @@ Run read_run(const Row& q) {
   r.bytes = q.int64(12);
   r.truncated = q.int64(13) != 0;
   r.ran_as = q.text(14);
+  r.scratch_reserved = q.int64(15);
   return r;
 }
 
@@ -198,14 +200,15 @@ ActiveSchedule read_active_schedule(const Row& q) {
 // update_run's statement and its parameters.
 inline constexpr const char* kUpdateRun =
     "UPDATE runs SET state=?, reason=?, error_code=?, attempt=?, started_at_ms=?, "
-    "finished_at_ms=?, disposed_at_ms=?, rows=?, bytes=?, truncated=?, ran_as=? WHERE id=?";
+    "finished_at_ms=?, disposed_at_ms=?, rows=?, bytes=?, truncated=?, ran_as=?, "
+    "scratch_reserved=? WHERE id=?";
 
 template <class Params>
 void bind_run(Params& q, const Run& r) {
   q.bind(1, to_string(r.state)).bind(2, r.reason).bind(3, r.error_code).bind(4, r.attempt);
   q.bind(5, r.started_at_ms).bind(6, r.finished_at_ms).bind(7, r.disposed_at_ms);
   q.bind(8, r.rows).bind(9, r.bytes).bind(10, std::int64_t{r.truncated}).bind(11, r.ran_as);
-  q.bind(12, r.id);
+  q.bind(12, r.scratch_reserved).bind(13, r.id);
 }
 
 inline constexpr const char* kDeliveryColumns =

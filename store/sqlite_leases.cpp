@@ -58,6 +58,19 @@ Result<std::vector<Lease>> SqliteStore::take_over(std::string_view node, std::in
   return out;
 }
 
+Result<std::optional<std::int64_t>> SqliteStore::next_expiry(
+    std::string_view node, const std::vector<std::int64_t>& except) {
+  const std::string sql = next_expiry_sql(except);
+  Stmt q(db_, sql.c_str());
+  q.bind(1, node);
+  if (!q.step()) {
+    if (Status st = q.status("read lease expiries"); !st.ok()) return st;
+    return std::optional<std::int64_t>();
+  }
+  if (q.is_null(0)) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(q.int64(0));
+}
+
 Status SqliteStore::check_lease(std::int64_t run_id, std::string_view node, std::int64_t epoch,
                                 std::int64_t valid_after_ms) {
   Stmt q(db_,

@@ -46,14 +46,15 @@ Status SqliteStore::end_sync(std::int64_t) { return {}; }
 
 Result<std::optional<RunningCounts>> SqliteStore::lock_running_counts(std::int64_t connection_id,
                                                                       std::int64_t now_ms) {
-  const std::string sql = std::string("SELECT coalesce(sum(") + kSameOrg + "), 0), count(*) " +
-                          kRunningRuns;
+  const std::string sql = std::string("SELECT coalesce(sum(") + kSameOrg + "), 0), count(*), " +
+                          kScratchHeld + kRunningRuns;
   Stmt q(db_, sql.c_str());
   q.bind(1, connection_id).bind(2, connection_id).bind(3, now_ms);
   RunningCounts c;
   if (q.step()) {
     c.org = q.int64(0);
     c.all = q.int64(1);
+    c.scratch = q.int64(2);
   }
   if (Status st = q.status("count running runs"); !st.ok()) return st;
   return std::optional<RunningCounts>(c);

@@ -34,6 +34,7 @@ struct OccurrenceClaim {
 struct RunningCounts {
   std::int64_t org = 0;  // of one org's schedules, whichever of its connections
   std::int64_t all = 0;
+  std::int64_t scratch = 0;  // bytes of scratch budget they hold (Run::scratch_reserved)
 };
 
 // An org's API usage as a node read it from Sforce-Limit-Info
@@ -127,7 +128,8 @@ class Store {
   // waiting (it ends with the transaction) and counts the runs going on
   // every node (running or delivering, their lease unexpired at `now_ms`):
   // those of the org `connection_id` reaches (its schedules and those of
-  // every connection with the same org id) and all. nullopt: another node
+  // every connection with the same org id) and all, and the scratch bytes
+  // they hold between them. nullopt: another node
   // holds the lock; try again shortly. SQLite counts its own runs.
   virtual Result<std::optional<RunningCounts>> lock_running_counts(std::int64_t connection_id,
                                                                    std::int64_t now_ms) = 0;

@@ -143,6 +143,18 @@ std::string smtp_error(const std::string& body) {
   return c.status().message();
 }
 
+TEST_CASE("config: [store] claim_grace_seconds defaults to 2, takes 0..60 and names the key") {
+  CHECK(parse("")->store_claim_grace_seconds == 2);
+  CHECK(parse("[store]\nclaim_grace_seconds = 0")->store_claim_grace_seconds == 0);
+  CHECK(parse("[store]\nclaim_grace_seconds = 10")->store_claim_grace_seconds == 10);
+  CHECK(error_of("[store]\nclaim_grace_seconds = 61") ==
+        "reportd.toml: store.claim_grace_seconds: must be 0..60, not 61");
+  CHECK(error_of("[store]\nclaim_grace_seconds = 1.5") ==
+        "reportd.toml: store.claim_grace_seconds: must be an integer");
+  CHECK(error_of("[store]\nclaim_grace_seconds = -1") ==
+        "reportd.toml: store.claim_grace_seconds: must be 0..60, not -1");
+}
+
 TEST_CASE("config: [smtp] parses in full, and its port defaults by tls mode") {
   auto c = parse(R"([smtp]
 host = "smtp.example.com"

@@ -26,7 +26,7 @@ class ClusterScaleTest(Nodes):
         schedules, orgs, minutes = (int(x) for x in os.environ.get("REPORTD_SCALE", "40/4/2").split("/"))
         began = time.time()
         self.boot(nodes=3, orgs=orgs, connect=orgs,
-                  config='[limits]\nmax_concurrent_runs = 16\n[defaults]\nmin_interval = "1s"')
+                  config='[limits]\nmax_concurrent_runs = 16\nscratch_max_bytes = 16777216\n[defaults]\nmin_interval = "1s"')
         for i in range(schedules):
             self.add(f"s{i:03d}", 1 + i % orgs, "* * * * *", to=f"r{i:03d}@example.com")
         # The minutes watched: from the first whole minute after every node

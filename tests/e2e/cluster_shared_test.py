@@ -74,7 +74,7 @@ class ClusterSharedTest(Nodes):
         self.assertEqual(sum(synced_by), 4, synced_by)
 
     def test_the_per_org_cap_holds_across_nodes(self):
-        self.boot(nodes=3, orgs=2, config="[limits]\nmax_runs_per_org = 1\n[defaults]\nmin_interval = \"1s\"",
+        self.boot(nodes=3, orgs=2, config="[limits]\nmax_runs_per_org = 1\nscratch_max_bytes = 16777216\n[defaults]\nmin_interval = \"1s\"",
                   sim_flags=("--slow-ms", "200"))
         for s in range(5):
             self.add(f"busy{s}", 1, "*/15 * * * * *")

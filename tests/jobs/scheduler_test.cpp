@@ -282,3 +282,23 @@ TEST_CASE("scheduler: two nodes claim their own shares first, and a silent node'
   a.set_share({0, 1});
   for (std::int64_t id : ids) CHECK(owns(a.share(), id));
 }
+
+TEST_CASE("scheduler: with no claim grace a node claims every due occurrence at once") {
+  Fixture fx;
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(fx.add(("g" + std::to_string(i)).c_str(), "0 * * * *"));
+  asio::io_context io;
+  FakeClock clock(at("2026-05-04T09:59:00Z"));
+  reportd::store::StoreThread st(*fx.store);
+  RecordingLauncher on_a;
+  SchedulerOptions options;
+  options.claim_grace = std::chrono::seconds(0);
+  options.per_org_limit = 16;
+  Scheduler a(io.get_executor(), clock, st, on_a, options);
+  REQUIRE(run_sync(io, a.load()).ok());
+  a.set_share({0, 2});  // another node owns part of them
+  clock.advance(std::chrono::seconds{60});
+  run_sync(io, a.tick());
+  CHECK(on_a.launches.size() == ids.size());
+  CHECK(a.held_back() == 0);
+}

@@ -11,6 +11,8 @@
 #include <doctest/doctest.h>
 
 #include "engines.hpp"
+#include "store/admission.hpp"
+#include "store/leased_store.hpp"
 #include "store/leases.hpp"
 #include "store/pg_listener.hpp"
 #include "store/pg_store.hpp"
@@ -179,6 +181,58 @@ TEST_CASE_TEMPLATE("store: each org's newest API usage is kept, whichever node r
   REQUIRE(all->size() == 2);
   CHECK((*all)[0] == OrgApiUsage{"00D000000000001AAA", 95, 100, kClusterT0 + 10});
   CHECK((*all)[1] == OrgApiUsage{"connection:7", 5, 1000, kClusterT0});
+}
+
+TEST_CASE_TEMPLATE("store: two nodes together never hold more than the scratch budget", E, Sqlite,
+                   Postgres) {
+  auto db = fresh_store<E>();
+  if (!db) return;
+  std::int64_t clock = kClusterT0;
+  const auto now = [&clock] { return clock; };
+  const std::chrono::milliseconds lease{30'000};
+  LeasedStore a(*db, *leases_of(*db), LeaseOptions{"node-a", lease, now, {}});
+  LeasedStore b(*db, *leases_of(*db), LeaseOptions{"node-b", lease, now, {}});
+  const std::int64_t conn = add_conn(*db, "acme");
+  const std::int64_t sched = *db->add_schedule(make_schedule(conn, "s"));
+  std::int64_t nominal = 1000;
+  const auto claim = [&](LeasedStore& node) {
+    Run run = *db->get_run(**node.claim_occurrence(sched, ++nominal, RunState::kPending, "", clock));
+    run.state = RunState::kRunning;
+    return run;
+  };
+  // Room for two runs' reservations of 40 in 100, whatever the caps allow.
+  const AdmissionCaps caps{10, 10, 100, 40};
+  const auto admit = [&](LeasedStore& node, const Run& run) {
+    auto admitted = admit_run(node, run, conn, caps, now);
+    REQUIRE_MESSAGE(admitted.ok(), admitted.status().message());
+    return *admitted;
+  };
+  const Run a1 = claim(a), b1 = claim(b), a2 = claim(a), b2 = claim(b);
+  auto first = admit(a, a1);
+  REQUIRE(first);
+  CHECK(first->scratch_reserved == 40);
+  CHECK(db->get_run(a1.id)->scratch_reserved == 40);
+  REQUIRE(admit(b, b1));
+  CHECK_FALSE(admit(a, a2));  // 80 held + 40 > 100, on either node
+  CHECK_FALSE(admit(b, b2));
+  CHECK(db->get_run(a2.id)->state == RunState::kPending);
+  // A's run ends: its bytes are free again, for either node.
+  Run done = *first;
+  done.state = RunState::kSucceeded;
+  REQUIRE(a.update_run(done).ok());
+  REQUIRE(admit(b, b2));
+  CHECK_FALSE(admit(a, a2));
+  // B dies: A renews its leases, B's expire, and their bytes count no more.
+  clock += 20'000;
+  REQUIRE(a.renew().ok());
+  clock += 10'001;
+  REQUIRE(admit(a, a2));
+  // Without a budget only the caps count.
+  const Run a3 = claim(a);
+  auto uncapped = admit_run(a, a3, conn, AdmissionCaps{10, 10, 0, 40}, now);
+  REQUIRE(uncapped.ok());
+  REQUIRE(*uncapped);
+  CHECK((*uncapped)->scratch_reserved == 0);
 }
 
 }  // namespace reportd::store

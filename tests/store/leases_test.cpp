@@ -176,6 +176,40 @@ TEST_CASE_TEMPLATE("leases: nodes are listed with the runs they hold; silent one
   CHECK(leases.list_nodes()->size() == 1);
 }
 
+TEST_CASE_TEMPLATE("leases: next_expiry is when another node's run can be taken over", E, Sqlite,
+                   Postgres) {
+  auto db = fresh_store<E>();
+  if (!db) return;
+  std::int64_t clock = kT0;
+  TestNode a(*db, "node-a", clock), b(*db, "node-b", clock);
+  const std::int64_t sched = add_daily(*db);
+  CHECK_FALSE(b.store.next_expiry()->has_value());  // nothing to take over, ever
+  const std::int64_t first = claim_run(a.store, sched, 1000, clock);
+  clock += 1000;
+  const std::int64_t second = claim_run(a.store, sched, 2000, clock);
+  REQUIRE(a.store.claim_occurrence(sched, 3000, RunState::kMissed, "late", clock).ok());
+  // B learns the earliest of A's leases; A itself has none to take.
+  CHECK(*b.store.next_expiry() == std::optional<std::int64_t>(kT0 + kLease.count()));
+  CHECK_FALSE(a.store.next_expiry()->has_value());
+  // Exactly then (the expiry passed by a millisecond) B's take-over finds it.
+  clock = kT0 + kLease.count();
+  CHECK(b.store.take_over(false, 10)->empty());
+  clock += 1;
+  auto taken = b.store.take_over(false, 10);
+  REQUIRE(taken.ok());
+  REQUIRE(taken->size() == 1);
+  CHECK((*taken)[0].run_id == first);
+  // Then the other one; B's own run (taken) no longer counts for B, but for
+  // A once its execution of it ended (never while it still executes it).
+  CHECK(*b.store.next_expiry() == std::optional<std::int64_t>(kT0 + 1000 + kLease.count()));
+  CHECK_FALSE(a.store.next_expiry()->has_value());
+  REQUIRE(a.store.release(first).ok());
+  CHECK(*a.store.next_expiry() == std::optional<std::int64_t>(clock + kLease.count()));
+  // A run A released with no final row expires now: B may take it at once.
+  REQUIRE(a.store.release(second).ok());
+  CHECK(*b.store.next_expiry() == std::optional<std::int64_t>(clock));
+}
+
 TEST_CASE("leases: SQLite's one node takes over every unfinished run when it starts") {
   auto db = fresh_sqlite();
   std::int64_t clock = kT0;
