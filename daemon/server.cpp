@@ -178,6 +178,7 @@ asio::awaitable<void> Server::start() {
   sd_notify(0, "READY=1\nSTATUS=running");
   log::info("serve.ready", {{"schedules", static_cast<long>(scheduler_.core().size())},
                             {"node", cluster_.self().id}});
+  if (cluster_.shared()) warn_scratch_concurrency();
 }
 
 void Server::spawn_loops() {

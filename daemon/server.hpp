@@ -118,6 +118,9 @@ class Server final : private jobs::RunObserver {
   // ms), or none is known: take_over_loop() takes it over then, not at a
   // later heartbeat (at most once a second between beats).
   void arm_take_over(std::optional<std::int64_t> at_ms);
+  // Several nodes: warns when the shared scratch budget lets fewer runs go
+  // at once than [limits] max_concurrent_runs (each holds scratch_max_bytes).
+  void warn_scratch_concurrency() const;
   boost::asio::awaitable<void> take_over_loop();
   // A run's execution ended: its lease is released (Cluster::release).
   boost::asio::awaitable<void> release_run(std::int64_t run_id);

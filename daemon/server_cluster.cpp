@@ -25,6 +25,22 @@ constexpr auto kTakeOverFloor = std::chrono::seconds(1);
 
 }  // namespace
 
+// Each run admitted holds its worst case (scratch_max_bytes) of the budget
+// all nodes share, so the budget, not max_concurrent_runs, may be what
+// limits the cluster: say so once at the start, with the fix.
+void Server::warn_scratch_concurrency() const {
+  const std::int64_t fit = config_.scratch_budget_bytes / config_.scratch_max_bytes;
+  if (fit >= config_.max_concurrent_runs) return;
+  log::warning("limits.scratch_concurrency",
+               {{"count", static_cast<long>(fit)},
+                {"reason", "several nodes share [limits] scratch_budget_bytes and each run holds "
+                           "scratch_max_bytes of it, so at most " + std::to_string(fit) +
+                               " runs go at once across the nodes, fewer than "
+                               "max_concurrent_runs = " + std::to_string(config_.max_concurrent_runs) +
+                               "; lower scratch_max_bytes to what one run needs or raise "
+                               "scratch_budget_bytes"}});
+}
+
 asio::awaitable<Status> Server::beat_cluster(bool starting) {
   Cluster* cluster = &cluster_;
   const std::string status = stopping_ ? "stopped" : "running";

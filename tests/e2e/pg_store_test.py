@@ -98,6 +98,11 @@ class PgStoreTest(unittest.TestCase):
                 log.seek(0)
                 return text in log.read()
             wait_until(lambda: logged("event=serve.ready"), what="serve.ready")
+            # Default limits on a shared store: 1 GiB / 512 MiB lets 2 runs go
+            # at once across the nodes, not 8; the daemon says so and how to fix it.
+            wait_until(lambda: logged("event=limits.scratch_concurrency count=2"),
+                       what="limits.scratch_concurrency")
+            self.assertTrue(logged("lower scratch_max_bytes to what one run needs"))
             other = Sandbox()
             other.key = self.box.key
             try:
