@@ -338,7 +338,7 @@ asio::awaitable<Result<HttpResponse>> HttpsPool::request(HttpRequest req) {
     if (auto& idle = idle_[key]; keep && idle.size() < options_.max_idle_per_origin)
       idle.push_back(std::move(conn));
     if (gzipped) {
-      auto plain = gunzip(out.body, options_.max_response_bytes);
+      auto plain = gunzip(out.body, options_.max_response_bytes, std::move(req.inflate_into));
       if (!plain) co_return std::move(plain).status().with_context(context);
       wipe(out.body);
       out.body = std::move(plain.value());
