@@ -193,11 +193,12 @@ asio::awaitable<Status> RunPipeline::fetch_report(Context& ctx, table::RowSink& 
 }
 
 Status RunPipeline::write_dry_run(Context& ctx) {
-  for (const deliver::OutputRef& r : ctx.refs) {
+  // The scratch files themselves, in the order of ctx.refs (RunOutputs::refs).
+  for (const auto& file : ctx.outputs->scratch().outputs()) {
     // A burst writes each recipient's copy under its own name.
     const std::string name = ctx.schedule.burst && ctx.schedule.recipients.size() == 1
-                                 ? burst_file_name(r.filename, ctx.schedule.recipients.front())
-                                 : r.filename;
+                                 ? burst_file_name(file->filename(), ctx.schedule.recipients.front())
+                                 : file->filename();
     std::string path = options_.dry_run_dir + "/" + name;
     // The file holds record values: only the operator may read it, and an
     // existing file or a planted symlink is never written through.
@@ -208,13 +209,7 @@ Status RunPipeline::write_dry_run(Context& ctx) {
                            "dry run: cannot create " + path + ": " + std::strerror(err) +
                                (err == EEXIST ? "; remove it or choose another --out directory" : ""));
     }
-    bool ok = true;
-    for (std::size_t done = 0; ok && done < r.bytes.size();) {
-      ssize_t n = ::write(fd, r.bytes.data() + done, r.bytes.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      ok = n > 0;
-      if (ok) done += static_cast<std::size_t>(n);
-    }
+    bool ok = file->send_to(fd).ok();
     ok = ::close(fd) == 0 && ok;
     if (!ok) return Status::error(ErrorKind::kIo, "dry run: cannot write " + path);
   }

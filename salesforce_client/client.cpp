@@ -29,6 +29,10 @@ bool session_expired(const HttpResponse& r) {
          r.body.find("not valid for use with the REST API") == std::string::npos;
 }
 
+// Zeroes the whole allocation of `s` and keeps its size: a block, all zeros
+// now, that takes the next page without being filled (or freed) first.
+void wipe_keep_size(std::string& s) { wipe_bytes(s.data(), s.capacity()); }
+
 }  // namespace
 
 std::uint64_t max_pages_for_rows(std::uint64_t max_rows) { return max_rows / 200 + 2; }
@@ -55,7 +59,7 @@ Client::~Client() = default;
 
 asio::awaitable<Result<HttpResponse>> Client::call(std::string method, std::string target,
                                                    std::string content_type, std::string body,
-                                                   std::string accept) {
+                                                   std::string accept, std::string inflate_into) {
   // `body` may be an upload (record values): zeroed on every way out, as the
   // token's copies are (AccessToken, HttpRequest).
   struct WipeBody {
@@ -83,6 +87,7 @@ asio::awaitable<Result<HttpResponse>> Client::call(std::string method, std::stri
     req.accept = accept;
     req.authorization = token.value().bearer;
     req.body = body;
+    req.inflate_into = std::move(inflate_into);  // the first attempt's only
     Result<HttpResponse> res = co_await pool_->request(std::move(req));
     if (!res) co_return std::move(res);
     HttpResponse& r = res.value();
@@ -133,10 +138,14 @@ asio::awaitable<Status> Client::query(std::string soql, bool all, table::RowSink
       footer.rows = 1;
     }
     if (info.value().done) break;
-    // Release this page before the next one arrives: memory stays at one page.
-    wipe_and_free(page.value().body);
+    // Zero this page before the next one arrives, which is inflated into the
+    // same block: memory stays at one page, and the block is neither freed
+    // nor filled again.
+    std::string block = std::move(page.value().body);
+    wipe_keep_size(block);
     if (Status s = guard.follow(info.value().next_records_url); !s.ok()) co_return s;
-    page = co_await call("GET", std::move(info.value().next_records_url));
+    page = co_await call("GET", std::move(info.value().next_records_url), {}, {},
+                         "application/json", std::move(block));
     if (!page) co_return std::move(page).status();
   }
   co_return sink.end(footer);

@@ -49,6 +49,9 @@ struct HttpRequest {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
   bool secret = false;  // body/response hold credentials: zeroed after use
+  // A block of zeros (a wiped page) a gzip response is inflated into, in
+  // place of a new one: the previous page's, when paging.
+  std::string inflate_into;
 };
 
 // The body holds record values: it is zeroed when the response is destroyed

@@ -369,7 +369,7 @@ asio::awaitable<Result<HttpResponse>> HttpsPool::request(HttpRequest req) {
       idle.push_back(std::move(conn));
     }  // else its destructor wipes the buffer
     if (gzipped) {
-      auto plain = gunzip(out.body, options_.max_response_bytes);
+      auto plain = gunzip(out.body, options_.max_response_bytes, std::move(req.inflate_into));
       if (!plain) co_return std::move(plain).status().with_context(context);
       wipe(out.body);
       out.body = std::move(plain.value());

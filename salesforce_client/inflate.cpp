@@ -32,12 +32,14 @@ std::size_t initial_size(std::string_view in) {
 // within `max_out` and the member is the whole input; nullopt otherwise (or
 // when libdeflate refuses the data), and zlib decides. The decompressor
 // holds Huffman tables only; the output block is ours and zeroed on failure.
-std::optional<std::string> gunzip_whole(std::string_view in, std::size_t max_out) {
+std::optional<std::string> gunzip_whole(std::string_view in, std::size_t max_out,
+                                        std::string& block) {
   const std::size_t size = initial_size(in);
   if (size < 2 || size - 1 > max_out) return std::nullopt;
   libdeflate_decompressor* d = libdeflate_alloc_decompressor();
   if (d == nullptr) return std::nullopt;
-  std::string out(size - 1, '\0');
+  std::string out = std::move(block);
+  out.resize(size - 1);  // fills only what lies past the block's size
   std::size_t in_used = 0, produced = 0;
   const libdeflate_result r = libdeflate_gzip_decompress_ex(d, in.data(), in.size(), out.data(),
                                                             out.size(), &in_used, &produced);
@@ -51,8 +53,8 @@ std::optional<std::string> gunzip_whole(std::string_view in, std::size_t max_out
 
 }  // namespace
 
-Result<std::string> gunzip(std::string_view in, std::size_t max_out) {
-  if (auto whole = gunzip_whole(in, max_out)) return std::move(*whole);
+Result<std::string> gunzip(std::string_view in, std::size_t max_out, std::string block) {
+  if (auto whole = gunzip_whole(in, max_out, block)) return std::move(*whole);
   z_stream zs{};
   use_zeroing_allocator(zs);
   // 32 + MAX_WBITS: detect gzip or zlib headers automatically.

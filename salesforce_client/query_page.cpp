@@ -34,6 +34,7 @@ struct QueryPageParser::Handler {
     std::string name;  // lower-cased key
     std::vector<int> children;
     int column = -1;
+    std::size_t hint = 0;  // the child after the last one matched: records keep their key order
   };
 
   explicit Handler(const std::vector<SelectField>& fields) {
@@ -66,7 +67,8 @@ struct QueryPageParser::Handler {
     wipe(num_buf);
   }
 
-  void reset(table::RowSink* s, std::vector<CellType>* t) {
+  void reset(std::string_view p, table::RowSink* s, std::vector<CellType>* t) {
+    page = p;
     sink = s;
     types = t;
     info = {};
@@ -82,7 +84,8 @@ struct QueryPageParser::Handler {
   // --- state ---
   std::vector<Node> nodes;
   std::vector<Cell> cells;
-  std::vector<std::string> texts;
+  std::vector<std::string> texts;  // values not found whole in the page (escaped or split)
+  std::string_view page;           // the page being parsed: values in it are not copied
   table::RowSink* sink = nullptr;
   std::vector<CellType>* types = nullptr;
   QueryPageInfo info;
@@ -103,19 +106,35 @@ struct QueryPageParser::Handler {
     return nodes[static_cast<std::size_t>(pending)].column;
   }
 
-  void set_text(int col, std::string_view text, Cell cell) {
-    auto c = static_cast<std::size_t>(col);
+  // `text` itself when it lies in the page (it lives as long as the page),
+  // else a copy in the column's own buffer (the parser's lives one callback).
+  std::string_view keep(std::size_t c, std::string_view text) {
+    if (text.data() >= page.data() && text.data() + text.size() <= page.data() + page.size())
+      return text;
     if (text.size() > texts[c].capacity()) wipe(texts[c]);  // about to be reallocated
     texts[c].assign(text.data(), text.size());
-    cells[c] = cell;
+    return texts[c];
+  }
+
+  // The child of `at` named `key` (compared case-insensitively), or -1. The
+  // search starts after the child matched last, where the next key of a
+  // record almost always is.
+  int match_child(int at, std::string_view key) {
+    Node& node = nodes[static_cast<std::size_t>(at)];
+    const std::size_t n = node.children.size();
+    for (std::size_t k = 0, i = node.hint; k < n; ++k, ++i) {
+      if (i >= n) i = 0;
+      const int child = node.children[i];
+      if (ieq_lower(key, nodes[static_cast<std::size_t>(child)].name)) {
+        node.hint = i + 1;
+        return child;
+      }
+    }
+    return -1;
   }
 
   bool finish_record(json::error_code& ec) {
     ++info.records;
-    for (std::size_t i = 0; i < cells.size(); ++i) {
-      if (cells[i].type != CellType::kNull && cells[i].type != CellType::kBoolean)
-        cells[i].text = texts[i];
-    }
     if (types) {
       for (std::size_t i = 0; i < cells.size(); ++i)
         if ((*types)[i] == CellType::kNull) (*types)[i] = cells[i].type;
@@ -203,10 +222,7 @@ struct QueryPageParser::Handler {
     if (depth == 1) {
       top_key.assign(key);
     } else if (in_record()) {
-      pending = -1;
-      const auto& node = nodes[static_cast<std::size_t>(stack.back())];
-      for (int child : node.children)
-        if (ieq_lower(key, nodes[static_cast<std::size_t>(child)].name)) pending = child;
+      pending = match_child(stack.back(), key);
     }
     key_buf.clear();
     return true;
@@ -228,8 +244,7 @@ struct QueryPageParser::Handler {
       info.next_records_url.assign(v);
     } else if (int col = value_column(); col >= 0) {
       auto c = static_cast<std::size_t>(col);
-      texts[c].assign(v);
-      cells[c] = sniff_string_cell(texts[c]);
+      cells[c] = sniff_string_cell(keep(c, v));
     }
     str_buf.clear();
     return true;
@@ -242,11 +257,16 @@ struct QueryPageParser::Handler {
 
   bool number(double v, json::string_view s) {
     if (skip) return true;
-    num_buf.append(s.data(), s.size());
+    std::string_view text(s.data(), s.size());
+    if (!num_buf.empty()) {
+      num_buf.append(s.data(), s.size());
+      text = num_buf;
+    }
     if (depth == 1 && top_key == "totalSize") {
       info.total_size = v < 0 ? 0 : static_cast<std::uint64_t>(v);
     } else if (int col = value_column(); col >= 0) {
-      set_text(col, num_buf, Cell::num(v, {}));
+      auto c = static_cast<std::size_t>(col);
+      cells[c] = Cell::num(v, keep(c, text));
     }
     num_buf.clear();
     return true;
@@ -287,7 +307,7 @@ Result<QueryPageInfo> QueryPageParser::run(std::string_view page, table::RowSink
                                            std::vector<CellType>* types) {
   auto& parser = impl_->parser;
   parser.reset();
-  parser.handler().reset(sink, types);
+  parser.handler().reset(page, sink, types);
   json::error_code ec;
   parser.write_some(false, page.data(), page.size(), ec);
   Handler& h = parser.handler();

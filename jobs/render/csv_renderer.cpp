@@ -2,6 +2,11 @@
 #include "table/wipe.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "jobs/render/cell_text.hpp"
 
@@ -20,6 +25,42 @@ std::string file_part(std::string_view name) {
   return out.empty() ? "table" : out;
 }
 
+bool is_special(char c) { return c == ',' || c == '"' || c == '\r' || c == '\n'; }
+
+// True when `text` holds a comma, a quote, CR or LF: the field is quoted.
+// Sixteen bytes at a time where SSE2 is there (every x86-64).
+bool needs_quotes(std::string_view text) {
+  const char* p = text.data();
+  std::size_t n = text.size();
+#if defined(__SSE2__)
+  const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"');
+  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+  for (; n >= 16; p += 16, n -= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, quote)),
+                                     _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+    if (_mm_movemask_epi8(hit) != 0) return true;
+  }
+#endif
+  for (; n > 0; ++p, --n)
+    if (is_special(*p)) return true;
+  return false;
+}
+
+// The most bytes put_field writes for `text`: quotes, the guard's
+// apostrophe, and every quote doubled.
+std::size_t field_bound(std::string_view text) { return 2 * text.size() + 3; }
+
+// Room for a date, datetime, boolean or number without wire text, as
+// append_cell_text formats them (kDateTimeTextMax, to_chars' shortest double).
+constexpr std::size_t kFormattedBound = 64;
+static_assert(kFormattedBound >= kDateTimeTextMax);
+
+char* put(char* out, std::string_view text) {
+  std::memcpy(out, text.data(), text.size());
+  return out + text.size();
+}
+
 }  // namespace
 
 bool needs_formula_guard(std::string_view text) {
@@ -32,9 +73,13 @@ bool needs_formula_guard(std::string_view text) {
 
 CsvRenderer::CsvRenderer(Scratch& scratch, CsvOptions options)
     : scratch_(scratch), options_(std::move(options)), zone_(options_.tz) {
-  // Room for a flush's worth and a long row, so the buffer is not
+  // Room for a flush's worth and a long row, so the block is not
   // reallocated (leaving unzeroed copies behind) in the common case.
-  buf_.reserve(2 * kFlushBytes);
+  buf_.resize(2 * kFlushBytes);
+}
+
+CsvRenderer::~CsvRenderer() {
+  wipe_bytes(buf_.data(), used_);
 }
 
 Status CsvRenderer::begin(const table::TableHeader& header) {
@@ -47,72 +92,102 @@ Status CsvRenderer::begin(const table::TableHeader& header) {
   auto file = scratch_.create(name + ".csv", "text/csv; charset=utf-8");
   if (!file.ok()) return file.status();
   file_ = *file;
-  buf_.clear();
-  if (options_.bom) buf_ += "\xEF\xBB\xBF";
+  wipe_bytes(buf_.data(), used_);
+  used_ = 0;
+  std::size_t bound = 5;
+  for (const auto& c : header.columns) bound += field_bound(c.label.empty() ? c.name : c.label) + 1;
+  auto at = room(bound);
+  if (!at.ok()) return at.status();
+  char* out = *at;
+  if (options_.bom) out = put(out, "\xEF\xBB\xBF");
   for (std::size_t i = 0; i < header.columns.size(); ++i) {
-    if (i > 0) buf_ += ',';
+    if (i > 0) *out++ = ',';
     const auto& c = header.columns[i];
-    append_field(c.label.empty() ? c.name : c.label, options_.formula_guard);
+    out = put_field(out, c.label.empty() ? c.name : c.label, options_.formula_guard);
   }
-  buf_ += "\r\n";
+  out = put(out, "\r\n");
+  used_ = static_cast<std::size_t>(out - buf_.data());
   return {};
 }
 
-void CsvRenderer::append_field(std::string_view text, bool guard) {
-  const bool guarded = guard && needs_formula_guard(text);
-  bool quote = false;
-  for (char c : text) {
-    if (c == ',' || c == '"' || c == '\r' || c == '\n') {
-      quote = true;
-      break;
+Result<char*> CsvRenderer::room(std::size_t n) {
+  if (buf_.size() - used_ < n) {
+    if (Status st = flush(); !st.ok()) return st;
+    if (buf_.size() < n) {  // a row larger than the block: nothing of a record is in it now
+      std::string bigger(n + kFlushBytes, '\0');
+      wipe(buf_);
+      buf_.swap(bigger);
     }
   }
-  if (!quote) {
-    if (guarded) buf_ += '\'';
-    buf_.append(text);
-    return;
+  return buf_.data() + used_;
+}
+
+char* CsvRenderer::put_field(char* out, std::string_view text, bool guard) const {
+  const bool guarded = guard && needs_formula_guard(text);
+  if (!needs_quotes(text)) {
+    if (guarded) *out++ = '\'';
+    return put(out, text);
   }
-  buf_ += '"';
-  if (guarded) buf_ += '\'';
+  *out++ = '"';
+  if (guarded) *out++ = '\'';
   for (std::size_t at = 0;;) {
     const std::size_t q = text.find('"', at);
     if (q == std::string_view::npos) {
-      buf_.append(text.substr(at));
+      out = put(out, text.substr(at));
       break;
     }
-    buf_.append(text.substr(at, q + 1 - at));  // up to and with the quote,
-    buf_ += '"';                               // which is doubled
+    out = put(out, text.substr(at, q + 1 - at));  // up to and with the quote,
+    *out++ = '"';                                 // which is doubled
     at = q + 1;
   }
-  buf_ += '"';
+  *out++ = '"';
+  return out;
 }
 
 Status CsvRenderer::row(std::span<const table::Cell> cells) {
   if (file_ == nullptr) return Status::error(ErrorKind::kInternal, "csv: row before begin");
+  std::size_t bound = 2;
+  for (const auto& cell : cells) {
+    const bool wire = cell.type == table::CellType::kString ||
+                      (cell.type == table::CellType::kNumber && !cell.text.empty());
+    bound += 1 + (wire ? field_bound(cell.text) : kFormattedBound);
+  }
+  auto at = room(bound);
+  if (!at.ok()) return at.status();
+  char* out = *at;
   for (std::size_t i = 0; i < cells.size(); ++i) {
-    if (i > 0) buf_ += ',';
+    if (i > 0) *out++ = ',';
     const auto& cell = cells[i];
     switch (cell.type) {
       case table::CellType::kNull:
         break;
       case table::CellType::kString:
-        append_field(cell.text, options_.formula_guard);
+        out = put_field(out, cell.text, options_.formula_guard);
         break;
       case table::CellType::kNumber:
         if (!cell.text.empty()) {
-          append_field(cell.text, false);
-          break;
+          out = put_field(out, cell.text, false);
+        } else {
+          out = std::to_chars(out, out + kFormattedBound, cell.number).ptr;
         }
-        [[fallthrough]];
-      default:
-        field_.clear();
-        append_cell_text(field_, cell, zone_);
-        append_field(field_, false);
+        break;
+      // As append_cell_text formats them, straight into the block: their
+      // text has no comma, quote or line break, so it is never quoted.
+      case table::CellType::kBoolean:
+        out = put(out, cell.boolean ? std::string_view("true") : std::string_view("false"));
+        break;
+      case table::CellType::kDate:
+        out += write_date(out, cell.days);
+        break;
+      case table::CellType::kDateTime:
+        out += write_datetime(out, cell.millis, zone_);
+        break;
     }
   }
-  buf_ += "\r\n";
+  out = put(out, "\r\n");
+  used_ = static_cast<std::size_t>(out - buf_.data());
   ++rows_;
-  if (buf_.size() >= kFlushBytes) return flush();
+  if (used_ >= kFlushBytes) return flush();
   return {};
 }
 
@@ -123,13 +198,12 @@ Status CsvRenderer::end(const table::TableFooter&) {
 }
 
 Status CsvRenderer::flush() {
-  if (buf_.empty() || file_ == nullptr) return {};
-  Status st = file_->append(buf_);
-  // The buffer held record values: zero what it holds and keep the
-  // capacity. Only appends wrote to it since the last flush, so nothing of
-  // a record lies past size(): its content is all there is to wipe.
-  wipe_bytes(buf_.data(), buf_.size());
-  buf_.clear();
+  if (used_ == 0 || file_ == nullptr) return {};
+  Status st = file_->append(std::string_view(buf_.data(), used_));
+  // The block held record values: zero what was used of it, not its whole
+  // size (nothing past used_ was written since the last flush).
+  wipe_bytes(buf_.data(), used_);
+  used_ = 0;
   return st;
 }
 

@@ -31,6 +31,9 @@ struct CsvOptions {
 class CsvRenderer final : public table::RowSink {
  public:
   CsvRenderer(Scratch& scratch, CsvOptions options);
+  ~CsvRenderer() override;
+  CsvRenderer(const CsvRenderer&) = delete;
+  CsvRenderer& operator=(const CsvRenderer&) = delete;
 
   Status begin(const table::TableHeader& header) override;
   Status row(std::span<const table::Cell> cells) override;
@@ -40,14 +43,18 @@ class CsvRenderer final : public table::RowSink {
 
  private:
   Status flush();
-  void append_field(std::string_view text, bool guard);
+  // Makes room for `n` more bytes in the block (flushing, or growing it for
+  // a row larger than the block) and returns where they go.
+  Result<char*> room(std::size_t n);
+  // Writes one field at `out` (at most field_bound(text) bytes); returns its end.
+  char* put_field(char* out, std::string_view text, bool guard) const;
 
   Scratch& scratch_;
   CsvOptions options_;
   ZoneOffsets zone_;
   ScratchFile* file_ = nullptr;
-  std::string buf_;
-  std::string field_;
+  std::string buf_;       // a fixed block: used_ bytes of it hold CSV
+  std::size_t used_ = 0;
   int tables_ = 0;
   std::uint64_t rows_ = 0;
 };

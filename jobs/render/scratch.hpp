@@ -53,6 +53,9 @@ class ScratchFile {
   Result<std::string_view> view();
   // "/proc/self/fd/N": the file's name while it is open.
   std::string path() const;
+  // Writes the whole content to the file `out_fd` (at its offset) inside the
+  // kernel (sendfile): no mapping, no copy through this process.
+  Status send_to(int out_fd) const;
 
   std::uint64_t size() const { return size_; }
   const std::string& filename() const { return filename_; }

@@ -115,6 +115,50 @@ TEST_CASE("csv: each table of a run gets its own file") {
   CHECK((*s)->outputs()[1]->filename() == "report-Cases_Open.csv");
 }
 
+TEST_CASE("csv: a comma, quote or line break anywhere in a long field quotes it") {
+  // The scan goes 16 bytes at a time, then byte by byte: a special byte in
+  // either part, and none at all.
+  for (std::size_t at : {1u, 15u, 16u, 31u, 32u, 40u}) {  // at 0 a CR would be guarded
+    for (char special : {',', '"', '\r', '\n'}) {
+      std::string text(41, 'x');
+      text[at] = special;
+      std::string quoted = text;
+      if (special == '"') quoted.insert(at, 1, '"');
+      auto s = Scratch::open({});
+      REQUIRE(s.ok());
+      CsvRenderer r(**s, {});
+      REQUIRE(r.begin(two_cols()).ok());
+      const std::string plain(41, 'y');
+      std::array<Cell, 2> row{Cell::string(text), Cell::string(plain)};
+      REQUIRE(r.row(row).ok());
+      REQUIRE(r.end({1, false}).ok());
+      CHECK(csv_of(**s) == "A,B\r\n\"" + quoted + "\"," + plain + "\r\n");
+    }
+  }
+}
+
+TEST_CASE("csv: a row larger than the write block, between smaller ones, comes out whole") {
+  auto s = Scratch::open({});
+  REQUIRE(s.ok());
+  CsvRenderer r(**s, {});
+  REQUIRE(r.begin(two_cols()).ok());
+  std::string huge(300 * 1024, 'h');
+  huge[200 * 1024] = '"';
+  std::string expect = "A,B\r\n";
+  for (int i = 0; i < 3; ++i) {
+    std::array<Cell, 2> small{Cell::string("s"), Cell::num(1, "1")};
+    REQUIRE(r.row(small).ok());
+    expect += "s,1\r\n";
+    std::array<Cell, 2> big{Cell::string(huge), Cell::null()};
+    REQUIRE(r.row(big).ok());
+    std::string quoted = huge;
+    quoted.insert(200 * 1024, 1, '"');
+    expect += "\"" + quoted + "\",\r\n";
+  }
+  REQUIRE(r.end({6, false}).ok());
+  CHECK(csv_of(**s) == expect);
+}
+
 TEST_CASE("csv: exceeding the scratch cap fails the run instead of cutting the file") {
   ScratchOptions o;
   o.cap_bytes = 100;

@@ -24,6 +24,24 @@ TEST_CASE("scratch: outputs are memfds whose bytes read back through view()") {
   CHECK((*s)->used_bytes() == 11);
 }
 
+TEST_CASE("scratch: send_to writes the whole content to another file") {
+  auto s = Scratch::open({});
+  REQUIRE(s.ok());
+  auto f = (*s)->create("a.txt", "text/plain");
+  REQUIRE(f.ok());
+  std::string content(200 * 1024 + 7, 'c');
+  content[100 * 1024] = 'd';
+  REQUIRE((*f)->append(content).ok());
+  int out = ::memfd_create("send-to-test", MFD_CLOEXEC);
+  REQUIRE(out >= 0);
+  REQUIRE((*f)->send_to(out).ok());
+  std::string back(content.size() + 1, '\0');
+  CHECK(::pread(out, back.data(), back.size(), 0) == static_cast<ssize_t>(content.size()));
+  back.resize(content.size());
+  CHECK(back == content);
+  ::close(out);
+}
+
 TEST_CASE("scratch: the cap counts every output of the run") {
   ScratchOptions o;
   o.cap_bytes = 10;
