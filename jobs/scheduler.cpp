@@ -85,8 +85,15 @@ boost::asio::awaitable<Status> Scheduler::load() {
     if (l.created_at_ms > 0)
       cursor = date::floor<seconds>(Clock::WallTime{milliseconds{l.created_at_ms}});
     if (l.last_nominal_s) cursor = date::sys_seconds{seconds{*l.last_nominal_s}};
-    if (Status s = upsert(schedule, cursor); !s.ok()) load_errors_.push_back(std::move(s));
+    auto spec = make_spec(schedule);
+    if (spec.ok()) {
+      core_.upsert(*spec, cursor);
+    } else {
+      core_.remove(schedule.id);
+      load_errors_.push_back(spec.status());
+    }
   }
+  timer_.cancel();  // once, not per schedule: run() re-evaluates its sleep
   co_return Status{};
 }
 
