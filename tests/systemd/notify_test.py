@@ -48,7 +48,7 @@ class NotifyTest(unittest.TestCase):
             raise AssertionError(f"no such notification; got {[m for _, m in self.messages[-5:]]}")
 
     def test_the_daemon_speaks_the_notify_protocol(self):
-        env = dict(os.environ, NOTIFY_SOCKET=self.sock_path, WATCHDOG_USEC="1000000")
+        env = dict(os.environ, NOTIFY_SOCKET=self.sock_path, WATCHDOG_USEC="2000000")
         env.pop("WATCHDOG_PID", None)
         proc = subprocess.Popen([REPORTD, "--state-dir", self.box.state, "--key-file", self.box.key,
                                  "--config", self.config, "serve"], env=env,
@@ -57,13 +57,16 @@ class NotifyTest(unittest.TestCase):
             ready = self.pump(120, until=lambda m: m.get("READY") == "1")
             self.assertIn("running", ready.get("STATUS", ""))
 
-            # WATCHDOG=1 every 0.5 s (half of WATCHDOG_USEC), from the event loop.
+            # WATCHDOG=1 every 1 s (half of WATCHDOG_USEC), from the event loop.
+            # systemd acts only on a gap of the whole WATCHDOG_USEC; the half
+            # left over is the slack a busy machine's scheduler may take.
             start = len(self.messages)
-            self.pump(3)
+            self.pump(5)
             pings = [t for t, m in self.messages[start:] if m.get("WATCHDOG") == "1"]
             self.assertGreaterEqual(len(pings), 4)
-            gaps = [b - a for a, b in zip(pings, pings[1:])]
-            self.assertLess(max(gaps), 0.9)
+            gaps = sorted(b - a for a, b in zip(pings, pings[1:]))
+            self.assertAlmostEqual(gaps[len(gaps) // 2], 1.0, delta=0.25)
+            self.assertLess(gaps[-1], 2.0)
 
             # A stopped process sends nothing: systemd's watchdog would fire.
             proc.send_signal(signal.SIGSTOP)
