@@ -119,7 +119,7 @@ class Server final : private jobs::RunObserver {
   // later heartbeat (at most once a second between beats).
   void arm_take_over(std::optional<std::int64_t> at_ms);
   // Several nodes: warns when the shared scratch budget lets fewer runs go
-  // at once than [limits] max_concurrent_runs (each holds scratch_max_bytes).
+  // at once than [limits] max_concurrent_runs (each holds a first step of it).
   void warn_scratch_concurrency() const;
   boost::asio::awaitable<void> take_over_loop();
   // A run's execution ended: its lease is released (Cluster::release).

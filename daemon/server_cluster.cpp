@@ -25,20 +25,21 @@ constexpr auto kTakeOverFloor = std::chrono::seconds(1);
 
 }  // namespace
 
-// Each run admitted holds its worst case (scratch_max_bytes) of the budget
-// all nodes share, so the budget, not max_concurrent_runs, may be what
-// limits the cluster: say so once at the start, with the fix.
+// Each run admitted holds a first step of the budget all nodes share
+// (scratch_first_step) and takes more as its scratch grows, so the budget
+// limits how many runs go at once only when it cannot give each of them a
+// first step: say so once at the start, with the fix.
 void Server::warn_scratch_concurrency() const {
-  const std::int64_t fit = config_.scratch_budget_bytes / config_.scratch_max_bytes;
+  const std::int64_t fit = config_.scratch_budget_bytes / scratch_first_step(config_);
   if (fit >= config_.max_concurrent_runs) return;
   log::warning("limits.scratch_concurrency",
                {{"count", static_cast<long>(fit)},
                 {"reason", "several nodes share [limits] scratch_budget_bytes and each run holds "
-                           "scratch_max_bytes of it, so at most " + std::to_string(fit) +
+                           "at least " + std::to_string(scratch_first_step(config_)) +
+                               " bytes of it, so at most " + std::to_string(fit) +
                                " runs go at once across the nodes, fewer than "
                                "max_concurrent_runs = " + std::to_string(config_.max_concurrent_runs) +
-                               "; lower scratch_max_bytes to what one run needs or raise "
-                               "scratch_budget_bytes"}});
+                               "; raise scratch_budget_bytes"}});
 }
 
 asio::awaitable<Status> Server::beat_cluster(bool starting) {
@@ -91,8 +92,13 @@ asio::awaitable<Status> Server::share_api_usage() {
 
 void Server::launch_taken(const std::vector<jobs::Launch>& taken, bool starting) {
   for (const jobs::Launch& l : taken) {
+    // `behind`: a run of its schedule goes on this node already.
+    const bool behind = scheduler_.core().busy(l.occurrence.schedule_id);
     log::notice(starting ? "run.recover" : "run.takeover",
-                {{"run", l.run_id}, {"schedule", l.occurrence.schedule_id}, {"node", cluster_.self().id}});
+                {{"run", l.run_id},
+                 {"schedule", l.occurrence.schedule_id},
+                 {"node", cluster_.self().id},
+                 {"behind", behind ? "yes" : "no"}});
     if (!scheduler_.recover(l)) launcher().launch(l);
   }
 }
