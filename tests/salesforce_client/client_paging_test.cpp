@@ -24,6 +24,14 @@ asio::awaitable<std::pair<Status, Status>> both(Client& a, CountingSink& sa, Cli
   auto [x, y] = co_await (a.query(kPagingSoql, false, sa) && b.query(kPagingSoql, false, sb));
   co_return std::pair<Status, Status>{x, y};
 }
+
+// Bulk API results in chunks of 1,000 rows, polled quickly.
+ClientOptions bulk_options() {
+  ClientOptions options;
+  options.bulk_poll_initial = std::chrono::milliseconds(20);
+  options.bulk_max_records = 1000;
+  return options;
+}
 }  // namespace
 
 TEST_CASE("paging: a repeated nextRecordsUrl ends the query; the other org's query completes") {
@@ -72,10 +80,7 @@ TEST_CASE("paging: a repeated Bulk API 2.0 result locator ends the query") {
   if (!sim) return;
   asio::io_context io;
   TokenStore store;
-  ClientOptions options;
-  options.bulk_poll_initial = std::chrono::milliseconds(20);
-  options.bulk_max_records = 1000;
-  auto client = make_client(io, *sim, store, options);
+  auto client = make_client(io, *sim, store, bulk_options());
   CountingSink sink;
   Status s = run(io, client->bulk_query("SELECT Id, Name FROM Contact", sink));
   CHECK(s.kind() == ErrorKind::kPermanent);
@@ -114,10 +119,7 @@ TEST_CASE("paging: a paced sink is asked before each page after the first, REST 
   if (!sim) return;
   asio::io_context io;
   TokenStore store;
-  ClientOptions options;
-  options.bulk_poll_initial = std::chrono::milliseconds(20);
-  options.bulk_max_records = 1000;
-  auto client = make_client(io, *sim, store, options);
+  auto client = make_client(io, *sim, store, bulk_options());
   PacedCount rest(0);
   REQUIRE(run(io, client->query(kPagingSoql, false, rest)).ok());
   CHECK(rest.rows == 500);
