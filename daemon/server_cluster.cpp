@@ -92,14 +92,21 @@ asio::awaitable<Status> Server::share_api_usage() {
 
 void Server::launch_taken(const std::vector<jobs::Launch>& taken, bool starting) {
   for (const jobs::Launch& l : taken) {
-    // `behind`: a run of its schedule goes on this node already.
-    const bool behind = scheduler_.core().busy(l.occurrence.schedule_id);
+    const bool beside = scheduler_.core().busy(l.occurrence.schedule_id);
     log::notice(starting ? "run.recover" : "run.takeover",
                 {{"run", l.run_id},
                  {"schedule", l.occurrence.schedule_id},
                  {"node", cluster_.self().id},
-                 {"behind", behind ? "yes" : "no"}});
-    if (!scheduler_.recover(l)) launcher().launch(l);
+                 {"state", !beside ? "queued" : starting ? "behind a run of its schedule"
+                                                         : "queued beside a run of its schedule"}});
+    // A run taken over does not wait for its schedule's run on this node
+    // (it would end past the lease time and one run); at start, a
+    // recovered run waits behind its schedule's.
+    if (!starting) {
+      scheduler_.take_over(l);
+    } else if (!scheduler_.recover(l)) {
+      launcher().launch(l);
+    }
   }
 }
 
