@@ -147,6 +147,7 @@ class Server final : private jobs::RunObserver {
   bool stopping_ = false;
   std::int64_t seen_version_ = -1;  // the store's data_version when last looked at
   std::map<std::int64_t, salesforce::ApiUsage> usage_shared_;  // as last put, by connection
+  ConnectionOrgs connection_orgs_;  // share_api_usage()'s, between heartbeats
   std::int64_t beats_ = 0;          // heartbeats so far; every checks_every_-th reads data_version
   std::int64_t checks_every_ = 1;
   std::string store_error_;  // the last heartbeat's store error; empty: it wrote

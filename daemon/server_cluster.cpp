@@ -82,7 +82,10 @@ asio::awaitable<Status> Server::share_api_usage() {
     }
   }
   const std::int64_t now = now_ms();
-  auto exchange = [seen, now](store::Store& db) { return exchange_api_usage(db, seen, now); };
+  ConnectionOrgs* orgs = &connection_orgs_;
+  auto exchange = [seen, now, orgs](store::Store& db) {
+    return exchange_api_usage(db, seen, now, *orgs);
+  };
   auto shared = co_await runtime_.store_thread.run(std::move(exchange));
   if (!shared.ok()) co_return shared.status();
   for (const auto& [id, usage] : seen) usage_shared_[id] = usage;
