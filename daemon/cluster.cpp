@@ -123,13 +123,24 @@ Status Cluster::release(std::int64_t run_id) {
 
 Result<std::map<std::int64_t, salesforce::ApiUsage>> exchange_api_usage(
     store::Store& db, const std::map<std::int64_t, salesforce::ApiUsage>& seen,
-    std::int64_t now_ms) {
-  auto connections = db.list_connections();
-  if (!connections.ok()) return connections.status();
-  std::map<std::int64_t, std::string> org_of;
-  for (const store::Connection& c : *connections) {
-    org_of[c.id] = c.org_id.empty() ? "connection:" + std::to_string(c.id) : c.org_id;
+    std::int64_t now_ms, ConnectionOrgs& orgs) {
+  bool read = orgs.stale.exchange(false);
+  for (const auto& [id, usage] : seen) {
+    auto known = orgs.org_of.find(id);
+    read = read || known == orgs.org_of.end() || known->second.starts_with("connection:");
   }
+  if (read) {
+    auto connections = db.list_connections();
+    if (!connections.ok()) {
+      orgs.stale = true;
+      return connections.status();
+    }
+    orgs.org_of.clear();
+    for (const store::Connection& c : *connections) {
+      orgs.org_of[c.id] = c.org_id.empty() ? "connection:" + std::to_string(c.id) : c.org_id;
+    }
+  }
+  const std::map<std::int64_t, std::string>& org_of = orgs.org_of;
   Status put = db.transaction([&](store::Store& tx) -> Status {
     for (const auto& [id, usage] : seen) {
       auto org = org_of.find(id);

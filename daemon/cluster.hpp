@@ -8,6 +8,7 @@
 // `reportd status` and /metrics. beat() runs on the store thread (its
 // argument is the store thread's Store); the rest on the event loop.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -83,6 +84,16 @@ class Cluster {
   bool shared_ = false;
 };
 
+// What exchange_api_usage() keeps of the connections between heartbeats:
+// each one's org. A connection pinned to an org never changes org, so the
+// list is read again only when `stale` (set when the connections changed:
+// Server::connections_changed), when a reading comes for a connection it
+// does not know, or for one not pinned yet (this node may have pinned it).
+struct ConnectionOrgs {
+  std::map<std::int64_t, std::string> org_of;  // on the store thread only
+  std::atomic<bool> stale{true};
+};
+
 // The API-budget guard across nodes (store::Store::put_api_usage). On the
 // store thread: records the org usage this node's clients read since the
 // last exchange (`seen`, by connection id; read at `now_ms`) and returns
@@ -90,7 +101,7 @@ class Cluster {
 // its org id, or the connection itself before it is pinned to one.
 Result<std::map<std::int64_t, salesforce::ApiUsage>> exchange_api_usage(
     store::Store& db, const std::map<std::int64_t, salesforce::ApiUsage>& seen,
-    std::int64_t now_ms);
+    std::int64_t now_ms, ConnectionOrgs& orgs);
 
 // A new node id: 16 random hex digits.
 std::string new_node_id();

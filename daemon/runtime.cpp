@@ -35,6 +35,10 @@ jobs::PipelineOptions pipeline_options(const Config& config) {
   return o;
 }
 
+std::int64_t scratch_first_step(const Config& config) {
+  return std::min<std::int64_t>(16ll << 20, config.scratch_max_bytes);
+}
+
 jobs::DomainRules domain_rules(const Config& config) {
   return jobs::DomainRules{config.allowed_domains, config.default_allowed_domains};
 }
@@ -79,7 +83,7 @@ Runtime::Runtime(boost::asio::io_context& io, const Config& config, const crypto
                    o.cluster_org_limit = static_cast<int>(config.max_runs_per_org);
                    o.cluster_global_limit = static_cast<int>(config.max_concurrent_runs);
                    o.cluster_scratch_budget = config.scratch_budget_bytes;
-                   o.cluster_scratch_reserve = config.scratch_max_bytes;
+                   o.cluster_scratch_step = scratch_first_step(config);
                  }
                  return o;
                }()) {

@@ -62,6 +62,9 @@ class Runtime {
 
 jobs::PipelineOptions pipeline_options(const Config& config);
 jobs::NoticeOptions notice_options(const Config& config);
+// Several nodes: what a run holds of [limits] scratch_budget_bytes when it
+// is admitted, and each step it takes after (16 MiB, at most scratch_max_bytes).
+std::int64_t scratch_first_step(const Config& config);
 // [connections.NAME] and [defaults] allowed_domains.
 jobs::DomainRules domain_rules(const Config& config);
 

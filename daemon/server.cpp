@@ -229,6 +229,7 @@ asio::awaitable<void> Server::notice_version(std::int64_t version) {
 // Drops the Salesforce client of every connection removed or
 // re-authorized, and syncs a connection added since, at once.
 asio::awaitable<void> Server::connections_changed() {
+  connection_orgs_.stale = true;
   auto dropped = co_await runtime_.clients.reload();
   if (!dropped.ok()) {
     log::warning("connections.reload_failed", {{"error", dropped.status().message()}});

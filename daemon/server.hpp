@@ -119,7 +119,7 @@ class Server final : private jobs::RunObserver {
   // later heartbeat (at most once a second between beats).
   void arm_take_over(std::optional<std::int64_t> at_ms);
   // Several nodes: warns when the shared scratch budget lets fewer runs go
-  // at once than [limits] max_concurrent_runs (each holds scratch_max_bytes).
+  // at once than [limits] max_concurrent_runs (each holds a first step of it).
   void warn_scratch_concurrency() const;
   boost::asio::awaitable<void> take_over_loop();
   // A run's execution ended: its lease is released (Cluster::release).
@@ -147,6 +147,7 @@ class Server final : private jobs::RunObserver {
   bool stopping_ = false;
   std::int64_t seen_version_ = -1;  // the store's data_version when last looked at
   std::map<std::int64_t, salesforce::ApiUsage> usage_shared_;  // as last put, by connection
+  ConnectionOrgs connection_orgs_;  // share_api_usage()'s, between heartbeats
   std::int64_t beats_ = 0;          // heartbeats so far; every checks_every_-th reads data_version
   std::int64_t checks_every_ = 1;
   std::string store_error_;  // the last heartbeat's store error; empty: it wrote

@@ -25,20 +25,21 @@ constexpr auto kTakeOverFloor = std::chrono::seconds(1);
 
 }  // namespace
 
-// Each run admitted holds its worst case (scratch_max_bytes) of the budget
-// all nodes share, so the budget, not max_concurrent_runs, may be what
-// limits the cluster: say so once at the start, with the fix.
+// Each run admitted holds a first step of the budget all nodes share
+// (scratch_first_step) and takes more as its scratch grows, so the budget
+// limits how many runs go at once only when it cannot give each of them a
+// first step: say so once at the start, with the fix.
 void Server::warn_scratch_concurrency() const {
-  const std::int64_t fit = config_.scratch_budget_bytes / config_.scratch_max_bytes;
+  const std::int64_t fit = config_.scratch_budget_bytes / scratch_first_step(config_);
   if (fit >= config_.max_concurrent_runs) return;
   log::warning("limits.scratch_concurrency",
                {{"count", static_cast<long>(fit)},
                 {"reason", "several nodes share [limits] scratch_budget_bytes and each run holds "
-                           "scratch_max_bytes of it, so at most " + std::to_string(fit) +
+                           "at least " + std::to_string(scratch_first_step(config_)) +
+                               " bytes of it, so at most " + std::to_string(fit) +
                                " runs go at once across the nodes, fewer than "
                                "max_concurrent_runs = " + std::to_string(config_.max_concurrent_runs) +
-                               "; lower scratch_max_bytes to what one run needs or raise "
-                               "scratch_budget_bytes"}});
+                               "; raise scratch_budget_bytes"}});
 }
 
 asio::awaitable<Status> Server::beat_cluster(bool starting) {
@@ -81,7 +82,10 @@ asio::awaitable<Status> Server::share_api_usage() {
     }
   }
   const std::int64_t now = now_ms();
-  auto exchange = [seen, now](store::Store& db) { return exchange_api_usage(db, seen, now); };
+  ConnectionOrgs* orgs = &connection_orgs_;
+  auto exchange = [seen, now, orgs](store::Store& db) {
+    return exchange_api_usage(db, seen, now, *orgs);
+  };
   auto shared = co_await runtime_.store_thread.run(std::move(exchange));
   if (!shared.ok()) co_return shared.status();
   for (const auto& [id, usage] : seen) usage_shared_[id] = usage;
@@ -91,9 +95,21 @@ asio::awaitable<Status> Server::share_api_usage() {
 
 void Server::launch_taken(const std::vector<jobs::Launch>& taken, bool starting) {
   for (const jobs::Launch& l : taken) {
+    const bool beside = scheduler_.core().busy(l.occurrence.schedule_id);
     log::notice(starting ? "run.recover" : "run.takeover",
-                {{"run", l.run_id}, {"schedule", l.occurrence.schedule_id}, {"node", cluster_.self().id}});
-    if (!scheduler_.recover(l)) launcher().launch(l);
+                {{"run", l.run_id},
+                 {"schedule", l.occurrence.schedule_id},
+                 {"node", cluster_.self().id},
+                 {"state", !beside ? "queued" : starting ? "behind a run of its schedule"
+                                                         : "queued beside a run of its schedule"}});
+    // A run taken over does not wait for its schedule's run on this node
+    // (it would end past the lease time and one run); at start, a
+    // recovered run waits behind its schedule's.
+    if (!starting) {
+      scheduler_.take_over(l);
+    } else if (!scheduler_.recover(l)) {
+      launcher().launch(l);
+    }
   }
 }
 

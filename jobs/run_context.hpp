@@ -35,6 +35,10 @@ struct RunPipeline::Context {
   // once per run when it runs as a user (fetch_report).
   std::optional<std::vector<salesforce::ReportColumn>> report_columns;
   std::vector<deliver::SentTiming> sent_commit_windows;  // every email attempt's
+  // The run's share of the nodes' scratch budget (run_admission.cpp): what
+  // its next fetch attempt starts with, and its scratch at the last page.
+  std::int64_t scratch_floor = 0;
+  std::uint64_t scratch_at_page = 0;
   std::exception_ptr crashed;  // what a stage threw (a bug), rethrown by bounded()
 
   ~Context() {

@@ -288,6 +288,7 @@ asio::awaitable<RunOutcome> RunPipeline::finish(Context& ctx, const Status& stat
   const Condition* condition = ctx.condition ? &*ctx.condition : nullptr;
   FinalState final_state = RunPolicy::final_state(status, condition, ctx.run.truncated, note);
   ctx.run.state = final_state.state;
+  ctx.run.scratch_reserved = 0;  // its share of the nodes' scratch budget goes back
   ctx.run.reason = std::move(final_state.reason);
   ctx.run.error_code = std::move(final_state.error_code);
 

@@ -40,7 +40,8 @@
 
 namespace reportd::jobs {
 
-struct BurstTally;  // jobs/burst.hpp
+struct BurstTally;    // jobs/burst.hpp
+struct ScratchSteps;  // jobs/scratch_steps.hpp
 
 struct PipelineOptions {
   std::chrono::seconds run_deadline{30 * 60};  // fetching and delivery end when it passes
@@ -64,11 +65,12 @@ struct PipelineOptions {
   // then it waits. 0: no such check (one node: the scheduler's counts hold).
   int cluster_org_limit = 0;
   int cluster_global_limit = 0;
-  // With them: each run admitted holds cluster_scratch_reserve bytes (its
-  // per-run scratch cap) of cluster_scratch_budget, counted the same way,
+  // With them: each run admitted holds cluster_scratch_step bytes of
+  // cluster_scratch_budget, counted the same way, and takes more in steps
+  // as its scratch grows (jobs/scratch_steps.hpp), up to its per-run cap,
   // until it ends, so all nodes' scratch together stays within the budget.
   std::int64_t cluster_scratch_budget = 0;
-  std::int64_t cluster_scratch_reserve = 0;
+  std::int64_t cluster_scratch_step = 0;
 };
 
 // What a reloaded config (SIGHUP) changes in a running pipeline; the rest
@@ -189,6 +191,18 @@ class RunPipeline final : public Launcher {
   // run_admission.cpp: saves ctx.run as running once the cluster-wide caps
   // leave room for it.
   boost::asio::awaitable<Status> admit(Context& ctx);
+  // The run's share of the nodes' scratch budget: at least `free` bytes
+  // beside what its scratch holds now (scratch_steps.hpp); ok at once when
+  // it holds none (one node, `run --now`).
+  boost::asio::awaitable<Status> take_scratch(Context& ctx, std::uint64_t free);
+  // Before a fetch attempt: back to one step, or to what the last attempt
+  // showed it needs.
+  boost::asio::awaitable<Status> restart_scratch(Context& ctx);
+  // Between pages: room for twice what the last page added, at least half a step.
+  boost::asio::awaitable<Status> pace_scratch(Context& ctx);
+  // A fetch attempt that failed for its share: the next one starts larger.
+  void note_scratch_failure(Context& ctx, const Status& st);
+  ScratchSteps scratch_steps() const;
   boost::asio::awaitable<RunOutcome> finish(Context& ctx, const Status& status);
   boost::asio::awaitable<RunOutcome> record_crash(Context& ctx, std::int64_t run_id);
   boost::asio::awaitable<RunOutcome> end_unstarted(Context& ctx, store::RunState state,

@@ -16,6 +16,7 @@
 #include "jobs/next_fire.hpp"
 #include "jobs/connections.hpp"
 #include "jobs/run_context.hpp"
+#include "jobs/scratch_steps.hpp"
 
 namespace reportd::jobs {
 
@@ -156,7 +157,10 @@ asio::awaitable<Status> RunPipeline::fetch_once(Context& ctx) {
                                     ctx.run.nominal_s * 1000, std::move(change));
   if (!outputs.ok()) co_return outputs.status();
   ctx.outputs = std::move(outputs).value();
-  table::RowSink& sink = ctx.outputs->sink();
+  // Several nodes: the run's share of their scratch budget grows with its
+  // scratch, page by page (scratch_steps.hpp).
+  if (Status st = co_await restart_scratch(ctx); !st.ok()) co_return st;
+  ScratchPacer sink(ctx.outputs->sink(), [this, &ctx] { return pace_scratch(ctx); });
   Status st;
   switch (ctx.schedule.source_kind) {
     case store::SourceKind::kSoql:
@@ -169,12 +173,20 @@ asio::awaitable<Status> RunPipeline::fetch_once(Context& ctx) {
       st = co_await ctx.api->bulk_query(ctx.schedule.source, sink);
       break;
   }
-  if (!st.ok()) co_return st;
-  // Closing the workbook compresses the whole sheet: seconds for a large
-  // report, so off the event loop (the run waits; other runs do not).
-  RunOutputs* outputs_ptr = ctx.outputs.get();
-  auto finish = [outputs_ptr] { return outputs_ptr->finish(); };
-  co_return co_await cpu_thread_.run(std::move(finish));
+  // Closing the workbook copies its sheets into it, and a zipped mail
+  // copies the outputs once more: room for what they hold, beside them.
+  const auto room = [&ctx] { return ctx.outputs->bytes() + ctx.outputs->bytes() / 4; };
+  if (st.ok()) st = co_await take_scratch(ctx, room());
+  if (st.ok()) {
+    // Closing the workbook compresses the whole sheet: seconds for a large
+    // report, so off the event loop (the run waits; other runs do not).
+    RunOutputs* outputs_ptr = ctx.outputs.get();
+    auto finish = [outputs_ptr] { return outputs_ptr->finish(); };
+    st = co_await cpu_thread_.run(std::move(finish));
+  }
+  if (st.ok()) st = co_await take_scratch(ctx, room());
+  note_scratch_failure(ctx, st);
+  co_return st;
 }
 
 asio::awaitable<Status> RunPipeline::fetch_report(Context& ctx, table::RowSink& sink) {

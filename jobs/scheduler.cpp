@@ -203,6 +203,11 @@ bool Scheduler::recover(const Launch& launch) {
   return true;
 }
 
+void Scheduler::take_over(const Launch& launch) {
+  core_.take_over(launch);
+  launch_ready();
+}
+
 void Scheduler::run_finished(std::int64_t schedule_id) {
   core_.on_finished(schedule_id);
   launch_ready();

@@ -99,6 +99,9 @@ class Scheduler {
   // Queues a run claimed before a restart (crash recovery) behind the
   // concurrency limits, as SchedulerCore::recover; launches what fits.
   bool recover(const Launch& launch);
+  // Queues a run taken over from another node (SchedulerCore::take_over);
+  // launches what fits.
+  void take_over(const Launch& launch);
 
   // A launched run ended (any outcome): frees its slot, launches what waits.
   void run_finished(std::int64_t schedule_id);

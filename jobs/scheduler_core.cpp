@@ -200,6 +200,13 @@ bool SchedulerCore::recover(const Launch& launch) {
   return true;
 }
 
+void SchedulerCore::take_over(const Launch& launch) {
+  const std::int64_t id = launch.occurrence.schedule_id;
+  ++in_flight_[id];
+  ++queued_[id];
+  queue_.push(launch.occurrence.org, launch);
+}
+
 std::vector<Launch> SchedulerCore::dispatch() {
   std::vector<Launch> out;
   const auto org_has_room = [this](std::int64_t org) {
@@ -210,7 +217,9 @@ std::vector<Launch> SchedulerCore::dispatch() {
     if (!l) break;
     const std::int64_t id = l->occurrence.schedule_id;
     if (--queued_[id] <= 0) queued_.erase(id);
-    running_by_schedule_[id] = l->occurrence.org;
+    Going& going = running_by_schedule_[id];
+    going.org = l->occurrence.org;
+    ++going.runs;
     ++running_by_org_[l->occurrence.org];
     ++running_;
     out.push_back(*l);
@@ -221,10 +230,12 @@ std::vector<Launch> SchedulerCore::dispatch() {
 void SchedulerCore::on_finished(std::int64_t schedule_id) {
   auto it = running_by_schedule_.find(schedule_id);
   if (it == running_by_schedule_.end()) return;
-  if (--running_by_org_[it->second] <= 0) running_by_org_.erase(it->second);
+  const std::int64_t org = it->second.org;
+  if (--running_by_org_[org] <= 0) running_by_org_.erase(org);
   --running_;
-  running_by_schedule_.erase(it);
   if (--in_flight_[schedule_id] <= 0) in_flight_.erase(schedule_id);
+  if (--it->second.runs > 0) return;  // a run taken over beside it goes on
+  running_by_schedule_.erase(it);
   if (auto d = deferred_.find(schedule_id); d != deferred_.end()) {
     ++queued_[schedule_id];
     queue_.push(d->second.occurrence.org, d->second);

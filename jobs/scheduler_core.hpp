@@ -111,6 +111,12 @@ class SchedulerCore {
   // joins the fair queue and waits for the limits like any run. False when
   // its schedule already has an occurrence waiting for a previous run.
   bool recover(const Launch& launch);
+  // A run another node held, taken over when its lease expired: it joins
+  // the fair queue at once and waits for the global and per-org limits,
+  // not for a run of its schedule going or waiting here (it started long
+  // before them; waiting, it would end a run later than the take-over
+  // bound). Its schedule may then have two runs going on this node.
+  void take_over(const Launch& launch);
 
   // Occurrences that may start now within the global and per-org limits,
   // round-robin across orgs; they count as running until on_finished().
@@ -153,8 +159,13 @@ class SchedulerCore {
   std::unordered_map<std::int64_t, Launch> deferred_;
   // The nominal instant of each schedule's last kPending decision.
   std::unordered_map<std::int64_t, date::sys_seconds> last_pending_;
-  // Schedules with a run going, and the org each counts against.
-  std::unordered_map<std::int64_t, std::int64_t> running_by_schedule_;
+  // Schedules with runs going: the org they count against, and how many
+  // (two at most: one taken over beside the schedule's own).
+  struct Going {
+    std::int64_t org = 0;
+    int runs = 0;
+  };
+  std::unordered_map<std::int64_t, Going> running_by_schedule_;
   std::unordered_map<std::int64_t, int> running_by_org_;
   int running_ = 0;
   FairQueue<Launch> queue_;

@@ -32,6 +32,18 @@ struct UploadResult {
   std::string content_document_id;
 };
 
+// A sink that paces a paged source: query() and bulk_query() await
+// before_page() before they ask for each page after the first, so the sink
+// may wait there (for room in the nodes' shared scratch budget) while no
+// data arrives. An error from it ends the query with that error.
+class PacedSink : public table::RowSink {
+ public:
+  virtual boost::asio::awaitable<Status> before_page() = 0;
+};
+
+// before_page() of `sink` when it is a PacedSink; ok otherwise.
+boost::asio::awaitable<Status> pace(table::RowSink& sink);
+
 // One detail column of a report, as its describe names it.
 struct ReportColumn {
   std::string key;    // "DESCRIPTION": the name run_report's header gives it

@@ -35,6 +35,12 @@ void wipe_keep_size(std::string& s) { wipe_bytes(s.data(), s.capacity()); }
 
 }  // namespace
 
+asio::awaitable<Status> pace(table::RowSink& sink) {
+  auto* paced = dynamic_cast<PacedSink*>(&sink);
+  if (paced == nullptr) co_return Status();
+  co_return co_await paced->before_page();
+}
+
 std::uint64_t max_pages_for_rows(std::uint64_t max_rows) { return max_rows / 200 + 2; }
 
 Result<std::unique_ptr<Client>> Client::create(asio::any_io_executor executor,
@@ -144,6 +150,7 @@ asio::awaitable<Status> Client::query(std::string soql, bool all, table::RowSink
     std::string block = std::move(page.value().body);
     wipe_keep_size(block);
     if (Status s = guard.follow(info.value().next_records_url); !s.ok()) co_return s;
+    if (Status s = co_await pace(sink); !s.ok()) co_return s;
     page = co_await call("GET", std::move(info.value().next_records_url), {}, {},
                          "application/json", std::move(block));
     if (!page) co_return std::move(page).status();

@@ -142,6 +142,9 @@ asio::awaitable<Status> Client::bulk_query(std::string soql, table::RowSink& sin
     std::string target =
         jobs + "/" + id + "/results?maxRecords=" + std::to_string(options_.bulk_max_records);
     if (!locator.empty()) target += "&locator=" + url_encode(locator);
+    if (!locator.empty()) {
+      if (Status s = co_await pace(sink); !s.ok()) co_return s;
+    }
     res = co_await call("GET", target, {}, {}, "text/csv");
     if (!res) co_return std::move(res).status();
     csv.reset();

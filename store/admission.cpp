@@ -1,5 +1,7 @@
 #include "store/admission.hpp"
 
+#include <algorithm>
+
 namespace reportd::store {
 
 Result<std::optional<Run>> admit_run(Store& store, const Run& run, std::int64_t connection_id,
@@ -23,6 +25,35 @@ Result<std::optional<Run>> admit_run(Store& store, const Run& run, std::int64_t 
   });
   if (!st.ok()) return st;
   return admitted;
+}
+
+Result<ScratchGrant> grow_scratch(Store& store, const Run& run, std::int64_t held,
+                                  std::int64_t connection_id, std::int64_t budget,
+                                  std::int64_t now_ms) {
+  if (run.scratch_reserved <= held) {
+    Status st = store.update_run(run);
+    if (!st.ok()) return st;
+    return ScratchGrant::kGranted;
+  }
+  ScratchGrant result = ScratchGrant::kBusy;
+  Status st = store.transaction([&](Store& tx) -> Status {
+    result = ScratchGrant::kBusy;
+    auto counts = tx.lock_running_counts(connection_id, now_ms);
+    if (!counts.ok()) return counts.status();
+    if (!*counts) return {};
+    // Its own `held` bytes count among them: the write below is fenced, so
+    // it commits only while the run's lease is unexpired (and so counted).
+    const std::int64_t others = std::max<std::int64_t>(0, (*counts)->scratch - held);
+    if (others + run.scratch_reserved > budget) {
+      result = ScratchGrant::kNoRoom;
+      return {};
+    }
+    if (Status w = tx.update_run(run); !w.ok()) return w;
+    result = ScratchGrant::kGranted;
+    return {};
+  });
+  if (!st.ok()) return st;
+  return result;
 }
 
 }  // namespace reportd::store

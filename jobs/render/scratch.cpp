@@ -226,6 +226,13 @@ Status Scratch::charge(std::uint64_t old_size, std::uint64_t new_size) {
                      " bytes, the per-run cap (limits.scratch_max_bytes): narrow the query, or "
                      "raise limits.scratch_max_bytes in the config file");
   }
+  if (grant_ != 0 && used_ + more > grant_) {
+    return Status::error(ErrorKind::kTransient,
+                         "the run's outputs would pass the " + std::to_string(grant_) +
+                             " bytes it holds of the nodes' shared scratch budget "
+                             "(limits.scratch_budget_bytes) before it took more",
+                         kScratchStepCode);
+  }
   if (budget_ != nullptr && !budget_->reserve(more)) {
     return too_large("all runs' outputs together would pass " + std::to_string(budget_->cap()) +
                      " bytes, the scratch budget of the daemon (limits.scratch_budget_bytes; " +

@@ -5,7 +5,10 @@
 // (the XLSX writer's temp files in the run's own tmpdir, and the workbook it
 // writes on close) count too, as they grow. Every byte charged is also
 // reserved from the process-wide ScratchBudget, if any. Over either cap a
-// write fails kPermanent with code "too-large". Not thread-safe: one run.
+// write fails kPermanent with code "too-large". With several nodes, the run
+// also holds a grant of the cluster's budget (set_grant): a write past it
+// fails kTransient with code "scratch-step" (the run takes a larger step
+// and fetches again). Not thread-safe: one run.
 
 #include <cstdint>
 #include <memory>
@@ -32,6 +35,8 @@ struct ScratchOptions {
 
 // The error of a write over a cap: kPermanent, code "too-large".
 inline constexpr const char* kTooLargeCode = "too-large";
+// The error of a write past the run's grant of the cluster's budget.
+inline constexpr const char* kScratchStepCode = "scratch-step";
 
 // One memfd. Appends are charged against the owning Scratch's cap.
 // Overwrites the first `size` bytes of the file `fd` with zeros (from one
@@ -108,6 +113,10 @@ class Scratch {
   // The most used_bytes() ever was in this Scratch.
   std::uint64_t high_water_bytes() const { return high_water_; }
   std::uint64_t cap_bytes() const { return cap_; }
+  // The bytes this run holds of the cluster's scratch budget (store/
+  // admission.hpp); growth past them fails "scratch-step". 0: none.
+  void set_grant(std::uint64_t bytes) { grant_ = bytes; }
+  std::uint64_t grant_bytes() const { return grant_; }
   // Zeroes and closes every output. Idempotent; the destructor calls it.
   void dispose();
 
@@ -123,6 +132,7 @@ class Scratch {
   std::uint64_t high_water_ = 0;
   std::uint64_t tmpdir_charged_ = 0;
   std::uint64_t reserved_ = 0;
+  std::uint64_t grant_ = 0;
   std::string tmpdir_;
   ScratchBudget* budget_;
   std::vector<std::unique_ptr<ScratchFile>> files_;

@@ -54,18 +54,33 @@ TEST_CASE("cluster: the API usage one node read reaches the other through the st
     REQUIRE(db.update_connection_org(id, "00D000000000001AAA", "https://acme.example").ok());
   }
   // Node A read 95 of 100 on acme and 3 of 50 on the unpinned connection.
-  auto a = exchange_api_usage(db, {{acme, {95, 100}}, {fresh, {3, 50}}}, 1000);
+  ConnectionOrgs node_a, node_b;
+  auto a = exchange_api_usage(db, {{acme, {95, 100}}, {fresh, {3, 50}}}, 1000, node_a);
   REQUIRE(a.ok());
   // Node B read nothing: it learns A's, on each connection to that org.
-  auto b = exchange_api_usage(db, {}, 2000);
+  auto b = exchange_api_usage(db, {}, 2000, node_b);
   REQUIRE(b.ok());
   REQUIRE(b->size() == 3);
   CHECK(b->at(acme_again).used == 95);
   CHECK(b->at(acme).limit == 100);
   CHECK(b->at(fresh).used == 3);
   // A later reading from B (the org's usage moved) is every node's.
-  REQUIRE(exchange_api_usage(db, {{acme_again, {97, 100}}}, 3000).ok());
-  CHECK(exchange_api_usage(db, {}, 4000)->at(acme).used == 97);
+  REQUIRE(exchange_api_usage(db, {{acme_again, {97, 100}}}, 3000, node_b).ok());
+  CHECK(exchange_api_usage(db, {}, 4000, node_a)->at(acme).used == 97);
+  // The connections are read again only when they changed: a connection
+  // added since is unknown to A until then, and known after.
+  const std::int64_t later = add("later");
+  CHECK_FALSE(exchange_api_usage(db, {}, 5000, node_a)->contains(later));
+  node_a.stale = true;
+  REQUIRE(exchange_api_usage(db, {{later, {1, 10}}}, 6000, node_b).ok());  // B read it: unknown to B
+  CHECK(exchange_api_usage(db, {}, 7000, node_a)->at(later).used == 1);
+  // The fresh connection is pinned by A's own client: its readings, read
+  // again for it, now count for the org.
+  REQUIRE(db.update_connection_org(fresh, "00D000000000001AAA", "https://acme.example").ok());
+  REQUIRE(exchange_api_usage(db, {{fresh, {99, 100}}}, 8000, node_a).ok());
+  CHECK(exchange_api_usage(db, {}, 9000, node_b)->at(fresh).used == 3);  // B not told yet
+  node_b.stale = true;
+  CHECK(exchange_api_usage(db, {}, 9500, node_b)->at(acme).used == 99);
 }
 
 }  // namespace reportd::daemon

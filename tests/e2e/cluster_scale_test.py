@@ -5,7 +5,12 @@ a second copy could only come from RFC 1047's window, which the test
 reports); and the work spreads over every node: each node claims its own
 share of the schedules first (a hash of the schedule's id over the live
 nodes) and the others' only after a short grace, so each of the three runs
-at least 15% of the runs (a third when no node is late).
+at least 15% of the runs (a third when no node is late). With the default
+limits (scratch_max_bytes 512 MiB, scratch_budget_bytes 1 GiB) the shared
+scratch budget lets more than 2 runs go at once across the nodes (each
+holds a first step of 16 MiB and takes more only as its scratch grows), and
+what the runs going on every node hold, sampled as they run, never passes
+the budget.
 
 Its size is REPORTD_SCALE, SCHEDULES/ORGS/MINUTES: 40/4/2 in the suite
 (about 3 minutes); bench/cluster-scale.sh runs 200/20/5 and prints the
@@ -13,6 +18,7 @@ figures (REPORTD_CLUSTER_REPORT names a JSON file to write them to)."""
 import json
 import os
 import sys
+import threading
 import time
 import unittest
 
@@ -26,7 +32,7 @@ class ClusterScaleTest(Nodes):
         schedules, orgs, minutes = (int(x) for x in os.environ.get("REPORTD_SCALE", "40/4/2").split("/"))
         began = time.time()
         self.boot(nodes=3, orgs=orgs, connect=orgs,
-                  config='[limits]\nmax_concurrent_runs = 16\nscratch_max_bytes = 16777216\n[defaults]\nmin_interval = "1s"')
+                  config='[limits]\nmax_concurrent_runs = 16\n[defaults]\nmin_interval = "1s"')
         for i in range(schedules):
             self.add(f"s{i:03d}", 1 + i % orgs, "* * * * *", to=f"r{i:03d}@example.com")
         # The minutes watched: from the first whole minute after every node
@@ -35,19 +41,43 @@ class ClusterScaleTest(Nodes):
                    what="every node to know the schedules")
         first = (int(time.time()) // 60 + 1) * 60
         last = first + 60 * (minutes - 1)
-        time.sleep(max(0, last + 5 - time.time()))
-        # Every occurrence of the last minute claimed, then every run finished.
+        held = []  # (runs going, scratch budget they hold), sampled
+        sampling = threading.Event()
+
+        def sample():
+            while not sampling.is_set():
+                row = self.sql("SELECT count(*), coalesce(sum(scratch_reserved), 0) FROM runs "
+                               "WHERE state IN ('running', 'delivering')")
+                held.append((int(row[0][0]), int(row[0][1])))
+                sampling.wait(0.2)
+        sampler = threading.Thread(target=sample)
+        sampler.start()
         wanted = f"nominal_s BETWEEN {first} AND {last}"
-        wait_until(lambda: int(self.sql(f"SELECT count(*) FROM runs WHERE {wanted}")[0][0]) >= schedules * minutes,
-                   timeout=120, what="every occurrence claimed")
-        wait_until(lambda: not self.sql(f"SELECT 1 FROM runs WHERE {wanted} AND state IN "
-                                        "('pending', 'running', 'delivering')"),
-                   timeout=300, what="every run to finish")
+        try:
+            time.sleep(max(0, last + 5 - time.time()))
+            # Every occurrence of the last minute claimed, then every run finished.
+            wait_until(lambda: int(self.sql(f"SELECT count(*) FROM runs WHERE {wanted}")[0][0])
+                       >= schedules * minutes, timeout=120, what="every occurrence claimed")
+            wait_until(lambda: not self.sql(f"SELECT 1 FROM runs WHERE {wanted} AND state IN "
+                                            "('pending', 'running', 'delivering')"),
+                       timeout=300, what="every run to finish")
+        finally:
+            sampling.set()
+            sampler.join()
         for d in self.nodes:
             self.assertEqual(d.stop(), 0)
 
         runs = self.sql(f"SELECT schedule_id, nominal_s, state, lease_node, finished_at_ms - nominal_s * 1000 "
                         f"FROM runs WHERE {wanted}")
+        # The most runs going at once across the nodes, by their recorded
+        # start and end (a start at the instant of an end does not overlap).
+        edges = sorted(e for r in self.sql(f"SELECT started_at_ms, finished_at_ms FROM runs WHERE {wanted}")
+                       for e in ((int(r[0]), 1), (int(r[1]), -1)))  # -1 sorts first
+        going = at_once = 0
+        for _, step in edges:
+            going += step
+            at_once = max(at_once, going)
+        left_held = self.sql(f"SELECT count(*) FROM runs WHERE {wanted} AND scratch_reserved <> 0")
         per_occurrence = {}
         for sched, nominal, _, _, _ in runs:
             per_occurrence[(sched, nominal)] = per_occurrence.get((sched, nominal), 0) + 1
@@ -69,6 +99,9 @@ class ClusterScaleTest(Nodes):
                    "duplicates_rfc1047": sum(ids.get(m[0], 0) - 1 for m in sent if ids.get(m[0], 0) > 1),
                    "finish_after_nominal_s_p50": lateness[len(lateness) // 2] if lateness else None,
                    "finish_after_nominal_s_max": lateness[-1] if lateness else None,
+                   "runs_at_once_max": at_once,
+                   "sampled_running_max": max((h[0] for h in held), default=0),
+                   "sampled_scratch_held_max_mib": max((h[1] for h in held), default=0) / 2**20,
                    "seconds": round(time.time() - began)}
         print("SCALE " + json.dumps(figures), file=sys.stderr, flush=True)
         if os.environ.get("REPORTD_CLUSTER_REPORT"):
@@ -87,6 +120,13 @@ class ClusterScaleTest(Nodes):
         # grace on a loaded machine leaves some of its share to the others).
         self.assertEqual(len(by_node), 3, figures)
         self.assertGreaterEqual(min(by_node.values()), 0.15 * len(runs), figures)
+        # The default limits no longer let only 2 runs go at once across the
+        # nodes (1 GiB / 512 MiB, before the steps); what they hold stays
+        # within the budget while they run, and goes back when they end.
+        self.assertGreater(at_once, 2, figures)
+        self.assertTrue(held and max(h[1] for h in held) > 0, figures)
+        self.assertLessEqual(max(h[1] for h in held), 1 << 30, figures)
+        self.assertEqual(int(left_held[0][0]), 0, figures)
 
 
 if __name__ == "__main__":

@@ -153,6 +153,17 @@ class ClusterCase(Nodes):
         rows = self.sql("SELECT id, state, finished_at_ms FROM runs WHERE id IN (%s)" % ",".join(map(str, ids)))
         return {int(r[0]): (r[1], int(r[2])) for r in rows}
 
+    def last_execution(self, run_id, killed_at):
+        """[seconds from `killed_at` to the start of the run's last execution
+        (the first write of the node that finished it, after the kill), how
+        long that execution took], from the audit table."""
+        writes = [(r[0], float(r[1])) for r in self.sql(
+            f"SELECT app, extract(epoch FROM at) FROM audit WHERE tbl = 'runs' AND run_id = {run_id} "
+            "ORDER BY at")]
+        last_app = writes[-1][0]
+        start = min(at for app, at in writes if app == last_app and at >= killed_at)
+        return [round(start - killed_at, 1), round(writes[-1][1] - start, 1)]
+
     def messages(self):
         """(arrival time, message) of every mail the sink received."""
         out = []
@@ -241,13 +252,18 @@ class ClusterTest(ClusterCase):
             for run_id in held:
                 last_kill[run_id] = at
                 kills_of[run_id] = kills_of.get(run_id, 0) + 1
-        takeover_s, before_kill = [], 0
+        # A run taken over by the node then paused is interrupted again, by
+        # the pause (measured below as the paused node's), not by a kill.
+        takeover_s, before_kill, by_run, paused_again = [], 0, {}, 0
         for run_id, (state, finished_ms) in self.run_states(list(last_kill) or [0]).items():
             self.assertIn(state, FINAL)
-            if finished_ms / 1000 < last_kill[run_id]:
+            if run_id in slept:
+                paused_again += 1
+            elif finished_ms / 1000 < last_kill[run_id]:
                 before_kill += 1  # finished between the look at its holder and the kill
             else:
                 takeover_s.append(round(finished_ms / 1000 - last_kill[run_id], 1))
+                by_run[run_id] = (takeover_s[-1], last_kill[run_id])
         takeover_s.sort()
         # The woken node wrote nothing for the runs it held once it woke.
         late = self.sql("SELECT tbl, run_id, at FROM audit WHERE app = 'node0' AND at > '%s' AND run_id IN (%s)"
@@ -268,6 +284,7 @@ class ClusterTest(ClusterCase):
                    "takeover_median_s": takeover_s[len(takeover_s) // 2] if takeover_s else None,
                    "runs_killed_twice_or_more": sum(1 for n in kills_of.values() if n > 1),
                    "runs_finished_before_the_kill": before_kill, "paused_s": round(paused_for, 1),
+                   "taken_over_runs_paused_again": paused_again,
                    "paused_runs": len(slept), "paused_run_copies": slept_copies,
                    "late_writes_after_wake": len(late),
                    "paused_run_copies_after_wake": after_wake, "runs_by_node": dict((a, int(n)) for a, n in by_node),
@@ -275,6 +292,11 @@ class ClusterTest(ClusterCase):
         # The issue's bar: finished within the lease time and one run.
         figures["within_lease_and_one_run"] = sum(
             1 for t in takeover_s if t <= LEASE_S + figures["longest_run_s"])
+        # The others, to trace: run id, seconds after its last kill, that
+        # kill's time (the audit table and the nodes' logs tell the rest).
+        figures["takeover_past_bound"] = sorted(
+            [run_id, t, round(at, 3)] + self.last_execution(run_id, at) for run_id, (t, at) in by_run.items()
+            if t > LEASE_S + figures["longest_run_s"])
         print("CLUSTER " + json.dumps(figures), file=sys.stderr, flush=True)
         if os.environ.get("REPORTD_CLUSTER_REPORT"):
             with open(os.environ["REPORTD_CLUSTER_REPORT"], "w") as f:
@@ -298,9 +320,10 @@ class ClusterTest(ClusterCase):
         self.assertLessEqual(duplicates, 4 * (kills_wanted + 1), figures)
         # Lease time + one run: the lease expires, another node takes the run
         # over then (its timer; or its next heartbeat, a third of the lease
-        # later, when that take-over failed), and it runs, after the run of
-        # its schedule that node may have going (so up to two runs, as long
-        # as this machine's longest; 1-2 s unloaded).
+        # later, when that take-over failed), and it runs at once, beside any
+        # run of its schedule going there. Asserted with a margin of a run
+        # and 5 s for a loaded machine; the figures count those within the
+        # bar (within_lease_and_one_run) and list the others.
         bound = LEASE_S + LEASE_S / 3 + 2 * figures["longest_run_s"] + 5
         self.assertTrue(all(s <= bound for s in takeover_s), figures)
         self.assertGreaterEqual(len([a for a, n in by_node if int(n) > 0]), 2, figures)

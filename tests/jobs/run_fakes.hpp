@@ -26,6 +26,9 @@ class RowsOrg final : public salesforce::Api {
 
   std::string marker;  // in every row's Name
   int rows = 3;
+  // Pages the rows come in: between two, the query awaits the sink's pace
+  // (salesforce::PacedSink), as the real client does.
+  int pages = 1;
   std::deque<Status> script;  // errors returned by the next calls, front first
   std::chrono::milliseconds hang{0};  // each query first waits this long (fake clock)
   bool throws = false;               // each query throws (a bug in a stage)
@@ -41,7 +44,17 @@ class RowsOrg final : public salesforce::Api {
       if (!waited) co_return Status::error(ErrorKind::kTransient, "cancelled", "cancelled");
     }
     if (throws) throw std::runtime_error("a bug in the source");
-    co_return feed(sink);
+    if (pages <= 1 || !script.empty()) co_return feed(sink, 0, rows, true);
+    for (int p = 0; p < pages; ++p) {
+      if (p > 0) {
+        Status paced = co_await salesforce::pace(sink);
+        if (!paced.ok()) co_return paced;
+      }
+      const int from = rows * p / pages, to = rows * (p + 1) / pages;
+      Status st = feed(sink, from, to, p == 0);
+      if (!st.ok()) co_return st;
+    }
+    co_return sink.end({static_cast<std::uint64_t>(rows), false});
   }
   boost::asio::awaitable<Status> run_report(std::string, table::RowSink& sink) override {
     co_return co_await query({}, false, sink);
@@ -60,20 +73,24 @@ class RowsOrg final : public salesforce::Api {
   std::optional<salesforce::ApiUsage> api_usage() const override { return usage; }
 
  private:
-  Status feed(table::RowSink& sink) {
+  // Rows [from, to): with the header when `first`; the end too when they are all.
+  Status feed(table::RowSink& sink, int from, int to, bool first) {
     if (!script.empty()) {
       Status st = std::move(script.front());
       script.pop_front();
       return st;
     }
-    table::TableHeader h;
-    h.columns.push_back({"Name", "Name", table::CellType::kString});
-    if (Status st = sink.begin(h); !st.ok()) return st;
-    for (int i = 0; i < rows; ++i) {
+    if (first) {
+      table::TableHeader h;
+      h.columns.push_back({"Name", "Name", table::CellType::kString});
+      if (Status st = sink.begin(h); !st.ok()) return st;
+    }
+    for (int i = from; i < to; ++i) {
       const std::string name = marker + "-" + std::to_string(i);
       table::Cell cell = table::Cell::string(name);
       if (Status st = sink.row(std::span<const table::Cell>(&cell, 1)); !st.ok()) return st;
     }
+    if (from != 0 || to != rows) return Status();
     return sink.end({static_cast<std::uint64_t>(rows), false});
   }
 

@@ -59,6 +59,8 @@ struct Fixture {
   Observer observer;
   std::int64_t acme_conn = 0, globex_conn = 0, acme_sched = 0, globex_sched = 0;
   PipelineOptions options;
+  // The jitter: by default 1.0, the full backoff (2 s, 4 s, 8 s...).
+  std::function<double()> random = [] { return 1.0; };
   const crypto::KeyRing* keys = nullptr;
   std::unique_ptr<RunPipeline> pipeline;
 
@@ -120,8 +122,7 @@ struct Fixture {
       if (mail_source) return mail_source();
       return std::shared_ptr<deliver::MailTransport>(std::shared_ptr<deliver::MailTransport>(), &mail);  // not owned
     };
-    auto full = [] { return 1.0; };  // the full backoff: 2 s, 4 s, 8 s...
-    PipelineDeps deps{*store_thread, provider, clock, timer, mail_now, nullptr, {&observer}, full, keys};
+    PipelineDeps deps{*store_thread, provider, clock, timer, mail_now, nullptr, {&observer}, random, keys};
     pipeline = std::make_unique<RunPipeline>(io.get_executor(), deps, options);
     return *pipeline;
   }

@@ -395,3 +395,48 @@ TEST_CASE("scheduler: a run waiting behind its schedule's running one still runs
   core.on_finished(7);
   CHECK_FALSE(core.busy(7));
 }
+
+TEST_CASE("scheduler: a run taken over from another node starts beside its schedule's run here") {
+  SchedulerOptions o;
+  o.global_limit = 2;
+  SchedulerCore core(o);
+  const auto nominal = at("2026-05-04T10:00:00Z");
+  // Schedule 7's own run goes here; its run that a dead node held is taken over.
+  CHECK(core.recover(Launch{Occurrence{7, 1, nominal + std::chrono::seconds(3)}, 301}));
+  REQUIRE(core.dispatch().size() == 1);
+  core.take_over(Launch{Occurrence{7, 1, nominal}, 300});
+  auto taken = core.dispatch();
+  REQUIRE(taken.size() == 1);  // at once, not after 301
+  CHECK(taken[0].run_id == 300);
+  CHECK(core.running() == 2);
+  CHECK(core.running(1) == 2);
+  // The next occurrence waits for both: the global limit, and its schedule.
+  CHECK(core.recover(Launch{Occurrence{7, 1, nominal + std::chrono::seconds(6)}, 302}));
+  CHECK(core.dispatch().empty());
+  core.on_finished(7);  // one of them
+  CHECK(core.busy(7));
+  CHECK(core.running() == 1);
+  CHECK(core.dispatch().empty());  // 302 waits for the other
+  core.on_finished(7);
+  auto next = core.dispatch();
+  REQUIRE(next.size() == 1);
+  CHECK(next[0].run_id == 302);
+  core.on_finished(7);
+  CHECK_FALSE(core.busy(7));
+  CHECK(core.running() == 0);
+}
+
+TEST_CASE("scheduler: a run taken over still waits for the node's limits") {
+  SchedulerOptions o;
+  o.global_limit = 1;
+  SchedulerCore core(o);
+  const auto nominal = at("2026-05-04T10:00:00Z");
+  CHECK(core.recover(Launch{Occurrence{1, 1, nominal}, 10}));
+  REQUIRE(core.dispatch().size() == 1);
+  core.take_over(Launch{Occurrence{2, 2, nominal}, 20});
+  CHECK(core.dispatch().empty());
+  core.on_finished(1);
+  auto next = core.dispatch();
+  REQUIRE(next.size() == 1);
+  CHECK(next[0].run_id == 20);
+}

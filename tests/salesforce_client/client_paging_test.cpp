@@ -24,6 +24,14 @@ asio::awaitable<std::pair<Status, Status>> both(Client& a, CountingSink& sa, Cli
   auto [x, y] = co_await (a.query(kPagingSoql, false, sa) && b.query(kPagingSoql, false, sb));
   co_return std::pair<Status, Status>{x, y};
 }
+
+// Bulk API results in chunks of 1,000 rows, polled quickly.
+ClientOptions bulk_options() {
+  ClientOptions options;
+  options.bulk_poll_initial = std::chrono::milliseconds(20);
+  options.bulk_max_records = 1000;
+  return options;
+}
 }  // namespace
 
 TEST_CASE("paging: a repeated nextRecordsUrl ends the query; the other org's query completes") {
@@ -72,14 +80,57 @@ TEST_CASE("paging: a repeated Bulk API 2.0 result locator ends the query") {
   if (!sim) return;
   asio::io_context io;
   TokenStore store;
-  ClientOptions options;
-  options.bulk_poll_initial = std::chrono::milliseconds(20);
-  options.bulk_max_records = 1000;
-  auto client = make_client(io, *sim, store, options);
+  auto client = make_client(io, *sim, store, bulk_options());
   CountingSink sink;
   Status s = run(io, client->bulk_query("SELECT Id, Name FROM Contact", sink));
   CHECK(s.kind() == ErrorKind::kPermanent);
   CHECK(s.code() == "paging-loop");
   CHECK(s.message().find("Bulk result locator") != std::string::npos);
   CHECK(sink.rows == 2000);
+}
+
+namespace {
+// Counts rows and the pauses between pages; refuses the pause number `stop`.
+class PacedCount final : public PacedSink {
+ public:
+  explicit PacedCount(int stop_at) : stop(stop_at) {}
+  Status begin(const table::TableHeader&) override { return {}; }
+  Status row(std::span<const table::Cell>) override {
+    ++rows;
+    return {};
+  }
+  Status end(const table::TableFooter&) override { return {}; }
+  asio::awaitable<Status> before_page() override {
+    rows_at_pause.push_back(rows);
+    if (static_cast<int>(rows_at_pause.size()) == stop) {
+      co_return Status::error(ErrorKind::kTransient, "no room", "scratch-budget");
+    }
+    co_return Status();
+  }
+  int stop;
+  int rows = 0;
+  std::vector<int> rows_at_pause;
+};
+}  // namespace
+
+TEST_CASE("paging: a paced sink is asked before each page after the first, REST and Bulk") {
+  auto sim = SimProcess::start({"--rows-account", "500", "--page-size", "200", "--rows-contact",
+                                "2500"});
+  if (!sim) return;
+  asio::io_context io;
+  TokenStore store;
+  auto client = make_client(io, *sim, store, bulk_options());
+  PacedCount rest(0);
+  REQUIRE(run(io, client->query(kPagingSoql, false, rest)).ok());
+  CHECK(rest.rows == 500);
+  CHECK(rest.rows_at_pause == std::vector<int>{200, 400});  // before pages 2 and 3
+  PacedCount bulk(0);
+  REQUIRE(run(io, client->bulk_query("SELECT Id, Name FROM Contact", bulk)).ok());
+  CHECK(bulk.rows == 2500);
+  CHECK(bulk.rows_at_pause == std::vector<int>{1000, 2000});
+  // Its error ends the query there: no page after it is read.
+  PacedCount refusing(2);
+  Status s = run(io, client->query(kPagingSoql, false, refusing));
+  CHECK(s.code() == "scratch-budget");
+  CHECK(refusing.rows == 400);
 }

@@ -5,6 +5,9 @@
 // the bounded wait for a notice to arrive.
 #include <poll.h>
 
+#include <functional>
+#include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -34,6 +37,36 @@ int notices_within(PgListener& l, int ms) {
   }
   return n;
 }
+
+// Two nodes (leased stores) on one store, on one clock, and one org's
+// schedule whose runs either node claims and admits.
+struct TwoNodes {
+  std::unique_ptr<Store> db;
+  std::int64_t clock = kClusterT0;
+  std::function<std::int64_t()> now = [this] { return clock; };
+  std::unique_ptr<LeasedStore> a, b;
+  std::int64_t conn = 0, sched = 0, nominal = 1000;
+
+  explicit TwoNodes(std::unique_ptr<Store> store) : db(std::move(store)) {
+    if (!db) return;
+    const std::chrono::milliseconds lease{30'000};
+    a = std::make_unique<LeasedStore>(*db, *leases_of(*db), LeaseOptions{"node-a", lease, now, {}});
+    b = std::make_unique<LeasedStore>(*db, *leases_of(*db), LeaseOptions{"node-b", lease, now, {}});
+    conn = add_conn(*db, "acme");
+    sched = *db->add_schedule(make_schedule(conn, "s"));
+  }
+  // A new occurrence claimed by `node`, as its pipeline holds it to start.
+  Run claim(LeasedStore& node) {
+    Run run = *db->get_run(**node.claim_occurrence(sched, ++nominal, RunState::kPending, "", clock));
+    run.state = RunState::kRunning;
+    return run;
+  }
+  std::optional<Run> admit(LeasedStore& node, const Run& run, const AdmissionCaps& caps) {
+    auto admitted = admit_run(node, run, conn, caps, now);
+    REQUIRE_MESSAGE(admitted.ok(), admitted.status().message());
+    return *admitted;
+  }
+};
 
 }  // namespace
 
@@ -185,37 +218,22 @@ TEST_CASE_TEMPLATE("store: each org's newest API usage is kept, whichever node r
 
 TEST_CASE_TEMPLATE("store: two nodes together never hold more than the scratch budget", E, Sqlite,
                    Postgres) {
-  auto db = fresh_store<E>();
-  if (!db) return;
-  std::int64_t clock = kClusterT0;
-  const auto now = [&clock] { return clock; };
-  const std::chrono::milliseconds lease{30'000};
-  LeasedStore a(*db, *leases_of(*db), LeaseOptions{"node-a", lease, now, {}});
-  LeasedStore b(*db, *leases_of(*db), LeaseOptions{"node-b", lease, now, {}});
-  const std::int64_t conn = add_conn(*db, "acme");
-  const std::int64_t sched = *db->add_schedule(make_schedule(conn, "s"));
-  std::int64_t nominal = 1000;
-  const auto claim = [&](LeasedStore& node) {
-    Run run = *db->get_run(**node.claim_occurrence(sched, ++nominal, RunState::kPending, "", clock));
-    run.state = RunState::kRunning;
-    return run;
-  };
+  TwoNodes n(fresh_store<E>());
+  if (!n.db) return;
+  LeasedStore& a = *n.a;
+  LeasedStore& b = *n.b;
   // Room for two runs' reservations of 40 in 100, whatever the caps allow.
   const AdmissionCaps caps{10, 10, 100, 40};
-  const auto admit = [&](LeasedStore& node, const Run& run) {
-    auto admitted = admit_run(node, run, conn, caps, now);
-    REQUIRE_MESSAGE(admitted.ok(), admitted.status().message());
-    return *admitted;
-  };
-  const Run a1 = claim(a), b1 = claim(b), a2 = claim(a), b2 = claim(b);
+  const auto admit = [&](LeasedStore& node, const Run& run) { return n.admit(node, run, caps); };
+  const Run a1 = n.claim(a), b1 = n.claim(b), a2 = n.claim(a), b2 = n.claim(b);
   auto first = admit(a, a1);
   REQUIRE(first);
   CHECK(first->scratch_reserved == 40);
-  CHECK(db->get_run(a1.id)->scratch_reserved == 40);
+  CHECK(n.db->get_run(a1.id)->scratch_reserved == 40);
   REQUIRE(admit(b, b1));
   CHECK_FALSE(admit(a, a2));  // 80 held + 40 > 100, on either node
   CHECK_FALSE(admit(b, b2));
-  CHECK(db->get_run(a2.id)->state == RunState::kPending);
+  CHECK(n.db->get_run(a2.id)->state == RunState::kPending);
   // A's run ends: its bytes are free again, for either node.
   Run done = *first;
   done.state = RunState::kSucceeded;
@@ -223,16 +241,77 @@ TEST_CASE_TEMPLATE("store: two nodes together never hold more than the scratch b
   REQUIRE(admit(b, b2));
   CHECK_FALSE(admit(a, a2));
   // B dies: A renews its leases, B's expire, and their bytes count no more.
-  clock += 20'000;
+  n.clock += 20'000;
   REQUIRE(a.renew().ok());
-  clock += 10'001;
+  n.clock += 10'001;
   REQUIRE(admit(a, a2));
   // Without a budget only the caps count.
-  const Run a3 = claim(a);
-  auto uncapped = admit_run(a, a3, conn, AdmissionCaps{10, 10, 0, 40}, now);
-  REQUIRE(uncapped.ok());
-  REQUIRE(*uncapped);
-  CHECK((*uncapped)->scratch_reserved == 0);
+  const Run a3 = n.claim(a);
+  auto uncapped = n.admit(a, a3, AdmissionCaps{10, 10, 0, 40});
+  REQUIRE(uncapped);
+  CHECK(uncapped->scratch_reserved == 0);
+}
+
+TEST_CASE_TEMPLATE("store: runs take the scratch budget in steps, never past it on either node", E,
+                   Sqlite, Postgres) {
+  TwoNodes n(fresh_store<E>());
+  if (!n.db) return;
+  LeasedStore& a = *n.a;
+  LeasedStore& b = *n.b;
+  auto& db = n.db;
+  const std::int64_t conn = n.conn;
+  const auto claim = [&n](LeasedStore& node) { return n.claim(node); };
+  // A budget of 100, first steps of 20: five runs could start at once.
+  const std::int64_t budget = 100;
+  const AdmissionCaps caps{10, 10, budget, 20};
+  const auto admit = [&](LeasedStore& node, const Run& run) { return n.admit(node, run, caps); };
+  // Grows `run` (as its pipeline holds it) to `to`; its copy follows on success.
+  const auto grow = [&](LeasedStore& node, Run& run, std::int64_t to) {
+    Run row = run;
+    row.scratch_reserved = to;
+    auto got = grow_scratch(node, row, run.scratch_reserved, conn, budget, n.clock);
+    REQUIRE_MESSAGE(got.ok(), got.status().message());
+    if (*got == ScratchGrant::kGranted) run = row;
+    return *got;
+  };
+  Run a1 = *admit(a, claim(a));
+  Run b1 = *admit(b, claim(b));
+  CHECK(a1.scratch_reserved == 20);
+  CHECK(b1.scratch_reserved == 20);
+  CHECK(grow(a, a1, 60) == ScratchGrant::kGranted);  // 60 + 20
+  CHECK(db->get_run(a1.id)->scratch_reserved == 60);
+  CHECK(grow(b, b1, 40) == ScratchGrant::kGranted);  // 60 + 40: the whole budget
+  CHECK(grow(b, b1, 60) == ScratchGrant::kNoRoom);   // 60 + 60 > 100
+  CHECK(db->get_run(b1.id)->scratch_reserved == 40);
+  const Run a2 = claim(a);
+  CHECK_FALSE(admit(a, a2));  // no room for its first step either
+  // A gives back all but its first step, without the lock; B grows.
+  CHECK(grow(a, a1, 20) == ScratchGrant::kGranted);
+  CHECK(db->get_run(a1.id)->scratch_reserved == 20);
+  CHECK(grow(b, b1, 80) == ScratchGrant::kGranted);  // 20 + 80
+  CHECK(grow(a, a1, 40) == ScratchGrant::kNoRoom);
+  // A run that ends holds nothing more, whatever its row says.
+  Run done = b1;
+  done.state = RunState::kSucceeded;
+  done.scratch_reserved = 0;
+  REQUIRE(b.update_run(done).ok());
+  CHECK(grow(a, a1, 100) == ScratchGrant::kGranted);
+  CHECK_FALSE(admit(b, claim(b)));  // a1 holds the whole budget
+  // Fenced: once B took A's run over, A writes nothing for it, grown or not.
+  n.clock += 30'001;
+  auto taken = b.take_over(false, 10);
+  REQUIRE(taken.ok());
+  bool took_a1 = false;  // and a2, claimed and never admitted
+  for (const Lease& l : *taken) took_a1 = took_a1 || l.run_id == a1.id;
+  CHECK(took_a1);
+  for (std::int64_t to : {20, 110}) {  // given back; grown (in a larger budget)
+    Run row = a1;
+    row.scratch_reserved = to;
+    auto lost = grow_scratch(a, row, a1.scratch_reserved, conn, 1000, n.clock);
+    REQUIRE_FALSE(lost.ok());
+    CHECK(is_lease_lost(lost.status()));
+  }
+  CHECK(db->get_run(a1.id)->scratch_reserved == 100);
 }
 
 }  // namespace reportd::store

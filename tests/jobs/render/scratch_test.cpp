@@ -57,6 +57,26 @@ TEST_CASE("scratch: the cap counts every output of the run") {
   CHECK((*b)->append("1234").ok());
 }
 
+TEST_CASE("scratch: a write past the run's grant of the nodes' budget is refused, retryable") {
+  ScratchBudget node(100);
+  ScratchOptions o;
+  o.cap_bytes = 50;
+  o.budget = &node;
+  auto s = Scratch::open(o);
+  REQUIRE(s.ok());
+  (*s)->set_grant(8);
+  auto a = (*s)->create("a", "x");
+  REQUIRE((*a)->append("123456").ok());
+  Status over = (*a)->append("123");
+  CHECK(over.kind() == ErrorKind::kTransient);
+  CHECK(over.code() == kScratchStepCode);
+  CHECK(over.message().find("limits.scratch_budget_bytes") != std::string::npos);
+  CHECK(node.used() == 6);  // nothing taken from the node's budget for it
+  (*s)->set_grant(16);      // a step more
+  CHECK((*a)->append("123").ok());
+  CHECK(node.used() == 9);
+}
+
 TEST_CASE("scratch: dispose zeroes the content before closing") {
   auto s = Scratch::open({});
   REQUIRE(s.ok());
