@@ -10,6 +10,7 @@
 #include "salesforce_client/client.hpp"
 #include "salesforce_client/csv_parser.hpp"
 #include "salesforce_client/error.hpp"
+#include "salesforce_client/inflate.hpp"
 #include "salesforce_client/page_guard.hpp"
 #include "salesforce_client/soql_fields.hpp"
 
@@ -142,11 +143,24 @@ asio::awaitable<Status> Client::bulk_query(std::string soql, table::RowSink& sin
     std::string target =
         jobs + "/" + id + "/results?maxRecords=" + std::to_string(options_.bulk_max_records);
     if (!locator.empty()) target += "&locator=" + url_encode(locator);
-    res = co_await call("GET", target, {}, {}, "text/csv");
+    // A chunk (20,000 rows by default, about 4 MB of CSV) is inflated piece
+    // by piece into the CSV parser: only its compressed body is held whole.
+    res = co_await call("GET", target, {}, {}, "text/csv", {}, /*inflate=*/false);
     if (!res) co_return std::move(res).status();
     csv.reset();
     rows.new_chunk();
-    if (Status s = csv.feed(res.value().body); !s.ok()) co_return s;
+    if (res.value().compressed) {
+      Status fed;  // the parser's or the sink's own error, returned as is
+      Status s = gunzip_each(res.value().body, options_.transport.max_response_bytes,
+                             [&csv, &fed](std::string_view piece) {
+                               fed = csv.feed(piece);
+                               return fed;
+                             });
+      if (!fed.ok()) co_return fed;
+      if (!s.ok()) co_return std::move(s).with_context("salesforce: GET " + std::string(path_of(target)));
+    } else if (Status s = csv.feed(res.value().body); !s.ok()) {
+      co_return s;
+    }
     if (Status s = csv.finish(); !s.ok()) co_return s;
     locator = std::string(res.value().header("Sforce-Locator"));
     wipe_and_free(res.value().body);

@@ -368,7 +368,9 @@ asio::awaitable<Result<HttpResponse>> HttpsPool::request(HttpRequest req) {
       conn->park();
       idle.push_back(std::move(conn));
     }  // else its destructor wipes the buffer
-    if (gzipped) {
+    if (gzipped && !req.inflate && out.status < 300) {  // error bodies are read whole
+      out.compressed = true;
+    } else if (gzipped) {
       auto plain = gunzip(out.body, options_.max_response_bytes, std::move(req.inflate_into));
       if (!plain) co_return std::move(plain).status().with_context(context);
       wipe(out.body);
