@@ -87,6 +87,20 @@ class BulkCsvSink {
   std::vector<table::Cell> cells_;
 };
 
+// Feeds one results chunk to the CSV parser; a gzip body is inflated into
+// it piece by piece. The parser's or the sink's errors are returned as is.
+Status feed_chunk(const HttpResponse& res, std::size_t max_bytes, const std::string& target,
+                  CsvParser& csv) {
+  if (!res.compressed) return csv.feed(res.body);
+  Status fed;
+  Status s = gunzip_each(res.body, max_bytes, [&csv, &fed](std::string_view piece) {
+    fed = csv.feed(piece);
+    return fed;
+  });
+  if (!fed.ok()) return fed;
+  return std::move(s).with_context("salesforce: GET " + std::string(path_of(target)));
+}
+
 }  // namespace
 
 asio::awaitable<Status> Client::bulk_query(std::string soql, table::RowSink& sink) {
@@ -149,18 +163,9 @@ asio::awaitable<Status> Client::bulk_query(std::string soql, table::RowSink& sin
     if (!res) co_return std::move(res).status();
     csv.reset();
     rows.new_chunk();
-    if (res.value().compressed) {
-      Status fed;  // the parser's or the sink's own error, returned as is
-      Status s = gunzip_each(res.value().body, options_.transport.max_response_bytes,
-                             [&csv, &fed](std::string_view piece) {
-                               fed = csv.feed(piece);
-                               return fed;
-                             });
-      if (!fed.ok()) co_return fed;
-      if (!s.ok()) co_return std::move(s).with_context("salesforce: GET " + std::string(path_of(target)));
-    } else if (Status s = csv.feed(res.value().body); !s.ok()) {
+    if (Status s = feed_chunk(res.value(), options_.transport.max_response_bytes, target, csv);
+        !s.ok())
       co_return s;
-    }
     if (Status s = csv.finish(); !s.ok()) co_return s;
     locator = std::string(res.value().header("Sforce-Locator"));
     wipe_and_free(res.value().body);

@@ -116,7 +116,8 @@ Status gunzip_each(std::string_view in, std::size_t max_out,
     const std::size_t produced = piece.size() - zs.avail_out;
     total += produced;
     if (total > max_out) {
-      status = Status::error(ErrorKind::kLimit, "response body exceeds the size limit", "too-large");
+      status =
+          Status::error(ErrorKind::kLimit, "response body exceeds the size limit", "too-large");
       break;
     }
     if (produced > 0) {

@@ -133,7 +133,9 @@ struct Builder {
       number = d;
       boolean = b;
     } else if (top() == Role::kCellValue && key == "amount") {
-      kind = what == Scalar::kNumber ? Kind::kNumber : what == Scalar::kNull ? Kind::kNull : Kind::kOther;
+      kind = what == Scalar::kNumber ? Kind::kNumber
+             : what == Scalar::kNull ? Kind::kNull
+                                     : Kind::kOther;
       number = d;
     }
   }

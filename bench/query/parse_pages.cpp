@@ -84,6 +84,17 @@ std::string spread(std::vector<double> v) {
   return buf;
 }
 
+// The file's bytes with SIMDJSON_PADDING of capacity behind them (On-Demand
+// reads past the end).
+std::string read_padded(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string body = ss.str();
+  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  return body;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -97,12 +108,7 @@ int main(int argc, char** argv) {
     } else if (a == "--select" && i + 1 < argc) {
       soql = argv[++i];
     } else {
-      std::ifstream f(a, std::ios::binary);
-      std::stringstream ss;
-      ss << f.rdbuf();
-      std::string body = ss.str();
-      body.reserve(body.size() + simdjson::SIMDJSON_PADDING);  // On-Demand reads past the end
-      pages.push_back(std::move(body));
+      pages.push_back(read_padded(a));
     }
   }
   if (pages.empty() || rounds < 1) {
@@ -123,7 +129,8 @@ int main(int argc, char** argv) {
   for (const auto& p : pages) {
     DigestSink a, b;
     auto info = sax.parse(p, a);
-    const long n = ondemand.parse(simdjson::padded_string_view(p.data(), p.size(), p.capacity()), b);
+    const long n =
+        ondemand.parse(simdjson::padded_string_view(p.data(), p.size(), p.capacity()), b);
     if (!info || n < 0 || a.rows != b.rows || a.digest != b.digest) {
       std::fprintf(stderr, "the parsers disagree on a page (%llu vs %ld rows)\n",
                    static_cast<unsigned long long>(a.rows), n);
@@ -142,7 +149,8 @@ int main(int argc, char** argv) {
       const double t0 = thread_cpu();
       for (const auto& p : pages) {
         if (run_od)
-          (void)ondemand.parse(simdjson::padded_string_view(p.data(), p.size(), p.capacity()), sink);
+          (void)ondemand.parse(simdjson::padded_string_view(p.data(), p.size(), p.capacity()),
+                               sink);
         else
           (void)sax.parse(p, sink);
       }
@@ -153,8 +161,10 @@ int main(int argc, char** argv) {
   std::sort(t_sax.begin(), t_sax.end());
   std::sort(t_od.begin(), t_od.end());
   const double mb = static_cast<double>(bytes) / static_cast<double>(pages.size()) / 1e6;
-  std::printf("%zu pages, %.0f rows and %.2f MB a page, %d rounds (thread CPU ms per page, median (min-max)):\n",
-              pages.size(), static_cast<double>(rows) / static_cast<double>(pages.size()), mb, rounds);
+  std::printf(
+      "%zu pages, %.0f rows and %.2f MB a page, %d rounds (thread CPU ms per page, median "
+      "(min-max)):\n",
+      pages.size(), static_cast<double>(rows) / static_cast<double>(pages.size()), mb, rounds);
   std::printf("  Boost.JSON SAX (QueryPageParser)  %s  %.0f MB/s\n", spread(t_sax).c_str(),
               mb / t_sax[t_sax.size() / 2]);
   std::printf("  simdjson On-Demand (%s)  %s  %.0f MB/s\n",
