@@ -3,9 +3,12 @@
 // whose cells it packs into one string per row. A packed cell is its kind
 // (one byte, ReportCell::Value); then, unless kMissing, its label (a 4-byte
 // size and the bytes); then for kNumber an 8-byte double, for kBool one
-// byte, for kString a 4-byte size and the bytes.
+// byte, for kString a 4-byte size and the bytes. The buffers that hold
+// values (the packed row, a label, a string) are zeroed before a block of
+// theirs is freed.
 #include "salesforce_client/report_dom.hpp"
 
+#include <algorithm>
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value_stack.hpp>
 #include <cstring>
@@ -33,9 +36,29 @@ enum class Role : std::uint8_t {
   kOther,
 };
 
+// Appends to a buffer of record values: one that must grow moves to a
+// bigger block after the old one is zeroed, so no freed block keeps them.
+void append_wiped(std::string& out, std::string_view bytes) {
+  if (out.size() + bytes.size() > out.capacity()) {
+    std::string bigger;
+    bigger.reserve(std::max(2 * out.capacity(), out.size() + bytes.size()));
+    bigger.append(out);
+    wipe(out);
+    out.swap(bigger);
+  }
+  out.append(bytes);
+}
+
+// Replaces a buffer's bytes; the old block is zeroed if it is to be freed.
+void assign_wiped(std::string& out, std::string_view bytes) {
+  wipe_bytes(out.data(), out.size());
+  out.clear();
+  append_wiped(out, bytes);
+}
+
 void put_u32(std::string& out, std::size_t n) {
   const auto v = static_cast<std::uint32_t>(n);
-  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+  append_wiped(out, std::string_view(reinterpret_cast<const char*>(&v), sizeof v));
 }
 
 struct Builder {
@@ -102,17 +125,20 @@ struct Builder {
     }
   }
 
-  void missing_cell() { packed.push_back(static_cast<char>(Kind::kMissing)); }
+  void missing_cell() { append_wiped(packed, std::string_view("\0", 1)); }
 
   void end_cell() {
-    packed.push_back(static_cast<char>(kind));
+    const char k = static_cast<char>(kind);
+    append_wiped(packed, std::string_view(&k, 1));
     put_u32(packed, label.size());
-    packed.append(label);
-    if (kind == Kind::kNumber) packed.append(reinterpret_cast<const char*>(&number), sizeof number);
-    if (kind == Kind::kBool) packed.push_back(boolean ? 1 : 0);
+    append_wiped(packed, label);
+    if (kind == Kind::kNumber)
+      append_wiped(packed, std::string_view(reinterpret_cast<const char*>(&number), sizeof number));
+    if (kind == Kind::kBool)
+      append_wiped(packed, boolean ? std::string_view("\1", 1) : std::string_view("\0", 1));
     if (kind == Kind::kString) {
       put_u32(packed, text.size());
-      packed.append(text);
+      append_wiped(packed, text);
     }
     wipe_bytes(label.data(), label.size());
     wipe_bytes(text.data(), text.size());
@@ -123,13 +149,13 @@ struct Builder {
   void cell_scalar(Scalar what, std::string_view s, double d, bool b) {
     if (top() == Role::kCells) return missing_cell();
     if (top() == Role::kCell && key == "label") {
-      label.assign(what == Scalar::kString ? s : std::string_view());
+      assign_wiped(label, what == Scalar::kString ? s : std::string_view());
     } else if (top() == Role::kCell && key == "value") {
       kind = what == Scalar::kString   ? Kind::kString
              : what == Scalar::kNumber ? Kind::kNumber
              : what == Scalar::kBool   ? Kind::kBool
                                        : Kind::kNull;
-      if (what == Scalar::kString) text.assign(s);
+      if (what == Scalar::kString) assign_wiped(text, s);
       number = d;
       boolean = b;
     } else if (top() == Role::kCellValue && key == "amount") {
@@ -194,7 +220,7 @@ struct Builder {
   }
   bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
     if (packing()) {
-      part.append(s.data(), s.size());
+      append_wiped(part, std::string_view(s.data(), s.size()));
     } else if (!replaces_cells()) {
       st.push_chars(s);
     }
@@ -204,7 +230,7 @@ struct Builder {
     if (packing()) {
       std::string_view whole(s.data(), s.size());
       if (!part.empty()) {
-        part.append(s.data(), s.size());
+        append_wiped(part, whole);
         whole = part;
       }
       cell_scalar(Scalar::kString, whole, 0, false);
