@@ -65,7 +65,8 @@ Client::~Client() = default;
 
 asio::awaitable<Result<HttpResponse>> Client::call(std::string method, std::string target,
                                                    std::string content_type, std::string body,
-                                                   std::string accept, std::string inflate_into) {
+                                                   std::string accept, std::string inflate_into,
+                                                   bool inflate) {
   // `body` may be an upload (record values): zeroed on every way out, as the
   // token's copies are (AccessToken, HttpRequest).
   struct WipeBody {
@@ -94,6 +95,7 @@ asio::awaitable<Result<HttpResponse>> Client::call(std::string method, std::stri
     req.authorization = token.value().bearer;
     req.body = body;
     req.inflate_into = std::move(inflate_into);  // the first attempt's only
+    req.inflate = inflate;
     Result<HttpResponse> res = co_await pool_->request(std::move(req));
     if (!res) co_return std::move(res);
     HttpResponse& r = res.value();

@@ -61,12 +61,13 @@ class Client final : public Api {
 
   // One authorized REST call: `target` is a path ("/services/data/...") or
   // an absolute URL on the instance. Statuses >= 300 become errors.
-  // `inflate_into`: see HttpRequest::inflate_into.
+  // `inflate_into`, `inflate`: see HttpRequest.
   boost::asio::awaitable<Result<HttpResponse>> call(std::string method, std::string target,
                                                     std::string content_type = {},
                                                     std::string body = {},
                                                     std::string accept = "application/json",
-                                                    std::string inflate_into = {});
+                                                    std::string inflate_into = {},
+                                                    bool inflate = true);
 
   // "/services/data/v61.0"
   std::string data_path() const { return "/services/data/v" + options_.api_version; }

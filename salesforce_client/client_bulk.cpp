@@ -10,6 +10,7 @@
 #include "salesforce_client/client.hpp"
 #include "salesforce_client/csv_parser.hpp"
 #include "salesforce_client/error.hpp"
+#include "salesforce_client/inflate.hpp"
 #include "salesforce_client/page_guard.hpp"
 #include "salesforce_client/soql_fields.hpp"
 
@@ -86,6 +87,20 @@ class BulkCsvSink {
   std::vector<table::Cell> cells_;
 };
 
+// Feeds one results chunk to the CSV parser; a gzip body is inflated into
+// it piece by piece. The parser's or the sink's errors are returned as is.
+Status feed_chunk(const HttpResponse& res, std::size_t max_bytes, const std::string& target,
+                  CsvParser& csv) {
+  if (!res.compressed) return csv.feed(res.body);
+  Status fed;
+  Status s = gunzip_each(res.body, max_bytes, [&csv, &fed](std::string_view piece) {
+    fed = csv.feed(piece);
+    return fed;
+  });
+  if (!fed.ok()) return fed;
+  return std::move(s).with_context("salesforce: GET " + std::string(path_of(target)));
+}
+
 }  // namespace
 
 asio::awaitable<Status> Client::bulk_query(std::string soql, table::RowSink& sink) {
@@ -145,11 +160,15 @@ asio::awaitable<Status> Client::bulk_query(std::string soql, table::RowSink& sin
     if (!locator.empty()) {
       if (Status s = co_await pace(sink); !s.ok()) co_return s;
     }
-    res = co_await call("GET", target, {}, {}, "text/csv");
+    // A chunk (20,000 rows by default, about 4 MB of CSV) is inflated piece
+    // by piece into the CSV parser: only its compressed body is held whole.
+    res = co_await call("GET", target, {}, {}, "text/csv", {}, /*inflate=*/false);
     if (!res) co_return std::move(res).status();
     csv.reset();
     rows.new_chunk();
-    if (Status s = csv.feed(res.value().body); !s.ok()) co_return s;
+    if (Status s = feed_chunk(res.value(), options_.transport.max_response_bytes, target, csv);
+        !s.ok())
+      co_return s;
     if (Status s = csv.finish(); !s.ok()) co_return s;
     locator = std::string(res.value().header("Sforce-Locator"));
     wipe_and_free(res.value().body);

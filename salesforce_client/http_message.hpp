@@ -52,6 +52,10 @@ struct HttpRequest {
   // A block of zeros (a wiped page) a gzip response is inflated into, in
   // place of a new one: the previous page's, when paging.
   std::string inflate_into;
+  // false: a gzip body of a 2xx response is returned as it came
+  // (HttpResponse::compressed), for a caller that inflates it piece by
+  // piece (gunzip_each); error bodies are inflated all the same.
+  bool inflate = true;
 };
 
 // The body holds record values: it is zeroed when the response is destroyed
@@ -67,7 +71,8 @@ struct HttpResponse {
 
   int status = 0;
   std::string content_type;
-  std::string body;  // inflated when the server sent gzip
+  std::string body;  // inflated when the server sent gzip, unless the request said not to
+  bool compressed = false;  // `body` is still gzip (HttpRequest::inflate was false)
   std::vector<std::pair<std::string, std::string>> headers;
 
   // First header named `name` (case-insensitive), or empty.

@@ -6,7 +6,6 @@
 // connection before any response byte arrived is retried once on a fresh
 // one: the server most likely closed the idle connection.
 #include "salesforce_client/https_pool.hpp"
-#include "table/wipe.hpp"
 
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -25,6 +24,7 @@
 #include "salesforce_client/inflate.hpp"
 #include "salesforce_client/oauth.hpp"
 #include "salesforce_client/trust_store.hpp"
+#include "table/wipe.hpp"
 
 namespace reportd::salesforce {
 namespace asio = boost::asio;
@@ -176,8 +176,7 @@ namespace {
 // against the request's deadline.
 asio::awaitable<Exchanged> exchange(beast::ssl_stream<beast::tcp_stream>& stream,
                                     beast::flat_buffer& buffer,
-                                    http::request<http::string_body>& msg,
-                                    ResponseParser& parser) {
+                                    http::request<http::string_body>& msg, ResponseParser& parser) {
   auto [wec, wn] = co_await http::async_write(stream, msg, kTuple);
   if (wec) co_return Exchanged{wec, "sending the request"};
   auto [rec, rn] = co_await http::async_read(stream, buffer, parser, kTuple);
@@ -339,12 +338,11 @@ asio::awaitable<Result<HttpResponse>> HttpsPool::request(HttpRequest req) {
     asio::steady_timer deadline(executor_);
     deadline.expires_after(options_.request_timeout);
     using namespace asio::experimental::awaitable_operators;
-    auto done = co_await (exchange(conn->stream, conn->buffer, msg, parser) ||
-                          deadline.async_wait(kTuple));
+    auto done =
+        co_await (exchange(conn->stream, conn->buffer, msg, parser) || deadline.async_wait(kTuple));
     if (done.index() == 1)  // the exchange was cancelled; the connection is dropped
-      co_return transport_error(
-          "no complete response within " + ms_text(options_.request_timeout), context,
-          ErrorKind::kTransient, "timeout")
+      co_return transport_error("no complete response within " + ms_text(options_.request_timeout),
+                                context, ErrorKind::kTransient, "timeout")
           .to_status();
     const auto [ec, during] = std::get<0>(done);
     if (ec) {
@@ -359,16 +357,16 @@ asio::awaitable<Result<HttpResponse>> HttpsPool::request(HttpRequest req) {
       out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     out.content_type = std::string(res[http::field::content_type]);
     out.body = std::move(res.body());
-    const bool keep = res.keep_alive();
     const auto encoding = res[http::field::content_encoding];
     const bool gzipped = (encoding == "gzip" || encoding == "deflate") && out.body.size() >= 2 &&
                          static_cast<unsigned char>(out.body[0]) == 0x1f &&
                          static_cast<unsigned char>(out.body[1]) == 0x8b;
-    if (auto& idle = idle_[key]; keep && idle.size() < options_.max_idle_per_origin) {
+    if (auto& idle = idle_[key]; res.keep_alive() && idle.size() < options_.max_idle_per_origin) {
       conn->park();
       idle.push_back(std::move(conn));
     }  // else its destructor wipes the buffer
-    if (gzipped) {
+    out.compressed = gzipped && !req.inflate && out.status < 300;  // error bodies are read whole
+    if (gzipped && !out.compressed) {
       auto plain = gunzip(out.body, options_.max_response_bytes, std::move(req.inflate_into));
       if (!plain) co_return std::move(plain).status().with_context(context);
       wipe(out.body);

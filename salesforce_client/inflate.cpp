@@ -96,4 +96,44 @@ Result<std::string> gunzip(std::string_view in, std::size_t max_out, std::string
   return out;
 }
 
+Status gunzip_each(std::string_view in, std::size_t max_out,
+                   const std::function<Status(std::string_view)>& on_piece) {
+  constexpr std::size_t kPiece = 256 * 1024;
+  z_stream zs{};
+  use_zeroing_allocator(zs);
+  if (inflateInit2(&zs, 32 + MAX_WBITS) != Z_OK)
+    return Status::error(ErrorKind::kInternal, "inflateInit2 failed", "inflate");
+  std::string piece(kPiece, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  std::size_t total = 0;
+  int rc = Z_OK;
+  Status status;
+  for (;;) {
+    zs.next_out = reinterpret_cast<Bytef*>(piece.data());
+    zs.avail_out = static_cast<uInt>(piece.size());
+    rc = inflate(&zs, Z_NO_FLUSH);
+    const std::size_t produced = piece.size() - zs.avail_out;
+    total += produced;
+    if (total > max_out) {
+      status =
+          Status::error(ErrorKind::kLimit, "response body exceeds the size limit", "too-large");
+      break;
+    }
+    if (produced > 0) {
+      status = on_piece(std::string_view(piece.data(), produced));
+      if (!status.ok()) break;
+    }
+    if (rc == Z_STREAM_END) break;
+    if (rc != Z_OK && rc != Z_BUF_ERROR) break;
+    if (rc == Z_BUF_ERROR && (zs.avail_in == 0 || produced == 0)) break;  // truncated input
+  }
+  inflateEnd(&zs);
+  wipe(piece);
+  if (!status.ok()) return status;
+  if (rc != Z_STREAM_END)
+    return Status::error(ErrorKind::kTransient, "truncated or corrupt gzip body", "bad-gzip");
+  return status;
+}
+
 }  // namespace reportd::salesforce

@@ -3,6 +3,7 @@
 // Pure function; no executor.
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -16,5 +17,14 @@ namespace reportd::salesforce {
 // whole gzip member is inflated into it, reusing its allocation, and only
 // what it must grow by is zero-filled first.
 Result<std::string> gunzip(std::string_view in, std::size_t max_out, std::string block = {});
+
+// Decodes a gzip (or zlib) stream piece by piece, for a consumer that takes
+// its input in pieces (the Bulk API's CSV): `on_piece` gets each inflated
+// piece (at most 256 KiB, valid during the call), so the whole plaintext is
+// never held at once. Fails as gunzip() does, or with the first non-ok
+// Status of `on_piece`, returned as is. The piece buffer and zlib's window
+// are zeroed before they are freed.
+Status gunzip_each(std::string_view in, std::size_t max_out,
+                   const std::function<Status(std::string_view)>& on_piece);
 
 }  // namespace reportd::salesforce

@@ -1,4 +1,5 @@
-// Report results hold at most 2,000 detail rows, so a DOM is fine here.
+// Report results hold at most 2,000 detail rows, so a DOM is fine here, one
+// whose detail cells are packed (report_dom.hpp).
 // Detail rows sit in the fact map under "<down>!<across>" keys; only the
 // deepest grouping keys are read so that no row is emitted twice.
 #include "salesforce_client/report_parser.hpp"
@@ -9,6 +10,7 @@
 #include <optional>
 
 #include "salesforce_client/cell_parse.hpp"
+#include "salesforce_client/report_dom.hpp"
 #include "salesforce_client/zeroing_resource.hpp"
 
 namespace reportd::salesforce {
@@ -125,30 +127,26 @@ ReportColumns columns_of(const json::object& root, const json::object& meta, con
 
 // One detail cell of type `type`. Its text goes to `text` (the cell points
 // into it); `label` receives the cell's label (its value as shown).
-Cell detail_cell(const json::object* dc, CellType type, std::string& text, std::string& label) {
-  const json::value* value = dc ? dc->if_contains("value") : nullptr;
-  set_text(label, str_view(dc, "label"));
-  const bool is_null = !value || value->is_null() ||
-                       (value->is_object() && value->get_object().if_contains("amount") &&
-                        value->get_object().at("amount").is_null());
-  if (is_null) return Cell::null();
+Cell detail_cell(const ReportCell& dc, CellType type, std::string& text, std::string& label) {
+  using V = ReportCell::Value;
+  set_text(label, dc.label);
+  if (dc.value == V::kMissing || dc.value == V::kNull) return Cell::null();
   switch (type) {
     case CellType::kNumber:
-      if (auto n = as_number(*value)) {
-        set_text(text, number_text(*n));
-        return Cell::num(*n, text);
+      if (dc.value == V::kNumber) {
+        set_text(text, number_text(dc.number));
+        return Cell::num(dc.number, text);
       }
       return Cell::null();
     case CellType::kBoolean:
-      return value->is_bool() ? Cell::boolean_value(value->get_bool()) : Cell::null();
+      return dc.value == V::kBool ? Cell::boolean_value(dc.boolean) : Cell::null();
     case CellType::kDate:
     case CellType::kDateTime:
-      if (!value->is_string()) return Cell::null();
-      set_text(text, value->get_string());
+      if (dc.value != V::kString) return Cell::null();
+      set_text(text, dc.text);
       return sniff_string_cell(text);
     default:
-      set_text(text, label.empty() && value->is_string() ? std::string_view(value->get_string())
-                                                          : std::string_view(label));
+      set_text(text, label.empty() && dc.value == V::kString ? dc.text : std::string_view(label));
       return Cell::string(text);
   }
 }
@@ -280,14 +278,16 @@ Status ReportWalker::emit_rows(const std::string& fact_key) {
   const std::size_t n_groups = labels_.size();
   std::string& label = texts_.back();
   for (const auto& r : *fact_rows) {
-    const json::array* data = r.is_object() ? arr(r.get_object(), "dataCells") : nullptr;
-    if (!data) continue;
+    const json::value* data = r.is_object() ? r.get_object().if_contains("dataCells") : nullptr;
+    if (!data || !data->is_string()) continue;  // packed by parse_report_dom
     for (std::size_t col = 0; col < n_groups; ++col) {
       set_text(texts_[col], labels_[col]);
       cells_[col] = texts_[col].empty() ? Cell::null() : Cell::string(texts_[col]);
     }
+    PackedCells packed(data->get_string());
     for (std::size_t i = 0; i < columns_.detail_types.size(); ++i) {
-      const json::object* dc = i < data->size() && (*data)[i].is_object() ? &(*data)[i].get_object() : nullptr;
+      ReportCell dc;
+      if (!packed.next(dc)) dc = ReportCell{};
       cells_[n_groups + i] = detail_cell(dc, columns_.detail_types[i], texts_[n_groups + i], label);
     }
     if (Status s = sink_.row(cells_); !s.ok()) return s;
@@ -324,10 +324,10 @@ Status ReportWalker::total(const std::string& fact_key, table::TotalKind kind) {
 }  // namespace
 
 Status emit_report(std::string_view body, table::RowSink& sink) {
-  json::error_code ec;
   ZeroingResource zeroing;  // the document holds every record value
-  json::value doc = json::parse(body, ec, &zeroing);
-  if (ec || !doc.is_object()) return bad("not a JSON object");
+  Result<json::value> parsed = parse_report_dom(body, &zeroing);
+  if (!parsed || !parsed.value().is_object()) return bad("not a JSON object");
+  const json::value& doc = parsed.value();
   const auto& root = doc.get_object();
   const json::object* meta = obj(root, "reportMetadata");
   const json::object* ext = obj(root, "reportExtendedMetadata");

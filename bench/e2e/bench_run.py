@@ -16,7 +16,9 @@ process, its wall time, the outputs' size, and RSS above the outputs. The
 peak RSS is /usr/bin/time's %M when Debian's `time` is installed: wait4's own
 figure (printed beside it) never reads below this script's RSS at the fork,
 about 30 MiB. A dry run sends its outputs to --out with sendfile and no
-longer maps them, so since session 9 they are not part of its RSS.
+longer maps them, so since session 9 they are not part of its RSS: the
+figure "above outputs" is the whole peak (before session 10 it subtracted
+the outputs' size from it, which undercounted since session 9).
 
   cmake --preset release && cmake --build build/release -j2 --target reportd reportd-sfsim
   /usr/bin/python3 bench/e2e/bench_run.py [--build build/release] [--rows 1000000] [--runs 3]
@@ -225,7 +227,9 @@ def main():
                 r["out_mb"] = dir_bytes(outs) / 2**20
                 r["sha256"] = dir_sha256(outs)
                 shutil.rmtree(outs)
-                r["above_mb"] = r["peak_mb"] - r["out_mb"]
+                # A dry run does not map its outputs (sendfile from the memfd),
+                # so none of its RSS is theirs: all of the peak is above them.
+                r["above_mb"] = r["peak_mb"]
                 results[case].append({"reportd": r, "floor": floor})
                 print(f"run {i + 1} {case:9s}: reportd {r['wall']:.2f}s wall {r['cpu']:.2f}s CPU "
                       f"peak {r['peak_mb']:.1f} MiB (wait4 {r['wait4_peak_mb']:.1f}; outputs {r['out_mb']:.1f} MiB, "

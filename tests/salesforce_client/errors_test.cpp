@@ -157,3 +157,37 @@ TEST_CASE("gzip: a lying size trailer, a second member or trailing bytes inflate
     CHECK(gunzip(lying, 1 << 24).status().code() == "bad-gzip");
   }
 }
+
+TEST_CASE("gzip: inflated piece by piece, bounded, with the consumer's error returned as is") {
+  std::string plain;
+  for (int i = 0; i < 60000; ++i) plain += "006" + std::to_string(i * 7919) + ",Acme\n";
+  REQUIRE(plain.size() > 3 * 256 * 1024);  // more than one piece
+  const std::string packed = gzip_of(plain);
+  std::string joined;
+  int pieces = 0;
+  auto collect = [&](std::string_view piece) {
+    ++pieces;
+    joined.append(piece);
+    return Status();
+  };
+  REQUIRE(gunzip_each(packed, 1 << 24, collect).ok());
+  CHECK(joined == plain);
+  CHECK(pieces > 1);
+  CHECK(gunzip_each(packed, plain.size(), [](std::string_view) { return Status(); }).ok());
+  CHECK(gunzip_each(packed, plain.size() - 1, [](std::string_view) { return Status(); }).kind() ==
+        ErrorKind::kLimit);
+  CHECK(gunzip_each(std::string_view(packed).substr(0, packed.size() / 2), 1 << 24,
+                    [](std::string_view) { return Status(); })
+            .code() == "bad-gzip");
+  std::string lying = packed;
+  lying[lying.size() - 4] = static_cast<char>(lying[lying.size() - 4] + 1);
+  CHECK(gunzip_each(lying, 1 << 24, [](std::string_view) { return Status(); }).code() ==
+        "bad-gzip");
+  int calls = 0;
+  Status stop = gunzip_each(packed, 1 << 24, [&calls](std::string_view) {
+    ++calls;
+    return Status::error(ErrorKind::kLimit, "sink full", "sink-full");
+  });
+  CHECK(stop.code() == "sink-full");
+  CHECK(calls == 1);
+}

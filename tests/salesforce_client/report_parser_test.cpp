@@ -166,6 +166,32 @@ TEST_CASE("report: showSubtotals and showGrandTotal false leave the totals out")
                          "group 1 Year=2023", "row b", "group 1 Year=2024", "row c"}));
 }
 
+TEST_CASE("report: odd detail cells read as a plain DOM would have them") {
+  // Cells are packed per row while parsing (report_dom.hpp): escapes, a
+  // currency whose amount is text, an array value, a cell that is not an
+  // object, too few cells, and a dataCells that is not an array (its row
+  // is skipped, and it is never read as packed cells).
+  constexpr std::string_view kOdd = R"j({
+ "attributes":{"reportName":"Odd"},"allData":true,
+ "factMap":{"T!T":{"aggregates":[],"rows":[
+   {"dataCells":[{"label":"Caf\u00e9 \"A\"","value":"006X"},{"label":"$1.00","value":{"amount":"1","currency":"USD"}},
+                 {"label":"true","value":true},7]},
+   {"dataCells":"\u0001\u0000\u0000\u0000"},
+   {"dataCells":[{"value":"only value"}]},
+   {"dataCells":[{"label":"x","value":[1,2]},{"label":"-","value":{"amount":2.5}},{"label":"no","value":"false"}]}]}},
+ "groupingsDown":{"groupings":[]},"groupingsAcross":{"groupings":[]},
+ "reportMetadata":{"reportFormat":"TABULAR","detailColumns":["NAME","AMT","WON","NOTE"]},
+ "reportExtendedMetadata":{"detailColumnInfo":{"NAME":{"dataType":"string"},"AMT":{"dataType":"currency"},
+   "WON":{"dataType":"boolean"},"NOTE":{"dataType":"string"}}}})j";
+  testing::RecordingSink sink;
+  REQUIRE(emit_report(kOdd, sink).ok());
+  REQUIRE(sink.rows.size() == 3);
+  CHECK(sink.rows[0] == R{"Caf\xc3\xa9 \"A\"", "<null>", "true", "<null>"});
+  CHECK(sink.rows[1] == R{"only value", "<null>", "<null>", "<null>"});
+  CHECK(sink.rows[2] == R{"x", "2.5", "<null>", "<null>"});
+  CHECK(sink.footer.rows == 3);
+}
+
 TEST_CASE("report: joined reports and junk are permanent errors") {
   testing::RecordingSink sink;
   CHECK(emit_report(R"({"reportMetadata":{"reportFormat":"MULTI_BLOCK"},"factMap":{}})", sink)
