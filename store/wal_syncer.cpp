@@ -70,10 +70,11 @@ void WalSyncer::loop() {
     }
     // Every call in `batch` wrote its frames before it was handed over, so
     // this one sync covers them all, and any written since. A failure is
-    // answered as the header says: committed, and FULL from now on.
+    // answered as the header says: committed, and FULL from now on. Only
+    // the first failure is said: calls held before FULL took over may meet
+    // the same failing disk here once more.
     if (Status st = sync(); !st.ok()) {
-      failed_.store(true);
-      if (options_.on_failed) options_.on_failed(st);
+      if (!failed_.exchange(true) && options_.on_failed) options_.on_failed(st);
     }
     ++syncs_;
     released_ += batch.size();

@@ -23,8 +23,8 @@
 // fails the commits themselves, as without group commit, and the daemon
 // reports the store unhealthy. What the failed sync covered may be lost at
 // a power loss before the disk takes writes again (as with FULL, where a
-// commit whose sync failed may come back at the next start). The failure
-// itself goes to Options::on_failed (the daemon logs it at error priority).
+// commit whose sync failed may come back at the next start). The first
+// failure goes to Options::on_failed (the daemon logs it at error priority).
 //
 // Owned by SqliteStore (SqliteStore::sync_in_background()); the daemon
 // turns it on, the CLI keeps FULL. synchronous=NORMAL is set at the first
@@ -51,8 +51,8 @@ namespace reportd::store {
 class WalSyncer final : public CompletionGate {
  public:
   struct Options {
-    // Hears of each failed sync (its errno, as a Status), on the syncer's
-    // thread. May be empty.
+    // Hears of the first failed sync (its errno, as a Status), on the
+    // syncer's thread. May be empty.
     std::function<void(const Status&)> on_failed;
     // Syncs the WAL's descriptor: 0 or -1 with errno, as fdatasync(2),
     // which it is unless a test fails it.

@@ -32,9 +32,10 @@ def regions(pid):
     return g
 
 
-# GCC 12's TSan runtime (x86_64): its shadow below 0x100000000000, meta
-# shadow at 0x300000000000, traces at 0x600000000000 (by address >> 40).
-TSAN_OWN = (("tsan_shadow", 0x01, 0x10), ("tsan_meta", 0x30, 0x40), ("tsan_traces", 0x60, 0x70))
+# GCC 12's TSan runtime (x86_64, tsan_platform.h): its shadow from
+# 0x010000000000 to 0x200000000000, meta shadow at 0x300000000000, traces at
+# 0x600000000000 (by address >> 40).
+TSAN_OWN = (("tsan_shadow", 0x01, 0x20), ("tsan_meta", 0x30, 0x40), ("tsan_traces", 0x60, 0x70))
 
 
 def tsan_split(g):
