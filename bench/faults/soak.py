@@ -253,15 +253,14 @@ def main():
             mid = after[len(after) // 2]
             print(f"RSS growth after minute {a.settle}: first half {(mid - after[0]) * 100.0 / after[0]:+.1f}%, "
                   f"second half {(after[-1] - mid) * 100.0 / mid:+.1f}%")
-        if split["settled"] and split["final"]:
+        if tsan and split["settled"] and split["final"]:
             s0, s1 = split["settled"], split["final"]
             by = ", ".join(f"{k} {s0[k]} -> {s1[k]} ({s1[k] - s0[k]:+})"
                            for k in ("tsan_shadow", "tsan_meta", "tsan_traces", "program"))
             print(f"RSS by region from minute {a.settle} (KiB, smaps): gross {s0['gross']} -> {s1['gross']}; {by}")
-            if tsan:
-                judged = (s1["program"] - s0["program"]) * 100.0 / s0["program"] if s0["program"] else 0.0
-                print(f"RSS growth judged (TSan build: the program's part, gross minus TSan's shadow, meta "
-                      f"shadow and traces): {judged:+.1f}%; gross {growth:+.1f}%")
+            judged = (s1["program"] - s0["program"]) * 100.0 / s0["program"] if s0["program"] else 0.0
+            print(f"RSS growth judged (TSan build: the program's part, gross minus TSan's shadow, meta "
+                  f"shadow and traces): {judged:+.1f}%; gross {growth:+.1f}%")
         if fd_seen["settled"] and fd_seen["final"]:
             diff = {k: fd_seen["final"].get(k, 0) - fd_seen["settled"].get(k, 0)
                     for k in set(fd_seen["final"]) | set(fd_seen["settled"])}
