@@ -5,10 +5,14 @@ Load: --schedules schedules (default 20) firing every --period seconds
 (default 10), each a SOQL query of 300 accounts to CSV and XLSX mailed to two
 recipients through aiosmtpd: 2 runs a second by default, about twenty times
 the demo's two schedules every 20 s. Faults, one every --fault-every seconds
-(default 20), in turn: a store fsync or pwrite failing once
-(tests/faults/io_fault_shim.c), a SIGHUP reload, and every Salesforce session
-expiring; all along the simulator answers every 25th call with a 503 page
-and cuts every 40th body.
+(default 20), in turn: a store pwrite failing once with EIO, then with
+ENOSPC (tests/faults/io_fault_shim.c), a SIGHUP reload, and every Salesforce
+session expiring; all along the simulator answers every 25th call with a 503
+page and cuts every 40th body. A failed WAL sync turns group commit off
+until the daemon restarts (store/wal_syncer.hpp), so fsync faults would
+leave it on for the first 20 s only: --fsync-faults puts them back (an
+fsync failing once instead of the first pwrite). The log's
+store.sync_failed lines are counted.
 
 Prints RSS and fd count every minute, then the verdict: sanitizer reports
 (must be 0), RSS growth between --settle minutes (default 10) and the end
@@ -128,6 +132,8 @@ def main():
     p.add_argument("--period", type=int, default=10)
     p.add_argument("--fault-every", type=float, default=20)
     p.add_argument("--regions-out", help="each minute's RSS by address region, as JSON lines")
+    p.add_argument("--fsync-faults", action="store_true",
+                   help="fail an fsync too (turns group commit off at the first one)")
     a = p.parse_args()
     tsan = is_tsan(a.build)
     os.environ["REPORTD_BUILD_DIR"] = os.path.abspath(a.build)
@@ -186,7 +192,7 @@ def main():
         names = {port: "smtp", int(re.search(r":(\d+)", org["login_url"]).group(1)): "simulator"}
         next_fault = start + a.fault_every
         next_sample = start
-        kinds = ["fsync EIO 1\n", "sighup", "pwrite ENOSPC 1\n", "expire"]
+        kinds = ["fsync EIO 1\n" if a.fsync_faults else "pwrite EIO 1\n", "sighup", "pwrite ENOSPC 1\n", "expire"]
         k = 0
         sim_url = org["login_url"]
         # Throughout: every 25th Salesforce call a 503 page, every 40th body cut.
@@ -244,6 +250,8 @@ def main():
               f"{a.fault_every} s ({k} faults), build {a.build}")
         print(f"runs: {states}; integrity_check: {integrity}; daemon alive to the end: {alive}")
         print(f"sanitizer reports: {len(reports)} {reports}")
+        print(f"store.sync_failed lines: {log_text.count(b'event=store.sync_failed')} "
+              f"(group commit {'off after the first' if b'event=store.sync_failed' in log_text else 'on to the end'})")
         print(f"RSS at minute {a.settle}: {settled[0]} KiB, at the end: {final[0]} KiB "
               f"({growth:+.1f}%); fds: {settled[1]} -> {final[1]}; fewest fds in a minute: "
               f"{fd_floor['settled']} from minute {a.settle}, {fd_floor['final']} in the last")
