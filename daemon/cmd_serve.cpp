@@ -29,8 +29,16 @@ int cmd_serve(Context& ctx) {
     });
     if (!bg.ok()) return ctx.fail(std::move(bg).with_context("cannot start"));
     // Group commit: other runs' fsyncs off the store thread, so a `sent`
-    // waits only for their writes (store/wal_syncer.hpp).
-    if (bg = sqlite->sync_in_background(); !bg.ok()) return ctx.fail(std::move(bg).with_context("cannot start"));
+    // waits only for their writes (store/wal_syncer.hpp). A failed sync is
+    // said at error priority; the commits after it sync themselves, so a
+    // disk that keeps failing shows as store.write_failed too.
+    store::WalSyncer::Options group;
+    group.on_failed = [](const Status& st) {
+      log::err("store.sync_failed", {{"error", st.message()}, {"state", "group commit off until restart"}});
+    };
+    if (bg = sqlite->sync_in_background(std::move(group)); !bg.ok()) {
+      return ctx.fail(std::move(bg).with_context("cannot start"));
+    }
   }
   log::info("serve.start", {{"pid", static_cast<long>(::getpid())},
                             {"state_dir", ctx.state_dir()},

@@ -30,10 +30,10 @@ Status SqliteStore::checkpoint_in_background(WalCheckpointer::OnDone on_done) {
   return Status();
 }
 
-Status SqliteStore::sync_in_background() {
+Status SqliteStore::sync_in_background(WalSyncer::Options options) {
   const char* file = sqlite3_db_filename(db_.get(), "main");
   if (syncer_ || file == nullptr || *file == '\0') return Status();
-  auto started = WalSyncer::start(db_, sqlite3_filename_wal(file));
+  auto started = WalSyncer::start(db_, sqlite3_filename_wal(file), std::move(options));
   if (!started.ok()) return started.status();
   syncer_ = std::move(started).value();
   return Status();

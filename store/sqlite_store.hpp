@@ -29,7 +29,7 @@ class SqliteStore final : public Store, public Leases {
   // From now on commits run with synchronous=NORMAL and a thread syncs the
   // WAL for several at once (WalSyncer: group commit), for a StoreThread
   // made after this call. The daemon's choice; a no-op for ":memory:".
-  Status sync_in_background();
+  Status sync_in_background(WalSyncer::Options options = {});
   CompletionGate* completion_gate() override { return syncer_.get(); }
 
   Result<std::int64_t> add_connection(const Connection& c, const SealNew& seal) override;

@@ -9,15 +9,17 @@
 
 namespace reportd::store {
 
-Result<std::unique_ptr<WalSyncer>> WalSyncer::start(Db& db, const std::string& wal_path) {
+Result<std::unique_ptr<WalSyncer>> WalSyncer::start(Db& db, const std::string& wal_path, Options options) {
   const int fd = ::open(wal_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return Status::error(ErrorKind::kIo, "open " + wal_path + " to sync it: " + std::strerror(errno));
   }
-  return std::unique_ptr<WalSyncer>(new WalSyncer(db, fd));
+  if (!options.sync_fd) options.sync_fd = [](int f) { return ::fdatasync(f); };
+  return std::unique_ptr<WalSyncer>(new WalSyncer(db, fd, std::move(options)));
 }
 
-WalSyncer::WalSyncer(Db& db, int fd) : db_(db), fd_(fd), thread_([this] { loop(); }) {}
+WalSyncer::WalSyncer(Db& db, int fd, Options options)
+    : db_(db), fd_(fd), options_(std::move(options)), thread_([this] { loop(); }) {}
 
 WalSyncer::~WalSyncer() {
   {
@@ -68,14 +70,22 @@ void WalSyncer::loop() {
     }
     // Every call in `batch` wrote its frames before it was handed over, so
     // this one sync covers them all, and any written since. A failure is
-    // answered as the header says: committed, and FULL from now on.
-    if (!sync()) failed_.store(true);
+    // answered as the header says: committed, and FULL from now on. Only
+    // the first failure is said: calls held before FULL took over may meet
+    // the same failing disk here once more.
+    if (Status st = sync(); !st.ok()) {
+      if (!failed_.exchange(true) && options_.on_failed) options_.on_failed(st);
+    }
     ++syncs_;
     released_ += batch.size();
     for (auto& held : batch) held->release(Status());
   }
 }
 
-bool WalSyncer::sync() { return ::fdatasync(fd_) == 0; }
+Status WalSyncer::sync() {
+  if (options_.sync_fd(fd_) == 0) return Status();
+  return Status::error(ErrorKind::kIo, std::string("sync the store's WAL: ") + std::strerror(errno) +
+                                           "; commits sync themselves from now on (synchronous=FULL)");
+}
 
 }  // namespace reportd::store

@@ -23,7 +23,8 @@
 // fails the commits themselves, as without group commit, and the daemon
 // reports the store unhealthy. What the failed sync covered may be lost at
 // a power loss before the disk takes writes again (as with FULL, where a
-// commit whose sync failed may come back at the next start).
+// commit whose sync failed may come back at the next start). The first
+// failure goes to Options::on_failed (the daemon logs it at error priority).
 //
 // Owned by SqliteStore (SqliteStore::sync_in_background()); the daemon
 // turns it on, the CLI keeps FULL. synchronous=NORMAL is set at the first
@@ -34,6 +35,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,9 +50,19 @@ namespace reportd::store {
 
 class WalSyncer final : public CompletionGate {
  public:
+  struct Options {
+    // Hears of the first failed sync (its errno, as a Status), on the
+    // syncer's thread. May be empty.
+    std::function<void(const Status&)> on_failed;
+    // Syncs the WAL's descriptor: 0 or -1 with errno, as fdatasync(2),
+    // which it is unless a test fails it.
+    std::function<int(int fd)> sync_fd;
+  };
+
   // Opens `wal_path` (the database's WAL file, which `db` in WAL mode has
   // made) for syncing. `db` must outlive the syncer.
-  static Result<std::unique_ptr<WalSyncer>> start(Db& db, const std::string& wal_path);
+  static Result<std::unique_ptr<WalSyncer>> start(Db& db, const std::string& wal_path,
+                                                  Options options = {});
   // Syncs and releases what is still held, then ends the thread.
   ~WalSyncer() override;
   WalSyncer(const WalSyncer&) = delete;
@@ -66,12 +78,13 @@ class WalSyncer final : public CompletionGate {
   bool failed() const { return failed_.load(); }
 
  private:
-  WalSyncer(Db& db, int fd);
+  WalSyncer(Db& db, int fd, Options options);
   void loop();
-  bool sync();
+  Status sync();
 
   Db& db_;
   const int fd_;
+  const Options options_;
   bool normal_ = false;  // store thread only
   bool full_ = false;    // store thread only: back to FULL after a failure
   std::atomic<bool> failed_{false};

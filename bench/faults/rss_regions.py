@@ -7,6 +7,9 @@ the process does.
 
     /usr/bin/python3 bench/faults/rss_regions.py PID OUT.jsonl
     (beside bench/faults/soak.py --build build/tsan; the daemon's PID from ps)
+
+soak.py --regions-out writes the same lines from its own samples and judges
+a TSan daemon on tsan_split()'s "program" part.
 """
 import collections
 import json
@@ -27,6 +30,25 @@ def regions(pid):
             elif parts[0] == "Rss:":
                 g[cur] += int(parts[1])
     return g
+
+
+# GCC 12's TSan runtime (x86_64, tsan_platform.h): its shadow from
+# 0x010000000000 to 0x200000000000, meta shadow at 0x300000000000, traces at
+# 0x600000000000 (by address >> 40).
+TSAN_OWN = (("tsan_shadow", 0x01, 0x20), ("tsan_meta", 0x30, 0x40), ("tsan_traces", 0x60, 0x70))
+
+
+def tsan_split(g):
+    """{"gross", "tsan_shadow", "tsan_meta", "tsan_traces", "program"} in KiB
+    from regions(): "program" is the gross minus TSan's three regions, the
+    memory that is the daemon's (its heap, stacks, libraries, TSan's small
+    internal allocator)."""
+    out = {"gross": sum(g.values())}
+    for name, lo, hi in TSAN_OWN:
+        out[name] = sum(v for k, v in g.items()
+                        if k and k.startswith("anon@") and lo <= int(k[5:-1], 16) < hi)
+    out["program"] = out["gross"] - sum(out[name] for name, _, _ in TSAN_OWN)
+    return out
 
 
 def main():

@@ -149,6 +149,12 @@ class StoreFaultsTest(FaultCase):
         self.assertGreater(seen.get("pwrite", 0), 0, seen)
         self.wait_health(200)
         self.assert_said_unhealthy_and_recovered()
+        # The group commit's own sync failed first: said once, at error
+        # priority, with the errno (store/wal_syncer.hpp).
+        log = self.daemon.log()
+        self.assertEqual(log.count(b"event=store.sync_failed"), 1, "store.sync_failed lines")
+        self.assertRegex(log, rb'<3>event=store\.sync_failed error="sync the store\'s WAL: '
+                              rb'(Input/output error|No space left on device)')
         self.finish_and_check()
 
 

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <exception>
@@ -149,6 +151,84 @@ TEST_CASE("store: group commit holds each write until a sync covers it, and lets
   Stmt q(f.store->db(), "PRAGMA synchronous");
   REQUIRE(q.step());
   CHECK(q.int64(0) == 1);  // NORMAL
+}
+
+TEST_CASE("store: a failed WAL sync answers what it covered as committed, says so, and turns FULL back on") {
+  SyncedStoreFile f;
+  std::atomic<bool> fail_next{false};
+  std::atomic<int> syncs_called{0};
+  std::mutex m;
+  std::vector<std::string> reported;  // guarded by m
+  WalSyncer::Options o;
+  o.sync_fd = [&](int fd) {
+    ++syncs_called;
+    if (fail_next.exchange(false)) {
+      errno = EIO;
+      return -1;
+    }
+    return ::fdatasync(fd);
+  };
+  o.on_failed = [&](const Status& st) {
+    std::lock_guard<std::mutex> lock(m);
+    reported.push_back(st.message());
+  };
+  REQUIRE(f.store->sync_in_background(std::move(o)).ok());
+  auto* syncer = dynamic_cast<WalSyncer*>(f.store->completion_gate());
+  REQUIRE(syncer != nullptr);
+  asio::io_context io;
+  auto write = [&](StoreThread& t, int pid) {
+    Status st = Status::error(ErrorKind::kInternal, "not answered");
+    asio::co_spawn(io, write_daemon_state(&t, pid, &st), kRethrowHeld);
+    io.run();
+    io.restart();
+    return st;
+  };
+  std::int64_t seen = 0;
+  {
+    StoreThread t(*f.store);
+    CHECK(write(t, 1).ok());
+    CHECK(syncer->released() == 1);
+    CHECK_FALSE(syncer->failed());
+    // The next sync fails: the write it covered is in the WAL and readable,
+    // so its caller is told it committed.
+    fail_next = true;
+    CHECK(write(t, 2).ok());
+    CHECK(syncer->released() == 2);
+    CHECK(syncer->failed());
+    CHECK_FALSE(fail_next.load());  // the failure was injected, not skipped
+    {
+      std::lock_guard<std::mutex> lock(m);
+      REQUIRE(reported.size() == 1);
+      CHECK(reported[0].find("Input/output error") != std::string::npos);
+      CHECK(reported[0].find("synchronous=FULL") != std::string::npos);
+    }
+    asio::co_spawn(io, read_daemon_state(&t, &seen), kRethrowHeld);
+    io.run();
+    io.restart();
+    CHECK(seen == 2);
+    // Later commits still work, each synced inside SQLite now: none is held
+    // for the syncer, which syncs no more.
+    const int called = syncs_called.load();
+    for (int pid = 3; pid <= 5; ++pid) CHECK(write(t, pid).ok());
+    CHECK(syncer->released() == 2);
+    CHECK(syncs_called.load() == called);
+  }
+  {
+    Stmt q(f.store->db(), "PRAGMA synchronous");
+    REQUIRE(q.step());
+    CHECK(q.int64(0) == 2);  // FULL
+  }
+  // What the caller was told is committed is in the file: a new store
+  // opened on it reads the last write.
+  f.store.reset();
+  auto reopened = SqliteStore::open((f.dir / "reportd.db").string());
+  REQUIRE(reopened.ok());
+  auto state = (*reopened)->get_daemon_state();
+  REQUIRE(state.ok());
+  REQUIRE(state->has_value());
+  CHECK((*state)->pid == 5);
+  std::lock_guard<std::mutex> lock(m);
+  CHECK(reported.size() == 1);  // one failure, said once
 }
 
 TEST_CASE("store: group commit is a no-op for an in-memory store") {
