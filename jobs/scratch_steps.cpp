@@ -71,7 +71,8 @@ asio::awaitable<Status> hold_scratch(const ScratchStepDeps& deps, const ScratchS
       co_return no_room(steps, want - run.scratch_reserved);
     }
     const double unit = deps.random ? deps.random() : 0.5;
-    const auto pause = kStepRetry + std::chrono::milliseconds(static_cast<std::int64_t>(unit * kStepRetry.count()));
+    const auto pause = kStepRetry + std::chrono::milliseconds(
+                                        static_cast<std::int64_t>(unit * kStepRetry.count()));
     if (!co_await deps.timer.wait(pause)) co_return no_room(steps, want - run.scratch_reserved);
   }
 }

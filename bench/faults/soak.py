@@ -134,6 +134,9 @@ def main():
     p.add_argument("--regions-out", help="each minute's RSS by address region, as JSON lines")
     p.add_argument("--fsync-faults", action="store_true",
                    help="fail an fsync too (turns group commit off at the first one)")
+    p.add_argument("--asan-stack-frames", type=int, default=8,
+                   help="frames ASan records per allocation (malloc_context_size; its default "
+                        "is 30); each distinct stack is kept for good in its StackDepot")
     a = p.parse_args()
     tsan = is_tsan(a.build)
     os.environ["REPORTD_BUILD_DIR"] = os.path.abspath(a.build)
@@ -167,6 +170,7 @@ def main():
         denv = dict(os.environ, RUNTIME_DIRECTORY=runtime, LD_PRELOAD=shim, REPORTD_FAULT_FILE=control,
                     REPORTD_FAULT_MATCH=os.path.join(box.state, "reportd.db"),
                     ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0:"
+                                 f"malloc_context_size={a.asan_stack_frames}:"
                                  "detect_leaks=1:log_path=" + os.path.join(box.root, "asan"),
                     TSAN_OPTIONS=os.environ.get("TSAN_OPTIONS", "") + ":log_path=" +
                                  os.path.join(box.root, "tsan"),
