@@ -194,8 +194,12 @@ class EndpointTest(unittest.TestCase):
         def succeeded():
             fams = families(get(base + "/metrics")[2])
             n = value(fams, "reportd_runs", "reportd_runs_total", state="succeeded")
+            # The per-connection families are sampled at the heartbeat: one
+            # taken between the token request and the first API answer has
+            # the token count but no usage yet, so wait for both.
             tokens = value(fams, "reportd_token_refreshes", "reportd_token_refreshes_total", connection="demo")
-            return fams if n and n >= 2 and tokens else None
+            usage = value(fams, "reportd_salesforce_api_usage", "reportd_salesforce_api_usage", connection="demo")
+            return fams if n and n >= 2 and tokens and usage else None
 
         fams = self.wait_for(succeeded, what="two succeeded runs in /metrics")
         types = {name: f.type for name, f in fams.items()}
