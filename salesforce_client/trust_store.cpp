@@ -6,6 +6,8 @@
 #include <map>
 #include <mutex>
 
+#include "crypto/system_cas.hpp"
+
 namespace reportd::salesforce {
 namespace {
 
@@ -27,7 +29,7 @@ Result<X509_STORE*> shared_trust_store(const std::string& ca_file) {
   // The file as it is now: a CA file replaced or rewritten is loaded afresh,
   // as it was when every pool loaded its own.
   std::string key = ca_file;
-  if (struct stat st {}; !ca_file.empty() && ::stat(ca_file.c_str(), &st) == 0) {
+  if (struct stat st{}; !ca_file.empty() && ::stat(ca_file.c_str(), &st) == 0) {
     key += "\n" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
            std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
            std::to_string(st.st_mtim.tv_nsec);
@@ -35,9 +37,10 @@ Result<X509_STORE*> shared_trust_store(const std::string& ca_file) {
   std::lock_guard lock(mu);
   if (auto it = stores->find(key); it != stores->end()) return it->second;
   X509_STORE* store = X509_STORE_new();
-  if (store == nullptr || X509_STORE_set_default_paths(store) != 1) {
+  if (store == nullptr || !crypto::load_system_cas(store)) {
     X509_STORE_free(store);
-    return Status::error(ErrorKind::kIo, "salesforce: cannot load the system CA store: " + openssl_error(),
+    return Status::error(ErrorKind::kIo,
+                         "salesforce: cannot load the system CA store: " + openssl_error(),
                          "ca-store");
   }
   if (!ca_file.empty() && X509_STORE_load_file(store, ca_file.c_str()) != 1) {

@@ -1,11 +1,11 @@
 #pragma once
 // The trust store every HTTPS pool of the process shares: the system CA
-// store plus an optional extra CA file, loaded once per CA file. Loading the
-// system store parses every CA certificate it holds (about 150 here), so a
-// store per pool, that is per connected org, cost each org that CPU and
-// about half a MiB (issue #14: 1,000 orgs). A CA file is read again when it
-// changed on disk (path, inode, size or mtime); stores are kept for the life
-// of the process.
+// store plus an optional extra CA file, loaded once per CA file. A store per
+// pool, that is per connected org, cost each org the parse of the whole
+// system bundle and about half a MiB (issue #14: 1,000 orgs); the system CAs
+// are now read by subject from the hashed directory when a chain needs one. A CA file is read again
+// when it changed on disk (path, inode, size or mtime); stores are kept for the life of the
+// process.
 
 #include <openssl/x509.h>
 

@@ -1,5 +1,6 @@
 #include "jobs/deliver/smtp_wire.hpp"
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -9,6 +10,8 @@
 #include <boost/asio/write.hpp>
 #include <cctype>
 #include <tuple>
+
+#include "crypto/system_cas.hpp"
 
 namespace reportd::deliver::smtp_wire {
 
@@ -40,25 +43,36 @@ Status reply_error(std::string_view step, const Reply& r) {
 
 Result<ssl::context> make_tls_context(const SmtpConfig& cfg) {
   ssl::context ctx(ssl::context::tls_client);
-  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                  ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
   boost::system::error_code ec;
   if (cfg.ca_file.empty()) {
-    (void)ctx.set_default_verify_paths(ec);
+    // A context per connection: read the system's CAs when the chain needs
+    // them, not the whole bundle per connection.
+    if (!crypto::load_system_cas(SSL_CTX_get_cert_store(ctx.native_handle()))) {
+      ec = boost::system::error_code(static_cast<int>(ERR_get_error()),
+                                     asio::error::get_ssl_category());
+      ERR_clear_error();
+    }
   } else {
     (void)ctx.load_verify_file(cfg.ca_file, ec);
   }
   if (ec) {
     return Status::error(ErrorKind::kInvalidArgument,
-                         "smtp.ca_file: cannot load " + (cfg.ca_file.empty() ? "the system trust store" : cfg.ca_file) +
-                             ": " + ec.message(),
+                         "smtp.ca_file: cannot load " +
+                             (cfg.ca_file.empty() ? "the system trust store" : cfg.ca_file) + ": " +
+                             ec.message(),
                          "config");
   }
   return ctx;
 }
 
 Wire::Wire(asio::any_io_executor ex, const SmtpConfig& cfg, ssl::context ctx)
-    : cfg_(cfg), ctx_(std::move(ctx)), stream_(ex, ctx_), timer_(ex), self_(std::make_shared<Wire*>(this)) {}
+    : cfg_(cfg),
+      ctx_(std::move(ctx)),
+      stream_(ex, ctx_),
+      timer_(ex),
+      self_(std::make_shared<Wire*>(this)) {}
 
 Wire::~Wire() {
   *self_ = nullptr;
@@ -69,7 +83,8 @@ asio::awaitable<Status> Wire::connect() {
   step_ = "connect to " + cfg_.host + ":" + std::to_string(cfg_.port);
   tcp::resolver resolver(stream_.get_executor());
   arm(cfg_.step_timeout);
-  auto [ec, endpoints] = co_await resolver.async_resolve(cfg_.host, std::to_string(cfg_.port), kTuple);
+  auto [ec, endpoints] =
+      co_await resolver.async_resolve(cfg_.host, std::to_string(cfg_.port), kTuple);
   if (ec) co_return net_error(ec);
   auto [ec2, ep] = co_await asio::async_connect(stream_.next_layer(), endpoints, kTuple);
   if (ec2) co_return net_error(ec2);
@@ -79,9 +94,10 @@ asio::awaitable<Status> Wire::connect() {
   boost::system::error_code nodelay;
   stream_.next_layer().set_option(tcp::no_delay(true), nodelay);
   if (cfg_.tls == SmtpTls::kNone && !ep.address().is_loopback()) {
-    co_return Status::error(ErrorKind::kPermanent,
-                            "smtp: tls = \"none\" but " + cfg_.host + " resolved to a non-loopback address",
-                            "smtp-tls-required");
+    co_return Status::error(
+        ErrorKind::kPermanent,
+        "smtp: tls = \"none\" but " + cfg_.host + " resolved to a non-loopback address",
+        "smtp-tls-required");
   }
   co_return Status();
 }
@@ -116,22 +132,25 @@ asio::awaitable<Result<Reply>> Wire::read_reply(std::string step) {
     if (tls_) {
       std::tie(ec, len) = co_await asio::async_read_until(stream_, buf, "\r\n", kTuple);
     } else {
-      std::tie(ec, len) = co_await asio::async_read_until(stream_.next_layer(), buf, "\r\n", kTuple);
+      std::tie(ec, len) =
+          co_await asio::async_read_until(stream_.next_layer(), buf, "\r\n", kTuple);
     }
     if (ec) co_return net_error(ec);
     std::string line = rbuf_.substr(0, len - 2);
     rbuf_.erase(0, len);
     if (line.size() < 3 || !std::isdigit(static_cast<unsigned char>(line[0])) ||
-        !std::isdigit(static_cast<unsigned char>(line[1])) || !std::isdigit(static_cast<unsigned char>(line[2])) ||
+        !std::isdigit(static_cast<unsigned char>(line[1])) ||
+        !std::isdigit(static_cast<unsigned char>(line[2])) ||
         (line.size() > 3 && line[3] != ' ' && line[3] != '-')) {
       broken_ = true;
-      co_return Status::error(ErrorKind::kTransient, "smtp: " + step_ + ": malformed reply from server",
-                              "smtp-protocol");
+      co_return Status::error(ErrorKind::kTransient,
+                              "smtp: " + step_ + ": malformed reply from server", "smtp-protocol");
     }
     int code = std::stoi(line.substr(0, 3));
     if (n > 0 && code != r.code) {
       broken_ = true;
-      co_return Status::error(ErrorKind::kTransient, "smtp: " + step_ + ": inconsistent multi-line reply",
+      co_return Status::error(ErrorKind::kTransient,
+                              "smtp: " + step_ + ": inconsistent multi-line reply",
                               "smtp-protocol");
     }
     r.code = code;
@@ -144,7 +163,8 @@ asio::awaitable<Result<Reply>> Wire::read_reply(std::string step) {
     }
   }
   broken_ = true;
-  co_return Status::error(ErrorKind::kTransient, "smtp: " + step_ + ": reply too long", "smtp-protocol");
+  co_return Status::error(ErrorKind::kTransient, "smtp: " + step_ + ": reply too long",
+                          "smtp-protocol");
 }
 
 asio::awaitable<Status> Wire::write(std::string data, std::string step) {
@@ -190,11 +210,13 @@ void Wire::arm(std::chrono::seconds d) {
 Status Wire::net_error(boost::system::error_code ec) {
   broken_ = true;
   if (timed_out_) {
-    return Status::error(ErrorKind::kTransient,
-                         "smtp: " + step_ + ": no answer within " + std::to_string(cfg_.step_timeout.count()) + "s",
-                         "smtp-timeout");
+    return Status::error(
+        ErrorKind::kTransient,
+        "smtp: " + step_ + ": no answer within " + std::to_string(cfg_.step_timeout.count()) + "s",
+        "smtp-timeout");
   }
-  return Status::error(ErrorKind::kTransient, "smtp: " + step_ + ": " + ec.message(), "smtp-network");
+  return Status::error(ErrorKind::kTransient, "smtp: " + step_ + ": " + ec.message(),
+                       "smtp-network");
 }
 
 }  // namespace reportd::deliver::smtp_wire

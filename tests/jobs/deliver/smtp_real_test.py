@@ -6,7 +6,9 @@ import email
 import email.policy
 import io
 import os
+import shutil
 import ssl
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -158,6 +160,28 @@ class RealServer(unittest.TestCase):
         out = run_driver("send", "--host", "smtp.example.com", "--port", 25, "--tls", "none", "--rows", 1,
                          "--to", "alice@example.org")
         self.assertIn("loopback", status_of(out))
+
+    def test_without_ca_file_the_system_cas_are_read_from_their_hashed_directory(self):
+        """No smtp.ca_file: the relay's chain is checked against the system's
+        CAs, read by subject from their hashed directory (SSL_CERT_DIR here,
+        /etc/ssl/certs by default). A directory holding the relay's CA lets
+        the mail through; one holding only another CA refuses the relay."""
+        port = self.start()
+        env = {k: v for k, v in os.environ.items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+        dirs = {}
+        for name, ca in (("trusted", self.pki.ca), ("other", os.path.join(self.pki.dir.name, "rogue.crt"))):
+            d = dirs[name] = os.path.join(self.tmp.name, name)
+            os.mkdir(d)
+            shutil.copy(ca, d)
+            subprocess.run(["openssl", "rehash", d], check=True, capture_output=True)
+        args = ["--port", port, "--tls", "starttls", "--user", USER, "--pwfile", self.pwfile, "--rows", 5,
+                "--to", "alice@example.org"]
+        out = run_driver("send", *args, env=dict(env, SSL_CERT_DIR=dirs["trusted"]))
+        self.assertEqual(status_of(out), "STATUS ok", out)
+        self.assertEqual(len(self.sink.messages), 1)
+        out = run_driver("send", *args, env=dict(env, SSL_CERT_DIR=dirs["other"]))
+        self.assertIn("TLS handshake", status_of(out), out)
+        self.assertEqual(len(self.sink.messages), 1)
 
     def test_wrong_password_is_an_auth_error(self):
         port = self.start()
