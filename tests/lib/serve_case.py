@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import signal
+import sys
 import sqlite3
 import subprocess
 import tempfile
@@ -67,7 +68,13 @@ class Daemon:
     def stop(self):
         if self.proc and self.proc.poll() is None:
             stop(self.proc)
-        return self.proc.returncode if self.proc else None
+        code = self.proc.returncode if self.proc else None
+        if code not in (0, None, -signal.SIGKILL):
+            # The sandbox (and its log) goes with the test: say why here.
+            with open(self.log_path, "rb") as f:
+                tail = f.read()[-6000:].decode("utf-8", "replace")
+            sys.stderr.write(f"reportd serve exited {code}; the end of its log:\n{tail}\n")
+        return code
 
 
 class ServeCase(unittest.TestCase):
