@@ -5,7 +5,7 @@ good: distinct stacks and the bytes they take) and its allocator's counters
 of an ASan daemon and judges the RSS bar on the gross minus the StackDepot's
 growth (README, "Soak").
 
-Each read attaches gdb (the daemon stops for about a second), calls
+Each read attaches gdb (the daemon stops for a fraction of a second), calls
 `__asan_print_accumulated_stats()`, which writes its lines to ASan's log
 (ASAN_OPTIONS log_path, the file PREFIX.PID), and prints the
 `__sanitizer_get_*` counters (sanitizer/allocator_interface.h). The log
@@ -44,12 +44,21 @@ class Reader:
 
     def read(self):
         """{"depot_ids", "depot_mib", "allocated", "heap", "free", "unmapped",
-        "primary_mapped_mib", "primary_rss_mib", "quarantine", "stop_s"}
-        (bytes unless named), or {"error": ...}."""
-        cmd = ["gdb", "-p", str(self.pid), "-batch", "-nx", "-q", "--readnever", "-iex", "set auto-solib-add off",
-               "-ex", "sharedlibrary libasan", "-ex", "call (void)__asan_print_accumulated_stats()"]
+        "primary_mapped_mib", "primary_rss_mib", "quarantine", "stop_s",
+        "gdb_s"} (bytes unless named), or {"error": ...}."""
+        # The executable's symbols are read before attaching (for a dev
+        # build, seconds), so the daemon stops for the attach and the calls
+        # only; `stop_s` is that stop (the shell markers around it).
+        try:
+            exe = os.readlink(f"/proc/{self.pid}/exe")
+        except OSError as e:
+            return {"error": str(e)}
+        cmd = ["gdb", "-batch", "-nx", "-q", "--readnever", "-iex", "set auto-solib-add off", exe,
+               "-ex", "shell date +STOP%s.%N", "-ex", f"attach {self.pid}", "-ex", "sharedlibrary libasan",
+               "-ex", "call (void)__asan_print_accumulated_stats()"]
         for c in COUNTERS:
             cmd += ["-ex", f"print (unsigned long)__sanitizer_get_{c}()"]
+        cmd += ["-ex", "detach", "-ex", "shell date +STOP%s.%N"]
         before = self.size()
         t0 = time.monotonic()
         try:
@@ -57,13 +66,15 @@ class Reader:
         except (OSError, subprocess.TimeoutExpired) as e:
             return {"error": str(e)}
         took = round(time.monotonic() - t0, 2)
+        marks = [float(m) for m in re.findall(r"^STOP([\d.]+)$", out, re.M)]
         after = self.size()
         if after > before:
             self.spans.append((before, after))
         values = [int(v) for v in re.findall(r"^\$\d+ = (\d+)", out, re.M)]
         if len(values) != len(COUNTERS):
             return {"error": "gdb: " + out[-300:]}
-        res = dict(zip(("allocated", "heap", "free", "unmapped"), values), stop_s=took)
+        res = dict(zip(("allocated", "heap", "free", "unmapped"), values), gdb_s=took,
+                   stop_s=round(marks[-1] - marks[0], 2) if len(marks) == 2 else None)
         with open(self.log, errors="replace") as f:
             f.seek(before)
             text = f.read(after - before)

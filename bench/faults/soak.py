@@ -29,7 +29,7 @@ its bookkeeping and so grow with the addresses the program has used, not
 with what it holds (README, "Soak"). The gross growth is printed beside it.
 Under ASan the bar applies to the gross minus the growth of ASan's
 StackDepot (asan_stats.py, read with gdb at every sample, at --settle and at
-the end; each read stops the daemon for a few seconds): ASan's fast
+the end; each read stops the daemon for a fraction of a second): ASan's fast
 frame-pointer unwinder walks stale stack words through the frames of
 libraries built without frame pointers, so nearly every run adds new
 "distinct" allocation stacks, kept for good (about 180 a run with 8 frames;
