@@ -72,20 +72,11 @@ def rss_kib(pid):
         return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
 
 
-def is_asan(build):
-    """The build directory was configured with -fsanitize=address."""
+def built_with(build, flag):
+    """The build directory was configured with `flag` (-fsanitize=thread...)."""
     try:
         with open(os.path.join(build, "CMakeCache.txt")) as f:
-            return "-fsanitize=address" in f.read()
-    except OSError:
-        return False
-
-
-def is_tsan(build):
-    """The build directory was configured with -fsanitize=thread."""
-    try:
-        with open(os.path.join(build, "CMakeCache.txt")) as f:
-            return "-fsanitize=thread" in f.read()
+            return flag in f.read()
     except OSError:
         return False
 
@@ -160,8 +151,8 @@ def main():
                    help="under ASan, do not read its StackDepot and allocator counters with gdb "
                         "(then the bar applies to the gross RSS)")
     a = p.parse_args()
-    tsan = is_tsan(a.build)
-    asan = is_asan(a.build) and not a.no_asan_stats
+    tsan = built_with(a.build, "-fsanitize=thread")
+    asan = built_with(a.build, "-fsanitize=address") and not a.no_asan_stats
     os.environ["REPORTD_BUILD_DIR"] = os.path.abspath(a.build)
     import reportd_env as env  # noqa: E402  (reads REPORTD_BUILD_DIR)
 
