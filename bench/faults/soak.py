@@ -32,7 +32,7 @@ StackDepot (asan_stats.py, read with gdb at every sample, at --settle and at
 the end; each read stops the daemon for a fraction of a second): ASan's fast
 frame-pointer unwinder walks stale stack words through the frames of
 libraries built without frame pointers, so nearly every run adds new
-"distinct" allocation stacks, kept for good (about 180 a run with 8 frames;
+"distinct" allocation stacks, kept for good (about 150 to 190 a run;
 with fast_unwind_on_malloc=0 they stop at about 5,200). The heap in use,
 ASan's quarantine and its shadow stay in the judged part. The gross growth
 is printed beside it; --no-asan-stats judges the gross.
