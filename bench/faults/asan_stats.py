@@ -17,6 +17,7 @@ from a sanitizer report (`report_text`).
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -64,7 +65,12 @@ class Reader:
         try:
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
         except (OSError, subprocess.TimeoutExpired) as e:
-            return {"error": str(e)}
+            # A gdb killed while attached can leave the daemon stopped.
+            try:
+                os.kill(self.pid, signal.SIGCONT)
+            except OSError:
+                pass
+            return {"error": str(e)[-60:]}
         took = round(time.monotonic() - t0, 2)
         marks = [float(m) for m in re.findall(r"^STOP([\d.]+)$", out, re.M)]
         after = self.size()
