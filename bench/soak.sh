@@ -4,8 +4,12 @@
 # needs. Exit 0 when both runs pass (0 sanitizer reports, RSS growth under
 # 5% from minute 10 to the end, fd count flat, integrity_check ok). Under
 # TSan the RSS bar applies to the daemon's own part (the gross minus TSan's
-# shadow, meta shadow and traces); both are printed. Each minute's RSS by
-# address region goes to build/PRESET/soak-regions.jsonl.
+# shadow, meta shadow and traces); under ASan to the gross minus the growth
+# of ASan's StackDepot (the stacks its fast unwinder records, new ones every
+# run), read from the live daemon with gdb every minute
+# (bench/faults/asan_stats.py; without gdb the gross is judged). Both
+# figures are printed. Each minute's RSS by address region (and ASan's
+# stats) goes to build/PRESET/soak-regions.jsonl.
 #   bench/soak.sh [MINUTES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
