@@ -44,7 +44,8 @@ jobs::ClaimShare claim_share(const std::vector<store::Node>& nodes, const std::s
 class Cluster {
  public:
   // `store` is the opened store (store::open()'s); it outlives the Cluster.
-  Cluster(store::Store& store, std::chrono::milliseconds lease, std::function<std::int64_t()> now_ms);
+  Cluster(store::Store& store, std::chrono::milliseconds lease,
+          std::function<std::int64_t()> now_ms);
 
   // What the runtime writes through: the LeasedStore, or `store` itself when
   // it keeps no leases (a test's store).
@@ -70,6 +71,10 @@ class Cluster {
   // outcome (store::LeasedStore::release). Every execution ends here, so
   // the node holds leases only on the runs it executes.
   Status release(std::int64_t run_id);
+  // On the event loop: whether release(run_id) has anything to do (the
+  // execution's final row, once committed, ended it already); when not,
+  // the hop to the store thread is saved.
+  bool executes(std::int64_t run_id) const { return leased_ && leased_->executes(run_id); }
 
  private:
   // Takes over expired runs (every unfinished one with `all`) into
@@ -100,8 +105,8 @@ struct ConnectionOrgs {
 // each connection's org's newest usage, whichever node read it. An org is
 // its org id, or the connection itself before it is pinned to one.
 Result<std::map<std::int64_t, salesforce::ApiUsage>> exchange_api_usage(
-    store::Store& db, const std::map<std::int64_t, salesforce::ApiUsage>& seen,
-    std::int64_t now_ms, ConnectionOrgs& orgs);
+    store::Store& db, const std::map<std::int64_t, salesforce::ApiUsage>& seen, std::int64_t now_ms,
+    ConnectionOrgs& orgs);
 
 // A new node id: 16 random hex digits.
 std::string new_node_id();

@@ -3,11 +3,11 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <algorithm>
 #include <csignal>
 #include <stdexcept>
 
@@ -93,19 +93,21 @@ int Server::run() {
 void Server::on_finished(const jobs::FinishedRun& finished) {
   scheduler_.run_finished(finished.schedule_id);
   const store::Run& run = finished.run;
-  if (cluster_.enabled()) asio::co_spawn(io_, release_run(run.id), rethrow);
+  if (cluster_.executes(run.id)) asio::co_spawn(io_, release_run(run.id), rethrow);
   if (run.error_code == store::kLeaseLost) {
     // Another node took the run over and finishes it: this one recorded
     // nothing, so neither metrics nor the write-back hear of it.
-    log::warning("run.lease_lost", {{"run", run.id}, {"schedule", finished.schedule_id},
+    log::warning("run.lease_lost", {{"run", run.id},
+                                    {"schedule", finished.schedule_id},
                                     {"state", "stopped; another node finishes it"}});
     return;
   }
   log::write(run.state == store::RunState::kFailed ? log::Priority::kErr : log::Priority::kInfo,
-             "run.done", {{"schedule", finished.schedule_id},
-                          {"state", std::string(store::to_string(run.state))},
-                          {"rows", run.rows},
-                          {"reason", run.reason}});
+             "run.done",
+             {{"schedule", finished.schedule_id},
+              {"state", std::string(store::to_string(run.state))},
+              {"rows", run.rows},
+              {"reason", run.reason}});
   if (!finished.sent_commit_windows.empty()) {
     // How long each recipient's mail stayed accepted by the relay but not yet
     // recorded sent: a kill inside it makes the one duplicate RFC 1047 allows.
@@ -125,8 +127,13 @@ void Server::on_finished(const jobs::FinishedRun& finished) {
     }
     log::info("mail.sent", {{"run", run.id},
                             {"recipients", static_cast<long>(finished.sent_commit_windows.size())},
-                            {"commit_us", us}, {"message_ids", ids}, {"dot_at_us", dots}, {"read_at_us", reads},
-                            {"queue_us", queue}, {"write_us", write}, {"resume_us", resume}});
+                            {"commit_us", us},
+                            {"message_ids", ids},
+                            {"dot_at_us", dots},
+                            {"read_at_us", reads},
+                            {"queue_us", queue},
+                            {"write_us", write},
+                            {"resume_us", resume}});
   }
   for (jobs::RunObserver* o : observers_) o->on_finished(finished);
 }
@@ -165,8 +172,8 @@ asio::awaitable<Status> Server::load() {
 asio::awaitable<void> Server::start() {
   endpoint_.start(config_.http_listen);
   // Read before the schedules: a change the CLI commits from here on moves it.
-  auto version = co_await runtime_.store_thread.run(
-      [](store::Store& db) { return db.data_version(); });
+  auto version =
+      co_await runtime_.store_thread.run([](store::Store& db) { return db.data_version(); });
   if (version.ok()) seen_version_ = *version;
   Status loaded = co_await load();
   if (!loaded.ok()) throw std::runtime_error(loaded.message());
@@ -240,8 +247,8 @@ asio::awaitable<void> Server::connections_changed() {
 }
 
 asio::awaitable<void> Server::store_changed() {
-  auto version = co_await runtime_.store_thread.run(
-      [](store::Store& db) { return db.data_version(); });
+  auto version =
+      co_await runtime_.store_thread.run([](store::Store& db) { return db.data_version(); });
   if (version.ok()) co_await notice_version(*version);
 }
 
@@ -309,11 +316,11 @@ Status Server::apply(Config config) {
 }
 
 void Server::reload_config() {
-  sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-             static_cast<unsigned long long>(
-                 std::chrono::duration_cast<std::chrono::microseconds>(
-                     std::chrono::steady_clock::now().time_since_epoch())
-                     .count()));
+  sd_notifyf(
+      0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+      static_cast<unsigned long long>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::steady_clock::now().time_since_epoch())
+                                          .count()));
   // A bad new config keeps the old one and says why (DESIGN.md §5).
   Result<Config> next = env_.load_config ? env_.load_config() : Result<Config>(config_);
   if (!next.ok()) {
@@ -331,8 +338,9 @@ void Server::reload_config() {
     log::err("http.rebind_failed", {{"listen", config_.http_listen},
                                     {"error", moved.message()},
                                     {"state", "kept the previous listener"}});
-    sd_notifyf(0, "READY=1\nSTATUS=config reloaded, but [http] listen %s failed, kept the "
-                  "previous listener: %s",
+    sd_notifyf(0,
+               "READY=1\nSTATUS=config reloaded, but [http] listen %s failed, kept the "
+               "previous listener: %s",
                config_.http_listen.c_str(), moved.message().c_str());
     return;
   }
@@ -344,8 +352,8 @@ void Server::stop(const char* why) {
   stopping_ = true;
   sd_notify(0, "STOPPING=1");
   endpoint_.stopping();
-  log::notice("serve.stop", {{"signal", why},
-                             {"count", static_cast<long>(runtime_.pipeline.active())}});
+  log::notice("serve.stop",
+              {{"signal", why}, {"count", static_cast<long>(runtime_.pipeline.active())}});
   scheduler_.stop();
   sync_loop_.stop();
   watchdog_.stop();

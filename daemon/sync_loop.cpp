@@ -12,9 +12,8 @@ namespace reportd::daemon {
 namespace {
 
 void log_report(const std::string& connection, const sync::SyncReport& r) {
-  const bool news =
-      r.changed() || r.patched > 0 || r.held > 0 || !r.invalid_records.empty() || !r.errors.empty() ||
-      !r.warnings.empty();
+  const bool news = r.changed() || r.patched > 0 || r.held > 0 || !r.invalid_records.empty() ||
+                    !r.errors.empty() || !r.warnings.empty();
   // An unchanged sync (one query, nothing read that needs doing) is routine.
   log::write(news ? log::Priority::kInfo : log::Priority::kDebug, "sync.done",
              {{"connection", connection},
@@ -92,8 +91,7 @@ asio::awaitable<void> SyncLoop::run() {
     const bool full = std::chrono::steady_clock::now() >= next_full;
     woken_ = false;
     co_await sync_all(!full);
-    if (full) next_full = std::chrono::steady_clock::now() +
-                          interval_;
+    if (full) next_full = std::chrono::steady_clock::now() + interval_;
     if (stopped_) break;
     if (woken_) continue;  // woken while syncing
     timer_.expires_at(next_full);
@@ -158,8 +156,7 @@ asio::awaitable<bool> SyncLoop::begin(const store::Connection& c) {
   const std::int64_t id = c.id;
   const std::int64_t after =
       std::chrono::duration_cast<std::chrono::milliseconds>(
-          runtime_.clock.wall_now().time_since_epoch() -
-          std::chrono::milliseconds(interval_) / 2)
+          runtime_.clock.wall_now().time_since_epoch() - std::chrono::milliseconds(interval_) / 2)
           .count();
   auto take = [id, after](store::Store& s) { return s.begin_sync(id, after); };
   auto mine = co_await runtime_.store_thread.run(std::move(take));
@@ -175,6 +172,8 @@ asio::awaitable<bool> SyncLoop::begin(const store::Connection& c) {
 }
 
 void SyncLoop::on_finished(const jobs::FinishedRun& finished) {
+  // A local schedule has no record to write to: no store lookup to find that out.
+  if (finished.local_schedule) return;
   const std::int64_t schedule_id = finished.schedule_id;
   ++active_;
   asio::co_spawn(

@@ -72,9 +72,7 @@ RunPipeline::RunPipeline(asio::any_io_executor executor, PipelineDeps deps, Pipe
       options_(std::move(options)),
       policy_(options_.policy) {}
 
-std::int64_t RunPipeline::now_ms() {
-  return deps_.clock.wall_now().time_since_epoch().count();
-}
+std::int64_t RunPipeline::now_ms() { return deps_.clock.wall_now().time_since_epoch().count(); }
 
 double RunPipeline::random_unit() {
   if (deps_.random) return deps_.random();
@@ -98,7 +96,8 @@ void RunPipeline::spawn(std::int64_t schedule_id, std::int64_t run_id) {
                    --active_;
                    FinishedRun finished{schedule_id, finished_run(outcome, schedule_id, run_id),
                                         std::move(outcome.deliveries),
-                                        std::move(outcome.sent_commit_windows)};
+                                        std::move(outcome.sent_commit_windows),
+                                        !error && outcome.local_schedule};
                    if (error) {
                      // execute() records a crash itself; only a failing store
                      // gets here, and the row is finished at the next restart.
@@ -134,13 +133,19 @@ asio::awaitable<Status> RunPipeline::save(store::Run run) {
 asio::awaitable<RunOutcome> RunPipeline::execute(std::int64_t run_id) {
   Context ctx;
   ctx.began_ms = now_ms();
+  RunOutcome outcome;
+  bool crashed = false;
   try {
-    co_return co_await run(ctx, run_id);
+    outcome = co_await run(ctx, run_id);
   } catch (...) {
     // A bug (an exception is never how a stage reports an error). The
     // outcome is recorded below: no co_await inside a handler.
+    crashed = true;
   }
-  co_return co_await record_crash(ctx, run_id);
+  if (crashed) outcome = co_await record_crash(ctx, run_id);
+  outcome.local_schedule =
+      ctx.schedule.id != 0 && ctx.schedule.origin == store::ScheduleOrigin::kLocal;
+  co_return outcome;
 }
 
 asio::awaitable<RunOutcome> RunPipeline::record_crash(Context& ctx, std::int64_t run_id) {
@@ -208,9 +213,11 @@ asio::awaitable<RunOutcome> RunPipeline::run(Context& ctx, std::int64_t run_id) 
   if (!saved.ok()) co_return co_await finish(ctx, saved);
   ctx.deadline = deps_.clock.steady_now() + options_.run_deadline;
 
-  const bool bursting = ctx.schedule.burst;  // a stage of its own: fetches and delivers per recipient
-  if (st.ok()) st = co_await bounded(ctx, bursting ? &RunPipeline::burst : &RunPipeline::fetch,
-                                     bursting ? "bursting" : "fetching");
+  const bool bursting =
+      ctx.schedule.burst;  // a stage of its own: fetches and delivers per recipient
+  if (st.ok())
+    st = co_await bounded(ctx, bursting ? &RunPipeline::burst : &RunPipeline::fetch,
+                          bursting ? "bursting" : "fetching");
   if (st.ok() && !bursting) {
     const render::HtmlSummary& summary = ctx.outputs->summary();
     ctx.run.rows = static_cast<std::int64_t>(summary.total_rows());
@@ -261,7 +268,7 @@ asio::awaitable<bool> RunPipeline::within_budget(Context& ctx) {
 
 // Ends a run that never started (cancelled, or missed for the API budget).
 asio::awaitable<RunOutcome> RunPipeline::end_unstarted(Context& ctx, RunState state,
-                                                        std::string reason, std::string code) {
+                                                       std::string reason, std::string code) {
   if (ctx.schedule.paused && state == RunState::kMissed) {
     state = RunState::kCancelled;  // paused while it waited for the budget
     code.clear();
@@ -295,7 +302,8 @@ asio::awaitable<RunOutcome> RunPipeline::finish(Context& ctx, const Status& stat
   if (store::is_lease_lost(status)) co_return lease_lost(ctx, status);
   SaveFinal save_final{ctx.run, ctx.began_ms};  // named: see save()
   auto saved = co_await deps_.store.run(save_final);
-  if (!saved.ok() && store::is_lease_lost(saved.status())) co_return lease_lost(ctx, saved.status());
+  if (!saved.ok() && store::is_lease_lost(saved.status()))
+    co_return lease_lost(ctx, saved.status());
   // The store failed to take the final row (a full disk, an I/O error; the
   // heartbeat reports it): save it again, backing off, until it takes it,
   // so a run never stays unfinished while the daemon lives. A stop waits
@@ -307,8 +315,8 @@ asio::awaitable<RunOutcome> RunPipeline::finish(Context& ctx, const Status& stat
     if (!co_await deps_.timer.wait(delay)) break;
     saved = co_await deps_.store.run(save_final);
   }
-  RunOutcome outcome = outcome_of(ctx.run, ctx.marked_needs_reauth,
-                                  saved.ok() ? Status() : saved.status());
+  RunOutcome outcome =
+      outcome_of(ctx.run, ctx.marked_needs_reauth, saved.ok() ? Status() : saved.status());
   if (saved.ok()) outcome.deliveries = std::move(saved).value();
   outcome.sent_commit_windows = std::move(ctx.sent_commit_windows);
   if (deps_.notices != nullptr && outcome.state == RunState::kFailed && ctx.run.id != 0) {

@@ -12,6 +12,8 @@
 // the event loop, spawned with a completion handler; never detached.
 // Observers hear of every run that reaches a final state.
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -21,22 +23,19 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
-
 #include "jobs/api_provider.hpp"
 #include "jobs/clock.hpp"
 #include "jobs/deliver/mail_transport.hpp"
 #include "jobs/deliver/mime.hpp"
 #include "jobs/failure_notices.hpp"
-#include "store/offload_thread.hpp"
 #include "jobs/run_as.hpp"
 #include "jobs/run_outputs.hpp"
 #include "jobs/run_policy.hpp"
 #include "jobs/schedule_check.hpp"
 #include "jobs/scheduler.hpp"
-#include "store/store_thread.hpp"
 #include "jobs/timer.hpp"
+#include "store/offload_thread.hpp"
+#include "store/store_thread.hpp"
 
 namespace reportd::jobs {
 
@@ -106,6 +105,10 @@ struct RunOutcome {
   // Per mail recipient this execution sent: the relay's reply to the final
   // dot -> the ledger's `sent` committed (EmailResult::sent_commit_windows).
   std::vector<deliver::SentTiming> sent_commit_windows;
+  // The schedule this execution loaded was a local one (not synced from
+  // Salesforce: it has no record to write back to, and a schedule's origin
+  // never changes). False when it was not loaded.
+  bool local_schedule = false;
 };
 
 // The run's row as the callers of a finished run see it: the saved record
@@ -116,9 +119,11 @@ store::Run finished_run(const RunOutcome& outcome, std::int64_t schedule_id, std
 // A spawned run that reached a final state, as its observers hear of it.
 struct FinishedRun {
   std::int64_t schedule_id = 0;
-  store::Run run;  // its row as saved (id, nominal_s, state, reason, error_code, times, rows, bytes)
+  store::Run
+      run;  // its row as saved (id, nominal_s, state, reason, error_code, times, rows, bytes)
   DeliveryCounts deliveries;
   std::vector<deliver::SentTiming> sent_commit_windows;  // as RunOutcome's
+  bool local_schedule = false;                           // as RunOutcome's
 };
 
 // Hears of runs as they end. Called on the pipeline's executor; must not block.

@@ -133,8 +133,45 @@ struct Exchanged {
 
 }  // namespace
 
+// TLS session resumption: the newest session (TLS 1.3 ticket) each origin's
+// server gave, offered by the next connection to that origin, so that a
+// reconnect (an idle connection closed after max_idle_time, or a burst
+// needing more connections) skips the certificate exchange, its decoding and
+// verification on both ends. A session is only ever offered to the origin
+// (host:port) whose certificate and name were verified when it was made.
+struct SessionFree {
+  void operator()(SSL_SESSION* s) const { SSL_SESSION_free(s); }
+};
+using SessionSlot = std::unique_ptr<SSL_SESSION, SessionFree>;
+
+namespace {
+
+// The SSL's ex_data index holding its origin's SessionSlot (the connection
+// holds the slot alive as long as its SSL lives).
+int session_slot_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+// OpenSSL's new-session callback (SSL_CTX_sess_set_new_cb): keeps a copy
+// of the session in the connection's origin slot. A copy: OpenSSL marks the
+// connection's own session not resumable when the connection is freed
+// without a close_notify sent (a stale idle connection is just closed).
+// 0: OpenSSL keeps its reference.
+int keep_session(SSL* ssl, SSL_SESSION* session) {
+  auto* slot = static_cast<SessionSlot*>(SSL_get_ex_data(ssl, session_slot_index()));
+  if (slot == nullptr || SSL_SESSION_is_resumable(session) != 1) return 0;
+  if (SSL_SESSION* copy = SSL_SESSION_dup(session); copy != nullptr) slot->reset(copy);
+  return 0;
+}
+
+}  // namespace
+
 struct HttpsPool::Impl {
   ssl::context ctx{ssl::context::tls_client};
+  // Per origin key (host:port); shared with the connections to it.
+  std::map<std::string, std::shared_ptr<SessionSlot>> sessions;
+  std::size_t resumed = 0;
 };
 
 // Beast reads at most the read buffer's free space (at least 512 bytes, at
@@ -165,6 +202,7 @@ struct HttpsPool::Connection {
     parked = std::chrono::steady_clock::now();
   }
   void unpark() { buffer.reserve(kReadBufferBytes); }
+  std::shared_ptr<SessionSlot> session;  // its origin's (kept past the pool by this)
   beast::ssl_stream<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
   std::chrono::steady_clock::time_point parked;
@@ -195,6 +233,12 @@ Result<std::unique_ptr<HttpsPool>> HttpsPool::create(asio::any_io_executor execu
   if (!trust) return std::move(trust).status();
   SSL_CTX_set1_cert_store(native, trust.value());
   impl->ctx.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+  // Sessions are kept per origin by keep_session(), not in OpenSSL's cache.
+  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(native, &keep_session);
+  if (session_slot_index() < 0) {
+    return Status::error(ErrorKind::kInternal, "TLS: no ex_data index for session resumption");
+  }
   return std::unique_ptr<HttpsPool>(
       new HttpsPool(std::move(executor), std::move(options), std::move(impl)));
 }
@@ -206,6 +250,8 @@ HttpsPool::HttpsPool(asio::any_io_executor executor, TransportOptions options,
 HttpsPool::~HttpsPool() = default;
 
 void HttpsPool::close_idle() { idle_.clear(); }
+
+std::size_t HttpsPool::handshakes_resumed() const { return impl_->resumed; }
 
 std::size_t HttpsPool::close_stale_idle() {
   const auto now = std::chrono::steady_clock::now();
@@ -249,6 +295,11 @@ asio::awaitable<Result<std::unique_ptr<HttpsPool::Connection>>> HttpsPool::conne
 
   // Host-name (or IP) verification is done by OpenSSL's chain verification.
   SSL* ssl_handle = conn->stream.native_handle();
+  auto& slot = impl_->sessions[origin.host + ":" + origin.port];
+  if (!slot) slot = std::make_shared<SessionSlot>();
+  conn->session = slot;
+  SSL_set_ex_data(ssl_handle, session_slot_index(), conn->session.get());
+  if (*slot) SSL_set_session(ssl_handle, slot->get());  // the server may still refuse it
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl_handle);
   boost::system::error_code aec;
   asio::ip::make_address(origin.host, aec);
@@ -270,6 +321,7 @@ asio::awaitable<Result<std::unique_ptr<HttpsPool::Connection>>> HttpsPool::conne
           .to_status();
     co_return network_status(hec, context, "TLS handshake", options_);
   }
+  if (SSL_session_reused(ssl_handle) == 1) ++impl_->resumed;
   co_return conn;
 }
 

@@ -49,6 +49,9 @@ class HttpsPool {
 
   // Connections opened since creation (tests check keep-alive reuse).
   std::size_t connections_opened() const { return opened_; }
+  // Of those, the ones whose TLS handshake resumed an earlier session with
+  // the same origin (no certificate sent or verified again).
+  std::size_t handshakes_resumed() const;
   // Drops idle connections.
   void close_idle();
   // Drops the idle connections parked longer than max_idle_time; returns how many.

@@ -68,6 +68,11 @@ std::size_t LeasedStore::held() const {
   return held_.size();
 }
 
+bool LeasedStore::executes(std::int64_t run_id) const {
+  std::lock_guard lock(mu_);
+  return executing_.contains(run_id);
+}
+
 std::size_t LeasedStore::executing() const {
   std::lock_guard lock(mu_);
   return executing_.size();
@@ -180,7 +185,8 @@ Result<std::optional<std::int64_t>> LeasedStore::claim_occurrence(std::int64_t s
                                                                   RunState state,
                                                                   std::string_view reason,
                                                                   std::int64_t now_ms) {
-  if (is_final(state)) return inner_.claim_occurrence(schedule_id, nominal_s, state, reason, now_ms);
+  if (is_final(state))
+    return inner_.claim_occurrence(schedule_id, nominal_s, state, reason, now_ms);
   std::optional<std::int64_t> id;
   std::int64_t epoch = 0;
   const std::int64_t since = steady();
@@ -224,7 +230,14 @@ Result<std::vector<std::optional<std::int64_t>>> LeasedStore::claim_occurrences(
 
 Status LeasedStore::update_run(const Run& run) {
   Status st = fenced(run.id, now(), [&](Store& s) { return s.update_run(run); });
-  if (st.ok() && is_final(run.state)) drop(run.id);
+  if (st.ok() && is_final(run.state)) {
+    // The final row is committed: the execution writes nothing more, and
+    // release() would have nothing to expire (a final run's lease is never
+    // renewed nor taken over), so it ends here; executes() says so.
+    std::lock_guard lock(mu_);
+    held_.erase(run.id);
+    executing_.erase(run.id);
+  }
   return st;
 }
 
@@ -260,12 +273,18 @@ Status LeasedStore::transaction(const std::function<Status(Store&)>& body) {
 Result<std::int64_t> LeasedStore::add_connection(const Connection& c, const SealNew& seal) {
   return inner_.add_connection(c, seal);
 }
-Result<std::vector<Connection>> LeasedStore::list_connections() { return inner_.list_connections(); }
+Result<std::vector<Connection>> LeasedStore::list_connections() {
+  return inner_.list_connections();
+}
 Result<Connection> LeasedStore::find_connection(std::string_view name) {
   return inner_.find_connection(name);
 }
-Result<Connection> LeasedStore::get_connection(std::int64_t id) { return inner_.get_connection(id); }
-Status LeasedStore::remove_connection(std::string_view name) { return inner_.remove_connection(name); }
+Result<Connection> LeasedStore::get_connection(std::int64_t id) {
+  return inner_.get_connection(id);
+}
+Status LeasedStore::remove_connection(std::string_view name) {
+  return inner_.remove_connection(name);
+}
 Status LeasedStore::update_connection_secrets(std::int64_t id, const Bytes& sealed_refresh_token,
                                               const Bytes& sealed_client_secret,
                                               std::string_view key_id) {
@@ -292,11 +311,15 @@ Status LeasedStore::bump_connection_generation(std::int64_t id) {
 Result<std::map<std::string, std::int64_t>> LeasedStore::count_tokens_by_key() {
   return inner_.count_tokens_by_key();
 }
-Result<std::int64_t> LeasedStore::rewrap_all(const Rewrap& rewrap) { return inner_.rewrap_all(rewrap); }
+Result<std::int64_t> LeasedStore::rewrap_all(const Rewrap& rewrap) {
+  return inner_.rewrap_all(rewrap);
+}
 Result<std::int64_t> LeasedStore::add_schedule(const Schedule& s) { return inner_.add_schedule(s); }
 Status LeasedStore::update_schedule(const Schedule& s) { return inner_.update_schedule(s); }
 Result<std::vector<Schedule>> LeasedStore::list_schedules() { return inner_.list_schedules(); }
-Result<Schedule> LeasedStore::find_schedule(std::string_view name) { return inner_.find_schedule(name); }
+Result<Schedule> LeasedStore::find_schedule(std::string_view name) {
+  return inner_.find_schedule(name);
+}
 Result<Schedule> LeasedStore::get_schedule(std::int64_t id) { return inner_.get_schedule(id); }
 Status LeasedStore::remove_schedule(std::string_view name) { return inner_.remove_schedule(name); }
 Status LeasedStore::set_schedule_paused(std::int64_t id, bool paused, std::string_view reason) {
@@ -305,7 +328,8 @@ Status LeasedStore::set_schedule_paused(std::int64_t id, bool paused, std::strin
 Result<std::optional<Bytes>> LeasedStore::get_change_hash(std::int64_t schedule_id) {
   return inner_.get_change_hash(schedule_id);
 }
-Status LeasedStore::put_change_hash(std::int64_t schedule_id, const Bytes& hash, std::int64_t now_ms) {
+Status LeasedStore::put_change_hash(std::int64_t schedule_id, const Bytes& hash,
+                                    std::int64_t now_ms) {
   return inner_.put_change_hash(schedule_id, hash, now_ms);
 }
 Result<std::vector<Schedule>> LeasedStore::list_synced_schedules(std::int64_t connection_id) {

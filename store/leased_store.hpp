@@ -24,6 +24,8 @@
 //   a run whose execution ended without a final row (the store failed, the
 //   database was unreachable) is taken over at the next heartbeat instead
 //   of being renewed forever by a node that no longer executes it;
+//   an execution whose final row this store committed (update_run) has
+//   ended already: release() then has nothing to do (executes() is false);
 // - may_send(run) tells, from any thread and without the database, whether
 //   the lease is still surely held by the node's own monotonic clock (a
 //   third of the lease before it could expire): the last check before a
@@ -78,8 +80,12 @@ class LeasedStore final : public Store {
   // forgotten all the same (its lease then expires by itself).
   Status release(std::int64_t run_id);
   std::size_t held() const;
-  // Runs this node executes (claimed or taken over, not yet released).
+  // Runs this node executes (claimed or taken over, not yet released nor
+  // given their final row).
   std::size_t executing() const;
+  // Any thread: whether `run_id` is one of them, i.e. whether release()
+  // has anything to do for it.
+  bool executes(std::int64_t run_id) const;
   // Any thread: `run_id`'s lease is held and, by the monotonic clock, at
   // least a third of the lease time from expiring. When it is not, the run
   // is given up here (the caller stops it): its lease is no longer renewed,

@@ -6,11 +6,10 @@
 // each one before the next (one row change is durable before the next side
 // effect).
 
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
 #include <string>
-
-#include <boost/asio/awaitable.hpp>
 
 #include "store/records.hpp"
 #include "store/store_thread.hpp"
@@ -31,9 +30,20 @@ class DeliveryLedger {
 
   // The row of (run, channel, recipient): created pending with `message_id`
   // when new, else returned as an earlier attempt left it.
-  boost::asio::awaitable<Result<store::Delivery>> ensure(std::int64_t run_id, store::DeliveryChannel channel,
-                                                         std::string recipient, std::string message_id,
+  boost::asio::awaitable<Result<store::Delivery>> ensure(std::int64_t run_id,
+                                                         store::DeliveryChannel channel,
+                                                         std::string recipient,
+                                                         std::string message_id,
                                                          std::int64_t now_ms);
+  // ensure(), then, unless the row is `sent` already with a
+  // ContentDocumentId (an upload an earlier attempt finished), the row
+  // marked `sending` at `now_ms`: both in one store call and one
+  // transaction, so the `sending` row is durable before the caller's upload
+  // (one commit, not two). Returns the row as saved.
+  boost::asio::awaitable<Result<store::Delivery>> ensure_sending(std::int64_t run_id,
+                                                                 store::DeliveryChannel channel,
+                                                                 std::string recipient,
+                                                                 std::int64_t now_ms);
   // Saves the row (by id), durably.
   boost::asio::awaitable<Status> update(store::Delivery row);
   // As update(), ahead of the store work queued by other runs: a `sent`

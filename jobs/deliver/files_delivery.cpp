@@ -16,8 +16,9 @@ Result<std::vector<OutputRef>> output_refs(render::Scratch& scratch) {
   return refs;
 }
 
-asio::awaitable<Result<std::vector<std::string>>> deliver_files(DeliveryLedger& ledger, salesforce::Api& api,
-                                                                FilesJob job, store::DeliveryChannel channel) {
+asio::awaitable<Result<std::vector<std::string>>> deliver_files(DeliveryLedger& ledger,
+                                                                salesforce::Api& api, FilesJob job,
+                                                                store::DeliveryChannel channel) {
   std::vector<std::string> ids;
   for (const auto& out : job.outputs) {
     // No ?: with temporaries in coroutine frames: GCC 12 destroys them wrongly.
@@ -26,7 +27,8 @@ asio::awaitable<Result<std::vector<std::string>>> deliver_files(DeliveryLedger& 
     key += "/";
     key += out.filename;
     // Named awaitables: GCC 12 destroys temporaries inside co_await twice.
-    auto ensure = ledger.ensure(job.run_id, channel, key, std::string(), job.now_ms);
+    // The row, marked `sending` (durably) before the upload, in one commit.
+    auto ensure = ledger.ensure_sending(job.run_id, channel, key, job.now_ms);
     Result<store::Delivery> row = co_await std::move(ensure);
     if (!row.ok()) co_return Status(row.status()).with_context("files: ledger");
     store::Delivery d = std::move(row).value();
@@ -34,13 +36,8 @@ asio::awaitable<Result<std::vector<std::string>>> deliver_files(DeliveryLedger& 
       ids.push_back(d.content_document_id);
       continue;  // uploaded by an earlier attempt of this run
     }
-    d.state = store::DeliveryState::kSending;
-    d.updated_at_ms = job.now_ms;
-    auto sending = ledger.update(d);
-    Status st = co_await std::move(sending);
-    if (!st.ok()) co_return std::move(st).with_context("files: ledger");
-
-    salesforce::FileUpload up{out.filename, out.filename, out.content_type, out.bytes, job.target_record_id};
+    salesforce::FileUpload up{out.filename, out.filename, out.content_type, out.bytes,
+                              job.target_record_id};
     auto r = co_await api.upload_file(std::move(up));
     if (r.ok()) {
       d.state = store::DeliveryState::kSent;
@@ -54,7 +51,7 @@ asio::awaitable<Result<std::vector<std::string>>> deliver_files(DeliveryLedger& 
       if (d.error.empty()) d.error = to_string(r.status().kind());
     }
     auto saved = ledger.update(d);
-    st = co_await std::move(saved);
+    Status st = co_await std::move(saved);
     if (!r.ok()) co_return Status(r.status()).with_context("files: upload " + out.filename);
     if (!st.ok()) co_return std::move(st).with_context("files: ledger");
     ids.push_back(d.content_document_id);

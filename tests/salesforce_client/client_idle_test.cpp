@@ -1,8 +1,9 @@
 // Kept-alive connections while idle (TransportOptions::max_idle_time): one
 // parked shortly is reused; one parked longer is closed, by
 // close_stale_idle() or when a request would take it, and the request opens
-// a new one. With two orgs: each client's idle connections are its own, and
-// closing one org's leaves the other's.
+// a new one, resuming the TLS session of the last one. With two orgs: each
+// client's idle connections are its own, and closing one org's leaves the
+// other's.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -63,15 +64,21 @@ TEST_CASE("idle: a connection parked max_idle_time or longer is closed, not reus
   CHECK(client->pool().close_stale_idle() == idle);
   CHECK(client->pool().idle_connections() == 0);
   // The next request opens a new one; so does each after it (each parked
-  // one is stale by the time it would be taken).
+  // one is stale by the time it would be taken). Each new connection's
+  // handshake resumes the TLS session the last one to that origin was given.
+  const std::size_t resumed = client->pool().handshakes_resumed();
+  CHECK(resumed < opened);  // the first connection to each origin: a full handshake
   REQUIRE(query_to_end(io, *client, sink).ok());
   CHECK(client->pool().connections_opened() == opened + 1);
+  CHECK(client->pool().handshakes_resumed() == resumed + 1);
   REQUIRE(query_to_end(io, *client, sink).ok());
   CHECK(client->pool().connections_opened() == opened + 2);
+  CHECK(client->pool().handshakes_resumed() == resumed + 2);
   CHECK(sink.rows == 900);
 }
 
-TEST_CASE("idle: two orgs' clients keep their own idle connections; closing one's keeps the other's") {
+TEST_CASE(
+    "idle: two orgs' clients keep their own idle connections; closing one's keeps the other's") {
   auto sim_a = SimProcess::start({"--rows-account", "300"});
   auto sim_b = SimProcess::start({"--rows-account", "300"});
   if (!sim_a || !sim_b) return;
