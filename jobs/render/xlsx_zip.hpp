@@ -1,8 +1,8 @@
 #pragma once
 // The zip container of an XLSX workbook, written without libxlsxwriter.
-// - DeflateTemp: one part's XML compressed as it is written (raw deflate,
-//   ISA-L's igzip, see igzip.hpp) into an unlinked temp file in the Scratch's tmpdir, so
-//   only the compressed bytes are held while rows arrive.
+// - DeflateTemp: one part's XML compressed as it is written (raw deflate by
+//   ISA-L's igzip, igzip.hpp) into an unlinked temp file in the Scratch's
+//   tmpdir, so only the compressed bytes are held while rows arrive.
 // - Pieces compressed apart can form one zip entry: each piece but the last
 //   ends on a sync flush (a byte-aligned, non-final block), so their deflate
 //   streams join end to end; join() combines their CRC-32s and sizes.
