@@ -22,9 +22,11 @@ the outputs' size from it, which undercounted since session 9).
 
   cmake --preset release && cmake --build build/release -j2 --target reportd reportd-sfsim
   /usr/bin/python3 bench/e2e/bench_run.py [--build build/release] [--rows 1000000] [--runs 3]
-      [--cases soql-csv,soql-xlsx,report,bulk] [--wrap "strace -c -f -o FILE"]
+      [--cases soql-csv,soql-xlsx,report,bulk] [--wrap "strace -c -f -o FILE"] [--keep DIR]
 Each run prints the sha256 of its outputs (the same pages must give the same
-CSV). --wrap needs strace or perf (Debian strace, linux-perf); not in
+CSV); with both SOQL cases, the summary gives the XLSX/CSV CPU ratio of each
+iteration. --keep DIR copies the last run's outputs to DIR/CASE/ (the
+simulator's synthetic rows) to open them with another reader. --wrap needs strace or perf (Debian strace, linux-perf); not in
 scripts/install-deps.sh, since no test uses them.
 """
 import argparse
