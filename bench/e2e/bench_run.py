@@ -22,9 +22,11 @@ the outputs' size from it, which undercounted since session 9).
 
   cmake --preset release && cmake --build build/release -j2 --target reportd reportd-sfsim
   /usr/bin/python3 bench/e2e/bench_run.py [--build build/release] [--rows 1000000] [--runs 3]
-      [--cases soql-csv,soql-xlsx,report,bulk] [--wrap "strace -c -f -o FILE"]
+      [--cases soql-csv,soql-xlsx,report,bulk] [--wrap "strace -c -f -o FILE"] [--keep DIR]
 Each run prints the sha256 of its outputs (the same pages must give the same
-CSV). --wrap needs strace or perf (Debian strace, linux-perf); not in
+CSV); with both SOQL cases, the summary gives the XLSX/CSV CPU ratio of each
+iteration. --keep DIR copies the last run's outputs to DIR/CASE/ (the
+simulator's synthetic rows) to open them with another reader. --wrap needs strace or perf (Debian strace, linux-perf); not in
 scripts/install-deps.sh, since no test uses them.
 """
 import argparse
@@ -197,6 +199,9 @@ def main():
     ap.add_argument("--wrap", default="",
                     help='command put before reportd run, e.g. "strace -c -f -o /tmp/s.txt" '
                          '(its figures then include the wrapper\'s)')
+    ap.add_argument("--keep", default="",
+                    help="directory to keep the last run's outputs in, one subdirectory per case "
+                         "(e.g. to open the workbook with openpyxl); they hold the simulator's rows")
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)
     reportd_env.SFSIM = os.path.join(args.build, "reportd-sfsim")  # the release one, not dev's
@@ -226,6 +231,8 @@ def main():
                           own_rss=not args.wrap)
                 r["out_mb"] = dir_bytes(outs) / 2**20
                 r["sha256"] = dir_sha256(outs)
+                if args.keep and i == args.runs - 1:
+                    shutil.copytree(outs, os.path.join(args.keep, case), dirs_exist_ok=True)
                 shutil.rmtree(outs)
                 # A dry run does not map its outputs (sendfile from the memfd),
                 # so none of its RSS is theirs: all of the peak is above them.
@@ -251,6 +258,9 @@ def main():
               f"{spread([r['above_mb'] for r in rs], '{:.1f}')} MiB  outputs {rs[0]['out_mb']:.1f} MiB")
         print(f"  {'':9s} curl    wall {spread([f['wall'] for f in fs])} s  CPU {spread([f['cpu'] for f in fs])} s  "
               f"peak {spread([f['peak_mb'] for f in fs], '{:.1f}')} MiB;  wall/floor {spread(wall_ratio)}x")
+    if "soql-csv" in results and "soql-xlsx" in results:
+        pairs = [x["reportd"]["cpu"] / c["reportd"]["cpu"] for x, c in zip(results["soql-xlsx"], results["soql-csv"])]
+        print(f"  XLSX/CSV CPU, run by run: {' '.join(f'{p:.2f}x' for p in pairs)}; median {spread(pairs)}x")
 
 
 if __name__ == "__main__":

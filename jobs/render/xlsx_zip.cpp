@@ -1,16 +1,15 @@
 #include "jobs/render/xlsx_zip.hpp"
 
 #include <fcntl.h>
-#include <libdeflate.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 
 #include "jobs/render/scratch.hpp"
 #include "table/wipe.hpp"
-#include "table/zlib_zeroing.hpp"
 
 namespace reportd::render {
 namespace {
@@ -22,11 +21,6 @@ constexpr std::size_t kCopyBlock = 1 << 20;
 Status zip_error(std::string_view what, int err) {
   return Status::error(ErrorKind::kIo, "xlsx: " + std::string(what) + ": " + std::strerror(err),
                        "xlsx-io");
-}
-
-Status zlib_error(std::string_view what, int code) {
-  return Status::error(ErrorKind::kInternal, "xlsx: " + std::string(what) + ": zlib " + std::to_string(code),
-                       "xlsx-deflate");
 }
 
 void put16(std::string& s, std::uint64_t v) {
@@ -42,13 +36,6 @@ void put64(std::string& s, std::uint64_t v) {
   put32(s, v >> 32);
 }
 
-// Initialises `z` for raw deflate at DeflateTemp::kLevel.
-int start_deflate(z_stream& z) {
-  z = z_stream{};
-  use_zeroing_allocator(z);  // the window holds recent rows
-  return deflateInit2(&z, DeflateTemp::kLevel, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-}
-
 }  // namespace
 
 Deflated join(const Deflated& a, const Deflated& b) {
@@ -60,24 +47,19 @@ Deflated join(const Deflated& a, const Deflated& b) {
 }
 
 Result<Deflated> deflate_piece(std::string_view text, bool final, std::string& out) {
-  z_stream z;
-  if (int rc = start_deflate(z); rc != Z_OK) return zlib_error("init", rc);
   Deflated d;
-  d.crc = static_cast<std::uint32_t>(
-      crc32(0, reinterpret_cast<const Bytef*>(text.data()), static_cast<uInt>(text.size())));
+  d.crc = Igzip::crc32(0, text);
   d.in = text.size();
-  const std::size_t start = out.size();
-  out.resize(start + deflateBound(&z, static_cast<uLong>(text.size())) + 16);
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  z.avail_in = static_cast<uInt>(text.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data() + start);
-  z.avail_out = static_cast<uInt>(out.size() - start);
-  int rc = deflate(&z, final ? Z_FINISH : Z_SYNC_FLUSH);
-  const bool done = final ? rc == Z_STREAM_END : (rc == Z_OK && z.avail_in == 0);
-  out.resize(start + z.total_out);
-  d.out = z.total_out;
-  deflateEnd(&z);
-  if (!done) return zlib_error("deflate", rc);
+  Igzip z;
+  std::array<unsigned char, 16 * 1024> block;
+  Status st = z.write(text, final ? Igzip::Flush::kFinal : Igzip::Flush::kSync, block,
+                      [&](std::string_view s) {
+                        out += s;
+                        d.out += s.size();
+                        return Status();
+                      });
+  wipe_bytes(block.data(), block.size());
+  if (!st.ok()) return st;
   return d;
 }
 
@@ -85,17 +67,13 @@ Result<std::unique_ptr<DeflateTemp>> DeflateTemp::open(const std::string& dir) {
   std::unique_ptr<DeflateTemp> t(new DeflateTemp());
   t->fd_ = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   if (t->fd_ < 0) return zip_error("temp file", errno);
-  t->z_ = std::make_unique<z_stream>();
-  if (int rc = start_deflate(*t->z_); rc != Z_OK) {
-    t->z_.reset();
-    return zlib_error("init", rc);
-  }
+  t->z_ = std::make_unique<Igzip>();
   t->out_.resize(kOutBlock);
   return t;
 }
 
 DeflateTemp::~DeflateTemp() {
-  if (z_) deflateEnd(z_.get());
+  z_.reset();  // wipes its state and window
   wipe_bytes(out_.data(), out_.capacity());
   if (fd_ >= 0) {
     zero_file(fd_, sums_.out);  // compressed rows: wiped like any scratch
@@ -103,38 +81,30 @@ DeflateTemp::~DeflateTemp() {
   }
 }
 
-Status DeflateTemp::pump(int flush) {
-  for (;;) {
-    z_->next_out = out_.data();
-    z_->avail_out = static_cast<uInt>(out_.size());
-    int rc = deflate(z_.get(), flush);
-    if (rc != Z_OK && rc != Z_BUF_ERROR) return zlib_error("deflate", rc);
-    std::size_t have = out_.size() - z_->avail_out;
-    for (std::size_t done = 0; done < have;) {
-      ssize_t n = ::pwrite(fd_, out_.data() + done, have - done, static_cast<off_t>(sums_.out));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return zip_error("write temp file", errno);
-      done += static_cast<std::size_t>(n);
-      sums_.out += static_cast<std::uint64_t>(n);
-    }
-    // deflate() stops early only when the output block is full.
-    if (z_->avail_out != 0) return {};
+Status DeflateTemp::append_file(std::string_view bytes) {
+  for (std::size_t done = 0; done < bytes.size();) {
+    ssize_t n =
+        ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(sums_.out));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return zip_error("write temp file", errno);
+    done += static_cast<std::size_t>(n);
+    sums_.out += static_cast<std::uint64_t>(n);
   }
+  return {};
 }
 
 Status DeflateTemp::write(std::string_view text) {
   if (!z_) return Status::error(ErrorKind::kInternal, "xlsx: write after close");
-  sums_.crc = libdeflate_crc32(sums_.crc, text.data(), text.size());  // 3x zlib's crc32 here
+  sums_.crc = Igzip::crc32(sums_.crc, text);
   sums_.in += text.size();
-  z_->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  z_->avail_in = static_cast<uInt>(text.size());
-  return pump(Z_NO_FLUSH);
+  return z_->write(text, Igzip::Flush::kNone, out_,
+                   [this](std::string_view s) { return append_file(s); });
 }
 
 Status DeflateTemp::close() {
   if (!z_) return {};
-  Status st = pump(Z_SYNC_FLUSH);
-  deflateEnd(z_.get());
+  Status st = z_->write({}, Igzip::Flush::kSync, out_,
+                        [this](std::string_view s) { return append_file(s); });
   z_.reset();
   wipe_bytes(out_.data(), out_.capacity());
   out_.clear();
@@ -198,7 +168,8 @@ Status ZipWriter::finish() {
   const std::uint64_t cd_offset = out_.size();
   std::string cd;
   for (const Entry& e : entries_) {
-    const bool big_in = e.sums.in >= kMax32, big_out = e.sums.out >= kMax32, far = e.offset >= kMax32;
+    const bool big_in = e.sums.in >= kMax32, big_out = e.sums.out >= kMax32,
+               far = e.offset >= kMax32;
     const std::size_t extra = (big_in ? 8 : 0) + (big_out ? 8 : 0) + (far ? 8 : 0);
     put32(cd, 0x02014b50);
     put16(cd, 45);  // made by: zip 4.5, MS-DOS attributes

@@ -1,8 +1,8 @@
 #pragma once
 // The zip container of an XLSX workbook, written without libxlsxwriter.
-// - DeflateTemp: one part's XML compressed as it is written (raw deflate,
-//   zlib level kLevel) into an unlinked temp file in the Scratch's tmpdir, so
-//   only the compressed bytes are held while rows arrive.
+// - DeflateTemp: one part's XML compressed as it is written (raw deflate by
+//   ISA-L's igzip, igzip.hpp) into an unlinked temp file in the Scratch's
+//   tmpdir, so only the compressed bytes are held while rows arrive.
 // - Pieces compressed apart can form one zip entry: each piece but the last
 //   ends on a sync flush (a byte-aligned, non-final block), so their deflate
 //   streams join end to end; join() combines their CRC-32s and sizes.
@@ -18,10 +18,9 @@
 #include <string_view>
 #include <vector>
 
+#include "jobs/render/igzip.hpp"
 #include "jobs/render/scratch.hpp"
 #include "table/status.hpp"
-
-struct z_stream_s;
 
 namespace reportd::render {
 
@@ -40,9 +39,6 @@ Result<Deflated> deflate_piece(std::string_view text, bool final, std::string& o
 
 class DeflateTemp {
  public:
-  // zlib's fastest level: XLSX is mostly markup, which compresses well even so.
-  static constexpr int kLevel = 1;
-
   // An unlinked file in `dir` (the Scratch's tmpdir).
   static Result<std::unique_ptr<DeflateTemp>> open(const std::string& dir);
   ~DeflateTemp();
@@ -52,7 +48,7 @@ class DeflateTemp {
   // Compresses `text`; the output reaches the file in blocks of kOutBlock.
   Status write(std::string_view text);
   // Ends the piece on a sync flush (more pieces follow it in the entry) and
-  // frees the compressor. No write() after.
+  // wipes and frees the compressor. No write() after.
   Status close();
   const Deflated& sums() const { return sums_; }
   // Compressed bytes in the file so far.
@@ -63,10 +59,10 @@ class DeflateTemp {
  private:
   static constexpr std::size_t kOutBlock = 64 * 1024;
   DeflateTemp() = default;
-  Status pump(int flush);
+  Status append_file(std::string_view bytes);
 
   int fd_ = -1;
-  std::unique_ptr<z_stream_s> z_;
+  std::unique_ptr<Igzip> z_;
   std::vector<unsigned char> out_;
   Deflated sums_;
 };
