@@ -213,8 +213,8 @@ asio::awaitable<RunOutcome> RunPipeline::run(Context& ctx, std::int64_t run_id) 
   if (!saved.ok()) co_return co_await finish(ctx, saved);
   ctx.deadline = deps_.clock.steady_now() + options_.run_deadline;
 
-  const bool bursting =
-      ctx.schedule.burst;  // a stage of its own: fetches and delivers per recipient
+  // Bursting is a stage of its own: it fetches and delivers per recipient.
+  const bool bursting = ctx.schedule.burst;
   if (st.ok())
     st = co_await bounded(ctx, bursting ? &RunPipeline::burst : &RunPipeline::fetch,
                           bursting ? "bursting" : "fetching");

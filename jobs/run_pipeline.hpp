@@ -119,8 +119,8 @@ store::Run finished_run(const RunOutcome& outcome, std::int64_t schedule_id, std
 // A spawned run that reached a final state, as its observers hear of it.
 struct FinishedRun {
   std::int64_t schedule_id = 0;
-  store::Run
-      run;  // its row as saved (id, nominal_s, state, reason, error_code, times, rows, bytes)
+  // Its row as saved (id, nominal_s, state, reason, error_code, times, rows, bytes).
+  store::Run run;
   DeliveryCounts deliveries;
   std::vector<deliver::SentTiming> sent_commit_windows;  // as RunOutcome's
   bool local_schedule = false;                           // as RunOutcome's

@@ -29,11 +29,12 @@ its bookkeeping and so grow with the addresses the program has used, not
 with what it holds (README, "Soak"). The gross growth is printed beside it.
 Under ASan the bar applies to the gross minus the growth of ASan's
 StackDepot (asan_stats.py, read with gdb at every sample, at --settle and at
-the end; each read stops the daemon for a fraction of a second): ASan's fast
-frame-pointer unwinder walks stale stack words through the frames of
-libraries built without frame pointers, so nearly every run adds new
-"distinct" allocation stacks, kept for good (about 150 to 190 a run;
-with fast_unwind_on_malloc=0 they stop at about 5,200). The heap in use,
+the end; each read stops the daemon for a fraction of a second): with ASan's
+fast frame-pointer unwinder nearly every run adds new "distinct" allocation
+stacks, kept for good (about 150 to 190 a run; with fast_unwind_on_malloc=0
+they stop at about 5,200, with malloc_context_size=2 at 800). That the fast
+unwinder picks up stale stack words in frames of libraries built without
+frame pointers is inferred, not seen (README). The heap in use,
 ASan's quarantine and its shadow stay in the judged part. The gross growth
 is printed beside it; --no-asan-stats judges the gross.
 --regions-out FILE keeps each minute's regions (and under ASan its stats
