@@ -20,10 +20,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "crypto/trust_store.hpp"
 #include "salesforce_client/error.hpp"
 #include "salesforce_client/inflate.hpp"
 #include "salesforce_client/oauth.hpp"
-#include "salesforce_client/trust_store.hpp"
 #include "table/wipe.hpp"
 
 namespace reportd::salesforce {
@@ -229,8 +229,9 @@ Result<std::unique_ptr<HttpsPool>> HttpsPool::create(asio::any_io_executor execu
   SSL_CTX* native = impl->ctx.native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   impl->ctx.set_options(ssl::context::default_workarounds | ssl::context::no_compression);
-  auto trust = shared_trust_store(options.ca_file);  // one per process, not per org
-  if (!trust) return std::move(trust).status();
+  // One per process, not per org.
+  auto trust = crypto::shared_trust_store(options.ca_file, crypto::Roots::kSystemAndFile);
+  if (!trust) return std::move(trust).status().with_context("salesforce");
   SSL_CTX_set1_cert_store(native, trust.value());
   impl->ctx.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
   // Sessions are kept per origin by keep_session(), not in OpenSSL's cache.

@@ -1,6 +1,5 @@
 #include "jobs/deliver/smtp_wire.hpp"
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -11,7 +10,7 @@
 #include <cctype>
 #include <tuple>
 
-#include "crypto/system_cas.hpp"
+#include "crypto/trust_store.hpp"
 
 namespace reportd::deliver::smtp_wire {
 
@@ -45,25 +44,14 @@ Result<ssl::context> make_tls_context(const SmtpConfig& cfg) {
   ssl::context ctx(ssl::context::tls_client);
   ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-  boost::system::error_code ec;
-  if (cfg.ca_file.empty()) {
-    // A context per connection: read the system's CAs when the chain needs
-    // them, not the whole bundle per connection.
-    if (!crypto::load_system_cas(SSL_CTX_get_cert_store(ctx.native_handle()))) {
-      ec = boost::system::error_code(static_cast<int>(ERR_get_error()),
-                                     asio::error::get_ssl_category());
-      ERR_clear_error();
-    }
-  } else {
-    (void)ctx.load_verify_file(cfg.ca_file, ec);
-  }
-  if (ec) {
-    return Status::error(ErrorKind::kInvalidArgument,
-                         "smtp.ca_file: cannot load " +
-                             (cfg.ca_file.empty() ? "the system trust store" : cfg.ca_file) + ": " +
-                             ec.message(),
+  // A context per connection, but one trust store per [smtp] ca_file for the
+  // process: the CAs read for one connection serve the next.
+  auto trust = crypto::shared_trust_store(cfg.ca_file, crypto::Roots::kFileOrSystem);
+  if (!trust) {
+    return Status::error(ErrorKind::kInvalidArgument, "smtp.ca_file: " + trust.status().message(),
                          "config");
   }
+  SSL_CTX_set1_cert_store(ctx.native_handle(), trust.value());
   return ctx;
 }
 

@@ -1,6 +1,6 @@
 // One trust store per CA file for every pool (issue #14), loaded afresh when
 // the file changes.
-#include "salesforce_client/trust_store.hpp"
+#include "crypto/trust_store.hpp"
 
 #include <doctest/doctest.h>
 #include <openssl/pem.h>
@@ -15,13 +15,13 @@
 #include "crypto/system_cas.hpp"
 
 using namespace reportd;
-using namespace reportd::salesforce;
+using namespace reportd::crypto;
 
 namespace {
 
 const char* kSystemBundle = "/etc/ssl/certs/ca-certificates.crt";
 
-std::string temp_path(const char* name) {
+std::string trust_temp_path(const char* name) {
   return (std::filesystem::temp_directory_path() /
           ("reportd-trust-" + std::to_string(::getpid()) + "-" + name))
       .string();
@@ -56,7 +56,7 @@ class ScopedEnv {
 // A new store holding the system's CAs as load_system_cas() adds them.
 X509_STORE* system_store() {
   X509_STORE* store = X509_STORE_new();
-  REQUIRE(crypto::load_system_cas(store));
+  REQUIRE(load_system_cas(store));
   return store;
 }
 
@@ -65,41 +65,41 @@ int objects(X509_STORE* store) { return sk_X509_OBJECT_num(X509_STORE_get0_objec
 }  // namespace
 
 TEST_CASE("trust store: one per CA file, shared by every caller") {
-  auto system = shared_trust_store("");
+  auto system = shared_trust_store("", Roots::kSystemAndFile);
   REQUIRE(system.ok());
-  CHECK(shared_trust_store("").value() == system.value());
+  CHECK(shared_trust_store("", Roots::kSystemAndFile).value() == system.value());
   if (!std::filesystem::exists(kSystemBundle)) return;
-  const std::string ca = temp_path("ca.pem");
+  const std::string ca = trust_temp_path("ca.pem");
   std::filesystem::copy_file(kSystemBundle, ca, std::filesystem::copy_options::overwrite_existing);
-  auto first = shared_trust_store(ca);
+  auto first = shared_trust_store(ca, Roots::kSystemAndFile);
   REQUIRE(first.ok());
   CHECK(first.value() != system.value());
-  CHECK(shared_trust_store(ca).value() == first.value());
+  CHECK(shared_trust_store(ca, Roots::kSystemAndFile).value() == first.value());
   // Replaced on disk (a new inode, as a rename leaves it): loaded afresh.
-  const std::string next = temp_path("ca.pem.new");
+  const std::string next = trust_temp_path("ca.pem.new");
   std::filesystem::copy_file(kSystemBundle, next,
                              std::filesystem::copy_options::overwrite_existing);
   std::filesystem::rename(next, ca);
-  auto second = shared_trust_store(ca);
+  auto second = shared_trust_store(ca, Roots::kSystemAndFile);
   REQUIRE(second.ok());
   CHECK(second.value() != first.value());
   std::filesystem::remove(ca);
 }
 
 TEST_CASE("trust store: a missing or non-PEM CA file fails, and is not kept") {
-  auto missing = shared_trust_store("/nonexistent/reportd-ca.pem");
+  auto missing = shared_trust_store("/nonexistent/reportd-ca.pem", Roots::kSystemAndFile);
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.status().kind() == ErrorKind::kInvalidArgument);
   CHECK(missing.status().code() == "ca-file");
-  const std::string junk = temp_path("junk.pem");
+  const std::string junk = trust_temp_path("junk.pem");
   std::ofstream(junk) << "not a certificate\n";
-  auto bad = shared_trust_store(junk);
+  auto bad = shared_trust_store(junk, Roots::kSystemAndFile);
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().message().find("expected PEM certificates") != std::string::npos);
   if (std::filesystem::exists(kSystemBundle)) {
     std::filesystem::copy_file(kSystemBundle, junk,
                                std::filesystem::copy_options::overwrite_existing);
-    CHECK(shared_trust_store(junk).ok());
+    CHECK(shared_trust_store(junk, Roots::kSystemAndFile).ok());
   }
   std::filesystem::remove(junk);
 }
