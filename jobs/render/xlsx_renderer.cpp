@@ -6,18 +6,19 @@
 #include <cmath>
 
 #include "jobs/render/cell_text.hpp"
+#include "jobs/render/number_g16.hpp"
 #include "jobs/render/xlsx_zip.hpp"
 #include "table/wipe.hpp"
 
 namespace reportd::render {
 namespace {
 
-constexpr std::size_t kMaxCellChars = 32767;       // Excel's limit per cell
-constexpr std::size_t kCellMarkup = 96;            // a cell's tags, reference and style, at most
-constexpr std::size_t kSheetNameMax = 31;          // Excel's limit per sheet name
+constexpr std::size_t kMaxCellChars = 32767;  // Excel's limit per cell
+constexpr std::size_t kCellMarkup = 96;       // a cell's tags, reference and style, at most
+constexpr std::size_t kSheetNameMax = 31;     // Excel's limit per sheet name
 constexpr std::string_view kCutMarker = " [cut by reportd: over Excel's 32,767 characters]";
 constexpr double kMinColumnWidth = 8;
-constexpr std::size_t kMaxColumns = 16384;         // Excel's limit per sheet
+constexpr std::size_t kMaxColumns = 16384;  // Excel's limit per sheet
 constexpr const char* kMime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 std::size_t utf8_chars(std::string_view s) {
@@ -96,7 +97,8 @@ Status XlsxRenderer::add_sheet(const std::string& name) {
   sheets_.push_back(std::move(sheet));
   checked_bytes_ = 0;
   column_refs_.clear();
-  for (std::size_t c = 0; c < header_.columns.size(); ++c) column_refs_.push_back(xlsx::column_name(c));
+  for (std::size_t c = 0; c < header_.columns.size(); ++c)
+    column_refs_.push_back(xlsx::column_name(c));
   row_ref_[0] = '1';
   row_ref_len_ = 1;
   next_column_ = 0;
@@ -104,7 +106,8 @@ Status XlsxRenderer::add_sheet(const std::string& name) {
   for (std::size_t c = 0; c < header_.columns.size(); ++c) {
     const auto& col = header_.columns[c];
     std::string label = sanitize_utf8(col.label.empty() ? col.name : col.label);
-    sheet_->info.widths[c] = std::max(sheet_->info.widths[c], static_cast<double>(utf8_chars(label)) + 2);
+    sheet_->info.widths[c] =
+        std::max(sheet_->info.widths[c], static_cast<double>(utf8_chars(label)) + 2);
     if (!label.empty()) append_string_cell(c, label, xlsx::kStyleBold);
   }
   xml_ += "</row>";
@@ -176,7 +179,7 @@ void XlsxRenderer::append_string_cell(std::size_t column, std::string_view text,
   xml_ += "</t></is></c>";
 }
 
-// As printf's "%.16G" (libxlsxwriter's format), without printf.
+// As printf's "%.16G" (libxlsxwriter's format), without printf (number_g16.hpp).
 void XlsxRenderer::append_number_cell(std::size_t column, double value, int style) {
   reserve_wiped(xml_, kCellMarkup + 40);
   append_cell_ref(column);
@@ -185,13 +188,10 @@ void XlsxRenderer::append_number_cell(std::size_t column, double value, int styl
     xml_ += static_cast<char>('0' + style);
     xml_ += '"';
   }
-  char buf[40];
-  auto r = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::general, 16);
-  for (char* p = buf; p != r.ptr; ++p) {
-    if (*p == 'e') *p = 'E';
-  }
+  char buf[kG16TextMax];
+  char* end = write_g16(buf, value);
   xml_ += "><v>";
-  xml_.append(buf, r.ptr);
+  xml_.append(buf, end);
   xml_ += "</v></c>";
 }
 
@@ -200,7 +200,8 @@ Status XlsxRenderer::row(std::span<const table::Cell> cells) {
   if (sheet_->info.rows >= options_.max_rows_per_sheet) {
     if (Status st = close_sheet(); !st.ok()) return st;
     ++part_;
-    if (Status st = add_sheet(header_.name + " (" + std::to_string(part_) + ")"); !st.ok()) return st;
+    if (Status st = add_sheet(header_.name + " (" + std::to_string(part_) + ")"); !st.ok())
+      return st;
   }
   auto* widths = sheet_->info.widths.data();
   const std::size_t ncols = std::min(cells.size(), column_refs_.size());
@@ -215,7 +216,8 @@ Status XlsxRenderer::row(std::span<const table::Cell> cells) {
     const auto& cell = cells[i];
     double width = 0;
     switch (cell.type) {
-      case table::CellType::kNull: break;
+      case table::CellType::kNull:
+        break;
       case table::CellType::kNumber:
         if (std::isfinite(cell.number)) {
           append_number_cell(i, cell.number, 0);
@@ -282,7 +284,8 @@ Status XlsxRenderer::write_package() {
   Status st = zip.add_text("[Content_Types].xml", xlsx::content_types_xml(infos.size()));
   if (st.ok()) st = zip.add_text("_rels/.rels", xlsx::root_rels_xml());
   if (st.ok()) st = zip.add_text("xl/workbook.xml", xlsx::workbook_xml(infos));
-  if (st.ok()) st = zip.add_text("xl/_rels/workbook.xml.rels", xlsx::workbook_rels_xml(infos.size()));
+  if (st.ok())
+    st = zip.add_text("xl/_rels/workbook.xml.rels", xlsx::workbook_rels_xml(infos.size()));
   if (st.ok()) st = zip.add_text("xl/styles.xml", xlsx::styles_xml());
   for (std::size_t i = 0; i < sheets_.size() && st.ok(); ++i) {
     Sheet& sheet = *sheets_[i];
