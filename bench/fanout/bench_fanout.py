@@ -233,9 +233,13 @@ class Bench:
         def one(o):
             with urllib.request.urlopen(o["login_url"] + "/__sim/stats", context=ctx, timeout=60) as r:
                 s = json.load(r)
-            return s["api_calls"], s["endpoints"].get("oauth.token", 0)
+            return s["api_calls"], s["endpoints"].get("oauth.token", 0), s["endpoints"]
         with concurrent.futures.ThreadPoolExecutor(8) as ex:
             got = list(ex.map(one, self.orgs["orgs"]))
+        self.endpoints = {}  # calls per endpoint over every org, metered or not
+        for g in got:
+            for k, v in g[2].items():
+                self.endpoints[k] = self.endpoints.get(k, 0) + v
         return sum(g[0] for g in got), sum(g[1] for g in got)
 
     def stop(self):
@@ -281,6 +285,7 @@ def report(b, due, rows, rss_idle, rss_peak, calls, tokens, load_before, cpu, si
         "in_flight": {"samples": len(fl), "p50": percentile(fl, 50), "max": max(fl) if fl else None,
                       "at_cap_share": round(sum(1 for x in fl if x >= slots) / len(fl), 2) if fl else None},
         "sockets_max": b.max_sockets,
+        "endpoints": dict(sorted(b.endpoints.items())),
         "load": {"before": load_before, "after": loadavg()},
     }, indent=1), flush=True)
 
