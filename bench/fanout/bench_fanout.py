@@ -43,6 +43,16 @@ def loadavg():
         return " ".join(f.read().split()[:3])
 
 
+def listen_overflows():
+    """The machine's TcpExt ListenOverflows: connections a full accept queue turned away (system-wide)."""
+    with open("/proc/net/netstat") as f:
+        lines = f.read().splitlines()
+    for names, values in zip(lines[::2], lines[1::2]):
+        if names.startswith("TcpExt:"):
+            return int(dict(zip(names.split()[1:], values.split()[1:]))["ListenOverflows"])
+    return 0
+
+
 def percentile(values, p):
     if not values:
         return float("nan")
@@ -256,7 +266,7 @@ class Bench:
             shutil.rmtree(getattr(self, "disk", ""), ignore_errors=True)
 
 
-def report(b, due, rows, rss_idle, rss_peak, calls, tokens, load_before, cpu, sim_cpu):
+def report(b, due, rows, rss_idle, rss_peak, calls, tokens, load_before, cpu, sim_cpu, overflows):
     a = b.args
     n = len(rows)
     states = {}
@@ -285,6 +295,7 @@ def report(b, due, rows, rss_idle, rss_peak, calls, tokens, load_before, cpu, si
         "in_flight": {"samples": len(fl), "p50": percentile(fl, 50), "max": max(fl) if fl else None,
                       "at_cap_share": round(sum(1 for x in fl if x >= slots) / len(fl), 2) if fl else None},
         "sockets_max": b.max_sockets,
+        "listen_overflows": overflows,
         "endpoints": dict(sorted(b.endpoints.items())),
         "load": {"before": load_before, "after": loadavg()},
     }, indent=1), flush=True)
@@ -328,14 +339,16 @@ def main():
         load_before = loadavg()
         cpu_before = b.cpu_s()  # start-up and loading the schedules are not counted
         sim_cpu_before = b.cpu_s(b.sim.pid)
+        overflows_before = listen_overflows()
         print(f"serving; due at {due} ({due - time.time():.1f} s from now), RSS {rss_idle / 2**20:.1f} MiB",
               flush=True)
         rows = b.wait_final(due, args.timeout)
         rss_peak = b.vm("VmHWM")
         cpu = b.cpu_s() - cpu_before
         sim_cpu = b.cpu_s(b.sim.pid) - sim_cpu_before
+        overflows = listen_overflows() - overflows_before
         calls, tokens = b.sim_calls()
-        report(b, due, rows, rss_idle, rss_peak, calls, tokens, load_before, cpu, sim_cpu)
+        report(b, due, rows, rss_idle, rss_peak, calls, tokens, load_before, cpu, sim_cpu, overflows)
     finally:
         b.stop()
 
