@@ -4,9 +4,10 @@
 // the next request on a kept-alive connection by polling the socket with a
 // 10 ms timeout and sleeping 1 ms between polls: about 90 wake-ups a second
 // for each idle connection. With --orgs 1000 a client holds about 1,000 idle
-// kept-alive connections, and the simulator spent most of its CPU (2 to 5 ms
-// per call, on a CPU it shares with the client under test) in those polls and
-// sleeps (measured with perf: poll and nanosleep, 80% of its samples).
+// kept-alive connections, and the simulator spent most of its CPU (1.4 to
+// 3 ms per call, on CPUs it shares with the client under test) in those polls
+// and sleeps (perf: the context switches out of them alone were 54% of its
+// samples).
 //
 // The library calls this function through its PLT (Server and SSLServer's
 // process_and_close_socket), so the executable's definition below takes its
