@@ -167,15 +167,10 @@ int keep_session(SSL* ssl, SSL_SESSION* session) {
   return 0;
 }
 
-// The client TLS context every pool with the same trust store shares: its
-// SSL_CTX holds settings only (TLS 1.2 or later, the trust store, peer
-// verification, the new-session callback), no tenant's data: OpenSSL's own
-// session cache is off (SSL_SESS_CACHE_NO_INTERNAL_STORE) and each pool keeps
-// its sessions per origin itself (Impl::sessions), so no org's session is ever
-// offered by another org's connection. With 1,000 orgs building one context
-// per org client cost about 12 KiB and 0.15 ms each, on the event loop, when
-// the runs of a due second built them. Never destroyed, like the trust stores
-// (trust_store.hpp); called from the event loop and tests' threads alike.
+// The client TLS context of every pool with the same trust store: settings
+// only (OpenSSL's session cache is off; each pool keeps its sessions per
+// origin in Impl::sessions, so no org is offered another's). One per org
+// client cost 12 KiB and 0.15 ms on the event loop. Never destroyed.
 Result<ssl::context*> shared_client_context(const std::string& ca_file) {
   auto trust = shared_trust_store(ca_file);  // one per process, not per org
   if (!trust) return std::move(trust).status();
@@ -189,7 +184,6 @@ Result<ssl::context*> shared_client_context(const std::string& ca_file) {
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_compression);
   SSL_CTX_set1_cert_store(native, trust.value());
   ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
-  // Sessions are kept per origin by keep_session(), not in OpenSSL's cache.
   SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
   SSL_CTX_sess_set_new_cb(native, &keep_session);
   return contexts->emplace(trust.value(), ctx.release()).first->second;
