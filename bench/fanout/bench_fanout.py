@@ -15,7 +15,12 @@ added) is not measured. Measured, from the runs table and /proc:
   - the ideal the caps allow: waves of min(global cap, orgs x per-org cap)
     concurrent runs, each run's Salesforce calls one after another at the
     simulated latency, plus one token request per org;
-  - lateness (start minus nominal) p50/p99/max, peak RSS (VmHWM) of reportd.
+  - lateness (start minus nominal) p50/p99/max, peak RSS (VmHWM) of reportd;
+  - the CPU of reportd and of the simulator over the runs (the simulator's
+    is noise a real Salesforce would not add to this machine);
+  - runs in flight (running or delivering) sampled every 0.25 s, against
+    the global cap; the machine's ListenOverflows over the run; calls per
+    endpoint.
 
 Usage: bench_fanout.py --build-dir build/release [--orgs 1000 --per-org 10
        --latency-ms 50 --max-concurrent 100 --per-org-cap 4]
