@@ -16,6 +16,8 @@
 #include "salesforce_client/http_message.hpp"
 #include "table/status.hpp"
 
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX
+
 namespace reportd::salesforce {
 
 struct TransportOptions {
@@ -52,6 +54,9 @@ class HttpsPool {
   // Of those, the ones whose TLS handshake resumed an earlier session with
   // the same origin (no certificate sent or verified again).
   std::size_t handshakes_resumed() const;
+  // The TLS context its connections are made from: one for every pool whose
+  // ca_file is the same (tests check it is shared; sessions stay per pool).
+  ssl_ctx_st* tls_context() const;
   // Drops idle connections.
   void close_idle();
   // Drops the idle connections parked longer than max_idle_time; returns how many.

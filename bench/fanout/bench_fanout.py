@@ -15,7 +15,12 @@ added) is not measured. Measured, from the runs table and /proc:
   - the ideal the caps allow: waves of min(global cap, orgs x per-org cap)
     concurrent runs, each run's Salesforce calls one after another at the
     simulated latency, plus one token request per org;
-  - lateness (start minus nominal) p50/p99/max, peak RSS (VmHWM) of reportd.
+  - lateness (start minus nominal) p50/p99/max, peak RSS (VmHWM) of reportd;
+  - the CPU of reportd and of the simulator over the runs (the simulator's
+    is noise a real Salesforce would not add to this machine);
+  - runs in flight (running or delivering) sampled every 0.25 s, against
+    the global cap; the machine's ListenOverflows over the run; calls per
+    endpoint.
 
 Usage: bench_fanout.py --build-dir build/release [--orgs 1000 --per-org 10
        --latency-ms 50 --max-concurrent 100 --per-org-cap 4]
@@ -41,6 +46,16 @@ QUERY = "SELECT Id, Name FROM Account"
 def loadavg():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
+
+
+def listen_overflows():
+    """The machine's TcpExt ListenOverflows: connections a full accept queue turned away (system-wide)."""
+    with open("/proc/net/netstat") as f:
+        lines = f.read().splitlines()
+    for names, values in zip(lines[::2], lines[1::2]):
+        if names.startswith("TcpExt:"):
+            return int(dict(zip(names.split()[1:], values.split()[1:]))["ListenOverflows"])
+    return 0
 
 
 def percentile(values, p):
@@ -187,9 +202,9 @@ class Bench:
                     return int(line.split()[1]) * 1024
         return 0
 
-    def cpu_s(self):
-        """The daemon's user + system CPU seconds so far (/proc/PID/stat)."""
-        with open(f"/proc/{self.daemon.pid}/stat") as f:
+    def cpu_s(self, pid=None):
+        """A process's user + system CPU seconds so far (/proc/PID/stat); the daemon's by default."""
+        with open(f"/proc/{pid or self.daemon.pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -208,11 +223,15 @@ class Bench:
         finals = "('succeeded', 'failed', 'skipped', 'missed', 'cancelled')"
         deadline = due + timeout
         self.max_sockets = 0
+        self.in_flight = []  # runs running or delivering, sampled every 0.25 s from the due second
         next_sample = 0
         while time.time() < deadline:
             n = db.execute(f"SELECT count(*) FROM runs WHERE nominal_s = ? AND state IN {finals}", (due,)).fetchone()[0]
             if n >= self.schedules:
                 break
+            if time.time() >= due:
+                self.in_flight.append(db.execute(
+                    "SELECT count(*) FROM runs WHERE nominal_s = ? AND state IN ('running', 'delivering')", (due,)).fetchone()[0])
             if time.time() >= next_sample:  # sockets held: one per open TLS connection, and the listeners
                 self.max_sockets = max(self.max_sockets, self.sockets())
                 next_sample = time.time() + 2
@@ -229,9 +248,13 @@ class Bench:
         def one(o):
             with urllib.request.urlopen(o["login_url"] + "/__sim/stats", context=ctx, timeout=60) as r:
                 s = json.load(r)
-            return s["api_calls"], s["endpoints"].get("oauth.token", 0)
+            return s["api_calls"], s["endpoints"].get("oauth.token", 0), s["endpoints"]
         with concurrent.futures.ThreadPoolExecutor(8) as ex:
             got = list(ex.map(one, self.orgs["orgs"]))
+        self.endpoints = {}  # calls per endpoint over every org, metered or not
+        for g in got:
+            for k, v in g[2].items():
+                self.endpoints[k] = self.endpoints.get(k, 0) + v
         return sum(g[0] for g in got), sum(g[1] for g in got)
 
     def stop(self):
@@ -248,7 +271,7 @@ class Bench:
             shutil.rmtree(getattr(self, "disk", ""), ignore_errors=True)
 
 
-def report(b, due, rows, rss_idle, rss_peak, calls, tokens, load_before, cpu):
+def report(b, due, rows, rss_idle, rss_peak, calls, tokens, load_before, cpu, sim_cpu, overflows):
     a = b.args
     n = len(rows)
     states = {}
@@ -261,6 +284,7 @@ def report(b, due, rows, rss_idle, rss_peak, calls, tokens, load_before, cpu):
     slots = min(a.max_concurrent, a.orgs * a.per_org_cap)
     waves = max(math.ceil(n / slots), math.ceil(a.per_org / a.per_org_cap))
     ideal = (waves * per_run + 1) * a.latency_ms / 1000
+    fl = b.in_flight[:-1]  # the last sample is the tail, fewer than a wave left
     print(json.dumps({
         "orgs": a.orgs, "runs": n, "state_on": a.state_on, "reportd": b.reportd, "states": states, "latency_ms": a.latency_ms,
         "caps": {"global": a.max_concurrent, "per_org": a.per_org_cap},
@@ -271,7 +295,13 @@ def report(b, due, rows, rss_idle, rss_peak, calls, tokens, load_before, cpu):
                        "max": round(max(late), 3) if late else None},
         "rss_mib": {"before_due": round(rss_idle / 2**20, 1), "peak": round(rss_peak / 2**20, 1)},
         "daemon_cpu_s": {"runs": round(cpu, 2), "per_run_ms": round(1000 * cpu / n, 2) if n else None},
+        "sim_cpu_s": {"runs": round(sim_cpu, 2), "per_run_ms": round(1000 * sim_cpu / n, 2) if n else None,
+                      "per_call_ms": round(1000 * sim_cpu / (calls + tokens), 3) if calls + tokens else None},
+        "in_flight": {"samples": len(fl), "p50": percentile(fl, 50), "max": max(fl) if fl else None,
+                      "at_cap_share": round(sum(1 for x in fl if x >= slots) / len(fl), 2) if fl else None},
         "sockets_max": b.max_sockets,
+        "listen_overflows": overflows,
+        "endpoints": dict(sorted(b.endpoints.items())),
         "load": {"before": load_before, "after": loadavg()},
     }, indent=1), flush=True)
 
@@ -313,13 +343,17 @@ def main():
         rss_idle = b.vm("VmRSS")
         load_before = loadavg()
         cpu_before = b.cpu_s()  # start-up and loading the schedules are not counted
+        sim_cpu_before = b.cpu_s(b.sim.pid)
+        overflows_before = listen_overflows()
         print(f"serving; due at {due} ({due - time.time():.1f} s from now), RSS {rss_idle / 2**20:.1f} MiB",
               flush=True)
         rows = b.wait_final(due, args.timeout)
         rss_peak = b.vm("VmHWM")
         cpu = b.cpu_s() - cpu_before
+        sim_cpu = b.cpu_s(b.sim.pid) - sim_cpu_before
+        overflows = listen_overflows() - overflows_before
         calls, tokens = b.sim_calls()
-        report(b, due, rows, rss_idle, rss_peak, calls, tokens, load_before, cpu)
+        report(b, due, rows, rss_idle, rss_peak, calls, tokens, load_before, cpu, sim_cpu, overflows)
     finally:
         b.stop()
 

@@ -101,3 +101,29 @@ TEST_CASE(
   CHECK(sa.rows == 600);
   CHECK(sb.rows == 600);
 }
+
+TEST_CASE("idle: two orgs' clients share one TLS context, never a session") {
+  // One server, two clients (as two orgs whose instances answer on one
+  // origin would be): the context holds settings only, each pool its own
+  // sessions, so b's first handshake is a full one although a holds a
+  // session for the same origin.
+  auto sim = SimProcess::start({"--rows-account", "300"});
+  if (!sim) return;
+  asio::io_context io;
+  TokenStore store_a, store_b;
+  auto a = make_client(io, *sim, store_a, idle_for(std::chrono::milliseconds(0)));
+  auto b = make_client(io, *sim, store_b, idle_for(std::chrono::minutes(10)));
+  CHECK(a->pool().tls_context() == b->pool().tls_context());
+  CountingSink sa, sb;
+  REQUIRE(query_to_end(io, *a, sa).ok());
+  CHECK(a->pool().close_stale_idle() >= 1);
+  REQUIRE(query_to_end(io, *a, sa).ok());  // a new connection, resuming a's session
+  const std::size_t resumed_a = a->pool().handshakes_resumed();
+  CHECK(resumed_a >= 1);
+  REQUIRE(query_to_end(io, *b, sb).ok());
+  CHECK(b->pool().connections_opened() >= 1);
+  CHECK(b->pool().handshakes_resumed() == 0);
+  CHECK(a->pool().handshakes_resumed() == resumed_a);
+  CHECK(sa.rows == 600);
+  CHECK(sb.rows == 300);
+}

@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -47,22 +48,33 @@ void write_file(const std::filesystem::path& path, const std::string& data, bool
 std::string org_json(const Sim& sim, const Options& opts, const std::filesystem::path& dir,
                      const std::vector<std::string>& schedules) {
   const OrgInfo& o = sim.org();
-  auto kv = [](const char* k, const std::string& v) { return std::string("  ") + jstr(k) + ": " + jstr(v); };
+  auto kv = [](const char* k, const std::string& v) {
+    return std::string("  ") + jstr(k) + ": " + jstr(v);
+  };
   std::string sched = "[";
   for (size_t i = 0; i < schedules.size(); ++i) sched += (i ? ", " : "") + jstr(schedules[i]);
   sched += "]";
   std::string out = "{\n";
-  for (const auto& line :
-       {kv("login_url", o.base_url), kv("instance_url", o.base_url), kv("client_id", o.client_id),
-        kv("client_secret", o.client_secret), kv("refresh_token", sim.initial_refresh_token()),
-        kv("access_token", sim.initial_access_token()), kv("username", o.username),
-        kv("password", o.password), kv("org_id", o.org_id), kv("user_id", o.user_id),
-        kv("api_version", opts.api_version), kv("redirect_uri", o.redirect_uri),
-        kv("ca_file", (dir / "ca.pem").string()), kv("jwt_key_file", (dir / "jwt_key.pem").string()),
-        kv("jwt_cert_file", (dir / "jwt_cert.pem").string()),
-        kv("report_tabular", make_id("00O", 1)), kv("report_summary", make_id("00O", 2)),
-        kv("report_matrix", make_id("00O", 3)), kv("schedule_object", "Reportd_Schedule__c"),
-        kv("hooks_url", o.base_url + "/__sim")}) {
+  for (const auto& line : {kv("login_url", o.base_url),
+                           kv("instance_url", o.base_url),
+                           kv("client_id", o.client_id),
+                           kv("client_secret", o.client_secret),
+                           kv("refresh_token", sim.initial_refresh_token()),
+                           kv("access_token", sim.initial_access_token()),
+                           kv("username", o.username),
+                           kv("password", o.password),
+                           kv("org_id", o.org_id),
+                           kv("user_id", o.user_id),
+                           kv("api_version", opts.api_version),
+                           kv("redirect_uri", o.redirect_uri),
+                           kv("ca_file", (dir / "ca.pem").string()),
+                           kv("jwt_key_file", (dir / "jwt_key.pem").string()),
+                           kv("jwt_cert_file", (dir / "jwt_cert.pem").string()),
+                           kv("report_tabular", make_id("00O", 1)),
+                           kv("report_summary", make_id("00O", 2)),
+                           kv("report_matrix", make_id("00O", 3)),
+                           kv("schedule_object", "Reportd_Schedule__c"),
+                           kv("hooks_url", o.base_url + "/__sim")}) {
     out += line + ",\n";
   }
   out += "  \"schedule_ids\": " + sched + ",\n";
@@ -88,16 +100,25 @@ struct SingleOrg {
     // syncs them adds no runs to tests about something else.
     const Value owner = Value::str(make_id("005", 0));  // User row 0, the API user (users.hpp)
     schedules = {
-        store.insert(sched, {{"Name", Value::str("Weekly pipeline")}, {"OwnerId", owner},
-                             {"Active__c", Value::boolean(true)}, {"Cron__c", Value::str("0 7 * * MON")},
-                             {"Time_Zone__c", Value::str("Europe/Berlin")}, {"Source_Type__c", Value::str("SOQL")},
-                             {"Query__c", Value::str("SELECT Name, StageName, Amount, CloseDate FROM Opportunity")},
-                             {"Formats__c", Value::str("CSV;XLSX")},
-                             {"Recipients__c", Value::str("sales@example.com")}}),
-        store.insert(sched, {{"Name", Value::str("Monthly accounts")}, {"OwnerId", owner},
-                             {"Active__c", Value::boolean(true)}, {"Cron__c", Value::str("30 6 1 * *")},
-                             {"Time_Zone__c", Value::str("UTC")}, {"Source_Type__c", Value::str("Report")},
-                             {"Report_Id__c", Value::str(make_id("00O", 1))}, {"Formats__c", Value::str("XLSX")},
+        store.insert(
+            sched,
+            {{"Name", Value::str("Weekly pipeline")},
+             {"OwnerId", owner},
+             {"Active__c", Value::boolean(true)},
+             {"Cron__c", Value::str("0 7 * * MON")},
+             {"Time_Zone__c", Value::str("Europe/Berlin")},
+             {"Source_Type__c", Value::str("SOQL")},
+             {"Query__c", Value::str("SELECT Name, StageName, Amount, CloseDate FROM Opportunity")},
+             {"Formats__c", Value::str("CSV;XLSX")},
+             {"Recipients__c", Value::str("sales@example.com")}}),
+        store.insert(sched, {{"Name", Value::str("Monthly accounts")},
+                             {"OwnerId", owner},
+                             {"Active__c", Value::boolean(true)},
+                             {"Cron__c", Value::str("30 6 1 * *")},
+                             {"Time_Zone__c", Value::str("UTC")},
+                             {"Source_Type__c", Value::str("Report")},
+                             {"Report_Id__c", Value::str(make_id("00O", 1))},
+                             {"Formats__c", Value::str("XLSX")},
                              {"Recipients__c", Value::str("ops@example.com")}})};
   }
   static GenConfig config(const Options& opts) {
@@ -116,19 +137,39 @@ struct SingleOrg {
   std::vector<std::string> schedules;
 };
 
+// The listening socket of a bound server (a protected member of httplib::Server).
+struct ListenSocket : httplib::Server {
+  static int of(httplib::Server& svr) { return (svr.*(&ListenSocket::svr_sock_)).load(); }
+};
+
 // Binds svr (0.0.0.0 for many orgs: each has its own loopback address);
 // returns the port.
 int bind_server(httplib::Server& svr, const Options& opts) {
   const std::uint64_t threads = opts.threads > 0 ? opts.threads : 64 + 2 * opts.orgs;
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   svr.set_keep_alive_max_count(10000);
+  // A response's header and body leave in separate writes (TLS records); with
+  // Nagle's algorithm on, the body waited for the client's delayed ACK, about
+  // 40 ms per response on Linux loopback. Servers that answer APIs, Salesforce's
+  // among them, do not add that wait.
+  svr.set_tcp_nodelay(true);
   svr.set_keep_alive_timeout(10);
   svr.set_payload_max_length(size_t{1} << 30);
   const std::string host = opts.orgs > 0 ? "0.0.0.0" : opts.listen_host;
   int port = opts.listen_port;
-  if (port == 0) port = svr.bind_to_any_port(host);
-  else if (!svr.bind_to_port(host, port)) port = -1;
+  if (port == 0)
+    port = svr.bind_to_any_port(host);
+  else if (!svr.bind_to_port(host, port))
+    port = -1;
   if (port <= 0) throw std::runtime_error("cannot listen on " + host);
+  // cpp-httplib 0.11 listens with a backlog of 5: when a client opened 100
+  // connections at once, the kernel dropped the SYNs beyond the accept queue
+  // and each of those connections waited for the client's retransmission,
+  // 1 s or more (ListenOverflows in /proc/net/netstat). Listening again on the
+  // bound socket raises the backlog to the system's limit (somaxconn), as a
+  // production server's is.
+  if (::listen(ListenSocket::of(svr), SOMAXCONN) != 0)
+    throw std::runtime_error("cannot listen on " + host);
   return port;
 }
 
