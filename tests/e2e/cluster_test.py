@@ -266,7 +266,7 @@ class ClusterTest(ClusterCase):
         began = time.time()
         self.boot()
         takeovers = []  # (kill time, runs it held, {run: its lease's expiry, s})
-        pending_at_kill = 0
+        pending_at_kill, pending_at = 0, {}  # pending_at: run -> pending at its last kill
         interrupts = []  # (time, "kill" or "pause", its runs, {Message-ID: ledger state then})
         for k in range(kills_wanted):
             victim = self.nodes[1 + k % 2]
@@ -285,6 +285,10 @@ class ClusterTest(ClusterCase):
                             "AND r.state IN ('pending', 'running', 'delivering')")
             leased = {int(r[0]): int(r[1]) / 1000 for r in rows}
             pending_at_kill += sum(1 for r in rows if r[2] == "pending")
+            # (a run pending at its last kill had never started: it waits for
+            # the caps like any run; one running at an earlier kill is not)
+            for r in rows:
+                pending_at[int(r[0])] = r[2] == "pending"
             takeovers.append((killed_at, sorted(set(held) | set(leased)), leased))
             interrupts.append((killed_at, "kill", set(takeovers[-1][1]), self.ledger(takeovers[-1][1])))
             victim.start()
@@ -405,12 +409,14 @@ class ClusterTest(ClusterCase):
         # (taken over more than half a second after its lease expired),
         # "queue" (started more than half a second after the take-over: the
         # caps, the node's own or the cluster's), "run" (its execution took
-        # longer than one run).
+        # longer than one run); and "pending" when it was still pending (never
+        # started: claimed, waiting for the caps) at its last kill.
         one = figures["longest_run_s"]
         figures["past_bound_causes"] = {
             str(row[0]): [c for c, late in (("timer", (row[2] or 0) - (row[1] or 0)),
                                              ("queue", (row[3] or 0) - (row[2] or 0)),
                                              ("run", (row[5] or 0) - one)) if late > 0.5 or (c == "run" and late > 0)]
+            + (["pending"] if pending_at.get(row[0]) else [])
             for row in figures["takeover_timeline"] if row[4] is not None and row[4] > LEASE_S + one}
         figures["settle"] = settle
         figures["duplicates_by_place"], figures["duplicate_places"] = self.duplicate_places(interrupts)
