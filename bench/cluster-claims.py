@@ -118,6 +118,8 @@ def one(n, nodes):
         for r in rows:
             by_node[r[1]] = by_node.get(r[1], 0) + 1
         earlier = int(pg.psql(f"SELECT count(*) FROM runs WHERE nominal_s < {due}", db="reportd"))
+        with open(os.path.join(pg.root, "log"), errors="replace") as f:
+            deadlocks = f.read().count("deadlock detected")  # claims PostgreSQL failed after 1 s
         with open("/proc/loadavg") as f:
             load = f.read().split()[:3]
         return {"schedules": n, "nodes": nodes, "claims": len(rows),
@@ -125,7 +127,7 @@ def one(n, nodes):
                 "lateness_s": {"first": by(0.000001), "p50": by(0.5), "p99": by(0.99),
                                "all": by(1.0)},
                 "by_node": sorted(by_node.values(), reverse=True), "by_state": by_state,
-                "earlier_occurrences": earlier, "load": load,
+                "earlier_occurrences": earlier, "pg_deadlocks": deadlocks, "load": load,
                 "ready_before_due_s": round(due - ready_at, 1)}
     finally:
         for d in daemons:

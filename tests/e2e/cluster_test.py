@@ -419,6 +419,11 @@ class ClusterTest(ClusterCase):
             + (["pending"] if pending_at.get(row[0]) else [])
             for row in figures["takeover_timeline"] if row[4] is not None and row[4] > LEASE_S + one}
         figures["settle"] = settle
+        # Claims two nodes deadlocked on (PostgreSQL breaks it after a second,
+        # both nodes' store threads stuck meanwhile): none since they insert
+        # in one order.
+        with open(os.path.join(self.pg.root, "log"), errors="replace") as f:
+            figures["pg_deadlocks"] = f.read().count("deadlock detected")
         figures["duplicates_by_place"], figures["duplicate_places"] = self.duplicate_places(interrupts)
         print("CLUSTER " + json.dumps(figures), file=sys.stderr, flush=True)
         if os.environ.get("REPORTD_CLUSTER_REPORT"):
