@@ -207,7 +207,8 @@ class ClusterCase(Nodes):
         node slowed past its lease: its log says run.lease_lost). Returns
         ({place: count}, [[Message-ID, run, place, interrupt, interrupt
         minus stored ms]])."""
-        stored = duplicate_audit.sink_times(os.path.join(self.mail, "times.tsv"))
+        times_tsv = os.path.join(self.mail, "times.tsv")
+        stored = duplicate_audit.sink_times(times_tsv) if os.path.exists(times_tsv) else {}
         run_of = {r[0]: int(r[1]) for r in self.sql("SELECT message_id, run_id FROM deliveries")}
         rows, counts = [], {}
         for mid, times in sorted(stored.items()):
