@@ -8,7 +8,15 @@
 # take-over finish times, late writes after the wake, runs by node) and
 # writes it to $REPORTD_CLUSTER_REPORT (default build/dev/cluster-kill.json).
 #
-#   bench/cluster-kill.sh [KILLS] [SEED]     (default 10, 20261205)
+#   bench/cluster-kill.sh [--settle] [KILLS] [SEED]     (default 10, 20261205)
+#
+# Without --settle the kills follow each other within seconds, so a run
+# taken over is often killed again (or piles up with others on the node
+# that takes them over, past its caps); with --settle each kill waits until
+# the previous one's runs are finished, so every run is measured from the
+# one kill that interrupted it. The report lists each taken-over run's
+# timeline (lease expiry, take-over, start, finish after its last kill) and,
+# for the runs past lease + one run, where the time went.
 #
 # Uses build/dev (build it first: cmake --build --preset dev --target reportd
 # reportd-sfsim); runs niced.
@@ -16,6 +24,10 @@ set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 export REPORTD_SOURCE_DIR="$here"
 export REPORTD_BUILD_DIR="${REPORTD_BUILD_DIR:-$here/build/dev}"
+if [ "${1:-}" = --settle ]; then
+  export REPORTD_KILL_SETTLE=1
+  shift
+fi
 export REPORTD_CLUSTER_KILLS="${1:-10}"
 export REPORTD_KILL_SEED="${2:-20261205}"
 export REPORTD_CLUSTER_REPORT="${REPORTD_CLUSTER_REPORT:-$REPORTD_BUILD_DIR/cluster-kill.json}"

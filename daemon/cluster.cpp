@@ -113,8 +113,24 @@ Status Cluster::take(store::Store& on_thread, bool all, ClusterBeat& out) {
   if (!shared_) return Status();  // one node: nothing of another's to wait for
   // Never a failure once runs were taken (they must be launched): without
   // it the next beat looks again.
-  if (auto next = leased_->next_expiry(); next.ok()) out.next_expiry_ms = *next;
+  if (auto next = leased_->next_expiry(); next.ok()) out.expiries = *next;
   return Status();
+}
+
+std::optional<std::chrono::steady_clock::time_point> take_over_at(
+    const store::Expiries& e, std::int64_t wall_ms, std::chrono::steady_clock::time_point now,
+    std::chrono::steady_clock::time_point last, std::chrono::milliseconds floor,
+    std::int64_t margin_ms) {
+  std::optional<std::chrono::steady_clock::time_point> at;
+  if (e.upcoming) {
+    at = now +
+         std::chrono::milliseconds(std::max<std::int64_t>(0, *e.upcoming - wall_ms + margin_ms));
+  }
+  if (e.overdue) {
+    const auto again = std::max(now, last + floor);
+    if (!at || again < *at) at = again;
+  }
+  return at;
 }
 
 Status Cluster::release(std::int64_t run_id) {

@@ -31,9 +31,23 @@ struct ClusterBeat {
   std::size_t held = 0;             // leases this node holds after the beat
   jobs::ClaimShare share;           // this node's share of due occurrences (claim_share())
   // When another node's lease expires next (store::LeasedStore::next_expiry):
-  // the runtime takes it over then (take_over()), not at a later beat.
-  std::optional<std::int64_t> next_expiry_ms;
+  // the runtime takes it over then (take_over(), take_over_at()), not at a
+  // later beat.
+  store::Expiries expiries;
 };
+
+// When the runtime next takes over (steady clock), for `e` read at the
+// node's wall-clock time `wall_ms`, steady time `now`, the last take-over
+// having been at `last`: `margin_ms` after the upcoming expiry (by this
+// node's clock); an overdue one (found expired and not taken: another node
+// is taking it over just then) `floor` after the last take-over, not at
+// once, unless the upcoming one comes first. An upcoming expiry never
+// waits for the floor: a lease expiring just after a take-over is taken
+// over when it expires. nullopt: none known. Pure.
+std::optional<std::chrono::steady_clock::time_point> take_over_at(
+    const store::Expiries& e, std::int64_t wall_ms, std::chrono::steady_clock::time_point now,
+    std::chrono::steady_clock::time_point last, std::chrono::milliseconds floor,
+    std::int64_t margin_ms);
 
 // This node's share of the due occurrences (jobs::ClaimShare): its place,
 // by id, among the nodes `running` with a heartbeat after `live_after_ms`,
@@ -78,7 +92,7 @@ class Cluster {
 
  private:
   // Takes over expired runs (every unfinished one with `all`) into
-  // out.taken and reads out.next_expiry_ms.
+  // out.taken and reads out.expiries.
   Status take(store::Store& on_thread, bool all, ClusterBeat& out);
 
   store::Store& store_;

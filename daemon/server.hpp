@@ -114,10 +114,11 @@ class Server final : private jobs::RunObserver {
   boost::asio::awaitable<Status> beat_cluster(bool starting);
   // Launches runs the cluster took over (or recovered at start).
   void launch_taken(const std::vector<jobs::Launch>& taken, bool starting);
-  // Several nodes: another node's lease expires at `at_ms` (its wall clock,
-  // ms), or none is known: take_over_loop() takes it over then, not at a
-  // later heartbeat (at most once a second between beats).
-  void arm_take_over(std::optional<std::int64_t> at_ms);
+  // Several nodes: when other nodes' leases expire (wall clock, ms; none
+  // known: nothing to wait for): take_over_loop() takes them over then, not
+  // at a later heartbeat (take_over_at(): an overdue one a second after the
+  // last take-over, an upcoming one when it expires).
+  void arm_take_over(const store::Expiries& expiries);
   // Several nodes: warns when the shared scratch budget lets fewer runs go
   // at once than [limits] max_concurrent_runs (each holds a first step of it).
   void warn_scratch_concurrency() const;

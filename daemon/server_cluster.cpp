@@ -18,9 +18,9 @@ namespace {
 // A lease is taken over when the taker's wall clock has passed its expiry;
 // the timer fires this much after it.
 constexpr std::int64_t kTakeOverMarginMs = 5;
-// Take-overs between beats come at most this often: one that found a run
-// another node was taking (skipped, still expired) tries again after it,
-// not at once.
+// A run found expired and not taken (another node was taking it: skipped)
+// is looked at again this long after the last take-over, not at once; a
+// lease that expires later is taken over when it expires (take_over_at()).
 constexpr auto kTakeOverFloor = std::chrono::seconds(1);
 
 }  // namespace
@@ -54,7 +54,7 @@ asio::awaitable<Status> Server::beat_cluster(bool starting) {
     log::warning("run.lease_lost", {{"run", run}, {"state", "another node took it over"}});
   }
   launch_taken(beaten->taken, starting);
-  if (cluster_.shared() && !stopping_) arm_take_over(beaten->next_expiry_ms);
+  if (cluster_.shared() && !stopping_) arm_take_over(beaten->expiries);
   scheduler_.set_share(beaten->share);
   endpoint_.cluster(cluster_.self().id, beaten->nodes, beaten->held);
   co_return Status();
@@ -113,15 +113,12 @@ void Server::launch_taken(const std::vector<jobs::Launch>& taken, bool starting)
   }
 }
 
-void Server::arm_take_over(std::optional<std::int64_t> at_ms) {
+void Server::arm_take_over(const store::Expiries& expiries) {
   using clock = std::chrono::steady_clock;
-  if (!at_ms) {
-    take_over_timer_.expires_at(clock::time_point::max());  // nothing to wait for
-    return;
-  }
   const std::int64_t wall = runtime_.clock.wall_now().time_since_epoch().count();
-  const auto in = std::chrono::milliseconds(std::max<std::int64_t>(0, *at_ms - wall + kTakeOverMarginMs));
-  take_over_timer_.expires_at(std::max(clock::now() + in, last_take_over_ + kTakeOverFloor));
+  const auto at = take_over_at(expiries, wall, clock::now(), last_take_over_, kTakeOverFloor,
+                               kTakeOverMarginMs);
+  take_over_timer_.expires_at(at.value_or(clock::time_point::max()));  // max: nothing to wait for
 }
 
 asio::awaitable<void> Server::take_over_loop() {
@@ -138,7 +135,7 @@ asio::awaitable<void> Server::take_over_loop() {
     // A store failure: the heartbeat reports it, and its next beat looks again.
     if (!taken.ok()) continue;
     launch_taken(taken->taken, false);
-    arm_take_over(taken->next_expiry_ms);
+    arm_take_over(taken->expiries);
   }
 }
 

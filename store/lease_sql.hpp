@@ -104,10 +104,13 @@ void bind_node(Params& q, const Node& n) {
   q.bind(5, n.heartbeat_at_ms).bind(6, n.status);
 }
 
-// next_expiry()'s statement: parameter node. Both engines.
+// next_expiry()'s statement: parameters now_ms twice, node. Both engines.
+// Overdue (before now_ms) as take_over() compares, then upcoming.
 inline std::string next_expiry_sql(const std::vector<std::int64_t>& except) {
-  return std::string("SELECT min(lease_expires_ms) FROM runs WHERE ") + kUnfinished +
-         " AND lease_node <> ?" + except_ids(except);
+  return std::string(
+             "SELECT min(CASE WHEN lease_expires_ms < ? THEN lease_expires_ms END), "
+             "min(CASE WHEN lease_expires_ms >= ? THEN lease_expires_ms END) FROM runs WHERE ") +
+         kUnfinished + " AND lease_node <> ?" + except_ids(except);
 }
 
 }  // namespace reportd::store

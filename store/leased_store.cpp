@@ -137,8 +137,8 @@ Result<std::vector<Lease>> LeasedStore::take_over(bool all, int limit) {
   return taken;
 }
 
-Result<std::optional<std::int64_t>> LeasedStore::next_expiry() {
-  return leases_.next_expiry(options_.node_id, mine());
+Result<Expiries> LeasedStore::next_expiry() {
+  return leases_.next_expiry(options_.node_id, mine(), now());
 }
 
 Status LeasedStore::release(std::int64_t run_id) {

@@ -71,9 +71,9 @@ class LeasedStore final : public Store {
   // unfinished run, for SQLite's one node at start), except those this node
   // still executes; holds their leases and returns them.
   Result<std::vector<Lease>> take_over(bool all, int limit);
-  // When take_over() will next find another node's run (Leases::next_expiry,
-  // except the runs this node executes); nullopt: none is known.
-  Result<std::optional<std::int64_t>> next_expiry();
+  // When take_over() will next find another node's run (Leases::next_expiry
+  // as of now, except the runs this node executes).
+  Result<Expiries> next_expiry();
   // The execution of `run_id` ended (it finished, or stopped with no final
   // row). Forgets the run, and expires its lease now when this node still
   // holds it on an unfinished run. A store failure is returned; the run is

@@ -41,6 +41,18 @@ struct Lease {
   std::int64_t expires_at_ms = 0;
 };
 
+// When take_over() will next find a run other than this node's, as of a
+// time `now_ms` (next_expiry()).
+struct Expiries {
+  // The earliest lease that expired before now_ms and is still held by
+  // another node: take_over() skipped it (another node is taking it over
+  // just then) or left it for its limit.
+  std::optional<std::int64_t> overdue;
+  // The earliest lease expiring at or after now_ms.
+  std::optional<std::int64_t> upcoming;
+  bool operator==(const Expiries&) const = default;
+};
+
 // What check_lease() and a fenced write return when the lease is gone:
 // kPermanent with this code. The run must stop: nothing more is committed
 // or sent for it by this holder.
@@ -82,11 +94,14 @@ class Leases {
                                                int limit) = 0;
   // When take_over() will next find a run other than this node's: the
   // earliest lease expiry among unfinished runs whose lease names another
-  // node, except the runs in `except`. nullopt: there is none. (A node arms
-  // a timer for it, so a dead node's runs are taken over as their leases
-  // expire, not at some later heartbeat.)
-  virtual Result<std::optional<std::int64_t>> next_expiry(
-      std::string_view node, const std::vector<std::int64_t>& except) = 0;
+  // node, except the runs in `except`, before `now_ms` (overdue) and from
+  // it on (upcoming); nullopt where there is none. (A node arms a timer for
+  // them, so a dead node's runs are taken over as their leases expire, not
+  // at some later heartbeat; an overdue one is looked at again a little
+  // later, an upcoming one when it expires.)
+  virtual Result<Expiries> next_expiry(std::string_view node,
+                                       const std::vector<std::int64_t>& except,
+                                       std::int64_t now_ms) = 0;
   // The fence. Inside a transaction: checks that `node` holds `run_id` at
   // `epoch` and that the lease expires after `valid_after_ms`, and locks the
   // run's row until the transaction ends, so that no take-over can come

@@ -61,12 +61,18 @@ Result<std::vector<Lease>> PgStore::take_over(std::string_view node, std::int64_
   return query<Lease>(sql, p, "take over runs", [](const PgRow& row) { return read_lease(row); });
 }
 
-Result<std::optional<std::int64_t>> PgStore::next_expiry(
-    std::string_view node, const std::vector<std::int64_t>& except) {
-  auto r = conn_.exec(next_expiry_sql(except), PgParams().bind(1, node), "read lease expiries");
+Result<Expiries> PgStore::next_expiry(std::string_view node,
+                                      const std::vector<std::int64_t>& except,
+                                      std::int64_t now_ms) {
+  auto r =
+      conn_.exec(next_expiry_sql(except), PgParams().bind(1, now_ms).bind(2, now_ms).bind(3, node),
+                 "read lease expiries");
   if (!r.ok()) return r.status();
-  if (r->rows() != 1 || r->is_null(0, 0)) return std::optional<std::int64_t>();
-  return std::optional<std::int64_t>(r->int64(0, 0));
+  Expiries out;
+  if (r->rows() != 1) return out;
+  if (!r->is_null(0, 0)) out.overdue = r->int64(0, 0);
+  if (!r->is_null(0, 1)) out.upcoming = r->int64(0, 1);
+  return out;
 }
 
 Status PgStore::check_lease(std::int64_t run_id, std::string_view node, std::int64_t epoch,

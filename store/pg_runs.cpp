@@ -1,5 +1,9 @@
 // PgStore: occurrences, runs, the delivery ledger, daemon state and pending
 // OAuth authorizations.
+#include <algorithm>
+#include <numeric>
+#include <tuple>
+
 #include "store/pg_store.hpp"
 #include "store/rows.hpp"
 
@@ -30,15 +34,27 @@ Result<std::vector<std::optional<std::int64_t>>> PgStore::claim_occurrences(
   PgTransaction tx(conn_);
   if (Status st = tx.begin(); !st.ok()) return st;
   const std::string sql = std::string(kClaimIfScheduled) + " RETURNING id";
-  std::vector<std::optional<std::int64_t>> out;
-  out.reserve(claims.size());
-  for (const OccurrenceClaim& c : claims) {
+  // Inserted in one order on every node (schedule, then second): a node
+  // claiming occurrences another node's transaction is claiming too then
+  // waits at most for that commit. In the order given, two nodes could each
+  // hold a key the other inserts next: a deadlock, which PostgreSQL breaks
+  // only after deadlock_timeout (a second, with both nodes' store threads
+  // stuck: claims, take-overs, fenced writes) by failing one of the claims.
+  std::vector<std::size_t> order(claims.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(), [&claims](std::size_t a, std::size_t b) {
+    return std::tie(claims[a].schedule_id, claims[a].nominal_s) <
+           std::tie(claims[b].schedule_id, claims[b].nominal_s);
+  });
+  std::vector<std::optional<std::int64_t>> out(claims.size());
+  for (std::size_t i : order) {
+    const OccurrenceClaim& c = claims[i];
     PgParams p;
     p.bind(1, c.nominal_s).bind(2, to_string(c.state)).bind(3, c.reason).bind(4, now_ms);
     p.bind(5, c.schedule_id);
     auto r = conn_.exec(sql, p, "claim occurrences");
     if (!r.ok()) return r.status();
-    out.push_back(r->rows() == 0 ? std::nullopt : std::optional<std::int64_t>(r->int64(0, 0)));
+    if (r->rows() != 0) out[i] = r->int64(0, 0);
   }
   if (Status st = tx.commit(); !st.ok()) return st;
   return out;

@@ -58,17 +58,22 @@ Result<std::vector<Lease>> SqliteStore::take_over(std::string_view node, std::in
   return out;
 }
 
-Result<std::optional<std::int64_t>> SqliteStore::next_expiry(
-    std::string_view node, const std::vector<std::int64_t>& except) {
+Result<Expiries> SqliteStore::next_expiry(std::string_view node,
+                                          const std::vector<std::int64_t>& except,
+                                          std::int64_t now_ms) {
   const std::string sql = next_expiry_sql(except);
   Stmt q(db_, sql.c_str());
-  q.bind(1, node);
+  q.bind(1, now_ms);
+  q.bind(2, now_ms);
+  q.bind(3, node);
+  Expiries out;
   if (!q.step()) {
     if (Status st = q.status("read lease expiries"); !st.ok()) return st;
-    return std::optional<std::int64_t>();
+    return out;
   }
-  if (q.is_null(0)) return std::optional<std::int64_t>();
-  return std::optional<std::int64_t>(q.int64(0));
+  if (!q.is_null(0)) out.overdue = q.int64(0);
+  if (!q.is_null(1)) out.upcoming = q.int64(1);
+  return out;
 }
 
 Status SqliteStore::check_lease(std::int64_t run_id, std::string_view node, std::int64_t epoch,

@@ -114,10 +114,9 @@ class SqliteStore final : public Store, public Leases {
                            std::int64_t expires_at_ms) override;
   Result<std::vector<Lease>> take_over(std::string_view node, std::int64_t now_ms,
                                        std::int64_t expires_at_ms,
-                                       const std::vector<std::int64_t>& except,
-                                       int limit) override;
-  Result<std::optional<std::int64_t>> next_expiry(
-      std::string_view node, const std::vector<std::int64_t>& except) override;
+                                       const std::vector<std::int64_t>& except, int limit) override;
+  Result<Expiries> next_expiry(std::string_view node, const std::vector<std::int64_t>& except,
+                               std::int64_t now_ms) override;
   Status check_lease(std::int64_t run_id, std::string_view node, std::int64_t epoch,
                      std::int64_t valid_after_ms) override;
 

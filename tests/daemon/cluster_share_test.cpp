@@ -1,5 +1,6 @@
 // daemon::claim_share(): a node's place among the live nodes of its store,
-// which decides the share of due occurrences it claims first.
+// which decides the share of due occurrences it claims first; and
+// take_over_at(): when the node next takes over other nodes' runs.
 #include <doctest/doctest.h>
 
 #include "daemon/cluster.hpp"
@@ -81,6 +82,28 @@ TEST_CASE("cluster: the API usage one node read reaches the other through the st
   CHECK(exchange_api_usage(db, {}, 9000, node_b)->at(fresh).used == 3);  // B not told yet
   node_b.stale = true;
   CHECK(exchange_api_usage(db, {}, 9500, node_b)->at(acme).used == 99);
+}
+
+TEST_CASE("cluster: a lease expiring just after a take-over is taken over when it expires") {
+  using std::chrono::milliseconds;
+  const auto now = std::chrono::steady_clock::time_point() + std::chrono::hours(1);
+  const std::int64_t wall = 1'700'000'000'000;
+  const milliseconds floor(1000);
+  // Traced in bench/cluster-kill.sh: a node took over one run (its timer)
+  // at `now`; another dead node's leases expire 80 ms later. They are taken
+  // over 85 ms from now, not a second after the last take-over.
+  const auto last = now;
+  CHECK(take_over_at({{}, wall + 80}, wall, now, last, floor, 5) == now + milliseconds(85));
+  // One found expired and not taken (another node is taking it over): a
+  // second after the last take-over, not at once...
+  CHECK(take_over_at({wall - 10, {}}, wall, now, last, floor, 5) == now + floor);
+  CHECK(take_over_at({wall - 10, {}}, wall, now, last - milliseconds(3000), floor, 5) == now);
+  // ... unless a lease to come expires first; and never later than that one.
+  CHECK(take_over_at({wall - 10, wall + 80}, wall, now, last, floor, 5) == now + milliseconds(85));
+  CHECK(take_over_at({wall - 10, wall + 5000}, wall, now, last, floor, 5) == now + floor);
+  // Expired by this node's clock though not when read: at once.
+  CHECK(take_over_at({{}, wall - 50}, wall, now, last, floor, 5) == now);
+  CHECK_FALSE(take_over_at({}, wall, now, last, floor, 5).has_value());
 }
 
 }  // namespace reportd::daemon

@@ -2,9 +2,12 @@
 // scheduler uses, on both engines.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include "engines.hpp"
+#include "store/pg_store.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace reportd::store {
@@ -154,6 +157,66 @@ TEST_CASE_TEMPLATE("store: a burst schedule and its ledger keep each recipient's
   REQUIRE(again.ok());
   CHECK((again->rows == 31 && again->ran_as == "ann@acme.example"));
   CHECK(s->list_deliveries(run)->at(0).rows == 31);
+}
+
+// Two nodes claim the same occurrences due together, one transaction each,
+// listed in different orders. A third session holds the middle one's
+// insert until both nodes wait on it: in the orders given, each node would
+// then hold a key the other inserts next (a deadlock PostgreSQL breaks
+// after deadlock_timeout, a second, by failing one claim, with both nodes
+// stuck meanwhile). In one order, the second node waits for the first's
+// commit and finds every occurrence taken.
+TEST_CASE("store/pg: two nodes claiming the same occurrences at once never deadlock") {
+  auto first = fresh_postgres();
+  if (!first) return;
+  auto second = PgStore::open(pg_test_url(), {});
+  auto third = PgStore::open(pg_test_url(), {});
+  auto watcher = PgStore::open(pg_test_url(), {});
+  REQUIRE((second.ok() && third.ok() && watcher.ok()));
+  Store& a = *first;
+  const std::int64_t acme = add_conn(a, "acme");
+  const std::int64_t s1 = *a.add_schedule(make_schedule(acme, "s1"));
+  const std::int64_t gate = *a.add_schedule(make_schedule(acme, "gate"));
+  const std::int64_t s2 = *a.add_schedule(make_schedule(acme, "s2"));
+  const auto claim = [](std::int64_t schedule) {
+    return OccurrenceClaim{schedule, 1000, RunState::kPending, ""};
+  };
+  const auto waiting = [&watcher] {
+    auto r = (*watcher)->conn().exec(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'", "t");
+    return r.ok() ? r->int64(0, 0) : -1;
+  };
+  const auto wait_for = [&waiting](std::int64_t n) {
+    for (int i = 0; i < 500 && waiting() < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return waiting() >= n;
+  };
+  std::optional<Result<std::vector<std::optional<std::int64_t>>>> by_a, by_b;
+  std::thread node_a, node_b;
+  Status held = (*third)->transaction([&](Store& x) -> Status {
+    REQUIRE(x.claim_occurrence(gate, 1000, RunState::kPending, "", 1)->has_value());
+    node_a = std::thread([&] {
+      by_a.emplace(a.claim_occurrences({claim(s1), claim(gate), claim(s2)}, 2));
+    });
+    CHECK(wait_for(1));
+    node_b = std::thread([&] {
+      by_b.emplace((*second)->claim_occurrences({claim(s2), claim(gate), claim(s1)}, 3));
+    });
+    CHECK(wait_for(2));
+    return Status::error(ErrorKind::kPermanent, "roll back: the gate is free");
+  });
+  CHECK_FALSE(held.ok());
+  node_a.join();
+  node_b.join();
+  REQUIRE((by_a && by_b));
+  REQUIRE_MESSAGE(by_a->ok(), by_a->status().message());
+  REQUIRE_MESSAGE(by_b->ok(), by_b->status().message());
+  // The first node claimed all three; the second found them taken.
+  CHECK((**by_a)[0].has_value());
+  CHECK((**by_a)[1].has_value());
+  CHECK((**by_a)[2].has_value());
+  CHECK(**by_b == std::vector<std::optional<std::int64_t>>(3));
 }
 
 }  // namespace reportd::store

@@ -183,14 +183,14 @@ TEST_CASE_TEMPLATE("leases: next_expiry is when another node's run can be taken 
   std::int64_t clock = kT0;
   TestNode a(*db, "node-a", clock), b(*db, "node-b", clock);
   const std::int64_t sched = add_daily(*db);
-  CHECK_FALSE(b.store.next_expiry()->has_value());  // nothing to take over, ever
+  CHECK(*b.store.next_expiry() == Expiries{});  // nothing to take over, ever
   const std::int64_t first = claim_run(a.store, sched, 1000, clock);
   clock += 1000;
   const std::int64_t second = claim_run(a.store, sched, 2000, clock);
   REQUIRE(a.store.claim_occurrence(sched, 3000, RunState::kMissed, "late", clock).ok());
   // B learns the earliest of A's leases; A itself has none to take.
-  CHECK(*b.store.next_expiry() == std::optional<std::int64_t>(kT0 + kLease.count()));
-  CHECK_FALSE(a.store.next_expiry()->has_value());
+  CHECK(*b.store.next_expiry() == Expiries{{}, kT0 + kLease.count()});
+  CHECK(*a.store.next_expiry() == Expiries{});
   // Exactly then (the expiry passed by a millisecond) B's take-over finds it.
   clock = kT0 + kLease.count();
   CHECK(b.store.take_over(false, 10)->empty());
@@ -201,13 +201,18 @@ TEST_CASE_TEMPLATE("leases: next_expiry is when another node's run can be taken 
   CHECK((*taken)[0].run_id == first);
   // Then the other one; B's own run (taken) no longer counts for B, but for
   // A once its execution of it ended (never while it still executes it).
-  CHECK(*b.store.next_expiry() == std::optional<std::int64_t>(kT0 + 1000 + kLease.count()));
-  CHECK_FALSE(a.store.next_expiry()->has_value());
+  CHECK(*b.store.next_expiry() == Expiries{{}, kT0 + 1000 + kLease.count()});
+  CHECK(*a.store.next_expiry() == Expiries{});
   REQUIRE(a.store.release(first).ok());
-  CHECK(*a.store.next_expiry() == std::optional<std::int64_t>(clock + kLease.count()));
+  CHECK(*a.store.next_expiry() == Expiries{{}, clock + kLease.count()});
   // A run A released with no final row expires now: B may take it at once.
   REQUIRE(a.store.release(second).ok());
-  CHECK(*b.store.next_expiry() == std::optional<std::int64_t>(clock));
+  CHECK(*b.store.next_expiry() == Expiries{{}, clock});
+  // A millisecond later it is overdue: a take-over would find it (unless
+  // another node's held its row just then), told apart from one to come.
+  clock += 1;
+  CHECK(*b.store.next_expiry() == Expiries{clock - 1, {}});
+  CHECK(*a.store.next_expiry() == Expiries{{}, kT0 + kLease.count() + 1 + kLease.count()});
 }
 
 TEST_CASE("leases: SQLite's one node takes over every unfinished run when it starts") {
@@ -258,11 +263,11 @@ TEST_CASE("store/pg: two nodes on one database: a take-over skips a run being wr
   CHECK(epoch_of(db_b, run) == 2);
   Run done = running(db_a, run);
   done.state = RunState::kSucceeded;
+
   CHECK(is_lease_lost(a.store.update_run(done)));
   CHECK(db_b.get_run(run)->state == RunState::kRunning);
   REQUIRE(b.store.update_run(done).ok());
 }
-
 
 // The stuck run of #15: a node slowed past its lease is fenced out of its
 // run (its execution stops at the next write), and its own heartbeat then
