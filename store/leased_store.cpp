@@ -29,7 +29,7 @@ bool unreachable(const Status& st) {
 Leases* leases_of(Store& store) { return dynamic_cast<Leases*>(&store); }
 
 LeasedStore::LeasedStore(Store& inner, Leases& leases, LeaseOptions options)
-    : inner_(inner), leases_(leases), options_(std::move(options)) {}
+    : ForwardingStore(inner), leases_(leases), options_(std::move(options)) {}
 
 std::int64_t LeasedStore::steady() const {
   if (options_.steady_ms) return options_.steady_ms();
@@ -266,124 +266,6 @@ Status LeasedStore::update_delivery(const Delivery& d) {
 Status LeasedStore::transaction(const std::function<Status(Store&)>& body) {
   // The body writes through this store, so its run writes are fenced too.
   return inner_.transaction([&](Store&) { return body(*this); });
-}
-
-// --- forwarded as they are
-
-Result<std::int64_t> LeasedStore::add_connection(const Connection& c, const SealNew& seal) {
-  return inner_.add_connection(c, seal);
-}
-Result<std::vector<Connection>> LeasedStore::list_connections() {
-  return inner_.list_connections();
-}
-Result<Connection> LeasedStore::find_connection(std::string_view name) {
-  return inner_.find_connection(name);
-}
-Result<Connection> LeasedStore::get_connection(std::int64_t id) {
-  return inner_.get_connection(id);
-}
-Status LeasedStore::remove_connection(std::string_view name) {
-  return inner_.remove_connection(name);
-}
-Status LeasedStore::update_connection_secrets(std::int64_t id, const Bytes& sealed_refresh_token,
-                                              const Bytes& sealed_client_secret,
-                                              std::string_view key_id) {
-  return inner_.update_connection_secrets(id, sealed_refresh_token, sealed_client_secret, key_id);
-}
-Status LeasedStore::set_connection_jwt(std::int64_t id, const JwtSetting& jwt) {
-  return inner_.set_connection_jwt(id, jwt);
-}
-Status LeasedStore::update_connection_org(std::int64_t id, std::string_view org_id,
-                                          std::string_view instance_url) {
-  return inner_.update_connection_org(id, org_id, instance_url);
-}
-Status LeasedStore::set_connection_status(std::int64_t id, ConnectionStatus status,
-                                          std::string_view reason) {
-  return inner_.set_connection_status(id, status, reason);
-}
-Status LeasedStore::set_connection_domains(std::int64_t id, const std::vector<std::string>& domains,
-                                           const std::vector<Pause>& pause, bool resync) {
-  return inner_.set_connection_domains(id, domains, pause, resync);
-}
-Status LeasedStore::bump_connection_generation(std::int64_t id) {
-  return inner_.bump_connection_generation(id);
-}
-Result<std::map<std::string, std::int64_t>> LeasedStore::count_tokens_by_key() {
-  return inner_.count_tokens_by_key();
-}
-Result<std::int64_t> LeasedStore::rewrap_all(const Rewrap& rewrap) {
-  return inner_.rewrap_all(rewrap);
-}
-Result<std::int64_t> LeasedStore::add_schedule(const Schedule& s) { return inner_.add_schedule(s); }
-Status LeasedStore::update_schedule(const Schedule& s) { return inner_.update_schedule(s); }
-Result<std::vector<Schedule>> LeasedStore::list_schedules() { return inner_.list_schedules(); }
-Result<Schedule> LeasedStore::find_schedule(std::string_view name) {
-  return inner_.find_schedule(name);
-}
-Result<Schedule> LeasedStore::get_schedule(std::int64_t id) { return inner_.get_schedule(id); }
-Status LeasedStore::remove_schedule(std::string_view name) { return inner_.remove_schedule(name); }
-Status LeasedStore::set_schedule_paused(std::int64_t id, bool paused, std::string_view reason) {
-  return inner_.set_schedule_paused(id, paused, reason);
-}
-Result<std::optional<Bytes>> LeasedStore::get_change_hash(std::int64_t schedule_id) {
-  return inner_.get_change_hash(schedule_id);
-}
-Status LeasedStore::put_change_hash(std::int64_t schedule_id, const Bytes& hash,
-                                    std::int64_t now_ms) {
-  return inner_.put_change_hash(schedule_id, hash, now_ms);
-}
-Result<std::vector<Schedule>> LeasedStore::list_synced_schedules(std::int64_t connection_id) {
-  return inner_.list_synced_schedules(connection_id);
-}
-Result<std::optional<SyncState>> LeasedStore::get_sync_state(std::int64_t connection_id) {
-  return inner_.get_sync_state(connection_id);
-}
-Status LeasedStore::put_sync_state(const SyncState& state) { return inner_.put_sync_state(state); }
-Result<bool> LeasedStore::begin_sync(std::int64_t id, std::int64_t after) {
-  return inner_.begin_sync(id, after);
-}
-Status LeasedStore::end_sync(std::int64_t id) { return inner_.end_sync(id); }
-Result<std::optional<RunningCounts>> LeasedStore::lock_running_counts(std::int64_t id,
-                                                                      std::int64_t now_ms) {
-  return inner_.lock_running_counts(id, now_ms);
-}
-Status LeasedStore::put_api_usage(const OrgApiUsage& u) { return inner_.put_api_usage(u); }
-Result<std::vector<OrgApiUsage>> LeasedStore::list_api_usage() { return inner_.list_api_usage(); }
-Result<Run> LeasedStore::get_run(std::int64_t id) { return inner_.get_run(id); }
-Result<std::vector<Run>> LeasedStore::list_runs(const RunFilter& filter) {
-  return inner_.list_runs(filter);
-}
-Result<std::optional<Run>> LeasedStore::last_run(std::int64_t schedule_id) {
-  return inner_.last_run(schedule_id);
-}
-Result<std::vector<ActiveSchedule>> LeasedStore::list_active_schedules() {
-  return inner_.list_active_schedules();
-}
-Result<std::vector<Run>> LeasedStore::unfinished_runs() { return inner_.unfinished_runs(); }
-Result<std::vector<Delivery>> LeasedStore::list_deliveries(std::int64_t run_id) {
-  return inner_.list_deliveries(run_id);
-}
-Result<std::int64_t> LeasedStore::data_version() { return inner_.data_version(); }
-Status LeasedStore::add_pending_authorization(const PendingAuthorization& p) {
-  return inner_.add_pending_authorization(p);
-}
-Result<std::optional<PendingAuthorization>> LeasedStore::get_pending_authorization(
-    std::string_view state) {
-  return inner_.get_pending_authorization(state);
-}
-Result<std::optional<PendingAuthorization>> LeasedStore::claim_pending_authorization(
-    std::string_view state, std::int64_t now_ms) {
-  return inner_.claim_pending_authorization(state, now_ms);
-}
-Status LeasedStore::finish_pending_authorization(std::string_view state, std::string_view outcome) {
-  return inner_.finish_pending_authorization(state, outcome);
-}
-Result<std::int64_t> LeasedStore::purge_pending_authorizations(std::int64_t now_ms) {
-  return inner_.purge_pending_authorizations(now_ms);
-}
-Status LeasedStore::put_daemon_state(const DaemonState& s) { return inner_.put_daemon_state(s); }
-Result<std::optional<DaemonState>> LeasedStore::get_daemon_state() {
-  return inner_.get_daemon_state();
 }
 
 }  // namespace reportd::store

@@ -31,7 +31,7 @@
 //   third of the lease before it could expire): the last check before a
 //   mail is handed to the relay, so that a node paused after committing
 //   `sending` does not send once it wakes.
-// Everything else is forwarded. Used on one thread (the store thread), as
+// Everything else is forwarded (ForwardingStore). Used on one thread (the store thread), as
 // every Store, except may_send().
 
 #include <chrono>
@@ -43,8 +43,8 @@
 #include <string>
 #include <vector>
 
+#include "store/forwarding_store.hpp"
 #include "store/leases.hpp"
-#include "store/store.hpp"
 
 namespace reportd::store {
 
@@ -57,7 +57,7 @@ struct LeaseOptions {
   std::function<std::int64_t()> steady_ms;
 };
 
-class LeasedStore final : public Store {
+class LeasedStore final : public ForwardingStore {
  public:
   // `inner` and `leases` are one object (store::open()'s); both outlive this.
   LeasedStore(Store& inner, Leases& leases, LeaseOptions options);
@@ -94,44 +94,8 @@ class LeasedStore final : public Store {
   const std::string& node_id() const { return options_.node_id; }
   Leases& leases() { return leases_; }
 
-  // --- Store
-  Result<std::int64_t> add_connection(const Connection& c, const SealNew& seal) override;
-  Result<std::vector<Connection>> list_connections() override;
-  Result<Connection> find_connection(std::string_view name) override;
-  Result<Connection> get_connection(std::int64_t id) override;
-  Status remove_connection(std::string_view name) override;
-  Status update_connection_secrets(std::int64_t id, const Bytes& sealed_refresh_token,
-                                   const Bytes& sealed_client_secret,
-                                   std::string_view key_id) override;
-  Status set_connection_jwt(std::int64_t id, const JwtSetting& jwt) override;
-  Status update_connection_org(std::int64_t id, std::string_view org_id,
-                               std::string_view instance_url) override;
-  Status set_connection_status(std::int64_t id, ConnectionStatus status,
-                               std::string_view reason) override;
-  Status set_connection_domains(std::int64_t id, const std::vector<std::string>& domains,
-                                const std::vector<Pause>& pause, bool resync) override;
-  Status bump_connection_generation(std::int64_t id) override;
+  // --- Store: the calls it changes (ForwardingStore passes the rest on)
   Status transaction(const std::function<Status(Store&)>& body) override;
-  Result<std::map<std::string, std::int64_t>> count_tokens_by_key() override;
-  Result<std::int64_t> rewrap_all(const Rewrap& rewrap) override;
-  Result<std::int64_t> add_schedule(const Schedule& s) override;
-  Status update_schedule(const Schedule& s) override;
-  Result<std::vector<Schedule>> list_schedules() override;
-  Result<Schedule> find_schedule(std::string_view name) override;
-  Result<Schedule> get_schedule(std::int64_t id) override;
-  Status remove_schedule(std::string_view name) override;
-  Status set_schedule_paused(std::int64_t id, bool paused, std::string_view reason) override;
-  Result<std::optional<Bytes>> get_change_hash(std::int64_t schedule_id) override;
-  Status put_change_hash(std::int64_t schedule_id, const Bytes& hash, std::int64_t now_ms) override;
-  Result<std::vector<Schedule>> list_synced_schedules(std::int64_t connection_id) override;
-  Result<std::optional<SyncState>> get_sync_state(std::int64_t connection_id) override;
-  Status put_sync_state(const SyncState& state) override;
-  Result<bool> begin_sync(std::int64_t connection_id, std::int64_t synced_after_ms) override;
-  Status end_sync(std::int64_t connection_id) override;
-  Result<std::optional<RunningCounts>> lock_running_counts(std::int64_t connection_id,
-                                                           std::int64_t now_ms) override;
-  Status put_api_usage(const OrgApiUsage& usage) override;
-  Result<std::vector<OrgApiUsage>> list_api_usage() override;
   Result<std::optional<std::int64_t>> claim_occurrence(std::int64_t schedule_id,
                                                        std::int64_t nominal_s, RunState state,
                                                        std::string_view reason,
@@ -141,27 +105,10 @@ class LeasedStore final : public Store {
   Result<std::vector<std::optional<std::int64_t>>> claim_occurrences(
       const std::vector<OccurrenceClaim>& claims, std::int64_t now_ms) override;
   Status update_run(const Run& run) override;
-  Result<Run> get_run(std::int64_t id) override;
-  Result<std::vector<Run>> list_runs(const RunFilter& filter) override;
-  Result<std::optional<Run>> last_run(std::int64_t schedule_id) override;
-  Result<std::vector<ActiveSchedule>> list_active_schedules() override;
-  Result<std::vector<Run>> unfinished_runs() override;
   Result<Delivery> ensure_delivery(std::int64_t run_id, DeliveryChannel channel,
                                    std::string_view recipient, std::string_view message_id,
                                    std::int64_t now_ms) override;
   Status update_delivery(const Delivery& d) override;
-  Result<std::vector<Delivery>> list_deliveries(std::int64_t run_id) override;
-  Result<std::int64_t> data_version() override;
-  Status add_pending_authorization(const PendingAuthorization& p) override;
-  Result<std::optional<PendingAuthorization>> get_pending_authorization(
-      std::string_view state) override;
-  Result<std::optional<PendingAuthorization>> claim_pending_authorization(
-      std::string_view state, std::int64_t now_ms) override;
-  Status finish_pending_authorization(std::string_view state, std::string_view outcome) override;
-  Result<std::int64_t> purge_pending_authorizations(std::int64_t now_ms) override;
-  Status put_daemon_state(const DaemonState& s) override;
-  Result<std::optional<DaemonState>> get_daemon_state() override;
-  CompletionGate* completion_gate() override { return inner_.completion_gate(); }
 
  private:
   // Runs `write` after the fence, in one transaction; see the file comment.
@@ -185,7 +132,6 @@ class LeasedStore final : public Store {
     std::int64_t safe_until = 0;  // monotonic ms: may_send() until then
   };
 
-  Store& inner_;
   Leases& leases_;
   LeaseOptions options_;
   mutable std::mutex mu_;  // guards held_ (may_send() reads it from other threads)
