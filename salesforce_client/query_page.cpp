@@ -4,8 +4,9 @@
 // (attributes, child subqueries, unknown keys) is skipped by depth counting.
 #include "salesforce_client/query_page.hpp"
 
+#include <boost/json/basic_parser_impl.hpp>
+
 #include "salesforce_client/cell_parse.hpp"
-#include "salesforce_client/json_sax.hpp"
 #include "table/wipe.hpp"
 
 namespace reportd::salesforce {
@@ -21,13 +22,6 @@ bool ieq_lower(std::string_view key, std::string_view lowered) {
     if (lower(key[i]) != lowered[i]) return false;
   return true;
 }
-// Field names are short: a loop beats a call to memcmp.
-bool same_bytes(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (a[i] != b[i]) return false;
-  return true;
-}
 }  // namespace
 
 struct QueryPageParser::Handler {
@@ -41,7 +35,6 @@ struct QueryPageParser::Handler {
     std::vector<int> children;
     int column = -1;
     std::size_t hint = 0;  // the child after the last one matched: records keep their key order
-    std::string wire;      // the key as the page last spelled it (Salesforce's own casing)
   };
 
   explicit Handler(const std::vector<SelectField>& fields) {
@@ -57,7 +50,7 @@ struct QueryPageParser::Handler {
           if (nodes[static_cast<std::size_t>(child)].name == low) next = child;
         if (next < 0) {
           next = static_cast<int>(nodes.size());
-          nodes.push_back({low, {}, -1, 0, {}});
+          nodes.push_back({low, {}, -1});
           nodes[static_cast<std::size_t>(at)].children.push_back(next);
         }
         at = next;
@@ -125,23 +118,15 @@ struct QueryPageParser::Handler {
 
   // The child of `at` named `key` (compared case-insensitively), or -1. The
   // search starts after the child matched last, where the next key of a
-  // record almost always is, and first compares the key's bytes with how
-  // the page spelled that child's name last time (every record spells it
-  // the same way).
+  // record almost always is.
   int match_child(int at, std::string_view key) {
     Node& node = nodes[static_cast<std::size_t>(at)];
     const std::size_t n = node.children.size();
-    if (node.hint < n) {
-      Node& next = nodes[static_cast<std::size_t>(node.children[node.hint])];
-      if (same_bytes(key, next.wire)) return node.children[node.hint++];
-    }
     for (std::size_t k = 0, i = node.hint; k < n; ++k, ++i) {
       if (i >= n) i = 0;
       const int child = node.children[i];
-      Node& c = nodes[static_cast<std::size_t>(child)];
-      if (ieq_lower(key, c.name)) {
+      if (ieq_lower(key, nodes[static_cast<std::size_t>(child)].name)) {
         node.hint = i + 1;
-        c.wire.assign(key);  // a field name, not a value
         return child;
       }
     }
@@ -308,12 +293,9 @@ struct QueryPageParser::Handler {
   bool on_comment(json::string_view, json::error_code&) { return true; }
 };
 
-// JsonSax, not basic_parser: it accepts the same texts with the same
-// callbacks (fuzz/json_sax_fuzz.cpp) and takes about half the time on a page.
 struct QueryPageParser::Impl {
-  explicit Impl(const std::vector<SelectField>& fields) : handler(fields) {}
-  Handler handler;
-  JsonSax<Handler> parser;
+  explicit Impl(const std::vector<SelectField>& fields) : parser(json::parse_options{}, fields) {}
+  json::basic_parser<Handler> parser;
 };
 
 QueryPageParser::QueryPageParser(std::vector<SelectField> fields)
@@ -323,12 +305,14 @@ QueryPageParser::~QueryPageParser() = default;
 
 Result<QueryPageInfo> QueryPageParser::run(std::string_view page, table::RowSink* sink,
                                            std::vector<CellType>* types) {
-  Handler& h = impl_->handler;
-  h.reset(page, sink, types);
+  auto& parser = impl_->parser;
+  parser.reset();
+  parser.handler().reset(page, sink, types);
   json::error_code ec;
-  const bool parsed = impl_->parser.parse(page, h, ec);
+  parser.write_some(false, page.data(), page.size(), ec);
+  Handler& h = parser.handler();
   if (!h.status.ok()) return std::move(h.status);
-  if (ec || !parsed)
+  if (ec || !parser.done())
     return Status::error(ErrorKind::kTransient,
                          "salesforce: query page is not a valid query result (" +
                              (ec ? ec.message() : std::string("incomplete JSON")) + ")",

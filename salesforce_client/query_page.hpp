@@ -1,7 +1,7 @@
 #pragma once
 // QueryPageParser: streams one REST query page ({totalSize, done,
-// nextRecordsUrl, records:[...]}) into a RowSink with JsonSax (json_sax.hpp,
-// Boost.JSON SAX callbacks), without building a DOM. Relationship fields are flattened by the
+// nextRecordsUrl, records:[...]}) into a RowSink with Boost.JSON's SAX
+// parser, without building a DOM. Relationship fields are flattened by the
 // select-list paths; a null parent leaves its cells null. Owns one row of
 // cell storage, reused for every record. Plain object; no executor.
 
