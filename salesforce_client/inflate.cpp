@@ -43,7 +43,7 @@ std::optional<std::string> gunzip_whole(std::string_view in, std::size_t max_out
   const std::size_t size = initial_size(in);
   if (size < 2 || size - 1 > max_out || in.size() > UINT32_MAX || size - 1 > UINT32_MAX)
     return std::nullopt;
-  auto state = std::make_unique<inflate_state>();
+  auto state = std::make_unique_for_overwrite<inflate_state>();  // isal_inflate_init sets it up
   isal_inflate_init(state.get());
   std::string out = std::move(block);
   out.resize(size - 1);  // fills only what lies past the block's size
