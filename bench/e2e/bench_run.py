@@ -88,7 +88,7 @@ def timed(cmd, env=None, own_rss=False):
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
         raise RuntimeError(f"{cmd[0]} exited {p.returncode}: {err[-2000:]}")
-    r = {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "peak_mb": ru.ru_maxrss / 1024,
+    r = {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "user": ru.ru_utime, "peak_mb": ru.ru_maxrss / 1024,
          "wait4_peak_mb": ru.ru_maxrss / 1024}
     if rss_file:
         with open(rss_file) as f:
@@ -260,6 +260,7 @@ def main():
                 if args.compare:
                     results_b[case].append(b)
                     print(f"run {i + 1} {case:9s}: baseline {b['wall']:.2f}s wall {b['cpu']:.2f}s CPU "
+                          f"({b['user']:.2f}s user; this build {r['user']:.2f}s user) "
                           f"peak {b['peak_mb']:.1f} MiB | load {loadavg()} | sha256 {b['sha256'][:16]}"
                           f"{'' if b['sha256'] == r['sha256'] else ' DIFFERS'}", flush=True)
                 results[case].append({"reportd": r, "floor": floor})
@@ -286,9 +287,12 @@ def main():
         if args.compare:
             bs = results_b[case]
             ratio = [r["cpu"] / b["cpu"] for r, b in zip(rs, bs)]
+            user_ratio = [r["user"] / b["user"] for r, b in zip(rs, bs)]
             print(f"  {'':9s} baseline wall {spread([b['wall'] for b in bs])} s  CPU {spread([b['cpu'] for b in bs])} s  "
                   f"peak {spread([b['peak_mb'] for b in bs], '{:.1f}')} MiB;  CPU this/baseline "
-                  f"{spread(ratio, '{:.3f}')} (per iteration: {' '.join(f'{x:.3f}' for x in ratio)})")
+                  f"{spread(ratio, '{:.3f}')} (per iteration: {' '.join(f'{x:.3f}' for x in ratio)}); "
+                  f"user CPU this/baseline {spread(user_ratio, '{:.3f}')} (user s: this "
+                  f"{spread([r['user'] for r in rs])}, baseline {spread([b['user'] for b in bs])})")
     if "soql-csv" in results and "soql-xlsx" in results:
         pairs = [x["reportd"]["cpu"] / c["reportd"]["cpu"] for x, c in zip(results["soql-xlsx"], results["soql-csv"])]
         print(f"  XLSX/CSV CPU, run by run: {' '.join(f'{p:.2f}x' for p in pairs)}; median {spread(pairs)}x")
