@@ -1,5 +1,6 @@
 #pragma once
-// gzip/deflate decoding of response bodies with zlib, bounded in size.
+// gzip/deflate decoding of response bodies (ISA-L for a whole gzip member,
+// zlib for the rest), bounded in size.
 // Pure function; no executor.
 
 #include <cstddef>

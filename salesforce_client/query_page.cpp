@@ -35,6 +35,8 @@ struct QueryPageParser::Handler {
     std::vector<int> children;
     int column = -1;
     std::size_t hint = 0;  // the child after the last one matched: records keep their key order
+    std::string wire;      // this node's name as the page spelled it when it last matched
+    std::string miss;      // the last key under this node that matched no child ("attributes")
   };
 
   explicit Handler(const std::vector<SelectField>& fields) {
@@ -50,7 +52,7 @@ struct QueryPageParser::Handler {
           if (nodes[static_cast<std::size_t>(child)].name == low) next = child;
         if (next < 0) {
           next = static_cast<int>(nodes.size());
-          nodes.push_back({low, {}, -1});
+          nodes.push_back({low, {}, -1, 0, {}, {}});
           nodes[static_cast<std::size_t>(at)].children.push_back(next);
         }
         at = next;
@@ -116,20 +118,33 @@ struct QueryPageParser::Handler {
     return texts[c];
   }
 
-  // The child of `at` named `key` (compared case-insensitively), or -1. The
-  // search starts after the child matched last, where the next key of a
-  // record almost always is.
+  // The child of `at` named `key` (compared case-insensitively), or -1.
+  // Every record spells its keys the same way and in the same order, so
+  // the key is first compared byte for byte with the spelling of the child
+  // after the one matched last, then with the last key that matched none;
+  // only then are the children searched, from that child on.
   int match_child(int at, std::string_view key) {
     Node& node = nodes[static_cast<std::size_t>(at)];
     const std::size_t n = node.children.size();
+    if (node.hint < n) {
+      const int next = node.children[node.hint];
+      if (key == nodes[static_cast<std::size_t>(next)].wire) {
+        ++node.hint;
+        return next;
+      }
+    }
+    if (key == node.miss) return -1;
     for (std::size_t k = 0, i = node.hint; k < n; ++k, ++i) {
       if (i >= n) i = 0;
       const int child = node.children[i];
-      if (ieq_lower(key, nodes[static_cast<std::size_t>(child)].name)) {
+      Node& c = nodes[static_cast<std::size_t>(child)];
+      if (ieq_lower(key, c.name)) {
         node.hint = i + 1;
+        c.wire.assign(key);  // a field's name, not a value
         return child;
       }
     }
+    node.miss.assign(key);
     return -1;
   }
 

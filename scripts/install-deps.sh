@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libsodium-dev libsqlite3-dev sqlite3 zlib1g-dev libdeflate-dev libisal-dev libsimdjson-dev
+  libssl-dev libsodium-dev libsqlite3-dev sqlite3 zlib1g-dev libisal-dev libsimdjson-dev
   libpq-dev postgresql-15
   libhowardhinnant-date-dev tzdata
   libtomlplusplus-dev libsystemd-dev

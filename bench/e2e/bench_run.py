@@ -23,6 +23,11 @@ the outputs' size from it, which undercounted since session 9).
   cmake --preset release && cmake --build build/release -j2 --target reportd reportd-sfsim
   /usr/bin/python3 bench/e2e/bench_run.py [--build build/release] [--rows 1000000] [--runs 3]
       [--cases soql-csv,soql-xlsx,report,bulk] [--wrap "strace -c -f -o FILE"] [--keep DIR]
+      [--compare BASELINE_BUILD_DIR]
+With --compare, the baseline's reportd runs in every iteration as well,
+against the same simulator and state, first in every other iteration: on
+this shared machine, CPU figures move by 10% from one minute to the next,
+and the per-iteration ratio is steadier than two batches run in turn.
 Each run prints the sha256 of its outputs (the same pages must give the same
 CSV); with both SOQL cases, the summary gives the XLSX/CSV CPU ratio of each
 iteration. --keep DIR copies the last run's outputs to DIR/CASE/ (the
@@ -83,7 +88,7 @@ def timed(cmd, env=None, own_rss=False):
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
         raise RuntimeError(f"{cmd[0]} exited {p.returncode}: {err[-2000:]}")
-    r = {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "peak_mb": ru.ru_maxrss / 1024,
+    r = {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "user": ru.ru_utime, "peak_mb": ru.ru_maxrss / 1024,
          "wait4_peak_mb": ru.ru_maxrss / 1024}
     if rss_file:
         with open(rss_file) as f:
@@ -202,6 +207,10 @@ def main():
     ap.add_argument("--keep", default="",
                     help="directory to keep the last run's outputs in, one subdirectory per case "
                          "(e.g. to open the workbook with openpyxl); they hold the simulator's rows")
+    ap.add_argument("--compare", default="",
+                    help="a second build directory (the baseline): its reportd runs in every iteration "
+                         "too, on the same state and simulator, before or after this build's in turn; the "
+                         "summary gives its figures and the per-iteration CPU ratio")
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)
     reportd_env.SFSIM = os.path.join(args.build, "reportd-sfsim")  # the release one, not dev's
@@ -210,9 +219,11 @@ def main():
     out_dir = tempfile.mkdtemp(prefix="reportd-bench-out-", dir="/dev/shm")
     sim, org_json = start_sim(os.path.join(root, "sim"), "--rows-opportunity", str(args.rows))
     results = {c: [] for c in cases}
+    results_b = {c: [] for c in cases}
     try:
         org = Org(org_json)
         rd = setup_state(args, org_json, root)
+        rd_b = [os.path.join(os.path.abspath(args.compare), "reportd")] + rd[1:] if args.compare else None
         env = dict(os.environ, RUNTIME_DIRECTORY=out_dir)
         print(f"reportd run --dry-run: {args.rows} Opportunity rows; {os.cpu_count()} CPUs; "
               f"load average at start {loadavg()}", flush=True)
@@ -226,17 +237,32 @@ def main():
                     urls = [f"{org.data}/analytics/reports/{org_json['report_tabular']}?includeDetails=true"]
                 floor = org.curl(urls, root)
                 outs = os.path.join(out_dir, "o")
-                os.makedirs(outs, exist_ok=True)
-                r = timed(args.wrap.split() + rd + ["run", case, "--now", "--dry-run", "--out", outs], env=env,
-                          own_rss=not args.wrap)
-                r["out_mb"] = dir_bytes(outs) / 2**20
-                r["sha256"] = dir_sha256(outs)
-                if args.keep and i == args.runs - 1:
-                    shutil.copytree(outs, os.path.join(args.keep, case), dirs_exist_ok=True)
-                shutil.rmtree(outs)
-                # A dry run does not map its outputs (sendfile from the memfd),
-                # so none of its RSS is theirs: all of the peak is above them.
-                r["above_mb"] = r["peak_mb"]
+
+                def run_one(cmd, keep):
+                    os.makedirs(outs, exist_ok=True)
+                    r = timed(args.wrap.split() + cmd + ["run", case, "--now", "--dry-run", "--out", outs],
+                              env=env, own_rss=not args.wrap)
+                    r["out_mb"] = dir_bytes(outs) / 2**20
+                    r["sha256"] = dir_sha256(outs)
+                    if keep:
+                        shutil.copytree(outs, os.path.join(args.keep, case), dirs_exist_ok=True)
+                    shutil.rmtree(outs)
+                    # A dry run does not map its outputs (sendfile from the memfd),
+                    # so none of its RSS is theirs: all of the peak is above them.
+                    r["above_mb"] = r["peak_mb"]
+                    return r
+                keep = bool(args.keep) and i == args.runs - 1
+                if args.compare and i % 2 == 1:  # the baseline first every other iteration
+                    b = run_one(rd_b, False)
+                r = run_one(rd, keep)
+                if args.compare and i % 2 == 0:
+                    b = run_one(rd_b, False)
+                if args.compare:
+                    results_b[case].append(b)
+                    print(f"run {i + 1} {case:9s}: baseline {b['wall']:.2f}s wall {b['cpu']:.2f}s CPU "
+                          f"({b['user']:.2f}s user; this build {r['user']:.2f}s user) "
+                          f"peak {b['peak_mb']:.1f} MiB | load {loadavg()} | sha256 {b['sha256'][:16]}"
+                          f"{'' if b['sha256'] == r['sha256'] else ' DIFFERS'}", flush=True)
                 results[case].append({"reportd": r, "floor": floor})
                 print(f"run {i + 1} {case:9s}: reportd {r['wall']:.2f}s wall {r['cpu']:.2f}s CPU "
                       f"peak {r['peak_mb']:.1f} MiB (wait4 {r['wait4_peak_mb']:.1f}; outputs {r['out_mb']:.1f} MiB, "
@@ -258,6 +284,15 @@ def main():
               f"{spread([r['above_mb'] for r in rs], '{:.1f}')} MiB  outputs {rs[0]['out_mb']:.1f} MiB")
         print(f"  {'':9s} curl    wall {spread([f['wall'] for f in fs])} s  CPU {spread([f['cpu'] for f in fs])} s  "
               f"peak {spread([f['peak_mb'] for f in fs], '{:.1f}')} MiB;  wall/floor {spread(wall_ratio)}x")
+        if args.compare:
+            bs = results_b[case]
+            ratio = [r["cpu"] / b["cpu"] for r, b in zip(rs, bs)]
+            user_ratio = [r["user"] / b["user"] for r, b in zip(rs, bs)]
+            print(f"  {'':9s} baseline wall {spread([b['wall'] for b in bs])} s  CPU {spread([b['cpu'] for b in bs])} s  "
+                  f"peak {spread([b['peak_mb'] for b in bs], '{:.1f}')} MiB;  CPU this/baseline "
+                  f"{spread(ratio, '{:.3f}')} (per iteration: {' '.join(f'{x:.3f}' for x in ratio)}); "
+                  f"user CPU this/baseline {spread(user_ratio, '{:.3f}')} (user s: this "
+                  f"{spread([r['user'] for r in rs])}, baseline {spread([b['user'] for b in bs])})")
     if "soql-csv" in results and "soql-xlsx" in results:
         pairs = [x["reportd"]["cpu"] / c["reportd"]["cpu"] for x, c in zip(results["soql-xlsx"], results["soql-csv"])]
         print(f"  XLSX/CSV CPU, run by run: {' '.join(f'{p:.2f}x' for p in pairs)}; median {spread(pairs)}x")

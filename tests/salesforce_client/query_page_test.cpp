@@ -89,3 +89,27 @@ TEST_CASE("query page: a failing sink stops parsing with its own status") {
   CHECK(r.status().code() == "sink");
   CHECK(sink.rows.size() == 2);
 }
+
+TEST_CASE(
+    "query page: keys matched from the last record's spelling still follow each record's own") {
+  // The same fields in the same order and casing (the fast path), then in
+  // another order, another casing, with a key that missed before ("extra")
+  // and one that looks like a selected field's last spelling but is not.
+  constexpr std::string_view page = R"({"totalSize":5,"done":true,"records":[
+    {"attributes":{"type":"A"},"Id":"1","Name":"a","Owner":{"attributes":{},"Name":"o1"},"Amount":1},
+    {"attributes":{"type":"A"},"Id":"2","Name":"b","Owner":{"attributes":{},"Name":"o2"},"Amount":2},
+    {"Amount":3,"extra":"x","Owner":{"Name":"o3","attributes":{}},"Name":"c","Id":"3"},
+    {"ID":"4","extra":{"Id":"no"},"NAME":"d","OWNER":{"NAME":"o4"},"AMOUNT":4},
+    {"attributes":{"type":"A"},"Id":"5","Nam":"no","Name":"e","Owner":null,"Amount":5}]})";
+  auto p = parser_for("SELECT Id, Name, Owner.Name, Amount FROM A");
+  testing::RecordingSink sink;
+  auto info = p.parse(page, sink);
+  REQUIRE(info.ok());
+  using R = std::vector<std::string>;
+  REQUIRE(sink.rows.size() == 5);
+  CHECK(sink.rows[0] == R{"1", "a", "o1", "1"});
+  CHECK(sink.rows[1] == R{"2", "b", "o2", "2"});
+  CHECK(sink.rows[2] == R{"3", "c", "o3", "3"});
+  CHECK(sink.rows[3] == R{"4", "d", "o4", "4"});
+  CHECK(sink.rows[4] == R{"5", "e", "<null>", "5"});
+}
