@@ -75,6 +75,19 @@ class ClusterOutageTest(ClusterCase):
                    "runs_stopped": logs.count(b"event=run.lease_lost"),
                    "takeovers": logs.count(b"event=run.takeover")}
         print("CLUSTER-OUTAGE " + json.dumps(figures), file=sys.stderr, flush=True)
+        if lost:
+            # The sandbox goes with the test: keep what tells where they went
+            # (run rows hold no record values).
+            for row in self.sql("SELECT schedule_id, nominal_s, state, claimed_at_ms, reason FROM runs "
+                                "ORDER BY schedule_id, nominal_s"):
+                print("RUN", row, file=sys.stderr)
+            print("OUTAGE down_at_ms=%d up_at_ms=%d" % (down_at * 1000, up_at * 1000), file=sys.stderr)
+            for d in self.nodes:
+                with open(d.log_path, "rb") as f:
+                    for line in f.read().splitlines():
+                        if b"sched" in line or b"claim" in line or b"store." in line:
+                            print(os.path.basename(d.log_path), line.decode(errors="replace")[:300],
+                                  file=sys.stderr)
 
         self.assertTrue(resumed)
         self.assertIn("store", unhealthy[1], figures)
