@@ -1,5 +1,6 @@
 #include "jobs/render/number_g16.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -80,30 +81,19 @@ char* write_g16(char* out, double v) {
   std::uint64_t bits;
   std::memcpy(&bits, &v, sizeof bits);
   const std::uint64_t m = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
-  const int q = static_cast<int>((bits >> 52) & 0x7FF) - 1075;
-  // x: the decimal exponent, such that floor(v * 10^(15 - x)) has 16 digits;
-  // first estimated as floor(log10(2^e)) for v's binary exponent e (x or
-  // x - 1), then corrected.
-  const int e = static_cast<int>((bits >> 52) & 0x7FF) - 1023;
-  int x = (e * 78913) >> 18;
-  Scaled n{};
-  for (int tries = 0; tries < 3; ++tries) {
-    const int k = 15 - x;
-    if (k < 0 || k > 19) return write_by_to_chars(out, v);
-    n = scale(m, q, k);
-    if (n.floor < kLow16) {
-      --x;
-    } else if (n.floor >= kHigh16) {
-      ++x;
-    } else {
-      break;
-    }
-  }
-  if (n.floor < kLow16 || n.floor >= kHigh16) return write_by_to_chars(out, v);
+  const int e = static_cast<int>((bits >> 52) & 0x7FF) - 1023;  // v = m * 2^(e - 52)
+  const int q = e - 52;
+  // x: the decimal exponent, such that floor(v * 10^(15 - x)) has 16 digits.
+  // floor(log10(2^e)) for v's binary exponent e is x or x - 1, and x is at
+  // least -4 (v >= 1E-4) and at most 15 (v < 2^52): 15 - x is 0..19.
+  int x = std::max(-4, (e * 78913) >> 18);
+  Scaled n = scale(m, q, 15 - x);
+  if (n.floor >= kHigh16) n = scale(m, q, 15 - ++x);
+  if (n.floor < kLow16 || n.floor >= kHigh16) return write_by_to_chars(out, v);  // not reached
   // Round to nearest, ties to even, as printf does in the default mode.
   std::uint64_t digits = n.floor;
   if (n.half > 0 || (n.half == 0 && (digits & 1) != 0)) ++digits;
-  if (digits == kHigh16) {  // 9.999...95 rounded up to the next power of ten
+  if (digits == kHigh16) {  // 9.999...95 rounded up to the next power of ten (x stays <= 15)
     digits = kLow16;
     ++x;
   }
@@ -114,9 +104,6 @@ char* write_g16(char* out, double v) {
   }
   int len = 16;
   while (len > 1 && d[len - 1] == '0') --len;  // %G drops trailing zeros
-  if (x >= 16) {                               // only reached by rounding up to 1E16
-    return write_by_to_chars(out, v);
-  }
   if (x >= 0) {
     const int whole = x + 1;
     for (int i = 0; i < whole; ++i) *out++ = i < len ? d[i] : '0';
