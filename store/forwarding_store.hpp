@@ -1,8 +1,9 @@
 #pragma once
 // ForwardingStore: a Store that passes every call on to another store, as
 // it is. The base of a store that changes a few calls and leaves the rest
-// (LeasedStore fences the run and ledger writes): it overrides those alone,
-// and a call added to Store is forwarded without a word here.
+// (LeasedStore fences the run and ledger writes): it overrides those alone.
+// A call added to Store gets its forwarding here, once (the compiler asks
+// for it: Store's calls are pure virtual).
 
 #include "store/store.hpp"
 
