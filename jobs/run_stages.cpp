@@ -1,20 +1,16 @@
 // RunPipeline's stages: fetch (source -> renderers) and deliver (Files, then
 // email), each bounded by the run's deadline and retried through one helper.
-#include <fcntl.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
-
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <date/tz.h>
 
+#include <algorithm>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
 #include "jobs/burst.hpp"
+#include "jobs/connections.hpp"
 #include "jobs/deliver/email_delivery.hpp"
 #include "jobs/deliver/files_delivery.hpp"
 #include "jobs/next_fire.hpp"
-#include "jobs/connections.hpp"
 #include "jobs/run_context.hpp"
 #include "jobs/scratch_steps.hpp"
 
@@ -36,7 +32,8 @@ std::vector<render::SummaryInput::Link> salesforce_links(const store::Schedule& 
   std::vector<render::SummaryInput::Link> out;
   if (instance_url.empty()) return out;
   if (s.source_kind == store::SourceKind::kReport) {
-    out.push_back({"Open the report in Salesforce", instance_url + "/lightning/r/Report/" + s.source + "/view"});
+    out.push_back({"Open the report in Salesforce",
+                   instance_url + "/lightning/r/Report/" + s.source + "/view"});
   }
   if (!s.sf_record_id.empty()) {
     out.push_back({"Open the schedule in Salesforce",
@@ -61,9 +58,11 @@ Status RunPipeline::acquire(Context& ctx) {
   // Whose access the run uses is decided here, once, and recorded; a run
   // that cannot act as its user fails instead of falling back. A burst's
   // integration user only looks up each recipient's user (run_burst.cpp).
-  RunAsChoice as = ctx.schedule.burst ? RunAsChoice{} : choose_run_as(ctx.schedule, c, options_.run_as);
+  RunAsChoice as =
+      ctx.schedule.burst ? RunAsChoice{} : choose_run_as(ctx.schedule, c, options_.run_as);
   if (ctx.schedule.burst) ctx.run.ran_as = "burst";
-  if (!ctx.schedule.burst) ctx.run.ran_as = as.refused.ok() ? as.ran_as() : as.username;  // "": nobody
+  if (!ctx.schedule.burst)
+    ctx.run.ran_as = as.refused.ok() ? as.ran_as() : as.username;  // "": nobody
   if (!as.refused.ok()) return as.refused;
   ctx.run_as_user = as.username;
   auto api = as.username.empty() ? deps_.apis.lease(c) : deps_.apis.lease_as(c, as.username);
@@ -111,15 +110,16 @@ asio::awaitable<Status> RunPipeline::retrying(Context& ctx, Stage attempt, bool 
   for (int n = 1;; ++n) {
     Status st = co_await (this->*attempt)(ctx);
     if (st.ok()) co_return st;
-    if (salesforce && !ctx.run_as_user.empty() && RunPolicy::classify(st) == ErrorClass::kNeedsReauth &&
-        st.code() != "org-mismatch") {
+    if (salesforce && !ctx.run_as_user.empty() &&
+        RunPolicy::classify(st) == ErrorClass::kNeedsReauth && st.code() != "org-mismatch") {
       // The user's grant, not the connection's: the connection stays usable.
       co_return run_as_refusal(std::move(st), ctx.run_as_user);
     }
     if (salesforce && RunPolicy::classify(st) == ErrorClass::kNeedsReauth) {
       // invalid_grant and friends: a person must reconnect the org; nothing
       // retries in a loop (DESIGN.md §4.4).
-      Result<bool> marked = co_await mark_needs_reauth(deps_.store, ctx.connection.id, st.message());
+      Result<bool> marked =
+          co_await mark_needs_reauth(deps_.store, ctx.connection.id, st.message());
       ctx.marked_needs_reauth = marked.ok() && *marked;
       deps_.apis.forget(ctx.connection.id);
       co_return st;
@@ -153,7 +153,9 @@ asio::awaitable<Status> RunPipeline::fetch_once(Context& ctx) {
     }
     change = std::make_unique<ChangeHash>(derive_change_key(*deps_.keys));
   }
-  auto outputs = RunOutputs::create(ctx.schedule, ctx.zone, options_.outputs,
+  OutputOptions output_options = options_.outputs;
+  output_options.scratch.out_dir = options_.dry_run_dir;  // made there when it is a tmpfs
+  auto outputs = RunOutputs::create(ctx.schedule, ctx.zone, output_options,
                                     ctx.run.nominal_s * 1000, std::move(change));
   if (!outputs.ok()) co_return outputs.status();
   ctx.outputs = std::move(outputs).value();
@@ -208,22 +210,14 @@ Status RunPipeline::write_dry_run(Context& ctx) {
   // The scratch files themselves, in the order of ctx.refs (RunOutputs::refs).
   for (const auto& file : ctx.outputs->scratch().outputs()) {
     // A burst writes each recipient's copy under its own name.
-    const std::string name = ctx.schedule.burst && ctx.schedule.recipients.size() == 1
-                                 ? burst_file_name(file->filename(), ctx.schedule.recipients.front())
-                                 : file->filename();
-    std::string path = options_.dry_run_dir + "/" + name;
+    const std::string name =
+        ctx.schedule.burst && ctx.schedule.recipients.size() == 1
+            ? burst_file_name(file->filename(), ctx.schedule.recipients.front())
+            : file->filename();
     // The file holds record values: only the operator may read it, and an
     // existing file or a planted symlink is never written through.
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      int err = errno;
-      return Status::error(ErrorKind::kIo,
-                           "dry run: cannot create " + path + ": " + std::strerror(err) +
-                               (err == EEXIST ? "; remove it or choose another --out directory" : ""));
-    }
-    bool ok = file->send_to(fd).ok();
-    ok = ::close(fd) == 0 && ok;
-    if (!ok) return Status::error(ErrorKind::kIo, "dry run: cannot write " + path);
+    const std::string path = options_.dry_run_dir + "/" + name;
+    if (Status st = file->publish(path); !st.ok()) return std::move(st).with_context("dry run");
   }
   ctx.run.reason = "dry run: " + std::to_string(ctx.refs.size()) + " file(s) written to " +
                    options_.dry_run_dir + "; nothing delivered";
@@ -250,7 +244,8 @@ asio::awaitable<Status> RunPipeline::compare_change_hash(Context& ctx, bool& unc
   // The org as the run's first token may just have pinned it (ctx.connection
   // was read before), so a connection's first run hashes like its later ones.
   const std::int64_t conn_id = ctx.connection.id;
-  auto conn = co_await deps_.store.run([conn_id](store::Store& s) { return s.get_connection(conn_id); });
+  auto conn =
+      co_await deps_.store.run([conn_id](store::Store& s) { return s.get_connection(conn_id); });
   if (!conn.ok()) co_return conn.status();
   const std::int64_t id = ctx.schedule.id;
   ctx.digest = hash->digest({conn->org_id, conn_id, id});
@@ -276,7 +271,8 @@ asio::awaitable<void> RunPipeline::remember_change_hash(Context& ctx) {
 asio::awaitable<Status> RunPipeline::files_once(Context& ctx) {
   deliver::DeliveryLedger ledger(deps_.store);
   deliver::FilesJob job{ctx.run.id, ctx.schedule.files_target, ctx.refs, now_ms()};
-  auto upload = deliver::deliver_files(ledger, *ctx.api, std::move(job), store::DeliveryChannel::kFiles);
+  auto upload =
+      deliver::deliver_files(ledger, *ctx.api, std::move(job), store::DeliveryChannel::kFiles);
   auto r = co_await std::move(upload);
   co_return r.ok() ? Status() : r.status();
 }

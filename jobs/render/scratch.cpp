@@ -18,7 +18,8 @@ namespace reportd::render {
 namespace {
 
 Status io_error(std::string_view what) {
-  return Status::error(ErrorKind::kIo, "scratch: " + std::string(what) + ": " + std::strerror(errno));
+  return Status::error(ErrorKind::kIo,
+                       "scratch: " + std::string(what) + ": " + std::strerror(errno));
 }
 
 Status too_large(std::string what) {
@@ -53,8 +54,13 @@ Status check_memory_backed(const std::string& dir) {
   return {};
 }
 
-ScratchFile::ScratchFile(int fd, std::string filename, std::string content_type, Scratch* owner)
-    : fd_(fd), filename_(std::move(filename)), content_type_(std::move(content_type)), owner_(owner) {}
+ScratchFile::ScratchFile(int fd, std::string filename, std::string content_type, Scratch* owner,
+                         bool unnamed_in_out_dir)
+    : fd_(fd),
+      filename_(std::move(filename)),
+      content_type_(std::move(content_type)),
+      owner_(owner),
+      in_out_dir_(unnamed_in_out_dir) {}
 
 ScratchFile::~ScratchFile() { dispose(); }
 
@@ -89,10 +95,34 @@ Status ScratchFile::send_to(int out_fd) const {
   if (fd_ < 0) return Status::error(ErrorKind::kInternal, "scratch: send after dispose");
   off_t at = 0;
   while (static_cast<std::uint64_t>(at) < size_) {
-    const ssize_t n = ::sendfile(out_fd, fd_, &at, static_cast<std::size_t>(size_ - static_cast<std::uint64_t>(at)));
+    const ssize_t n = ::sendfile(out_fd, fd_, &at,
+                                 static_cast<std::size_t>(size_ - static_cast<std::uint64_t>(at)));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return io_error("send " + filename_);
   }
+  return {};
+}
+
+Status ScratchFile::publish(const std::string& path) {
+  if (fd_ < 0) return Status::error(ErrorKind::kInternal, "scratch: publish after dispose");
+  auto refused = [&path](int err) {
+    return Status::error(
+        ErrorKind::kIo, "cannot create " + path + ": " + std::strerror(err) +
+                            (err == EEXIST ? "; remove it or choose another --out directory" : ""));
+  };
+  if (in_out_dir_) {
+    // linkat never replaces a name (EEXIST), and the name is a new link to
+    // this very inode: a symlink planted at `path` is not followed.
+    if (::linkat(AT_FDCWD, this->path().c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) != 0)
+      return refused(errno);
+    published_ = true;
+    return {};
+  }
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return refused(errno);
+  bool ok = send_to(fd).ok();
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) return Status::error(ErrorKind::kIo, "cannot write " + path);
   return {};
 }
 
@@ -110,14 +140,14 @@ Result<std::string_view> ScratchFile::view() {
   return std::string_view(static_cast<const char*>(map_), size_);
 }
 
-
 // Written over with zeros from one static block, not mapped and memset: the
 // same pages end up zero without a page fault per 4 KiB of output (about
 // half of what disposing a large CSV cost).
 void zero_file(int fd, std::uint64_t size) {
   static const char kZeros[64 * 1024] = {};
   for (std::uint64_t off = 0; off < size;) {
-    const std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof kZeros, size - off));
+    const std::size_t len =
+        static_cast<std::size_t>(std::min<std::uint64_t>(sizeof kZeros, size - off));
     const ssize_t n = ::pwrite(fd, kZeros, len, static_cast<off_t>(off));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
@@ -128,12 +158,14 @@ void zero_file(int fd, std::uint64_t size) {
 void ScratchFile::dispose() {
   if (fd_ < 0) return;
   unmap();
-  // Zero before freeing: the pages go back to the kernel either way, but a
-  // core dump or a stray mapping must never see report data after the run.
-  zero_file(fd_, size_);
-  // A failed truncate changes nothing: the pages are wiped and the memfd is
-  // closed next. (A (void) cast does not quiet glibc's warn_unused_result.)
-  if (size_ > 0 && ::ftruncate(fd_, 0) != 0) size_ = 0;
+  if (!published_) {
+    // Zero before freeing: the pages go back to the kernel either way, but a
+    // core dump or a stray mapping must never see report data after the run.
+    zero_file(fd_, size_);
+    // A failed truncate changes nothing: the pages are wiped and the memfd is
+    // closed next. (A (void) cast does not quiet glibc's warn_unused_result.)
+    if (size_ > 0 && ::ftruncate(fd_, 0) != 0) size_ = 0;
+  }
   ::close(fd_);
   fd_ = -1;
   if (owner_ != nullptr) (void)owner_->charge(charged_, 0);
@@ -146,7 +178,12 @@ Result<std::unique_ptr<Scratch>> Scratch::open(const ScratchOptions& options) {
   if (Status st = check_memory_backed(dir); !st.ok()) return st;
   std::string run_dir = dir + "/reportd-run-XXXXXX";
   if (::mkdtemp(run_dir.data()) == nullptr) return io_error("make a run directory in " + dir);
-  return std::unique_ptr<Scratch>(new Scratch(options.cap_bytes, std::move(run_dir), options.budget));
+  // Outputs go straight into the out_dir only when it is memory-backed too.
+  std::string out_dir;
+  if (!options.out_dir.empty() && check_memory_backed(options.out_dir).ok())
+    out_dir = options.out_dir;
+  return std::unique_ptr<Scratch>(
+      new Scratch(options.cap_bytes, std::move(run_dir), options.budget, std::move(out_dir)));
 }
 
 Scratch::~Scratch() {
@@ -207,9 +244,14 @@ void Scratch::release_reserved() {
 }
 
 Result<ScratchFile*> Scratch::create(std::string filename, std::string content_type) {
-  int fd = ::memfd_create("reportd-scratch", MFD_CLOEXEC);
+  // An unnamed file in the out_dir, or a memfd when there is none or the
+  // file system has no O_TMPFILE.
+  int fd = out_dir_.empty() ? -1 : ::open(out_dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  const bool in_out_dir = fd >= 0;
+  if (fd < 0) fd = ::memfd_create("reportd-scratch", MFD_CLOEXEC);
   if (fd < 0) return io_error("memfd_create");
-  files_.push_back(std::make_unique<ScratchFile>(fd, std::move(filename), std::move(content_type), this));
+  files_.push_back(std::make_unique<ScratchFile>(fd, std::move(filename), std::move(content_type),
+                                                 this, in_out_dir));
   return files_.back().get();
 }
 

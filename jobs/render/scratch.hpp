@@ -31,6 +31,12 @@ struct ScratchOptions {
   std::string tmpdir;
   // Shared by every run of the process (null: no global cap). Must outlive the Scratch.
   ScratchBudget* budget = nullptr;
+  // A dry run's --out directory. When it is memory-backed too, each output
+  // is made there as an unnamed file (O_TMPFILE) and publish() links it
+  // under its name at the end: the bytes are written once, never copied.
+  // On a disk the outputs stay memfds and publish() copies them, so a run
+  // that fails leaves nothing of its data on the disk.
+  std::string out_dir;
 };
 
 // The error of a write over a cap: kPermanent, code "too-large".
@@ -38,7 +44,8 @@ inline constexpr const char* kTooLargeCode = "too-large";
 // The error of a write past the run's grant of the cluster's budget.
 inline constexpr const char* kScratchStepCode = "scratch-step";
 
-// One memfd. Appends are charged against the owning Scratch's cap.
+// One memfd (or an unnamed file in a memory-backed out_dir). Appends are
+// charged against the owning Scratch's cap.
 // Overwrites the first `size` bytes of the file `fd` with zeros (from one
 // static block, no mapping): how scratch files and the XLSX writer's temp
 // files are wiped before they are freed.
@@ -46,7 +53,8 @@ void zero_file(int fd, std::uint64_t size);
 
 class ScratchFile {
  public:
-  ScratchFile(int fd, std::string filename, std::string content_type, class Scratch* owner);
+  ScratchFile(int fd, std::string filename, std::string content_type, class Scratch* owner,
+              bool unnamed_in_out_dir = false);
   ~ScratchFile();
   ScratchFile(const ScratchFile&) = delete;
   ScratchFile& operator=(const ScratchFile&) = delete;
@@ -61,6 +69,13 @@ class ScratchFile {
   // Writes the whole content to the file `out_fd` (at its offset) inside the
   // kernel (sendfile): no mapping, no copy through this process.
   Status send_to(int out_fd) const;
+  // Puts the whole content at `path`, a new file (an existing file or a
+  // symlink there is never written through; mode 0600): an unnamed file in
+  // the out_dir is linked there, a memfd is copied (send_to). A published
+  // file is the caller's: dispose() closes it without zeroing it.
+  Status publish(const std::string& path);
+  // True when the content lives in an unnamed file in ScratchOptions::out_dir.
+  bool in_out_dir() const { return in_out_dir_; }
 
   std::uint64_t size() const { return size_; }
   const std::string& filename() const { return filename_; }
@@ -79,6 +94,8 @@ class ScratchFile {
   std::uint64_t charged_ = 0;  // what the owner counts for this file
   void* map_ = nullptr;
   std::uint64_t map_size_ = 0;
+  bool in_out_dir_ = false;
+  bool published_ = false;
 };
 
 // The per-run scratch: owns every output file and the byte budget.
@@ -122,8 +139,8 @@ class Scratch {
 
  private:
   friend class ScratchFile;
-  Scratch(std::uint64_t cap, std::string tmpdir, ScratchBudget* budget)
-      : cap_(cap), tmpdir_(std::move(tmpdir)), budget_(budget) {}
+  Scratch(std::uint64_t cap, std::string tmpdir, ScratchBudget* budget, std::string out_dir)
+      : cap_(cap), tmpdir_(std::move(tmpdir)), budget_(budget), out_dir_(std::move(out_dir)) {}
   // Moves a charge from `old_size` to `new_size` bytes; growing fails over a cap.
   Status charge(std::uint64_t old_size, std::uint64_t new_size);
 
@@ -135,6 +152,7 @@ class Scratch {
   std::uint64_t grant_ = 0;
   std::string tmpdir_;
   ScratchBudget* budget_;
+  std::string out_dir_;  // memory-backed: outputs are made here (ScratchOptions::out_dir)
   std::vector<std::unique_ptr<ScratchFile>> files_;
 };
 

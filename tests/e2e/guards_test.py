@@ -189,6 +189,16 @@ class GuardsTest(ServeCase):
         self.assertEqual(len(self.delivered_to()), len([r for r in others if r["state"] == "succeeded"]))
 
     def test_run_now_dry_run_writes_the_outputs_into_out_and_sends_no_mail(self):
+        self.dry_run_checks()
+
+    def test_dry_run_into_a_tmpfs_links_its_outputs_there(self):
+        # On a tmpfs the outputs are made in --out itself as unnamed files and
+        # linked at the end; the same promises hold.
+        shutil.rmtree(self.out, ignore_errors=True)
+        self.out = tempfile.mkdtemp(prefix="reportd-dry-", dir="/dev/shm")
+        self.dry_run_checks()
+
+    def dry_run_checks(self):
         self.boot()
         self.add_schedule("accounts", cron="0 6 * * *", formats="csv,xlsx,html")
         p = self.rd("run", "accounts", "--now", "--dry-run", "--out", self.out)
@@ -235,6 +245,7 @@ class GuardsTest(ServeCase):
         p = self.rd("run", "accounts", "--now", "--dry-run", "--out", self.out, check=False)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("File exists; remove it or choose another --out directory", p.stdout + p.stderr)
+        self.assertEqual(sorted(os.listdir(self.out)), files, "a failed dry run left a file")
         for name in files:
             os.remove(os.path.join(self.out, name))
         target = os.path.join(self.box.root, "elsewhere.csv")
@@ -242,6 +253,7 @@ class GuardsTest(ServeCase):
         p = self.rd("run", "accounts", "--now", "--dry-run", "--out", self.out, check=False)
         self.assertNotEqual(p.returncode, 0)
         self.assertFalse(os.path.exists(target), "the dry run wrote through a symlink")
+        self.assertEqual(os.listdir(self.out), ["accounts.csv"], "a failed dry run left a file")
 
 
 if __name__ == "__main__":
