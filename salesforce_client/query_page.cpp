@@ -128,7 +128,8 @@ struct QueryPageParser::Handler {
     const std::size_t n = node.children.size();
     if (node.hint < n) {
       const int next = node.children[node.hint];
-      if (key == nodes[static_cast<std::size_t>(next)].wire) {
+      const std::string& wire = nodes[static_cast<std::size_t>(next)].wire;
+      if (!wire.empty() && key == wire) {  // empty: never matched (an empty key is no field)
         ++node.hint;
         return next;
       }
