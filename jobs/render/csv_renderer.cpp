@@ -133,7 +133,7 @@ CsvRenderer::CsvRenderer(Scratch& scratch, CsvOptions options)
   buf_.resize(2 * kFlushBytes);
 }
 
-CsvRenderer::~CsvRenderer() { wipe_bytes(buf_.data(), used_); }
+CsvRenderer::~CsvRenderer() { wipe_bytes(buf_.data(), std::max(dirty_, used_)); }
 
 Status CsvRenderer::begin(const table::TableHeader& header) {
   ++tables_;
@@ -145,8 +145,9 @@ Status CsvRenderer::begin(const table::TableHeader& header) {
   auto file = scratch_.create(name + ".csv", "text/csv; charset=utf-8");
   if (!file.ok()) return file.status();
   file_ = *file;
-  wipe_bytes(buf_.data(), used_);
+  wipe_bytes(buf_.data(), std::max(dirty_, used_));
   used_ = 0;
+  dirty_ = 0;
   std::size_t bound = 5;
   for (const auto& c : header.columns) bound += field_bound(c.label.empty() ? c.name : c.label) + 1;
   auto at = room(bound);
@@ -169,6 +170,7 @@ Result<char*> CsvRenderer::room(std::size_t n) {
     if (buf_.size() < n) {  // a row larger than the block: nothing of a record is in it now
       std::string bigger(n + kFlushBytes, '\0');
       wipe(buf_);
+      dirty_ = 0;
       buf_.swap(bigger);
     }
   }
@@ -247,15 +249,19 @@ Status CsvRenderer::row(std::span<const table::Cell> cells) {
 Status CsvRenderer::end(const table::TableFooter&) {
   Status st = flush();
   file_ = nullptr;
+  wipe_bytes(buf_.data(), dirty_);  // the table's rows are in the file now
+  dirty_ = 0;
   return st;
+}
+
+bool CsvRenderer::block_wiped() const {
+  return std::all_of(buf_.begin(), buf_.end(), [](char c) { return c == '\0'; });
 }
 
 Status CsvRenderer::flush() {
   if (used_ == 0 || file_ == nullptr) return {};
   Status st = file_->append(std::string_view(buf_.data(), used_));
-  // The block held record values: zero what was used of it, not its whole
-  // size (nothing past used_ was written since the last flush).
-  wipe_bytes(buf_.data(), used_);
+  dirty_ = std::max(dirty_, used_);
   used_ = 0;
   return st;
 }

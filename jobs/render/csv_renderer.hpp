@@ -22,8 +22,8 @@ class time_zone;
 namespace reportd::render {
 
 struct CsvOptions {
-  bool bom = false;            // UTF-8 BOM first, for Excel on Windows
-  bool formula_guard = true;   // see above
+  bool bom = false;                     // UTF-8 BOM first, for Excel on Windows
+  bool formula_guard = true;            // see above
   const date::time_zone* tz = nullptr;  // datetimes are written in this zone (null: UTC)
   std::string base_name = "report";     // file name without ".csv"
 };
@@ -40,6 +40,8 @@ class CsvRenderer final : public table::RowSink {
   Status end(const table::TableFooter& footer) override;
 
   std::uint64_t rows() const { return rows_; }
+  // True when no byte of the write block holds a row (after end(): tests).
+  bool block_wiped() const;
 
  private:
   Status flush();
@@ -53,8 +55,12 @@ class CsvRenderer final : public table::RowSink {
   CsvOptions options_;
   ZoneOffsets zone_;
   ScratchFile* file_ = nullptr;
-  std::string buf_;       // a fixed block: used_ bytes of it hold CSV
+  std::string buf_;  // a fixed block: used_ bytes of it hold CSV
   std::size_t used_ = 0;
+  // How much of buf_ rows have written since it was last wiped: the next
+  // rows write over it, and it is wiped when the table ends (or the
+  // renderer goes), not after every flush.
+  std::size_t dirty_ = 0;
   int tables_ = 0;
   std::uint64_t rows_ = 0;
 };

@@ -1,7 +1,7 @@
 #include "jobs/render/csv_renderer.hpp"
 
-#include <doctest/doctest.h>
 #include <date/tz.h>
+#include <doctest/doctest.h>
 
 #include <array>
 
@@ -73,7 +73,9 @@ TEST_CASE("csv: BOM, typed cells, datetimes in the schedule's zone") {
                           Cell::boolean_value(true)};
   REQUIRE(r.row(row).ok());
   REQUIRE(r.end({1, false}).ok());
-  CHECK(csv_of(**s) == "\xEF\xBB\xBF" "D,T,B\r\n2024-07-01,2024-07-01T12:00:00+02:00,true\r\n");
+  CHECK(csv_of(**s) ==
+        "\xEF\xBB\xBF"
+        "D,T,B\r\n2024-07-01,2024-07-01T12:00:00+02:00,true\r\n");
 }
 
 TEST_CASE("csv: numbers keep their wire text, datetimes their milliseconds") {
@@ -90,7 +92,8 @@ TEST_CASE("csv: numbers keep their wire text, datetimes their milliseconds") {
   REQUIRE(r.begin(h).ok());
   // As the query page parser hands them over: the number's text as sent,
   // a datetime's instant (its wire text is not what the CSV shows).
-  std::array<Cell, 6> row{Cell::num(12.5, "12.50"), Cell::num(1000, "1e3"),
+  std::array<Cell, 6> row{Cell::num(12.5, "12.50"),
+                          Cell::num(1000, "1e3"),
                           Cell::num(67043365.501669183, "67043365.50166918337345123291015625"),
                           Cell::num(0.1, ""),  // no text: the shortest round trip
                           Cell::datetime(1704067200000, "2024-01-01T00:00:00.000+0000"),
@@ -157,6 +160,19 @@ TEST_CASE("csv: a row larger than the write block, between smaller ones, comes o
   }
   REQUIRE(r.end({6, false}).ok());
   CHECK(csv_of(**s) == expect);
+}
+
+TEST_CASE("csv: the write block is written over between flushes and wiped when the table ends") {
+  auto s = Scratch::open({});
+  REQUIRE(s.ok());
+  CsvRenderer r(**s, {});
+  REQUIRE(r.begin(two_cols()).ok());
+  std::array<Cell, 2> row{Cell::string("MARKER-value"), Cell::num(1, "1")};
+  for (int i = 0; i < 20000; ++i) REQUIRE(r.row(row).ok());  // several flushes
+  CHECK_FALSE(r.block_wiped());
+  REQUIRE(r.end({20000, false}).ok());
+  CHECK(r.block_wiped());
+  CHECK(csv_of(**s).size() == 5 + 20000 * std::string("MARKER-value,1\r\n").size());
 }
 
 TEST_CASE("csv: exceeding the scratch cap fails the run instead of cutting the file") {
