@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <zlib.h>
 
+#include "gzip_of.hpp"
 #include "salesforce_client/cell_parse.hpp"
 #include "salesforce_client/error.hpp"
 #include "salesforce_client/http_message.hpp"
@@ -10,6 +11,7 @@
 
 using namespace reportd;
 using namespace reportd::salesforce;
+using reportd::salesforce::testing::gzip_of;
 
 TEST_CASE("errors: REST error bodies map to kinds and keep the errorCode") {
   struct Case {
@@ -111,21 +113,6 @@ TEST_CASE("urls: https only, origin and target split, encoding") {
   CHECK(parse_https_url("https://login.salesforce.com").value().origin.port == "443");
   CHECK_FALSE(parse_https_url("http://login.salesforce.com").ok());
   CHECK(url_encode("a b+c/'") == "a%20b%2Bc%2F%27");
-}
-
-// One gzip member holding `plain`.
-static std::string gzip_of(std::string plain) {
-  std::string packed(compressBound(static_cast<uLong>(plain.size())) + 32, '\0');
-  z_stream zs{};
-  REQUIRE(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  zs.next_in = reinterpret_cast<Bytef*>(plain.data());
-  zs.avail_in = static_cast<uInt>(plain.size());
-  zs.next_out = reinterpret_cast<Bytef*>(packed.data());
-  zs.avail_out = static_cast<uInt>(packed.size());
-  REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
-  packed.resize(zs.total_out);
-  deflateEnd(&zs);
-  return packed;
 }
 
 TEST_CASE("gzip: inflate with a size bound") {
