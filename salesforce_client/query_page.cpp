@@ -28,7 +28,7 @@ bool ieq_lower(std::string_view key, std::string_view lowered) {
 // Byte-for-byte equality, inlined: the keys are field names, most under 32
 // bytes, and a call to memcmp for each key of each record cost more than
 // the compare. Words of 8 (or 4) bytes, the last one overlapping.
-bool same_bytes(std::string_view a, std::string_view b) {
+[[gnu::always_inline]] inline bool same_bytes(std::string_view a, std::string_view b) {
   const std::size_t n = a.size();
   if (n != b.size()) return false;
   const char* p = a.data();
