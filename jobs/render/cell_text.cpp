@@ -3,6 +3,7 @@
 #include <date/date.h>
 #include <date/tz.h>
 
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -32,9 +33,19 @@ char* put_padded(char* p, unsigned v, std::size_t width) {
   return p + n;
 }
 
+// The two ASCII digits of each of 0..99.
+constexpr std::array<char, 200> kDigitPairs = [] {
+  std::array<char, 200> t{};
+  for (int i = 0; i < 100; ++i) {
+    t[static_cast<std::size_t>(2 * i)] = static_cast<char>('0' + i / 10);
+    t[static_cast<std::size_t>(2 * i + 1)] = static_cast<char>('0' + i % 10);
+  }
+  return t;
+}();
+
+// The last two digits of `v`.
 char* put2(char* p, unsigned v) {
-  p[0] = static_cast<char>('0' + v / 10 % 10);
-  p[1] = static_cast<char>('0' + v % 10);
+  std::memcpy(p, &kDigitPairs[2 * (v % 100)], 2);
   return p + 2;
 }
 
@@ -47,13 +58,36 @@ char* put_year(char* p, int y) {
   return put_padded(p, static_cast<unsigned>(y), 4);
 }
 
-// "YYYY-MM-DD".
-char* put_ymd(char* p, const date::year_month_day& ymd) {
-  p = put_year(p, static_cast<int>(ymd.year()));
+// Days since 1970-01-01 of 0000-03-01 (where the era below starts) and of
+// 9999-12-31.
+constexpr std::int64_t kFirstDay = -719468, kLastDay = 2932896;
+constexpr std::int64_t kDayMs = 86'400'000;
+
+// "YYYY-MM-DD" of `days` since 1970-01-01. From 0000-03-01 to 9999 by Howard
+// Hinnant's civil_from_days (the date library's own algorithm) and a table
+// of digit pairs; the others as the date library reads them.
+char* put_ymd(char* p, std::int64_t days) {
+  if (days < kFirstDay || days > kLastDay) {
+    const date::year_month_day ymd{date::sys_days{date::days{days}}};
+    p = put_year(p, static_cast<int>(ymd.year()));
+    *p++ = '-';
+    p = put2(p, static_cast<unsigned>(ymd.month()));
+    *p++ = '-';
+    return put2(p, static_cast<unsigned>(ymd.day()));
+  }
+  const auto z = static_cast<std::uint32_t>(days + 719468);  // days since 0000-03-01
+  const std::uint32_t era = z / 146097, doe = z - era * 146097;
+  const std::uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::uint32_t mp = (5 * doy + 2) / 153;
+  const std::uint32_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+  const std::uint32_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  p = put2(p, y / 100);
+  p = put2(p, y % 100);
   *p++ = '-';
-  p = put2(p, static_cast<unsigned>(ymd.month()));
+  p = put2(p, m);
   *p++ = '-';
-  return put2(p, static_cast<unsigned>(ymd.day()));
+  return put2(p, d);
 }
 
 // Length of the valid UTF-8 sequence at s[i], or 0 when invalid.
@@ -62,10 +96,17 @@ std::size_t utf8_len(std::string_view s, std::size_t i) {
   std::size_t n = 0;
   std::uint32_t cp = 0;
   if (b < 0x80) return 1;
-  if (b >= 0xC2 && b <= 0xDF) { n = 2; cp = b & 0x1Fu; }
-  else if (b >= 0xE0 && b <= 0xEF) { n = 3; cp = b & 0x0Fu; }
-  else if (b >= 0xF0 && b <= 0xF4) { n = 4; cp = b & 0x07u; }
-  else return 0;
+  if (b >= 0xC2 && b <= 0xDF) {
+    n = 2;
+    cp = b & 0x1Fu;
+  } else if (b >= 0xE0 && b <= 0xEF) {
+    n = 3;
+    cp = b & 0x0Fu;
+  } else if (b >= 0xF0 && b <= 0xF4) {
+    n = 4;
+    cp = b & 0x07u;
+  } else
+    return 0;
   if (i + n > s.size()) return 0;
   for (std::size_t k = 1; k < n; ++k) {
     auto c = static_cast<unsigned char>(s[i + k]);
@@ -90,25 +131,26 @@ std::int64_t ZoneOffsets::offset_seconds(std::int64_t millis) {
 }
 
 std::size_t write_date(char* out, std::int64_t days) {
-  const date::year_month_day ymd{date::sys_days{date::days{days}}};
-  return static_cast<std::size_t>(put_ymd(out, ymd) - out);
+  return static_cast<std::size_t>(put_ymd(out, days) - out);
 }
 
 std::size_t write_datetime(char* out, std::int64_t millis, ZoneOffsets& zone) {
   const std::int64_t off = zone.offset_seconds(millis);
-  const date::local_time<Ms> lt{Ms{millis + off * 1000}};
-  const auto day = date::floor<date::days>(lt);
-  const date::hh_mm_ss<Ms> t{lt - day};
-  char* p = put_ymd(out, date::year_month_day{day});
+  const std::int64_t local = millis + off * 1000;
+  // date::floor<days>: the day, rounded down, and the time into it.
+  const std::int64_t day = local / kDayMs - (local % kDayMs < 0 ? 1 : 0);
+  const auto t = static_cast<std::uint32_t>(local - day * kDayMs);  // 0 to 86,399,999
+  char* p = put_ymd(out, day);
   *p++ = 'T';
-  p = put2(p, static_cast<unsigned>(t.hours().count()));
+  p = put2(p, t / 3'600'000);
   *p++ = ':';
-  p = put2(p, static_cast<unsigned>(t.minutes().count()));
+  p = put2(p, t / 60'000 % 60);
   *p++ = ':';
-  p = put2(p, static_cast<unsigned>(t.seconds().count()));
-  if (const auto ms = t.subseconds().count(); ms != 0) {
+  p = put2(p, t / 1000 % 60);
+  if (const std::uint32_t ms = t % 1000; ms != 0) {
     *p++ = '.';
-    p = put_padded(p, static_cast<unsigned>(ms), 3);
+    *p++ = static_cast<char>('0' + ms / 100);
+    p = put2(p, ms % 100);
   }
   if (off == 0) {
     const std::string_view utc = zone.zone() == nullptr ? "Z" : "+00:00";
@@ -143,16 +185,24 @@ std::string format_datetime_human(std::int64_t millis, const date::time_zone* tz
 
 void append_cell_text(std::string& out, const table::Cell& cell, ZoneOffsets& zone) {
   switch (cell.type) {
-    case table::CellType::kNull: return;
-    case table::CellType::kString: out += cell.text; return;
+    case table::CellType::kNull:
+      return;
+    case table::CellType::kString:
+      out += cell.text;
+      return;
     case table::CellType::kNumber: {
-      if (!cell.text.empty()) { out += cell.text; return; }
+      if (!cell.text.empty()) {
+        out += cell.text;
+        return;
+      }
       char buf[64];
       auto r = std::to_chars(buf, buf + sizeof buf, cell.number);
       out.append(buf, r.ptr);
       return;
     }
-    case table::CellType::kBoolean: out += cell.boolean ? "true" : "false"; return;
+    case table::CellType::kBoolean:
+      out += cell.boolean ? "true" : "false";
+      return;
     case table::CellType::kDate: {
       char buf[kDateTimeTextMax];
       out.append(buf, write_date(buf, cell.days));

@@ -1,8 +1,8 @@
 #include "jobs/render/cell_text.hpp"
 
-#include <doctest/doctest.h>
 #include <date/date.h>
 #include <date/tz.h>
+#include <doctest/doctest.h>
 
 #include <chrono>
 #include <cstdio>
@@ -30,11 +30,11 @@ std::string printf_datetime(std::int64_t millis, const date::time_zone* tz) {
   date::year_month_day ymd{day};
   date::hh_mm_ss<Ms> t{lt - day};
   char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d",
-                        static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                        static_cast<unsigned>(ymd.day()), static_cast<int>(t.hours().count()),
-                        static_cast<int>(t.minutes().count()),
-                        static_cast<int>(t.seconds().count()));
+  int n =
+      std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d", static_cast<int>(ymd.year()),
+                    static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                    static_cast<int>(t.hours().count()), static_cast<int>(t.minutes().count()),
+                    static_cast<int>(t.seconds().count()));
   std::string out(buf, static_cast<std::size_t>(n));
   if (auto ms = t.subseconds().count(); ms != 0) {
     std::snprintf(buf, sizeof buf, ".%03d", static_cast<int>(ms));
@@ -44,8 +44,8 @@ std::string printf_datetime(std::int64_t millis, const date::time_zone* tz) {
     out += tz == nullptr ? "Z" : "+00:00";
   } else {
     std::int64_t a = off < 0 ? -off : off;
-    std::snprintf(buf, sizeof buf, "%c%02d:%02d", off < 0 ? '-' : '+',
-                  static_cast<int>(a / 3600), static_cast<int>((a % 3600) / 60));
+    std::snprintf(buf, sizeof buf, "%c%02d:%02d", off < 0 ? '-' : '+', static_cast<int>(a / 3600),
+                  static_cast<int>((a % 3600) / 60));
     out += buf;
   }
   return out;
@@ -57,6 +57,18 @@ TEST_CASE("cell text: dates read as printf's %04d-%02u-%02u did, from year -3276
     CHECK(format_date(days) == printf_date(days));
   }
   CHECK(format_date(19905) == "2024-07-01");
+}
+
+TEST_CASE(
+    "cell text: every date from 1600 to 2400, and around year 0 and 9999, reads as printf's") {
+  for (std::int64_t days = -135'140; days <= 157'054; ++days)
+    REQUIRE_MESSAGE(format_date(days) == printf_date(days), days);
+  for (std::int64_t edge : {-719'528, -719'468, 2'932'896})
+    for (std::int64_t days = edge - 400; days <= edge + 400; ++days)
+      REQUIRE_MESSAGE(format_date(days) == printf_date(days), days);
+  for (std::int64_t edge : {-719'528, -719'468, 2'932'896, 2'932'897})
+    for (std::int64_t ms = (edge - 3) * 86'400'000; ms <= (edge + 3) * 86'400'000; ms += 7'777'777)
+      REQUIRE_MESSAGE(format_datetime(ms, nullptr) == printf_datetime(ms, nullptr), ms);
 }
 
 TEST_CASE("cell text: datetimes in a zone read as before, across DST changes in any order") {
@@ -85,8 +97,7 @@ TEST_CASE("cell text: a remembered offset ends where the zone's period ends") {
   CHECK(paris.offset_seconds(change - 1) == 3600);
   CHECK(paris.offset_seconds(change) == 7200);
   CHECK(paris.offset_seconds(change - 1) == 3600);
-  CHECK(format_datetime(change, date::locate_zone("Europe/Paris")) ==
-        "2024-03-31T03:00:00+02:00");
+  CHECK(format_datetime(change, date::locate_zone("Europe/Paris")) == "2024-03-31T03:00:00+02:00");
   CHECK(format_datetime(change - 1, nullptr) == "2024-03-31T00:59:59.999Z");
 }
 

@@ -1,9 +1,11 @@
 #include "jobs/render/csv_renderer.hpp"
 
-#include <doctest/doctest.h>
 #include <date/tz.h>
+#include <doctest/doctest.h>
 
 #include <array>
+#include <string>
+#include <vector>
 
 namespace reportd::render {
 namespace {
@@ -73,7 +75,9 @@ TEST_CASE("csv: BOM, typed cells, datetimes in the schedule's zone") {
                           Cell::boolean_value(true)};
   REQUIRE(r.row(row).ok());
   REQUIRE(r.end({1, false}).ok());
-  CHECK(csv_of(**s) == "\xEF\xBB\xBF" "D,T,B\r\n2024-07-01,2024-07-01T12:00:00+02:00,true\r\n");
+  CHECK(csv_of(**s) ==
+        "\xEF\xBB\xBF"
+        "D,T,B\r\n2024-07-01,2024-07-01T12:00:00+02:00,true\r\n");
 }
 
 TEST_CASE("csv: numbers keep their wire text, datetimes their milliseconds") {
@@ -90,7 +94,8 @@ TEST_CASE("csv: numbers keep their wire text, datetimes their milliseconds") {
   REQUIRE(r.begin(h).ok());
   // As the query page parser hands them over: the number's text as sent,
   // a datetime's instant (its wire text is not what the CSV shows).
-  std::array<Cell, 6> row{Cell::num(12.5, "12.50"), Cell::num(1000, "1e3"),
+  std::array<Cell, 6> row{Cell::num(12.5, "12.50"),
+                          Cell::num(1000, "1e3"),
                           Cell::num(67043365.501669183, "67043365.50166918337345123291015625"),
                           Cell::num(0.1, ""),  // no text: the shortest round trip
                           Cell::datetime(1704067200000, "2024-01-01T00:00:00.000+0000"),
@@ -134,6 +139,41 @@ TEST_CASE("csv: a comma, quote or line break anywhere in a long field quotes it"
       REQUIRE(r.end({1, false}).ok());
       CHECK(csv_of(**s) == "A,B\r\n\"" + quoted + "\"," + plain + "\r\n");
     }
+  }
+}
+
+TEST_CASE(
+    "csv: fields of every length up to 40 are quoted for a special byte anywhere, only then") {
+  // The scan reads 16, 8 or 4 bytes at once, the last block overlapping:
+  // each length and position, and bytes next to the special ones.
+  const char near[] = {'+', '-', '!', '#', '\x0b', '\x0c', '\x0e', '\x80', '\xff', 'a', '\0', '\t'};
+  for (std::size_t len = 1; len <= 40; ++len) {
+    auto s = Scratch::open({});
+    REQUIRE(s.ok());
+    CsvRenderer r(**s, {});
+    REQUIRE(r.begin(two_cols()).ok());
+    std::string want = "A,B\r\n";
+    std::string plain;
+    for (std::size_t i = 0; i < len; ++i) plain += near[(i + len) % sizeof near];
+    plain[0] = 'p';  // nothing for the formula guard
+    std::array<Cell, 2> row{Cell::string(plain), Cell::null()};
+    REQUIRE(r.row(row).ok());
+    want += plain + ",\r\n";
+    std::vector<std::string> texts;
+    texts.reserve(4 * len);
+    for (std::size_t at = 1; at < len; ++at) {
+      for (char special : {',', '"', '\r', '\n'}) {
+        std::string text = plain;
+        text[at] = special;
+        texts.push_back(text);
+        std::array<Cell, 2> r2{Cell::string(texts.back()), Cell::null()};
+        REQUIRE(r.row(r2).ok());
+        if (special == '"') text.insert(at, 1, '"');
+        want += "\"" + text + "\",\r\n";
+      }
+    }
+    REQUIRE(r.end({1, false}).ok());
+    CHECK(csv_of(**s) == want);
   }
 }
 
