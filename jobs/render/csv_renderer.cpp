@@ -1,11 +1,9 @@
 #include "jobs/render/csv_renderer.hpp"
+#include "table/wipe.hpp"
 
 #include <algorithm>
 #include <charconv>
-#include <cstdint>
 #include <cstring>
-
-#include "table/wipe.hpp"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -29,56 +27,23 @@ std::string file_part(std::string_view name) {
 
 bool is_special(char c) { return c == ',' || c == '"' || c == '\r' || c == '\n'; }
 
-// True when a byte of the 8 bytes `v` is a comma, a quote, CR or LF: the
-// zero-byte test on `v` XOR each of them, exact for "any byte".
-bool special8(std::uint64_t v) {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
-  auto zero_byte = [](std::uint64_t x) { return (x - kOnes) & ~x & kHighs; };
-  return (zero_byte(v ^ (kOnes * ',')) | zero_byte(v ^ (kOnes * '"')) |
-          zero_byte(v ^ (kOnes * '\r')) | zero_byte(v ^ (kOnes * '\n'))) != 0;
-}
-
-template <class T>
-T load(const char* p) {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
 // True when `text` holds a comma, a quote, CR or LF: the field is quoted.
-// Sixteen bytes at a time where SSE2 is there (every x86-64), else eight;
-// the last block overlaps the one before it rather than going byte by byte.
+// Sixteen bytes at a time where SSE2 is there (every x86-64).
 bool needs_quotes(std::string_view text) {
   const char* p = text.data();
-  const std::size_t n = text.size();
+  std::size_t n = text.size();
 #if defined(__SSE2__)
-  if (n >= 16) {
-    const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"');
-    const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
-    auto special16 = [&](const char* at) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
-      const __m128i hit =
-          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, quote)),
-                       _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
-      return _mm_movemask_epi8(hit) != 0;
-    };
-    std::size_t i = 0;
-    for (; i + 16 < n; i += 16)
-      if (special16(p + i)) return true;
-    return special16(p + n - 16);
+  const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"');
+  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+  for (; n >= 16; p += 16, n -= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, quote)),
+                                     _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+    if (_mm_movemask_epi8(hit) != 0) return true;
   }
 #endif
-  if (n >= 8) {
-    std::size_t i = 0;
-    for (; i + 8 < n; i += 8)
-      if (special8(load<std::uint64_t>(p + i))) return true;
-    return special8(load<std::uint64_t>(p + n - 8));
-  }
-  if (n >= 4)  // the upper half zero: XOR gives the character there, never a zero byte
-    return special8(load<std::uint32_t>(p) |
-                    static_cast<std::uint64_t>(load<std::uint32_t>(p + n - 4)) << 32);
-  for (std::size_t i = 0; i < n; ++i)
-    if (is_special(p[i])) return true;
+  for (; n > 0; ++p, --n)
+    if (is_special(*p)) return true;
   return false;
 }
 
@@ -101,15 +66,8 @@ char* put(char* out, std::string_view text) {
 bool needs_formula_guard(std::string_view text) {
   if (text.empty()) return false;
   switch (text.front()) {
-    case '=':
-    case '+':
-    case '-':
-    case '@':
-    case '\t':
-    case '\r':
-      return true;
-    default:
-      return false;
+    case '=': case '+': case '-': case '@': case '\t': case '\r': return true;
+    default: return false;
   }
 }
 
@@ -120,7 +78,9 @@ CsvRenderer::CsvRenderer(Scratch& scratch, CsvOptions options)
   buf_.resize(2 * kFlushBytes);
 }
 
-CsvRenderer::~CsvRenderer() { wipe_bytes(buf_.data(), used_); }
+CsvRenderer::~CsvRenderer() {
+  wipe_bytes(buf_.data(), used_);
+}
 
 Status CsvRenderer::begin(const table::TableHeader& header) {
   ++tables_;

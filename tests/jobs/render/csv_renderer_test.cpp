@@ -144,8 +144,8 @@ TEST_CASE("csv: a comma, quote or line break anywhere in a long field quotes it"
 
 TEST_CASE(
     "csv: fields of every length up to 40 are quoted for a special byte anywhere, only then") {
-  // The scan reads 16, 8 or 4 bytes at once, the last block overlapping:
-  // each length and position, and bytes next to the special ones.
+  // Each length and position (the scan's 16-byte blocks and its byte
+  // loop), and bytes next to the special ones.
   const char near[] = {'+', '-', '!', '#', '\x0b', '\x0c', '\x0e', '\x80', '\xff', 'a', '\0', '\t'};
   for (std::size_t len = 1; len <= 40; ++len) {
     auto s = Scratch::open({});
