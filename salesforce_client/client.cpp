@@ -29,10 +29,6 @@ bool session_expired(const HttpResponse& r) {
          r.body.find("not valid for use with the REST API") == std::string::npos;
 }
 
-// Zeroes the whole allocation of `s` and keeps its size: a block, all zeros
-// now, that takes the next page without being filled (or freed) first.
-void wipe_keep_size(std::string& s) { wipe_bytes(s.data(), s.capacity()); }
-
 }  // namespace
 
 asio::awaitable<Status> pace(table::RowSink& sink) {
@@ -67,12 +63,11 @@ asio::awaitable<Result<HttpResponse>> Client::call(std::string method, std::stri
                                                    std::string content_type, std::string body,
                                                    std::string accept, std::string inflate_into,
                                                    bool inflate) {
-  // `body` may be an upload (record values): zeroed on every way out, as the
-  // token's copies are (AccessToken, HttpRequest).
-  struct WipeBody {
-    std::string& b;
-    ~WipeBody() { wipe(b); }
-  } wipe_body{body};
+  // `body` may be an upload (record values), `inflate_into` the previous
+  // page: zeroed on every way out, as the token's copies are (AccessToken,
+  // HttpRequest).
+  WipeAtExit wipe_body{body};
+  WipeAtExit wipe_block{inflate_into};
   Result<AccessToken> token = co_await session_->token();
   if (!token) co_return std::move(token).status();
   if (target.rfind("https://", 0) == 0) {
@@ -146,11 +141,12 @@ asio::awaitable<Status> Client::query(std::string soql, bool all, table::RowSink
       footer.rows = 1;
     }
     if (info.value().done) break;
-    // Zero this page before the next one arrives, which is inflated into the
-    // same block: memory stays at one page, and the block is neither freed
-    // nor filled again.
+    // The next page is inflated over this one, in the same block: memory
+    // stays at one page, and the block is neither freed nor zeroed per page.
+    // It is zeroed wherever it is dropped instead (here, Client::call,
+    // HttpRequest, gunzip), and the last page with its HttpResponse.
     std::string block = std::move(page.value().body);
-    wipe_keep_size(block);
+    WipeAtExit wipe_block{block};
     if (Status s = guard.follow(info.value().next_records_url); !s.ok()) co_return s;
     if (Status s = co_await pace(sink); !s.ok()) co_return s;
     page = co_await call("GET", std::move(info.value().next_records_url), {}, {},

@@ -27,8 +27,8 @@ struct ParsedUrl {
 };
 Result<ParsedUrl> parse_https_url(std::string_view url);
 
-// The authorization header and the body (an upload's record values) are
-// zeroed when the request is destroyed.
+// The authorization header, the body (an upload's record values) and
+// inflate_into (the previous page) are zeroed when the request is destroyed.
 struct HttpRequest {
   HttpRequest() = default;
   HttpRequest(const HttpRequest&) = default;
@@ -38,6 +38,7 @@ struct HttpRequest {
   ~HttpRequest() {
     wipe(authorization);
     wipe(body);
+    wipe(inflate_into);
   }
 
   std::string method = "GET";  // GET, POST, PATCH, DELETE
@@ -49,8 +50,8 @@ struct HttpRequest {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
   bool secret = false;  // body/response hold credentials: zeroed after use
-  // A block of zeros (a wiped page) a gzip response is inflated into, in
-  // place of a new one: the previous page's, when paging.
+  // A block a gzip response is inflated over, in place of a new one: the
+  // previous page's, when paging. gunzip() zeroes it wherever it drops it.
   std::string inflate_into;
   // false: a gzip body of a 2xx response is returned as it came
   // (HttpResponse::compressed), for a caller that inflates it piece by
@@ -71,7 +72,7 @@ struct HttpResponse {
 
   int status = 0;
   std::string content_type;
-  std::string body;  // inflated when the server sent gzip, unless the request said not to
+  std::string body;         // inflated when the server sent gzip, unless the request said not to
   bool compressed = false;  // `body` is still gzip (HttpRequest::inflate was false)
   std::vector<std::pair<std::string, std::string>> headers;
 

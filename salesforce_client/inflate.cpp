@@ -46,6 +46,8 @@ std::optional<std::string> gunzip_whole(std::string_view in, std::size_t max_out
   auto state = std::make_unique_for_overwrite<inflate_state>();  // isal_inflate_init sets it up
   isal_inflate_init(state.get());
   std::string out = std::move(block);
+  // Outgrown: zeroed before resize() frees it (and copies nothing then).
+  if (size - 1 > out.capacity()) wipe(out);
   out.resize(size - 1);  // fills only what lies past the block's size
   state->next_in = reinterpret_cast<std::uint8_t*>(const_cast<char*>(in.data()));
   state->avail_in = static_cast<std::uint32_t>(in.size());
@@ -66,6 +68,7 @@ std::optional<std::string> gunzip_whole(std::string_view in, std::size_t max_out
 }  // namespace
 
 Result<std::string> gunzip(std::string_view in, std::size_t max_out, std::string block) {
+  WipeAtExit wipe_block{block};  // unless gunzip_whole took it
   if (auto whole = gunzip_whole(in, max_out, block)) return std::move(*whole);
   z_stream zs{};
   use_zeroing_allocator(zs);

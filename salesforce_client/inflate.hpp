@@ -14,9 +14,11 @@ namespace reportd::salesforce {
 
 // Decodes a gzip (or zlib) stream. Fails with kLimit when the output would
 // exceed `max_out` bytes, with kTransient when the data is truncated or corrupt.
-// `block`, when given, is a wiped block (all zeros up to its capacity): a
-// whole gzip member is inflated into it, reusing its allocation, and only
-// what it must grow by is zero-filled first.
+// `block`, when given, is a block to reuse (the previous page): a whole gzip
+// member is inflated over it, in its allocation when that is large enough;
+// whatever of it is not returned (an outgrown or unused allocation, a
+// failure) is zeroed up to its capacity before it is freed. The result may
+// hold old bytes past its size, up to its capacity: wipe() it.
 Result<std::string> gunzip(std::string_view in, std::size_t max_out, std::string block = {});
 
 // Decodes a gzip (or zlib) stream piece by piece, for a consumer that takes

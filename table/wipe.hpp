@@ -25,6 +25,16 @@ inline void wipe(std::string& s) {
   s.clear();
 }
 
+// Wipes `s` when it goes out of scope, on every way out: for a string that
+// may be moved from (then only its empty inline buffer is zeroed).
+struct WipeAtExit {
+  std::string& s;
+  explicit WipeAtExit(std::string& str) : s(str) {}
+  WipeAtExit(const WipeAtExit&) = delete;
+  WipeAtExit& operator=(const WipeAtExit&) = delete;
+  ~WipeAtExit() { wipe(s); }
+};
+
 // Zeroes then releases the allocation of `s`.
 inline void wipe_and_free(std::string& s) {
   wipe(s);

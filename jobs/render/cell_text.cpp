@@ -23,22 +23,8 @@ std::int64_t seconds_to_ms_saturating(std::int64_t s) {
   return s * 1000;
 }
 
-// Writes `v` zero-padded to `width` digits. A year (4) or milliseconds (3)
-// that fit their width, as nearly all do, are written digit by digit.
+// Writes `v` zero-padded to `width` digits.
 char* put_padded(char* p, unsigned v, std::size_t width) {
-  if (width == 4 && v < 10000) {
-    p[0] = static_cast<char>('0' + v / 1000);
-    p[1] = static_cast<char>('0' + v / 100 % 10);
-    p[2] = static_cast<char>('0' + v / 10 % 10);
-    p[3] = static_cast<char>('0' + v % 10);
-    return p + 4;
-  }
-  if (width == 3 && v < 1000) {
-    p[0] = static_cast<char>('0' + v / 100);
-    p[1] = static_cast<char>('0' + v / 10 % 10);
-    p[2] = static_cast<char>('0' + v % 10);
-    return p + 3;
-  }
   char tmp[16];
   const auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
   const auto n = static_cast<std::size_t>(r.ptr - tmp);
@@ -47,19 +33,19 @@ char* put_padded(char* p, unsigned v, std::size_t width) {
   return p + n;
 }
 
-// "00".."99".
-constexpr auto kTwoDigits = [] {
+// The two ASCII digits of each of 0..99.
+constexpr std::array<char, 200> kDigitPairs = [] {
   std::array<char, 200> t{};
-  for (unsigned i = 0; i < 100; ++i) {
-    t[2 * i] = static_cast<char>('0' + i / 10);
-    t[2 * i + 1] = static_cast<char>('0' + i % 10);
+  for (int i = 0; i < 100; ++i) {
+    t[static_cast<std::size_t>(2 * i)] = static_cast<char>('0' + i / 10);
+    t[static_cast<std::size_t>(2 * i + 1)] = static_cast<char>('0' + i % 10);
   }
   return t;
 }();
 
 // The last two digits of `v`.
 char* put2(char* p, unsigned v) {
-  std::memcpy(p, &kTwoDigits[2 * (v % 100)], 2);
+  std::memcpy(p, &kDigitPairs[2 * (v % 100)], 2);
   return p + 2;
 }
 
@@ -72,56 +58,36 @@ char* put_year(char* p, int y) {
   return put_padded(p, static_cast<unsigned>(y), 4);
 }
 
-// The first and last day put_ymd takes Neri and Schneider's way: years 1 to 9999.
-constexpr std::int64_t kFastFirstDay = -719162, kFastLastDay = 2932896;
+// Days since 1970-01-01 of 0000-03-01 (where the era below starts) and of
+// 9999-12-31.
+constexpr std::int64_t kFirstDay = -719468, kLastDay = 2932896;
+constexpr std::int64_t kDayMs = 86'400'000;
 
-// "YYYY-MM-DD" of a day counted from 1970-01-01. Years 1 to 9999 by Neri and
-// Schneider's calendar algorithm ("Euclidean affine functions and their
-// application to calendar algorithms", 2022: 32-bit multiplications, no
-// division by a variable); other days by Howard Hinnant's civil_from_days,
-// as date::year_month_day computes it (its year is a short, so a year past
-// +-32767 wraps the same way).
+// "YYYY-MM-DD" of `days` since 1970-01-01. From 0000-03-01 to 9999 by Howard
+// Hinnant's civil_from_days (the date library's own algorithm) and a table
+// of digit pairs; the others as the date library reads them.
 char* put_ymd(char* p, std::int64_t days) {
-  if (days >= kFastFirstDay && days <= kFastLastDay) {
-    // Shifted by 82 400-year eras, so every count is positive (their s = 82).
-    const auto n = static_cast<std::uint32_t>(days + 719468 + 146097 * 82);
-    const std::uint32_t n1 = 4 * n + 3;
-    const std::uint32_t century = n1 / 146097;
-    const std::uint32_t n2 = n1 % 146097 / 4 * 4 + 3;
-    const std::uint64_t p2 = std::uint64_t{2939745} * n2;
-    const auto z = static_cast<std::uint32_t>(p2 >> 32);
-    const auto day_of_year = static_cast<std::uint32_t>(p2) / 2939745 / 4;
-    const std::uint32_t n3 = 2141 * day_of_year + 197913;
-    const bool jan_feb = day_of_year >= 306;
-    const std::uint32_t year = 100 * century + z - 400 * 82 + (jan_feb ? 1 : 0);
-    const std::uint32_t month = jan_feb ? n3 / 65536 - 12 : n3 / 65536;
-    p = put2(p, year / 100);
-    p = put2(p, year);
+  if (days < kFirstDay || days > kLastDay) {
+    const date::year_month_day ymd{date::sys_days{date::days{days}}};
+    p = put_year(p, static_cast<int>(ymd.year()));
     *p++ = '-';
-    p = put2(p, month);
+    p = put2(p, static_cast<unsigned>(ymd.month()));
     *p++ = '-';
-    return put2(p, n3 % 65536 / 2141 + 1);
+    return put2(p, static_cast<unsigned>(ymd.day()));
   }
-  const std::int64_t z = days + 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0);
-  p = put_year(p, static_cast<short>(y));
+  const auto z = static_cast<std::uint32_t>(days + 719468);  // days since 0000-03-01
+  const std::uint32_t era = z / 146097, doe = z - era * 146097;
+  const std::uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::uint32_t mp = (5 * doy + 2) / 153;
+  const std::uint32_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+  const std::uint32_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  p = put2(p, y / 100);
+  p = put2(p, y % 100);
   *p++ = '-';
   p = put2(p, m);
   *p++ = '-';
   return put2(p, d);
-}
-
-// Floor division: the day of a millisecond before 1970 is the one before.
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  const std::int64_t q = a / b;
-  return (a % b != 0 && a < 0) ? q - 1 : q;
 }
 
 // Length of the valid UTF-8 sequence at s[i], or 0 when invalid.
@@ -165,25 +131,26 @@ std::int64_t ZoneOffsets::offset_seconds(std::int64_t millis) {
 }
 
 std::size_t write_date(char* out, std::int64_t days) {
-  // date::days counts in an int, as the formatting before this did.
-  return static_cast<std::size_t>(put_ymd(out, static_cast<int>(days)) - out);
+  return static_cast<std::size_t>(put_ymd(out, days) - out);
 }
 
 std::size_t write_datetime(char* out, std::int64_t millis, ZoneOffsets& zone) {
   const std::int64_t off = zone.offset_seconds(millis);
   const std::int64_t local = millis + off * 1000;
-  const std::int64_t day = floor_div(local, 86'400'000);
-  const auto of_day = static_cast<unsigned>(local - day * 86'400'000);
+  // date::floor<days>: the day, rounded down, and the time into it.
+  const std::int64_t day = local / kDayMs - (local % kDayMs < 0 ? 1 : 0);
+  const auto t = static_cast<std::uint32_t>(local - day * kDayMs);  // 0 to 86,399,999
   char* p = put_ymd(out, day);
   *p++ = 'T';
-  p = put2(p, of_day / 3'600'000);
+  p = put2(p, t / 3'600'000);
   *p++ = ':';
-  p = put2(p, of_day / 60'000 % 60);
+  p = put2(p, t / 60'000 % 60);
   *p++ = ':';
-  p = put2(p, of_day / 1000 % 60);
-  if (const unsigned ms = of_day % 1000; ms != 0) {
+  p = put2(p, t / 1000 % 60);
+  if (const std::uint32_t ms = t % 1000; ms != 0) {
     *p++ = '.';
-    p = put_padded(p, ms, 3);
+    *p++ = static_cast<char>('0' + ms / 100);
+    p = put2(p, ms % 100);
   }
   if (off == 0) {
     const std::string_view utc = zone.zone() == nullptr ? "Z" : "+00:00";

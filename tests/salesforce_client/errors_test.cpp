@@ -2,6 +2,11 @@
 #include <doctest/doctest.h>
 #include <zlib.h>
 
+#include <chrono>
+#include <optional>
+#include <random>
+
+#include "gzip_of.hpp"
 #include "salesforce_client/cell_parse.hpp"
 #include "salesforce_client/error.hpp"
 #include "salesforce_client/http_message.hpp"
@@ -10,6 +15,7 @@
 
 using namespace reportd;
 using namespace reportd::salesforce;
+using reportd::salesforce::testing::gzip_of;
 
 TEST_CASE("errors: REST error bodies map to kinds and keep the errorCode") {
   struct Case {
@@ -101,6 +107,49 @@ TEST_CASE("cells: Salesforce dates and datetimes") {
   CHECK(sniff_string_cell("2024-01-31 notes").type == table::CellType::kString);
 }
 
+// Salesforce's own datetime spellings are read by a fast path; the same
+// instant spelled otherwise ("+HH:MM", a fourth fraction digit) goes the
+// general way. Both must agree on every string, valid or not, and dates
+// must agree with <chrono>'s calendar.
+TEST_CASE("cells: the fast datetime path agrees with the general one") {
+  std::mt19937 rng(14);
+  auto num = [&rng](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  auto two = [](int v) {
+    return std::string(1, static_cast<char>('0' + v / 10)) + static_cast<char>('0' + v % 10);
+  };
+  const char noise[] = {'0', '9', '/', ':', '-', 'T', ' ', 'a', '.', '+', '\x80', '\xff'};
+  int valid = 0;
+  for (int i = 0; i < 40000; ++i) {
+    const int y = num(0, 9999);
+    std::string date = two(y / 100) + two(y % 100) + "-" + two(num(0, 13)) + "-" + two(num(0, 32));
+    std::string time = "T" + two(num(0, 25)) + ":" + two(num(0, 61)) + ":" + two(num(0, 62)) + "." +
+                       std::to_string(num(100, 999));
+    if (num(0, 9) == 0) time[static_cast<std::size_t>(num(1, 10))] = noise[num(0, 11)];
+    if (num(0, 9) == 0) date[static_cast<std::size_t>(num(0, 9))] = noise[num(0, 11)];
+    const std::string sign = num(0, 1) ? "+" : "-", oh = two(num(0, 99)), om = two(num(0, 99));
+    const std::string fast = date + time + sign + oh + om;
+    const std::string general = date + time + sign + oh + ":" + om;
+    CAPTURE(fast);
+    const auto ms = parse_datetime(fast);
+    CHECK(ms == parse_datetime(general));
+    CHECK(parse_datetime(date + time + "Z") == parse_datetime(date + time + "0Z"));
+    valid += ms.has_value();
+    // <chrono>'s calendar on the same text, digit by digit.
+    auto at = [&date](std::size_t k) { return static_cast<unsigned>(date[k] - '0'); };
+    bool shaped = date[4] == '-' && date[7] == '-';
+    for (std::size_t k : {0, 1, 2, 3, 5, 6, 8, 9}) shaped = shaped && at(k) <= 9;
+    std::optional<std::int64_t> days;
+    if (shaped) {
+      const std::chrono::year_month_day ymd{
+          std::chrono::year{static_cast<int>(at(0) * 1000 + at(1) * 100 + at(2) * 10 + at(3))},
+          std::chrono::month{at(5) * 10 + at(6)}, std::chrono::day{at(8) * 10 + at(9)}};
+      if (ymd.ok()) days = std::chrono::sys_days{ymd}.time_since_epoch().count();
+    }
+    CHECK(parse_date(date) == days);
+  }
+  CHECK(valid > 1000);  // the valid ones are not rare
+}
+
 TEST_CASE("urls: https only, origin and target split, encoding") {
   auto u = parse_https_url("https://127.0.0.1:8443/services/data/v61.0/query?q=a%20b");
   REQUIRE(u.ok());
@@ -111,21 +160,6 @@ TEST_CASE("urls: https only, origin and target split, encoding") {
   CHECK(parse_https_url("https://login.salesforce.com").value().origin.port == "443");
   CHECK_FALSE(parse_https_url("http://login.salesforce.com").ok());
   CHECK(url_encode("a b+c/'") == "a%20b%2Bc%2F%27");
-}
-
-// One gzip member holding `plain`.
-static std::string gzip_of(std::string plain) {
-  std::string packed(compressBound(static_cast<uLong>(plain.size())) + 32, '\0');
-  z_stream zs{};
-  REQUIRE(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  zs.next_in = reinterpret_cast<Bytef*>(plain.data());
-  zs.avail_in = static_cast<uInt>(plain.size());
-  zs.next_out = reinterpret_cast<Bytef*>(packed.data());
-  zs.avail_out = static_cast<uInt>(packed.size());
-  REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
-  packed.resize(zs.total_out);
-  deflateEnd(&zs);
-  return packed;
 }
 
 TEST_CASE("gzip: inflate with a size bound") {

@@ -59,8 +59,20 @@ TEST_CASE("cell text: dates read as printf's %04d-%02u-%02u did, from year -3276
   CHECK(format_date(19905) == "2024-07-01");
 }
 
+TEST_CASE(
+    "cell text: every date from 1600 to 2400, and around year 0 and 9999, reads as printf's") {
+  for (std::int64_t days = -135'140; days <= 157'054; ++days)
+    REQUIRE_MESSAGE(format_date(days) == printf_date(days), days);
+  for (std::int64_t edge : {-719'528, -719'468, 2'932'896})
+    for (std::int64_t days = edge - 400; days <= edge + 400; ++days)
+      REQUIRE_MESSAGE(format_date(days) == printf_date(days), days);
+  for (std::int64_t edge : {-719'528, -719'468, 2'932'896, 2'932'897})
+    for (std::int64_t ms = (edge - 3) * 86'400'000; ms <= (edge + 3) * 86'400'000; ms += 7'777'777)
+      REQUIRE_MESSAGE(format_datetime(ms, nullptr) == printf_datetime(ms, nullptr), ms);
+}
+
 TEST_CASE("cell text: every day of years 1 to 9999 reads as printf's, and the days around them") {
-  // The fast calendar path covers exactly these days; the others take the general one.
+  // The digit-pair path and the date library's, on both sides of where one hands over.
   const auto first = date::sys_days{date::year{1} / 1 / 1}.time_since_epoch().count();
   const auto last = date::sys_days{date::year{9999} / 12 / 31}.time_since_epoch().count();
   for (std::int64_t d = first - 400; d <= last + 400; ++d) {

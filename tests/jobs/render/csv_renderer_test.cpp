@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <string>
+#include <vector>
 
 namespace reportd::render {
 namespace {
@@ -137,6 +139,41 @@ TEST_CASE("csv: a comma, quote or line break anywhere in a long field quotes it"
       REQUIRE(r.end({1, false}).ok());
       CHECK(csv_of(**s) == "A,B\r\n\"" + quoted + "\"," + plain + "\r\n");
     }
+  }
+}
+
+TEST_CASE(
+    "csv: fields of every length up to 40 are quoted for a special byte anywhere, only then") {
+  // Each length and position (the scan's 16-byte blocks and its byte
+  // loop), and bytes next to the special ones.
+  const char near[] = {'+', '-', '!', '#', '\x0b', '\x0c', '\x0e', '\x80', '\xff', 'a', '\0', '\t'};
+  for (std::size_t len = 1; len <= 40; ++len) {
+    auto s = Scratch::open({});
+    REQUIRE(s.ok());
+    CsvRenderer r(**s, {});
+    REQUIRE(r.begin(two_cols()).ok());
+    std::string want = "A,B\r\n";
+    std::string plain;
+    for (std::size_t i = 0; i < len; ++i) plain += near[(i + len) % sizeof near];
+    plain[0] = 'p';  // nothing for the formula guard
+    std::array<Cell, 2> row{Cell::string(plain), Cell::null()};
+    REQUIRE(r.row(row).ok());
+    want += plain + ",\r\n";
+    std::vector<std::string> texts;
+    texts.reserve(4 * len);
+    for (std::size_t at = 1; at < len; ++at) {
+      for (char special : {',', '"', '\r', '\n'}) {
+        std::string text = plain;
+        text[at] = special;
+        texts.push_back(text);
+        std::array<Cell, 2> r2{Cell::string(texts.back()), Cell::null()};
+        REQUIRE(r.row(r2).ok());
+        if (special == '"') text.insert(at, 1, '"');
+        want += "\"" + text + "\",\r\n";
+      }
+    }
+    REQUIRE(r.end({1, false}).ok());
+    CHECK(csv_of(**s) == want);
   }
 }
 
