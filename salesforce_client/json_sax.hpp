@@ -46,6 +46,30 @@ namespace json = boost::json;
 // The first byte of [p, end) that a string cannot hold as is: a quote, a
 // backslash, a control character or a non-ASCII byte (signed compare: both
 // are below 0x20 as signed chars); `end` if none.
+// Whether the n bytes at a and b are the same: keys are short, and fixed-size
+// loads (two that may overlap) beat a call to memcmp.
+[[gnu::always_inline]] inline bool same_bytes(const char* a, const char* b, std::size_t n) {
+  auto load8 = [](const char* p) {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  };
+  auto load4 = [](const char* p) {
+    std::uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  };
+  if (n >= 8) {
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+      if (load8(a + i) != load8(b + i)) return false;
+    return load8(a + n - 8) == load8(b + n - 8);
+  }
+  if (n >= 4) return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+  for (std::size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 // The first quote or backslash in [p, end), or `end`.
 [[gnu::always_inline]] inline const char* scan_quote(const char* p, const char* end) {
   const __m128i quote = _mm_set1_epi8('"');
@@ -59,27 +83,6 @@ namespace json = boost::json;
   }
   for (; p < end; ++p)
     if (*p == '"' || *p == '\\') return p;
-  return end;
-}
-
-// The first quote, bracket or brace in [p, end), or `end`. A byte b with
-// b | 0x20 == '{' is '{' or '['; with b | 0x20 == '}', '}' or ']'.
-[[gnu::always_inline]] inline const char* scan_structural(const char* p, const char* end) {
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
-  const __m128i lower = _mm_set1_epi8(0x20);
-  while (end - p >= 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i folded = _mm_or_si128(v, lower);
-    const __m128i hit =
-        _mm_or_si128(_mm_cmpeq_epi8(v, quote),
-                     _mm_or_si128(_mm_cmpeq_epi8(folded, open), _mm_cmpeq_epi8(folded, close)));
-    if (const int mask = _mm_movemask_epi8(hit); mask != 0)
-      return p + __builtin_ctz(static_cast<unsigned>(mask));
-    p += 16;
-  }
-  for (; p < end; ++p)
-    if (*p == '"' || (*p | 0x20) == '{' || (*p | 0x20) == '}') return p;
   return end;
 }
 
@@ -347,7 +350,7 @@ class JsonSax {
       const std::string_view hint = h_->key_hint();
       const std::size_t n = hint.size();
       if (n == 0 || static_cast<std::size_t>(end_ - p_) < n + 2 || p_[n + 1] != '"' ||
-          std::memcmp(p_ + 1, hint.data(), n) != 0)
+          !json_sax_detail::same_bytes(p_ + 1, hint.data(), n))
         return false;
       p_ += n + 2;
       if (!h_->on_hinted_key(*ec_)) fail(error::exception);
@@ -382,17 +385,73 @@ class JsonSax {
 
   // p_ at '{' or '[': past the bracket that closes it.
   bool skip_container() {
-    for (int depth = 0;;) {
-      p_ = json_sax_detail::scan_structural(p_, end_);
-      if (p_ == end_) return fail(error::incomplete);
-      if (*p_ == '"') {
-        if (!skip_string()) return false;
+    // Sixteen bytes at a time: which bytes are quotes, brackets and
+    // backslashes; which lie inside a string (a prefix XOR of the quotes,
+    // carried from block to block); the brackets outside strings count the
+    // depth. A block with a backslash is walked byte by byte.
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    const __m128i open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
+    const __m128i lower = _mm_set1_epi8(0x20);
+    int depth = 0;
+    unsigned in_string = 0;  // 0xFFFF while a string is open at the end of a block
+    while (end_ - p_ >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
+      const __m128i folded = _mm_or_si128(v, lower);
+      const auto bs = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, backslash)));
+      if (bs != 0) {
+        if (!skip_bytes(16, depth, in_string)) return false;
+        if (depth == 0) return true;
         continue;
       }
-      depth += (*p_ | 0x20) == '{' ? 1 : -1;
-      ++p_;
-      if (depth == 0) return true;
+      unsigned q = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)));
+      const auto o = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(folded, open)));
+      const auto c = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(folded, close)));
+      // Bit i: byte i lies inside a string (or is its opening quote).
+      unsigned inside = q;
+      inside ^= inside << 1;
+      inside ^= inside << 2;
+      inside ^= inside << 4;
+      inside ^= inside << 8;
+      inside = (inside ^ in_string) & 0xFFFF;
+      unsigned brackets = (o | c) & ~inside & 0xFFFF;
+      while (brackets != 0) {
+        const unsigned i = static_cast<unsigned>(__builtin_ctz(brackets));
+        depth += (o >> i) & 1 ? 1 : -1;
+        if (depth == 0) {
+          p_ += i + 1;
+          return true;
+        }
+        brackets &= brackets - 1;
+      }
+      in_string = (inside >> 15) & 1 ? 0xFFFF : 0;
+      p_ += 16;
     }
+    if (!skip_bytes(static_cast<std::size_t>(end_ - p_), depth, in_string)) return false;
+    return depth == 0 || fail(error::incomplete);
+  }
+
+  // skip_container's walk over the next `n` bytes, one at a time, or up to
+  // the bracket that closes the container (depth 0).
+  bool skip_bytes(std::size_t n, int& depth, unsigned& in_string) {
+    const char* stop = p_ + n;
+    while (p_ < stop) {
+      const char c = *p_++;
+      if (in_string != 0) {
+        if (c == '\\') {
+          if (p_ == end_) return fail(error::incomplete);
+          ++p_;  // the escaped byte, which may lie past `stop`
+        } else if (c == '"') {
+          in_string = 0;
+        }
+      } else if (c == '"') {
+        in_string = 0xFFFF;
+      } else if ((c | 0x20) == '{') {
+        ++depth;
+      } else if ((c | 0x20) == '}') {
+        if (--depth == 0) return true;
+      }
+    }
+    return true;
   }
 
   // p_ at the opening quote; on success `out` views the page (no escapes)
