@@ -6,6 +6,7 @@
 # they run through fuzz/fuzz_main.cpp (CTest's fuzz_config,
 # fuzz_record_mapping) or a clang build with -DREPORTD_LIBFUZZER=ON.
 #   fuzz/libfuzzer.sh [SECONDS] [OUT_DIR]     (needs clang and libclang-rt-14-dev)
+#   FUZZ_TARGETS="query_page json_sax" fuzz/libfuzzer.sh ...   (only those)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-180}"
@@ -17,9 +18,10 @@ nice clang++ "${flags[@]}" fuzz/bulk_csv_fuzz.cpp salesforce_client/csv_parser.c
   table/status.cpp -o "$out/fuzz_bulk_csv"
 nice clang++ "${flags[@]}" fuzz/query_page_fuzz.cpp salesforce_client/query_page.cpp \
   salesforce_client/soql_fields.cpp "${common[@]}" -lboost_json -o "$out/fuzz_query_page"
+nice clang++ "${flags[@]}" fuzz/json_sax_fuzz.cpp fuzz/fuzz_fail.cpp -lboost_json -o "$out/fuzz_json_sax"
 nice clang++ "${flags[@]}" fuzz/report_fuzz.cpp salesforce_client/report_parser.cpp salesforce_client/report_dom.cpp "${common[@]}" \
   -lboost_json -o "$out/fuzz_report"
-for t in bulk_csv query_page report; do
+for t in ${FUZZ_TARGETS:-bulk_csv query_page json_sax report}; do
   rm -rf "$out/corpus_$t" && cp -r "fuzz/corpus/$t" "$out/corpus_$t"
   echo "== fuzz_$t for $seconds s"
   (cd "$out" && nice "./fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 "corpus_$t" 2>&1 |

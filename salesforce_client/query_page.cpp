@@ -4,11 +4,8 @@
 // (attributes, child subqueries, unknown keys) is skipped by depth counting.
 #include "salesforce_client/query_page.hpp"
 
-#include <boost/json/basic_parser_impl.hpp>
-#include <cstdint>
-#include <cstring>
-
 #include "salesforce_client/cell_parse.hpp"
+#include "salesforce_client/json_sax.hpp"
 #include "table/wipe.hpp"
 
 namespace reportd::salesforce {
@@ -18,6 +15,13 @@ using table::CellType;
 
 namespace {
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+// A key that can stand as a hint as it is: printable ASCII, no quote or
+// backslash (a key spelled with escapes is not one).
+bool plain_key(std::string_view key) {
+  for (char c : key)
+    if (c <= ' ' || c > '~' || c == '"' || c == '\\') return false;
+  return !key.empty();
+}
 bool ieq_lower(std::string_view key, std::string_view lowered) {
   if (key.size() != lowered.size()) return false;
   for (std::size_t i = 0; i < key.size(); ++i)
@@ -27,33 +31,9 @@ bool ieq_lower(std::string_view key, std::string_view lowered) {
 
 // Byte-for-byte equality, inlined: the keys are field names, most under 32
 // bytes, and a call to memcmp for each key of each record cost more than
-// the compare. Words of 8 (or 4) bytes, the last one overlapping.
+// the compare (json_sax.hpp's words of 8 or 4 bytes).
 [[gnu::always_inline]] inline bool same_bytes(std::string_view a, std::string_view b) {
-  const std::size_t n = a.size();
-  if (n != b.size()) return false;
-  const char* p = a.data();
-  const char* q = b.data();
-  auto eq8 = [p, q](std::size_t i) {
-    std::uint64_t x, y;
-    std::memcpy(&x, p + i, 8);
-    std::memcpy(&y, q + i, 8);
-    return x == y;
-  };
-  auto eq4 = [p, q](std::size_t i) {
-    std::uint32_t x, y;
-    std::memcpy(&x, p + i, 4);
-    std::memcpy(&y, q + i, 4);
-    return x == y;
-  };
-  if (n >= 8) {
-    for (std::size_t i = 0; i + 8 < n; i += 8)
-      if (!eq8(i)) return false;
-    return eq8(n - 8);
-  }
-  if (n >= 4) return eq4(0) && eq4(n - 4);
-  for (std::size_t i = 0; i < n; ++i)
-    if (p[i] != q[i]) return false;
-  return true;
+  return a.size() == b.size() && json_sax_detail::same_bytes(a.data(), b.data(), a.size());
 }
 }  // namespace
 
@@ -70,7 +50,17 @@ struct QueryPageParser::Handler {
     std::size_t hint = 0;  // the child after the last one matched: records keep their key order
     std::string wire;      // this node's name as the page spelled it when it last matched
     std::string miss;      // the last key under this node that matched no child ("attributes")
+    // The keys of this node's objects in the order the page gives them, as
+    // it spells them, with the child each names (-1: none), and the cursor
+    // into them: JsonSax compares the next key with it (key_hint).
+    struct Step {
+      std::string wire;
+      int child;
+    };
+    std::vector<Step> order;
+    std::size_t next = 0;
   };
+  static constexpr std::size_t kMaxOrder = 256;
 
   explicit Handler(const std::vector<SelectField>& fields) {
     nodes.push_back({});
@@ -85,7 +75,7 @@ struct QueryPageParser::Handler {
           if (nodes[static_cast<std::size_t>(child)].name == low) next = child;
         if (next < 0) {
           next = static_cast<int>(nodes.size());
-          nodes.push_back({low, {}, -1, 0, {}, {}});
+          nodes.push_back({low, {}, -1, 0, {}, {}, {}, 0});
           nodes[static_cast<std::size_t>(at)].children.push_back(next);
         }
         at = next;
@@ -117,6 +107,7 @@ struct QueryPageParser::Handler {
   }
 
   // --- state ---
+  bool shortcuts = true;  // key hints and skipped values (JsonSax's hooks); off: strict
   std::vector<Node> nodes;
   std::vector<Cell> cells;
   std::vector<std::string> texts;  // values not found whole in the page (escaped or split)
@@ -207,12 +198,14 @@ struct QueryPageParser::Handler {
       ++depth;
       for (auto& c : cells) c = Cell::null();
       stack.assign(1, 0);
+      nodes[0].next = 0;
       pending = -1;
       return true;
     }
     if (in_record() && pending >= 0 && !nodes[static_cast<std::size_t>(pending)].children.empty()) {
       ++depth;
       stack.push_back(pending);
+      nodes[static_cast<std::size_t>(pending)].next = 0;
       pending = -1;
       return true;
     }
@@ -272,9 +265,36 @@ struct QueryPageParser::Handler {
       top_key.assign(key);
     } else if (in_record()) {
       pending = match_child(stack.back(), key);
+      learn(key);
     }
     key_buf.clear();
     return true;
+  }
+
+  // JsonSax's hooks (json_sax.hpp). The key expected next in this object of
+  // a record: the one the page gave at this place before.
+  std::string_view key_hint() const {
+    if (!shortcuts || skip || !in_record()) return {};
+    const Node& n = nodes[static_cast<std::size_t>(stack.back())];
+    return n.next < n.order.size() ? std::string_view(n.order[n.next].wire) : std::string_view();
+  }
+  bool on_hinted_key(json::error_code&) {
+    Node& n = nodes[static_cast<std::size_t>(stack.back())];
+    pending = n.order[n.next++].child;
+    return true;
+  }
+  // A record's value no column takes (its attributes, a field not selected).
+  bool skip_value() const { return shortcuts && skip == 0 && in_record() && pending < 0; }
+
+  // Remembers a key that came unhinted where the cursor is: the first time
+  // through, or where the page changed its order from there on.
+  void learn(std::string_view key) {
+    Node& n = nodes[static_cast<std::size_t>(stack.back())];
+    if (!plain_key(key)) return;
+    n.order.resize(std::min(n.next, n.order.size()));
+    if (n.order.size() >= kMaxOrder) return;
+    n.order.push_back({std::string(key), pending});  // a field's name, not a value
+    n.next = n.order.size();
   }
 
   bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
@@ -342,9 +362,13 @@ struct QueryPageParser::Handler {
   bool on_comment(json::string_view, json::error_code&) { return true; }
 };
 
+// JsonSax, not basic_parser: it accepts the same texts with the same
+// callbacks (fuzz/json_sax_fuzz.cpp), and takes the handler's key hints and
+// skips the values no column takes (json_sax.hpp).
 struct QueryPageParser::Impl {
-  explicit Impl(const std::vector<SelectField>& fields) : parser(json::parse_options{}, fields) {}
-  json::basic_parser<Handler> parser;
+  explicit Impl(const std::vector<SelectField>& fields) : handler(fields) {}
+  Handler handler;
+  JsonSax<Handler> parser;
 };
 
 QueryPageParser::QueryPageParser(std::vector<SelectField> fields)
@@ -354,14 +378,12 @@ QueryPageParser::~QueryPageParser() = default;
 
 Result<QueryPageInfo> QueryPageParser::run(std::string_view page, table::RowSink* sink,
                                            std::vector<CellType>* types) {
-  auto& parser = impl_->parser;
-  parser.reset();
-  parser.handler().reset(page, sink, types);
+  Handler& h = impl_->handler;
+  h.reset(page, sink, types);
   json::error_code ec;
-  parser.write_some(false, page.data(), page.size(), ec);
-  Handler& h = parser.handler();
+  const bool parsed = impl_->parser.parse(page, h, ec);
   if (!h.status.ok()) return std::move(h.status);
-  if (ec || !parser.done())
+  if (ec || !parsed)
     return Status::error(ErrorKind::kTransient,
                          "salesforce: query page is not a valid query result (" +
                              (ec ? ec.message() : std::string("incomplete JSON")) + ")",
@@ -385,5 +407,7 @@ Result<std::vector<CellType>> QueryPageParser::scan_types(std::string_view page)
 Result<QueryPageInfo> QueryPageParser::parse(std::string_view page, table::RowSink& sink) {
   return run(page, &sink, nullptr);
 }
+
+void QueryPageParser::set_strict(bool strict) { impl_->handler.shortcuts = !strict; }
 
 }  // namespace reportd::salesforce
