@@ -147,5 +147,22 @@ TEST_CASE("cell text: datetime edge cases read exactly as the CSV has always had
   CHECK(format_date(-719162) == "0001-01-01");
 }
 
+TEST_CASE("cell text: is_valid_utf8 agrees with the character-by-character check") {
+  // Valid exactly when sanitize_utf8 (one character at a time) changes nothing;
+  // ASCII runs of every length put the odd bytes on every side of an 8-byte word.
+  std::mt19937_64 rng(11);
+  const char* pieces[] = {"a",    "abcdefg", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+                          "\xff", "\xc3",    "\xe2\x82", "\xed\xa0\x80", "\xc0\xaf",
+                          "\x80", "01234567"};
+  for (int i = 0; i < 20000; ++i) {
+    std::string s;
+    for (int n = static_cast<int>(rng() % 8); n > 0; --n) s += pieces[rng() % std::size(pieces)];
+    const bool expect = sanitize_utf8(s) == s;
+    if (is_valid_utf8(s) != expect) REQUIRE_MESSAGE(is_valid_utf8(s) == expect, s);
+  }
+  CHECK(is_valid_utf8("plain ASCII text, longer than a word"));
+  CHECK_FALSE(is_valid_utf8("plain ASCII text, then \xff"));
+}
+
 }  // namespace
 }  // namespace reportd::render
