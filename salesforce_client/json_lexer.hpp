@@ -75,9 +75,11 @@ class JsonLexer {
     const char c = *p_;
     if (c == '"') return skip_string();
     if ((c | 0x20) == '{') return skip_container();
+    const char* start = p_;
     while (p_ < end_ && *p_ != ',' && *p_ != '}' && *p_ != ']' &&
            !(static_cast<unsigned char>(*p_) <= ' '))
       ++p_;
+    if (p_ == start) return fail(error::syntax);  // no value at all: `"a":,` or `"a":}`
     return p_ < end_ || fail(error::incomplete);
   }
 

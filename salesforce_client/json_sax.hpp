@@ -143,15 +143,9 @@ class JsonSax : private JsonLexer {
       ++p_;
       skip_ws();
       if (p_ == end_) return fail(error::incomplete);
-      if constexpr (HasSkipValue<Handler>) {
-        if (h_->skip_value()) {
-          if (!skip_any()) return false;
-        } else if (!value(depth - 1)) {
-          return false;
-        }
-      } else if (!value(depth - 1)) {
-        return false;
-      }
+      bool skip = false;
+      if constexpr (HasSkipValue<Handler>) skip = h_->skip_value();
+      if (!(skip ? skip_any() : value(depth - 1))) return false;
       const After next = after_item('}');
       if (next == After::kClosed) return call(h_->on_object_end(n, *ec_));
       if (next == After::kFailed) return false;

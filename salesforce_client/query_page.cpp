@@ -1,7 +1,8 @@
 // The SAX handler keeps a trie of the select-list paths (lower-cased, since
 // Salesforce returns canonical casing whatever the SOQL said) and a cursor
-// into it while walking a record. Everything outside the selected paths
-// (attributes, child subqueries, unknown keys) is skipped by depth counting.
+// into it while walking a record. A value outside the selected paths
+// (attributes, child subqueries, unknown keys) is handed to JsonSax to skip
+// (skip_value); in strict mode it is walked and ignored by depth counting.
 #include "salesforce_client/query_page.hpp"
 
 #include "salesforce_client/cell_parse.hpp"

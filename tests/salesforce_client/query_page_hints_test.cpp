@@ -171,8 +171,12 @@ TEST_CASE(
   REQUIRE_MESSAGE(fast.ok, fast.error);
   CHECK(fast.sink.rows.front()[0] == "006A");
   // A page cut inside a skipped value, or one whose brackets do not close, is refused both ways.
-  for (const std::string& bad : {head + "{\"url\":\"a}", head + "{\"url\":{}" + tail.substr(0, 10),
-                                 head + "\"unterminated"}) {
+  // So is a key with no value at all where a skipped one would be.
+  const std::string no_value =
+      R"({"totalSize":1,"done":true,"records":[{"attributes":,"Id":"1"}]})";
+  for (const std::string& bad :
+       {head + "{\"url\":\"a}", head + "{\"url\":{}" + tail.substr(0, 10), head + "\"unterminated",
+        no_value, head + "{}" + R"(,"Other":})" + "]}"}) {
     CHECK_FALSE(parse(bad, true).ok);
     CHECK_FALSE(parse(bad, false).ok);
   }
